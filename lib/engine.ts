@@ -1,0 +1,362 @@
+/**
+ * The native read engine, in JavaScript terms. An Engine owns one set of hierarchies: it opens cgroup handles (the
+ * directory descriptors of a cgroup in every hierarchy it lives in, under a descriptor budget), compiles read plans
+ * (which files to read and how to parse them), reads plans for many handles in one native call (sync, or async as one
+ * worker per batch) into caller-reusable typed arrays, and writes pids to cgroup.procs in batches.
+ *
+ * Everything above it (the stats formulas, the managers, the collector) uses this one reader.
+ */
+import { CgroupError, decodeSysStatus, invalidArg, sysError } from './errors';
+import { discoverHierarchies, type DiscoverOptions, type Hierarchy, type Layout } from './hierarchy';
+import { native, type NativeEngine } from './native';
+import { cgroupName, cgroupRelPath, pid as checkPid } from './validate';
+
+/** File formats of native/parse (spec §3.2); keep in step with native/plan.h Format. */
+export const FORMAT = {
+  single: 0,
+  flatKeyed: 1,
+  keyLookup: 2,
+  list: 3,
+  cpuacctStat: 4,
+  psi: 5,
+  ioStat: 6,
+  blkio: 7,
+  cpuset: 8,
+  newlines: 9,
+} as const;
+export type FormatName = keyof typeof FORMAT;
+
+/** Per file status of a batch row; negative values are failed syscalls. Keep in step with native/reader.h. */
+export const FILE_STATUS = { ok: 0, malformed: 1, overflow: 2, empty: 3, notInHierarchy: 4, skipped: 5 } as const;
+/** Per row status of a batch. */
+export const ITEM_STATUS = { ok: 0, gone: 1, badHandle: 2 } as const;
+/** Per pid status of a pid batch. Keep in step with native/procs.h. */
+export const PID_STATUS = { ok: 0, badHandle: 2, notInHierarchy: 4, invalid: 6 } as const;
+/** Slot flags: what a value cell holds. Keep in step with native/parse/parse.h SlotFlag. */
+export const SLOT = { absent: 0, value: 1, max: 2, float: 3 } as const;
+
+const ENOENT = 2;
+
+export interface FileSpec {
+  /** v1: the controller whose hierarchy holds the file (`memory`, `cpuacct`, `name=systemd`, ...); `unified` (or
+   * `''`) for the cgroup2 hierarchy of a hybrid host. On a unified (v2) host any value means the one hierarchy. */
+  controller: string;
+  name: string;
+  format: FormatName;
+  /** Keys to extract, for flatKeyed, keyLookup and ioStat. */
+  keys?: string[];
+  /** Capacity (entries) for list, ioStat and blkio. */
+  cap?: number;
+  /** Keep the file's descriptor open between reads (within the budget). Default true. */
+  hold?: boolean;
+}
+
+export interface PlannedFile extends Required<Omit<FileSpec, 'hold' | 'keys' | 'cap'>> {
+  keys: string[];
+  cap: number;
+  hierarchy: Hierarchy;
+  /** First slot of this file in a row. */
+  offset: number;
+}
+
+export class ReadPlan {
+  /** @internal */
+  constructor(readonly engine: Engine, readonly id: number, readonly slots: number, readonly files: readonly PlannedFile[]) {}
+
+  /** Index of a file in the plan (by name, or controller + name). */
+  indexOf(name: string, controller?: string): number {
+    return this.files.findIndex((f) => f.name === name && (controller === undefined || f.controller === controller));
+  }
+}
+
+export interface ResultOptions {
+  bigint?: boolean;
+}
+
+/**
+ * The output of a batch read: one row per handle. Reuse it across sweeps (engine.readSync(plan, ids, result)) so a
+ * sweep allocates nothing.
+ */
+export class BatchResult {
+  readonly bigint: boolean;
+  readonly values: Float64Array | BigUint64Array;
+  /** Float view over the same memory as values, for PSI averages in bigint mode. */
+  readonly floats: Float64Array;
+  readonly flags: Uint8Array;
+  readonly fileStatus: Int32Array;
+  readonly itemStatus: Int32Array;
+  /** Wall-clock time of each row's read, in ms since the epoch. */
+  readonly sampleMs: Float64Array;
+  /** The handle ids of the last read. */
+  ids: Uint32Array = new Uint32Array(0);
+
+  constructor(readonly plan: ReadPlan, readonly rows: number, options: ResultOptions = {}) {
+    this.bigint = options.bigint === true;
+    const buffer = new ArrayBuffer(8 * plan.slots * rows);
+    this.values = this.bigint ? new BigUint64Array(buffer) : new Float64Array(buffer);
+    this.floats = new Float64Array(buffer);
+    this.flags = new Uint8Array(plan.slots * rows);
+    this.fileStatus = new Int32Array(plan.files.length * rows);
+    this.itemStatus = new Int32Array(rows);
+    this.sampleMs = new Float64Array(rows);
+  }
+
+  /** Status of file f (index in the plan) in row r. */
+  status(row: number, file: number): number {
+    return this.fileStatus[row * this.plan.files.length + file]!;
+  }
+
+  /** True when file f of row r was read and parsed. */
+  ok(row: number, file: number): boolean {
+    return this.status(row, file) === FILE_STATUS.ok;
+  }
+
+  /** Slot flag of value k of file f in row r. */
+  flag(row: number, file: number, k = 0): number {
+    return this.flags[row * this.plan.slots + this.plan.files[file]!.offset + k]!;
+  }
+
+  /**
+   * Value k of file f in row r: a number (bigint in bigint mode; PSI averages are always numbers), `Infinity` /
+   * 2^64-1 for "max", or undefined when absent.
+   */
+  get(row: number, file: number, k = 0): number | bigint | undefined {
+    const i = row * this.plan.slots + this.plan.files[file]!.offset + k;
+    const flag = this.flags[i];
+    if (flag === SLOT.absent) return undefined;
+    if (flag === SLOT.float) return this.floats[i];
+    return this.values[i];
+  }
+
+  /** The error of file f in row r, or undefined when it was read (a parse error is ERR_CGROUP_PARSE). */
+  error(row: number, file: number): CgroupError | undefined {
+    const s = this.status(row, file);
+    if (s === FILE_STATUS.ok) return undefined;
+    const f = this.plan.files[file]!;
+    const path = this.plan.engine.filePath(this.ids[row]!, f.hierarchy, f.name);
+    const extra = { controller: f.controller, file: f.name };
+    if (s < 0) {
+      const { errno, syscall } = decodeSysStatus(s);
+      return sysError(errno, syscall, path, extra);
+    }
+    switch (s) {
+      case FILE_STATUS.malformed:
+        return new CgroupError(`unable to parse ${path}: malformed ${f.format} content`, { code: 'ERR_CGROUP_PARSE', path, ...extra });
+      case FILE_STATUS.empty:
+        return new CgroupError(`unable to parse ${path}: empty file`, { code: 'ERR_CGROUP_PARSE', path, ...extra });
+      case FILE_STATUS.overflow:
+        return new CgroupError(`${path}: more entries than the plan's capacity (${f.cap})`, { code: 'ERR_CGROUP_CAPACITY', path, ...extra });
+      case FILE_STATUS.notInHierarchy:
+        return new CgroupError(`the cgroup does not exist in the ${f.controller || 'unified'} hierarchy`, { code: 'ERR_CGROUP_NOT_IN_HIERARCHY', path, ...extra });
+      default:
+        return new CgroupError(`the cgroup handle is closed`, { code: 'ERR_CGROUP_HANDLE_CLOSED', ...extra });
+    }
+  }
+
+  /** True when file f of row r does not exist in a cgroup that does (ENOENT on a live cgroup). */
+  absent(row: number, file: number): boolean {
+    const s = this.status(row, file);
+    return (s < 0 && decodeSysStatus(s).errno === ENOENT && this.itemStatus[row] === ITEM_STATUS.ok) ||
+      s === FILE_STATUS.notInHierarchy;
+  }
+
+  /** The row-level error: the cgroup is gone (ERR_CGROUP_GONE) or the handle closed. */
+  rowError(row: number): CgroupError | undefined {
+    const s = this.itemStatus[row];
+    if (s === ITEM_STATUS.ok) return undefined;
+    const id = this.ids[row]!;
+    const info = this.plan.engine.nativeEngine.info(id);
+    if (s === ITEM_STATUS.gone) {
+      return new CgroupError(`cgroup ${info ? '/' + info.path : ''} is gone`, { code: 'ERR_CGROUP_GONE', ...(info ? { path: '/' + info.path } : {}) });
+    }
+    return new CgroupError('the cgroup handle is closed', { code: 'ERR_CGROUP_HANDLE_CLOSED' });
+  }
+}
+
+export interface EngineOptions extends DiscoverOptions {
+  /** Most descriptors the engine keeps open (directories first, then files). Default: 3/4 of RLIMIT_NOFILE, at most 65536. */
+  fdBudget?: number;
+  /** How paths are resolved beneath the hierarchy roots: openat2(RESOLVE_BENEATH) or a component walk. */
+  resolve?: 'auto' | 'openat2' | 'walk';
+  /** Use this layout instead of discovering one. */
+  layout?: Layout;
+}
+
+export function defaultFdBudget(): number {
+  const { soft } = native.nofileLimit();
+  const limit = Number.isFinite(soft) ? soft : 65536;
+  return Math.max(64, Math.min(65536, Math.floor(limit * 0.75)));
+}
+
+const RESOLVE = { auto: 0, openat2: 1, walk: 2 } as const;
+
+function toIds(ids: Uint32Array | readonly number[]): Uint32Array {
+  if (ids instanceof Uint32Array) return ids;
+  if (!Array.isArray(ids)) throw invalidArg('ids', ids, 'must be a Uint32Array or an array of handle ids');
+  return Uint32Array.from(ids);
+}
+
+export class Engine {
+  readonly layout: Layout;
+  /** @internal */
+  readonly nativeEngine: NativeEngine;
+
+  constructor(options: EngineOptions = {}) {
+    this.layout = options.layout ?? discoverHierarchies(options);
+    const budget = options.fdBudget ?? defaultFdBudget();
+    if (!Number.isInteger(budget) || budget < 0 || budget > 0xffffffff) throw invalidArg('fdBudget', budget, 'must be a non-negative integer');
+    const resolve = options.resolve ?? 'auto';
+    if (!(resolve in RESOLVE)) throw invalidArg('resolve', resolve, "must be 'auto', 'openat2' or 'walk'");
+    this.nativeEngine = new native.Engine(this.layout.hierarchies.map((h) => h.path), budget, RESOLVE[resolve]);
+  }
+
+  /** The hierarchy that holds a controller's files (see FileSpec.controller). */
+  hierarchyFor(controller: string): Hierarchy {
+    const l = this.layout;
+    if (l.version === 2) return l.hierarchies[0]!;
+    const h = controller === '' || controller === 'unified' ? l.unified : l.controllers.get(controller);
+    if (h === undefined) {
+      throw new CgroupError(`the ${controller || 'unified'} hierarchy is not mounted under ${l.root}`, {
+        code: 'ERR_CGROUP_NOT_MOUNTED', controller,
+      });
+    }
+    return h;
+  }
+
+  /** Opens a cgroup (every hierarchy it exists in) and returns its handle id. Throws ENOENT if it exists nowhere. */
+  open(path: string): number {
+    return this.nativeEngine.open(cgroupRelPath(path));
+  }
+
+  close(id: number): boolean {
+    return this.nativeEngine.close(id);
+  }
+
+  /** Which hierarchies a handle's cgroup exists in, whether its directory descriptor is held, and its inodes. */
+  info(id: number): { path: string; present: boolean[]; held: boolean[]; ino: number[] } | null {
+    return this.nativeEngine.info(id);
+  }
+
+  /** Compiles a read plan. */
+  plan(files: readonly FileSpec[]): ReadPlan {
+    const planned: PlannedFile[] = files.map((f) => {
+      if (!(f.format in FORMAT)) throw invalidArg('format', f.format, `must be one of ${Object.keys(FORMAT).join(', ')}`);
+      return {
+        controller: f.controller, name: cgroupName(f.name, 'name'), format: f.format, keys: f.keys ?? [], cap: f.cap ?? 0,
+        hierarchy: this.hierarchyFor(f.controller), offset: 0,
+      };
+    });
+    const compiled = this.nativeEngine.createPlan(planned.map((f, i) => ({
+      hierarchy: f.hierarchy.index, name: f.name, format: FORMAT[f.format], keys: f.keys, cap: f.cap,
+      hold: files[i]!.hold ?? true,
+    })));
+    planned.forEach((f, i) => { f.offset = compiled.offsets[i]!; });
+    return new ReadPlan(this, compiled.id, compiled.slots, planned);
+  }
+
+  /** A result sized for `rows` handles of a plan. */
+  result(plan: ReadPlan, rows: number, options: ResultOptions = {}): BatchResult {
+    return new BatchResult(plan, rows, options);
+  }
+
+  private prepare(plan: ReadPlan, ids: Uint32Array | readonly number[], result?: BatchResult): [Uint32Array, BatchResult] {
+    if (plan.engine !== this) throw invalidArg('plan', 'ReadPlan', 'belongs to another engine');
+    const idArray = toIds(ids);
+    const out = result ?? new BatchResult(plan, idArray.length);
+    if (out.plan !== plan || out.rows < idArray.length) throw invalidArg('result', 'BatchResult', 'must be made for this plan with enough rows');
+    out.ids = idArray;
+    return [idArray, out];
+  }
+
+  /** Reads a plan for every handle, synchronously. */
+  readSync(plan: ReadPlan, ids: Uint32Array | readonly number[], result?: BatchResult): BatchResult {
+    const [idArray, out] = this.prepare(plan, ids, result);
+    this.nativeEngine.read(plan.id, idArray, out.values, out.flags, out.fileStatus, out.itemStatus, out.sampleMs, !out.bigint);
+    return out;
+  }
+
+  /** Reads a plan for every handle off the event loop: one worker for the whole batch. Do not touch `result` (or
+   * `ids`) until the promise settles. */
+  async read(plan: ReadPlan, ids: Uint32Array | readonly number[], result?: BatchResult): Promise<BatchResult> {
+    const [idArray, out] = this.prepare(plan, ids, result);
+    await this.nativeEngine.readAsync(plan.id, idArray, out.values, out.flags, out.fileStatus, out.itemStatus, out.sampleMs, !out.bigint);
+    return out;
+  }
+
+  /** Reads a whole file of a cgroup as text. */
+  readFile(id: number, controller: string, name: string): string {
+    return this.nativeEngine.readFile(id, this.hierarchyFor(controller).index, cgroupName(name));
+  }
+
+  /** Writes a value to a file of a cgroup, in one write(2). */
+  writeFile(id: number, controller: string, name: string, data: string): void {
+    this.nativeEngine.writeFile(id, this.hierarchyFor(controller).index, cgroupName(name), data);
+  }
+
+  /** The pids of a cgroup's own cgroup.procs (not recursive). */
+  readPids(id: number, controller: string, name = 'cgroup.procs'): number[] {
+    return Array.from(this.nativeEngine.readPids(id, this.hierarchyFor(controller).index, cgroupName(name)));
+  }
+
+  private pidArgs(ids: Uint32Array | readonly number[], pids: Int32Array | readonly number[], controller?: string) {
+    const idArray = toIds(ids);
+    const pidArray = pids instanceof Int32Array ? pids : Int32Array.from(pids.map((p, i) => checkPid(p, `pids[${i}]`)));
+    if (pidArray.length !== idArray.length) throw invalidArg('pids', pidArray.length, `must have one pid per id (${idArray.length})`);
+    const hier = controller === undefined ? -1 : this.hierarchyFor(controller).index;
+    return { idArray, pidArray, hier, results: new Int32Array(idArray.length) };
+  }
+
+  /**
+   * Writes pids[i] into ids[i]'s cgroup.procs: in the controller's hierarchy, or in every hierarchy the cgroup exists
+   * in when controller is undefined. Returns one result per pid: undefined for success, or the error of that pid
+   * (ESRCH for a pid that has exited), never a failed batch.
+   */
+  writePidsSync(ids: Uint32Array | readonly number[], pids: Int32Array | readonly number[], controller?: string): Array<CgroupError | undefined> {
+    const a = this.pidArgs(ids, pids, controller);
+    this.nativeEngine.writePids(a.idArray, a.pidArray, a.hier, a.results);
+    return this.pidResults(a.idArray, a.pidArray, a.hier, a.results);
+  }
+
+  async writePids(ids: Uint32Array | readonly number[], pids: Int32Array | readonly number[], controller?: string): Promise<Array<CgroupError | undefined>> {
+    const a = this.pidArgs(ids, pids, controller);
+    await this.nativeEngine.writePidsAsync(a.idArray, a.pidArray, a.hier, a.results);
+    return this.pidResults(a.idArray, a.pidArray, a.hier, a.results);
+  }
+
+  private pidResults(ids: Uint32Array, pids: Int32Array, hier: number, results: Int32Array): Array<CgroupError | undefined> {
+    return Array.from(results, (s, i) => {
+      if (s === PID_STATUS.ok) return undefined;
+      const target = hier >= 0 ? this.layout.hierarchies[hier]! : undefined;
+      const path = target ? this.filePath(ids[i]!, target, 'cgroup.procs') : undefined;
+      if (s < 0) {
+        const { errno, syscall } = decodeSysStatus(s);
+        return sysError(errno, syscall, path ?? this.cgroupPath(ids[i]!), { file: 'cgroup.procs' });
+      }
+      if (s === PID_STATUS.badHandle) return new CgroupError('the cgroup handle is closed', { code: 'ERR_CGROUP_HANDLE_CLOSED' });
+      if (s === PID_STATUS.invalid) return invalidArg(`pids[${i}]`, pids[i], 'must be a positive 32-bit integer');
+      return new CgroupError(`the cgroup does not exist in hierarchy ${target?.path}`, { code: 'ERR_CGROUP_NOT_IN_HIERARCHY', ...(path ? { path } : {}) });
+    });
+  }
+
+  /** Full path of a file of a handle in a hierarchy (for messages). */
+  filePath(id: number, hierarchy: Hierarchy, name: string): string {
+    const info = this.nativeEngine.info(id);
+    const rel = info?.path ? '/' + info.path : '';
+    return `${hierarchy.path}${rel}/${name}`;
+  }
+
+  private cgroupPath(id: number): string {
+    const info = this.nativeEngine.info(id);
+    return info ? '/' + info.path : '(closed handle)';
+  }
+
+  /** Descriptor use: held descriptors against the budget, open handles. */
+  usage(): { heldFds: number; fdBudget: number; handles: number; hierarchies: number } {
+    return this.nativeEngine.usage();
+  }
+
+  /** Closes every handle and descriptor now (otherwise they are closed when the engine is collected). */
+  destroy(): void {
+    this.nativeEngine.destroy();
+  }
+}

@@ -1,0 +1,13 @@
+/**
+ * cgmgr: Linux cgroup management in the manner of CRI-O's cgmgr, on a native engine that reads cgroup files in
+ * batches. This entry point exports the engine layer; the stats, managers and collector build on it.
+ */
+export { CgroupError, type CgroupErrorProperties } from './errors';
+export {
+  DEFAULT_ROOT, discoverHierarchies, isCgroup2, type DiscoverOptions, type Hierarchy, type Layout,
+} from './hierarchy';
+export {
+  BatchResult, Engine, FILE_STATUS, FORMAT, ITEM_STATUS, PID_STATUS, ReadPlan, SLOT, defaultFdBudget,
+  type EngineOptions, type FileSpec, type FormatName, type PlannedFile, type ResultOptions,
+} from './engine';
+export { listCgroups, type ListOptions } from './walk';

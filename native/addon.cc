@@ -1,0 +1,23 @@
+// Module initialisation only: each unit registers its own exports.
+#include <napi.h>
+
+#include "engine.h"
+#include "errors.h"
+#include "mounts.h"
+#include "parse_binding.h"
+#include "sysinfo.h"
+
+namespace {
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("init", Napi::Function::New(env, cgmgr::JsInit, "init"));
+  cgmgr::Engine::Init(env, exports);
+  cgmgr::InitMountsBinding(env, exports);
+  cgmgr::InitParseBinding(env, exports);
+  cgmgr::InitSysinfoBinding(env, exports);
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(cgmgr, Init)

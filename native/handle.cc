@@ -1,0 +1,334 @@
+#include "handle.h"
+
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "errors.h"
+
+namespace cgmgr {
+namespace {
+
+constexpr size_t kMaxPath = 4096;
+
+int Openat2(int dirfd, const char* path, int flags) {
+  struct open_how how;
+  memset(&how, 0, sizeof how);
+  how.flags = static_cast<uint64_t>(flags);
+  how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+  for (;;) {
+    long fd = syscall(SYS_openat2, dirfd, path, &how, sizeof how);
+    if (fd >= 0) return static_cast<int>(fd);
+    if (errno != EINTR && errno != EAGAIN) return -errno;
+  }
+}
+
+int OpenatRetry(int dirfd, const char* path, int flags) {
+  for (;;) {
+    int fd = openat(dirfd, path, flags);
+    if (fd >= 0) return fd;
+    if (errno != EINTR) return -errno;
+  }
+}
+
+// One component at a time: every intermediate is an O_PATH directory opened with O_NOFOLLOW, so neither a symlink
+// nor ".." (rejected by validation) can lead out of dirfd.
+int WalkBeneath(int dirfd, std::string_view rel, int flags, int32_t* syscall_id) {
+  *syscall_id = kSysOpenat;
+  if (rel.empty()) return OpenatRetry(dirfd, ".", flags);
+  char name[256];
+  int cur = dirfd;
+  while (true) {
+    size_t slash = rel.find('/');
+    std::string_view part = rel.substr(0, slash);
+    if (part.size() >= sizeof name) {
+      if (cur != dirfd) close(cur);
+      return -ENAMETOOLONG;
+    }
+    memcpy(name, part.data(), part.size());
+    name[part.size()] = '\0';
+    bool last = slash == std::string_view::npos;
+    int next = OpenatRetry(cur, name, last ? (flags | O_NOFOLLOW) : (O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (cur != dirfd) close(cur);
+    if (next < 0 || last) return next;
+    cur = next;
+    rel = rel.substr(slash + 1);
+  }
+}
+
+bool HasOpenat2() {
+  static const bool has = [] {
+    int fd = Openat2(AT_FDCWD, "/", O_PATH | O_CLOEXEC);
+    if (fd >= 0) close(fd);
+    return fd != -ENOSYS && fd != -EPERM;  // EPERM: a seccomp filter that refuses unknown syscalls
+  }();
+  return has;
+}
+
+}  // namespace
+
+bool IsValidName(std::string_view name) {
+  if (name.empty() || name == "." || name == "..") return false;
+  for (char c : name) {
+    if (c == '/' || c == '\0') return false;
+  }
+  return name.size() < 256;
+}
+
+bool IsValidRelPath(std::string_view rel) {
+  if (rel.empty()) return true;
+  if (rel.size() >= kMaxPath) return false;
+  while (true) {
+    size_t slash = rel.find('/');
+    if (!IsValidName(rel.substr(0, slash))) return false;
+    if (slash == std::string_view::npos) return true;
+    rel = rel.substr(slash + 1);
+  }
+}
+
+int OpenBeneath(int dirfd, std::string_view rel, int flags, ResolveMode mode, int32_t* syscall_id) {
+  if (!IsValidRelPath(rel)) {
+    *syscall_id = kSysOpenat;
+    return -EINVAL;
+  }
+  if (mode == ResolveMode::kWalk || (mode == ResolveMode::kAuto && !HasOpenat2())) {
+    return WalkBeneath(dirfd, rel, flags, syscall_id);
+  }
+  *syscall_id = kSysOpenat2;
+  char path[kMaxPath];
+  if (rel.empty()) {
+    path[0] = '.';
+    path[1] = '\0';
+  } else {
+    memcpy(path, rel.data(), rel.size());
+    path[rel.size()] = '\0';
+  }
+  return Openat2(dirfd, path, flags);
+}
+
+HandleTable::~HandleTable() {
+  for (Handle& h : handles_) {
+    if (h.live) CloseHandleFds(h);
+  }
+  for (Hierarchy& hier : hierarchies_) {
+    if (hier.root_fd >= 0) close(hier.root_fd);
+  }
+}
+
+SysResult HandleTable::Init(const std::vector<std::string>& paths, size_t fd_budget, ResolveMode mode,
+                            size_t* failed) {
+  budget_ = fd_budget;
+  mode_ = mode;
+  if (mode_ == ResolveMode::kOpenat2 && !HasOpenat2()) return {kSysOpenat2, ENOSYS};
+  for (size_t i = 0; i < paths.size(); i++) {
+    int fd = OpenatRetry(AT_FDCWD, paths[i].c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) {
+      *failed = i;
+      return {kSysOpenat, -fd};
+    }
+    hierarchies_.push_back({paths[i], fd});
+  }
+  return {};
+}
+
+SysResult HandleTable::Open(std::string_view rel, uint32_t* id) {
+  if (!IsValidRelPath(rel)) return {kSysOpenat, EINVAL};
+  uint32_t slot;
+  if (!free_.empty()) {
+    slot = free_.back();
+    free_.pop_back();
+  } else {
+    if (handles_.size() > kSlotMask) return {kSysOpenat, EMFILE};
+    slot = static_cast<uint32_t>(handles_.size());
+    handles_.emplace_back();
+  }
+  Handle& h = handles_[slot];
+  h.rel.assign(rel.data(), rel.size());
+  h.dirs.assign(hierarchies_.size(), HandleDir());
+  h.file_fds.clear();
+  SysResult last_error{kSysOpenat, ENOENT};
+  bool any = false;
+  for (size_t i = 0; i < hierarchies_.size(); i++) {
+    int32_t sc = 0;
+    int fd = OpenBeneath(hierarchies_[i].root_fd, rel, O_PATH | O_DIRECTORY | O_CLOEXEC, mode_, &sc);
+    if (fd < 0) {
+      if (fd != -ENOENT) last_error = {sc, -fd};
+      if (fd != -ENOENT && fd != -ENOTDIR) {
+        // A real failure (EACCES, EMFILE, ELOOP from a symlink, ...), not absence: report it.
+        CloseHandleFds(h);
+        free_.push_back(slot);
+        return last_error;
+      }
+      continue;
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+      int err = errno;
+      close(fd);
+      CloseHandleFds(h);
+      free_.push_back(slot);
+      return {kSysFstat, err};
+    }
+    HandleDir& d = h.dirs[i];
+    d.ino = st.st_ino;
+    d.dev = st.st_dev;
+    if (held_ < budget_) {
+      d.state = HandleDir::kHeld;
+      d.fd = fd;
+      held_++;
+    } else {
+      d.state = HandleDir::kTransient;
+      close(fd);
+    }
+    any = true;
+  }
+  if (!any) {
+    free_.push_back(slot);
+    return last_error;
+  }
+  h.live = true;
+  h.generation = (h.generation + 1) & 0xff;
+  *id = (h.generation << kSlotBits) | slot;
+  return {};
+}
+
+Handle* HandleTable::Get(uint32_t id) {
+  uint32_t slot = id & kSlotMask;
+  if (slot >= handles_.size()) return nullptr;
+  Handle& h = handles_[slot];
+  if (!h.live || h.generation != (id >> kSlotBits)) return nullptr;
+  return &h;
+}
+
+bool HandleTable::Close(uint32_t id) {
+  Handle* h = Get(id);
+  if (h == nullptr) return false;
+  CloseHandleFds(*h);
+  h->live = false;
+  free_.push_back(id & kSlotMask);
+  return true;
+}
+
+void HandleTable::CloseAll() {
+  for (size_t slot = 0; slot < handles_.size(); slot++) {
+    if (!handles_[slot].live) continue;
+    CloseHandleFds(handles_[slot]);
+    handles_[slot].live = false;
+    free_.push_back(static_cast<uint32_t>(slot));
+  }
+}
+
+void HandleTable::CloseHandleFds(Handle& h) {
+  for (HandleDir& d : h.dirs) {
+    if (d.state == HandleDir::kHeld && d.fd >= 0) {
+      close(d.fd);
+      held_--;
+    }
+    d = HandleDir();
+  }
+  for (int& fd : h.file_fds) {
+    if (fd >= 0) {
+      close(fd);
+      held_--;
+    }
+    fd = -1;
+  }
+}
+
+uint32_t HandleTable::FileId(uint32_t hierarchy, std::string_view name) {
+  for (uint32_t i = 0; i < files_.size(); i++) {
+    if (files_[i].hierarchy == hierarchy && files_[i].name == name) return i;
+  }
+  files_.push_back({hierarchy, std::string(name)});
+  return static_cast<uint32_t>(files_.size() - 1);
+}
+
+int HandleTable::OpenFileByName(Handle& h, uint32_t hier, std::string_view name, int flags, int32_t* syscall_id) {
+  HandleDir& d = h.dirs[hier];
+  if (d.state == HandleDir::kMissing) return kNotInHierarchy;
+  if (!IsValidName(name)) {
+    *syscall_id = kSysOpenat;
+    return -EINVAL;
+  }
+  if (d.state == HandleDir::kHeld) {
+    char buf[256];
+    memcpy(buf, name.data(), name.size());
+    buf[name.size()] = '\0';
+    *syscall_id = kSysOpenat;
+    return OpenatRetry(d.fd, buf, flags | O_NOFOLLOW);
+  }
+  // Transient: resolve the directory again and make sure it is still the same cgroup before using it.
+  int dfd = OpenBeneath(hierarchies_[hier].root_fd, h.rel, O_PATH | O_DIRECTORY | O_CLOEXEC, mode_, syscall_id);
+  if (dfd < 0) return dfd;
+  struct stat st;
+  if (fstat(dfd, &st) != 0 || st.st_ino != d.ino || st.st_dev != d.dev) {
+    close(dfd);
+    *syscall_id = kSysOpenat;
+    return -ENOENT;  // the cgroup we opened is gone (another one may stand at its path)
+  }
+  char buf[256];
+  memcpy(buf, name.data(), name.size());
+  buf[name.size()] = '\0';
+  *syscall_id = kSysOpenat;
+  int fd = OpenatRetry(dfd, buf, flags | O_NOFOLLOW);
+  close(dfd);
+  return fd;
+}
+
+int HandleTable::OpenFile(Handle& h, uint32_t file, bool for_write, bool may_hold, bool* held, int32_t* syscall_id) {
+  *held = false;
+  if (file < h.file_fds.size() && h.file_fds[file] >= 0) {
+    *held = true;
+    return h.file_fds[file];
+  }
+  const FileEntry& f = files_[file];
+  int fd = OpenFileByName(h, f.hierarchy, f.name, (for_write ? O_WRONLY : O_RDONLY) | O_CLOEXEC, syscall_id);
+  if (fd < 0) return fd;
+  if (may_hold && held_ < budget_) {
+    if (h.file_fds.size() <= file) h.file_fds.resize(files_.size(), -1);
+    h.file_fds[file] = fd;
+    held_++;
+    *held = true;
+  }
+  return fd;
+}
+
+void HandleTable::DropFile(Handle& h, uint32_t file) {
+  if (file < h.file_fds.size() && h.file_fds[file] >= 0) {
+    close(h.file_fds[file]);
+    h.file_fds[file] = -1;
+    held_--;
+  }
+}
+
+bool HandleTable::IsGone(Handle& h, uint32_t hier) {
+  HandleDir& d = h.dirs[hier];
+  if (d.state == HandleDir::kMissing) return false;
+  int32_t sc = 0;
+  int fd = OpenBeneath(hierarchies_[hier].root_fd, h.rel, O_PATH | O_DIRECTORY | O_CLOEXEC, mode_, &sc);
+  if (fd < 0) return fd == -ENOENT || fd == -ENOTDIR || fd == -ENODEV;
+  struct stat st;
+  bool gone = fstat(fd, &st) != 0 || st.st_ino != d.ino || st.st_dev != d.dev;
+  close(fd);
+  return gone;
+}
+
+std::string HandleTable::FullPath(const Handle& h, uint32_t hier, std::string_view name) const {
+  std::string p = hierarchies_[hier].path;
+  if (!h.rel.empty()) {
+    if (p.empty() || p.back() != '/') p += '/';
+    p += h.rel;
+  }
+  if (!name.empty()) {
+    if (p.empty() || p.back() != '/') p += '/';
+    p += name;
+  }
+  return p;
+}
+
+}  // namespace cgmgr

@@ -1,0 +1,132 @@
+// Cgroup handles: the directory descriptors of one cgroup (one per hierarchy it lives in), opened once and kept under
+// a descriptor budget, plus the file descriptors the reader chooses to keep open for re-reading with pread.
+//
+// Path safety: every path is relative to a hierarchy's root descriptor, validated (no "..", ".", empty or absolute
+// components), and resolved with openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS); where the
+// kernel lacks openat2 (or the fallback is forced) it is walked one component at a time with O_NOFOLLOW.
+//
+// Thread safety: a HandleTable is used from the JS thread and from one batch worker at a time per call; callers hold
+// mutex() around every use (the reader takes it per item, so closing a handle mid-batch is safe).
+#ifndef CGMGR_HANDLE_H_
+#define CGMGR_HANDLE_H_
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace cgmgr {
+
+// Result of a syscall-level operation: 0, or the syscall id and errno that failed.
+struct SysResult {
+  int32_t syscall = 0;
+  int err = 0;
+  bool ok() const { return err == 0; }
+};
+
+enum class ResolveMode { kAuto, kOpenat2, kWalk };
+
+// A path component check: non-empty, not "." or "..", no "/" and no NUL.
+bool IsValidName(std::string_view name);
+// A relative cgroup path: "" (the hierarchy root) or valid names joined by single "/".
+bool IsValidRelPath(std::string_view rel);
+
+// Opens rel (validated by the caller) beneath dirfd with the given flags, never leaving dirfd and never following a
+// symlink. Returns the fd or -errno; *syscall says which call failed.
+int OpenBeneath(int dirfd, std::string_view rel, int flags, ResolveMode mode, int32_t* syscall);
+
+struct Hierarchy {
+  std::string path;  // absolute path of the hierarchy root (for error messages)
+  int root_fd = -1;  // O_PATH | O_DIRECTORY
+};
+
+// Per hierarchy state of one handle.
+struct HandleDir {
+  enum State : uint8_t { kMissing = 0, kHeld = 1, kTransient = 2 };
+  State state = kMissing;
+  int fd = -1;        // held O_PATH directory descriptor (state kHeld)
+  uint64_t ino = 0;   // identity of the directory at open time
+  uint64_t dev = 0;
+};
+
+struct Handle {
+  bool live = false;
+  uint32_t generation = 0;
+  std::string rel;                // relative path below each hierarchy root ("" = root)
+  std::vector<HandleDir> dirs;    // one per hierarchy
+  std::vector<int> file_fds;      // held file descriptors, indexed by file id (-1 = not held)
+};
+
+class HandleTable {
+ public:
+  HandleTable() = default;
+  ~HandleTable();
+  HandleTable(const HandleTable&) = delete;
+  HandleTable& operator=(const HandleTable&) = delete;
+
+  // Opens the hierarchy roots. On failure returns the error and the index of the hierarchy that failed.
+  SysResult Init(const std::vector<std::string>& paths, size_t fd_budget, ResolveMode mode, size_t* failed);
+
+  // Opens a cgroup by relative path and stores its id in *id. A cgroup that exists in no hierarchy fails with ENOENT;
+  // one missing from some hierarchies is fine (HandleDir::kMissing there).
+  SysResult Open(std::string_view rel, uint32_t* id);
+  bool Close(uint32_t id);
+  void CloseAll();
+  Handle* Get(uint32_t id);  // nullptr for an id that is not (or no longer) open
+  size_t open_count() const { return handles_.size() - free_.size(); }
+
+  // Registers a file (hierarchy, name) and returns its id; the same pair always gets the same id.
+  uint32_t FileId(uint32_t hierarchy, std::string_view name);
+  uint32_t FileHierarchy(uint32_t file) const { return files_[file].hierarchy; }
+  const std::string& FileName(uint32_t file) const { return files_[file].name; }
+
+  // Opens a file of a handle for reading (O_RDONLY) or writing (O_WRONLY). *held says whether the returned fd is kept
+  // in the handle (the caller must not close it) or transient (the caller closes it). Returns the fd or -errno with
+  // *syscall set; -ENOENT when the handle has no directory in that hierarchy is reported as kNotInHierarchy.
+  static constexpr int kNotInHierarchy = -100000;
+  int OpenFile(Handle& h, uint32_t file, bool for_write, bool may_hold, bool* held, int32_t* syscall);
+  int OpenFileByName(Handle& h, uint32_t hierarchy, std::string_view name, int flags, int32_t* syscall);
+
+  // Drops a held file descriptor (after it read ENODEV, say).
+  void DropFile(Handle& h, uint32_t file);
+
+  // True when the cgroup the handle was opened on is gone from hierarchy hier: its path no longer resolves, or now
+  // resolves to another directory (a cgroup re-created at the same path).
+  bool IsGone(Handle& h, uint32_t hier);
+
+  std::string FullPath(const Handle& h, uint32_t hier, std::string_view name) const;
+  size_t hierarchy_count() const { return hierarchies_.size(); }
+  const Hierarchy& hierarchy(uint32_t i) const { return hierarchies_[i]; }
+  size_t held_fds() const { return held_; }
+  size_t fd_budget() const { return budget_; }
+  ResolveMode mode() const { return mode_; }
+  std::mutex& mutex() { return mu_; }
+
+ private:
+  struct FileEntry {
+    uint32_t hierarchy;
+    std::string name;
+  };
+  void CloseHandleFds(Handle& h);
+
+  std::vector<Hierarchy> hierarchies_;
+  std::vector<Handle> handles_;
+  std::vector<uint32_t> free_;  // reusable slots
+  std::vector<FileEntry> files_;
+  size_t budget_ = 0;
+  size_t held_ = 0;
+  ResolveMode mode_ = ResolveMode::kAuto;
+  std::mutex mu_;
+};
+
+// Handle ids (uint32, so a batch is a Uint32Array) carry an 8-bit generation so that a stale id does not silently
+// reach a reused slot: id = generation << 24 | slot.
+constexpr uint32_t kSlotBits = 24;
+constexpr uint32_t kSlotMask = (1u << kSlotBits) - 1;
+
+}  // namespace cgmgr
+
+#endif  // CGMGR_HANDLE_H_

@@ -1,0 +1,175 @@
+#include "reader.h"
+
+#include <time.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <string_view>
+
+#include "errors.h"
+#include "parse/parse.h"
+
+namespace cgmgr {
+namespace {
+
+constexpr size_t kInitialBuffer = 64 * 1024;
+constexpr size_t kMaxBuffer = 16 * 1024 * 1024;
+
+int32_t StatusOf(ParseStatus s) {
+  switch (s) {
+    case ParseStatus::kOk:
+      return kFileOk;
+    case ParseStatus::kMalformed:
+      return kFileMalformed;
+    case ParseStatus::kOverflow:
+      return kFileOverflow;
+    case ParseStatus::kEmpty:
+      return kFileEmpty;
+  }
+  return kFileMalformed;
+}
+
+int32_t ParseInto(const PlanFile& f, std::string_view text, Slots s) {
+  KeySet keys{f.keys.data(), static_cast<uint32_t>(f.keys.size())};
+  uint32_t count = 0;
+  ParseStatus st = ParseStatus::kOk;
+  switch (f.format) {
+    case Format::kSingle:
+      st = ParseSingle(text, s);
+      break;
+    case Format::kFlatKeyed:
+      st = ParseFlatKeyed(text, keys, true, s);
+      break;
+    case Format::kKeyLookup:
+      st = ParseFlatKeyed(text, keys, false, s);
+      break;
+    case Format::kList:
+      st = ParseList(text, Slots{s.value + 1, s.flag + 1}, f.cap, &count);
+      break;
+    case Format::kCpuacctStat:
+      st = ParseCpuacctStat(text, s);
+      break;
+    case Format::kPsi:
+      st = ParsePsi(text, s);
+      break;
+    case Format::kIoStat:
+      st = ParseIoStat(text, keys, Slots{s.value + 1, s.flag + 1}, f.cap, &count);
+      break;
+    case Format::kBlkio:
+      st = ParseBlkio(text, Slots{s.value + 1, s.flag + 1}, f.cap, &count);
+      break;
+    case Format::kCpuset:
+      st = ParseCpuset(text, s);
+      break;
+    case Format::kNewlines:
+      s.value[0] = CountNewlines(text);
+      s.flag[0] = kValue;
+      break;
+    case Format::kCount:
+      return kFileMalformed;
+  }
+  if (f.format == Format::kList || f.format == Format::kIoStat || f.format == Format::kBlkio) {
+    s.value[0] = count;
+    s.flag[0] = kValue;
+  }
+  return StatusOf(st);
+}
+
+double NowMs() {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) / 1e6;
+}
+
+}  // namespace
+
+Reader::Reader() : buf_(kInitialBuffer) {}
+
+long Reader::ReadAll(int fd) {
+  for (;;) {
+    ssize_t n = pread(fd, buf_.data(), buf_.size(), 0);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return -errno;
+    }
+    // A cgroup file is generated whole at offset 0; a read that fills the buffer may have been cut short.
+    if (static_cast<size_t>(n) < buf_.size() || buf_.size() >= kMaxBuffer) return n;
+    buf_.resize(buf_.size() * 4);
+  }
+}
+
+void Reader::ReadRow(HandleTable& table, uint32_t id, const Plan& plan, BatchOut& out, size_t row) {
+  uint64_t* values = out.values + row * plan.slots;
+  uint8_t* flags = out.flags + row * plan.slots;
+  int32_t* status = out.file_status + row * plan.files.size();
+  memset(values, 0, sizeof(uint64_t) * plan.slots);
+  memset(flags, 0, plan.slots);
+
+  std::lock_guard<std::mutex> lock(table.mutex());
+  if (out.sample_ms != nullptr) out.sample_ms[row] = NowMs();
+  Handle* h = table.Get(id);
+  if (h == nullptr) {
+    for (size_t i = 0; i < plan.files.size(); i++) status[i] = kFileSkipped;
+    out.item_status[row] = kItemBadHandle;
+    return;
+  }
+  bool gone = false;
+  uint64_t missing_in = 0;  // hierarchies (bit per index < 64) where a file was ENOENT
+  for (size_t i = 0; i < plan.files.size(); i++) {
+    const PlanFile& f = plan.files[i];
+    int32_t sc = 0;
+    bool held = false;
+    int fd = table.OpenFile(*h, f.file_id, false, f.hold, &held, &sc);
+    if (fd == HandleTable::kNotInHierarchy) {
+      status[i] = kFileNotInHierarchy;
+      continue;
+    }
+    if (fd < 0) {
+      status[i] = EncodeSysStatus(sc, -fd);
+      if (fd == -ENOENT && f.hierarchy < 64) missing_in |= 1ull << f.hierarchy;
+      continue;
+    }
+    long n = ReadAll(fd);
+    if (n < 0) {
+      status[i] = EncodeSysStatus(kSysPread, static_cast<int>(-n));
+      if (n == -ENODEV) gone = true;
+      if (held) table.DropFile(*h, f.file_id);
+      else close(fd);
+      continue;
+    }
+    if (!held) close(fd);
+    status[i] = ParseInto(f, std::string_view(buf_.data(), static_cast<size_t>(n)),
+                          Slots{values + f.slot_offset, flags + f.slot_offset});
+  }
+  // A file that is not there is either absent from a live cgroup or the sign that the cgroup went away: tell apart.
+  for (uint32_t hier = 0; !gone && missing_in != 0 && hier < 64; hier++) {
+    if ((missing_in >> hier) & 1) gone = table.IsGone(*h, hier);
+  }
+  out.item_status[row] = gone ? kItemGone : kItemOk;
+  if (out.as_double) {
+    for (uint32_t s = 0; s < plan.slots; s++) {
+      double d;
+      switch (flags[s]) {
+        case kValue:
+          d = static_cast<double>(values[s]);
+          break;
+        case kMax:
+          d = INFINITY;
+          break;
+        case kFloat:
+          continue;  // already a double
+        default:
+          d = 0;
+      }
+      memcpy(&values[s], &d, sizeof d);
+    }
+  }
+}
+
+void Reader::ReadBatch(HandleTable& table, const uint32_t* ids, size_t count, const Plan& plan, BatchOut& out) {
+  for (size_t row = 0; row < count; row++) ReadRow(table, ids[row], plan, out, row);
+}
+
+}  // namespace cgmgr

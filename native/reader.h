@@ -1,0 +1,57 @@
+// Batched reads: one call reads a plan's files for a list of cgroup handles and parses them into caller-owned rows.
+// The same code serves the synchronous call and the asynchronous one (one worker per batch).
+#ifndef CGMGR_READER_H_
+#define CGMGR_READER_H_
+
+#include <cstdint>
+#include <vector>
+
+#include "handle.h"
+#include "plan.h"
+
+namespace cgmgr {
+
+// Per file status (Int32Array cell). Negative values are failed syscalls, EncodeSysStatus(syscall, errno).
+// Keep in step with lib/engine.ts FILE_STATUS.
+enum FileStatus : int32_t {
+  kFileOk = 0,
+  kFileMalformed = 1,
+  kFileOverflow = 2,        // more entries than the plan's capacity; the count slot says how many
+  kFileEmpty = 3,
+  kFileNotInHierarchy = 4,  // the cgroup does not exist in that file's hierarchy (or it is not mounted)
+  kFileSkipped = 5,         // not read: the handle is invalid
+};
+
+// Per item status (Int32Array cell). Keep in step with lib/engine.ts ITEM_STATUS.
+enum ItemStatus : int32_t {
+  kItemOk = 0,         // the cgroup was there; file statuses say what was read
+  kItemGone = 1,       // the cgroup was removed (held descriptors read ENODEV, or its path is gone or replaced)
+  kItemBadHandle = 2,  // the id is not an open handle
+};
+
+// Output arrays of one batch, all owned by the caller (JS typed arrays).
+struct BatchOut {
+  uint64_t* values;   // rows * plan.slots cells (u64 bits, or doubles when as_double)
+  uint8_t* flags;     // rows * plan.slots
+  int32_t* file_status;  // rows * plan.files.size()
+  int32_t* item_status;  // rows
+  double* sample_ms;     // rows, may be null: CLOCK_REALTIME of the row's read, in ms (like Date.now())
+  bool as_double;
+};
+
+class Reader {
+ public:
+  Reader();
+  // Reads one row. Locks table.mutex() for the duration of the item.
+  void ReadRow(HandleTable& table, uint32_t id, const Plan& plan, BatchOut& out, size_t row);
+  void ReadBatch(HandleTable& table, const uint32_t* ids, size_t count, const Plan& plan, BatchOut& out);
+
+ private:
+  // Reads a whole file at offset 0 into buf_ (growing it when full). Returns bytes or -errno.
+  long ReadAll(int fd);
+  std::vector<char> buf_;
+};
+
+}  // namespace cgmgr
+
+#endif  // CGMGR_READER_H_

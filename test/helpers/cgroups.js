@@ -1,0 +1,89 @@
+'use strict';
+// Real-kernel test support: a uniquely named cgroup subtree of the test's own in every hierarchy it asks for, and
+// processes the test starts itself. Everything is removed in teardown, even when the test fails: processes are
+// killed by pid, then directories are removed children first. Nothing else on the machine is written to.
+const fs = require('node:fs');
+const path = require('node:path');
+const { spawn } = require('node:child_process');
+
+const ROOT = '/sys/fs/cgroup';
+
+/** Why real-kernel tests cannot run here, or undefined when they can. */
+function realKernelSkipReason() {
+  if (process.getuid && process.getuid() !== 0) return 'needs root to create cgroups';
+  try {
+    fs.accessSync(path.join(ROOT, 'memory'), fs.constants.W_OK);
+  } catch {
+    if (!fs.existsSync(path.join(ROOT, 'cgroup.controllers'))) return `${ROOT} is not writable`;
+  }
+  return undefined;
+}
+
+/** The v1 hierarchies of this host that are mounted (directory names under /sys/fs/cgroup), plus 'unified'. */
+function hierarchyDirs() {
+  return fs.readdirSync(ROOT, { withFileTypes: true })
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name);
+}
+
+let counter = 0;
+
+/**
+ * Makes `<unique>/...children` in the given hierarchies (directory names under /sys/fs/cgroup) and registers cleanup
+ * with tap's teardown. Returns { name, dir(h, rel), mkdir(rel), spawnSleep(), kill(pid), cleanup() }.
+ */
+function makeSubtree(t, hierarchies) {
+  const name = `cgmgr-test-${process.pid}-${Date.now().toString(36)}-${counter++}`;
+  const made = []; // [hierarchy, relative path] in creation order
+  const pids = new Set();
+  const dir = (h, rel = '') => path.join(ROOT, h, name, rel);
+  const mkdir = (rel = '') => {
+    for (const h of hierarchies) {
+      const d = dir(h, rel);
+      fs.mkdirSync(d);
+      made.push([h, rel]);
+      if (h === 'cpuset') {
+        // A v1 cpuset takes no task until cpus and mems are set: copy them from the parent.
+        for (const f of ['cpuset.cpus', 'cpuset.mems']) {
+          fs.writeFileSync(path.join(d, f), fs.readFileSync(path.join(path.dirname(d), f), 'utf8').trim() || '0');
+        }
+      }
+    }
+  };
+  const spawnSleep = (seconds = 600) => {
+    const child = spawn('sleep', [String(seconds)], { stdio: 'ignore' });
+    pids.add(child.pid);
+    return child;
+  };
+  const kill = async (child) => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const done = new Promise((resolve) => child.once('exit', resolve));
+    process.kill(child.pid, 'SIGKILL');
+    await done;
+    pids.delete(child.pid);
+  };
+  const cleanup = () => {
+    for (const p of pids) {
+      try { process.kill(p, 'SIGKILL'); } catch { /* already gone */ }
+    }
+    pids.clear();
+    // Children first: deepest paths first, then the top of the subtree.
+    const rels = [...new Set(made.map(([, rel]) => rel))].sort((a, b) => b.split('/').length - a.split('/').length || b.length - a.length);
+    for (let attempt = 0; attempt < 50; attempt++) {
+      let left = 0;
+      for (const rel of rels) {
+        for (const h of hierarchies) {
+          const d = dir(h, rel);
+          if (!fs.existsSync(d)) continue;
+          try { fs.rmdirSync(d); } catch { left++; }
+        }
+      }
+      if (left === 0) break;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20); // EBUSY while killed tasks exit
+    }
+  };
+  t.teardown(cleanup);
+  return { name, dir, mkdir, spawnSleep, kill, cleanup, pids };
+}
+
+module.exports = { ROOT, realKernelSkipReason, hierarchyDirs, makeSubtree };
