@@ -17,6 +17,9 @@ export interface Hierarchy {
   path: string;
   /** v1: the controllers mounted there (`cpu`, `cpuacct`, `name=systemd`, ...); v2: the root's cgroup.controllers. */
   controllers: string[];
+  /** The cgroup mounted there (mountinfo's root field): `/` on a host, the container's own cgroup inside a cgroup
+   * namespace that was not unshared. `/` for a recorded tree. */
+  mountRoot: string;
 }
 
 export interface Layout {
@@ -64,13 +67,11 @@ function isUnder(p: string, root: string): boolean {
   return p === root || p.startsWith(root.endsWith('/') ? root : root + '/');
 }
 
-function fromMounts(root: string, mountinfo: string): Array<Omit<Hierarchy, 'index'>> {
-  let text: string;
-  try {
-    text = fs.readFileSync(mountinfo, 'utf8');
-  } catch {
-    return [];
-  }
+/**
+ * The cgroup hierarchies of a mountinfo text that are mounted at or below root, in mountinfo order (a mount point
+ * mounted twice counts once). v2 controllers are read from the mounted cgroup.controllers when it can be read.
+ */
+export function hierarchiesFromMountinfo(text: string, root: string): Array<Omit<Hierarchy, 'index'>> {
   const seen = new Set<string>();
   const out: Array<Omit<Hierarchy, 'index'>> = [];
   for (const m of native.parseMountinfo(text)) {
@@ -80,24 +81,37 @@ function fromMounts(root: string, mountinfo: string): Array<Omit<Hierarchy, 'ind
       version: m.version,
       path: m.mountPoint,
       controllers: m.version === 2 ? readControllers(m.mountPoint) : m.controllers,
+      mountRoot: m.root,
     });
   }
   return out;
 }
 
+function fromMounts(root: string, mountinfo: string): Array<Omit<Hierarchy, 'index'>> {
+  let text: string;
+  try {
+    text = fs.readFileSync(mountinfo, 'utf8');
+  } catch {
+    return [];
+  }
+  return hierarchiesFromMountinfo(text, root);
+}
+
 // A recorded tree: root/<controllers> directories (v1; "systemd" is name=systemd, "unified" is cgroup2), or a v2 root.
 function fromDirectories(root: string, version: 1 | 2 | undefined): Array<Omit<Hierarchy, 'index'>> {
   if (version === 2 || (version === undefined && fs.existsSync(path.join(root, 'cgroup.controllers')))) {
-    return [{ version: 2, path: root, controllers: readControllers(root) }];
+    return [{ version: 2, path: root, controllers: readControllers(root), mountRoot: '/' }];
   }
   const out: Array<Omit<Hierarchy, 'index'>> = [];
   for (const ent of fs.readdirSync(root, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
     if (!ent.isDirectory()) continue; // co-mount aliases are symlinks (cpu -> cpu,cpuacct): one hierarchy each
     const dir = path.join(root, ent.name);
     if (ent.name === 'unified') {
-      out.push({ version: 2, path: dir, controllers: readControllers(dir) });
+      out.push({ version: 2, path: dir, controllers: readControllers(dir), mountRoot: '/' });
     } else {
-      out.push({ version: 1, path: dir, controllers: ent.name.split(',').map((c) => (c === 'systemd' ? 'name=systemd' : c)) });
+      out.push({
+        version: 1, path: dir, controllers: ent.name.split(',').map((c) => (c === 'systemd' ? 'name=systemd' : c)), mountRoot: '/',
+      });
     }
   }
   return out;

@@ -4,7 +4,7 @@
  */
 export { CgroupError, type CgroupErrorProperties } from './errors';
 export {
-  DEFAULT_ROOT, discoverHierarchies, isCgroup2, type DiscoverOptions, type Hierarchy, type Layout,
+  DEFAULT_ROOT, discoverHierarchies, hierarchiesFromMountinfo, isCgroup2, type DiscoverOptions, type Hierarchy, type Layout,
 } from './hierarchy';
 export {
   BatchResult, Engine, FILE_STATUS, FORMAT, ITEM_STATUS, PID_STATUS, ReadPlan, SLOT, defaultFdBudget,
