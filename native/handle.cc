@@ -289,6 +289,16 @@ int HandleTable::OpenFile(Handle& h, uint32_t file, bool for_write, bool may_hol
   const FileEntry& f = files_[file];
   int fd = OpenFileByName(h, f.hierarchy, f.name, (for_write ? O_WRONLY : O_RDONLY) | O_CLOEXEC, syscall_id);
   if (fd < 0) return fd;
+  HandleDir& d = h.dirs[f.hierarchy];
+  if (may_hold && held_ >= budget_ && d.state == HandleDir::kHeld) {
+    // Out of budget: a held file saves an openat and a close on every read, the directory only on the reads of files
+    // that are not held. Give the directory's descriptor to the file; the directory is resolved (and its identity
+    // checked) again when another of its files has to be opened.
+    close(d.fd);
+    d.fd = -1;
+    d.state = HandleDir::kTransient;
+    held_--;
+  }
   if (may_hold && held_ < budget_) {
     if (h.file_fds.size() <= file) h.file_fds.resize(files_.size(), -1);
     h.file_fds[file] = fd;

@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <cmath>
+#include <algorithm>
 #include <cstring>
 #include <string_view>
 
@@ -16,6 +17,8 @@ namespace {
 
 constexpr size_t kInitialBuffer = 64 * 1024;
 constexpr size_t kMaxBuffer = 16 * 1024 * 1024;
+constexpr unsigned kUringEntries = 1024;
+constexpr size_t kUringSlot = 4096;  // a cgroup stats file fits a page; a larger one is re-read whole
 
 int32_t StatusOf(ParseStatus s) {
   switch (s) {
@@ -85,7 +88,7 @@ double NowMs() {
 
 }  // namespace
 
-Reader::Reader() : buf_(kInitialBuffer) {}
+Reader::Reader(IoMode mode) : buf_(kInitialBuffer), mode_(mode) {}
 
 long Reader::ReadAll(int fd) {
   for (;;) {
@@ -100,76 +103,178 @@ long Reader::ReadAll(int fd) {
   }
 }
 
-void Reader::ReadRow(HandleTable& table, uint32_t id, const Plan& plan, BatchOut& out, size_t row) {
-  uint64_t* values = out.values + row * plan.slots;
-  uint8_t* flags = out.flags + row * plan.slots;
-  int32_t* status = out.file_status + row * plan.files.size();
-  memset(values, 0, sizeof(uint64_t) * plan.slots);
-  memset(flags, 0, plan.slots);
-
-  std::lock_guard<std::mutex> lock(table.mutex());
+Handle* Reader::BeginRow(HandleTable& table, uint32_t id, const Plan& plan, BatchOut& out, size_t row) {
+  memset(out.values + row * plan.slots, 0, sizeof(uint64_t) * plan.slots);
+  memset(out.flags + row * plan.slots, 0, plan.slots);
   if (out.sample_ms != nullptr) out.sample_ms[row] = NowMs();
   Handle* h = table.Get(id);
   if (h == nullptr) {
+    int32_t* status = out.file_status + row * plan.files.size();
     for (size_t i = 0; i < plan.files.size(); i++) status[i] = kFileSkipped;
     out.item_status[row] = kItemBadHandle;
+  }
+  return h;
+}
+
+int Reader::OpenForRead(HandleTable& table, const Plan& plan, size_t i, RowState& st, int32_t* status, bool* held) {
+  const PlanFile& f = plan.files[i];
+  int32_t sc = 0;
+  int fd = table.OpenFile(*st.handle, f.file_id, false, f.hold, held, &sc);
+  if (fd == HandleTable::kNotInHierarchy) {
+    *status = kFileNotInHierarchy;
+    return -1;
+  }
+  if (fd < 0) {
+    *status = EncodeSysStatus(sc, -fd);
+    if (fd == -ENOENT && f.hierarchy < 64) st.missing_in |= 1ull << f.hierarchy;
+    return -1;
+  }
+  return fd;
+}
+
+void Reader::Complete(HandleTable& table, const Plan& plan, size_t i, RowState& st, BatchOut& out, size_t row, int fd,
+                      bool held, long n, const char* text) {
+  const PlanFile& f = plan.files[i];
+  int32_t* status = out.file_status + row * plan.files.size() + i;
+  if (n < 0) {
+    *status = EncodeSysStatus(kSysPread, static_cast<int>(-n));
+    if (n == -ENODEV) st.gone = true;
+    if (held) table.DropFile(*st.handle, f.file_id);  // a dead descriptor is of no further use
+    else close(fd);
     return;
   }
-  bool gone = false;
-  uint64_t missing_in = 0;  // hierarchies (bit per index < 64) where a file was ENOENT
-  for (size_t i = 0; i < plan.files.size(); i++) {
-    const PlanFile& f = plan.files[i];
-    int32_t sc = 0;
-    bool held = false;
-    int fd = table.OpenFile(*h, f.file_id, false, f.hold, &held, &sc);
-    if (fd == HandleTable::kNotInHierarchy) {
-      status[i] = kFileNotInHierarchy;
-      continue;
-    }
-    if (fd < 0) {
-      status[i] = EncodeSysStatus(sc, -fd);
-      if (fd == -ENOENT && f.hierarchy < 64) missing_in |= 1ull << f.hierarchy;
-      continue;
-    }
-    long n = ReadAll(fd);
-    if (n < 0) {
-      status[i] = EncodeSysStatus(kSysPread, static_cast<int>(-n));
-      if (n == -ENODEV) gone = true;
-      if (held) table.DropFile(*h, f.file_id);
-      else close(fd);
-      continue;
-    }
-    if (!held) close(fd);
-    status[i] = ParseInto(f, std::string_view(buf_.data(), static_cast<size_t>(n)),
-                          Slots{values + f.slot_offset, flags + f.slot_offset});
-  }
+  if (!held) close(fd);
+  *status = ParseInto(f, std::string_view(text, static_cast<size_t>(n)),
+                      Slots{out.values + row * plan.slots + f.slot_offset, out.flags + row * plan.slots + f.slot_offset});
+}
+
+void Reader::ReadFileNow(HandleTable& table, const Plan& plan, size_t i, RowState& st, BatchOut& out, size_t row) {
+  bool held = false;
+  int fd = OpenForRead(table, plan, i, st, out.file_status + row * plan.files.size() + i, &held);
+  if (fd < 0) return;
+  long n = ReadAll(fd);
+  Complete(table, plan, i, st, out, row, fd, held, n, buf_.data());
+}
+
+void Reader::FinishRow(HandleTable& table, const Plan& plan, RowState& st, BatchOut& out, size_t row) {
   // A file that is not there is either absent from a live cgroup or the sign that the cgroup went away: tell apart.
-  for (uint32_t hier = 0; !gone && missing_in != 0 && hier < 64; hier++) {
-    if ((missing_in >> hier) & 1) gone = table.IsGone(*h, hier);
+  for (uint32_t hier = 0; !st.gone && st.missing_in != 0 && hier < 64; hier++) {
+    if ((st.missing_in >> hier) & 1) st.gone = table.IsGone(*st.handle, hier);
   }
-  out.item_status[row] = gone ? kItemGone : kItemOk;
-  if (out.as_double) {
-    for (uint32_t s = 0; s < plan.slots; s++) {
-      double d;
-      switch (flags[s]) {
-        case kValue:
-          d = static_cast<double>(values[s]);
-          break;
-        case kMax:
-          d = INFINITY;
-          break;
-        case kFloat:
-          continue;  // already a double
-        default:
-          d = 0;
-      }
-      memcpy(&values[s], &d, sizeof d);
+  out.item_status[row] = st.gone ? kItemGone : kItemOk;
+  if (!out.as_double) return;
+  uint64_t* values = out.values + row * plan.slots;
+  const uint8_t* flags = out.flags + row * plan.slots;
+  for (uint32_t s = 0; s < plan.slots; s++) {
+    double d;
+    switch (flags[s]) {
+      case kValue:
+        d = static_cast<double>(values[s]);
+        break;
+      case kMax:
+        d = INFINITY;
+        break;
+      case kFloat:
+        continue;  // already a double
+      default:
+        d = 0;
     }
+    memcpy(&values[s], &d, sizeof d);
+  }
+}
+
+void Reader::ReadRow(HandleTable& table, uint32_t id, const Plan& plan, BatchOut& out, size_t row) {
+  std::lock_guard<std::mutex> lock(table.mutex());
+  RowState st;
+  st.handle = BeginRow(table, id, plan, out, row);
+  if (st.handle == nullptr) return;
+  for (size_t i = 0; i < plan.files.size(); i++) ReadFileNow(table, plan, i, st, out, row);
+  FinishRow(table, plan, st, out, row);
+}
+
+bool Reader::UseUring(size_t rows) {
+  if (mode_ == IoMode::kPread || (mode_ == IoMode::kAuto && rows < kMinUringRows)) return false;
+  if (!ring_tried_) {
+    ring_tried_ = true;
+    if (ring_.Init(kUringEntries) != 0) return false;
+  }
+  return ring_.ready();
+}
+
+void Reader::ReadChunkUring(HandleTable& table, const uint32_t* ids, size_t first, size_t last, const Plan& plan,
+                            BatchOut& out) {
+  const size_t nfiles = plan.files.size();
+  std::lock_guard<std::mutex> lock(table.mutex());  // held descriptors stay open until the chunk is parsed
+  states_.assign(last - first, RowState());
+  struct Pending {
+    int fd;
+    bool done;
+  };
+  // Pending reads are indexed by (row - first) * nfiles + file; user_data is that index.
+  std::vector<Pending> pending((last - first) * nfiles, Pending{-1, true});
+  arena_.resize(pending.size() * kUringSlot);
+  bool any = false;
+  for (size_t row = first; row < last; row++) {
+    RowState& st = states_[row - first];
+    st.handle = BeginRow(table, ids[row], plan, out, row);
+    if (st.handle == nullptr) continue;
+    for (size_t i = 0; i < nfiles; i++) {
+      const PlanFile& f = plan.files[i];
+      // Only held descriptors go to the ring; a file that needs opening is read now (and held for next time).
+      bool is_held = f.file_id < st.handle->file_fds.size() && st.handle->file_fds[f.file_id] >= 0;
+      if (!is_held) {
+        ReadFileNow(table, plan, i, st, out, row);
+        continue;
+      }
+      size_t k = (row - first) * nfiles + i;
+      int fd = st.handle->file_fds[f.file_id];
+      if (ring_.QueueRead(fd, arena_.data() + k * kUringSlot, kUringSlot, k)) {
+        pending[k] = Pending{fd, false};
+        any = true;
+      } else {
+        ReadFileNow(table, plan, i, st, out, row);
+      }
+    }
+  }
+  if (any && ring_.SubmitAndWaitAll() == 0) {
+    uint64_t k;
+    int32_t res;
+    while (ring_.Reap(&k, &res)) {
+      if (k >= pending.size() || pending[k].done) continue;
+      pending[k].done = true;
+      size_t row = first + k / nfiles, i = k % nfiles;
+      RowState& st = states_[row - first];
+      if (res >= 0 && static_cast<size_t>(res) >= kUringSlot) {
+        // The file did not fit the slot: read it whole.
+        long n = ReadAll(pending[k].fd);
+        Complete(table, plan, i, st, out, row, pending[k].fd, true, n, buf_.data());
+      } else {
+        Complete(table, plan, i, st, out, row, pending[k].fd, true, res, arena_.data() + k * kUringSlot);
+      }
+    }
+  }
+  // Anything the ring did not complete (a failed submit) is read the plain way.
+  for (size_t k = 0; k < pending.size(); k++) {
+    if (pending[k].done) continue;
+    size_t row = first + k / nfiles, i = k % nfiles;
+    long n = ReadAll(pending[k].fd);
+    Complete(table, plan, i, states_[row - first], out, row, pending[k].fd, true, n, buf_.data());
+  }
+  for (size_t row = first; row < last; row++) {
+    RowState& st = states_[row - first];
+    if (st.handle != nullptr) FinishRow(table, plan, st, out, row);
   }
 }
 
 void Reader::ReadBatch(HandleTable& table, const uint32_t* ids, size_t count, const Plan& plan, BatchOut& out) {
-  for (size_t row = 0; row < count; row++) ReadRow(table, ids[row], plan, out, row);
+  if (plan.files.empty() || !UseUring(count)) {
+    for (size_t row = 0; row < count; row++) ReadRow(table, ids[row], plan, out, row);
+    return;
+  }
+  const size_t chunk = std::max<size_t>(1, ring_.capacity() / plan.files.size());
+  for (size_t first = 0; first < count; first += chunk) {
+    ReadChunkUring(table, ids, first, std::min(count, first + chunk), plan, out);
+  }
 }
 
 }  // namespace cgmgr

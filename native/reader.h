@@ -8,6 +8,7 @@
 
 #include "handle.h"
 #include "plan.h"
+#include "uring.h"
 
 namespace cgmgr {
 
@@ -39,17 +40,50 @@ struct BatchOut {
   bool as_double;
 };
 
+// How reads on held descriptors are issued. Keep in step with lib/engine.ts IO.
+enum class IoMode : uint32_t {
+  kAuto = 0,   // io_uring for batches of kMinUringRows rows or more where the kernel allows it, else pread
+  kPread = 1,  // one pread per file
+  kUring = 2,  // io_uring whenever possible (the engine refuses to start where io_uring is unavailable)
+};
+constexpr size_t kMinUringRows = 4;
+
 class Reader {
  public:
-  Reader();
-  // Reads one row. Locks table.mutex() for the duration of the item.
+  explicit Reader(IoMode mode = IoMode::kAuto);
+  // Reads one row with pread. Locks table.mutex() for the duration of the row.
   void ReadRow(HandleTable& table, uint32_t id, const Plan& plan, BatchOut& out, size_t row);
+  // Reads every row: with io_uring in chunks (the table locked per chunk), or row by row with pread.
   void ReadBatch(HandleTable& table, const uint32_t* ids, size_t count, const Plan& plan, BatchOut& out);
 
  private:
+  struct RowState {
+    Handle* handle = nullptr;
+    bool gone = false;
+    uint64_t missing_in = 0;  // hierarchies (bit per index < 64) where a file was ENOENT
+  };
+  // Clears the row, stamps its time and finds its handle (nullptr: a bad handle, already reported).
+  Handle* BeginRow(HandleTable& table, uint32_t id, const Plan& plan, BatchOut& out, size_t row);
+  // Opens (or takes the held descriptor of) file i and returns it; -1 when the status is already final.
+  int OpenForRead(HandleTable& table, const Plan& plan, size_t i, RowState& st, int32_t* status, bool* held);
+  // Reads file i now with pread and parses it.
+  void ReadFileNow(HandleTable& table, const Plan& plan, size_t i, RowState& st, BatchOut& out, size_t row);
+  // Records the outcome of a read of n bytes (or -errno) of file i from buffer text.
+  void Complete(HandleTable& table, const Plan& plan, size_t i, RowState& st, BatchOut& out, size_t row, int fd,
+                bool held, long n, const char* text);
+  void FinishRow(HandleTable& table, const Plan& plan, RowState& st, BatchOut& out, size_t row);
+  void ReadChunkUring(HandleTable& table, const uint32_t* ids, size_t first, size_t last, const Plan& plan,
+                      BatchOut& out);
+  bool UseUring(size_t rows);
   // Reads a whole file at offset 0 into buf_ (growing it when full). Returns bytes or -errno.
   long ReadAll(int fd);
+
   std::vector<char> buf_;
+  IoMode mode_;
+  Uring ring_;
+  bool ring_tried_ = false;
+  std::vector<char> arena_;  // one kUringSlot buffer per queued read
+  std::vector<RowState> states_;
 };
 
 }  // namespace cgmgr
