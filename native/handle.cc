@@ -177,14 +177,10 @@ SysResult HandleTable::Open(std::string_view rel, uint32_t* id) {
     HandleDir& d = h.dirs[i];
     d.ino = st.st_ino;
     d.dev = st.st_dev;
-    if (held_ < budget_) {
-      d.state = HandleDir::kHeld;
-      d.fd = fd;
-      held_++;
-    } else {
-      d.state = HandleDir::kTransient;
-      close(fd);
-    }
+    // Not held yet: a directory descriptor is kept only for the hierarchies a caller actually uses (the first file
+    // opened there holds it, budget permitting). A v1 container lives in ~10 hierarchies; stats read 4 or 5.
+    d.state = HandleDir::kTransient;
+    close(fd);
     any = true;
   }
   if (!any) {
@@ -276,7 +272,13 @@ int HandleTable::OpenFileByName(Handle& h, uint32_t hier, std::string_view name,
   buf[name.size()] = '\0';
   *syscall_id = kSysOpenat;
   int fd = OpenatRetry(dfd, buf, flags | O_NOFOLLOW);
-  close(dfd);
+  if (held_ < budget_) {
+    d.state = HandleDir::kHeld;  // it is the same cgroup: keep its directory for the next file
+    d.fd = dfd;
+    held_++;
+  } else {
+    close(dfd);
+  }
   return fd;
 }
 

@@ -84,8 +84,8 @@ class HandleTable {
   const std::string& FileName(uint32_t file) const { return files_[file].name; }
 
   // Opens a file of a handle for reading (O_RDONLY) or writing (O_WRONLY). *held says whether the returned fd is kept
-  // in the handle (the caller must not close it) or transient (the caller closes it). Budget policy: directories are
-  // held from Open() while the budget lasts; once it is spent, a file to be held takes the place of its own
+  // in the handle (the caller must not close it) or transient (the caller closes it). Budget policy: a directory is
+  // held from the first file opened in it while the budget lasts; once it is spent, a file to be held takes the place of its own
   // directory's descriptor (files are read every sweep, directories only serve files that are not held). Returns the fd or -errno with
   // *syscall set; -ENOENT when the handle has no directory in that hierarchy is reported as kNotInHierarchy.
   static constexpr int kNotInHierarchy = -100000;
