@@ -178,10 +178,6 @@ export interface EngineOptions extends DiscoverOptions {
   fdBudget?: number;
   /** How paths are resolved beneath the hierarchy roots: openat2(RESOLVE_BENEATH) or a component walk. */
   resolve?: 'auto' | 'openat2' | 'walk';
-  /** How reads on held descriptors are issued: io_uring for batches where the kernel allows it ('auto', the
-   * default; the environment variable CGMGR_IO may name another default), always 'pread', or always 'io_uring'
-   * (the engine throws where io_uring is unavailable). */
-  io?: 'auto' | 'pread' | 'io_uring';
   /** Use this layout instead of discovering one. */
   layout?: Layout;
 }
@@ -193,7 +189,6 @@ export function defaultFdBudget(): number {
 }
 
 const RESOLVE = { auto: 0, openat2: 1, walk: 2 } as const;
-const IO = { auto: 0, pread: 1, io_uring: 2 } as const;
 
 function toIds(ids: Uint32Array | readonly number[]): Uint32Array {
   if (ids instanceof Uint32Array) return ids;
@@ -212,9 +207,7 @@ export class Engine {
     if (!Number.isInteger(budget) || budget < 0 || budget > 0xffffffff) throw invalidArg('fdBudget', budget, 'must be a non-negative integer');
     const resolve = options.resolve ?? 'auto';
     if (!(resolve in RESOLVE)) throw invalidArg('resolve', resolve, "must be 'auto', 'openat2' or 'walk'");
-    const io = options.io ?? (process.env.CGMGR_IO as EngineOptions['io'] | undefined) ?? 'auto';
-    if (!(io in IO)) throw invalidArg('io', io, "must be 'auto', 'pread' or 'io_uring'");
-    this.nativeEngine = new native.Engine(this.layout.hierarchies.map((h) => h.path), budget, RESOLVE[resolve], IO[io]);
+    this.nativeEngine = new native.Engine(this.layout.hierarchies.map((h) => h.path), budget, RESOLVE[resolve]);
   }
 
   /** The hierarchy that holds a controller's files (see FileSpec.controller). */
@@ -358,7 +351,7 @@ export class Engine {
   }
 
   /** Descriptor use: held descriptors against the budget, open handles. */
-  usage(): { heldFds: number; fdBudget: number; handles: number; hierarchies: number; io: string } {
+  usage(): { heldFds: number; fdBudget: number; handles: number; hierarchies: number } {
     return this.nativeEngine.usage();
   }
 

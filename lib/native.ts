@@ -42,7 +42,7 @@ export interface NativeEngine {
   readPids(id: number, hierarchy: number, name: string): Int32Array;
   writePids(ids: Uint32Array, pids: Int32Array, hierarchy: number, results: Int32Array): void;
   writePidsAsync(ids: Uint32Array, pids: Int32Array, hierarchy: number, results: Int32Array): Promise<void>;
-  usage(): { heldFds: number; fdBudget: number; handles: number; hierarchies: number; io: string };
+  usage(): { heldFds: number; fdBudget: number; handles: number; hierarchies: number };
   destroy(): void;
 }
 
@@ -55,7 +55,7 @@ export interface ParseTextResult {
 
 export interface NativeAddon {
   init(errorClass: typeof CgroupError, sysError: (errno: number, syscall: string, path?: string) => CgroupError): void;
-  Engine: new (paths: string[], fdBudget: number, resolveMode: number, io: number) => NativeEngine;
+  Engine: new (paths: string[], fdBudget: number, resolveMode: number) => NativeEngine;
   parseMountinfo(text: string): NativeMount[];
   statfsType(path: string): number;
   parseText(format: string, text: string, keys: string[], cap: number, strict: boolean): ParseTextResult;

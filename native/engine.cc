@@ -69,15 +69,14 @@ class Pinned {
 class ReadWorker : public Napi::AsyncWorker {
  public:
   ReadWorker(Napi::Env env, std::shared_ptr<HandleTable> table, std::shared_ptr<const Plan> plan,
-             const uint32_t* ids, size_t count, BatchOut out, IoMode io)
+             const uint32_t* ids, size_t count, BatchOut out)
       : Napi::AsyncWorker(env, "cgmgr.read"),
         deferred_(Napi::Promise::Deferred::New(env)),
         table_(std::move(table)),
         plan_(std::move(plan)),
         ids_(ids),
         count_(count),
-        out_(out),
-        reader_(io) {}
+        out_(out) {}
   Pinned& pinned() { return pinned_; }
   Napi::Promise Promise() { return deferred_.Promise(); }
   void Execute() override { reader_.ReadBatch(*table_, ids_, count_, *plan_, out_); }
@@ -146,8 +145,7 @@ void Engine::Init(Napi::Env env, Napi::Object exports) {
   exports.Set("Engine", ctor);
 }
 
-// new Engine(hierarchyPaths: string[], fdBudget: number, resolveMode: 0 auto | 1 openat2 | 2 walk,
-//            io: 0 auto | 1 pread | 2 io_uring)
+// new Engine(hierarchyPaths: string[], fdBudget: number, resolveMode: 0 auto | 1 openat2 | 2 walk)
 Engine::Engine(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Engine>(info) {
   Napi::Env env = info.Env();
   table_ = std::make_shared<HandleTable>();
@@ -165,22 +163,12 @@ Engine::Engine(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Engine>(info) 
     }
     paths.push_back(v.As<Napi::String>().Utf8Value());
   }
-  uint32_t budget = 0, mode = 0, io = 0;
-  if (!Uint32Arg(info, 1, "fdBudget", &budget) || !Uint32Arg(info, 2, "resolveMode", &mode) ||
-      !Uint32Arg(info, 3, "io", &io))
-    return;
-  if (mode > 2 || io > 2) {
-    Napi::RangeError::New(env, "resolveMode and io must be 0, 1 or 2").ThrowAsJavaScriptException();
+  uint32_t budget = 0, mode = 0;
+  if (!Uint32Arg(info, 1, "fdBudget", &budget) || !Uint32Arg(info, 2, "resolveMode", &mode)) return;
+  if (mode > 2) {
+    Napi::RangeError::New(env, "resolveMode must be 0, 1 or 2").ThrowAsJavaScriptException();
     return;
   }
-  io_ = static_cast<IoMode>(io);
-  if (io_ == IoMode::kUring && !Uring::Available()) {
-    Uring probe;
-    int err = -probe.Init(2);
-    ThrowSysError(env, err == 0 ? ENOSYS : err, "io_uring_setup", "");
-    return;
-  }
-  reader_ = std::make_unique<Reader>(io_);
   size_t failed = 0;
   SysResult r = table_->Init(paths, budget, static_cast<ResolveMode>(mode), &failed);
   if (!r.ok()) ThrowSysError(env, r.err, SyscallName(r.syscall), failed < paths.size() ? paths[failed] : "");
@@ -389,7 +377,7 @@ Napi::Value Engine::ReadAsync(const Napi::CallbackInfo& info) {
   size_t count = 0;
   BatchOut out{};
   if (!ParseReadArgs(info, &plan, &ids, &count, &out)) return info.Env().Undefined();
-  auto* worker = new ReadWorker(info.Env(), table_, plan, ids, count, out, io_);
+  auto* worker = new ReadWorker(info.Env(), table_, plan, ids, count, out);
   for (size_t i = 1; i <= 6; i++) worker->pinned().Add(info[i]);
   Napi::Promise promise = worker->Promise();
   worker->Queue();
@@ -492,8 +480,6 @@ Napi::Value Engine::Usage(const Napi::CallbackInfo& info) {
   o.Set("fdBudget", static_cast<double>(table_->fd_budget()));
   o.Set("handles", static_cast<double>(table_->open_count()));
   o.Set("hierarchies", static_cast<double>(table_->hierarchy_count()));
-  o.Set("io", io_ == IoMode::kPread ? "pread" : !Uring::Available() ? "pread (io_uring unavailable)"
-                                                 : io_ == IoMode::kUring ? "io_uring" : "auto");
   return o;
 }
 

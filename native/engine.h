@@ -44,8 +44,7 @@ class Engine : public Napi::ObjectWrap<Engine> {
   // Shared with async workers, which may outlive a destroy() call.
   std::shared_ptr<HandleTable> table_;
   std::vector<std::shared_ptr<const Plan>> plans_;
-  IoMode io_ = IoMode::kAuto;
-  std::unique_ptr<Reader> reader_ = std::make_unique<Reader>();  // the JS thread's reader (its buffers and ring are reused across sync calls)
+  std::unique_ptr<Reader> reader_ = std::make_unique<Reader>();  // the JS thread's (its buffer is reused)
 };
 
 }  // namespace cgmgr

@@ -220,6 +220,7 @@ void HandleTable::CloseAll() {
 }
 
 void HandleTable::CloseHandleFds(Handle& h) {
+  EndRow(h);
   for (HandleDir& d : h.dirs) {
     if (d.state == HandleDir::kHeld && d.fd >= 0) {
       close(d.fd);
@@ -244,19 +245,20 @@ uint32_t HandleTable::FileId(uint32_t hierarchy, std::string_view name) {
   return static_cast<uint32_t>(files_.size() - 1);
 }
 
-int HandleTable::OpenFileByName(Handle& h, uint32_t hier, std::string_view name, int flags, int32_t* syscall_id) {
+int HandleTable::OpenFileByName(Handle& h, uint32_t hier, std::string_view name, int flags, int32_t* syscall_id,
+                                bool keep_for_row) {
   HandleDir& d = h.dirs[hier];
   if (d.state == HandleDir::kMissing) return kNotInHierarchy;
   if (!IsValidName(name)) {
     *syscall_id = kSysOpenat;
     return -EINVAL;
   }
-  if (d.state == HandleDir::kHeld) {
+  if (d.state == HandleDir::kHeld || d.row_fd >= 0) {
     char buf[256];
     memcpy(buf, name.data(), name.size());
     buf[name.size()] = '\0';
     *syscall_id = kSysOpenat;
-    return OpenatRetry(d.fd, buf, flags | O_NOFOLLOW);
+    return OpenatRetry(d.state == HandleDir::kHeld ? d.fd : d.row_fd, buf, flags | O_NOFOLLOW);
   }
   // Transient: resolve the directory again and make sure it is still the same cgroup before using it.
   int dfd = OpenBeneath(hierarchies_[hier].root_fd, h.rel, O_PATH | O_DIRECTORY | O_CLOEXEC, mode_, syscall_id);
@@ -276,6 +278,8 @@ int HandleTable::OpenFileByName(Handle& h, uint32_t hier, std::string_view name,
     d.state = HandleDir::kHeld;  // it is the same cgroup: keep its directory for the next file
     d.fd = dfd;
     held_++;
+  } else if (keep_for_row) {
+    d.row_fd = dfd;  // for the other files of this row
   } else {
     close(dfd);
   }
@@ -289,18 +293,8 @@ int HandleTable::OpenFile(Handle& h, uint32_t file, bool for_write, bool may_hol
     return h.file_fds[file];
   }
   const FileEntry& f = files_[file];
-  int fd = OpenFileByName(h, f.hierarchy, f.name, (for_write ? O_WRONLY : O_RDONLY) | O_CLOEXEC, syscall_id);
+  int fd = OpenFileByName(h, f.hierarchy, f.name, (for_write ? O_WRONLY : O_RDONLY) | O_CLOEXEC, syscall_id, true);
   if (fd < 0) return fd;
-  HandleDir& d = h.dirs[f.hierarchy];
-  if (may_hold && held_ >= budget_ && d.state == HandleDir::kHeld) {
-    // Out of budget: a held file saves an openat and a close on every read, the directory only on the reads of files
-    // that are not held. Give the directory's descriptor to the file; the directory is resolved (and its identity
-    // checked) again when another of its files has to be opened.
-    close(d.fd);
-    d.fd = -1;
-    d.state = HandleDir::kTransient;
-    held_--;
-  }
   if (may_hold && held_ < budget_) {
     if (h.file_fds.size() <= file) h.file_fds.resize(files_.size(), -1);
     h.file_fds[file] = fd;
@@ -308,6 +302,15 @@ int HandleTable::OpenFile(Handle& h, uint32_t file, bool for_write, bool may_hol
     *held = true;
   }
   return fd;
+}
+
+void HandleTable::EndRow(Handle& h) {
+  for (HandleDir& d : h.dirs) {
+    if (d.row_fd >= 0) {
+      close(d.row_fd);
+      d.row_fd = -1;
+    }
+  }
 }
 
 void HandleTable::DropFile(Handle& h, uint32_t file) {

@@ -48,6 +48,7 @@ struct HandleDir {
   enum State : uint8_t { kMissing = 0, kHeld = 1, kTransient = 2 };
   State state = kMissing;
   int fd = -1;        // held O_PATH directory descriptor (state kHeld)
+  int row_fd = -1;    // kTransient: the directory resolved for the row being read (closed by EndRow)
   uint64_t ino = 0;   // identity of the directory at open time
   uint64_t dev = 0;
 };
@@ -85,12 +86,17 @@ class HandleTable {
 
   // Opens a file of a handle for reading (O_RDONLY) or writing (O_WRONLY). *held says whether the returned fd is kept
   // in the handle (the caller must not close it) or transient (the caller closes it). Budget policy: a directory is
-  // held from the first file opened in it while the budget lasts; once it is spent, a file to be held takes the place of its own
-  // directory's descriptor (files are read every sweep, directories only serve files that are not held). Returns the fd or -errno with
+  // held from the first file opened in it, and a file from its first read, while the budget lasts; past it, every
+  // descriptor saves about the same (a held file saves openat + close per read, a held directory the openat2 +
+  // fstat + close of resolving it once per row), so first come, first held: stable, and no descriptor churn. Returns the fd or -errno with
   // *syscall set; -ENOENT when the handle has no directory in that hierarchy is reported as kNotInHierarchy.
   static constexpr int kNotInHierarchy = -100000;
+  // Beyond the budget, a reader resolves a directory once per row, not once per file: OpenFile keeps it in
+  // HandleDir::row_fd until EndRow.
   int OpenFile(Handle& h, uint32_t file, bool for_write, bool may_hold, bool* held, int32_t* syscall);
-  int OpenFileByName(Handle& h, uint32_t hierarchy, std::string_view name, int flags, int32_t* syscall);
+  int OpenFileByName(Handle& h, uint32_t hierarchy, std::string_view name, int flags, int32_t* syscall,
+                     bool keep_for_row = false);
+  void EndRow(Handle& h);
 
   // Drops a held file descriptor (after it read ENODEV, say).
   void DropFile(Handle& h, uint32_t file);

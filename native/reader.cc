@@ -5,7 +5,6 @@
 
 #include <cerrno>
 #include <cmath>
-#include <algorithm>
 #include <cstring>
 #include <string_view>
 
@@ -17,8 +16,6 @@ namespace {
 
 constexpr size_t kInitialBuffer = 64 * 1024;
 constexpr size_t kMaxBuffer = 16 * 1024 * 1024;
-constexpr unsigned kUringEntries = 1024;
-constexpr size_t kUringSlot = 4096;  // a cgroup stats file fits a page; a larger one is re-read whole
 
 int32_t StatusOf(ParseStatus s) {
   switch (s) {
@@ -88,7 +85,7 @@ double NowMs() {
 
 }  // namespace
 
-Reader::Reader(IoMode mode) : buf_(kInitialBuffer), mode_(mode) {}
+Reader::Reader() : buf_(kInitialBuffer) {}
 
 long Reader::ReadAll(int fd) {
   for (;;) {
@@ -157,6 +154,7 @@ void Reader::ReadFileNow(HandleTable& table, const Plan& plan, size_t i, RowStat
 }
 
 void Reader::FinishRow(HandleTable& table, const Plan& plan, RowState& st, BatchOut& out, size_t row) {
+  table.EndRow(*st.handle);
   // A file that is not there is either absent from a live cgroup or the sign that the cgroup went away: tell apart.
   for (uint32_t hier = 0; !st.gone && st.missing_in != 0 && hier < 64; hier++) {
     if ((st.missing_in >> hier) & 1) st.gone = table.IsGone(*st.handle, hier);
@@ -192,89 +190,8 @@ void Reader::ReadRow(HandleTable& table, uint32_t id, const Plan& plan, BatchOut
   FinishRow(table, plan, st, out, row);
 }
 
-bool Reader::UseUring(size_t rows) {
-  if (mode_ == IoMode::kPread || (mode_ == IoMode::kAuto && rows < kMinUringRows)) return false;
-  if (!ring_tried_) {
-    ring_tried_ = true;
-    if (ring_.Init(kUringEntries) != 0) return false;
-  }
-  return ring_.ready();
-}
-
-void Reader::ReadChunkUring(HandleTable& table, const uint32_t* ids, size_t first, size_t last, const Plan& plan,
-                            BatchOut& out) {
-  const size_t nfiles = plan.files.size();
-  std::lock_guard<std::mutex> lock(table.mutex());  // held descriptors stay open until the chunk is parsed
-  states_.assign(last - first, RowState());
-  struct Pending {
-    int fd;
-    bool done;
-  };
-  // Pending reads are indexed by (row - first) * nfiles + file; user_data is that index.
-  std::vector<Pending> pending((last - first) * nfiles, Pending{-1, true});
-  arena_.resize(pending.size() * kUringSlot);
-  bool any = false;
-  for (size_t row = first; row < last; row++) {
-    RowState& st = states_[row - first];
-    st.handle = BeginRow(table, ids[row], plan, out, row);
-    if (st.handle == nullptr) continue;
-    for (size_t i = 0; i < nfiles; i++) {
-      const PlanFile& f = plan.files[i];
-      // Only held descriptors go to the ring; a file that needs opening is read now (and held for next time).
-      bool is_held = f.file_id < st.handle->file_fds.size() && st.handle->file_fds[f.file_id] >= 0;
-      if (!is_held) {
-        ReadFileNow(table, plan, i, st, out, row);
-        continue;
-      }
-      size_t k = (row - first) * nfiles + i;
-      int fd = st.handle->file_fds[f.file_id];
-      if (ring_.QueueRead(fd, arena_.data() + k * kUringSlot, kUringSlot, k)) {
-        pending[k] = Pending{fd, false};
-        any = true;
-      } else {
-        ReadFileNow(table, plan, i, st, out, row);
-      }
-    }
-  }
-  if (any && ring_.SubmitAndWaitAll() == 0) {
-    uint64_t k;
-    int32_t res;
-    while (ring_.Reap(&k, &res)) {
-      if (k >= pending.size() || pending[k].done) continue;
-      pending[k].done = true;
-      size_t row = first + k / nfiles, i = k % nfiles;
-      RowState& st = states_[row - first];
-      if (res >= 0 && static_cast<size_t>(res) >= kUringSlot) {
-        // The file did not fit the slot: read it whole.
-        long n = ReadAll(pending[k].fd);
-        Complete(table, plan, i, st, out, row, pending[k].fd, true, n, buf_.data());
-      } else {
-        Complete(table, plan, i, st, out, row, pending[k].fd, true, res, arena_.data() + k * kUringSlot);
-      }
-    }
-  }
-  // Anything the ring did not complete (a failed submit) is read the plain way.
-  for (size_t k = 0; k < pending.size(); k++) {
-    if (pending[k].done) continue;
-    size_t row = first + k / nfiles, i = k % nfiles;
-    long n = ReadAll(pending[k].fd);
-    Complete(table, plan, i, states_[row - first], out, row, pending[k].fd, true, n, buf_.data());
-  }
-  for (size_t row = first; row < last; row++) {
-    RowState& st = states_[row - first];
-    if (st.handle != nullptr) FinishRow(table, plan, st, out, row);
-  }
-}
-
 void Reader::ReadBatch(HandleTable& table, const uint32_t* ids, size_t count, const Plan& plan, BatchOut& out) {
-  if (plan.files.empty() || !UseUring(count)) {
-    for (size_t row = 0; row < count; row++) ReadRow(table, ids[row], plan, out, row);
-    return;
-  }
-  const size_t chunk = std::max<size_t>(1, ring_.capacity() / plan.files.size());
-  for (size_t first = 0; first < count; first += chunk) {
-    ReadChunkUring(table, ids, first, std::min(count, first + chunk), plan, out);
-  }
+  for (size_t row = 0; row < count; row++) ReadRow(table, ids[row], plan, out, row);
 }
 
 }  // namespace cgmgr

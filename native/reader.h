@@ -8,7 +8,6 @@
 
 #include "handle.h"
 #include "plan.h"
-#include "uring.h"
 
 namespace cgmgr {
 
@@ -40,20 +39,13 @@ struct BatchOut {
   bool as_double;
 };
 
-// How reads on held descriptors are issued. Keep in step with lib/engine.ts IO.
-enum class IoMode : uint32_t {
-  kAuto = 0,   // io_uring for batches of kMinUringRows rows or more where the kernel allows it, else pread
-  kPread = 1,  // one pread per file
-  kUring = 2,  // io_uring whenever possible (the engine refuses to start where io_uring is unavailable)
-};
-constexpr size_t kMinUringRows = 4;
-
 class Reader {
  public:
-  explicit Reader(IoMode mode = IoMode::kAuto);
-  // Reads one row with pread. Locks table.mutex() for the duration of the row.
+  Reader();
+  // Reads one row: one pread per held file, openat + read + close for the others. Locks table.mutex() for the
+  // duration of the row.
   void ReadRow(HandleTable& table, uint32_t id, const Plan& plan, BatchOut& out, size_t row);
-  // Reads every row: with io_uring in chunks (the table locked per chunk), or row by row with pread.
+  // Reads every row, row by row.
   void ReadBatch(HandleTable& table, const uint32_t* ids, size_t count, const Plan& plan, BatchOut& out);
 
  private:
@@ -72,18 +64,10 @@ class Reader {
   void Complete(HandleTable& table, const Plan& plan, size_t i, RowState& st, BatchOut& out, size_t row, int fd,
                 bool held, long n, const char* text);
   void FinishRow(HandleTable& table, const Plan& plan, RowState& st, BatchOut& out, size_t row);
-  void ReadChunkUring(HandleTable& table, const uint32_t* ids, size_t first, size_t last, const Plan& plan,
-                      BatchOut& out);
-  bool UseUring(size_t rows);
   // Reads a whole file at offset 0 into buf_ (growing it when full). Returns bytes or -errno.
   long ReadAll(int fd);
 
   std::vector<char> buf_;
-  IoMode mode_;
-  Uring ring_;
-  bool ring_tried_ = false;
-  std::vector<char> arena_;  // one kUringSlot buffer per queued read
-  std::vector<RowState> states_;
 };
 
 }  // namespace cgmgr

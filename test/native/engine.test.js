@@ -240,30 +240,18 @@ t.test('the component-walk fallback resolves the same cgroups as openat2', opts,
   }
 });
 
-t.test('io_uring and pread read the same batch alike, removed cgroups included', opts, async (t) => {
+t.test('a batch over and under the descriptor budget reads alike; removed cgroups are gone in their rows only', opts, async (t) => {
   const sub = makeSubtree(t, ['memory', 'cpuacct', 'pids']);
   sub.mkdir();
   const N = 40;
   const names = Array.from({ length: N }, (_, i) => `c${i}`);
   for (const n of names) sub.mkdir(n);
   fs.writeFileSync(sub.dir('pids', 'c7/pids.max'), '7');
-  const engines = {};
-  for (const io of ['pread', 'io_uring']) {
-    let e;
-    try {
-      e = new Engine({ io });
-    } catch (err) {
-      t.equal(io, 'io_uring', 'only io_uring may be unavailable');
-      t.equal(err.syscall, 'io_uring_setup');
-      continue;
-    }
+  const runs = [];
+  // 20 descriptors: the first rows are held, the rest resolve their directories once per row.
+  for (const fdBudget of [undefined, 20, 0]) {
+    const e = new Engine(fdBudget === undefined ? {} : { fdBudget });
     t.teardown(() => e.destroy());
-    t.equal(e.usage().io, io);
-    engines[io] = e;
-  }
-  if (!engines.io_uring) return;
-  const results = {};
-  for (const [io, e] of Object.entries(engines)) {
     const plan = e.plan([
       { controller: 'pids', name: 'pids.max', format: 'single' },
       { controller: 'memory', name: 'memory.limit_in_bytes', format: 'single' },
@@ -272,19 +260,23 @@ t.test('io_uring and pread read the same batch alike, removed cgroups included',
       { controller: 'pids', name: 'pids.current', format: 'single' },
     ]);
     const ids = Uint32Array.from(names, (n) => e.open(`${sub.name}/${n}`));
+    t.equal(e.usage().heldFds, 0, 'open() holds nothing yet');
     const r = e.result(plan, N, { bigint: true });
-    e.readSync(plan, ids, r); // opens and holds the descriptors
-    e.readSync(plan, ids, r); // io_uring reads the held ones in chunks
-    results[io] = { e, plan, ids, r, snap: Array.from(r.values, String).join() };
+    e.readSync(plan, ids, r);
+    e.readSync(plan, ids, r);
+    if (fdBudget !== undefined) t.equal(e.usage().heldFds, fdBudget, `the budget of ${fdBudget} is used, not exceeded`);
+    runs.push({ e, plan, ids, r, fdBudget, snap: Array.from(r.values, String).join() });
   }
-  t.equal(results.io_uring.snap, results.pread.snap, 'identical values');
-  t.equal(results.io_uring.r.get(7, 0), 7n, 'a per-cgroup value lands in its own row');
+  t.equal(runs[1].snap, runs[0].snap, 'a partly held batch reads the same values');
+  t.equal(runs[2].snap, runs[0].snap, 'an unheld batch reads the same values');
+  t.equal(runs[0].r.get(7, 0), 7n, 'a per-cgroup value lands in its own row');
   for (const n of ['c3', 'c20', 'c39']) for (const h of ['memory', 'cpuacct', 'pids']) fs.rmdirSync(sub.dir(h, n));
-  for (const { e, plan, ids, r } of Object.values(results)) {
+  for (const { e, plan, ids, r, fdBudget } of runs) {
     await e.read(plan, ids, r);
     const gone = [...r.itemStatus].map((s, i) => (s === ITEM_STATUS.gone ? i : -1)).filter((i) => i >= 0);
-    t.same(gone, [3, 20, 39], `${e.usage().io}: exactly the removed rows are gone`);
-    t.equal(r.error(20, 0).code, 'ENODEV', 'a held descriptor of a removed cgroup reads ENODEV');
+    t.same(gone, [3, 20, 39], `budget ${fdBudget}: exactly the removed rows are gone`);
     t.equal(r.get(21, 0), 2n ** 64n - 1n, 'the neighbours read on');
   }
+  t.equal(runs[0].r.error(20, 0).code, 'ENODEV', 'a held descriptor of a removed cgroup reads ENODEV');
+  t.equal(runs[2].r.error(20, 0).code, 'ENOENT', 'an unheld one finds no file');
 });
