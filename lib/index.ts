@@ -11,3 +11,11 @@ export {
   type EngineOptions, type FileSpec, type FormatName, type PlannedFile, type ResultOptions,
 } from './engine';
 export { listCgroups, type ListOptions } from './walk';
+export {
+  CONTROLLERS, DEFAULT_CONTROLLERS, StatsReader, controllerMask, hugePageSizeNames, hugePageSizes, isMemoryUnlimited,
+  stats, statsMany, statsManySync, statsSync, V1_UNLIMITED_MIN,
+  type BlkioStatEntry, type CgroupStats, type CgroupStatsError, type ControllerName, type CPUStats, type DiskIOStats,
+  type HugetlbStats, type MemoryEvents, type MemoryStats, type PidsStats, type PSIData, type PSIStats, type StatsOptions,
+  type StatsResult,
+} from './stats';
+export { memLimitGivenSystem, verifyMemoryIsEnough, type MemLimitOptions, type SysinfoFn } from './memory';

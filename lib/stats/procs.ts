@@ -1,0 +1,44 @@
+/**
+ * GetPids(): the integers of the cgroup's own `cgroup.procs` (not recursive; blank lines skipped; `cgroup.threads`
+ * when reading cgroup.procs fails with EOPNOTSUPP, a threaded cgroup). v1 reads it in the `devices` hierarchy, as
+ * the library's fs manager does. CRI-O calls it after GetStats; its error fails the stats call.
+ */
+import { CONTROLLERS } from './types';
+import type { ControllerReader } from './controller';
+import { FIELDS, markAbsent } from './raw';
+import type { Files } from './row';
+
+/** Pids the plan has room for; more are read again with room for all. */
+export const PROCS_CAP = 128;
+
+export function procsReader(version: 1 | 2): ControllerReader {
+  const controller = version === 1 ? 'devices' : 'pids';
+  return {
+    name: 'procs',
+    wants: (ctx) => (ctx.mask & CONTROLLERS.process) !== 0,
+    files: () => ({ procs: { controller, name: 'cgroup.procs', format: 'list', cap: PROCS_CAP } }),
+    read(f, raw) {
+      let src: Files = f;
+      if (f.notSupported('procs')) {
+        const text = f.readText(controller, 'cgroup.threads');
+        if (text !== undefined) {
+          const list = text.split('\n').filter((l) => l !== '').map(Number);
+          raw.procs = list.length > 0 ? list : null;
+          return [];
+        }
+      }
+      if (f.overflow('procs')) src = f.reread('procs', f.count('procs')) ?? f;
+      if (!src.ok('procs')) {
+        markAbsent(raw, 'pid', FIELDS.process);
+        const err = src.requiredError('procs') ?? f.requiredError('procs');
+        return err ? [err] : [];
+      }
+      const n = src.count('procs');
+      const list: number[] = [];
+      for (let i = 0; i < n; i++) list.push(Number(src.value('procs', 1 + i)!));
+      raw.procs = list.length > 0 ? list : null;
+      return [];
+    },
+    skip: (raw) => markAbsent(raw, 'pid', FIELDS.process),
+  };
+}

@@ -1,0 +1,319 @@
+/**
+ * The stats reader: builds one read plan per (version, controller mask, huge page sizes) from the per-controller
+ * readers, reads one or many cgroups through the native engine in one batch, and applies the error policy of spec
+ * §3.2 with DECISIONS Q-18:
+ *  - v1: the library stops at the first error (controllers in its order: cpuset, memory, cpu, cpuacct, pids, blkio,
+ *    hugetlb), CRI-O returns it as is;
+ *  - v2: every controller is read and the errors are collected: `error while statting cgroup v2: [e1 e2 ...]`;
+ *  - then GetPids (cgroup.procs), whose error fails the call too;
+ *  - a cgroup that vanished during the read is an error for that cgroup (ERR_CGROUP_GONE);
+ *  - CRI-O throws away what was read; here every error carries the partial result (`err.partial`), and a batch
+ *    returns a status per cgroup instead of failing as a whole.
+ */
+import * as path from 'node:path';
+import { Engine, type BatchResult, type FileSpec, type ReadPlan } from '../engine';
+import { CgroupError, invalidArg, sysError } from '../errors';
+import { DEFAULT_ROOT } from '../hierarchy';
+import { cgroupRelPath } from '../validate';
+import type { ControllerReader, PlanContext, ReadContext } from './controller';
+import { convert, toNumbers } from './convert';
+import { v2StatsError } from './errors';
+import { hugePageSizes } from './hugepages';
+import { scanProcesses, scanProcessesSync, type ProcessScan } from './process';
+import { procsReader } from './procs';
+import { newRaw, type RawStats } from './raw';
+import { hierarchyMounted, RowRead, type PlanEntry } from './row';
+import { CONTROLLERS, DEFAULT_CONTROLLERS, type CgroupStats, type ControllerName, type StatsOptions } from './types';
+import * as v1 from './v1';
+import * as v2 from './v2';
+
+/** A stats error: the library's error, with what was read before it (number or bigint, as asked). */
+export interface StatsError<N extends number | bigint = number> extends CgroupError {
+  /** The stats that were read, absent fields listed; undefined when nothing could be read (no such cgroup). */
+  partial?: CgroupStats<N>;
+  /** Every underlying error, in the library's order (v2 collects them; v1 stops at the first). */
+  errors: CgroupError[];
+}
+
+/** One cgroup of a batch. */
+export type StatsResult<N extends number | bigint = number> =
+  | { path: string; ok: true; stats: CgroupStats<N> }
+  | { path: string; ok: false; error: StatsError<N> };
+
+/** The readers of each version, in the library's order (CRI-O's first, then the extras), GetPids last. */
+const READERS: Record<1 | 2, readonly ControllerReader[]> = {
+  1: [v1.cpuset, v1.memory, v1.cpu, v1.cpuacct, v1.pids, v1.blkio, v1.hugetlb, v1.events,
+    v2.memoryPressure, v2.ioPressure, v2.cpuPressure, procsReader(1)],
+  2: [v2.pids, v2.memory, v2.memoryPressure, v2.io, v2.ioPressure, v2.cpu, v2.cpuPressure, v2.hugetlb, v2.events,
+    procsReader(2)],
+};
+
+/** The mask of a `controllers` option (names or bits); undefined -> what CRI-O reads on that version. */
+export function controllerMask(controllers: StatsOptions['controllers'], version: 1 | 2): number {
+  if (controllers === undefined) return DEFAULT_CONTROLLERS[version];
+  if (typeof controllers === 'number') {
+    if (!Number.isInteger(controllers) || controllers < 0) throw invalidArg('controllers', controllers, 'must be a mask of CONTROLLERS bits or a list of names');
+    return controllers;
+  }
+  if (!Array.isArray(controllers)) throw invalidArg('controllers', controllers, 'must be a mask of CONTROLLERS bits or a list of names');
+  let mask = 0;
+  for (const name of controllers as readonly ControllerName[]) {
+    const bit = name === 'blkio' ? CONTROLLERS.io : (CONTROLLERS as Record<string, number>)[name];
+    if (bit === undefined) throw invalidArg('controllers', name, `must name controllers among ${[...Object.keys(CONTROLLERS), 'blkio'].join(', ')}`);
+    mask |= bit;
+  }
+  return mask;
+}
+
+interface CompiledStats {
+  plan: ReadPlan | undefined;
+  wanted: ControllerReader[];
+  skipped: ControllerReader[];
+  entries: Map<string, PlanEntry>;
+  specs: Map<string, FileSpec>;
+  ctx: PlanContext;
+  /** Reused by synchronous reads (nothing refers to it once a read returns); grown on demand. */
+  syncResult?: BatchResult;
+}
+
+const compiledCache = new WeakMap<Engine, Map<string, CompiledStats>>();
+
+function compile(engine: Engine, ctx: PlanContext): CompiledStats {
+  let cache = compiledCache.get(engine);
+  if (!cache) compiledCache.set(engine, (cache = new Map()));
+  const key = `${ctx.version}|${ctx.mask}|${ctx.hugePageSizes.join(',')}`;
+  const hit = cache.get(key);
+  if (hit) return hit;
+  const wanted: ControllerReader[] = [];
+  const skipped: ControllerReader[] = [];
+  const specs = new Map<string, FileSpec>();
+  const planned: Array<[string, FileSpec]> = [];
+  for (const r of READERS[ctx.version]) {
+    if (!r.wants(ctx)) {
+      skipped.push(r);
+      continue;
+    }
+    wanted.push(r);
+    for (const [name, spec] of Object.entries(r.files(ctx))) {
+      const k = `${r.name}:${name}`;
+      specs.set(k, spec);
+      if (hierarchyMounted(engine, spec.controller)) planned.push([k, spec]);
+    }
+  }
+  const plan = planned.length > 0 ? engine.plan(planned.map(([, s]) => s)) : undefined;
+  const entries = new Map<string, PlanEntry>(planned.map(([k, spec], file) => [k, { file, spec }]));
+  const compiled = { plan, wanted, skipped, entries, specs, ctx };
+  cache.set(key, compiled);
+  return compiled;
+}
+
+interface RowOutcome {
+  raw: RawStats;
+  /** Error of the stats part (v1: the first; v2: every one), then of GetPids. */
+  statErrors: CgroupError[];
+  procsErrors: CgroupError[];
+  gone?: CgroupError;
+}
+
+function extractRow(c: CompiledStats, engine: Engine, result: BatchResult | undefined, row: number, id: number, ctx: ReadContext): RowOutcome {
+  const raw = newRaw(ctx.version);
+  for (const r of c.skipped) r.skip(raw);
+  const out: RowOutcome = { raw, statErrors: [], procsErrors: [] };
+  if (result !== undefined && c.plan !== undefined) {
+    const rr = new RowRead(engine, c.plan, result, row, id, c.entries, c.specs);
+    if (rr.gone) out.gone = result.rowError(row);
+    for (const r of c.wanted) {
+      const errs = r.read(rr.scope(r.name), raw, ctx);
+      (r.name === 'procs' ? out.procsErrors : out.statErrors).push(...errs);
+    }
+  } else {
+    for (const r of c.wanted) r.skip(raw);
+  }
+  return out;
+}
+
+function nowNano(): bigint {
+  return BigInt(Date.now()) * 1_000_000n;
+}
+
+function finish<N extends number | bigint>(o: RowOutcome, scan: ProcessScan, version: 1 | 2, bigint: boolean, p: string): StatsResult<N> {
+  const big = convert(o.raw, scan, nowNano());
+  const stats = (bigint ? big : toNumbers(big)) as CgroupStats<N>;
+  let error: CgroupError | undefined;
+  let errors: CgroupError[] = [];
+  if (o.gone) {
+    errors = [o.gone];
+    error = version === 2 ? v2StatsError(errors) : o.gone;
+  } else if (o.statErrors.length > 0) {
+    errors = version === 2 ? o.statErrors : [o.statErrors[0]!];
+    error = version === 2 ? v2StatsError(errors) : errors[0];
+  } else if (o.procsErrors.length > 0) {
+    errors = [o.procsErrors[0]!];
+    error = errors[0];
+  }
+  if (error === undefined) return { path: p, ok: true, stats };
+  const e = error as StatsError<N>;
+  e.partial = stats;
+  setErrors(e, errors);
+  return { path: p, ok: false, error: e };
+}
+
+/** `errors` is not enumerable: on v1 it holds the error itself, and a cycle would trip serialisers and inspectors. */
+function setErrors(e: CgroupError, errors: CgroupError[]): void {
+  Object.defineProperty(e, 'errors', { value: errors, enumerable: false, writable: true, configurable: true });
+}
+
+/**
+ * The error of a cgroup that could not be opened: nothing was read. When it exists in no hierarchy the library's
+ * error is the ENOENT of the cgroup.procs it reads (v2: the pids fallback; v1: GetPids in the devices hierarchy).
+ */
+function openFailure<N extends number | bigint>(engine: Engine, err: CgroupError, version: 1 | 2, rel: string, p: string): StatsResult<N> {
+  let cause = err;
+  const h = version === 2 ? engine.layout.hierarchies[0] : engine.layout.controllers.get('devices');
+  if (err.code === 'ENOENT' && h !== undefined) {
+    cause = sysError(2, 'openat', path.join(h.path, rel, 'cgroup.procs'), { file: 'cgroup.procs' });
+  }
+  const e = (version === 2 ? v2StatsError([cause]) : cause) as StatsError<N>;
+  setErrors(e, [cause]);
+  return { path: p, ok: false, error: e };
+}
+
+/**
+ * Reads the stats of cgroups of one cgroup root through one engine. Plans are compiled once per controller mask;
+ * handles are opened per read and closed after it (a long-lived collector holding handles is the collector's job).
+ */
+export class StatsReader {
+  readonly engine: Engine;
+  readonly version: 1 | 2;
+  private readonly procRoot: string;
+  private readonly sysRoot: string | undefined;
+  private readonly sizes: readonly string[] | undefined;
+
+  constructor(options: Omit<StatsOptions, 'controllers' | 'bigint'> & { engine?: Engine } = {}) {
+    this.engine = options.engine ?? cachedEngine(options.root, options.version);
+    this.version = options.version ?? this.engine.layout.version;
+    this.procRoot = path.resolve(options.procRoot ?? '/proc');
+    this.sysRoot = options.sysRoot;
+    this.sizes = options.hugePageSizes;
+  }
+
+  private context(controllers: StatsOptions['controllers']): PlanContext {
+    return {
+      version: this.version,
+      layout: this.engine.layout,
+      mask: controllerMask(controllers, this.version),
+      hugePageSizes: this.sizes ?? hugePageSizes(this.sysRoot === undefined ? {} : { sysRoot: this.sysRoot }),
+    };
+  }
+
+  private open(paths: readonly string[]): { rel: string[]; ids: number[]; failures: Map<number, CgroupError> } {
+    const rel = paths.map((p) => cgroupRelPath(p));
+    const ids: number[] = [];
+    const failures = new Map<number, CgroupError>();
+    rel.forEach((r, i) => {
+      try {
+        ids.push(this.engine.open(r));
+      } catch (e) {
+        if (!(e instanceof CgroupError) || e.code === 'ERR_INVALID_ARG_VALUE') throw e;
+        failures.set(i, e);
+        ids.push(0);
+      }
+    });
+    return { rel, ids, failures };
+  }
+
+  private close(ids: number[], failures: Map<number, CgroupError>): void {
+    ids.forEach((id, i) => { if (!failures.has(i)) this.engine.close(id); });
+  }
+
+  private outcomes(c: CompiledStats, result: BatchResult | undefined, rel: string[], live: number[], ids: number[]): RowOutcome[] {
+    return live.map((i, row) => extractRow(c, this.engine, result, row, ids[i]!, { ...c.ctx, path: rel[i]!, procRoot: this.procRoot }));
+  }
+
+  /** Reads many cgroups in one batch, synchronously: one result per path, in order. */
+  readSync<B extends boolean = false>(paths: readonly string[], options: { controllers?: StatsOptions['controllers']; bigint?: B } = {}): Array<StatsResult<B extends true ? bigint : number>> {
+    type N = B extends true ? bigint : number;
+    const c = compile(this.engine, this.context(options.controllers));
+    const { rel, ids, failures } = this.open(paths);
+    try {
+      const live = ids.map((_, i) => i).filter((i) => !failures.has(i));
+      let result: BatchResult | undefined;
+      if (c.plan !== undefined && live.length > 0) {
+        if (c.syncResult === undefined || c.syncResult.rows < live.length) {
+          c.syncResult = this.engine.result(c.plan, Math.max(live.length, 8), { bigint: true });
+        }
+        result = this.engine.readSync(c.plan, live.map((i) => ids[i]!), c.syncResult);
+      }
+      const outs = this.outcomes(c, result, rel, live, ids);
+      const byIndex = new Map(live.map((i, row) => [i, outs[row]!]));
+      const wantsScan = (c.ctx.mask & CONTROLLERS.process) !== 0;
+      return rel.map((r, i) => {
+        const f = failures.get(i);
+        if (f) return openFailure<N>(this.engine, f, this.version, r, paths[i]!);
+        const o = byIndex.get(i)!;
+        const scan = wantsScan ? scanProcessesSync(o.raw.procs, this.procRoot) : emptyScan();
+        return finish<N>(o, scan, this.version, options.bigint === true, paths[i] ?? r);
+      });
+    } finally {
+      this.close(ids, failures);
+    }
+  }
+
+  /** Reads many cgroups in one batch off the event loop (one worker for the batch): one result per path, in order. */
+  async read<B extends boolean = false>(paths: readonly string[], options: { controllers?: StatsOptions['controllers']; bigint?: B } = {}): Promise<Array<StatsResult<B extends true ? bigint : number>>> {
+    type N = B extends true ? bigint : number;
+    const c = compile(this.engine, this.context(options.controllers));
+    const { rel, ids, failures } = this.open(paths);
+    try {
+      const live = ids.map((_, i) => i).filter((i) => !failures.has(i));
+      let result: BatchResult | undefined;
+      if (c.plan !== undefined && live.length > 0) {
+        result = await this.engine.read(c.plan, live.map((i) => ids[i]!), this.engine.result(c.plan, live.length, { bigint: true }));
+      }
+      const outs = this.outcomes(c, result, rel, live, ids);
+      const wantsScan = (c.ctx.mask & CONTROLLERS.process) !== 0;
+      const scans = await Promise.all(outs.map((o) => (wantsScan ? scanProcesses(o.raw.procs, this.procRoot) : emptyScan())));
+      const byIndex = new Map(live.map((i, row) => [i, row]));
+      return rel.map((r, i) => {
+        const f = failures.get(i);
+        if (f) return openFailure<N>(this.engine, f, this.version, r, paths[i]!);
+        const row = byIndex.get(i)!;
+        return finish<N>(outs[row]!, scans[row]!, this.version, options.bigint === true, paths[i] ?? r);
+      });
+    } finally {
+      this.close(ids, failures);
+    }
+  }
+}
+
+function emptyScan(): ProcessScan {
+  return { fileDescriptors: 0n, sockets: 0n, ulimitsSoft: 0n };
+}
+
+const engines = new Map<string, Engine>();
+
+/** One engine per (root, version) for the process: discovery and plans are paid once. */
+export function cachedEngine(root: string | undefined, version: 1 | 2 | undefined): Engine {
+  const r = path.resolve(root ?? DEFAULT_ROOT);
+  const key = `${r}\0${version ?? ''}`;
+  let engine = engines.get(key);
+  if (!engine) {
+    engine = new Engine(version === undefined ? { root: r } : { root: r, version });
+    engines.set(key, engine);
+  }
+  return engine;
+}
+
+const readers = new Map<string, StatsReader>();
+
+/** One StatsReader per (root, version, procRoot, sysRoot, huge page sizes). */
+export function cachedReader(options: StatsOptions): StatsReader {
+  const key = JSON.stringify([path.resolve(options.root ?? DEFAULT_ROOT), options.version ?? null, options.procRoot ?? null,
+    options.sysRoot ?? null, options.hugePageSizes ?? null]);
+  let reader = readers.get(key);
+  if (!reader) {
+    reader = new StatsReader(options);
+    readers.set(key, reader);
+  }
+  return reader;
+}

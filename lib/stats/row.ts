@@ -1,0 +1,257 @@
+/**
+ * A row of a stats read as the per-controller readers see it: their own files by local name, with the library's
+ * distinctions — a value, "max", a file that is not there (absent on a live cgroup, or its hierarchy is not mounted /
+ * does not hold the cgroup), or an error worded as opencontainers/cgroups words it.
+ */
+import type { BatchResult, Engine, FileSpec, ReadPlan } from '../engine';
+import { FILE_STATUS, SLOT } from '../engine';
+import { CgroupError, decodeSysStatus, sysError } from '../errors';
+import { diagnose } from './errors';
+
+export const MAXU64 = (1n << 64n) - 1n;
+export const U64 = 1n << 64n;
+const EOPNOTSUPP = 95;
+const ENOENT = 2;
+
+/** The files one controller reader needs, by local name. */
+export type FileSet = Record<string, FileSpec>;
+
+/** Where a planned file sits in the compiled plan. */
+export interface PlanEntry {
+  file: number;
+  spec: FileSpec;
+}
+
+/** One row of a batch result: the engine, the handle, and the plan's files by qualified key (`<reader>:<name>`). */
+export class RowRead {
+  private readonly errs = new Map<string, CgroupError>();
+
+  constructor(
+    readonly engine: Engine,
+    readonly plan: ReadPlan,
+    readonly result: BatchResult,
+    readonly row: number,
+    readonly id: number,
+    readonly entries: ReadonlyMap<string, PlanEntry>,
+    /** Every file the readers asked for, planned or not (a hierarchy that is not mounted is not planned). */
+    readonly specs: ReadonlyMap<string, FileSpec> = new Map(),
+  ) {}
+
+  /** The cgroup vanished during the read (ENODEV on a held descriptor, or its directory went away). */
+  get gone(): boolean {
+    return this.result.itemStatus[this.row] !== 0;
+  }
+
+  scope(prefix: string): Files {
+    return new Files(this, prefix);
+  }
+
+  entry(key: string): PlanEntry | undefined {
+    return this.entries.get(key);
+  }
+
+  /** The error of a file, with the library's wording where the content can be diagnosed. Cached per file. */
+  error(key: string): CgroupError | undefined {
+    const cached = this.errs.get(key);
+    if (cached) return cached;
+    const e = this.entries.get(key);
+    if (!e) return undefined;
+    let err = this.result.error(this.row, e.file);
+    if (!err) return undefined;
+    if (err.code === 'ERR_CGROUP_PARSE' && err.path !== undefined) {
+      let text: string | undefined;
+      try {
+        text = this.engine.readFile(this.id, e.spec.controller, e.spec.name);
+      } catch {
+        text = undefined; // gone meanwhile: keep the engine's wording
+      }
+      const reason = text === undefined ? undefined : diagnose(e.spec, text);
+      if (reason !== undefined) {
+        err = new CgroupError(`unable to parse ${err.path}: ${reason}`, {
+          code: 'ERR_CGROUP_PARSE', path: err.path, controller: e.spec.controller, file: e.spec.name,
+        });
+      }
+    }
+    this.errs.set(key, err);
+    return err;
+  }
+}
+
+/** A controller reader's view of a row: its own files by local name. */
+export class Files {
+  constructor(private readonly r: RowRead, private readonly prefix: string) {}
+
+  private entry(name: string): PlanEntry | undefined {
+    return this.r.entry(`${this.prefix}:${name}`);
+  }
+
+  /** The row's cgroup vanished during the read. */
+  get gone(): boolean {
+    return this.r.gone;
+  }
+
+  /** The file was read and parsed. */
+  ok(name: string): boolean {
+    const e = this.entry(name);
+    return e !== undefined && this.r.result.status(this.r.row, e.file) === FILE_STATUS.ok;
+  }
+
+  /**
+   * The file is not there: not planned (its hierarchy is not mounted), not in the cgroup's hierarchy, or ENOENT on a
+   * live cgroup — the library's "not exist". When the cgroup vanished during the read every unread file counts as
+   * missing: the row carries the one error that says so.
+   */
+  missing(name: string): boolean {
+    const e = this.entry(name);
+    if (e === undefined) return true;
+    const s = this.r.result.status(this.r.row, e.file);
+    if (s === FILE_STATUS.ok) return false;
+    if (this.r.gone) return true;
+    return this.r.result.absent(this.r.row, e.file);
+  }
+
+  /** A read that failed with EOPNOTSUPP (PSI without psi=1; cgroup.procs of a threaded cgroup). */
+  notSupported(name: string): boolean {
+    const e = this.entry(name);
+    if (e === undefined) return false;
+    const s = this.r.result.status(this.r.row, e.file);
+    return s < 0 && decodeSysStatus(s).errno === EOPNOTSUPP;
+  }
+
+  /** The file's error (undefined when it was read, or is missing). */
+  error(name: string): CgroupError | undefined {
+    if (this.ok(name) || this.missing(name)) return undefined;
+    return this.r.error(`${this.prefix}:${name}`);
+  }
+
+  /**
+   * The file's error even when it is merely missing (the library's ENOENT), for files the library requires. A file of
+   * a hierarchy that is not mounted gets an ERR_CGROUP_NOT_MOUNTED error.
+   */
+  requiredError(name: string): CgroupError | undefined {
+    if (this.ok(name)) return undefined;
+    const key = `${this.prefix}:${name}`;
+    const e = this.entry(name);
+    if (e === undefined) {
+      const spec = this.r.specs.get(key);
+      return new CgroupError(`the ${spec?.controller || 'unified'} hierarchy is not mounted: cannot read ${spec?.name ?? name}`, {
+        code: 'ERR_CGROUP_NOT_MOUNTED', ...(spec ? { controller: spec.controller, file: spec.name } : {}),
+      });
+    }
+    if (this.r.result.status(this.r.row, e.file) === FILE_STATUS.notInHierarchy) {
+      // The library opens <hierarchy>/<cgroup>/<file> and gets ENOENT: say the same.
+      const plan = this.r.plan.files[e.file]!;
+      return sysError(ENOENT, 'openat', this.r.engine.filePath(this.r.id, plan.hierarchy, plan.name), {
+        controller: plan.controller, file: plan.name,
+      });
+    }
+    return this.r.error(key);
+  }
+
+  /** The cgroup's directory does not exist in the file's hierarchy (or the hierarchy is not mounted): the library's
+   * `PathExists(dir)` check that makes a v1 controller skip silently. */
+  noDir(name: string): boolean {
+    const e = this.entry(name);
+    if (e === undefined) return true;
+    return this.r.result.status(this.r.row, e.file) === FILE_STATUS.notInHierarchy;
+  }
+
+  /** Slot k as a u64 ("max" is 2^64-1), or undefined when the slot is absent. */
+  value(name: string, k = 0): bigint | undefined {
+    const e = this.entry(name);
+    if (e === undefined) return undefined;
+    const v = this.r.result.get(this.r.row, e.file, k);
+    if (v === undefined) return undefined;
+    return typeof v === 'bigint' ? v : BigInt(Math.trunc(v));
+  }
+
+  /** Slot k holds the literal "max". */
+  isMax(name: string, k = 0): boolean {
+    const e = this.entry(name);
+    return e !== undefined && this.r.result.flag(this.r.row, e.file, k) === SLOT.max;
+  }
+
+  /** Slot k as a double (PSI averages); 0 when absent. */
+  float(name: string, k = 0): number {
+    const e = this.entry(name);
+    if (e === undefined) return 0;
+    const v = this.r.result.get(this.r.row, e.file, k);
+    return typeof v === 'number' ? v : v === undefined ? 0 : Number(v);
+  }
+
+  /** For list/ioStat/blkio files: the number of entries in the file (slot 0). */
+  count(name: string): number {
+    return Number(this.value(name, 0) ?? 0n);
+  }
+
+  /** For list/ioStat/blkio files: whether the file had more entries than the plan's capacity. */
+  overflow(name: string): boolean {
+    const e = this.entry(name);
+    return e !== undefined && this.r.result.status(this.r.row, e.file) === FILE_STATUS.overflow;
+  }
+
+  /**
+   * Reads one of this reader's files again, for this cgroup only, with a capacity that fits `cap` entries (a list that
+   * overflowed the plan's capacity). Returns a Files view over the new read, or undefined if the file is not planned.
+   */
+  reread(name: string, cap: number): Files | undefined {
+    const e = this.entry(name);
+    if (e === undefined) return undefined;
+    const spec: FileSpec = { ...e.spec, cap: Math.max(cap, e.spec.cap ?? 0) };
+    const plan = singleFilePlan(this.r.engine, spec);
+    const result = this.r.engine.readSync(plan, [this.r.id], this.r.engine.result(plan, 1, { bigint: true }));
+    const key = `${this.prefix}:${name}`;
+    const row = new RowRead(this.r.engine, plan, result, 0, this.r.id, new Map([[key, { file: 0, spec }]]));
+    return row.scope(this.prefix);
+  }
+
+  /** Reads a file that is not in the plan (rarely needed), for this cgroup only, under the local name `name`. */
+  once(name: string, spec: FileSpec): Files | undefined {
+    if (this.r.engine.layout.version === 1 && !hierarchyMounted(this.r.engine, spec.controller)) return undefined;
+    const plan = singleFilePlan(this.r.engine, spec);
+    const result = this.r.engine.readSync(plan, [this.r.id], this.r.engine.result(plan, 1, { bigint: true }));
+    const key = `${this.prefix}:${name}`;
+    const row = new RowRead(this.r.engine, plan, result, 0, this.r.id, new Map([[key, { file: 0, spec }]]));
+    return row.scope(this.prefix);
+  }
+
+  /** The text of any file of this cgroup in a controller's hierarchy, or undefined when it cannot be read. */
+  readText(controller: string, fileName: string): string | undefined {
+    try {
+      return this.r.engine.readFile(this.r.id, controller, fileName);
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The whole text of one of this reader's files (for values the plan's format cannot carry), or undefined. */
+  text(name: string): string | undefined {
+    const e = this.entry(name);
+    if (e === undefined) return undefined;
+    try {
+      return this.r.engine.readFile(this.r.id, e.spec.controller, e.spec.name);
+    } catch {
+      return undefined;
+    }
+  }
+}
+
+export function hierarchyMounted(engine: Engine, controller: string): boolean {
+  const l = engine.layout;
+  if (l.version === 2) return true;
+  return controller === '' || controller === 'unified' ? l.unified !== undefined : l.controllers.has(controller);
+}
+
+const singlePlans = new WeakMap<Engine, Map<string, ReadPlan>>();
+
+function singleFilePlan(engine: Engine, spec: FileSpec): ReadPlan {
+  let plans = singlePlans.get(engine);
+  if (!plans) singlePlans.set(engine, (plans = new Map()));
+  const key = JSON.stringify([spec.controller, spec.name, spec.format, spec.keys ?? [], spec.cap ?? 0]);
+  let plan = plans.get(key);
+  if (!plan) {
+    plan = engine.plan([{ ...spec, hold: false }]);
+    plans.set(key, plan);
+  }
+  return plan;
+}

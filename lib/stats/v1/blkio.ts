@@ -1,0 +1,113 @@
+/**
+ * cgroup v1 blkio (fs/blkio.go GetStats). Families are tried in order — bfq debug, bfq, cfq, throttle recursive,
+ * throttle — and the first whose first file yields entries is used: a first file that is missing, has no data lines
+ * (only "Total N") or does not parse (that error is swallowed) moves on to the next family. In the family in use the
+ * further files are read in turn: a missing or empty one ends the read without error, a malformed one fails it.
+ * CRI-O keeps IoServiceBytesRecursive and IoServicedRecursive only, so the plan holds the files that feed those and
+ * the first file of each family; the intermediate files of the bfq-debug and cfq families (sectors, service and wait
+ * times, merged, queued, time), whose only effect is to end or fail the read, are read one by one only when their
+ * family is the one in use (kernels before 5.0, or CONFIG_BFQ_CGROUP_DEBUG).
+ */
+import { CONTROLLERS } from '../types';
+import type { CgroupError } from '../../errors';
+import { first, type ControllerReader } from '../controller';
+import { FIELDS, markAbsent, type RawBlkioEntry, type RawStats } from '../raw';
+import type { FileSet, Files } from '../row';
+
+/** Entries per file the plan has room for; more are read again with room for all. */
+export const BLKIO_CAP = 64;
+const OPS = ['', 'Read', 'Write', 'Sync', 'Async', 'Discard', 'Total'];
+const OTHER = 7n;
+
+type Target = 'ioServicedRecursive' | 'ioServiceBytesRecursive' | undefined;
+interface FamilyFile { name: string; file: string; target: Target; planned: boolean }
+
+const f = (name: string, file: string, target: Target, planned = true): FamilyFile => ({ name, file, target, planned });
+const middle = (prefix: string) => ['sectors_recursive', 'io_service_time_recursive', 'io_wait_time_recursive',
+  'io_merged_recursive', 'io_queued_recursive', 'time_recursive'].map((n, i) => f(`${prefix}${i}`, n, undefined, i === 0));
+
+/** The families, in the library's order. */
+export const FAMILIES: readonly (readonly FamilyFile[])[] = [
+  [...middle('bfqDebug').map((x) => ({ ...x, file: `blkio.bfq.${x.file}` })),
+    f('bfqServiced', 'blkio.bfq.io_serviced_recursive', 'ioServicedRecursive'),
+    f('bfqBytes', 'blkio.bfq.io_service_bytes_recursive', 'ioServiceBytesRecursive')],
+  [f('bfqServiced', 'blkio.bfq.io_serviced_recursive', 'ioServicedRecursive'),
+    f('bfqBytes', 'blkio.bfq.io_service_bytes_recursive', 'ioServiceBytesRecursive')],
+  [...middle('cfq').map((x) => ({ ...x, file: `blkio.${x.file}` })),
+    f('cfqServiced', 'blkio.io_serviced_recursive', 'ioServicedRecursive'),
+    f('cfqBytes', 'blkio.io_service_bytes_recursive', 'ioServiceBytesRecursive')],
+  [f('throttleRecServiced', 'blkio.throttle.io_serviced_recursive', 'ioServicedRecursive'),
+    f('throttleRecBytes', 'blkio.throttle.io_service_bytes_recursive', 'ioServiceBytesRecursive')],
+  [f('throttleServiced', 'blkio.throttle.io_serviced', 'ioServicedRecursive'),
+    f('throttleBytes', 'blkio.throttle.io_service_bytes', 'ioServiceBytesRecursive')],
+];
+
+const spec = (file: string) => ({ controller: 'blkio', name: file, format: 'blkio' as const, cap: BLKIO_CAP });
+
+/** getBlkioStat: entries (null = none: missing file or no data lines) or an error. */
+function getBlkioStat(files: Files, ff: FamilyFile): { entries: RawBlkioEntry[] | null; error?: CgroupError } {
+  let src: Files | undefined = ff.planned ? files : files.once(ff.name, spec(ff.file));
+  if (src === undefined || src.missing(ff.name)) return { entries: null };
+  if (src.overflow(ff.name)) src = src.reread(ff.name, src.count(ff.name)) ?? src;
+  if (!src.ok(ff.name)) return { entries: null, error: src.error(ff.name) };
+  const n = src.count(ff.name);
+  if (n === 0) return { entries: null };
+  const entries: RawBlkioEntry[] = [];
+  let other = false;
+  for (let j = 0; j < n; j++) {
+    const b = 1 + j * 4;
+    const code = src.value(ff.name, b + 2)!;
+    if (code === OTHER) other = true;
+    entries.push({ major: src.value(ff.name, b)!, minor: src.value(ff.name, b + 1)!, op: OPS[Number(code)] ?? '', value: src.value(ff.name, b + 3)! });
+  }
+  // An op the native parser has no code for: take the op strings from the text (same lines, same order).
+  if (other) {
+    const text = src.text(ff.name);
+    if (text !== undefined) {
+      const ops = text.split('\n').map((l) => l.split(/[ :]+/).filter(Boolean))
+        .filter((fl) => fl.length >= 3).map((fl) => (fl.length === 4 ? fl[2]! : ''));
+      if (ops.length === entries.length) entries.forEach((e, i) => { e.op = ops[i]!; });
+    }
+  }
+  return { entries };
+}
+
+export const blkio: ControllerReader = {
+  name: 'blkio',
+  wants: (ctx) => (ctx.mask & CONTROLLERS.io) !== 0,
+  files: () => {
+    const files: FileSet = {};
+    for (const fam of FAMILIES) for (const ff of fam) if (ff.planned) files[ff.name] = spec(ff.file);
+    return files;
+  },
+  read(files, raw) {
+    raw.absent.add('diskIO.psi');
+    if (files.noDir('throttleServiced')) {
+      markAbsent(raw, 'diskIO', FIELDS.diskIO);
+      return [];
+    }
+    if (FAMILIES.every((fam) => files.missing(fam[0]!.name))) {
+      // No blkio statistics file at all (blkio.throttle.* exist on every kernel with the blkio controller).
+      markAbsent(raw, 'diskIO', FIELDS.diskIO);
+      return [];
+    }
+    return readFamilies(files, raw);
+  },
+  skip: (raw) => markAbsent(raw, 'diskIO', FIELDS.diskIO),
+};
+
+function readFamilies(files: Files, raw: RawStats): CgroupError[] {
+  for (const fam of FAMILIES) {
+    for (let i = 0; i < fam.length; i++) {
+      const ff = fam[i]!;
+      const { entries, error } = getBlkioStat(files, ff);
+      if (error !== undefined || entries === null) {
+        if (i === 0) break; // the first file decides the family: try the next one
+        return first(error);
+      }
+      if (ff.target !== undefined) raw.blkio[ff.target] = entries;
+      if (i === fam.length - 1) return [];
+    }
+  }
+  return [];
+}

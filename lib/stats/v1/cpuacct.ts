@@ -1,0 +1,53 @@
+/**
+ * cgroup v1 cpuacct (fs/cpuacct.go GetStats): nothing when the cgroup has no cpuacct directory; otherwise, all
+ * required: `cpuacct.stat` ("user <ticks> system <ticks>", USER_HZ hard-coded to 100: ns = ticks × 10^9 / 100),
+ * `cpuacct.usage` (TotalUsage, ns), `cpuacct.usage_percpu` (PercpuUsage). The library's ticks × 10^9 wraps past
+ * 2^64 (1.8·10^10 ticks, about 5.8 CPU-years: days for the root cgroup of a big node); here the product is exact.
+ * `cpuacct.usage_all` (per-CPU user/system, dropped by CRI-O) is not read.
+ */
+import { CONTROLLERS } from '../types';
+import { first, type ControllerReader } from '../controller';
+import { FIELDS, markAbsent } from '../raw';
+import type { Files } from '../row';
+
+/** USER_HZ: the library's clockTicks (sysconf(_SC_CLK_TCK) is 100 on every Linux). */
+export const USER_HZ = 100n;
+const NS_PER_SEC = 1_000_000_000n;
+/** CPUs the plan has room for in usage_percpu; more are read again with room for all. */
+export const PERCPU_CAP = 256;
+
+export const cpuacct: ControllerReader = {
+  name: 'cpuacct',
+  wants: (ctx) => (ctx.mask & (CONTROLLERS.cpu | CONTROLLERS.cpuacct)) !== 0,
+  files: () => ({
+    stat: { controller: 'cpuacct', name: 'cpuacct.stat', format: 'cpuacctStat' },
+    usage: { controller: 'cpuacct', name: 'cpuacct.usage', format: 'single' },
+    percpu: { controller: 'cpuacct', name: 'cpuacct.usage_percpu', format: 'list', cap: PERCPU_CAP },
+  }),
+  read(f, raw) {
+    if (f.noDir('stat')) {
+      markAbsent(raw, 'cpu', FIELDS.cpuUsage);
+      return [];
+    }
+    const fail = (name: string, src: Files = f) => {
+      markAbsent(raw, 'cpu', FIELDS.cpuUsage);
+      return first(src.requiredError(name));
+    };
+    if (!f.ok('stat')) return fail('stat');
+    const user = f.value('stat', 0)!;
+    const system = f.value('stat', 1)!;
+    if (!f.ok('usage')) return fail('usage');
+    let percpu: Files = f;
+    if (f.overflow('percpu')) percpu = f.reread('percpu', f.count('percpu')) ?? f;
+    if (!percpu.ok('percpu')) return fail('percpu', percpu);
+    const list: bigint[] = [];
+    for (let i = 0, n = percpu.count('percpu'); i < n; i++) list.push(percpu.value('percpu', 1 + i)!);
+    const c = raw.cpu;
+    c.usageInUsermode = (user * NS_PER_SEC) / USER_HZ;
+    c.usageInKernelmode = (system * NS_PER_SEC) / USER_HZ;
+    c.totalUsage = f.value('usage')!;
+    c.percpuUsage = list;
+    return [];
+  },
+  skip: (raw) => markAbsent(raw, 'cpu', FIELDS.cpuUsage),
+};

@@ -1,0 +1,101 @@
+/**
+ * cgroup v1 memory (fs/memory.go GetStats), in the library's order; the first error ends the read:
+ *  - `memory.stat` (strict key/value): not there -> the whole memory block stays zero and there is no error;
+ *    Cache = `cache`;
+ *  - usage block `memory.{usage_in_bytes, max_usage_in_bytes, failcnt, limit_in_bytes}` (all required);
+ *  - `memory.memsw.*` (SwapUsage = memory+swap; zero when usage_in_bytes is not there), `memory.kmem.*` and
+ *    `memory.kmem.tcp.*` (zero when usage_in_bytes is not there);
+ *  - `memory.use_hierarchy` (required).
+ * Only the files whose values CRI-O reports are read (docs/compatibility.md, "files not read").
+ * The extra `memoryEvents` reader takes `oom_kill` from `memory.oom_control` (CRI-O's OOMKillCount on v1).
+ */
+import { CONTROLLERS } from '../types';
+import { first, type ControllerReader } from '../controller';
+import { FIELDS, markAbsent, wrap } from '../raw';
+
+export const V1_MEMORY_STAT_KEYS = ['cache', 'total_rss', 'total_inactive_file', 'mapped_file', 'total_mapped_file'] as const;
+
+const single = (name: string) => ({ controller: 'memory', name, format: 'single' as const });
+
+export const memory: ControllerReader = {
+  name: 'memory',
+  wants: (ctx) => (ctx.mask & CONTROLLERS.memory) !== 0,
+  files: () => ({
+    stat: { controller: 'memory', name: 'memory.stat', format: 'flatKeyed', keys: [...V1_MEMORY_STAT_KEYS] },
+    usage: single('memory.usage_in_bytes'),
+    maxUsage: single('memory.max_usage_in_bytes'),
+    failcnt: single('memory.failcnt'),
+    limit: single('memory.limit_in_bytes'),
+    memswUsage: single('memory.memsw.usage_in_bytes'),
+    memswLimit: single('memory.memsw.limit_in_bytes'),
+    kmemUsage: single('memory.kmem.usage_in_bytes'),
+    kmemTcpUsage: single('memory.kmem.tcp.usage_in_bytes'),
+    useHierarchy: single('memory.use_hierarchy'),
+  }),
+  read(f, raw) {
+    const m = raw.memory;
+    markAbsent(raw, 'memory', ['pageFaults', 'majorPageFaults', 'psi']); // not on v1 (Q-14)
+    if (f.missing('stat')) {
+      markAbsent(raw, 'memory', FIELDS.memory);
+      return [];
+    }
+    const fail = (name: string) => {
+      markAbsent(raw, 'memory', FIELDS.memory);
+      return first(f.requiredError(name));
+    };
+    if (!f.ok('stat')) return fail('stat');
+    V1_MEMORY_STAT_KEYS.forEach((key, i) => {
+      const v = f.value('stat', i);
+      if (v !== undefined) m.stats.set(key, v);
+    });
+    if (!m.stats.has('cache')) raw.absent.add('memory.cache');
+    if (!m.stats.has('total_rss')) raw.absent.add('memory.rssBytes');
+    m.cache = m.stats.get('cache') ?? 0n;
+
+    for (const name of ['usage', 'maxUsage', 'failcnt', 'limit']) if (!f.ok(name)) return fail(name);
+    m.usage = { usage: f.value('usage')!, maxUsage: f.value('maxUsage')!, failcnt: f.value('failcnt')!, limit: f.value('limit')! };
+
+    if (f.ok('memswUsage')) {
+      if (!f.ok('memswLimit')) return fail('memswLimit');
+      m.swapUsage = { usage: f.value('memswUsage')!, limit: f.value('memswLimit')!, maxUsage: 0n, failcnt: 0n };
+    } else if (f.missing('memswUsage')) {
+      markAbsent(raw, 'memory', ['swapUsage', 'swapLimit', 'swapAvailableBytes']);
+    } else {
+      return fail('memswUsage');
+    }
+    // Not used by CRI-O; the library computes it with u64 wrap-around.
+    m.swapOnlyUsage = { usage: wrap(m.swapUsage.usage - m.usage.usage), failcnt: 0n, maxUsage: 0n, limit: 0n };
+
+    for (const [name, field] of [['kmemUsage', 'kernelUsage'], ['kmemTcpUsage', 'kernelTCPUsage']] as const) {
+      if (f.ok(name)) m[field] = { usage: f.value(name)!, maxUsage: 0n, failcnt: 0n, limit: 0n };
+      else if (f.missing(name)) raw.absent.add(`memory.${field}`);
+      else return fail(name);
+    }
+
+    if (!f.ok('useHierarchy')) return fail('useHierarchy');
+    m.useHierarchy = f.value('useHierarchy') === 1n;
+    if (!m.stats.has(m.useHierarchy ? 'total_mapped_file' : 'mapped_file')) raw.absent.add('memory.fileMapped');
+    return [];
+  },
+  skip: (raw) => markAbsent(raw, 'memory', FIELDS.memory),
+};
+
+/** Extra: `memory.oom_control` oom_kill (v1 has no other memory event counters). */
+export const events: ControllerReader = {
+  name: 'events',
+  wants: (ctx) => (ctx.mask & CONTROLLERS.memoryEvents) !== 0,
+  files: () => ({ oom: { controller: 'memory', name: 'memory.oom_control', format: 'keyLookup', keys: ['oom_kill'] } }),
+  read(f, raw) {
+    raw.events = {};
+    markAbsent(raw, 'memoryEvents', ['low', 'high', 'max', 'oom', 'oomGroupKill']);
+    if (!f.ok('oom')) {
+      raw.absent.add('memoryEvents.oomKill');
+      return f.missing('oom') ? [] : first(f.error('oom'));
+    }
+    const v = f.value('oom');
+    if (v === undefined) raw.absent.add('memoryEvents.oomKill');
+    raw.events.oomKill = v ?? 0n;
+    return [];
+  },
+  skip: () => undefined,
+};

@@ -1,0 +1,34 @@
+/**
+ * cgroup v1 pids (fs/pids.go GetStats): nothing when the cgroup has no pids directory; otherwise `pids.current` and
+ * `pids.max` are both required; "max" -> 0 (unlimited, as in CRI-O).
+ */
+import { CONTROLLERS } from '../types';
+import { first, type ControllerReader } from '../controller';
+import { FIELDS, markAbsent } from '../raw';
+import { MAXU64 } from '../row';
+
+export const pids: ControllerReader = {
+  name: 'pids',
+  wants: (ctx) => (ctx.mask & CONTROLLERS.pids) !== 0,
+  files: () => ({
+    current: { controller: 'pids', name: 'pids.current', format: 'single' },
+    max: { controller: 'pids', name: 'pids.max', format: 'single' },
+  }),
+  read(f, raw) {
+    if (f.noDir('current')) {
+      markAbsent(raw, 'pid', FIELDS.pid);
+      return [];
+    }
+    for (const name of ['current', 'max']) {
+      if (!f.ok(name)) {
+        markAbsent(raw, 'pid', FIELDS.pid);
+        return first(f.requiredError(name));
+      }
+    }
+    const max = f.value('max')!;
+    raw.pids.current = f.value('current')!;
+    raw.pids.limit = max === MAXU64 ? 0n : max;
+    return [];
+  },
+  skip: (raw) => markAbsent(raw, 'pid', FIELDS.pid),
+};

@@ -1,0 +1,47 @@
+/**
+ * cgroup v2 cpu (fs2/cpu.go statCpu): `cpu.stat` (strict key/value; not there -> nothing, no error), µs -> ns:
+ * usage_usec, user_usec, system_usec × 1000; nr_periods, nr_throttled; throttled_usec × 1000. `cpu.stat` exists
+ * without the cpu controller too (the core usage keys only). No per-CPU data on v2.
+ */
+import { CONTROLLERS } from '../types';
+import type { ControllerReader } from '../controller';
+import { FIELDS, markAbsent, type RawStats } from '../raw';
+
+const KEYS = ['usage_usec', 'user_usec', 'system_usec', 'nr_periods', 'nr_throttled', 'throttled_usec'] as const;
+type Target = 'totalUsage' | 'usageInUsermode' | 'usageInKernelmode' | 'periods' | 'throttledPeriods' | 'throttledTime';
+const TARGET: Record<(typeof KEYS)[number], [Target, bigint, string]> = {
+  usage_usec: ['totalUsage', 1000n, 'totalUsageNano'],
+  user_usec: ['usageInUsermode', 1000n, 'usageInUsermode'],
+  system_usec: ['usageInKernelmode', 1000n, 'usageInKernelmode'],
+  nr_periods: ['periods', 1n, 'throttlingActivePeriods'],
+  nr_throttled: ['throttledPeriods', 1n, 'throttledPeriods'],
+  throttled_usec: ['throttledTime', 1000n, 'throttledTime'],
+};
+
+export const cpu: ControllerReader = {
+  name: 'cpu',
+  wants: (ctx) => (ctx.mask & (CONTROLLERS.cpu | CONTROLLERS.cpuacct)) !== 0,
+  files: () => ({ stat: { controller: 'cpu', name: 'cpu.stat', format: 'flatKeyed', keys: [...KEYS] } }),
+  read(f, raw) {
+    raw.absent.add('cpu.perCPUUsage'); // no per-CPU data on v2 (Q-14)
+    if (f.missing('stat')) {
+      markAbsent(raw, 'cpu', FIELDS.cpu);
+      return [];
+    }
+    // On a parse error the library keeps the keys it had read before the bad line; so does the native parser.
+    fill(raw, f.value.bind(f));
+    if (f.ok('stat')) return [];
+    markAbsent(raw, 'cpu', FIELDS.cpu); // a controller that failed is absent as a whole
+    return [f.error('stat')!];
+  },
+  skip: (raw) => markAbsent(raw, 'cpu', FIELDS.cpu),
+};
+
+function fill(raw: RawStats, value: (name: string, k: number) => bigint | undefined): void {
+  KEYS.forEach((key, i) => {
+    const [target, scale, field] = TARGET[key];
+    const v = value('stat', i);
+    if (v === undefined) raw.absent.add(`cpu.${field}`);
+    else raw.cpu[target] = v * scale; // exact: no u64 wrap-around (the library's ×1000 would wrap past 2^64 ns)
+  });
+}

@@ -1,0 +1,30 @@
+/**
+ * cgroup v2 memory.events (extra; the `memoryEvents` controller): low, high, max, oom, oom_kill, oom_group_kill, each
+ * looked up as the library's GetValueByKey does (a key that is not there is 0). `oom_kill` is CRI-O's OOMKillCount.
+ */
+import { CONTROLLERS } from '../types';
+import type { ControllerReader } from '../controller';
+import { FIELDS, markAbsent } from '../raw';
+
+const KEYS = ['low', 'high', 'max', 'oom', 'oom_kill', 'oom_group_kill'] as const;
+const FIELD = ['low', 'high', 'max', 'oom', 'oomKill', 'oomGroupKill'] as const;
+
+export const events: ControllerReader = {
+  name: 'events',
+  wants: (ctx) => (ctx.mask & CONTROLLERS.memoryEvents) !== 0,
+  files: () => ({ events: { controller: 'memory', name: 'memory.events', format: 'keyLookup', keys: [...KEYS] } }),
+  read(f, raw) {
+    raw.events = {};
+    if (!f.ok('events')) {
+      markAbsent(raw, 'memoryEvents', FIELDS.memoryEvents);
+      return f.missing('events') ? [] : [f.error('events')!];
+    }
+    FIELD.forEach((field, i) => {
+      const v = f.value('events', i);
+      if (v === undefined) raw.absent.add(`memoryEvents.${field}`);
+      raw.events![field] = v ?? 0n;
+    });
+    return [];
+  },
+  skip: () => undefined,
+};

@@ -1,0 +1,53 @@
+/**
+ * cgroup v2 io (fs2/io.go statIo): `io.stat` lines `MAJ:MIN key=value ...` (not there -> nothing, no error). Per
+ * device: rbytes/wbytes -> IoServiceBytesRecursive ("Read"/"Write"), rios/wios -> IoServicedRecursive; other keys are
+ * ignored (their values never parsed). Devices come in the order of the file (the library's map order is random);
+ * within a device the entries follow the kernel's print order (rbytes, wbytes; rios, wios).
+ */
+import { CONTROLLERS } from '../types';
+import type { ControllerReader } from '../controller';
+import { FIELDS, markAbsent, type RawBlkioEntry } from '../raw';
+import type { Files } from '../row';
+
+const KEYS = ['rbytes', 'wbytes', 'rios', 'wios'] as const;
+const PER_DEVICE = 2 + KEYS.length;
+/** Devices per cgroup the plan has room for; more are read again with room for all. */
+export const IO_STAT_CAP = 32;
+
+export const io: ControllerReader = {
+  name: 'io',
+  wants: (ctx) => (ctx.mask & CONTROLLERS.io) !== 0,
+  files: () => ({ stat: { controller: 'io', name: 'io.stat', format: 'ioStat', keys: [...KEYS], cap: IO_STAT_CAP } }),
+  read(f, raw) {
+    if (f.missing('stat')) {
+      markAbsent(raw, 'diskIO', FIELDS.diskIO);
+      return [];
+    }
+    let src: Files = f;
+    if (f.overflow('stat')) src = f.reread('stat', f.count('stat')) ?? f;
+    if (!src.ok('stat')) {
+      markAbsent(raw, 'diskIO', FIELDS.diskIO);
+      return [src.error('stat') ?? f.error('stat')!];
+    }
+    const bytes: RawBlkioEntry[] = [];
+    const ios: RawBlkioEntry[] = [];
+    const n = src.count('stat');
+    for (let d = 0; d < n; d++) {
+      const base = 1 + d * PER_DEVICE;
+      const major = src.value('stat', base)!;
+      const minor = src.value('stat', base + 1)!;
+      const at = (k: number) => src.value('stat', base + 2 + k);
+      const push = (list: RawBlkioEntry[], op: string, v: bigint | undefined) => {
+        if (v !== undefined) list.push({ major, minor, op, value: v });
+      };
+      push(bytes, 'Read', at(0));
+      push(bytes, 'Write', at(1));
+      push(ios, 'Read', at(2));
+      push(ios, 'Write', at(3));
+    }
+    raw.blkio.ioServiceBytesRecursive = bytes;
+    raw.blkio.ioServicedRecursive = ios;
+    return [];
+  },
+  skip: (raw) => markAbsent(raw, 'diskIO', FIELDS.diskIO),
+};

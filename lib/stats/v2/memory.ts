@@ -1,0 +1,138 @@
+/**
+ * cgroup v2 memory (fs2/memory.go statMemory). In the library's order:
+ *  - `memory.stat` (strict key/value; not there -> the whole memory block stays zero, no error); Cache = `file`;
+ *  - the usage block from `memory.current`, `memory.max` ("max" -> 2^64-1) and `memory.peak` (0 when absent, < 5.19):
+ *    a missing current or max leaves the block (and swap) zero without error — except for the root cgroup, whose
+ *    missing `memory.current` is emulated from /proc/meminfo;
+ *  - swap: `memory.swap.current` absent -> no swap accounting, swap-only block zero; else `memory.swap.max`;
+ *    SwapUsage (v1-compatible memory+swap) = swap + memory, Limit = swap.max + memory.max unless swap.max is max
+ *    (u64 wrap-around, as the library; DECISIONS Q-13 is applied by the converter).
+ * KernelUsage, KernelTCPUsage and Failcnt are never set on v2.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { CgroupError } from '../../errors';
+import { CONTROLLERS } from '../types';
+import type { ControllerReader } from '../controller';
+import { FIELDS, markAbsent, memoryData, wrap, type RawStats } from '../raw';
+import { MAXU64 } from '../row';
+
+/** The memory.stat keys CRI-O's converter uses on v2 (and the root emulation: anon + file). */
+export const V2_MEMORY_STAT_KEYS = ['file', 'anon', 'inactive_file', 'pgfault', 'pgmajfault', 'file_mapped'] as const;
+
+const KEY_FIELD: Record<string, string> = {
+  file: 'cache', anon: 'rssBytes', pgfault: 'pageFaults', pgmajfault: 'majorPageFaults', file_mapped: 'fileMapped',
+};
+
+const USAGE_FIELDS = ['usage', 'limit', 'maxUsage', 'workingSetBytes', 'availableBytes'];
+const SWAP_FIELDS = ['swapUsage', 'swapLimit', 'swapAvailableBytes'];
+
+export const memory: ControllerReader = {
+  name: 'memory',
+  wants: (ctx) => (ctx.mask & CONTROLLERS.memory) !== 0,
+  files: () => ({
+    stat: { controller: 'memory', name: 'memory.stat', format: 'flatKeyed', keys: [...V2_MEMORY_STAT_KEYS] },
+    current: { controller: 'memory', name: 'memory.current', format: 'single' },
+    max: { controller: 'memory', name: 'memory.max', format: 'single' },
+    peak: { controller: 'memory', name: 'memory.peak', format: 'single' },
+    swapCurrent: { controller: 'memory', name: 'memory.swap.current', format: 'single' },
+    swapMax: { controller: 'memory', name: 'memory.swap.max', format: 'single' },
+  }),
+  read(f, raw, ctx) {
+    const m = raw.memory;
+    markAbsent(raw, 'memory', ['kernelUsage', 'kernelTCPUsage', 'failcnt']); // never set on v2 (Q-14)
+    if (f.missing('stat')) {
+      markAbsent(raw, 'memory', FIELDS.memory);
+      return [];
+    }
+    if (!f.ok('stat')) {
+      markAbsent(raw, 'memory', FIELDS.memory);
+      return [f.error('stat')!];
+    }
+    V2_MEMORY_STAT_KEYS.forEach((key, i) => {
+      const v = f.value('stat', i);
+      if (v !== undefined) m.stats.set(key, v);
+      else if (KEY_FIELD[key] !== undefined) raw.absent.add(`memory.${KEY_FIELD[key]}`);
+    });
+    m.cache = m.stats.get('file') ?? 0n;
+    m.useHierarchy = true;
+
+    // The usage block: current and max required, peak optional.
+    if (!f.ok('current')) {
+      if (f.missing('current') && ctx.path === '') return rootFromMeminfo(raw, ctx.procRoot);
+      markAbsent(raw, 'memory', [...USAGE_FIELDS, ...SWAP_FIELDS]);
+      return f.missing('current') ? [] : [f.error('current')!];
+    }
+    if (!f.ok('max')) {
+      markAbsent(raw, 'memory', [...USAGE_FIELDS, ...SWAP_FIELDS]);
+      return f.missing('max') ? [] : [f.error('max')!];
+    }
+    if (!f.ok('peak') && !f.missing('peak')) {
+      markAbsent(raw, 'memory', [...USAGE_FIELDS, ...SWAP_FIELDS]);
+      return [f.error('peak')!];
+    }
+    if (f.missing('peak')) raw.absent.add('memory.maxUsage');
+    m.usage = { usage: f.value('current')!, limit: f.value('max')!, maxUsage: f.value('peak') ?? 0n, failcnt: 0n };
+
+    // Swap: no memory.swap.current means no swap accounting (the swap-only block stays zero).
+    let swapOnly = memoryData();
+    if (f.ok('swapCurrent')) {
+      if (!f.ok('swapMax')) {
+        markAbsent(raw, 'memory', SWAP_FIELDS);
+        return f.missing('swapMax') ? [] : [f.error('swapMax')!];
+      }
+      swapOnly = { usage: f.value('swapCurrent')!, limit: f.value('swapMax')!, maxUsage: 0n, failcnt: 0n };
+    } else if (f.missing('swapCurrent')) {
+      markAbsent(raw, 'memory', SWAP_FIELDS);
+    } else {
+      markAbsent(raw, 'memory', SWAP_FIELDS);
+      return [f.error('swapCurrent')!];
+    }
+    m.swapOnlyUsage = swapOnly;
+    m.swapUsage = {
+      usage: wrap(swapOnly.usage + m.usage.usage),
+      limit: swapOnly.limit !== MAXU64 ? wrap(swapOnly.limit + m.usage.limit) : swapOnly.limit,
+      maxUsage: 0n,
+      failcnt: swapOnly.failcnt,
+    };
+    return [];
+  },
+  skip: (raw) => markAbsent(raw, 'memory', FIELDS.memory),
+};
+
+/**
+ * The root cgroup has no memory.current/max/peak: the library emulates them from /proc/meminfo and memory.stat
+ * (usage = anon + file, limits unlimited, swap = (SwapTotal - SwapFree) * 1024 + usage).
+ */
+function rootFromMeminfo(raw: RawStats, procRoot: string): CgroupError[] {
+  const file = path.join(procRoot, 'meminfo');
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    markAbsent(raw, 'memory', [...USAGE_FIELDS, ...SWAP_FIELDS]);
+    const err = e as NodeJS.ErrnoException;
+    return [new CgroupError(`open ${file}: ${err.message}`, { code: err.code ?? 'EIO', path: file })];
+  }
+  const wanted = new Map<string, bigint>();
+  for (const line of text.split('\n')) {
+    const parts = line.split(':');
+    if (parts.length !== 2) continue;
+    const k = parts[0]!;
+    if (k !== 'SwapFree' && k !== 'SwapTotal') continue;
+    const v = parts[1]!.replace(/ kB$/, '').trim();
+    if (!/^[0-9]+$/.test(v) || BigInt(v) > MAXU64) {
+      markAbsent(raw, 'memory', [...USAGE_FIELDS, ...SWAP_FIELDS]);
+      return [new CgroupError(`unable to parse ${file}: bad value for ${k}`, { code: 'ERR_CGROUP_PARSE', path: file })];
+    }
+    wanted.set(k, BigInt(v));
+    if (wanted.size === 2) break;
+  }
+  const m = raw.memory;
+  const usage = wrap((m.stats.get('anon') ?? 0n) + (m.stats.get('file') ?? 0n));
+  const swapUsed = wrap((wanted.get('SwapTotal') ?? 0n) - (wanted.get('SwapFree') ?? 0n));
+  m.usage = { usage, limit: MAXU64, maxUsage: 0n, failcnt: 0n };
+  m.swapUsage = { usage: wrap(swapUsed * 1024n + usage), limit: MAXU64, maxUsage: 0n, failcnt: 0n };
+  raw.absent.add('memory.maxUsage');
+  return [];
+}

@@ -1,0 +1,56 @@
+/**
+ * cgroup v2 pids (fs2/pids.go statPids): `pids.current` and `pids.max` ("max" -> 0). Without the pids controller
+ * (`pids.current` not there) Current is the number of '\n' characters of `cgroup.procs` (`cgroup.threads` for a
+ * threaded cgroup) and Limit 0 (spec Q-19). Errors are always collected, a missing cgroup.procs included: this is
+ * what makes a vanished cgroup fail on v2.
+ */
+import { CONTROLLERS } from '../types';
+import type { ControllerReader } from '../controller';
+import { FIELDS, markAbsent } from '../raw';
+import { MAXU64 } from '../row';
+
+export const pids: ControllerReader = {
+  name: 'pids',
+  wants: (ctx) => (ctx.mask & CONTROLLERS.pids) !== 0,
+  files: () => ({
+    current: { controller: 'pids', name: 'pids.current', format: 'single' },
+    max: { controller: 'pids', name: 'pids.max', format: 'single' },
+    procs: { controller: 'pids', name: 'cgroup.procs', format: 'newlines' },
+  }),
+  read(f, raw) {
+    if (f.ok('current')) {
+      if (!f.ok('max')) {
+        markAbsent(raw, 'pid', FIELDS.pid);
+        return [f.requiredError('max')!];
+      }
+      const max = f.value('max')!;
+      raw.pids.current = f.value('current')!;
+      raw.pids.limit = max === MAXU64 ? 0n : max;
+      return [];
+    }
+    if (!f.missing('current')) {
+      markAbsent(raw, 'pid', FIELDS.pid);
+      return [f.requiredError('current')!];
+    }
+    // No pids controller: count the lines of cgroup.procs (cgroup.threads when the cgroup is threaded).
+    markAbsent(raw, 'pid', ['limit', 'threadsMax']);
+    if (f.notSupported('procs')) {
+      const text = f.readText('pids', 'cgroup.threads');
+      if (text === undefined) {
+        markAbsent(raw, 'pid', ['current', 'threads']);
+        return [f.requiredError('procs')!];
+      }
+      raw.pids.current = BigInt(text.split('\n').length - 1);
+      raw.pids.limit = 0n;
+      return [];
+    }
+    if (!f.ok('procs')) {
+      markAbsent(raw, 'pid', ['current', 'threads']);
+      return f.gone ? [] : [f.requiredError('procs')!];
+    }
+    raw.pids.current = f.value('procs')!;
+    raw.pids.limit = 0n;
+    return [];
+  },
+  skip: (raw) => markAbsent(raw, 'pid', FIELDS.pid),
+};
