@@ -1,0 +1,67 @@
+// Number-shaped files: one token (ParseUintToken), a single value file (ParseSingle), a whitespace separated list
+// (ParseList) and the newline count of cgroup.procs (CountNewlines).
+#include <cstring>
+
+#include "parse/parse.h"
+#include "parse/scan.h"
+
+namespace cgmgr {
+
+bool ParseUintToken(std::string_view token, uint64_t* out) {
+  uint64_t v = 0;
+  if (!scan::GoParseUint(token, &v)) return false;
+  *out = v;
+  return true;
+}
+
+// fscommon.GetCgroupParamUint: TrimSpace, "max" -> MaxUint64, else fscommon.ParseUint.
+ParseStatus ParseSingle(std::string_view text, Slots out) {
+  scan::ClearSlots(out, 1);
+  const std::string_view s = scan::TrimSpace(text);
+  if (s.empty()) return ParseStatus::kEmpty;
+  if (s == "max") {
+    out.value[0] = UINT64_MAX;
+    out.flag[0] = kMax;
+    return ParseStatus::kOk;
+  }
+  uint64_t v = 0;
+  if (!scan::GoParseUint(s, &v)) return ParseStatus::kMalformed;
+  scan::SetValue(out, 0, v);
+  return ParseStatus::kOk;
+}
+
+// fs/cpuacct.go getPercpuUsage: strings.Fields, strconv.ParseUint (no negative -> 0 here). Every field is checked,
+// also past cap, so a bad field anywhere is kMalformed (which wins over kOverflow).
+ParseStatus ParseList(std::string_view text, Slots out, uint32_t cap, uint32_t* count) {
+  scan::Fields fields(text);
+  std::string_view f;
+  uint64_t n = 0;
+  bool malformed = false;
+  while (fields.Next(&f)) {
+    uint64_t v = 0;
+    if (!scan::ParseUintStrict(f, &v)) {
+      malformed = true;
+      break;
+    }
+    if (n < cap) scan::SetValue(out, static_cast<size_t>(n), v);
+    ++n;
+  }
+  *count = n > UINT32_MAX ? UINT32_MAX : static_cast<uint32_t>(n);
+  if (malformed) return ParseStatus::kMalformed;
+  return n > cap ? ParseStatus::kOverflow : ParseStatus::kOk;
+}
+
+uint32_t CountNewlines(std::string_view text) {
+  uint64_t n = 0;
+  const char* p = text.data();
+  const char* end = p + text.size();
+  while (p < end) {
+    const char* nl = static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(end - p)));
+    if (nl == nullptr) break;
+    ++n;
+    p = nl + 1;
+  }
+  return n > UINT32_MAX ? UINT32_MAX : static_cast<uint32_t>(n);
+}
+
+}  // namespace cgmgr
