@@ -9,7 +9,9 @@ import type { ControllerReader } from '../controller';
 import { FIELDS, markAbsent, type RawBlkioEntry } from '../raw';
 import type { Files } from '../row';
 
-const KEYS = ['rbytes', 'wbytes', 'rios', 'wios'] as const;
+// Every key the library recognises (spec §3.2 step 3): a non-numeric value of any of them is a parse error, even of
+// the cost.* ones whose tables CRI-O drops; values of other keys (dbytes, dios, cost.vrate, ...) are never parsed.
+const KEYS = ['rbytes', 'wbytes', 'rios', 'wios', 'cost.usage', 'cost.wait', 'cost.indebt', 'cost.indelay'] as const;
 const PER_DEVICE = 2 + KEYS.length;
 /** Devices per cgroup the plan has room for; more are read again with room for all. */
 export const IO_STAT_CAP = 32;
