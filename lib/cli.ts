@@ -142,6 +142,10 @@ export function main(argv: string[]): number {
     const rows = collect(engine, list);
     engine.destroy();
     process.stdout.write(values.json ? JSON.stringify(rows, null, 2) + '\n' : table(rows));
+    if (!values.json) {
+      // In a table a failed row is all dashes: say why on stderr (JSON carries it in the row's `error`).
+      for (const r of rows) if (r.error !== undefined && paths.length > 0) process.stderr.write(`cgmgr: ${r.path}: ${r.error}\n`);
+    }
     return rows.some((r) => r.error !== undefined) && paths.length > 0 ? 1 : 0;
   } catch (err) {
     const code = err instanceof CgroupError ? ` (${err.code})` : '';
