@@ -19,3 +19,10 @@ export {
   type StatsResult,
 } from './stats';
 export { memLimitGivenSystem, verifyMemoryIsEnough, type MemLimitOptions, type SysinfoFn } from './memory';
+export { base, clean, dir, expandSlice, join } from './paths';
+export { Cgroup, CgroupContext, cpuMaxValue, isSystemdRunning, sharesToWeight, type CgroupConfig, type CgroupOptions, type CgroupResources, type Logger } from './cgroup';
+export {
+  CGROUP_MEMORY_PATH_V1, CGROUP_MEMORY_PATH_V2, CRIO_PREFIX, DEFAULT_CGROUP_MANAGER, CgroupfsManager, LruCache, SystemdManager,
+  libctrManager, moveProcessToContainerCgroup, moveProcessToContainerCgroupSync, newDefault, newSystemdManager, parseCgroupFile,
+  setCgroupManager, type CgroupManager, type CgroupManagerOptions, type ManagerStatsOptions, type SandboxCgroupPath,
+} from './managers';
