@@ -3,17 +3,16 @@
  * `<parent>/crio-conmon-<id>`. With the project's fixes: B-1 (sandbox stats read the pod's parent cgroup), B-2 (conmon
  * is always placed, CPU resources applied when given), B-3 (create, then set, then move the pid), Q-6 (bounded caches).
  */
-import { CgroupContext, newCgroup, type Cgroup, type CgroupResources } from '../cgroup';
+import { newCgroup, type Cgroup, type CgroupResources } from '../cgroup';
 import { CgroupError } from '../errors';
 import { base, dir, join } from '../paths';
-import type { CgroupStats } from '../stats';
 import { pid as checkPid } from '../validate';
-import { LruCache } from './cache';
+import { ManagerBase } from './base';
 import { crunContainerCgroupManager, execCgroupManagerFor, execPreconditions } from './common';
 import { verifyCgroupHasEnoughMemory } from './memory-check';
 import * as sandbox from './sandbox';
 import {
-  checkCacheSize, checkId, checkParent, type CgroupManager, type CgroupManagerOptions, type ManagerStatsOptions, type SandboxCgroupPath,
+  checkId, checkParent, type CgroupManager, type SandboxCgroupPath,
 } from './types';
 
 export const CGROUPFS = 'cgroupfs';
@@ -35,38 +34,7 @@ function checkConmonPid(v: unknown): number {
   return v === -1 ? -1 : checkPid(v, 'pid');
 }
 
-export class CgroupfsManager implements CgroupManager {
-  /** v2: root; v1: root/memory. */
-  readonly memoryPath: string;
-  /** v2 `memory.max`, v1 `memory.limit_in_bytes`. */
-  readonly memoryMaxFile: string;
-  /** @internal */
-  readonly context: CgroupContext;
-  private readonly containerCache: LruCache<Cgroup> | undefined;
-  private readonly sandboxCache: LruCache<Cgroup> | undefined;
-
-  constructor(options: CgroupManagerOptions = {}) {
-    this.context = new CgroupContext(options);
-    const size = checkCacheSize(options.cacheSize);
-    const v2 = this.context.version === 2;
-    this.memoryPath = v2 ? this.context.root : join(this.context.root, 'memory');
-    this.memoryMaxFile = v2 ? 'memory.max' : 'memory.limit_in_bytes';
-    if (!v2) {
-      this.containerCache = new LruCache(size);
-      this.sandboxCache = new LruCache(size);
-    }
-  }
-
-  /** Whether the per-id handle caches exist (cgroup v1 only, as in CRI-O). */
-  get hasCaches(): boolean {
-    return this.containerCache !== undefined;
-  }
-
-  /** Cached handles: [containers, sandboxes] (0 on v2). */
-  cacheSizes(): { containers: number; sandboxes: number } {
-    return { containers: this.containerCache?.size ?? 0, sandboxes: this.sandboxCache?.size ?? 0 };
-  }
-
+export class CgroupfsManager extends ManagerBase implements CgroupManager {
   name(): string {
     return CGROUPFS;
   }
@@ -88,23 +56,7 @@ export class CgroupfsManager implements CgroupManager {
 
   containerCgroupManager(sbParent: string, containerId: string): Cgroup {
     const p = this.containerCgroupAbsolutePath(sbParent, containerId);
-    const cached = this.containerCache?.get(containerId, p);
-    if (cached) return cached;
-    const cg = newCgroup({ name: base(p), parent: dir(p) }, this.context);
-    this.containerCache?.set(containerId, p, cg);
-    return cg;
-  }
-
-  removeContainerCgManager(containerId: string): void {
-    this.containerCache?.delete(containerId);
-  }
-
-  async containerCgroupStats(sbParent: string, containerId: string, options?: ManagerStatsOptions): Promise<CgroupStats> {
-    return this.containerCgroupManager(sbParent, containerId).stats(options);
-  }
-
-  containerCgroupStatsSync(sbParent: string, containerId: string, options?: ManagerStatsOptions): CgroupStats {
-    return this.containerCgroupManager(sbParent, containerId).statsSync(options);
+    return this.cachedContainer(containerId, p, () => newCgroup({ name: base(p), parent: dir(p) }, this.context));
   }
 
   sandboxCgroupPathSync(sbParent: string, sbId: string, containerMinMemory: number | bigint): SandboxCgroupPath {
@@ -119,10 +71,6 @@ export class CgroupfsManager implements CgroupManager {
     return { cgParent: sbParent, cgPath: join(sbParent, `crio-${sbId}`) };
   }
 
-  async sandboxCgroupPath(sbParent: string, sbId: string, containerMinMemory: number | bigint): Promise<SandboxCgroupPath> {
-    return this.sandboxCgroupPathSync(sbParent, sbId, containerMinMemory);
-  }
-
   /**
    * Fix B-1: the pod's parent cgroup (`Join("/", sbParent)`), as the systemd manager reads the pod slice. CRI-O ran
    * ExpandSlice on the parent here and always failed. An empty parent has no pod cgroup: an error.
@@ -134,23 +82,7 @@ export class CgroupfsManager implements CgroupManager {
       throw new CgroupError(`sandbox ${sbId} has no cgroup parent to read stats from`, { code: 'ERR_CGROUP_NO_PARENT' });
     }
     const p = join('/', sbParent);
-    const cached = this.sandboxCache?.get(sbId, p);
-    if (cached) return cached;
-    const cg = newCgroup({ name: base(p), parent: dir(p) }, this.context);
-    this.sandboxCache?.set(sbId, p, cg);
-    return cg;
-  }
-
-  removeSandboxCgManager(sbId: string): void {
-    this.sandboxCache?.delete(sbId);
-  }
-
-  async sandboxCgroupStats(sbParent: string, sbId: string, options?: ManagerStatsOptions): Promise<CgroupStats> {
-    return this.sandboxCgroupManager(sbParent, sbId).stats(options);
-  }
-
-  sandboxCgroupStatsSync(sbParent: string, sbId: string, options?: ManagerStatsOptions): CgroupStats {
-    return this.sandboxCgroupManager(sbParent, sbId).statsSync(options);
+    return this.cachedSandbox(sbId, p, () => newCgroup({ name: base(p), parent: dir(p) }, this.context));
   }
 
   private conmonPrepare(cid: string, cgroupParent: string, conmonCgroup: string, pid: number, resources: CgroupResources | null | undefined) {

@@ -3,17 +3,16 @@
  * rules: `<expanded slice>/crio-<id>.scope`), the stats, and the dropped-infra cgroup as a plain directory inside the
  * expanded pod slice. `moveConmonToCgroup` rejects with ERR_CGROUP_NOT_IMPLEMENTED until the D-Bus client exists.
  */
-import { CgroupContext, newCgroup, type Cgroup, type CgroupResources } from '../cgroup';
+import { newCgroup, type Cgroup, type CgroupResources } from '../cgroup';
 import { CgroupError } from '../errors';
 import { base, dir, expandSlice, join } from '../paths';
-import type { CgroupStats } from '../stats';
 import { pid as checkPid } from '../validate';
-import { LruCache } from './cache';
+import { ManagerBase } from './base';
 import { crunContainerCgroupManager, execCgroupManagerFor, execPreconditions } from './common';
 import { verifyCgroupHasEnoughMemory } from './memory-check';
 import * as sandbox from './sandbox';
 import {
-  checkCacheSize, checkId, checkParent, type CgroupManager, type CgroupManagerOptions, type ManagerStatsOptions, type SandboxCgroupPath,
+  checkId, checkParent, type CgroupManager, type SandboxCgroupPath,
 } from './types';
 
 export const SYSTEMD = 'systemd';
@@ -31,34 +30,7 @@ function systemdParent(parent: string): string {
   return b === '.' ? '-.slice' : b;
 }
 
-export class SystemdManager implements CgroupManager {
-  readonly memoryPath: string;
-  readonly memoryMaxFile: string;
-  /** @internal */
-  readonly context: CgroupContext;
-  private readonly containerCache: LruCache<Cgroup> | undefined;
-  private readonly sandboxCache: LruCache<Cgroup> | undefined;
-
-  constructor(options: CgroupManagerOptions = {}) {
-    this.context = new CgroupContext(options);
-    const size = checkCacheSize(options.cacheSize);
-    const v2 = this.context.version === 2;
-    this.memoryPath = v2 ? this.context.root : join(this.context.root, 'memory');
-    this.memoryMaxFile = v2 ? 'memory.max' : 'memory.limit_in_bytes';
-    if (!v2) {
-      this.containerCache = new LruCache(size);
-      this.sandboxCache = new LruCache(size);
-    }
-  }
-
-  get hasCaches(): boolean {
-    return this.containerCache !== undefined;
-  }
-
-  cacheSizes(): { containers: number; sandboxes: number } {
-    return { containers: this.containerCache?.size ?? 0, sandboxes: this.sandboxCache?.size ?? 0 };
-  }
-
+export class SystemdManager extends ManagerBase implements CgroupManager {
   name(): string {
     return SYSTEMD;
   }
@@ -89,23 +61,7 @@ export class SystemdManager implements CgroupManager {
 
   containerCgroupManager(sbParent: string, containerId: string): Cgroup {
     const p = this.containerCgroupAbsolutePath(sbParent, containerId);
-    const cached = this.containerCache?.get(containerId, p);
-    if (cached) return cached;
-    const cg = newCgroup({ name: containerId, parent: systemdParent(dir(p)), systemd: true }, this.context);
-    this.containerCache?.set(containerId, p, cg);
-    return cg;
-  }
-
-  removeContainerCgManager(containerId: string): void {
-    this.containerCache?.delete(containerId);
-  }
-
-  async containerCgroupStats(sbParent: string, containerId: string, options?: ManagerStatsOptions): Promise<CgroupStats> {
-    return this.containerCgroupManager(sbParent, containerId).stats(options);
-  }
-
-  containerCgroupStatsSync(sbParent: string, containerId: string, options?: ManagerStatsOptions): CgroupStats {
-    return this.containerCgroupManager(sbParent, containerId).statsSync(options);
+    return this.cachedContainer(containerId, p, () => newCgroup({ name: containerId, parent: systemdParent(dir(p)), systemd: true }, this.context));
   }
 
   sandboxCgroupPathSync(sbParent: string, sbId: string, containerMinMemory: number | bigint): SandboxCgroupPath {
@@ -122,10 +78,6 @@ export class SystemdManager implements CgroupManager {
     return { cgParent, cgPath: `${cgParent}:crio:${sbId}` };
   }
 
-  async sandboxCgroupPath(sbParent: string, sbId: string, containerMinMemory: number | bigint): Promise<SandboxCgroupPath> {
-    return this.sandboxCgroupPathSync(sbParent, sbId, containerMinMemory);
-  }
-
   /** The pod slice itself (spec §2.4; Q-9: a top-level slice fails with `invalid slice name: /`). */
   sandboxCgroupManager(sbParent: string, sbId: string): Cgroup {
     checkParent(sbParent, 'sbParent');
@@ -137,25 +89,9 @@ export class SystemdManager implements CgroupManager {
     } catch (err) {
       throw wrap(`expanding systemd slice path for ${JSON.stringify(name)}`, err);
     }
-    const cached = this.sandboxCache?.get(sbId, s);
-    if (cached) return cached;
     // The library expands the parent again: a top-level pod slice gives "/" → `invalid slice name: /` (Q-9).
     const parent = systemdParent(dir(s));
-    const cg = newCgroup({ name: base(s), parent, systemd: true }, this.context);
-    this.sandboxCache?.set(sbId, s, cg);
-    return cg;
-  }
-
-  removeSandboxCgManager(sbId: string): void {
-    this.sandboxCache?.delete(sbId);
-  }
-
-  async sandboxCgroupStats(sbParent: string, sbId: string, options?: ManagerStatsOptions): Promise<CgroupStats> {
-    return this.sandboxCgroupManager(sbParent, sbId).stats(options);
-  }
-
-  sandboxCgroupStatsSync(sbParent: string, sbId: string, options?: ManagerStatsOptions): CgroupStats {
-    return this.sandboxCgroupManager(sbParent, sbId).statsSync(options);
+    return this.cachedSandbox(sbId, s, () => newCgroup({ name: base(s), parent, systemd: true }, this.context));
   }
 
   /** Not built yet (issue 5): validates its arguments, then rejects with ERR_CGROUP_NOT_IMPLEMENTED. */
