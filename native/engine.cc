@@ -384,19 +384,25 @@ Napi::Value Engine::ReadAsync(const Napi::CallbackInfo& info) {
   return promise;
 }
 
+// Arguments (id, hierarchy, name) and the whole file as text; false (with an exception pending) on failure.
+bool Engine::ReadTextArgs(const Napi::CallbackInfo& info, uint32_t* id, uint32_t* hier, std::string* name,
+                          std::string* text) {
+  if (!Uint32Arg(info, 0, "id", id) || !Uint32Arg(info, 1, "hierarchy", hier) || !StringArg(info, 2, "name", name))
+    return false;
+  int32_t st = ReadText(*table_, *id, *hier, *name, text);
+  if (st != 0) {
+    ThrowStatus(info.Env(), st, *id, *hier, *name);
+    return false;
+  }
+  return true;
+}
+
 // readFile(id, hierarchy, name) -> string
 Napi::Value Engine::ReadFile(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
   uint32_t id, hier;
   std::string name, text;
-  if (!Uint32Arg(info, 0, "id", &id) || !Uint32Arg(info, 1, "hierarchy", &hier) || !StringArg(info, 2, "name", &name))
-    return env.Undefined();
-  int32_t st = ReadText(*table_, id, hier, name, &text);
-  if (st != 0) {
-    ThrowStatus(env, st, id, hier, name);
-    return env.Undefined();
-  }
-  return Napi::String::New(env, text);
+  if (!ReadTextArgs(info, &id, &hier, &name, &text)) return info.Env().Undefined();
+  return Napi::String::New(info.Env(), text);
 }
 
 // writeFile(id, hierarchy, name, data)
@@ -417,13 +423,7 @@ Napi::Value Engine::ReadPids(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   uint32_t id, hier;
   std::string name, text;
-  if (!Uint32Arg(info, 0, "id", &id) || !Uint32Arg(info, 1, "hierarchy", &hier) || !StringArg(info, 2, "name", &name))
-    return env.Undefined();
-  int32_t st = ReadText(*table_, id, hier, name, &text);
-  if (st != 0) {
-    ThrowStatus(env, st, id, hier, name);
-    return env.Undefined();
-  }
+  if (!ReadTextArgs(info, &id, &hier, &name, &text)) return env.Undefined();
   uint32_t count = 0;
   ParsePidList(text, nullptr, 0, &count);
   Napi::Int32Array pids = Napi::Int32Array::New(env, count);

@@ -40,6 +40,7 @@ class Engine : public Napi::ObjectWrap<Engine> {
   bool ParseReadArgs(const Napi::CallbackInfo& info, std::shared_ptr<const Plan>* plan, const uint32_t** ids,
                      size_t* count, BatchOut* out);
   void ThrowStatus(Napi::Env env, int32_t status, uint32_t id, uint32_t hier, const std::string& name);
+  bool ReadTextArgs(const Napi::CallbackInfo& info, uint32_t* id, uint32_t* hier, std::string* name, std::string* text);
 
   // Shared with async workers, which may outlive a destroy() call.
   std::shared_ptr<HandleTable> table_;

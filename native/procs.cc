@@ -91,18 +91,29 @@ void WritePids(HandleTable& table, const uint32_t* ids, const int32_t* pids, siz
   CloseAll(fds);
 }
 
-int32_t ReadText(HandleTable& table, uint32_t id, uint32_t hier, std::string_view name, std::string* out) {
-  int fd;
+namespace {
+
+// Opens a file of a handle for one read or write; 0 with *fd set, or the status.
+int32_t OpenOne(HandleTable& table, uint32_t id, uint32_t hier, std::string_view name, int flags, int* fd) {
   int32_t sc = 0;
   {
     std::lock_guard<std::mutex> lock(table.mutex());
     Handle* h = table.Get(id);
     if (h == nullptr) return kPidBadHandle;
     if (hier >= table.hierarchy_count()) return kPidNotInHierarchy;
-    fd = table.OpenFileByName(*h, hier, name, O_RDONLY | O_CLOEXEC, &sc);
+    *fd = table.OpenFileByName(*h, hier, name, flags | O_CLOEXEC, &sc);
   }
-  if (fd == HandleTable::kNotInHierarchy) return kPidNotInHierarchy;
-  if (fd < 0) return EncodeSysStatus(sc, -fd);
+  if (*fd == HandleTable::kNotInHierarchy) return kPidNotInHierarchy;
+  if (*fd < 0) return EncodeSysStatus(sc, -*fd);
+  return kPidOk;
+}
+
+}  // namespace
+
+int32_t ReadText(HandleTable& table, uint32_t id, uint32_t hier, std::string_view name, std::string* out) {
+  int fd = -1;
+  int32_t st = OpenOne(table, id, hier, name, O_RDONLY, &fd);
+  if (st != kPidOk) return st;
   out->clear();
   char buf[8192];
   for (;;) {
@@ -121,17 +132,9 @@ int32_t ReadText(HandleTable& table, uint32_t id, uint32_t hier, std::string_vie
 }
 
 int32_t WriteText(HandleTable& table, uint32_t id, uint32_t hier, std::string_view name, std::string_view data) {
-  int fd;
-  int32_t sc = 0;
-  {
-    std::lock_guard<std::mutex> lock(table.mutex());
-    Handle* h = table.Get(id);
-    if (h == nullptr) return kPidBadHandle;
-    if (hier >= table.hierarchy_count()) return kPidNotInHierarchy;
-    fd = table.OpenFileByName(*h, hier, name, O_WRONLY | O_CLOEXEC, &sc);
-  }
-  if (fd == HandleTable::kNotInHierarchy) return kPidNotInHierarchy;
-  if (fd < 0) return EncodeSysStatus(sc, -fd);
+  int fd = -1;
+  int32_t st = OpenOne(table, id, hier, name, O_WRONLY, &fd);
+  if (st != kPidOk) return st;
   ssize_t n;
   do {
     n = write(fd, data.data(), data.size());
