@@ -113,26 +113,22 @@ Handle* Reader::BeginRow(HandleTable& table, uint32_t id, const Plan& plan, Batc
   return h;
 }
 
-int Reader::OpenForRead(HandleTable& table, const Plan& plan, size_t i, RowState& st, int32_t* status, bool* held) {
+void Reader::ReadFile(HandleTable& table, const Plan& plan, size_t i, RowState& st, BatchOut& out, size_t row) {
   const PlanFile& f = plan.files[i];
+  int32_t* status = out.file_status + row * plan.files.size() + i;
   int32_t sc = 0;
-  int fd = table.OpenFile(*st.handle, f.file_id, false, f.hold, held, &sc);
+  bool held = false;
+  int fd = table.OpenFile(*st.handle, f.file_id, false, f.hold, &held, &sc);
   if (fd == HandleTable::kNotInHierarchy) {
     *status = kFileNotInHierarchy;
-    return -1;
+    return;
   }
   if (fd < 0) {
     *status = EncodeSysStatus(sc, -fd);
     if (fd == -ENOENT && f.hierarchy < 64) st.missing_in |= 1ull << f.hierarchy;
-    return -1;
+    return;
   }
-  return fd;
-}
-
-void Reader::Complete(HandleTable& table, const Plan& plan, size_t i, RowState& st, BatchOut& out, size_t row, int fd,
-                      bool held, long n, const char* text) {
-  const PlanFile& f = plan.files[i];
-  int32_t* status = out.file_status + row * plan.files.size() + i;
+  long n = ReadAll(fd);
   if (n < 0) {
     *status = EncodeSysStatus(kSysPread, static_cast<int>(-n));
     if (n == -ENODEV) st.gone = true;
@@ -141,16 +137,8 @@ void Reader::Complete(HandleTable& table, const Plan& plan, size_t i, RowState& 
     return;
   }
   if (!held) close(fd);
-  *status = ParseInto(f, std::string_view(text, static_cast<size_t>(n)),
+  *status = ParseInto(f, std::string_view(buf_.data(), static_cast<size_t>(n)),
                       Slots{out.values + row * plan.slots + f.slot_offset, out.flags + row * plan.slots + f.slot_offset});
-}
-
-void Reader::ReadFileNow(HandleTable& table, const Plan& plan, size_t i, RowState& st, BatchOut& out, size_t row) {
-  bool held = false;
-  int fd = OpenForRead(table, plan, i, st, out.file_status + row * plan.files.size() + i, &held);
-  if (fd < 0) return;
-  long n = ReadAll(fd);
-  Complete(table, plan, i, st, out, row, fd, held, n, buf_.data());
 }
 
 void Reader::FinishRow(HandleTable& table, const Plan& plan, RowState& st, BatchOut& out, size_t row) {
@@ -186,7 +174,7 @@ void Reader::ReadRow(HandleTable& table, uint32_t id, const Plan& plan, BatchOut
   RowState st;
   st.handle = BeginRow(table, id, plan, out, row);
   if (st.handle == nullptr) return;
-  for (size_t i = 0; i < plan.files.size(); i++) ReadFileNow(table, plan, i, st, out, row);
+  for (size_t i = 0; i < plan.files.size(); i++) ReadFile(table, plan, i, st, out, row);
   FinishRow(table, plan, st, out, row);
 }
 

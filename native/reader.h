@@ -56,13 +56,8 @@ class Reader {
   };
   // Clears the row, stamps its time and finds its handle (nullptr: a bad handle, already reported).
   Handle* BeginRow(HandleTable& table, uint32_t id, const Plan& plan, BatchOut& out, size_t row);
-  // Opens (or takes the held descriptor of) file i and returns it; -1 when the status is already final.
-  int OpenForRead(HandleTable& table, const Plan& plan, size_t i, RowState& st, int32_t* status, bool* held);
-  // Reads file i now with pread and parses it.
-  void ReadFileNow(HandleTable& table, const Plan& plan, size_t i, RowState& st, BatchOut& out, size_t row);
-  // Records the outcome of a read of n bytes (or -errno) of file i from buffer text.
-  void Complete(HandleTable& table, const Plan& plan, size_t i, RowState& st, BatchOut& out, size_t row, int fd,
-                bool held, long n, const char* text);
+  // Reads file i of the row (pread on its held descriptor, or openat + read + close) and parses it.
+  void ReadFile(HandleTable& table, const Plan& plan, size_t i, RowState& st, BatchOut& out, size_t row);
   void FinishRow(HandleTable& table, const Plan& plan, RowState& st, BatchOut& out, size_t row);
   // Reads a whole file at offset 0 into buf_ (growing it when full). Returns bytes or -errno.
   long ReadAll(int fd);
