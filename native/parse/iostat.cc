@@ -87,6 +87,18 @@ bool SplitDevice(std::string_view key, std::string_view* major, std::string_view
   return true;
 }
 
+// The device of an io.stat line, by the library's rules: a line whose first field is not "MAJ:MIN" with exactly one
+// ':' is skipped; a non-numeric major or minor is malformed.
+enum class DeviceKey { kSkip, kMalformed, kOk };
+DeviceKey ParseDeviceKey(std::string_view line, std::string_view* key, std::string_view* major_text,
+                         std::string_view* minor_text, uint64_t* major, uint64_t* minor) {
+  if (!KeyOf(line, key) || !SplitDevice(*key, major_text, minor_text)) return DeviceKey::kSkip;
+  if (!scan::ParseUintStrict(*major_text, major) || !scan::ParseUintStrict(*minor_text, minor)) {
+    return DeviceKey::kMalformed;
+  }
+  return DeviceKey::kOk;
+}
+
 inline bool HasLeadingZero(std::string_view digits) { return digits.size() > 1 && digits[0] == '0'; }
 
 inline uint32_t Clamp32(uint64_t n) { return n > UINT32_MAX ? UINT32_MAX : static_cast<uint32_t>(n); }
@@ -120,10 +132,11 @@ Fast ParseFast(std::string_view text, KeySet keys, Slots out, uint32_t cap, uint
     std::string_view key;
     std::string_view major_text;
     std::string_view minor_text;
-    if (!KeyOf(line, &key) || !SplitDevice(key, &major_text, &minor_text)) continue;
     uint64_t major = 0;
     uint64_t minor = 0;
-    if (!scan::ParseUintStrict(major_text, &major) || !scan::ParseUintStrict(minor_text, &minor)) {
+    const DeviceKey dk = ParseDeviceKey(line, &key, &major_text, &minor_text, &major, &minor);
+    if (dk == DeviceKey::kSkip) continue;
+    if (dk == DeviceKey::kMalformed) {
       result = ParseStatus::kMalformed;
       break;
     }
@@ -170,10 +183,11 @@ ParseStatus ParseSlow(std::string_view text, KeySet keys, Slots out, uint32_t ca
     std::string_view key;
     std::string_view major_text;
     std::string_view minor_text;
-    if (!KeyOf(line, &key) || !SplitDevice(key, &major_text, &minor_text)) continue;
     uint64_t major = 0;
     uint64_t minor = 0;
-    if (!scan::ParseUintStrict(major_text, &major) || !scan::ParseUintStrict(minor_text, &minor)) {
+    const DeviceKey dk = ParseDeviceKey(line, &key, &major_text, &minor_text, &major, &minor);
+    if (dk == DeviceKey::kSkip) continue;
+    if (dk == DeviceKey::kMalformed) {
       result = ParseStatus::kMalformed;
       break;
     }
