@@ -804,11 +804,16 @@ function cRowCanonical(arr) {
 function buildReport(results, meta) {
   const sizes = meta.sizes;
   const lines = [];
-  const cell = (v, n) => {
-    const r = results.variants[v.id] && results.variants[v.id].perN[n];
-    if (!r || !Number.isFinite(r.ms)) return r && r.error ? 'failed' : '–';
-    const sh = r.shards > 1 ? ` ‡${r.shards}` : '';
-    return `${fmtMs(r.ms)} ms · ${(r.usPerCg).toFixed(1)} µs${sh}`;
+  // One row per variant, one column per N: format(r) renders a variant's result at one N ('–' when it has none).
+  const variantTable = (format) => {
+    lines.push(`| implementation | ${sizes.map((n) => `N=${n}`).join(' | ')} |`);
+    lines.push(`|---|${sizes.map(() => '---').join('|')}|`);
+    for (const v of VARIANTS) {
+      lines.push(`| ${v.label}${v.sharded ? ' ‡' : ''} | ${sizes.map((n) => {
+        const r = results.variants[v.id] && results.variants[v.id].perN[n];
+        return (r && format(r)) || '–';
+      }).join(' | ')} |`);
+    }
   };
   lines.push(`## cgmgr benchmark: ms per sweep · µs per cgroup (12-file collector set)`);
   lines.push('');
@@ -816,9 +821,11 @@ function buildReport(results, meta) {
     `${meta.rounds} rounds · shard ≤ ${meta.shard} cgroups · memsw files ${meta.memswPresent ? 'present' : 'absent (ENOENT)'} · ` +
     `load average ${meta.loadavg.start.join(' ')} at start, ${meta.loadavg.end.join(' ')} at end`);
   lines.push('');
-  lines.push(`| implementation | ${sizes.map((n) => `N=${n}`).join(' | ')} |`);
-  lines.push(`|---|${sizes.map(() => '---').join('|')}|`);
-  for (const v of VARIANTS) lines.push(`| ${v.label}${v.sharded ? ' ‡' : ''} | ${sizes.map((n) => cell(v, n)).join(' | ')} |`);
+  variantTable((r) => {
+    if (!Number.isFinite(r.ms)) return r.error ? 'failed' : null;
+    const sh = r.shards > 1 ? ` ‡${r.shards}` : '';
+    return `${fmtMs(r.ms)} ms · ${(r.usPerCg).toFixed(1)} µs${sh}`;
+  });
   lines.push('');
   lines.push(`‡k: k processes run one after another, each holding a slice of ≤ ${meta.shard} cgroups; sweep = sum of shard medians. ` +
     'Cell = median over rounds of the per-process median sweep.');
@@ -838,27 +845,11 @@ function buildReport(results, meta) {
   lines.push('');
   lines.push('### Spread: min / median / max of the per-round values (ms per sweep)');
   lines.push('');
-  lines.push(`| implementation | ${sizes.map((n) => `N=${n}`).join(' | ')} |`);
-  lines.push(`|---|${sizes.map(() => '---').join('|')}|`);
-  for (const v of VARIANTS) {
-    lines.push(`| ${v.label}${v.sharded ? ' ‡' : ''} | ${sizes.map((n) => {
-      const r = results.variants[v.id] && results.variants[v.id].perN[n];
-      if (!r || !r.rounds.length) return '–';
-      return `${fmtMs(Math.min(...r.rounds))} / ${fmtMs(r.ms)} / ${fmtMs(Math.max(...r.rounds))}`;
-    }).join(' | ')} |`);
-  }
+  variantTable((r) => (r.rounds.length ? `${fmtMs(Math.min(...r.rounds))} / ${fmtMs(r.ms)} / ${fmtMs(Math.max(...r.rounds))}` : null));
   lines.push('');
   lines.push('### CPU time per cgroup per sweep: user µs / system µs (getrusage / process.cpuUsage over the timed sweeps, whole process)');
   lines.push('');
-  lines.push(`| implementation | ${sizes.map((n) => `N=${n}`).join(' | ')} |`);
-  lines.push(`|---|${sizes.map(() => '---').join('|')}|`);
-  for (const v of VARIANTS) {
-    lines.push(`| ${v.label}${v.sharded ? ' ‡' : ''} | ${sizes.map((n) => {
-      const r = results.variants[v.id] && results.variants[v.id].perN[n];
-      if (!r || !Number.isFinite(r.userUsPerCg)) return '–';
-      return `${r.userUsPerCg.toFixed(1)} / ${r.sysUsPerCg.toFixed(1)}`;
-    }).join(' | ')} |`);
-  }
+  variantTable((r) => (Number.isFinite(r.userUsPerCg) ? `${r.userUsPerCg.toFixed(1)} / ${r.sysUsPerCg.toFixed(1)}` : null));
   lines.push('');
   lines.push('### Engine descriptors and read status (last sweep of one process)');
   lines.push('');
