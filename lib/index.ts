@@ -25,4 +25,9 @@ export {
   CGROUP_MEMORY_PATH_V1, CGROUP_MEMORY_PATH_V2, CRIO_PREFIX, DEFAULT_CGROUP_MANAGER, CgroupfsManager, LruCache, SystemdManager,
   libctrManager, moveProcessToContainerCgroup, moveProcessToContainerCgroupSync, newDefault, newSystemdManager, parseCgroupFile,
   setCgroupManager, type CgroupManager, type CgroupManagerOptions, type ManagerStatsOptions, type SandboxCgroupPath,
+  type SystemdConmonError, type SystemdManagerOptions,
 } from './managers';
+export {
+  DEFAULT_JOB_TIMEOUT_MS, SystemdBus, rangeToBits, sharedBus, systemdRunningAt, systemdSupportsAllowedCPUs,
+  type BusOptions, type DBusError, type Probe, type ScopeError,
+} from './systemd';

@@ -5,9 +5,9 @@
 import { CgroupContext, newCgroup, type Cgroup, type CgroupOptions } from '../cgroup';
 import { CgroupError, invalidArg } from '../errors';
 import { CgroupfsManager } from './cgroupfs';
-import { SystemdManager } from './systemd';
+import { SystemdManager, type SystemdManagerOptions } from './systemd';
 import { base } from '../paths';
-import type { CgroupManager, CgroupManagerOptions } from './types';
+import type { CgroupManager } from './types';
 
 export const CRIO_PREFIX = 'crio';
 export const DEFAULT_CGROUP_MANAGER = 'systemd';
@@ -15,7 +15,7 @@ export const CGROUP_MEMORY_PATH_V1 = '/sys/fs/cgroup/memory';
 export const CGROUP_MEMORY_PATH_V2 = '/sys/fs/cgroup';
 
 /** "systemd" → SystemdManager, "cgroupfs" → CgroupfsManager (exact, case-sensitive); else `invalid cgroup manager: <name>`. */
-export function setCgroupManager(name: string, options: CgroupManagerOptions = {}): CgroupManager {
+export function setCgroupManager(name: string, options: SystemdManagerOptions = {}): CgroupManager {
   switch (name) {
     case 'systemd':
       return new SystemdManager(options);
@@ -26,12 +26,12 @@ export function setCgroupManager(name: string, options: CgroupManagerOptions = {
   }
 }
 
-export function newSystemdManager(options: CgroupManagerOptions = {}): SystemdManager {
+export function newSystemdManager(options: SystemdManagerOptions = {}): SystemdManager {
   return new SystemdManager(options);
 }
 
 /** CRI-O's New(): the systemd manager. */
-export function newDefault(options: CgroupManagerOptions = {}): CgroupManager {
+export function newDefault(options: SystemdManagerOptions = {}): CgroupManager {
   return setCgroupManager(DEFAULT_CGROUP_MANAGER, options);
 }
 
@@ -54,6 +54,7 @@ export function libctrManager(cgroup: string, parent: string, systemd: boolean, 
 
 export { CgroupfsManager } from './cgroupfs';
 export { SystemdManager } from './systemd';
+export type { SystemdManagerOptions, SystemdConmonError } from './systemd';
 export { moveProcessToContainerCgroup, moveProcessToContainerCgroupSync, parseCgroupFile } from './move';
 export type { CgroupManager, CgroupManagerOptions, ManagerStatsOptions, SandboxCgroupPath } from './types';
 export { LruCache } from './cache';

@@ -1,10 +1,10 @@
 /**
- * SystemdManager (spec §2.4) without D-Bus (issue 5): the paths, the sandbox checks, the handles (systemd-driver
- * rules: `<expanded slice>/crio-<id>.scope`), the stats, and the dropped-infra cgroup as a plain directory inside the
- * expanded pod slice. `moveConmonToCgroup` rejects with ERR_CGROUP_NOT_IMPLEMENTED until the D-Bus client exists.
+ * SystemdManager (spec §2.4): the paths, the sandbox checks, the handles (systemd-driver rules: `<expanded
+ * slice>/crio-<id>.scope`), the stats, the dropped-infra cgroup as a plain directory inside the expanded pod slice, and
+ * conmon's transient scope over D-Bus (spec §2.6, §4.1; fixes B-4, Q-16) through ../systemd.
  */
 import { newCgroup, type Cgroup, type CgroupResources } from '../cgroup';
-import { CgroupError } from '../errors';
+import { CgroupError, invalidArg } from '../errors';
 import { base, dir, expandSlice, join } from '../paths';
 import { pid as checkPid } from '../validate';
 import { ManagerBase } from './base';
@@ -12,8 +12,30 @@ import { crunContainerCgroupManager, execCgroupManagerFor, execPreconditions } f
 import { verifyCgroupHasEnoughMemory } from './memory-check';
 import * as sandbox from './sandbox';
 import {
-  checkId, checkParent, type CgroupManager, type SandboxCgroupPath,
+  checkId, checkParent, type CgroupManager, type CgroupManagerOptions, type SandboxCgroupPath,
 } from './types';
+import { SystemdBus, checkBusOptions, sharedBus, type BusOptions } from '../systemd/bus';
+import { conmonScopeProperties } from '../systemd/properties';
+import { cachedProbe, systemdSupportsAllowedCPUs, type Probe } from '../systemd/probes';
+import { DEFAULT_JOB_TIMEOUT_MS, runUnderSystemdScope } from '../systemd/scope';
+
+/** Options of the systemd manager: those of every manager, plus the D-Bus side. */
+export interface SystemdManagerOptions extends CgroupManagerOptions {
+  /**
+   * The D-Bus connection: a `SystemdBus`, or options for the process-wide one of that address (default: the system
+   * bus; the user bus when not running as root). Opened at the first D-Bus call.
+   */
+  bus?: BusOptions | SystemdBus;
+  /** How long moveConmonToCgroup waits for systemd's job, in ms (default 6 minutes, as CRI-O). */
+  jobTimeoutMs?: number;
+  /** Whether systemd supports AllowedCPUs (spec §1.2); default: asked over D-Bus once. */
+  allowedCPUs?: Probe;
+}
+
+/** An error of moveConmonToCgroup: `cgroupPathToClean` is always "" (systemd removes the scope itself). */
+export interface SystemdConmonError extends CgroupError {
+  cgroupPathToClean: string;
+}
 
 export const SYSTEMD = 'systemd';
 /** The systemd default parent. */
@@ -31,6 +53,35 @@ function systemdParent(parent: string): string {
 }
 
 export class SystemdManager extends ManagerBase implements CgroupManager {
+  /** Deadline of the conmon job wait (ms). */
+  readonly jobTimeoutMs: number;
+  private readonly busOption: BusOptions | SystemdBus;
+  private busCache: SystemdBus | undefined;
+  private readonly allowedCPUs: () => Promise<boolean>;
+
+  constructor(options: SystemdManagerOptions = {}) {
+    super(options);
+    const t = options.jobTimeoutMs ?? DEFAULT_JOB_TIMEOUT_MS;
+    if (typeof t !== 'number' || !Number.isInteger(t) || t <= 0) throw invalidArg('jobTimeoutMs', t, 'must be a positive integer');
+    this.jobTimeoutMs = t;
+    const b = options.bus ?? {};
+    // Checked now, connected at the first D-Bus call.
+    this.busOption = b instanceof SystemdBus ? b : checkBusOptions(b);
+    const a = options.allowedCPUs;
+    if (a !== undefined && typeof a !== 'boolean' && typeof a !== 'function') throw invalidArg('allowedCPUs', a, 'must be a boolean or a function');
+    this.allowedCPUs = cachedProbe(a, () => systemdSupportsAllowedCPUs(this.bus));
+  }
+
+  /** The D-Bus connection this manager uses (shared by managers with the same bus options; connects lazily). */
+  get bus(): SystemdBus {
+    if (!this.busCache) {
+      const b = this.busOption;
+      if (b instanceof SystemdBus) this.busCache = b;
+      else this.busCache = sharedBus({ ...b, user: b.user ?? (b.address === undefined && process.getuid?.() !== 0) });
+    }
+    return this.busCache;
+  }
+
   name(): string {
     return SYSTEMD;
   }
@@ -94,13 +145,38 @@ export class SystemdManager extends ManagerBase implements CgroupManager {
     return this.cachedSandbox(sbId, s, () => newCgroup({ name: base(s), parent, systemd: true }, this.context));
   }
 
-  /** Not built yet (issue 5): validates its arguments, then rejects with ERR_CGROUP_NOT_IMPLEMENTED. */
-  async moveConmonToCgroup(cid: string, cgroupParent: string, conmonCgroup: string, pid: number, _resources?: CgroupResources | null): Promise<string> {
+  /**
+   * Places conmon (`pid`, as systemd sees it) in the transient scope `crio-conmon-<cid>.scope` (spec §2.6): in
+   * `conmonCgroup` when it is a slice, else in the pod's slice `cgroupParent` ("" = systemd's default). CPU resources
+   * become AllowedCPUs (when systemd supports it), CPUShares, CPUQuotaPerSecUSec and CPUQuotaPeriodUSec (B-4). Waits
+   * for the job (`jobTimeoutMs`); `UnitExists` → ResetFailedUnit and one retry (Q-16). Resolves to "" (systemd
+   * removes the scope when conmon exits). Errors: `failed to add conmon to systemd sandbox cgroup: …` (with
+   * `cgroupPathToClean: ""`), or `cpuset conversion error: …` before any D-Bus traffic. pid -1 ("none") is refused:
+   * systemd cannot make an empty scope (CRI-O sends 4294967295 and gets an error back).
+   */
+  async moveConmonToCgroup(cid: string, cgroupParent: string, conmonCgroup: string, pid: number, resources?: CgroupResources | null): Promise<string> {
     checkId(cid, 'cid');
     checkParent(cgroupParent, 'cgroupParent');
     checkParent(conmonCgroup, 'conmonCgroup');
-    if (pid !== -1) checkPid(pid, 'pid');
-    throw new CgroupError('systemd D-Bus support is not built yet', { code: 'ERR_CGROUP_NOT_IMPLEMENTED' });
+    if (pid === -1) throw invalidArg('pid', pid, 'must be a process: a systemd scope cannot be created without one');
+    checkPid(pid, 'pid');
+    if (resources !== undefined && resources !== null && typeof resources !== 'object') {
+      throw invalidArg('resources', resources, 'must be an object');
+    }
+    const slice = conmonCgroup.endsWith('.slice') ? conmonCgroup : cgroupParent;
+    const unit = `crio-conmon-${cid}.scope`;
+    const logger = this.context.logger;
+    const properties = await conmonScopeProperties({ pid, slice, resources, allowedCPUs: this.allowedCPUs, logError: logger.warn?.bind(logger) });
+    logger.debug?.(`Running conmon under slice ${slice} and unitName ${unit}`);
+    try {
+      await runUnderSystemdScope(this.bus, { unit, pid, properties, jobTimeoutMs: this.jobTimeoutMs });
+    } catch (e) {
+      const inner = e as CgroupError;
+      const err = new CgroupError(`failed to add conmon to systemd sandbox cgroup: ${inner.message}`, { code: inner.code ?? 'ERR_CGROUP_SYSTEMD', cause: e }) as SystemdConmonError;
+      err.cgroupPathToClean = '';
+      throw err;
+    }
+    return '';
   }
 
   // "" → nothing (logged); else the expanded slice (ExpandSlice errors unwrapped, Q-21).

@@ -134,11 +134,12 @@ t.test('set(): v1 and v2 values, runc conversions', async (t) => {
   t.same(Object.keys(c1.paths).sort(), ['blkio', 'cpu', 'cpuacct', 'cpuset', 'devices', 'freezer', 'memory', 'pids']);
 });
 
-t.test('systemd manager: D-Bus parts are not built yet; the rest works', async (t) => {
+t.test('systemd manager: moveConmonToCgroup goes to D-Bus (real systemd: test/systemd); the rest works', async (t) => {
   const s = scratch(t, 2);
-  const m = cgmgr.newSystemdManager(s.options);
+  const m = cgmgr.newSystemdManager({ ...s.options, bus: { address: 'unix:path=/nonexistent/cgmgr-fixes-bus' } });
   await t.rejects(m.moveConmonToCgroup('cid', 'kubepods-pod1.slice', 'pod', 1234, null), {
-    code: 'ERR_CGROUP_NOT_IMPLEMENTED', message: 'systemd D-Bus support is not built yet',
+    code: 'ERR_DBUS_CONNECT', cgroupPathToClean: '',
+    message: /^failed to add conmon to systemd sandbox cgroup: start transient unit "crio-conmon-cid.scope": cannot connect to D-Bus/,
   });
   t.throws(() => cgmgr.newSystemdManager({ ...s.options, systemdRunning: false }).containerCgroupManager('a.slice', 'x'),
     { message: 'systemd not running on this host, cannot use systemd cgroups manager' });

@@ -1,7 +1,7 @@
 'use strict';
 // Every vector of the manager kinds of ../shared/spec/vectors.json (copied to test/fixtures/manager-vectors.json),
 // through the public API, on scratch trees standing in for /sys/fs/cgroup. Vectors overridden by DECISIONS.md are
-// checked against cgmgr's fixed behaviour; systemd D-Bus vectors (issue 5) against the not-implemented rejection.
+// checked against cgmgr's fixed behaviour; systemd D-Bus vectors up to the D-Bus layer (a real systemd: test/systemd).
 const t = require('tap');
 const fs = require('node:fs');
 const path = require('node:path');
@@ -89,12 +89,16 @@ const run = {
     const i = v.input;
     const m = managerFor(v, s);
     if (i.manager === 'systemd') {
-      // issue 5: no D-Bus yet. An empty cid (MCC-SD-10, "any error") is refused by validation first.
-      if (i.cid === '') {
-        await t.rejects(m.moveConmonToCgroup(i.cid, i.cgroupParent, i.conmonCgroup, i.pid, i.resources), { code: 'ERR_INVALID_ARG_VALUE', message: /'cid'/ });
-        return;
-      }
-      await t.rejects(m.moveConmonToCgroup(i.cid, i.cgroupParent, i.conmonCgroup, i.pid, i.resources), { code: 'ERR_CGROUP_NOT_IMPLEMENTED' });
+      // D-Bus vectors run against a real systemd in test/systemd/systemd.test.js. Here, without one: an empty cid
+      // (MCC-SD-10, "any error") is refused by validation, a bad cpuset (MCC-SD-6) before any D-Bus traffic, and the
+      // others reach the D-Bus layer (a bus that does not exist: a clear error, nothing on disk).
+      const sm = cgmgr.newSystemdManager({ ...s.options, bus: { address: 'unix:path=/nonexistent/cgmgr-vectors-bus' }, allowedCPUs: i.systemdHasAllowedCPUs ?? true });
+      const call = () => sm.moveConmonToCgroup(i.cid, i.cgroupParent, i.conmonCgroup, i.pid, i.resources);
+      const before = fs.readdirSync(s.root);
+      if (i.cid === '') await t.rejects(call(), { code: 'ERR_INVALID_ARG_VALUE', message: /'cid'/ });
+      else if (v.id === 'MCC-SD-6') await t.rejects(call(), { message: v.expect.error, code: 'ERR_CGROUP_INVALID_CPUSET' });
+      else await t.rejects(call(), { code: 'ERR_DBUS_CONNECT', cgroupPathToClean: '', message: /^failed to add conmon to systemd sandbox cgroup: start transient unit "crio-conmon-cid.scope": cannot connect to D-Bus/ });
+      t.same(fs.readdirSync(s.root), before, 'nothing written');
       return;
     }
     if (v.expect.error) {
