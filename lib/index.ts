@@ -1,6 +1,7 @@
 /**
  * cgmgr: Linux cgroup management in the manner of CRI-O's cgmgr, on a native engine that reads cgroup files in
- * batches. This entry point exports the engine layer; the stats, managers and collector build on it.
+ * batches. This entry point exports everything: the engine, the stats, the managers, systemd's D-Bus side, the collector
+ * and the exporter.
  */
 export { CgroupError, type CgroupErrorProperties } from './errors';
 export {
@@ -31,3 +32,12 @@ export {
   DEFAULT_JOB_TIMEOUT_MS, SystemdBus, rangeToBits, sharedBus, systemdRunningAt, systemdSupportsAllowedCPUs,
   type BusOptions, type DBusError, type Probe, type ScopeError,
 } from './systemd';
+export {
+  ChildWatcher, FIELD, FIELDS, FIELD_COUNT, LAYOUT_VERSION, RATE_FIELDS, ROW_STATUS, StatsCollector, Sweep,
+  type CollectOptions, type CollectorEvents, type CollectorOptions, type FieldName, type Labels, type OomEvent, type Rates,
+  type WatchOptions,
+} from './collector';
+export {
+  CONTENT_TYPE, FAMILIES, createMetricsServer, familyName, negotiateFormat, promClientCollector, renderMetrics,
+  type ExpositionFormat, type Family, type MetricsServer, type MetricsServerOptions, type PromClientOptions, type RenderOptions,
+} from './exporter';

@@ -53,6 +53,14 @@ export interface ParseTextResult {
   flags: Uint8Array;
 }
 
+/** v1 OOM notification: one eventfd per cgroup on memory.oom_control, served by one native thread. */
+export interface NativeOomWatch {
+  add(dir: string, token: number, ino: number): void;
+  remove(token: number): boolean;
+  close(): void;
+  size(): number;
+}
+
 export interface NativeAddon {
   init(errorClass: typeof CgroupError, sysError: (errno: number, syscall: string, path?: string) => CgroupError): void;
   Engine: new (paths: string[], fdBudget: number, resolveMode: number) => NativeEngine;
@@ -61,6 +69,7 @@ export interface NativeAddon {
   parseText(format: string, text: string, keys: string[], cap: number, strict: boolean): ParseTextResult;
   sysinfo(): { totalram: bigint; rawTotalram: bigint; memUnit: number };
   nofileLimit(): { soft: number; hard: number };
+  OomWatch: new (callback: (token: number) => void) => NativeOomWatch;
   CGROUP2_SUPER_MAGIC: number;
   CGROUP_SUPER_MAGIC: number;
 }

@@ -32,6 +32,16 @@ function sub(a: bigint, b: bigint): bigint {
   return a > b ? a - b : 0n;
 }
 
+/**
+ * The working set (cAdvisor's, CRI-O's): usage − inactive file, clamped at 0; usage when the inactive-file key is not
+ * there. In bigint (convert) or number (the collector's columns).
+ */
+export function workingSetOf<T extends number | bigint>(usage: T, inactive: T | undefined): T {
+  if (inactive === undefined) return usage;
+  if (typeof usage === 'bigint') return sub(usage, inactive as bigint) as T;
+  return ((usage as number) > (inactive as number) ? (usage as number) - (inactive as number) : 0) as T;
+}
+
 function psi(p: RawPSI | null): PSIStats<bigint> | null {
   if (p === null) return null;
   return { some: { ...p.some }, full: { ...p.full } };
@@ -49,7 +59,7 @@ export function convert(raw: RawStats, scan: ProcessScan, systemNano: bigint): C
 
   // Working set: usage - inactive file, clamped at 0; usage when the key is not in memory.stat.
   const inactive = m.stats.get(v2 ? 'inactive_file' : 'total_inactive_file');
-  const workingSet = inactive === undefined ? usage : sub(usage, inactive);
+  const workingSet = workingSetOf(usage, inactive);
   // Available: limit - working set unless unlimited (Q-13: clamped; v1 unlimited counts as unlimited).
   const available = isMemoryUnlimited(limit, raw.version) ? 0n : sub(limit, workingSet);
   // Swap: v2 subtracts the memory the library added back (swap only); v1 reports memory+swap.

@@ -65,7 +65,17 @@ export function controllerMask(controllers: StatsOptions['controllers'], version
   return mask;
 }
 
-interface CompiledStats {
+/**
+ * Extra files and keys for a stats plan (the collector's columns). Extra keys are appended after a reader's own keys
+ * (`<reader>:<file>` -> keys), so the readers' slot indices do not move; extra files are planned under `extra:<name>`.
+ */
+export interface PlanExtras {
+  keys?: Readonly<Record<string, readonly string[]>>;
+  files?: Readonly<Record<string, FileSpec>>;
+}
+
+/** A compiled stats plan: the engine plan and where each reader's (and extra) file sits in it. */
+export interface CompiledStats {
   plan: ReadPlan | undefined;
   wanted: ControllerReader[];
   skipped: ControllerReader[];
@@ -78,10 +88,10 @@ interface CompiledStats {
 
 const compiledCache = new WeakMap<Engine, Map<string, CompiledStats>>();
 
-function compile(engine: Engine, ctx: PlanContext): CompiledStats {
+function compile(engine: Engine, ctx: PlanContext, extras?: PlanExtras): CompiledStats {
   let cache = compiledCache.get(engine);
   if (!cache) compiledCache.set(engine, (cache = new Map()));
-  const key = `${ctx.version}|${ctx.mask}|${ctx.hugePageSizes.join(',')}`;
+  const key = `${ctx.version}|${ctx.mask}|${ctx.hugePageSizes.join(',')}` + (extras === undefined ? '' : `|${JSON.stringify(extras)}`);
   const hit = cache.get(key);
   if (hit) return hit;
   const wanted: ControllerReader[] = [];
@@ -94,11 +104,18 @@ function compile(engine: Engine, ctx: PlanContext): CompiledStats {
       continue;
     }
     wanted.push(r);
-    for (const [name, spec] of Object.entries(r.files(ctx))) {
+    for (const [name, readerSpec] of Object.entries(r.files(ctx))) {
       const k = `${r.name}:${name}`;
+      const more = extras?.keys?.[k];
+      const spec = more === undefined ? readerSpec : { ...readerSpec, keys: [...(readerSpec.keys ?? []), ...more] };
       specs.set(k, spec);
       if (hierarchyMounted(engine, spec.controller)) planned.push([k, spec]);
     }
+  }
+  for (const [name, spec] of Object.entries(extras?.files ?? {})) {
+    const k = `extra:${name}`;
+    specs.set(k, spec);
+    if (hierarchyMounted(engine, spec.controller)) planned.push([k, spec]);
   }
   const plan = planned.length > 0 ? engine.plan(planned.map(([, s]) => s)) : undefined;
   const entries = new Map<string, PlanEntry>(planned.map(([k, spec], file) => [k, { file, spec }]));
@@ -130,6 +147,22 @@ function extractRow(c: CompiledStats, engine: Engine, result: BatchResult | unde
     for (const r of c.wanted) r.skip(raw);
   }
   return out;
+}
+
+/** For the collector: compiles (once per engine, context and extras) a stats plan with extra files and keys. */
+export function compileStats(engine: Engine, ctx: PlanContext, extras?: PlanExtras): CompiledStats {
+  return compile(engine, ctx, extras);
+}
+
+/**
+ * For the collector: the CgroupStats (or the error) of one row of a batch read with a compiled plan, through the
+ * same readers and converter as stats() (the /proc scan only when the mask asks for it).
+ */
+export function statsOfRow<N extends number | bigint>(c: CompiledStats, engine: Engine, result: BatchResult, row: number,
+  id: number, rel: string, procRoot: string, bigint: boolean, displayPath: string): StatsResult<N> {
+  const o = extractRow(c, engine, result, row, id, { ...c.ctx, path: rel, procRoot });
+  const scan = (c.ctx.mask & CONTROLLERS.process) !== 0 ? scanProcessesSync(o.raw.procs, procRoot) : emptyScan();
+  return finish<N>(o, scan, c.ctx.version, bigint, displayPath);
 }
 
 function nowNano(): bigint {

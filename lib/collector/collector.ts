@@ -1,0 +1,438 @@
+/**
+ * StatsCollector: the batch API for metrics agents. Register cgroups once; each sweep is one native batch read (the
+ * engine's held descriptors and pread at offset 0) of the stats readers' plan plus the collector's extra keys, turned
+ * into a fixed column layout (lib/collector/layout.ts) without building objects. Rows that vanished are reported
+ * (ROW_STATUS.gone) and dropped; OOM kills are events; a parent can be watched for new and removed children.
+ *
+ *   const c = new StatsCollector();
+ *   c.add('/kubepods/pod1/crio-abc', { name: 'crio-abc', pod: 'p1' });
+ *   c.on('oom', (e) => console.log(e.path, e.count));
+ *   const s = await c.collectAsync();
+ *   s.get(0, 'memory_working_set_bytes'); s.rates(0)?.cpuCores; s.stats(0).memory.usage;
+ */
+import { EventEmitter } from 'node:events';
+import * as path from 'node:path';
+import { Engine, ITEM_STATUS, type BatchResult, type EngineOptions, type ReadPlan } from '../engine';
+import { CgroupError, invalidArg } from '../errors';
+import { DEFAULT_ROOT } from '../hierarchy';
+import type { CgroupManager } from '../managers/types';
+import { compileStats, controllerMask, statsOfRow, type CompiledStats, type StatsResult } from '../stats/reader';
+import { hugePageSizes } from '../stats/hugepages';
+import { CONTROLLERS, type StatsOptions } from '../stats/types';
+import { cgroupRelPath } from '../validate';
+import { ColumnProgram, EXTRAS } from './columns';
+import { FIELD, FIELD_COUNT, ROW_STATUS } from './layout';
+import { oomSource, type OomEvent, type OomSource } from './oom';
+import { RATE_COUNT, RATE_FIELDS, Sweep, type Labels } from './sweep';
+import { ChildWatcher, type WatchOptions } from './watch';
+
+export interface CollectorOptions {
+  /** The cgroup root (default /sys/fs/cgroup), or a recorded tree. */
+  root?: string;
+  /** Force the cgroup version (a recorded tree). */
+  version?: 1 | 2;
+  /** Sweeps in BigUint64Array (exact u64) instead of Float64Array. */
+  bigint?: boolean;
+  /**
+   * What stats(row) reads (CONTROLLERS bits or names). Default: memory, cpu, cpuacct, pids and memoryEvents, plus io
+   * on v2 and psi on v2 and on a hybrid host with the unified hierarchy. The columns' own files (spec values, cgroup.procs,
+   * v1 blkio.throttle.*_recursive) are read whatever the mask; a column whose controller is not read is absent. The
+   * process scan (`process`) happens only in stats(row).
+   */
+  controllers?: StatsOptions['controllers'];
+  /** Most descriptors the collector keeps open (the engine's budget; past it files are opened per read). Default:
+   * ¾ of RLIMIT_NOFILE, at most 65536. */
+  maxOpenFiles?: number;
+  /** Where /proc is (stats(row) with the process controller). */
+  procRoot?: string;
+  /** Push OOM events (v2: inotify on memory.events; v1: eventfds on memory.oom_control in one epoll thread) for every
+   * registered cgroup. Default true. Sweeps report OOM kills (a rising oom_kill) as events in any case. */
+  oomEvents?: boolean;
+  /** Use this engine (shares its handles' budget) instead of a collector-owned one. */
+  engine?: Engine;
+  /** Passed to the collector's own engine. */
+  resolve?: EngineOptions['resolve'];
+}
+
+export interface CollectOptions<S extends Sweep = Sweep> {
+  /** A sweep to refill (from an earlier collect): its arrays are reused when it has room for every row. */
+  into?: S;
+}
+
+/** A registered cgroup. @internal */
+interface Entry {
+  path: string;
+  rel: string;
+  id: number;
+  identity: number;
+  labels: Labels;
+  previous: Float64Array;
+  previousMs: number;
+  oomKill: number;
+}
+
+export interface CollectorEvents {
+  /** An OOM kill in a registered cgroup: the cgroup's oom_kill counter went up by `delta` to `count`. */
+  oom: [OomEvent];
+  /** A cgroup vanished (found gone by a sweep, or removed from a watched parent) and was dropped. */
+  gone: [{ path: string; labels: Labels; identity: number }];
+  /** A cgroup was added by a watcher. */
+  add: [{ path: string; labels: Labels }];
+  /** A watcher failed (the error is also the watcher's). */
+  error: [Error];
+}
+
+const DEFAULT_MASK: Record<1 | 2, number> = {
+  1: CONTROLLERS.memory | CONTROLLERS.cpu | CONTROLLERS.cpuacct | CONTROLLERS.pids | CONTROLLERS.memoryEvents,
+  2: CONTROLLERS.memory | CONTROLLERS.cpu | CONTROLLERS.pids | CONTROLLERS.io | CONTROLLERS.memoryEvents | CONTROLLERS.psi,
+};
+
+export class StatsCollector extends EventEmitter<CollectorEvents> {
+  readonly engine: Engine;
+  readonly version: 1 | 2;
+  readonly bigint: boolean;
+  /** The CONTROLLERS mask sweeps read. */
+  readonly mask: number;
+  private readonly ownsEngine: boolean;
+  /** Whether OOM kills are pushed ('oom' between sweeps) or only seen by sweeps. */
+  readonly oomPush: boolean;
+  private readonly compiled: CompiledStats;
+  private readonly program: ColumnProgram;
+  private readonly procRoot: string;
+  private readonly identityHierarchy: number;
+  private readonly byPath = new Map<string, Entry>();
+  /** Entries in row order; replaced (not mutated) when the set changes, so a sweep keeps its own list. */
+  private list: Entry[] = [];
+  private ids = new Uint32Array(0);
+  private dirty = false;
+  private result: BatchResult | undefined;
+  private words: Uint32Array = new Uint32Array(0);
+  private gen = 0;
+  private lastList: Entry[] = [];
+  private rowsOf: Entry[] | undefined;
+  private rowPaths: readonly string[] = [];
+  private rowLabels: readonly Labels[] = [];
+  private inFlight: Promise<unknown> | undefined;
+  private closed = false;
+  private readonly scratch = new Float64Array(FIELD_COUNT);
+  private readonly scratchPresent = new Uint8Array(FIELD_COUNT);
+  private readonly oom: OomSource | undefined;
+  private readonly watchers = new Set<ChildWatcher>();
+
+  constructor(options: CollectorOptions = {}) {
+    super();
+    if (options.engine !== undefined) {
+      this.engine = options.engine;
+      this.ownsEngine = false;
+    } else {
+      const eo: EngineOptions = { root: path.resolve(options.root ?? DEFAULT_ROOT) };
+      if (options.version !== undefined) eo.version = options.version;
+      if (options.maxOpenFiles !== undefined) eo.fdBudget = options.maxOpenFiles;
+      if (options.resolve !== undefined) eo.resolve = options.resolve;
+      this.engine = new Engine(eo);
+      this.ownsEngine = true;
+    }
+    const layout = this.engine.layout;
+    this.version = options.version ?? layout.version;
+    this.bigint = options.bigint === true;
+    this.procRoot = path.resolve(options.procRoot ?? '/proc');
+    let mask = options.controllers === undefined ? DEFAULT_MASK[this.version] : controllerMask(options.controllers, this.version);
+    if (options.controllers === undefined && this.version === 1 && layout.unified !== undefined) mask |= CONTROLLERS.psi;
+    this.mask = mask;
+    const ctx = {
+      version: this.version, layout, mask,
+      hugePageSizes: (mask & CONTROLLERS.hugetlb) !== 0 ? hugePageSizes() : [],
+    };
+    this.compiled = compileStats(this.engine, ctx, EXTRAS[this.version]);
+    this.program = new ColumnProgram(this.compiled, this.version);
+    const idh = this.version === 1 ? layout.controllers.get('memory') ?? layout.hierarchies[0] : layout.hierarchies[0];
+    this.identityHierarchy = idh?.index ?? 0;
+    if (options.oomEvents !== false) {
+      this.oom = oomSource(this.engine, (p, count) => {
+        const e = this.byPath.get(p);
+        if (e !== undefined) this.noteOomKill(e, count);
+      }, (err) => this.emit('error', err));
+    }
+    this.oomPush = this.oom !== undefined;
+  }
+
+  /** Registered cgroups. */
+  get size(): number {
+    return this.byPath.size;
+  }
+
+  /** Registered paths, in row order. */
+  paths(): string[] {
+    return this.list.map((e) => e.path);
+  }
+
+  has(p: string): boolean {
+    return this.byPath.has(displayPath(p));
+  }
+
+  /**
+   * Registers a cgroup (path relative to the root, e.g. `/kubepods/pod1/crio-abc`). Throws ENOENT when it exists in no
+   * hierarchy. Adding a registered path again replaces its labels and, if the cgroup was re-created (new identity),
+   * its handle.
+   */
+  add(p: string, labels: Labels = {}): this {
+    this.checkOpen();
+    const rel = cgroupRelPath(p);
+    const key = displayPath(rel);
+    if (labels === null || typeof labels !== 'object') throw invalidArg('labels', labels, 'must be an object of strings');
+    const existing = this.byPath.get(key);
+    const id = this.engine.open(rel);
+    const identity = this.identityOf(id);
+    if (existing !== undefined) {
+      if (existing.identity === identity) {
+        this.engine.close(id);
+        existing.labels = { ...labels };
+        this.list = [...this.list]; // a new list: sweeps' cached labels are rebuilt
+        this.dirty = true;
+        return this;
+      }
+      this.drop(existing);
+    }
+    const entry: Entry = {
+      path: key, rel, id, identity, labels: { ...labels }, previous: new Float64Array(RATE_COUNT).fill(NaN),
+      previousMs: NaN, oomKill: NaN,
+    };
+    this.byPath.set(key, entry);
+    this.list = [...this.list, entry];
+    this.dirty = true;
+    this.oom?.add(entry.path, id, identity);
+    return this;
+  }
+
+  /**
+   * Registers a container's cgroup by manager and ids, as CRI-O places it: the manager's
+   * `containerCgroupAbsolutePath(sbParent, containerId)` (cgroupfs: `<parent>/crio-<id>`; systemd:
+   * `<expanded slice>/crio-<id>.scope`), labelled `{ name: <container id>, ...labels }`. Returns the path.
+   */
+  addContainer(manager: Pick<CgroupManager, 'containerCgroupAbsolutePath'>, sbParent: string, containerId: string, labels: Labels = {}): string {
+    const p = manager.containerCgroupAbsolutePath(sbParent, containerId);
+    this.add(p, { name: containerId, ...labels });
+    return displayPath(p);
+  }
+
+  /** Unregisters a cgroup; false if it was not registered. */
+  remove(p: string): boolean {
+    const e = this.byPath.get(displayPath(p));
+    if (e === undefined) return false;
+    this.drop(e);
+    return true;
+  }
+
+  private drop(e: Entry): void {
+    this.byPath.delete(e.path);
+    this.list = this.list.filter((x) => x !== e);
+    this.dirty = true;
+    this.oom?.remove(e.path);
+    this.engine.close(e.id);
+  }
+
+  private identityOf(id: number): number {
+    const info = this.engine.info(id);
+    if (info === null) return 0;
+    if (info.present[this.identityHierarchy]) return info.ino[this.identityHierarchy]!;
+    const i = info.present.indexOf(true);
+    return i >= 0 ? info.ino[i]! : 0;
+  }
+
+  private prepare(): Entry[] {
+    this.checkOpen();
+    if (this.dirty) {
+      this.ids = Uint32Array.from(this.list, (e) => e.id);
+      this.dirty = false;
+    }
+    const rows = this.ids.length;
+    const plan = this.compiled.plan;
+    if (plan !== undefined && (this.result === undefined || this.result.rows < rows)) {
+      this.result = this.engine.result(plan, Math.max(rows, 16, Math.ceil((this.result?.rows ?? 0) * 1.5)), { bigint: true });
+      this.words = new Uint32Array(this.result.values.buffer);
+    }
+    return this.list;
+  }
+
+  /** Reads every registered cgroup on the calling thread (runtime hooks). */
+  collect<S extends Sweep>(options: CollectOptions<S> = {}): S {
+    if (this.inFlight !== undefined) throw new CgroupError('a collectAsync() is in progress', { code: 'ERR_COLLECTOR_BUSY' });
+    const list = this.prepare();
+    if (this.compiled.plan !== undefined && list.length > 0) this.engine.readSync(this.compiled.plan, this.ids, this.result);
+    return this.finish(list, options.into);
+  }
+
+  /**
+   * Reads every registered cgroup off the event loop: the whole batch in one native worker. Concurrent calls are
+   * queued (one sweep at a time).
+   */
+  async collectAsync<S extends Sweep>(options: CollectOptions<S> = {}): Promise<S> {
+    while (this.inFlight !== undefined) await this.inFlight.catch(() => undefined);
+    const list = this.prepare();
+    const ids = this.ids;
+    const p = this.compiled.plan !== undefined && list.length > 0
+      ? this.engine.read(this.compiled.plan, ids, this.result)
+      : Promise.resolve(undefined);
+    this.inFlight = p;
+    try {
+      await p;
+    } finally {
+      this.inFlight = undefined;
+    }
+    this.checkOpen();
+    return this.finish(list, options.into);
+  }
+
+  private finish<S extends Sweep>(list: Entry[], into: S | undefined): S {
+    const rows = list.length;
+    const sweep = (into !== undefined && into.capacity >= rows && into.bigint === this.bigint
+      ? into : new Sweep(Math.max(rows, into?.capacity ?? 0), this.bigint)) as S;
+    this.gen++;
+    this.lastList = list;
+    sweep.rows = rows;
+    sweep.version = this.version;
+    sweep.generation = this.gen;
+    sweep.source = this.source;
+    if (this.rowsOf !== list) {
+      // Built once per set of cgroups (the list is replaced, never mutated, when it changes).
+      this.rowsOf = list;
+      this.rowPaths = list.map((e) => e.path);
+      this.rowLabels = list.map((e) => e.labels);
+    }
+    sweep.paths = this.rowPaths;
+    sweep.labels = this.rowLabels;
+    const r = this.result;
+    const gone: Entry[] = [];
+    for (let row = 0; row < rows; row++) {
+      const e = list[row]!;
+      sweep.identity[row] = e.identity;
+      sweep.previousMs[row] = e.previousMs;
+      for (let k = 0; k < RATE_COUNT; k++) sweep.previous[row * RATE_COUNT + k] = e.previous[k]!;
+      const st = r === undefined ? ITEM_STATUS.ok : r.itemStatus[row]!;
+      sweep.status[row] = st === ITEM_STATUS.ok ? ROW_STATUS.ok : st === ITEM_STATUS.gone ? ROW_STATUS.gone : ROW_STATUS.closed;
+      sweep.sampleMs[row] = r === undefined ? Date.now() : r.sampleMs[row]!;
+      const o = row * FIELD_COUNT;
+      if (st !== ITEM_STATUS.ok || r === undefined) {
+        sweep.present.fill(0, o, o + FIELD_COUNT);
+        if (this.bigint) (sweep.values as BigUint64Array).fill(0n, o, o + FIELD_COUNT);
+        else (sweep.values as Float64Array).fill(NaN, o, o + FIELD_COUNT);
+        if (st === ITEM_STATUS.gone) gone.push(e);
+        continue;
+      }
+      let nums: Float64Array;
+      let base: number;
+      if (this.bigint) {
+        this.program.extractBigint(r, this.words, row, sweep.values as BigUint64Array, sweep.present, row, this.scratch, this.scratchPresent);
+        nums = this.scratch;
+        base = 0;
+      } else {
+        this.program.extractNumber(r, this.words, row, sweep.values as Float64Array, sweep.present, row);
+        nums = sweep.values as Float64Array;
+        base = o;
+      }
+      for (let k = 0; k < RATE_COUNT; k++) e.previous[k] = nums[base + RATE_FIELDS[k]!]!;
+      e.previousMs = sweep.sampleMs[row]!;
+      this.noteOomKill(e, nums[base + FIELD.oom_kill]!);
+    }
+    for (const e of gone) {
+      if (this.byPath.get(e.path) === e) {
+        this.drop(e);
+        this.emit('gone', { path: e.path, labels: e.labels, identity: e.identity });
+      }
+    }
+    return sweep;
+  }
+
+  /** Emits 'oom' when a cgroup's oom_kill counter rose since it was last seen (by a sweep or the OOM watcher). */
+  private noteOomKill(e: Entry, count: number): void {
+    if (Number.isNaN(count)) return;
+    const before = e.oomKill;
+    e.oomKill = count;
+    if (!Number.isNaN(before) && count > before) {
+      this.emit('oom', { path: e.path, labels: e.labels, identity: e.identity, count, delta: count - before, timeMs: Date.now() });
+    }
+  }
+
+  private readonly source = {
+    generation: () => this.gen,
+    statsOf: (row: number, bigint: boolean): StatsResult<number | bigint> => {
+      const e = this.lastList[row]!;
+      if (this.result === undefined) {
+        throw new CgroupError('the collector reads no files for its controllers', { code: 'ERR_CGROUP_NOT_MOUNTED' });
+      }
+      return statsOfRow(this.compiled, this.engine, this.result, row, e.id, e.rel, this.procRoot, bigint, e.path);
+    },
+  };
+
+  /**
+   * Watches a parent cgroup for children (inotify on its directory, in the memory hierarchy on v1): existing children
+   * are added now, new ones when they appear, removed ones are dropped ('gone'). `labels(path)` labels each child.
+   */
+  watch(parent: string, options: WatchOptions = {}): ChildWatcher {
+    this.checkOpen();
+    const hier = this.engine.layout.hierarchies[this.identityHierarchy]!;
+    const w = new ChildWatcher(hier.path, cgroupRelPath(parent), options, {
+      add: (p, labels) => {
+        if (this.has(p)) return;
+        try {
+          this.add(p, labels);
+          this.emit('add', { path: displayPath(p), labels });
+        } catch (err) {
+          if (!(err instanceof CgroupError && err.code === 'ENOENT')) throw err;
+        }
+      },
+      remove: (p) => {
+        const e = this.byPath.get(displayPath(p));
+        if (e === undefined) return;
+        this.drop(e);
+        this.emit('gone', { path: e.path, labels: e.labels, identity: e.identity });
+      },
+      error: (err) => this.emit('error', err),
+      closed: (self) => this.watchers.delete(self),
+    });
+    this.watchers.add(w);
+    return w;
+  }
+
+  /** The engine plan each sweep reads (its `files`: controller, name, hierarchy, format), or undefined when no file
+   * of the asked controllers is mounted. */
+  get plan(): ReadPlan | undefined {
+    return this.compiled.plan;
+  }
+
+  /** The files each sweep reads per cgroup (hierarchy mount path and file name), in plan order: what a benchmark's C
+   * loop reading "the same files" must read. */
+  files(): Array<{ controller: string; hierarchy: string; name: string }> {
+    return (this.compiled.plan?.files ?? []).map((f) => ({ controller: f.controller, hierarchy: f.hierarchy.path, name: f.name }));
+  }
+
+  /** Descriptors held against the budget and open handles (flat over a collector's life once its set is stable). */
+  usage(): { heldFds: number; fdBudget: number; handles: number; registered: number; oomWatches: number } {
+    return { ...this.engine.usage(), registered: this.size, oomWatches: this.oom?.size ?? 0 };
+  }
+
+  /** Stops watchers, closes every handle (and the engine the collector owns). Idempotent. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const w of [...this.watchers]) w.close();
+    this.oom?.close();
+    for (const e of this.list) this.engine.close(e.id);
+    this.byPath.clear();
+    this.list = [];
+    this.ids = new Uint32Array(0);
+    if (this.ownsEngine) {
+      // An async sweep in flight finishes first (its rows read as closed), then the engine goes.
+      if (this.inFlight !== undefined) void this.inFlight.finally(() => this.engine.destroy()).catch(() => undefined);
+      else this.engine.destroy();
+    }
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new CgroupError('the collector is closed', { code: 'ERR_COLLECTOR_CLOSED' });
+  }
+}
+
+function displayPath(p: string): string {
+  return `/${cgroupRelPath(p)}`;
+}

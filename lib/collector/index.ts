@@ -1,0 +1,21 @@
+/**
+ * The batch API for metrics agents (issue 6): StatsCollector and its sweeps.
+ *
+ *   const c = new StatsCollector({ bigint: false });      // own engine (held descriptors under maxOpenFiles)
+ *   c.add('/kubepods/pod1/crio-abc', { name: 'abc' });    // or c.watch('/kubepods/pod1') for its children
+ *   c.on('oom', (e) => ...);                              // { path, labels, identity, count, delta, timeMs }
+ *   const s = await c.collectAsync({ into: previous });   // or c.collect() on the calling thread
+ *   for (let r = 0; r < s.rows; r++) {
+ *     if (!s.ok(r)) continue;                             // ROW_STATUS.gone rows are dropped from the collector
+ *     s.values[r * FIELD_COUNT + FIELD.memory_working_set_bytes];   // NaN = absent (s.present[...] === 0)
+ *     s.rates(r)?.cpuCores; s.stats(r);                   // built only when asked
+ *   }
+ *   c.close();
+ *
+ * Layout: FIELDS / FIELD / FIELD_COUNT / LAYOUT_VERSION (lib/collector/layout.ts). docs/collector.md.
+ */
+export { StatsCollector, type CollectOptions, type CollectorEvents, type CollectorOptions } from './collector';
+export { FIELD, FIELD_COUNT, FIELDS, LAYOUT_VERSION, ROW_STATUS, type FieldName } from './layout';
+export { RATE_FIELDS, Sweep, type Labels, type Rates } from './sweep';
+export type { OomEvent } from './oom';
+export { ChildWatcher, type WatchOptions } from './watch';

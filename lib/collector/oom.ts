@@ -1,0 +1,180 @@
+/**
+ * Push OOM events without a watcher per cgroup:
+ *  - cgroup v2: one inotify instance (libuv's, shared by every fs.watch of the process) watching the `memory.events`
+ *    file of every registered cgroup; the kernel notifies a modification whenever a counter of the file changes;
+ *  - cgroup v1: per cgroup an eventfd registered for `memory.oom_control` through `cgroup.event_control`, all in one
+ *    epoll set served by one native thread (native/oom_watch.cc).
+ * On a notification the cgroup's file is read through the engine and its `oom_kill` counter handed to the collector,
+ * which emits 'oom' when it rose (sweeps feed the same check, so one kill is one event however it is seen).
+ */
+import * as fs from 'node:fs';
+import type { Engine } from '../engine';
+import { native, type NativeOomWatch } from '../native';
+import type { Labels } from './sweep';
+
+export interface OomEvent {
+  path: string;
+  labels: Labels;
+  /** The cgroup's identity (directory inode). */
+  identity: number;
+  /** The oom_kill counter now, and how much it rose since last seen. */
+  count: number;
+  delta: number;
+  timeMs: number;
+}
+
+const OOM_KILL = /^oom_kill (\d+)$/m;
+/** When the v1 counter is read again after a notification. */
+const RECHECK_MS = 100;
+
+/** The oom_kill counter of a memory.events / memory.oom_control text, or undefined. */
+function oomKillOf(text: string): number | undefined {
+  const m = OOM_KILL.exec(text);
+  return m ? Number(m[1]) : undefined;
+}
+
+/** Push OOM notification of one cgroup version. */
+export interface OomSource {
+  readonly size: number;
+  /** Starts watching a registered cgroup (path with a leading '/', engine handle id, directory inode). */
+  add(path: string, id: number, identity: number): void;
+  remove(path: string): void;
+  close(): void;
+}
+
+/** The OOM watcher for an engine's layout, or undefined when push notification is not available (then sweeps only). */
+export function oomSource(engine: Engine, onCount: (path: string, count: number) => void, onError: (err: Error) => void): OomSource | undefined {
+  const l = engine.layout;
+  // Only on a mounted cgroup file system: a recorded tree's cgroup.event_control is a plain file (never written).
+  const memory = l.version === 2 ? l.hierarchies[0] : l.controllers.get('memory');
+  if (memory === undefined) return undefined;
+  let fsType: number;
+  try {
+    fsType = native.statfsType(memory.path);
+  } catch {
+    return undefined;
+  }
+  if (l.version === 2) return fsType === native.CGROUP2_SUPER_MAGIC ? new OomWatcher(engine, onCount, onError) : undefined;
+  if (fsType !== native.CGROUP_SUPER_MAGIC) return undefined;
+  return new OomWatcherV1(engine, onCount);
+}
+
+/** v1: eventfds on memory.oom_control, one epoll thread (native). */
+export class OomWatcherV1 implements OomSource {
+  private readonly watch: NativeOomWatch;
+  private readonly byToken = new Map<number, { path: string; id: number }>();
+  private readonly tokens = new Map<string, number>();
+
+  constructor(private readonly engine: Engine, private readonly onCount: (path: string, count: number) => void) {
+    this.watch = new native.OomWatch((token) => this.notified(token));
+  }
+
+  get size(): number {
+    return this.watch.size();
+  }
+
+  add(path: string, id: number, identity: number): void {
+    this.remove(path);
+    const dir = `${this.engine.hierarchyFor('memory').path}${path === '/' ? '' : path}`;
+    try {
+      this.watch.add(dir, id, identity);
+    } catch {
+      return; // not in the memory hierarchy, the root cgroup (no oom_control event), or gone: sweeps report it
+    }
+    this.byToken.set(id, { path, id });
+    this.tokens.set(path, id);
+    this.check(id); // the baseline: a later rise is an OOM kill
+  }
+
+  /**
+   * The kernel signals the eventfd when the cgroup goes under OOM, before the OOM killer has counted its kill: read
+   * now, and once more a little later (the collector counts each rise once).
+   */
+  private notified(token: number): void {
+    this.check(token);
+    setTimeout(() => this.check(token), RECHECK_MS).unref();
+  }
+
+  private check(token: number): void {
+    const w = this.byToken.get(token);
+    if (w === undefined) return;
+    let text: string;
+    try {
+      text = this.engine.readFile(w.id, 'memory', 'memory.oom_control');
+    } catch {
+      return; // the kernel signals removal too: the sweep reports the cgroup gone
+    }
+    const n = oomKillOf(text);
+    if (n !== undefined) this.onCount(w.path, n);
+  }
+
+  remove(path: string): void {
+    const token = this.tokens.get(path);
+    if (token === undefined) return;
+    this.tokens.delete(path);
+    this.byToken.delete(token);
+    this.watch.remove(token);
+  }
+
+  close(): void {
+    this.watch.close();
+    this.byToken.clear();
+    this.tokens.clear();
+  }
+}
+
+/** v2: inotify on memory.events. */
+export class OomWatcher implements OomSource {
+  private readonly watches = new Map<string, fs.FSWatcher>();
+
+  constructor(
+    private readonly engine: Engine,
+    private readonly onCount: (path: string, count: number) => void,
+    private readonly onError: (err: Error) => void,
+  ) {}
+
+  get size(): number {
+    return this.watches.size;
+  }
+
+  /** Starts watching a cgroup's memory.events (nothing when the file is not there: no memory controller). */
+  add(path: string, id: number, _identity?: number): void {
+    this.remove(path);
+    const h = this.engine.hierarchyFor('memory');
+    const file = `${h.path}${path === '/' ? '' : path}/memory.events`;
+    let w: fs.FSWatcher;
+    try {
+      w = fs.watch(file, { persistent: false }, () => this.check(path, id));
+    } catch (err) {
+      // No memory.events (no memory controller, or the cgroup is gone): nothing to watch. Anything else is reported.
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.onError(err as Error);
+      return;
+    }
+    w.on('error', () => this.remove(path)); // the cgroup went away
+    this.watches.set(path, w);
+    this.check(path, id);
+  }
+
+  private check(path: string, id: number): void {
+    let text: string;
+    try {
+      text = this.engine.readFile(id, 'memory', 'memory.events');
+    } catch {
+      return; // gone or closed: the sweep reports it
+    }
+    const n = oomKillOf(text);
+    if (n !== undefined) this.onCount(path, n);
+  }
+
+  remove(path: string): void {
+    const w = this.watches.get(path);
+    if (w === undefined) return;
+    this.watches.delete(path);
+    w.close();
+  }
+
+  close(): void {
+    for (const w of this.watches.values()) w.close();
+    this.watches.clear();
+  }
+}

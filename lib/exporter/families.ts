@@ -1,0 +1,111 @@
+/**
+ * The metric families the exporter exposes: cAdvisor's names, types, units and help (google/cadvisor
+ * metrics/prometheus.go; ../shared/ECOSYSTEM.md §8), each fed by columns of the collector's layout.
+ *
+ * Deviations, all for a valid exposition (promtool check metrics) or for want of a source:
+ *  - cAdvisor's `container_memory_failcnt` is a counter without `_total`: exposed as `container_memory_failcnt_total`
+ *    (what cAdvisor's client emits in OpenMetrics anyway);
+ *  - io totals are not per device: `container_fs_{reads,writes}{_bytes,}_total` without a `device` label;
+ *  - not exposed (no source in a sweep): per-CPU usage, file descriptors, sockets, ulimits, start time, last seen.
+ */
+import { FIELD } from '../collector/layout';
+
+export type MetricType = 'counter' | 'gauge';
+
+/** How a column's value becomes a sample value. */
+export type Transform =
+  /** value / divisor */
+  | 'divide'
+  /** cAdvisor's spec limits: unlimited (Infinity, or above 2^62) is 0 */
+  | 'specLimit'
+  /** cAdvisor's threads_max: unlimited is 0 */
+  | 'zeroIfUnlimited'
+  /** only finite positive values (cpu quota: none when unlimited) */
+  | 'finitePositive';
+
+export interface SampleSpec {
+  field: number;
+  /** The sample is value / divisor (ns -> s: 1e9; dividing, not multiplying by 1e-9, keeps 0.43 from printing as
+   * 0.43000000000000005). */
+  divisor?: number;
+  transform?: Transform;
+  /** Labels of this sample beside the cgroup's (`cpu="total"`, `failure_type`, ...). */
+  labels?: Readonly<Record<string, string>>;
+  /** Only on these cgroup versions. */
+  versions?: readonly (1 | 2)[];
+}
+
+export interface Family {
+  /** The sample name (counters end in `_total`). */
+  name: string;
+  help: string;
+  type: MetricType;
+  /** OpenMetrics unit (the name then ends in `_<unit>`, before `_total`). */
+  unit?: 'seconds' | 'bytes';
+  samples: readonly SampleSpec[];
+}
+
+const NS = 1e9;
+const US = 1e6;
+
+const counter = (name: string, help: string, samples: SampleSpec[], unit?: Family['unit']): Family =>
+  ({ name, help, type: 'counter', samples, ...(unit ? { unit } : {}) });
+const gauge = (name: string, help: string, samples: SampleSpec[], unit?: Family['unit']): Family =>
+  ({ name, help, type: 'gauge', samples, ...(unit ? { unit } : {}) });
+const one = (field: number, more: Omit<SampleSpec, 'field'> = {}): SampleSpec[] => [{ field, ...more }];
+
+const pressure = (resource: 'cpu' | 'memory' | 'io', some: number, full: number): Family[] => [
+  counter(`container_pressure_${resource}_waiting_seconds_total`, `Total time duration tasks in the container have waited due to ${resource} congestion.`, one(some, { divisor: US }), 'seconds'),
+  counter(`container_pressure_${resource}_stalled_seconds_total`, `Total time duration no tasks in the container could make progress due to ${resource} congestion.`, one(full, { divisor: US }), 'seconds'),
+];
+
+export const FAMILIES: readonly Family[] = [
+  counter('container_cpu_usage_seconds_total', 'Cumulative cpu time consumed in seconds.', one(FIELD.cpu_usage_ns, { divisor: NS, labels: { cpu: 'total' } }), 'seconds'),
+  counter('container_cpu_user_seconds_total', 'Cumulative user cpu time consumed in seconds.', one(FIELD.cpu_user_ns, { divisor: NS }), 'seconds'),
+  counter('container_cpu_system_seconds_total', 'Cumulative system cpu time consumed in seconds.', one(FIELD.cpu_system_ns, { divisor: NS }), 'seconds'),
+  counter('container_cpu_cfs_periods_total', 'Number of elapsed enforcement period intervals.', one(FIELD.cpu_periods)),
+  counter('container_cpu_cfs_throttled_periods_total', 'Number of throttled period intervals.', one(FIELD.cpu_throttled_periods)),
+  counter('container_cpu_cfs_throttled_seconds_total', 'Total time duration the container has been throttled.', one(FIELD.cpu_throttled_ns, { divisor: NS }), 'seconds'),
+  gauge('container_memory_usage_bytes', 'Current memory usage in bytes, including all memory regardless of when it was accessed', one(FIELD.memory_usage_bytes), 'bytes'),
+  gauge('container_memory_working_set_bytes', 'Current working set in bytes.', one(FIELD.memory_working_set_bytes), 'bytes'),
+  gauge('container_memory_rss', 'Size of RSS in bytes.', one(FIELD.memory_rss_bytes)),
+  gauge('container_memory_cache', 'Number of bytes of page cache memory.', one(FIELD.memory_cache_bytes)),
+  gauge('container_memory_swap', 'Container swap usage in bytes.', one(FIELD.memory_swap_bytes)),
+  gauge('container_memory_mapped_file', 'Size of memory mapped files in bytes.', one(FIELD.memory_mapped_file_bytes)),
+  gauge('container_memory_kernel_usage', 'Size of kernel memory allocated in bytes.', one(FIELD.memory_kernel_bytes)),
+  gauge('container_memory_max_usage_bytes', 'Maximum memory usage recorded in bytes', one(FIELD.memory_max_usage_bytes), 'bytes'),
+  counter('container_memory_failcnt_total', 'Number of memory usage hits limits', one(FIELD.memory_failcnt)),
+  counter('container_memory_failures_total', 'Cumulative count of memory allocation failures.', [
+    // v1 reads the hierarchical total_pg*; on v2 memory.stat is the cgroup's own and hierarchical at once.
+    { field: FIELD.memory_pgfault, labels: { failure_type: 'pgfault', scope: 'container' }, versions: [2] },
+    { field: FIELD.memory_pgmajfault, labels: { failure_type: 'pgmajfault', scope: 'container' }, versions: [2] },
+    { field: FIELD.memory_pgfault, labels: { failure_type: 'pgfault', scope: 'hierarchy' } },
+    { field: FIELD.memory_pgmajfault, labels: { failure_type: 'pgmajfault', scope: 'hierarchy' } },
+  ]),
+  gauge('container_memory_total_active_file_bytes', 'Current total active file in bytes.', one(FIELD.memory_active_file_bytes), 'bytes'),
+  gauge('container_memory_total_inactive_file_bytes', 'Current total inactive file in bytes.', one(FIELD.memory_inactive_file_bytes), 'bytes'),
+  counter('container_memory_events_high_total', 'Number of times processes of the cgroup were throttled and routed to perform direct memory reclaim (memory.high).', one(FIELD.memory_events_high)),
+  counter('container_memory_events_max_total', 'Number of times the cgroup memory usage was about to go over memory.max.', one(FIELD.memory_events_max)),
+  counter('container_oom_events_total', 'Count of out of memory events observed for the container', one(FIELD.oom_kill)),
+  gauge('container_threads', 'Number of threads running inside the container', one(FIELD.pids_current)),
+  gauge('container_threads_max', 'Maximum number of threads allowed inside the container, infinity if value is zero', one(FIELD.pids_limit, { transform: 'zeroIfUnlimited' })),
+  gauge('container_processes', 'Number of processes running inside the container.', one(FIELD.processes)),
+  counter('container_fs_reads_bytes_total', 'Cumulative count of bytes read', one(FIELD.io_read_bytes), 'bytes'),
+  counter('container_fs_writes_bytes_total', 'Cumulative count of bytes written', one(FIELD.io_write_bytes), 'bytes'),
+  counter('container_fs_reads_total', 'Cumulative count of reads completed', one(FIELD.io_read_ops)),
+  counter('container_fs_writes_total', 'Cumulative count of writes completed', one(FIELD.io_write_ops)),
+  ...pressure('cpu', FIELD.psi_cpu_some_us, FIELD.psi_cpu_full_us),
+  ...pressure('memory', FIELD.psi_memory_some_us, FIELD.psi_memory_full_us),
+  ...pressure('io', FIELD.psi_io_some_us, FIELD.psi_io_full_us),
+  gauge('container_spec_memory_limit_bytes', 'Memory limit for the container.', one(FIELD.memory_limit_bytes, { transform: 'specLimit' }), 'bytes'),
+  gauge('container_spec_memory_swap_limit_bytes', 'Memory swap limit for the container.', one(FIELD.memory_swap_limit_bytes, { transform: 'specLimit' }), 'bytes'),
+  gauge('container_spec_memory_reservation_limit_bytes', 'Memory reservation limit for the container.', one(FIELD.memory_reservation_bytes, { transform: 'specLimit' }), 'bytes'),
+  gauge('container_spec_cpu_shares', 'CPU share of the container.', one(FIELD.cpu_shares)),
+  gauge('container_spec_cpu_quota', 'CPU quota of the container.', one(FIELD.cpu_quota_us, { transform: 'finitePositive' })),
+  gauge('container_spec_cpu_period', 'CPU period of the container.', one(FIELD.cpu_period_us)),
+];
+
+/** OpenMetrics family name: the sample name without `_total` for counters. */
+export function familyName(f: Family): string {
+  return f.type === 'counter' && f.name.endsWith('_total') ? f.name.slice(0, -'_total'.length) : f.name;
+}

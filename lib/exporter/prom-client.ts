@@ -1,0 +1,109 @@
+/**
+ * The collector as prom-client metrics (prom-client is an optional peer, required lazily): one custom metric object
+ * per family, registered with `registry.registerMetric` (prom-client duck-types `{ name, help, type, get() }`), so
+ * counters stay counters (prom-client's Counter cannot be set). A scrape calls every family's get() at once; they
+ * share one collectAsync() sweep (and reuse a finished one younger than `maxAgeMs`).
+ */
+import type { StatsCollector } from '../collector/collector';
+import type { Sweep, Labels } from '../collector/sweep';
+import { CgroupError } from '../errors';
+import { FAMILIES, familyName, type Family } from './families';
+import { sampleNumber, seriesLabels } from './render';
+
+/** The part of a prom-client Registry this uses. */
+export interface RegistryLike {
+  registerMetric(metric: unknown): void;
+  removeSingleMetric(name: string): void;
+  /** prom-client's Registry#contentType: OpenMetrics renders counter families without `_total`. */
+  readonly contentType?: string;
+}
+
+export interface PromClientOptions {
+  /** Default: prom-client's global `register`. */
+  registry?: RegistryLike;
+  /** Constant labels on every series. */
+  labels?: Labels;
+  /** Reuse a sweep this young (ms) instead of sweeping again; default 0 (one sweep per scrape). */
+  maxAgeMs?: number;
+  /** Only these families (sample names). */
+  families?: readonly string[];
+}
+
+export interface PromClientMetric {
+  name: string;
+  help: string;
+  type: Family['type'];
+  aggregator: 'sum';
+  get(): Promise<{ name: string; help: string; type: string; aggregator: 'sum'; values: Array<{ labels: Record<string, string>; value: number }> }>;
+  reset(): void;
+}
+
+function loadPromClient(): { register: RegistryLike } {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return require('prom-client') as { register: RegistryLike };
+  } catch (err) {
+    throw new CgroupError(`promClientCollector needs the optional peer dependency prom-client (npm install prom-client): ${(err as Error).message}`, {
+      code: 'ERR_MODULE_NOT_FOUND',
+    });
+  }
+}
+
+/**
+ * Registers the collector's families with a prom-client registry. Returns the metric objects and `unregister()`.
+ */
+export function promClientCollector(collector: StatsCollector, options: PromClientOptions = {}): { metrics: PromClientMetric[]; unregister(): void } {
+  const registry = options.registry ?? loadPromClient().register;
+  const maxAge = options.maxAgeMs ?? 0;
+  const constant = options.labels ?? {};
+  const wanted = options.families === undefined ? undefined : new Set(options.families);
+  let pending: Promise<Sweep> | undefined;
+  let last: { sweep: Sweep; at: number } | undefined;
+  const sweep = (): Promise<Sweep> => {
+    if (pending !== undefined) return pending;
+    if (last !== undefined && Date.now() - last.at <= maxAge) return Promise.resolve(last.sweep);
+    pending = collector.collectAsync().then((s) => {
+      last = { sweep: s, at: Date.now() };
+      return s;
+    }).finally(() => {
+      pending = undefined;
+    });
+    return pending;
+  };
+  const metrics = FAMILIES.filter((f) => wanted === undefined || wanted.has(f.name)).map((f): PromClientMetric => {
+    const m: PromClientMetric = {
+      // prom-client's OpenMetrics rendering assigns the stripped counter name to the object; the name stays the sample
+      // name (what the registry is keyed by), and get() answers with what the registry's current format wants.
+      get name() {
+        return f.name;
+      },
+      set name(_ignored: string) {},
+      help: f.help,
+      type: f.type,
+      aggregator: 'sum',
+      async get() {
+        const s = await sweep();
+        const values: Array<{ labels: Record<string, string>; value: number }> = [];
+        for (const spec of f.samples) {
+          for (let row = 0; row < s.rows; row++) {
+            const v = sampleNumber(s, row, spec);
+            if (v === undefined) continue;
+            const labels = Object.fromEntries(seriesLabels(s, row, constant));
+            values.push({ labels: { ...labels, ...spec.labels }, value: v });
+          }
+        }
+        const om = registry.contentType?.startsWith('application/openmetrics-text') === true;
+        return { name: om ? familyName(f) : f.name, help: f.help, type: f.type, aggregator: 'sum', values };
+      },
+      reset() {},
+    };
+    return m;
+  });
+  for (const m of metrics) registry.registerMetric(m);
+  return {
+    metrics,
+    unregister() {
+      for (const m of metrics) registry.removeSingleMetric(m.name);
+    },
+  };
+}
