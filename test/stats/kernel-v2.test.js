@@ -1,8 +1,8 @@
 'use strict';
-// stats() on a real cgroup v2 host (unified mode, controllers enabled): skipped on this machine kind (v1 hybrid); run
-// it in the v2 VM of the shared tools (`../shared/cgv2-vm/run.sh node test/stats/kernel-v2.test.js`). A cgroup of our
-// own with memory, cpu, pids, io (and hugetlb) enabled, a worker moved in before it allocates 64 MiB and burns 0.5 s
-// of CPU; every field against the kernel's files and physics; the root cgroup's /proc/meminfo emulation.
+// stats() on a real cgroup v2 host (unified mode, controllers enabled): skipped on this machine kind (v1 hybrid); runs
+// in the qemu guest of test/vm (`npm run test:v2`; test/v2/stats.test.js has throttling, io, PSI, hugetlb). A cgroup
+// of our own with memory, cpu, pids, io (and hugetlb) enabled, a worker moved in before it allocates 64 MiB and burns
+// 0.5 s of CPU; every field against the kernel's files and physics; the root cgroup's /proc/meminfo emulation.
 const t = require('tap');
 const fs = require('node:fs');
 const path = require('node:path');

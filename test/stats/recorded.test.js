@@ -293,6 +293,69 @@ t.test('v2-unified-real: a cgroup2 hierarchy without controllers (this host\'s)'
   for (const f of ['cpu.totalUsageNano', 'cpu.usageInUsermode', 'cpu.psi', 'memory.psi', 'pid.current']) t.notOk(s.absent.includes(f), `${f} present`);
 });
 
+t.test('v2-real: the container as a real v2 kernel wrote it, every field as the README of the recording lists it', async (t) => {
+  const dir = tree(`v2-real/${CTR}`);
+  const stat = fileKV(path.join(dir, 'memory.stat'));
+  const s = big('v2-real', CTR, { hugePageSizes: ['2MB', '1GB'], controllers: [...Object.keys(cgmgr.CONTROLLERS)] });
+  t.equal(s.version, 2);
+  t.same(s.memory, {
+    usage: 49553408n, cache: 12562432n, limit: 268435456n, maxUsage: 49610752n, workingSetBytes: 49553408n - 12169216n,
+    rssBytes: 36569088n, pageFaults: 2392n, majorPageFaults: 22n, availableBytes: 268435456n - (49553408n - 12169216n),
+    kernelUsage: 0n, kernelTCPUsage: 0n, swapUsage: 0n, swapLimit: 268435456n + 268435456n, swapAvailableBytes: 536870912n,
+    fileMapped: 8134656n, failcnt: 0n,
+    psi: { some: { avg10: 0, avg60: 0, avg300: 0, total: 0n }, full: { avg10: 0, avg60: 0, avg300: 0, total: 0n } },
+  });
+  t.equal(s.memory.cache, stat.file, 'cache = file');
+  t.equal(s.memory.rssBytes, stat.anon, 'rss = anon');
+  t.equal(s.memory.fileMapped, stat.file_mapped, 'file_mapped');
+  t.same(s.cpu, {
+    totalUsageNano: 4851904000n, perCPUUsage: null, usageInKernelmode: 2638408000n, usageInUsermode: 2213495000n,
+    throttlingActivePeriods: 101n, throttledPeriods: 93n, throttledTime: 3989783000n,
+    psi: { some: { avg10: 2.58, avg60: 4.17, avg300: 1.24, total: 3740539n }, full: { avg10: 2.58, avg60: 4.17, avg300: 1.24, total: 3727650n } },
+  });
+  t.same(s.pid, { current: 1n, limit: 64n, pids: [172], fileDescriptors: 0n, sockets: 0n, threads: 1n, threadsMax: 64n, ulimitsSoft: 0n });
+  t.same(s.diskIO.ioServiceBytes, [{ major: 254n, minor: 0n, op: 'Read', value: 11796480n }, { major: 254n, minor: 0n, op: 'Write', value: 3145728n }]);
+  t.same(s.diskIO.ioServiced, [{ major: 254n, minor: 0n, op: 'Read', value: 71n }, { major: 254n, minor: 0n, op: 'Write', value: 48n }]);
+  t.equal(s.diskIO.psi.some.total, 64534n);
+  t.same(s.hugetlb, { '2MB': { usage: 4194304n, max: 0n }, '1GB': { usage: 0n, max: 0n } }, 'rsvd.current (2 pages mapped), not current (1 touched)');
+  t.equal(fs.readFileSync(path.join(dir, 'hugetlb.2MB.current'), 'utf8'), '2097152\n');
+  t.same(s.memoryEvents, { low: 0n, high: 0n, max: 0n, oom: 0n, oomKill: 0n, oomGroupKill: 0n });
+  t.same(s.absent, ['cpu.perCPUUsage', 'hugetlb.1GB.max', 'hugetlb.2MB.max', 'memory.failcnt', 'memory.kernelTCPUsage', 'memory.kernelUsage']);
+  const n = cgmgr.statsSync(CTR, opts('v2-real'));
+  t.equal(n.memory.limit, 268435456);
+  t.equal(n.cpu.throttledTime, 3989783000);
+  t.same({ ...(await cgmgr.stats(CTR, opts('v2-real'))), systemNano: 0 }, { ...n, systemNano: 0 }, 'async and sync agree');
+});
+
+t.test('v2-real: a real OOM kill in memory.events; the parent with the kernel\'s "max"; the root from /proc/meminfo', async (t) => {
+  const oom = big('v2-real', 'cgmgr-rec/oom', { controllers: ['memory', 'memoryEvents', 'pids'] });
+  t.same(oom.memoryEvents, { low: 0n, high: 0n, max: 78n, oom: 1n, oomKill: 1n, oomGroupKill: 0n }, 'oom 1, oom_kill 1');
+  t.equal(oom.memory.limit, 33554432n);
+  t.equal(oom.memory.swapLimit, 33554432n, 'memory.swap.max 0: memory.max + 0');
+  t.equal(oom.pid.current, 0n, 'the killed process is gone');
+
+  const parent = big('v2-real', 'cgmgr-rec', { controllers: ['memory', 'cpu', 'pids', 'io'] });
+  t.equal(parent.memory.limit, MAX, 'memory.max "max"');
+  t.equal(parent.memory.availableBytes, 0n);
+  t.equal(parent.memory.swapLimit, MAX);
+  t.equal(parent.pid.limit, 0n, 'pids.max "max" -> 0');
+  t.equal(parent.pid.current, 1n, 'pids.current is hierarchical');
+  t.equal(parent.pid.pids, null, 'no processes of its own (PROC-4)');
+  t.equal(parent.cpu.throttledPeriods, 0n, 'cpu.max "max 100000": never throttled');
+  t.same(parent.diskIO.ioServiceBytes.map((e) => e.value), [11796480n, 3145728n], 'io.stat is hierarchical');
+  t.equal(cgmgr.statsSync('cgmgr-rec', opts('v2-real')).memory.limit, Infinity, '"max" is Infinity as a number');
+
+  const proc = tmpdir(t, 'cgmgr-proc-');
+  write(path.join(proc, 'meminfo'), 'MemTotal:        2000000 kB\nSwapTotal:             0 kB\nSwapFree:              0 kB\n');
+  const root = cgmgr.statsSync('/', { root: tree('v2-real'), procRoot: proc, hugePageSizes: [], bigint: true });
+  const stat = fileKV(tree('v2-real/memory.stat'));
+  t.equal(root.memory.usage, stat.anon + stat.file, 'no memory.current on the root: usage = anon + file');
+  t.equal(root.memory.limit, MAX);
+  t.equal(root.memory.swapUsage, 0n);
+  t.ok(root.cpu.totalUsageNano > 0n, 'the root cpu.stat');
+  t.equal(root.pid.pids.length, fs.readFileSync(tree('v2-real/cgroup.procs'), 'utf8').trim().split('\n').length);
+});
+
 t.test('bad arguments', async (t) => {
   t.throws(() => cgmgr.statsSync('../etc', opts('v1-real')), { code: 'ERR_INVALID_ARG_VALUE' });
   t.throws(() => cgmgr.statsSync(CTR, opts('v1-real', { controllers: ['nope'] })), { code: 'ERR_INVALID_ARG_VALUE' });

@@ -140,6 +140,14 @@ t.test('v2 pod with a real memory.max: memory check, stats, OOM kill, kill-then-
   const os = await m.containerCgroupStats(parent, 'oom', { bigint: true, controllers: ['memory', 'memoryEvents'] });
   t.ok(os.memoryEvents.oomKill >= 1n, 'stats: memoryEvents.oomKill >= 1');
   t.ok(os.memoryEvents.oom >= 1n, 'stats: memoryEvents.oom >= 1');
+  // The same through the public stats() on the cgroup's path, against the kernel's memory.events.
+  const events = Object.fromEntries(read(tree.dir('pod/crio-oom/memory.events')).split('\n').map((l) => l.split(' ')));
+  const es = await cgmgr.stats(`${parent}/crio-oom`, { bigint: true, controllers: ['memoryEvents'] });
+  t.same(es.memoryEvents, {
+    low: BigInt(events.low), high: BigInt(events.high), max: BigInt(events.max), oom: BigInt(events.oom),
+    oomKill: BigInt(events.oom_kill), oomGroupKill: BigInt(events.oom_group_kill ?? 0),
+  }, 'stats(): memoryEvents = memory.events after the kill');
+  t.ok(es.memoryEvents.max >= 1n, 'the limit was hit (max >= 1)');
   await oom.destroy();
 
   // Removal is refused while the process is inside, then kill and remove; nothing left.

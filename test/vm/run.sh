@@ -30,13 +30,16 @@
 # CGVM_QEMU (qemu binary, default qemu-system-x86_64), CGVM_ACCEL (default
 # TCG: "-accel tcg,thread=multi -cpu max"; KVM only when asked for, e.g.
 # CGVM_ACCEL="-accel kvm -cpu host"), CGVM_KEEP=1 keeps the control dir
-# (serial.log, timings), CGVM_TIMES=1 prints timings.
+# (serial.log, timings), CGVM_TIMES=1 prints timings, CGVM_SYSTEMD_ARGS (extra
+# systemd arguments) and CGVM_SYSTEMD_MASK (units to mask, space-separated)
+# under --systemd.
 #
 # Copied from the shared recipe ../shared/cgv2-vm/run.sh (see test/vm/README.md).
 # Changes from the original: TCG unless CGVM_ACCEL says otherwise (KVM crashed
 # qemu with an MSR assertion on the machine this was made on); CGVM_QEMU;
 # CGVM_DIR default; the 123/124/125 split above (a timeout or crash after CMD
-# started is a failure, not "the VM failed").
+# started is a failure, not "the VM failed"); CGVM_SYSTEMD_MASK (the guest's
+# stage2 already masks the units named in SYSTEMD_MASK of its config).
 set -uo pipefail
 
 CGVM_DIR="${CGVM_DIR:-${TMPDIR:-/tmp}/cgmgr-cgv2vm}"
@@ -91,6 +94,7 @@ trap 'exit 130' INT TERM
   printf 'MODE=%q\nENABLE_CONTROLLERS=%q\n' "$MODE" "$ENABLE_CONTROLLERS"
   printf 'RW_PATHS=%q\n' "$(printf '%s\n' "${RW[@]+"${RW[@]}"}")"
   printf 'SYSTEMD_ARGS=%q\n' "${CGVM_SYSTEMD_ARGS:-}"
+  printf 'SYSTEMD_MASK=%q\n' "${CGVM_SYSTEMD_MASK:-}"
 } > "$CTL/config"
 export -p | grep -Ev '^declare -x (PWD|OLDPWD|SHLVL|_|HOSTNAME|TMPDIR|INVOCATION_ID|JOURNAL_STREAM|SYSTEMD_EXEC_PID|DBUS_[A-Z_]+|XDG_RUNTIME_DIR|NOTIFY_SOCKET|LISTEN_[A-Z]+)=' > "$CTL/env.sh"
 {
