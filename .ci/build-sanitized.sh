@@ -7,7 +7,7 @@
 # leaks with LeakSanitizer on.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-out=build-asan
+out=${ASAN_OUT:-build-asan}
 mkdir -p "$out"
 napi=$(node -p "require('node-addon-api').include_dir")
 node_inc=$(node -p "require('path').join(process.execPath, '../../include/node')")

@@ -6,6 +6,7 @@
  *
  * Everything above it (the stats formulas, the managers, the collector) uses this one reader.
  */
+import * as os from 'node:os';
 import { CgroupError, decodeSysStatus, invalidArg, sysError } from './errors';
 import { discoverHierarchies, type DiscoverOptions, type Hierarchy, type Layout } from './hierarchy';
 import { native, type NativeEngine } from './native';
@@ -190,6 +191,14 @@ export function defaultFdBudget(): number {
 
 const RESOLVE = { auto: 0, openat2: 1, walk: 2 } as const;
 
+/** Rows below which an async batch is not split: a worker's start costs about what reading a few rows does. */
+export const ROWS_PER_WORKER = 256;
+
+function defaultWorkers(rows: number): number {
+  const pool = Number(process.env.UV_THREADPOOL_SIZE) || 4;
+  return Math.max(1, Math.min(Math.ceil(rows / ROWS_PER_WORKER), pool, os.availableParallelism()));
+}
+
 function toIds(ids: Uint32Array | readonly number[]): Uint32Array {
   if (ids instanceof Uint32Array) return ids;
   if (!Array.isArray(ids)) throw invalidArg('ids', ids, 'must be a Uint32Array or an array of handle ids');
@@ -275,11 +284,30 @@ export class Engine {
     return out;
   }
 
-  /** Reads a plan for every handle off the event loop: one worker for the whole batch. Do not touch `result` (or
-   * `ids`) until the promise settles. */
-  async read(plan: ReadPlan, ids: Uint32Array | readonly number[], result?: BatchResult): Promise<BatchResult> {
+  /**
+   * Reads a plan for every handle off the event loop. A large batch is split into contiguous row ranges read by
+   * several libuv workers at once (`workers`: default one per ROWS_PER_WORKER rows, at most the pool size and the CPU
+   * count); rows of different handles are read in parallel (docs/engine.md). Do not touch `result` (or `ids`) until
+   * the promise settles.
+   */
+  async read(plan: ReadPlan, ids: Uint32Array | readonly number[], result?: BatchResult, options: { workers?: number } = {}): Promise<BatchResult> {
     const [idArray, out] = this.prepare(plan, ids, result);
-    await this.nativeEngine.readAsync(plan.id, idArray, out.values, out.flags, out.fileStatus, out.itemStatus, out.sampleMs, !out.bigint);
+    const n = idArray.length;
+    const workers = options.workers ?? defaultWorkers(n);
+    if (!Number.isInteger(workers) || workers < 1) throw invalidArg('workers', workers, 'must be a positive integer');
+    const count = Math.max(1, Math.min(workers, n));
+    const chunk = Math.ceil(n / count);
+    const slots = plan.slots;
+    const files = plan.files.length;
+    const parts: Array<Promise<void>> = [];
+    for (let w = 0; w < count; w++) {
+      const start = Math.min(n, w * chunk);
+      const end = Math.min(n, start + chunk);
+      parts.push(this.nativeEngine.readAsync(plan.id, idArray.subarray(start, end), out.values.subarray(start * slots, end * slots),
+        out.flags.subarray(start * slots, end * slots), out.fileStatus.subarray(start * files, end * files),
+        out.itemStatus.subarray(start, end), out.sampleMs.subarray(start, end), !out.bigint));
+    }
+    await Promise.all(parts);
     return out;
   }
 

@@ -177,7 +177,7 @@ Engine::Engine(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Engine>(info) 
 void Engine::ThrowStatus(Napi::Env env, int32_t status, uint32_t id, uint32_t hier, const std::string& name) {
   std::string path;
   {
-    std::lock_guard<std::mutex> lock(table_->mutex());
+    std::lock_guard<std::shared_mutex> lock(table_->mutex());
     Handle* h = table_->Get(id);
     if (h != nullptr && hier < table_->hierarchy_count()) path = table_->FullPath(*h, hier, name);
   }
@@ -207,7 +207,7 @@ Napi::Value Engine::Open(const Napi::CallbackInfo& info) {
   uint32_t id = 0;
   SysResult r;
   {
-    std::lock_guard<std::mutex> lock(table_->mutex());
+    std::lock_guard<std::shared_mutex> lock(table_->mutex());
     r = table_->Open(rel, &id);
   }
   if (!r.ok()) {
@@ -222,7 +222,7 @@ Napi::Value Engine::Open(const Napi::CallbackInfo& info) {
 Napi::Value Engine::Close(const Napi::CallbackInfo& info) {
   uint32_t id;
   if (!Uint32Arg(info, 0, "id", &id)) return info.Env().Undefined();
-  std::lock_guard<std::mutex> lock(table_->mutex());
+  std::lock_guard<std::shared_mutex> lock(table_->mutex());
   return Napi::Boolean::New(info.Env(), table_->Close(id));
 }
 
@@ -231,7 +231,7 @@ Napi::Value Engine::Info(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   uint32_t id;
   if (!Uint32Arg(info, 0, "id", &id)) return env.Undefined();
-  std::lock_guard<std::mutex> lock(table_->mutex());
+  std::lock_guard<std::shared_mutex> lock(table_->mutex());
   Handle* h = table_->Get(id);
   if (h == nullptr) return env.Null();
   Napi::Object o = Napi::Object::New(env);
@@ -310,7 +310,7 @@ Napi::Value Engine::CreatePlan(const Napi::CallbackInfo& info) {
     f.slot_offset = plan->slots;
     plan->slots += f.slot_count;
     {
-      std::lock_guard<std::mutex> lock(table_->mutex());
+      std::lock_guard<std::shared_mutex> lock(table_->mutex());
       f.file_id = table_->FileId(f.hierarchy, n);
     }
     offsets.Set(i, f.slot_offset);
@@ -428,7 +428,7 @@ Napi::Value Engine::ReadPids(const Napi::CallbackInfo& info) {
   ParsePidList(text, nullptr, 0, &count);
   Napi::Int32Array pids = Napi::Int32Array::New(env, count);
   if (ParsePidList(text, pids.Data(), count, &count) != ParseStatus::kOk) {
-    std::lock_guard<std::mutex> lock(table_->mutex());
+    std::lock_guard<std::shared_mutex> lock(table_->mutex());
     Handle* h = table_->Get(id);
     ThrowCgroupError(env, "ERR_CGROUP_PARSE", "unable to parse " + name + ": not a list of pids",
                      h ? table_->FullPath(*h, hier, name) : name);
@@ -474,7 +474,7 @@ Napi::Value Engine::WritePidsImpl(const Napi::CallbackInfo& info, bool async) {
 // usage() -> { heldFds, fdBudget, handles, hierarchies }
 Napi::Value Engine::Usage(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  std::lock_guard<std::mutex> lock(table_->mutex());
+  std::lock_guard<std::shared_mutex> lock(table_->mutex());
   Napi::Object o = Napi::Object::New(env);
   o.Set("heldFds", static_cast<double>(table_->held_fds()));
   o.Set("fdBudget", static_cast<double>(table_->fd_budget()));
@@ -485,7 +485,7 @@ Napi::Value Engine::Usage(const Napi::CallbackInfo& info) {
 
 // destroy(): closes every handle (and with them every held descriptor); later reads report closed handles.
 Napi::Value Engine::Destroy(const Napi::CallbackInfo& info) {
-  std::lock_guard<std::mutex> lock(table_->mutex());
+  std::lock_guard<std::shared_mutex> lock(table_->mutex());
   table_->CloseAll();
   return info.Env().Undefined();
 }

@@ -274,10 +274,9 @@ int HandleTable::OpenFileByName(Handle& h, uint32_t hier, std::string_view name,
   buf[name.size()] = '\0';
   *syscall_id = kSysOpenat;
   int fd = OpenatRetry(dfd, buf, flags | O_NOFOLLOW);
-  if (held_ < budget_) {
+  if (TryHold()) {
     d.state = HandleDir::kHeld;  // it is the same cgroup: keep its directory for the next file
     d.fd = dfd;
-    held_++;
   } else if (keep_for_row) {
     d.row_fd = dfd;  // for the other files of this row
   } else {
@@ -295,13 +294,20 @@ int HandleTable::OpenFile(Handle& h, uint32_t file, bool for_write, bool may_hol
   const FileEntry& f = files_[file];
   int fd = OpenFileByName(h, f.hierarchy, f.name, (for_write ? O_WRONLY : O_RDONLY) | O_CLOEXEC, syscall_id, true);
   if (fd < 0) return fd;
-  if (may_hold && held_ < budget_) {
+  if (may_hold && TryHold()) {
     if (h.file_fds.size() <= file) h.file_fds.resize(files_.size(), -1);
     h.file_fds[file] = fd;
-    held_++;
     *held = true;
   }
   return fd;
+}
+
+bool HandleTable::TryHold() {
+  size_t n = held_.load();
+  while (n < budget_) {
+    if (held_.compare_exchange_weak(n, n + 1)) return true;
+  }
+  return false;
 }
 
 void HandleTable::EndRow(Handle& h) {

@@ -5,15 +5,20 @@
 // components), and resolved with openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS); where the
 // kernel lacks openat2 (or the fallback is forced) it is walked one component at a time with O_NOFOLLOW.
 //
-// Thread safety: a HandleTable is used from the JS thread and from one batch worker at a time per call; callers hold
-// mutex() around every use (the reader takes it per item, so closing a handle mid-batch is safe).
+// Thread safety: a HandleTable is used from the JS thread and from batch workers, several at once when a batch is split
+// across the libuv pool. Everything that changes the table (open, close, plans, pid writes) holds mutex() exclusively.
+// A reader holds it shared for one row, plus the row lock of that handle (row_mutex), so rows of different handles are
+// read in parallel while a handle's own descriptors change under one lock; the descriptor count is atomic. Closing a
+// handle mid-batch waits for the row being read and is then seen by the next row.
 #ifndef CGMGR_HANDLE_H_
 #define CGMGR_HANDLE_H_
 
 #include <sys/types.h>
 
+#include <atomic>
 #include <cstdint>
 #include <mutex>
+#include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -108,10 +113,11 @@ class HandleTable {
   std::string FullPath(const Handle& h, uint32_t hier, std::string_view name) const;
   size_t hierarchy_count() const { return hierarchies_.size(); }
   const Hierarchy& hierarchy(uint32_t i) const { return hierarchies_[i]; }
-  size_t held_fds() const { return held_; }
+  size_t held_fds() const { return held_.load(); }
   size_t fd_budget() const { return budget_; }
   ResolveMode mode() const { return mode_; }
-  std::mutex& mutex() { return mu_; }
+  std::shared_mutex& mutex() { return mu_; }
+  std::mutex& row_mutex(uint32_t id) { return row_mu_[id % kRowLocks]; }
 
  private:
   struct FileEntry {
@@ -119,15 +125,19 @@ class HandleTable {
     std::string name;
   };
   void CloseHandleFds(Handle& h);
+  // Takes one descriptor of the budget; false when it is spent.
+  bool TryHold();
+  static constexpr size_t kRowLocks = 64;
 
   std::vector<Hierarchy> hierarchies_;
   std::vector<Handle> handles_;
   std::vector<uint32_t> free_;  // reusable slots
   std::vector<FileEntry> files_;
   size_t budget_ = 0;
-  size_t held_ = 0;
+  std::atomic<size_t> held_{0};
   ResolveMode mode_ = ResolveMode::kAuto;
-  std::mutex mu_;
+  std::shared_mutex mu_;
+  std::mutex row_mu_[kRowLocks];
 };
 
 // Handle ids (uint32, so a batch is a Uint32Array) carry an 8-bit generation so that a stale id does not silently

@@ -55,7 +55,7 @@ void WritePids(HandleTable& table, const uint32_t* ids, const int32_t* pids, siz
     if (!have_current || ids[i] != current) {
       CloseAll(fds);
       have_current = false;
-      std::lock_guard<std::mutex> lock(table.mutex());
+      std::lock_guard<std::shared_mutex> lock(table.mutex());
       Handle* h = table.Get(ids[i]);
       if (h == nullptr) {
         results[i] = kPidBadHandle;
@@ -97,7 +97,7 @@ namespace {
 int32_t OpenOne(HandleTable& table, uint32_t id, uint32_t hier, std::string_view name, int flags, int* fd) {
   int32_t sc = 0;
   {
-    std::lock_guard<std::mutex> lock(table.mutex());
+    std::lock_guard<std::shared_mutex> lock(table.mutex());
     Handle* h = table.Get(id);
     if (h == nullptr) return kPidBadHandle;
     if (hier >= table.hierarchy_count()) return kPidNotInHierarchy;

@@ -170,7 +170,8 @@ void Reader::FinishRow(HandleTable& table, const Plan& plan, RowState& st, Batch
 }
 
 void Reader::ReadRow(HandleTable& table, uint32_t id, const Plan& plan, BatchOut& out, size_t row) {
-  std::lock_guard<std::mutex> lock(table.mutex());
+  std::shared_lock<std::shared_mutex> lock(table.mutex());
+  std::lock_guard<std::mutex> row_lock(table.row_mutex(id));
   RowState st;
   st.handle = BeginRow(table, id, plan, out, row);
   if (st.handle == nullptr) return;

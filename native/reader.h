@@ -42,8 +42,8 @@ struct BatchOut {
 class Reader {
  public:
   Reader();
-  // Reads one row: one pread per held file, openat + read + close for the others. Locks table.mutex() for the
-  // duration of the row.
+  // Reads one row: one pread per held file, openat + read + close for the others. Holds table.mutex() shared and the
+  // handle's row lock for the duration of the row (other rows may be read by other workers meanwhile).
   void ReadRow(HandleTable& table, uint32_t id, const Plan& plan, BatchOut& out, size_t row);
   // Reads every row, row by row.
   void ReadBatch(HandleTable& table, const uint32_t* ids, size_t count, const Plan& plan, BatchOut& out);

@@ -280,3 +280,45 @@ t.test('a batch over and under the descriptor budget reads alike; removed cgroup
   t.equal(runs[0].r.error(20, 0).code, 'ENODEV', 'a held descriptor of a removed cgroup reads ENODEV');
   t.equal(runs[2].r.error(20, 0).code, 'ENOENT', 'an unheld one finds no file');
 });
+
+t.test('an async batch split across workers reads what one worker and a sync read do; closing handles mid-batch is safe', opts, async (t) => {
+  const sub = makeSubtree(t, ['memory', 'pids']);
+  sub.mkdir();
+  const N = 600;
+  const names = Array.from({ length: N }, (_, i) => `c${i}`);
+  for (const n of names) sub.mkdir(n);
+  for (let i = 0; i < N; i += 50) fs.writeFileSync(sub.dir('pids', `c${i}/pids.max`), String(i + 1));
+  // A small budget: the workers also race to hold descriptors and resolve directories per row.
+  const e = new Engine({ fdBudget: 300 });
+  t.teardown(() => e.destroy());
+  const plan = e.plan([
+    { controller: 'pids', name: 'pids.max', format: 'single' },
+    { controller: 'memory', name: 'memory.limit_in_bytes', format: 'single' },
+    { controller: 'memory', name: 'memory.stat', format: 'flatKeyed', keys: ['hierarchical_memory_limit', 'total_rss'] },
+  ]);
+  const ids = Uint32Array.from(names, (n) => e.open(`${sub.name}/${n}`));
+  const snap = (r) => Array.from(r.values, String).join() + '|' + r.itemStatus.join() + '|' + r.fileStatus.join();
+  const sync = e.readSync(plan, ids, e.result(plan, N, { bigint: true }));
+  const one = await e.read(plan, ids, e.result(plan, N, { bigint: true }), { workers: 1 });
+  const four = await e.read(plan, ids, e.result(plan, N, { bigint: true }), { workers: 4 });
+  t.equal(e.usage().heldFds, 300, 'parallel workers never exceed the budget');
+  t.equal(snap(one), snap(sync), 'one worker reads what a sync read does');
+  t.equal(snap(four), snap(sync), 'four workers read the same, row for row');
+  for (let i = 0; i < N; i += 50) t.equal(four.get(i, 0), BigInt(i + 1), `row ${i} holds its own cgroup's value`);
+  const odd = await e.read(plan, ids.subarray(0, 7), e.result(plan, 7), { workers: 5 });
+  t.equal(odd.get(0, 0), 1, 'more workers than a batch divides evenly still covers every row');
+  t.same([...odd.itemStatus], [0, 0, 0, 0, 0, 0, 0]);
+  await t.rejects(e.read(plan, ids, undefined, { workers: 0 }), { code: 'ERR_INVALID_ARG_VALUE' });
+  // Close every other handle while the split batch is in flight: each row is ok or reports a closed handle.
+  const pending = e.read(plan, ids, e.result(plan, N), { workers: 4 });
+  for (let i = 1; i < N; i += 2) e.close(ids[i]);
+  const r = await pending;
+  for (let i = 0; i < N; i++) {
+    const s = r.itemStatus[i];
+    if (i % 2 === 0 ? s !== ITEM_STATUS.ok : s !== ITEM_STATUS.ok && s !== ITEM_STATUS.badHandle) {
+      t.fail(`row ${i}: status ${s}`);
+      break;
+    }
+  }
+  t.equal(e.usage().handles, N / 2, 'the closed handles are gone');
+});
