@@ -35,7 +35,12 @@ interface NativeMessage {
   body?: unknown[];
   sender?: string;
 }
-const dbusNative = require('@homebridge/dbus-native') as { createClient(o: object): NativeBus };
+// Loaded on first connect: the library and its XML parser are ~56 modules that a program reading stats never needs.
+let dbusNative: { createClient(o: object): NativeBus } | undefined;
+function client(): { createClient(o: object): NativeBus } {
+  dbusNative ??= require('@homebridge/dbus-native') as { createClient(o: object): NativeBus };
+  return dbusNative;
+}
 
 const SIGNAL = 4;
 /** Default deadline of one method call (libdbus's default). */
@@ -149,7 +154,7 @@ class Connection {
 
   constructor(readonly address: string, private readonly owner: SystemdBus, direct: boolean) {
     try {
-      this.native = dbusNative.createClient({ busAddress: address, direct, ReturnLongjs: true });
+      this.native = client().createClient({ busAddress: address, direct, ReturnLongjs: true });
     } catch (e) {
       throw dbusError(`cannot connect to D-Bus at ${address}: ${(e as Error).message}`, 'ERR_DBUS_CONNECT', undefined, e);
     }
