@@ -34,8 +34,9 @@ t.test('stats prints a table, one row per cgroup', async (t) => {
 });
 
 t.test('exit codes and errors', async (t) => {
-  t.equal(run('--help').status, 0);
-  t.match(run('--help').stdout, /Usage: cgmgr stats/);
+  const help = run('stats', '--help');
+  t.equal(help.status, 0);
+  t.match(help.stdout, /^Usage: cgmgr stats/);
   const unknown = run('frobnicate');
   t.equal(unknown.status, 2, 'unknown command is a usage error');
   t.match(unknown.stderr, /unknown command 'frobnicate'/);
@@ -46,7 +47,7 @@ t.test('exit codes and errors', async (t) => {
   t.match(JSON.parse(missing.stdout)[0].error, /^ENOENT: /);
   const bad = run('stats', '--root', TREE, '../etc');
   t.equal(bad.status, 1);
-  t.match(bad.stdout + bad.stderr, /must be a cgroup path/);
+  t.match(bad.stderr, /must be a cgroup path/);
   const noroot = run('stats', '--root', path.join(TREE, 'nope'));
   t.equal(noroot.status, 1);
   t.equal(noroot.stdout, '', 'nothing on stdout when the command fails');

@@ -1,0 +1,869 @@
+#!/usr/bin/env node
+/*
+ * cgmgr sweep benchmark: the StatsCollector (CgroupStats fields, collect() and collectAsync()) on real cgroups,
+ * against the C loop at the syscall limit over the same files, the best pure-Node reader over the same files, and
+ * runc's Go cgroups library (GetStats) on the same cgroups.
+ *
+ *   node bench/sweep.js [--sizes 1000,5000] [--rounds R] [--shard 500] [--json FILE] [--no-go]
+ *   node bench/sweep.js --quick                  (CI: N=1000, 1 round, short soak; well under 60 s)
+ *   node bench/sweep.js --soak [--soak-n 500] [--soak-sweeps 10000]   (memory and fds over many sweeps with churn)
+ *   node bench/sweep.js --cleanup-stale          (removes the trees of sweep runs that were SIGKILLed)
+ *
+ * Needs root on a cgroup v1 host (memory, cpu, cpuacct, pids under /sys/fs/cgroup), `cc`, a built addon and dist/.
+ * For every N it makes <top>/pod-P/ctr-C (5 containers per pod) in those four hierarchies, <top> =
+ * cgmgr-bench-sweep-<pid>-<8 hex>, starts one `sleep` per pod and moves it into ctr-0 in all four (only processes
+ * this benchmark started). Variants, each in fresh processes, interleaved over rounds (cell = median over rounds of
+ * the per-process median sweep; ‡ = run in shards of ≤ --shard cgroups, one after another, sweep = sum of shard
+ * medians, because RLIMIT_NOFILE cannot hold every file of N cgroups in one process):
+ *   - C loop (bench/sweeploop.c, built with cc at run time): held fds + pread + parse, over the collector's files;
+ *   - collector collect() and await collectAsync(), sharded like the C loop and in one process (default fd budget);
+ *   - Node: held fds + fs.readSync(fd, buf, 0, n, 0) + parse, over the collector's files (sharded);
+ *   - Go: runc libcontainer/cgroups/fs GetStats (bench/go/getstats, built offline in GOPATH mode), when Go and
+ *     Debian's golang-github-opencontainers-runc-dev are installed (skipped with the reason otherwise).
+ * Event loop: during collectAsync sweeps of all N in one process, perf_hooks.monitorEventLoopDelay (1 ms resolution)
+ * and eventLoopUtilization: the share of the sweep the loop was free to run other callbacks.
+ * Soak: one process sweeps (collectAsync) N cgroups S times while 1% of them are replaced every sweep (half removed
+ * from the collector first, half vanishing under it), sampling rss, heap, external memory and open fds.
+ * The tree and the sleeps are removed on success, on error and on SIGINT/SIGTERM/SIGHUP.
+ *
+ * Internal: `node bench/sweep.js --worker VARIANT --spec FILE` runs one measuring process.
+ */
+'use strict';
+
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const crypto = require('node:crypto');
+const { spawn, execFileSync } = require('node:child_process');
+const { performance, monitorEventLoopDelay } = require('node:perf_hooks');
+
+const CGROOT = '/sys/fs/cgroup';
+const CONTROLLERS = ['memory', 'cpu', 'cpuacct', 'pids'];
+const CTRS_PER_POD = 5;
+const PKG_ROOT = path.resolve(__dirname, '..');
+const TOP_RE = /^cgmgr-bench-sweep-(\d+)-[0-9a-f]{8}$/;
+const BUF_SIZE = 64 * 1024;
+
+const median = (a) => {
+  if (a.length === 0) return NaN;
+  const s = [...a].sort((x, y) => x - y);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+const sleepMs = (ms) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+const fmtMs = (ms) => (!Number.isFinite(ms) ? '–' : ms >= 100 ? ms.toFixed(1) : ms >= 10 ? ms.toFixed(2) : ms.toFixed(3));
+const fmtX = (x) => (Number.isFinite(x) ? `${x.toFixed(2)}×` : '–');
+
+// ---------------------------------------------------------------------------------------------------------------
+// The collector, as the benchmark uses it.
+
+function loadCollector() {
+  return require(path.join(PKG_ROOT, 'dist', 'collector'));
+}
+
+function newCollector() {
+  const { StatsCollector } = loadCollector();
+  return new StatsCollector({ controllers: CONTROLLERS });
+}
+
+/** The files one collector sweep reads, as "controller/name" (from its engine plan). */
+function collectorFiles(collector) {
+  return collector.files().map((f) => `${f.controller}/${f.name}`);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Workers: one measuring process each.
+
+async function worker(variant, specFile) {
+  const spec = JSON.parse(fs.readFileSync(specFile, 'utf8'));
+  let out;
+  switch (variant) {
+    case 'files': out = workerFiles(spec); break;
+    case 'collector-sync': out = await workerCollector(spec, false); break;
+    case 'collector-async': out = await workerCollector(spec, true); break;
+    case 'node-held': out = workerNodeHeld(spec); break;
+    case 'soak': out = await workerSoak(spec); break;
+    default: throw new Error(`unknown worker variant ${variant}`);
+  }
+  process.stdout.write(JSON.stringify(out) + '\n');
+}
+
+function workerFiles(spec) {
+  const c = newCollector();
+  c.add(spec.rels[0]);
+  c.collect();
+  const files = collectorFiles(c);
+  c.close();
+  return { files };
+}
+
+async function workerCollector(spec, async) {
+  const { rels, warmup, sweeps } = spec;
+  const c = newCollector();
+  const t0 = performance.now();
+  for (const r of rels) c.add(r);
+  const openMs = performance.now() - t0;
+  const times = [];
+  let sweep;
+  let cpu0;
+  for (let s = 0; s < warmup + sweeps; s++) {
+    if (s === warmup) cpu0 = process.cpuUsage();
+    const a = performance.now();
+    sweep = async ? await c.collectAsync({ into: sweep }) : c.collect({ into: sweep });
+    times.push(performance.now() - a);
+  }
+  const cpu = process.cpuUsage(cpu0);
+  // Rows read, and rows whose memory, CPU and pids columns all hold a value (a row can be "ok" with columns absent,
+  // e.g. when the process ran out of descriptors).
+  let ok = 0;
+  let complete = 0;
+  for (let r = 0; r < sweep.rows; r++) {
+    if (sweep.ok(r)) ok++;
+    if (['memory_usage_bytes', 'cpu_usage_ns', 'pids_current'].every((f) => sweep.get(r, f) !== undefined)) complete++;
+  }
+  const out = { n: rels.length, openMs, ok, complete, userUs: cpu.user, sysUs: cpu.system, sweepsMs: times.slice(warmup), fds: fdCount(), usage: c.usage() };
+  if (async && spec.probe) out.loop = await eventLoopProbe(c, spec.probe);
+  if (spec.sample) {
+    const row = sweep.rowOf(rels[0]);
+    out.sample = { memoryUsage: sweep.get(row, 'memory_usage_bytes'), cpuUsageNs: sweep.get(row, 'cpu_usage_ns'), pids: sweep.get(row, 'pids_current') };
+  }
+  c.close();
+  return out;
+}
+
+// The share of an async sweep during which the event loop was free. monitorEventLoopDelay (1 ms resolution) samples
+// the loop with a 1 ms timer: every sample over 1 ms is time the loop could not run a callback, so
+// blocked = Σ (sample − 1 ms) = count × (mean − 1 ms), free = 1 − blocked / sweep time. The same measurement over an
+// idle stretch of the same length is the timer's own jitter on this machine (reported beside it); eventLoopUtilization
+// gives the share of the sweep the loop spent running JavaScript instead of waiting.
+async function eventLoopProbe(c, sweeps) {
+  const measure = async (fn) => {
+    const h = monitorEventLoopDelay({ resolution: 1 });
+    const elu0 = performance.eventLoopUtilization();
+    h.enable();
+    const a = performance.now();
+    await fn();
+    const ms = performance.now() - a;
+    h.disable();
+    const elu = performance.eventLoopUtilization(elu0);
+    const blockedMs = h.count > 0 ? Math.max(0, (h.count * (h.mean - 1e6)) / 1e6) : 0;
+    return { ms, samples: h.count, blockedMs, free: 1 - blockedMs / ms, elu: elu.utilization, maxDelayMs: h.max / 1e6 };
+  };
+  const during = [];
+  const idle = [];
+  let sweep;
+  for (let s = 0; s < sweeps; s++) {
+    const d = await measure(async () => { sweep = await c.collectAsync({ into: sweep }); });
+    during.push(d);
+    idle.push(await measure(() => new Promise((r) => setTimeout(r, Math.max(1, Math.round(d.ms))))));
+  }
+  const summary = (list) => Object.fromEntries(Object.keys(list[0]).map((k) => [k, median(list.map((o) => o[k]))]));
+  return { sweeps, during: summary(during), idle: summary(idle) };
+}
+
+// The best pure-Node reader over the collector's files: descriptors held, fs.readSync at position 0, and a parse of
+// every number in the text (the parse of bench/sweeploop.c).
+function parseAll(b, n) {
+  let sum = 0;
+  for (let i = 0; i < n;) {
+    const c = b[i] - 48;
+    if (c >= 0 && c <= 9) {
+      let v = 0;
+      for (; i < n; i++) {
+        const d = b[i] - 48;
+        if (d < 0 || d > 9) break;
+        v = v * 10 + d;
+      }
+      sum += v;
+    } else if (b[i] === 109 && b[i + 1] === 97 && b[i + 2] === 120 && i + 2 < n) {
+      sum += Infinity;
+      i += 3;
+    } else {
+      i++;
+    }
+  }
+  return sum;
+}
+
+function workerNodeHeld(spec) {
+  const { rels, warmup, sweeps, files } = spec;
+  const split = files.map((f) => { const i = f.indexOf('/'); return [f.slice(0, i), f.slice(i + 1)]; });
+  const nf = files.length;
+  const fds = new Int32Array(rels.length * nf).fill(-1);
+  const absent = []; // [cgroup, file, path] of files that were ENOENT at setup, retried every sweep
+  const t0 = performance.now();
+  for (let i = 0; i < rels.length; i++) {
+    for (let f = 0; f < nf; f++) {
+      const p = `${CGROOT}/${split[f][0]}/${rels[i]}/${split[f][1]}`;
+      try {
+        fds[i * nf + f] = fs.openSync(p, 'r');
+      } catch (e) {
+        if (e.code !== 'ENOENT') throw e;
+        absent.push(p);
+      }
+    }
+  }
+  const openMs = performance.now() - t0;
+  const buf = Buffer.allocUnsafe(BUF_SIZE);
+  const times = [];
+  let checksum = 0;
+  let errors = 0;
+  let cpu0;
+  for (let s = 0; s < warmup + sweeps; s++) {
+    if (s === warmup) cpu0 = process.cpuUsage();
+    errors = 0;
+    const a = performance.now();
+    for (let k = 0; k < fds.length; k++) {
+      const fd = fds[k];
+      if (fd < 0) continue;
+      checksum += parseAll(buf, fs.readSync(fd, buf, 0, BUF_SIZE, 0));
+    }
+    for (const p of absent) {
+      if (fs.statSync(p, { throwIfNoEntry: false }) === undefined) continue;
+      const fd = fs.openSync(p, 'r');
+      checksum += parseAll(buf, fs.readSync(fd, buf, 0, BUF_SIZE, 0));
+      fs.closeSync(fd);
+    }
+    times.push(performance.now() - a);
+  }
+  const cpu = process.cpuUsage(cpu0);
+  for (const fd of fds) if (fd >= 0) fs.closeSync(fd);
+  return { n: rels.length, openMs, errors, absent: absent.length, checksum, userUs: cpu.user, sysUs: cpu.system, sweepsMs: times.slice(warmup) };
+}
+
+/** Open descriptors of this process, or a string saying why they cannot be counted (EMFILE: none left). */
+function fdCount() {
+  try {
+    return fs.readdirSync('/proc/self/fd').length;
+  } catch (e) {
+    return e.code || String(e);
+  }
+}
+
+// Soak: S async sweeps of N cgroups; every sweep 1% of them (at least 2) are replaced. Half are removed from the
+// collector and then rmdir'ed; half are rmdir'ed under it (the next sweep sees them gone) and removed after that
+// sweep. Memory (after a forced GC when --expose-gc) and open fds are sampled 50 times.
+async function workerSoak(spec) {
+  const { top, n, sweeps } = spec;
+  const c = newCollector();
+  const live = [];
+  let seq = 0;
+  const make = () => {
+    const rel = `${top}/soak/c-${seq++}`;
+    for (const h of CONTROLLERS) fs.mkdirSync(`${CGROOT}/${h}/${rel}`);
+    return rel;
+  };
+  const rmdirAll = (rel) => {
+    for (const h of CONTROLLERS) {
+      for (let attempt = 0; ; attempt++) {
+        try { fs.rmdirSync(`${CGROOT}/${h}/${rel}`); break; } catch (e) {
+          if (e.code === 'ENOENT') break;
+          if (e.code !== 'EBUSY' || attempt > 100) throw e;
+          sleepMs(5);
+        }
+      }
+    }
+  };
+  for (const h of CONTROLLERS) fs.mkdirSync(`${CGROOT}/${h}/${top}/soak`);
+  for (let i = 0; i < n; i++) {
+    const rel = make();
+    live.push(rel);
+    c.add(rel);
+  }
+  const churn = Math.max(2, Math.round(n / 100));
+  const every = Math.max(1, Math.floor(sweeps / 50));
+  const samples = [];
+  let vanished = [];
+  let sweep;
+  let gone = 0;
+  let rowsSeen = 0;
+  const times = [];
+  const sample = (s) => {
+    if (global.gc) global.gc();
+    const m = process.memoryUsage();
+    samples.push({ sweep: s, rssMB: m.rss / 2 ** 20, heapMB: m.heapUsed / 2 ** 20, externalMB: m.external / 2 ** 20, arrayBuffersMB: m.arrayBuffers / 2 ** 20, fds: fdCount() });
+  };
+  const t0 = performance.now();
+  for (let s = 0; s < sweeps; s++) {
+    if (s % every === 0) sample(s);
+    const a = performance.now();
+    sweep = await c.collectAsync({ into: sweep });
+    times.push(performance.now() - a);
+    rowsSeen += sweep.rows;
+    for (let r = 0; r < sweep.rows; r++) if (!sweep.ok(r)) gone++;
+    for (const rel of vanished) c.remove(rel);
+    vanished = [];
+    for (let k = 0; k < churn; k++) {
+      const rel = live.splice(Math.floor(Math.random() * live.length), 1)[0];
+      if (k % 2 === 0) {
+        c.remove(rel);
+        rmdirAll(rel);
+      } else {
+        rmdirAll(rel);
+        vanished.push(rel);
+      }
+      const fresh = make();
+      live.push(fresh);
+      c.add(fresh);
+    }
+  }
+  sample(sweeps);
+  const totalS = (performance.now() - t0) / 1000;
+  for (const rel of vanished) c.remove(rel);
+  c.close();
+  for (const rel of live) rmdirAll(rel);
+  for (const h of CONTROLLERS) fs.rmdirSync(`${CGROOT}/${h}/${top}/soak`);
+  return { n, sweeps, churnPerSweep: churn, replaced: churn * sweeps, goneRowsSeen: gone, rowsSeen, totalS, sweepMedianMs: median(times), samples, gcForced: Boolean(global.gc) };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Orchestrator state and cleanup (idempotent, synchronous: usable from exit and signal handlers).
+
+const state = { top: null, sleeps: new Map(), children: new Set(), tmp: null, cleaning: false };
+
+function processGone(pid) {
+  try {
+    const st = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const s = st.slice(st.lastIndexOf(')') + 2, st.lastIndexOf(')') + 3);
+    return s === 'Z' || s === 'X';
+  } catch {
+    return true;
+  }
+}
+
+function killSleeps() {
+  const pids = [...state.sleeps.keys()];
+  for (const pid of pids) {
+    if (!processGone(pid)) {
+      try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
+    }
+  }
+  const deadline = Date.now() + 5000;
+  for (const pid of pids) while (!processGone(pid) && Date.now() < deadline) sleepMs(5);
+  state.sleeps.clear();
+}
+
+/** Removes <top> in every hierarchy: every directory below it (all ours: the name is unique to this run), children first. */
+function removeTop(top) {
+  for (const h of CONTROLLERS) {
+    const root = `${CGROOT}/${h}/${top}`;
+    const dirs = [];
+    const walk = (d) => {
+      let entries;
+      try { entries = fs.readdirSync(d, { withFileTypes: true }); } catch { return; }
+      dirs.push(d);
+      for (const e of entries) if (e.isDirectory()) walk(path.join(d, e.name));
+    };
+    walk(root);
+    for (let i = dirs.length - 1; i >= 0; i--) {
+      const deadline = Date.now() + 3000;
+      for (;;) {
+        try { fs.rmdirSync(dirs[i]); break; } catch (e) {
+          if (e.code === 'ENOENT') break;
+          if (e.code === 'EBUSY' && Date.now() < deadline) { sleepMs(10); continue; }
+          process.stderr.write(`sweep: could not remove ${dirs[i]}: ${e.message}\n`);
+          break;
+        }
+      }
+    }
+  }
+}
+
+function cleanupTree() {
+  killSleeps();
+  if (state.top) removeTop(state.top);
+}
+
+function cleanupAll() {
+  if (state.cleaning) return;
+  state.cleaning = true;
+  try {
+    for (const c of state.children) { try { c.kill('SIGKILL'); } catch { /* gone */ } }
+    cleanupTree();
+    if (state.tmp) fs.rmSync(state.tmp, { recursive: true, force: true });
+    state.tmp = null;
+  } finally {
+    state.cleaning = false;
+  }
+}
+
+function installHandlers() {
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+    process.on(sig, () => {
+      process.stderr.write(`\nsweep: ${sig}, removing the benchmark's cgroups\n`);
+      cleanupAll();
+      process.exit(128 + os.constants.signals[sig]);
+    });
+  }
+  process.on('exit', () => cleanupAll());
+}
+
+// Trees of sweep runs that were SIGKILLed: cgmgr-bench-sweep-<pid>-<hex> whose <pid> is no running sweep.js. Only
+// `sleep` processes inside such a tree are killed (the ones a sweep run started).
+function cleanupStale() {
+  let removed = 0;
+  const tops = new Set();
+  for (const h of CONTROLLERS) for (const name of fs.readdirSync(`${CGROOT}/${h}`)) if (TOP_RE.test(name)) tops.add(name);
+  for (const top of tops) {
+    const pid = Number(TOP_RE.exec(top)[1]);
+    let alive = false;
+    try { alive = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('sweep.js'); } catch { /* gone */ }
+    if (alive) continue;
+    for (const h of CONTROLLERS) {
+      const walk = (d) => {
+        let entries;
+        try { entries = fs.readdirSync(d, { withFileTypes: true }); } catch { return; }
+        for (const p of fs.readFileSync(`${d}/cgroup.procs`, 'utf8').split('\n').filter(Boolean).map(Number)) {
+          let comm = '';
+          try { comm = fs.readFileSync(`/proc/${p}/comm`, 'utf8').trim(); } catch { continue; }
+          if (comm === 'sleep') state.sleeps.set(p, true);
+        }
+        for (const e of entries) if (e.isDirectory()) walk(path.join(d, e.name));
+      };
+      walk(`${CGROOT}/${h}/${top}`);
+    }
+    killSleeps();
+    removeTop(top);
+    removed++;
+    process.stderr.write(`removed stale ${top}\n`);
+  }
+  process.stderr.write(`${removed} stale tree(s) removed\n`);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The tree.
+
+function relPaths(n) {
+  const rels = [];
+  for (let c = 0; c < n; c++) rels.push(`${state.top}/n${n}/pod-${Math.floor(c / CTRS_PER_POD)}/ctr-${c % CTRS_PER_POD}`);
+  return rels;
+}
+
+function makeTree(n) {
+  const pods = Math.ceil(n / CTRS_PER_POD);
+  const t0 = performance.now();
+  for (const h of CONTROLLERS) {
+    if (!fs.existsSync(`${CGROOT}/${h}/${state.top}`)) fs.mkdirSync(`${CGROOT}/${h}/${state.top}`);
+    fs.mkdirSync(`${CGROOT}/${h}/${state.top}/n${n}`);
+    for (let p = 0; p < pods; p++) {
+      fs.mkdirSync(`${CGROOT}/${h}/${state.top}/n${n}/pod-${p}`);
+      for (let c = 0; c < CTRS_PER_POD && p * CTRS_PER_POD + c < n; c++) fs.mkdirSync(`${CGROOT}/${h}/${state.top}/n${n}/pod-${p}/ctr-${c}`);
+    }
+  }
+  const mkdirMs = performance.now() - t0;
+  const sleepBin = fs.existsSync('/bin/sleep') ? '/bin/sleep' : 'sleep';
+  for (let p = 0; p < pods; p++) {
+    const child = spawn(sleepBin, ['3600'], { stdio: 'ignore' });
+    if (child.pid === undefined) throw new Error('could not start sleep');
+    child.on('error', () => {});
+    state.sleeps.set(child.pid, true);
+    for (const h of CONTROLLERS) fs.writeFileSync(`${CGROOT}/${h}/${state.top}/n${n}/pod-${p}/ctr-0/cgroup.procs`, String(child.pid));
+  }
+  return { mkdirMs, sleeps: pods };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Running measuring processes.
+
+function runProcess(cmd, args, input, timeoutMs, env) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], env: env || process.env });
+    state.children.add(child);
+    let stdout = '';
+    let stderr = '';
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.stdout.on('data', (d) => { stdout += d; });
+    child.stderr.on('data', (d) => { stderr += d; });
+    child.on('error', (e) => { clearTimeout(timer); state.children.delete(child); reject(e); });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      state.children.delete(child);
+      if (code !== 0) {
+        const lines = stderr.trim().split('\n');
+        const message = lines.find((l) => /Error|error:/.test(l)) || lines[0] || '';
+        reject(new Error(`${path.basename(cmd)} ${args.slice(0, 3).join(' ')} failed (${signal || code}): ${message.trim()} | ${lines.slice(-2).join(' | ')}`));
+        return;
+      }
+      try {
+        resolve(JSON.parse(stdout.trim().split('\n').pop()));
+      } catch {
+        reject(new Error(`bad output from ${cmd}: ${stdout.slice(0, 200)} ${stderr.slice(0, 200)}`));
+      }
+    });
+    child.stdin.on('error', () => {});
+    child.stdin.end(input || '');
+  });
+}
+
+let specSeq = 0;
+async function runWorker(variant, spec, timeoutMs = 300000, nodeArgs = []) {
+  const f = path.join(state.tmp, `spec-${specSeq++}.json`);
+  fs.writeFileSync(f, JSON.stringify(spec));
+  try {
+    return await runProcess(process.execPath, [...nodeArgs, __filename, '--worker', variant, '--spec', f], '', timeoutMs);
+  } finally {
+    fs.rmSync(f, { force: true });
+  }
+}
+
+function buildC() {
+  const bin = path.join(state.tmp, 'sweeploop');
+  execFileSync('cc', ['-O2', '-Wall', '-o', bin, path.join(__dirname, 'sweeploop.c')], { stdio: ['ignore', 'inherit', 'inherit'] });
+  return bin;
+}
+
+/** Builds bench/go/getstats, or returns { skip: reason }. */
+function buildGo() {
+  const gopath = '/usr/share/gocode';
+  if (!fs.existsSync(`${gopath}/src/github.com/opencontainers/runc/libcontainer/cgroups/fs`)) {
+    return { skip: `runc's Go sources are not installed (apt-get install golang-github-opencontainers-runc-dev)` };
+  }
+  const bin = path.join(state.tmp, 'getstats');
+  const env = { ...process.env, GO111MODULE: 'off', GOPATH: gopath, GOCACHE: path.join(state.tmp, 'gocache'), GOFLAGS: '', CGO_ENABLED: '0' };
+  try {
+    execFileSync('go', ['build', '-o', bin, path.join(__dirname, 'go', 'getstats', 'main.go')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (e) {
+    if (e.code === 'ENOENT') return { skip: 'Go is not installed (apt-get install golang-go)' };
+    return { skip: `go build failed: ${String(e.stderr || e.message).trim().split('\n').slice(-3).join(' | ')}` };
+  }
+  return { bin, version: execFileSync('go', ['version'], { encoding: 'utf8' }).trim() };
+}
+
+function shardsOf(rels, shardSize) {
+  const k = Math.max(1, Math.ceil(rels.length / shardSize));
+  const per = Math.ceil(rels.length / k);
+  const out = [];
+  for (let i = 0; i < k; i++) out.push(rels.slice(i * per, (i + 1) * per));
+  return out.filter((s) => s.length > 0);
+}
+
+const VARIANTS = [
+  { id: 'c', label: 'C loop, held fds + pread + parse (same files)', sharded: true },
+  { id: 'collector-sync-shard', label: '**collector `collect()`**', kind: 'collector-sync', sharded: true },
+  { id: 'collector-async-shard', label: '**collector `await collectAsync()`**', kind: 'collector-async', sharded: true },
+  { id: 'collector-sync', label: 'collector `collect()`, 1 process, default fd budget', kind: 'collector-sync', sharded: false },
+  { id: 'collector-async', label: 'collector `await collectAsync()`, 1 process, default fd budget', kind: 'collector-async', sharded: false, probe: true },
+  { id: 'node-held', label: 'best pure Node: held fds + `fs.readSync` at 0 + parse (same files)', kind: 'node-held', sharded: true },
+  { id: 'go', label: "runc `GetStats` (Go, libcontainer/cgroups/fs, its own 26 files)", sharded: false },
+];
+
+function sweepCounts(n, quick) {
+  if (quick) return { warmup: 1, sweeps: 3, goSweeps: 2 };
+  return n <= 1000 ? { warmup: 3, sweeps: 11, goSweeps: 7 } : { warmup: 2, sweeps: 5, goSweeps: 5 };
+}
+
+async function runVariantOnce(v, rels, counts, opts) {
+  const shards = v.sharded ? shardsOf(rels, opts.shard) : [rels];
+  const procs = [];
+  for (const s of shards) {
+    let r;
+    if (v.id === 'c') r = await runProcess(opts.cbin, [CGROOT, String(counts.warmup), String(counts.sweeps), ...opts.files], s.join('\n') + '\n', 300000);
+    else if (v.id === 'go') r = await runProcess(opts.go.bin, [CGROOT, '1', String(counts.goSweeps)], s.join('\n') + '\n', 600000);
+    else r = await runWorker(v.kind, { rels: s, warmup: counts.warmup, sweeps: counts.sweeps, files: opts.files, probe: v.probe ? opts.probeSweeps : 0, sample: true });
+    if (r.ok !== undefined && r.ok !== s.length) throw new Error(`${v.id}: only ${r.ok} of ${s.length} cgroups read`);
+    if (r.complete !== undefined && r.complete !== s.length) {
+      throw new Error(`${v.id}: only ${r.complete} of ${s.length} rows have memory, CPU and pids values (process fds: ${r.fds}, held ${r.usage.heldFds} of budget ${r.usage.fdBudget})`);
+    }
+    r.medianMs = median(r.sweepsMs);
+    procs.push(r);
+  }
+  return { shards: shards.length, ms: procs.reduce((a, p) => a + p.medianMs, 0), procs };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Report.
+
+function soakReport(soak) {
+  const s = soak.samples;
+  const settled = s.filter((x) => x.sweep >= soak.sweeps * 0.1);
+  const first = settled[0];
+  const last = s[s.length - 1];
+  const keys = ['rssMB', 'heapMB', 'externalMB', 'fds'];
+  // Least-squares slope per 1000 sweeps over the settled samples.
+  const slope = (k) => {
+    const xs = settled.map((x) => x.sweep);
+    const ys = settled.map((x) => x[k]);
+    const mx = xs.reduce((a, b) => a + b, 0) / xs.length;
+    const my = ys.reduce((a, b) => a + b, 0) / ys.length;
+    let num = 0;
+    let den = 0;
+    for (let i = 0; i < xs.length; i++) { num += (xs[i] - mx) * (ys[i] - my); den += (xs[i] - mx) ** 2; }
+    return den > 0 ? (num / den) * 1000 : 0;
+  };
+  const lines = [];
+  lines.push(`Soak: ${soak.sweeps} \`collectAsync\` sweeps of ${soak.n} cgroups, ${soak.churnPerSweep} replaced every sweep ` +
+    `(${soak.replaced} in all; ${soak.goneRowsSeen} rows seen gone), ${soak.totalS.toFixed(1)} s, median sweep ${fmtMs(soak.sweepMedianMs)} ms` +
+    `${soak.gcForced ? ', GC forced before each sample' : ''}.`);
+  lines.push('');
+  lines.push('| measure | at sweep 0 | after warm-up (sweep ' + first.sweep + ') | at the end (sweep ' + last.sweep + ') | max after warm-up | slope per 1000 sweeps after warm-up |');
+  lines.push('|---|---|---|---|---|---|');
+  for (const k of keys) {
+    const f = (x) => (k === 'fds' ? String(x) : `${x.toFixed(1)} MB`);
+    const sl = slope(k);
+    lines.push(`| ${k === 'fds' ? 'open fds' : k.replace('MB', '')} | ${f(s[0][k])} | ${f(first[k])} | ${f(last[k])} | ${f(Math.max(...settled.map((x) => x[k])))} | ${k === 'fds' ? sl.toFixed(2) : `${sl.toFixed(3)} MB`} |`);
+  }
+  return { lines, slopes: Object.fromEntries(keys.map((k) => [k, slope(k)])), first, last };
+}
+
+function buildReport(results, meta) {
+  const sizes = meta.sizes;
+  const lines = [];
+  if (sizes.length === 0) {
+    // --soak alone: only the soak.
+    lines.push(`## cgmgr sweep benchmark: soak (${meta.date} · Linux ${meta.kernel} · Node ${meta.node} · ${meta.cpus} vCPU)`);
+    lines.push('');
+    if (results.soak) lines.push(...soakReport(results.soak).lines);
+    return lines.join('\n');
+  }
+  lines.push('## cgmgr sweep benchmark: ms per sweep · µs per cgroup');
+  lines.push('');
+  lines.push(`${meta.date} · Linux ${meta.kernel} · Node ${meta.node} · ${meta.cpus} vCPU · RLIMIT_NOFILE ${meta.nofile} · ${meta.rounds} round(s) · ` +
+    `shard ≤ ${meta.shard} cgroups · collector files per cgroup: ${meta.files.length} · ${meta.go.version || `Go skipped: ${meta.go.skip}`} · ` +
+    `load average ${meta.loadavg.start.join(' ')} at start, ${meta.loadavg.end.join(' ')} at end`);
+  lines.push('');
+  lines.push(`| implementation | ${sizes.map((n) => `N=${n}`).join(' | ')} |`);
+  lines.push(`|---|${sizes.map(() => '---').join('|')}|`);
+  for (const v of VARIANTS) {
+    lines.push(`| ${v.label}${v.sharded ? ' ‡' : ''} | ${sizes.map((n) => {
+      const r = results.variants[v.id].perN[n];
+      if (!r) return v.id === 'go' && meta.go.skip ? 'skipped' : '–';
+      if (!Number.isFinite(r.ms)) return r.error ? 'failed' : '–';
+      return `${fmtMs(r.ms)} ms · ${r.usPerCg.toFixed(1)} µs${r.shards > 1 ? ` ‡${r.shards}` : ''}`;
+    }).join(' | ')} |`);
+  }
+  lines.push('');
+  lines.push(`‡k: k processes one after another, each holding ≤ ${meta.shard} cgroups; sweep = sum of the shard medians. ` +
+    'Cell = median over rounds of the per-process median sweep.');
+  lines.push('');
+  lines.push(`| ratio | target | ${sizes.map((n) => `N=${n}`).join(' | ')} |`);
+  lines.push(`|---|---|${sizes.map(() => '---').join('|')}|`);
+  for (const r of results.ratios) {
+    lines.push(`| ${r.label} | ${r.target || '–'} | ${sizes.map((n) => {
+      const x = r.perN[n];
+      if (!Number.isFinite(x)) return '–';
+      return `${fmtX(x)}${r.check ? (r.check(x) ? ' ✓' : ' ✗') : ''}`;
+    }).join(' | ')} |`);
+  }
+  lines.push('');
+  lines.push('Event loop during `await collectAsync()` of all N in one process (median of the probe sweeps; free = 1 − ' +
+    'Σ(monitorEventLoopDelay sample − 1 ms) / sweep time; the same over an idle wait of the same length is the timer jitter):');
+  lines.push('');
+  lines.push('| N | async sweep ms | ELD samples | loop blocked ms | loop free (target ≥ 95%) | idle wait: blocked ms · free | loop free net of the idle jitter | 1 − event-loop utilization | longest delay ms |');
+  lines.push('|---|---|---|---|---|---|---|---|---|');
+  for (const n of sizes) {
+    const l = results.eventLoop[n];
+    if (!l) continue;
+    const d = l.during;
+    const net = 1 - Math.max(0, d.blockedMs - l.idle.blockedMs) / d.ms;
+    lines.push(`| ${n} | ${fmtMs(d.ms)} | ${Math.round(d.samples)} | ${d.blockedMs.toFixed(2)} | ${(d.free * 100).toFixed(1)}% ${d.free >= 0.95 ? '✓' : '✗'} | ` +
+      `${l.idle.blockedMs.toFixed(2)} · ${(l.idle.free * 100).toFixed(1)}% | ${(net * 100).toFixed(1)}% | ${((1 - d.elu) * 100).toFixed(1)}% | ${d.maxDelayMs.toFixed(2)} |`);
+  }
+  if (results.soak) {
+    lines.push('');
+    lines.push(...soakReport(results.soak).lines);
+  }
+  lines.push('');
+  lines.push(`collector files per cgroup (${meta.files.length}): ${meta.files.join(', ')}`);
+  return lines.join('\n');
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+
+function parseArgs(argv) {
+  const o = { sizes: null, quick: false, rounds: null, shard: 500, json: null, go: true, soak: false, soakN: null, soakSweeps: null, onlySoak: false };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const next = () => {
+      if (i + 1 >= argv.length) throw new Error(`${a} needs a value`);
+      return argv[++i];
+    };
+    const int = (s) => {
+      const n = Number(s);
+      if (!Number.isInteger(n) || n < 1) throw new Error(`${a} must be a positive integer`);
+      return n;
+    };
+    if (a === '--sizes') o.sizes = next().split(',').map(int);
+    else if (a === '--quick') o.quick = true;
+    else if (a === '--rounds') o.rounds = int(next());
+    else if (a === '--shard') o.shard = int(next());
+    else if (a === '--json') o.json = next();
+    else if (a === '--no-go') o.go = false;
+    else if (a === '--soak') { o.soak = true; o.onlySoak = true; }
+    else if (a === '--soak-n') o.soakN = int(next());
+    else if (a === '--soak-sweeps') o.soakSweeps = int(next());
+    else if (a === '-h' || a === '--help') {
+      const l = fs.readFileSync(__filename, 'utf8').split('\n');
+      process.stdout.write(l.slice(l.indexOf('/*') + 1, l.indexOf(' */')).map((x) => x.replace(/^ \* ?/, '')).join('\n') + '\n');
+      process.exit(0);
+    } else throw new Error(`unknown argument ${a}`);
+  }
+  if (!o.sizes) o.sizes = o.quick ? [1000] : [1000, 5000];
+  if (!o.rounds) o.rounds = o.quick ? 1 : 3;
+  if (o.quick) o.soak = true;
+  if (!o.soakN) o.soakN = o.quick ? 100 : 500;
+  if (!o.soakSweeps) o.soakSweeps = o.quick ? 150 : 10000;
+  return o;
+}
+
+function preflight() {
+  if (process.getuid && process.getuid() !== 0) throw new Error('the sweep benchmark needs root (it makes cgroups)');
+  for (const h of CONTROLLERS) {
+    if (!fs.existsSync(`${CGROOT}/${h}/cgroup.procs`)) throw new Error(`${CGROOT}/${h} is not a cgroup v1 hierarchy here`);
+  }
+}
+
+async function main() {
+  if (process.argv.includes('--cleanup-stale')) {
+    preflight();
+    cleanupStale();
+    return;
+  }
+  let opts;
+  try {
+    opts = parseArgs(process.argv.slice(2));
+  } catch (e) {
+    process.stderr.write(`sweep: ${e.message} (--help for the options)\n`);
+    process.exitCode = 2;
+    return;
+  }
+  preflight();
+  installHandlers();
+  const started = performance.now();
+  state.tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cgmgr-sweep-'));
+  state.top = `cgmgr-bench-sweep-${process.pid}-${crypto.randomBytes(4).toString('hex')}`;
+  let nofile = '?';
+  try { nofile = execFileSync('sh', ['-c', 'ulimit -n'], { encoding: 'utf8' }).trim(); } catch { /* ignore */ }
+  // Shards must fit the descriptor limit: ~25 descriptors per cgroup (the collector's 23 files and its directories).
+  const maxShard = Math.floor((0.7 * Number(nofile)) / 25);
+  if (Number.isFinite(maxShard) && maxShard >= 1 && opts.shard > maxShard) {
+    process.stderr.write(`RLIMIT_NOFILE ${nofile}: shards of ${maxShard} cgroups instead of ${opts.shard}\n`);
+    opts.shard = maxShard;
+  }
+  const meta = {
+    date: new Date().toISOString(), kernel: os.release(), node: process.version, cpus: os.cpus().length, nofile, sizes: opts.onlySoak ? [] : opts.sizes,
+    rounds: opts.rounds, shard: opts.shard, quick: opts.quick, top: state.top, files: [], go: { skip: 'not asked (--no-go)' }, tree: {},
+    loadavg: { start: os.loadavg().map((x) => +x.toFixed(2)) },
+  };
+  const results = { meta, variants: {}, ratios: [], eventLoop: {}, soak: null, failures: [] };
+  for (const v of VARIANTS) results.variants[v.id] = { label: v.label, perN: {} };
+
+  if (!opts.onlySoak) {
+    opts.cbin = buildC();
+    if (opts.go) {
+      process.stderr.write('building bench/go/getstats (runc GetStats) ... ');
+      opts.go = buildGo();
+      meta.go = opts.go;
+      process.stderr.write(opts.go.skip ? `skipped: ${opts.go.skip}\n` : `${opts.go.version}\n`);
+    } else opts.go = meta.go;
+    opts.probeSweeps = opts.quick ? 2 : 5;
+  }
+
+  for (const n of meta.sizes) {
+    const counts = sweepCounts(n, opts.quick);
+    process.stderr.write(`N=${n}: making the tree (${state.top}) ... `);
+    const tree = makeTree(n);
+    meta.tree[n] = tree;
+    process.stderr.write(`${(n * 1.2 * CONTROLLERS.length) | 0} dirs in ${tree.mkdirMs.toFixed(0)} ms, ${tree.sleeps} sleeps\n`);
+    const rels = relPaths(n);
+    try {
+      if (meta.files.length === 0) {
+        meta.files = (await runWorker('files', { rels })).files;
+        opts.files = meta.files;
+      }
+      for (let round = 0; round < opts.rounds; round++) {
+        const order = VARIANTS.map((_, i) => VARIANTS[(i + round * 3) % VARIANTS.length]);
+        for (const v of order) {
+          if (v.id === 'go' && opts.go.skip) continue;
+          const slot = (results.variants[v.id].perN[n] ||= { rounds: [], shards: 0 });
+          if (slot.error) continue;
+          const t = performance.now();
+          try {
+            const r = await runVariantOnce(v, rels, counts, opts);
+            slot.rounds.push(r.ms);
+            slot.shards = r.shards;
+            const p0 = r.procs[0];
+            if (p0.loop) (slot.loops ||= []).push(p0.loop);
+            if (p0.sample && !slot.sample) slot.sample = p0.sample;
+            const errs = r.procs.reduce((a, p) => a + (p.errors || 0), 0);
+            if (p0.usage) slot.fds = { processFds: p0.fds, ...p0.usage };
+            process.stderr.write(`  N=${n} round ${round + 1}/${opts.rounds} ${v.id.padEnd(22)} ${fmtMs(r.ms).padStart(8)} ms/sweep` +
+              `${r.shards > 1 ? ` (‡${r.shards})` : ''}${errs ? ` [${errs} read errors]` : ''}${p0.usage ? ` [fds ${p0.fds}, held ${p0.usage.heldFds} of budget ${p0.usage.fdBudget}]` : ''}  (${((performance.now() - t) / 1000).toFixed(1)} s)\n`);
+          } catch (e) {
+            slot.error = e.message;
+            results.failures.push({ n, variant: v.id, error: e.message });
+            process.stderr.write(`  N=${n} ${v.id}: FAILED: ${e.message}\n`);
+          }
+        }
+      }
+    } finally {
+      cleanupTree();
+    }
+  }
+
+  for (const v of VARIANTS) {
+    for (const n of meta.sizes) {
+      const r = results.variants[v.id].perN[n];
+      if (!r) continue;
+      r.ms = median(r.rounds);
+      r.usPerCg = (r.ms * 1000) / n;
+      if (r.loops) {
+        const agg = (k) => Object.fromEntries(Object.keys(r.loops[0][k]).map((f) => [f, median(r.loops.map((l) => l[k][f]))]));
+        results.eventLoop[n] = { during: agg('during'), idle: agg('idle') };
+      }
+    }
+  }
+  const ms = (id, n) => (results.variants[id].perN[n] ? results.variants[id].perN[n].ms : NaN);
+  const ratio = (label, target, check, f) => {
+    const perN = {};
+    for (const n of meta.sizes) perN[n] = f(n);
+    results.ratios.push({ label, target, check, perN });
+  };
+  if (meta.sizes.length) {
+    ratio('collector `collect()` ‡ / C loop ‡', '≤ 1.2', (x) => x <= 1.2, (n) => ms('collector-sync-shard', n) / ms('c', n));
+    ratio('collector `collectAsync()` ‡ / C loop ‡', '≤ 1.2', (x) => x <= 1.2, (n) => ms('collector-async-shard', n) / ms('c', n));
+    ratio('runc GetStats / collector `collect()`, 1 process', '≥ 10', (x) => x >= 10, (n) => ms('go', n) / ms('collector-sync', n));
+    ratio('runc GetStats / collector `collectAsync()`, 1 process', '≥ 10', (x) => x >= 10, (n) => ms('go', n) / ms('collector-async', n));
+    ratio('runc GetStats / collector `collect()` ‡', '≥ 10', (x) => x >= 10, (n) => ms('go', n) / ms('collector-sync-shard', n));
+    ratio('best pure Node ‡ / collector `collect()` ‡', null, null, (n) => ms('node-held', n) / ms('collector-sync-shard', n));
+    ratio('collector 1 process / sharded (`collect()`)', null, null, (n) => ms('collector-sync', n) / ms('collector-sync-shard', n));
+  }
+
+  if (opts.soak) {
+    const top = state.top;
+    for (const h of CONTROLLERS) if (!fs.existsSync(`${CGROOT}/${h}/${top}`)) fs.mkdirSync(`${CGROOT}/${h}/${top}`);
+    process.stderr.write(`soak: ${opts.soakSweeps} sweeps of ${opts.soakN} cgroups with churn ...\n`);
+    try {
+      results.soak = await runWorker('soak', { top, n: opts.soakN, sweeps: opts.soakSweeps }, 4 * 3600 * 1000, ['--expose-gc']);
+    } catch (e) {
+      results.failures.push({ n: opts.soakN, variant: 'soak', error: e.message });
+      process.stderr.write(`soak FAILED: ${e.message}\n`);
+    } finally {
+      cleanupTree();
+    }
+  }
+
+  meta.totalSeconds = (performance.now() - started) / 1000;
+  meta.loadavg.end = os.loadavg().map((x) => +x.toFixed(2));
+  const md = buildReport(results, meta);
+  process.stdout.write(md + '\n');
+  process.stdout.write(`\ntotal ${meta.totalSeconds.toFixed(1)} s\n`);
+  if (results.failures.length) process.stdout.write(`\nfailures:\n${results.failures.map((f) => `- N=${f.n} ${f.variant}: ${f.error}`).join('\n')}\n`);
+  if (opts.json) {
+    fs.writeFileSync(opts.json, JSON.stringify({ ...results, ratios: results.ratios.map(({ check, ...r }) => r), markdown: md }, null, 2) + '\n');
+  }
+  cleanupAll();
+  process.exitCode = results.failures.length ? 1 : 0;
+}
+
+if (process.argv[2] === '--worker') {
+  worker(process.argv[3], process.argv[5]).catch((e) => {
+    process.stderr.write(`${e && e.stack ? e.stack : e}\n`);
+    process.exit(1);
+  });
+} else {
+  main().catch((e) => {
+    process.stderr.write(`sweep: ${e && e.stack ? e.stack : e}\n`);
+    cleanupAll();
+    process.exit(1);
+  });
+}

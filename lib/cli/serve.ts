@@ -1,0 +1,85 @@
+/**
+ * `cgmgr serve`: the exporter's HTTP server (GET /metrics: cAdvisor's names, Prometheus text or OpenMetrics) until
+ * SIGINT or SIGTERM, then a clean close and exit 0. The collector it serves holds the cgroups named on the command
+ * line, or this machine's cgroups down to --depth, plus the children of every --watch parent as they come and go.
+ * Listens on the loopback by default. The address goes to stderr; stdout stays empty unless --json ({"url"} once
+ * listening).
+ */
+import { listCgroups } from '../walk';
+import type { Command } from './command';
+import { EXIT_OK, intOption, parseCommand, toJson } from './io';
+
+const USAGE = `Usage: cgmgr serve [options] [path...]
+
+Serves cgroup metrics (cAdvisor's names; Prometheus text, or OpenMetrics when asked for) at
+http://HOST:PORT/metrics until SIGINT or SIGTERM. Without paths: this machine's cgroups down to --depth levels.
+
+Options:
+  --port N        TCP port (default 9101; 0 picks a free one)
+  --host ADDR     address to listen on (default 127.0.0.1; 0.0.0.0 or :: for every interface)
+  --depth N       levels below the root to serve when no path is given (default 2)
+  --watch PARENT  also serve PARENT's children as they are created and removed (repeatable)
+  --root DIR      cgroup root (default /sys/fs/cgroup)
+  --json          print {"url": ...} on stdout once listening
+  -h, --help      this text
+
+Exit status: 0 stopped by SIGINT/SIGTERM, 1 could not start (EADDRINUSE, EACCES, no cgroup root), 2 usage error.
+`;
+
+export const DEFAULT_PORT = 9101;
+
+export const serveCommand: Command = {
+  name: 'serve',
+  summary: 'serve Prometheus metrics at /metrics until SIGINT/SIGTERM',
+  usage: USAGE,
+  async run(argv, io) {
+    const { values, positionals: paths } = parseCommand(argv, {
+      port: { type: 'string' },
+      host: { type: 'string' },
+      depth: { type: 'string' },
+      watch: { type: 'string', multiple: true },
+      root: { type: 'string' },
+      json: { type: 'boolean' },
+    }, true);
+    if (values.help) {
+      io.stdout.write(USAGE);
+      return EXIT_OK;
+    }
+    const port = intOption(values.port, 'port', 0, 65535) ?? DEFAULT_PORT;
+    const depth = intOption(values.depth, 'depth', 0, 64) ?? 2;
+    const host = values.host ?? '127.0.0.1';
+    // Loaded only by this command.
+    const { StatsCollector } = await import('../collector');
+    const { createMetricsServer } = await import('../exporter');
+    const collector = new StatsCollector(values.root === undefined ? {} : { root: values.root });
+    try {
+      for (const p of paths.length > 0 ? paths : listCgroups(collector.engine.layout, { depth })) {
+        try {
+          collector.add(p);
+        } catch (err) {
+          // A named cgroup must exist; one of the machine's listing may have been removed since.
+          if (paths.length > 0 || (err as { code?: string }).code !== 'ENOENT') throw err;
+        }
+      }
+      for (const parent of values.watch ?? []) collector.watch(parent);
+      collector.on('error', (err) => io.stderr.write(`cgmgr: watch: ${err.message}\n`));
+      const server = await createMetricsServer({ port, host, collector });
+      const signal = await new Promise<NodeJS.Signals>((resolve) => {
+        const onSignal = (s: NodeJS.Signals): void => {
+          process.off('SIGINT', onSignal);
+          process.off('SIGTERM', onSignal);
+          resolve(s);
+        };
+        process.on('SIGINT', onSignal);
+        process.on('SIGTERM', onSignal);
+        if (values.json) io.stdout.write(toJson({ url: server.url }, 0));
+        io.stderr.write(`cgmgr: serving ${collector.size} cgroups at ${server.url} (SIGINT or SIGTERM stops)\n`);
+      });
+      await server.close();
+      io.stderr.write(`cgmgr: ${signal}: stopped\n`);
+    } finally {
+      collector.close();
+    }
+    return EXIT_OK;
+  },
+};
