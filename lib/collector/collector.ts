@@ -12,17 +12,17 @@
  */
 import { EventEmitter } from 'node:events';
 import * as path from 'node:path';
-import { Engine, ITEM_STATUS, type BatchResult, type EngineOptions, type ReadPlan } from '../engine';
+import { Engine, FILE_STATUS, ITEM_STATUS, defaultFdBudget, type BatchResult, type EngineOptions, type ReadPlan } from '../engine';
 import { CgroupError, invalidArg } from '../errors';
-import { DEFAULT_ROOT } from '../hierarchy';
+import { DEFAULT_ROOT, discoverHierarchies } from '../hierarchy';
 import type { CgroupManager } from '../managers/types';
 import { compileStats, controllerMask, statsOfRow, type CompiledStats, type StatsResult } from '../stats/reader';
 import { hugePageSizes } from '../stats/hugepages';
 import { CONTROLLERS, type StatsOptions } from '../stats/types';
 import { cgroupRelPath } from '../validate';
-import { ColumnProgram, EXTRAS } from './columns';
+import { ColumnProgram, extrasFor } from './columns';
 import { FIELD, FIELD_COUNT, ROW_STATUS } from './layout';
-import { oomSource, type OomEvent, type OomSource } from './oom';
+import { V1_OOM_RESERVED_FDS, oomSource, type OomEvent, type OomSource } from './oom';
 import { RATE_COUNT, RATE_FIELDS, Sweep, type Labels } from './sweep';
 import { ChildWatcher, type WatchOptions } from './watch';
 
@@ -34,14 +34,15 @@ export interface CollectorOptions {
   /** Sweeps in BigUint64Array (exact u64) instead of Float64Array. */
   bigint?: boolean;
   /**
-   * What stats(row) reads (CONTROLLERS bits or names). Default: memory, cpu, cpuacct, pids and memoryEvents, plus io
-   * on v2 and psi on v2 and on a hybrid host with the unified hierarchy. The columns' own files (spec values, cgroup.procs,
-   * v1 blkio.throttle.*_recursive) are read whatever the mask; a column whose controller is not read is absent. The
-   * process scan (`process`) happens only in stats(row).
+   * The controllers sweeps read (CONTROLLERS bits or names). Default: memory, cpu, cpuacct, pids, io and memoryEvents,
+   * plus psi on v2 and on a hybrid host with the unified hierarchy. The columns' own files (spec values, cgroup.procs,
+   * v1 blkio.throttle.*_recursive) are read with their controller; a column whose controller is not read is absent.
+   * On v1 the io columns read blkio.throttle.*_recursive directly; stats(row).diskIO (the stats reader's ten-file blkio
+   * search) only when io is asked for explicitly. The process scan (`process`) happens only in stats(row).
    */
   controllers?: StatsOptions['controllers'];
   /** Most descriptors the collector keeps open (the engine's budget; past it files are opened per read). Default:
-   * ¾ of RLIMIT_NOFILE, at most 65536. */
+   * ¾ of RLIMIT_NOFILE, at most 65536, less what v1 OOM push may hold (V1_OOM_RESERVED_FDS). */
   maxOpenFiles?: number;
   /** Where /proc is (stats(row) with the process controller). */
   procRoot?: string;
@@ -83,7 +84,7 @@ export interface CollectorEvents {
 }
 
 const DEFAULT_MASK: Record<1 | 2, number> = {
-  1: CONTROLLERS.memory | CONTROLLERS.cpu | CONTROLLERS.cpuacct | CONTROLLERS.pids | CONTROLLERS.memoryEvents,
+  1: CONTROLLERS.memory | CONTROLLERS.cpu | CONTROLLERS.cpuacct | CONTROLLERS.pids | CONTROLLERS.io | CONTROLLERS.memoryEvents,
   2: CONTROLLERS.memory | CONTROLLERS.cpu | CONTROLLERS.pids | CONTROLLERS.io | CONTROLLERS.memoryEvents | CONTROLLERS.psi,
 };
 
@@ -125,9 +126,11 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
       this.engine = options.engine;
       this.ownsEngine = false;
     } else {
-      const eo: EngineOptions = { root: path.resolve(options.root ?? DEFAULT_ROOT) };
-      if (options.version !== undefined) eo.version = options.version;
-      if (options.maxOpenFiles !== undefined) eo.fdBudget = options.maxOpenFiles;
+      const root = path.resolve(options.root ?? DEFAULT_ROOT);
+      const layout = discoverHierarchies(options.version === undefined ? { root } : { root, version: options.version });
+      // v1 OOM push holds descriptors outside the engine's budget: the default budget leaves room for them.
+      const reserve = layout.version === 1 && options.oomEvents !== false ? V1_OOM_RESERVED_FDS : 0;
+      const eo: EngineOptions = { layout, fdBudget: options.maxOpenFiles ?? Math.max(0, defaultFdBudget() - reserve) };
       if (options.resolve !== undefined) eo.resolve = options.resolve;
       this.engine = new Engine(eo);
       this.ownsEngine = true;
@@ -139,11 +142,13 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
     let mask = options.controllers === undefined ? DEFAULT_MASK[this.version] : controllerMask(options.controllers, this.version);
     if (options.controllers === undefined && this.version === 1 && layout.unified !== undefined) mask |= CONTROLLERS.psi;
     this.mask = mask;
+    // v1 by default: the io columns' own two files, not the stats reader's blkio family search.
+    const readerMask = options.controllers === undefined && this.version === 1 ? mask & ~CONTROLLERS.io : mask;
     const ctx = {
-      version: this.version, layout, mask,
+      version: this.version, layout, mask: readerMask,
       hugePageSizes: (mask & CONTROLLERS.hugetlb) !== 0 ? hugePageSizes() : [],
     };
-    this.compiled = compileStats(this.engine, ctx, EXTRAS[this.version]);
+    this.compiled = compileStats(this.engine, ctx, extrasFor(this.version, mask));
     this.program = new ColumnProgram(this.compiled, this.version);
     const idh = this.version === 1 ? layout.controllers.get('memory') ?? layout.hierarchies[0] : layout.hierarchies[0];
     this.identityHierarchy = idh?.index ?? 0;
@@ -330,6 +335,7 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
         nums = sweep.values as Float64Array;
         base = o;
       }
+      if (failedFile(r, row) >= 0) sweep.status[row] = ROW_STATUS.error;
       for (let k = 0; k < RATE_COUNT; k++) e.previous[k] = nums[base + RATE_FIELDS[k]!]!;
       e.previousMs = sweep.sampleMs[row]!;
       this.noteOomKill(e, nums[base + FIELD.oom_kill]!);
@@ -361,6 +367,11 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
         throw new CgroupError('the collector reads no files for its controllers', { code: 'ERR_CGROUP_NOT_MOUNTED' });
       }
       return statsOfRow(this.compiled, this.engine, this.result, row, e.id, e.rel, this.procRoot, bigint, e.path);
+    },
+    errorOf: (row: number): CgroupError | undefined => {
+      const r = this.result;
+      const f = r === undefined ? -1 : failedFile(r, row);
+      return f < 0 ? undefined : r!.error(row, f);
     },
   };
 
@@ -431,6 +442,22 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
   private checkOpen(): void {
     if (this.closed) throw new CgroupError('the collector is closed', { code: 'ERR_COLLECTOR_CLOSED' });
   }
+}
+
+const ENOENT = 2;
+
+/**
+ * The first file of a row that failed with something other than "does not exist" (an absent file is an absent
+ * column, not an error): a syscall error such as EMFILE or EACCES, or a malformed file. -1 when there is none.
+ */
+function failedFile(r: BatchResult, row: number): number {
+  const files = r.plan.files.length;
+  const base = row * files;
+  for (let f = 0; f < files; f++) {
+    const s = r.fileStatus[base + f]!;
+    if (s === FILE_STATUS.malformed || (s < 0 && -s % 4096 !== ENOENT)) return f;
+  }
+  return -1;
 }
 
 function displayPath(p: string): string {

@@ -11,6 +11,7 @@ import { FILE_STATUS, SLOT, type BatchResult, type FileSpec } from '../engine';
 import type { CompiledStats, PlanExtras } from '../stats/reader';
 import { workingSetOf } from '../stats/convert';
 import { BLKIO_CAP } from '../stats/v1/blkio';
+import { CONTROLLERS } from '../stats/types';
 import { USER_HZ } from '../stats/v1/cpuacct';
 import { FIELD, FIELD_COUNT, type FieldName } from './layout';
 
@@ -39,7 +40,7 @@ type Sources = Partial<Record<FieldName, Source>>;
 const v = (file: string, more: Partial<Extract<Source, { kind: 'value' }>> = {}): Source => ({ kind: 'value', file, ...more });
 
 /** Extra memory.stat / cpu.stat keys and extra (spec) files the columns need beyond the stats readers'. */
-export const EXTRAS: Record<1 | 2, PlanExtras> = {
+const EXTRAS: Record<1 | 2, PlanExtras> = {
   1: {
     keys: { 'memory:stat': ['total_cache', 'total_pgfault', 'total_pgmajfault', 'total_active_file'] },
     files: {
@@ -63,6 +64,19 @@ export const EXTRAS: Record<1 | 2, PlanExtras> = {
     } satisfies Record<string, FileSpec>,
   },
 };
+
+/** The controller (CONTROLLERS bit) each extra file belongs to: it is read only when that controller is. */
+const EXTRA_CONTROLLER: Readonly<Record<string, number>> = {
+  procs: CONTROLLERS.pids, ioBytes: CONTROLLERS.io, ioOps: CONTROLLERS.io, softLimit: CONTROLLERS.memory,
+  shares: CONTROLLERS.cpu, quota: CONTROLLERS.cpu, period: CONTROLLERS.cpu, low: CONTROLLERS.memory, weight: CONTROLLERS.cpu,
+};
+
+/** The extra keys and files for the controllers in `mask` (a column whose controller is not read is absent). */
+export function extrasFor(version: 1 | 2, mask: number): PlanExtras {
+  const e = EXTRAS[version];
+  const files = Object.fromEntries(Object.entries(e.files ?? {}).filter(([k]) => (EXTRA_CONTROLLER[k]! & mask) !== 0));
+  return { keys: e.keys, files };
+}
 
 const SOURCES: Record<1 | 2, Sources> = {
   1: {

@@ -47,4 +47,9 @@ export const ROW_STATUS = {
   gone: 1,
   /** Not read: the handle was closed (remove() during an async sweep). */
   closed: 2,
+  /**
+   * Read, but a file failed with an error other than "does not exist" (EMFILE, EACCES, a malformed file): the columns
+   * it feeds are absent, the others hold values; `sweep.error(row)` says what failed.
+   */
+  error: 3,
 } as const;

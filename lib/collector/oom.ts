@@ -59,6 +59,14 @@ export function oomSource(engine: Engine, onCount: (path: string, count: number)
   return new OomWatcherV1(engine, onCount);
 }
 
+/**
+ * v1 push watches per collector: each holds two descriptors (an eventfd and memory.oom_control) outside the engine's
+ * budget, so the collector's default budget leaves room for them; cgroups past the cap get their OOM kills from sweeps.
+ */
+export const V1_OOM_WATCH_LIMIT = 1024;
+/** Descriptors the v1 push watches may hold at most. */
+export const V1_OOM_RESERVED_FDS = 2 * V1_OOM_WATCH_LIMIT;
+
 /** v1: eventfds on memory.oom_control, one epoll thread (native). */
 export class OomWatcherV1 implements OomSource {
   private readonly watch: NativeOomWatch;
@@ -75,6 +83,7 @@ export class OomWatcherV1 implements OomSource {
 
   add(path: string, id: number, identity: number): void {
     this.remove(path);
+    if (this.watch.size() >= V1_OOM_WATCH_LIMIT) return; // past the cap: sweeps report its OOM kills
     const dir = `${this.engine.hierarchyFor('memory').path}${path === '/' ? '' : path}`;
     try {
       this.watch.add(dir, id, identity);

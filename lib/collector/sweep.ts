@@ -42,6 +42,7 @@ export interface Rates {
 export interface SweepSource {
   generation(): number;
   statsOf(row: number, bigint: boolean): StatsResult<number | bigint>;
+  errorOf(row: number): CgroupError | undefined;
 }
 
 export class Sweep<V extends Float64Array | BigUint64Array = Float64Array | BigUint64Array> {
@@ -88,9 +89,35 @@ export class Sweep<V extends Float64Array | BigUint64Array = Float64Array | BigU
     return this.values[i] as V extends BigUint64Array ? bigint : number;
   }
 
-  /** Whether a row's cgroup was read (its columns may still be absent one by one). */
+  /** Whether a row's cgroup was read without error (its columns may still be absent one by one). */
   ok(row: number): boolean {
     return this.status[row] === ROW_STATUS.ok;
+  }
+
+  /**
+   * Why a row is not fully read: for ROW_STATUS.error the first file that failed (code, errno, syscall, path), for
+   * gone and closed rows an error saying so, undefined for an ok row. Throws ERR_SWEEP_STALE once the collector has
+   * swept again.
+   */
+  error(row: number): CgroupError | undefined {
+    this.checkCurrent(row);
+    switch (this.status[row]) {
+      case ROW_STATUS.ok:
+        return undefined;
+      case ROW_STATUS.gone:
+        return new CgroupError(`cgroup ${this.paths[row]} is gone`, { code: 'ERR_CGROUP_GONE', path: this.paths[row] });
+      case ROW_STATUS.closed:
+        return new CgroupError(`cgroup ${this.paths[row]} was removed from the collector during the sweep`, { code: 'ERR_CGROUP_HANDLE_CLOSED', path: this.paths[row] });
+      default:
+        return this.source!.errorOf(row);
+    }
+  }
+
+  private checkCurrent(row: number): void {
+    if (this.source === undefined || this.source.generation() !== this.generation) {
+      throw new CgroupError('this sweep is stale: the collector has swept again (call stats(row) before the next collect)', { code: 'ERR_SWEEP_STALE' });
+    }
+    if (!(row >= 0 && row < this.rows)) throw new CgroupError(`no row ${row} in this sweep (${this.rows} rows)`, { code: 'ERR_OUT_OF_RANGE' });
   }
 
   /** Index of a path in this sweep, or -1. */
@@ -104,11 +131,8 @@ export class Sweep<V extends Float64Array | BigUint64Array = Float64Array | BigU
    * ERR_SWEEP_STALE once the collector has swept again.
    */
   stats(row: number): CgroupStats<V extends BigUint64Array ? bigint : number> {
-    if (this.source === undefined || this.source.generation() !== this.generation) {
-      throw new CgroupError('this sweep is stale: the collector has swept again (call stats(row) before the next collect)', { code: 'ERR_SWEEP_STALE' });
-    }
-    if (!(row >= 0 && row < this.rows)) throw new CgroupError(`no row ${row} in this sweep (${this.rows} rows)`, { code: 'ERR_OUT_OF_RANGE' });
-    const r = this.source.statsOf(row, this.bigint);
+    this.checkCurrent(row);
+    const r = this.source!.statsOf(row, this.bigint);
     if (!r.ok) throw r.error;
     return r.stats as CgroupStats<V extends BigUint64Array ? bigint : number>;
   }
@@ -116,7 +140,7 @@ export class Sweep<V extends Float64Array | BigUint64Array = Float64Array | BigU
   /** Rates since the previous sample of the same cgroup identity, or undefined when there is none (first sample,
    * gone, or the counters went backwards). */
   rates(row: number): Rates | undefined {
-    if (this.status[row] !== ROW_STATUS.ok) return undefined;
+    if (this.status[row] !== ROW_STATUS.ok && this.status[row] !== ROW_STATUS.error) return undefined;
     const prevMs = this.previousMs[row]!;
     const interval = (this.sampleMs[row]! - prevMs) / 1000;
     if (!(interval > 0)) return undefined;

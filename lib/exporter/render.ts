@@ -5,7 +5,7 @@
  * Absent values are left out (never exposed as 0); rows that are not ok are left out. No timestamps.
  */
 import { StatsCollector } from '../collector/collector';
-import { FIELD_COUNT } from '../collector/layout';
+import { FIELD_COUNT, ROW_STATUS } from '../collector/layout';
 import { Sweep, type Labels } from '../collector/sweep';
 import { invalidArg } from '../errors';
 import { FAMILIES, familyName, type Family, type SampleSpec } from './families';
@@ -88,10 +88,15 @@ function sampleValue(sweep: Sweep, row: number, s: SampleSpec): string | undefin
   return x === undefined ? undefined : formatValue(x);
 }
 
+/** Rows that were read: ok, or with some files failed (their columns are absent, the others are exposed). */
+function readRow(sweep: Sweep, row: number): boolean {
+  return sweep.status[row] === ROW_STATUS.ok || sweep.status[row] === ROW_STATUS.error;
+}
+
 /** The sample value of a spec in a row as a number, or undefined when there is none to expose. */
 export function sampleNumber(sweep: Sweep, row: number, s: SampleSpec): number | undefined {
   const i = row * FIELD_COUNT + s.field;
-  if (sweep.present[i] !== 1 || sweep.status[row] !== 0) return undefined;
+  if (sweep.present[i] !== 1 || !readRow(sweep, row)) return undefined;
   if (s.versions !== undefined && !s.versions.includes(sweep.version)) return undefined;
   const raw = sweep.values[i]!;
   let x = typeof raw === 'bigint' ? (raw === 0xffffffffffffffffn ? Infinity : Number(raw)) : raw;
@@ -117,7 +122,7 @@ function renderFamily(f: Family, sweep: Sweep, labels: string[], format: Exposit
     if (s.versions !== undefined && !s.versions.includes(sweep.version)) continue;
     const extra = s.labels === undefined ? '' : Object.entries(s.labels).map(([k, v]) => `,${k}="${escapeValue(v)}"`).join('');
     for (let row = 0; row < sweep.rows; row++) {
-      if (sweep.status[row] !== 0) continue;
+      if (!readRow(sweep, row)) continue;
       const v = sampleValue(sweep, row, s);
       if (v !== undefined) lines.push(`${f.name}{${labels[row]}${extra}} ${v}`);
     }

@@ -271,3 +271,18 @@ t.test('cgroup v2 on this host\'s unified hierarchy: cpu.stat and cgroup.procs a
   await waitFor(t, 'the watcher to drop a', () => !c.has(`/${sub.name}/a`));
   t.same(gone, [`/${sub.name}/a`]);
 });
+
+t.test('v1 OOM push stays inside the descriptor limit: the default budget leaves room for its descriptors', opts, async (t) => {
+  const { defaultFdBudget } = require('../../dist');
+  const { V1_OOM_RESERVED_FDS, V1_OOM_WATCH_LIMIT } = require('../../dist/collector/oom');
+  const c = new StatsCollector();
+  t.teardown(() => c.close());
+  t.equal(V1_OOM_RESERVED_FDS, 2 * V1_OOM_WATCH_LIMIT, 'an eventfd and memory.oom_control per watched cgroup');
+  t.equal(c.usage().fdBudget, Math.max(0, defaultFdBudget() - V1_OOM_RESERVED_FDS));
+  const off = new StatsCollector({ oomEvents: false });
+  t.teardown(() => off.close());
+  t.equal(off.usage().fdBudget, defaultFdBudget(), 'without push, the whole default budget');
+  const mine = new StatsCollector({ maxOpenFiles: 100 });
+  t.teardown(() => mine.close());
+  t.equal(mine.usage().fdBudget, 100, 'an explicit maxOpenFiles is used as given');
+});

@@ -193,3 +193,45 @@ t.test('collectAsync: same values as collect, queued when concurrent', async (t)
   t.throws(() => c.collect(), { code: 'ERR_COLLECTOR_BUSY' }, 'no sync sweep into the buffers an async one is filling');
   await p;
 });
+
+t.test('a file that fails (not merely absent) makes the row an error row: its columns absent, the rest read, the reason given', async (t) => {
+  const root = fs.mkdtempSync(path.join(require('node:os').tmpdir(), 'cgmgr-collector-'));
+  t.teardown(() => fs.rmSync(root, { recursive: true, force: true }));
+  fs.cpSync(V1, root, { recursive: true });
+  fs.writeFileSync(path.join(root, 'memory', V1_CTR, 'memory.usage_in_bytes'), 'not a number\n');
+  const c = new StatsCollector({ root });
+  t.teardown(() => c.close());
+  c.add(V1_CTR).add('/cgmgr-rec');
+  const s = c.collect();
+  t.equal(s.status[0], ROW_STATUS.error, 'the row with the malformed file');
+  t.notOk(s.ok(0));
+  t.equal(s.get(0, 'memory_usage_bytes'), undefined, 'its column is absent, not 0');
+  t.equal(s.get(0, 'pids_current'), int(path.join(root, 'pids', V1_CTR, 'pids.current')), 'the other columns are read');
+  const e = s.error(0);
+  t.match(e, { code: 'ERR_CGROUP_PARSE', path: path.join(root, 'memory', V1_CTR, 'memory.usage_in_bytes') });
+  t.equal(s.status[1], ROW_STATUS.ok, 'the neighbour is unaffected');
+  t.equal(s.error(1), undefined);
+  const text = cgmgr.renderMetrics(s);
+  t.match(text, `container_cpu_usage_seconds_total{id="${V1_CTR}"`, 'an error row is still exported with what was read');
+  t.notMatch(text, `container_memory_usage_bytes{id="${V1_CTR}"`, 'but not the failed column');
+  c.collect();
+  t.throws(() => s.error(0), { code: 'ERR_SWEEP_STALE' });
+});
+
+t.test('the controllers asked for bound the files a sweep reads (the columns\' extra files included)', async (t) => {
+  const files = (controllers) => {
+    const c = new StatsCollector({ root: V1, controllers });
+    const f = c.files().map((x) => `${x.controller}:${x.name}`);
+    c.close();
+    return f;
+  };
+  const mem = files(['memory']);
+  t.ok(mem.length > 0);
+  t.ok(mem.every((f) => f.startsWith('memory:')), `memory only: ${mem.join(' ')}`);
+  const cpu = files(['cpu', 'cpuacct']);
+  t.ok(cpu.every((f) => /^(cpu|cpuacct):/.test(f)), `cpu only: ${cpu.join(' ')}`);
+  t.ok(cpu.includes('cpu:cpu.shares') && cpu.includes('cpu:cpu.cfs_quota_us'), 'with the cpu spec files');
+  const all = files(undefined);
+  t.ok(all.includes('blkio:blkio.throttle.io_service_bytes_recursive'), 'the default reads the io columns\' two files');
+  t.notOk(all.includes('blkio:blkio.io_service_bytes_recursive'), 'not the stats reader\'s blkio family search');
+});
