@@ -25,14 +25,16 @@
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const crypto = require('node:crypto');
-const { spawn, execFileSync } = require('node:child_process');
 const { performance, monitorEventLoopDelay } = require('node:perf_hooks');
+const { CGROOT, BenchTree, preflight, installCleanupHandlers, runCleanup } = require('./lib/cgroup-tree');
+const { runJsonProcess, runNodeWorker: runWorkerProcess, runScript, compileC, tmpFile, nofileLimit, shardsOf, runShards } = require('./lib/processes');
+const { median, medianRecord } = require('./lib/stats');
+const { runMeta, settleCell, ratioBuilder, closeMeta, finishRun, roundOrder } = require('./lib/results');
+const { eachArg } = require('./lib/args');
+const { fmtMs, variantTable: markdownVariantTable, ratioTable } = require('./lib/markdown');
 
-const CGROOT = '/sys/fs/cgroup';
 const HIERS = ['memory', 'cpu', 'cpuacct', 'pids'];
 const PIDS_HIERS = ['cpu', 'cpuacct', 'pids'];
-const CTRS_PER_POD = 5;
 const PKG_ROOT = path.resolve(__dirname, '..');
 const LIST_CAP = 64;
 const BUF_SIZE = 64 * 1024;
@@ -63,13 +65,6 @@ for (const f of FILES) {
 }
 const ENGINE_SPEC = FILES.map((f) => ({ controller: f.h, name: f.name, ...f.engine }));
 
-const median = (a) => {
-  if (a.length === 0) return NaN;
-  const s = [...a].sort((x, y) => x - y);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
-const sleepMs = (ms) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 
 // ---------------------------------------------------------------------------------------------------------------
 // JS parsers (bytes in, numbers into a Float64Array row): the same minimal parse as cloop.c.
@@ -415,12 +410,11 @@ async function eventLoopProbe(eng, plan, ids, res, sweeps) {
       eldP50Ms: h.percentile(50) / 1e6, eldP99Ms: h.percentile(99) / 1e6, eldMaxMs: h.max / 1e6,
     };
   };
-  const summary = (list) => Object.fromEntries(Object.keys(list[0]).map((k) => [k, median(list.map((o) => o[k]))]));
   const runs = { idle: [], busy: [], cpu: [] };
   for (let s = 0; s < sweeps; s++) {
     for (const mode of Object.keys(runs)) runs[mode].push(await one(mode));
   }
-  return { sweeps, idle: summary(runs.idle), busy: summary(runs.busy), cpu: summary(runs.cpu) };
+  return { sweeps, idle: medianRecord(runs.idle), busy: medianRecord(runs.busy), cpu: medianRecord(runs.cpu) };
 }
 
 // The `benchmark` package on the single-cgroup case: engine readSync of 1 cgroup vs readFileSync of the same 12
@@ -474,215 +468,21 @@ async function workerMicro(rel, spec) {
 // ---------------------------------------------------------------------------------------------------------------
 // Orchestrator state and cleanup (idempotent, synchronous: usable from exit and signal handlers).
 
-const state = {
-  top: null,
-  created: [], // absolute dirs, in creation order (children after parents)
-  sleeps: new Map(), // pid -> ChildProcess
-  children: new Set(), // running measuring processes
-  tmp: null,
-  cleaning: false,
-};
-
-function killChildren() {
-  for (const c of state.children) {
-    try { c.kill('SIGKILL'); } catch { /* gone */ }
-  }
-}
-
-function processGone(pid) {
-  try {
-    const st = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const state_ = st.slice(st.lastIndexOf(')') + 2, st.lastIndexOf(')') + 3);
-    return state_ === 'Z' || state_ === 'X';
-  } catch {
-    return true;
-  }
-}
-
-function killSleeps() {
-  const pids = [...state.sleeps.keys()];
-  for (const pid of pids) {
-    const c = state.sleeps.get(pid);
-    if (c.exitCode === null && c.signalCode === null && !processGone(pid)) {
-      try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
-    }
-  }
-  const deadline = Date.now() + 5000;
-  for (const pid of pids) {
-    while (!processGone(pid) && Date.now() < deadline) sleepMs(5);
-  }
-  state.sleeps.clear();
-}
-
-function removeTree() {
-  const dirs = state.created;
-  for (let i = dirs.length - 1; i >= 0; i--) {
-    const d = dirs[i];
-    const deadline = Date.now() + 3000;
-    for (;;) {
-      try {
-        fs.rmdirSync(d);
-        break;
-      } catch (e) {
-        if (e.code === 'ENOENT') break;
-        if (e.code === 'EBUSY' && Date.now() < deadline) { sleepMs(10); continue; }
-        process.stderr.write(`benchmark: could not remove ${d}: ${e.message}\n`);
-        break;
-      }
-    }
-  }
-  state.created = [];
-}
-
-function cleanupTree() {
-  killSleeps();
-  removeTree();
-}
-
-function cleanupAll() {
-  if (state.cleaning) return;
-  state.cleaning = true;
-  try {
-    killChildren();
-    cleanupTree();
-    if (state.tmp) fs.rmSync(state.tmp, { recursive: true, force: true });
-    state.tmp = null;
-  } finally {
-    state.cleaning = false;
-  }
-}
-
-function installHandlers() {
-  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-    process.on(sig, () => {
-      process.stderr.write(`\nbenchmark: ${sig}, removing the test cgroups\n`);
-      cleanupAll();
-      process.exit(128 + os.constants.signals[sig]);
-    });
-  }
-  process.on('exit', () => cleanupAll());
-  process.on('uncaughtException', (e) => {
-    process.stderr.write(`benchmark: ${e.stack || e}\n`);
-    cleanupAll();
-    process.exit(1);
-  });
-  process.on('unhandledRejection', (e) => {
-    process.stderr.write(`benchmark: ${e && e.stack ? e.stack : e}\n`);
-    cleanupAll();
-    process.exit(1);
-  });
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// The test tree.
-
-function relPaths(n) {
-  const rels = [];
-  for (let c = 0; c < n; c++) rels.push(`${state.top}/pod-${Math.floor(c / CTRS_PER_POD)}/ctr-${c % CTRS_PER_POD}`);
-  return rels;
-}
-
-function mkdirTracked(d) {
-  fs.mkdirSync(d);
-  state.created.push(d);
-}
-
-async function makeTree(n) {
-  const pods = Math.ceil(n / CTRS_PER_POD);
-  const t0 = performance.now();
-  for (const h of HIERS) {
-    mkdirTracked(`${CGROOT}/${h}/${state.top}`);
-    for (let p = 0; p < pods; p++) {
-      mkdirTracked(`${CGROOT}/${h}/${state.top}/pod-${p}`);
-      for (let c = 0; c < CTRS_PER_POD && p * CTRS_PER_POD + c < n; c++) mkdirTracked(`${CGROOT}/${h}/${state.top}/pod-${p}/ctr-${c}`);
-    }
-  }
-  const mkdirMs = performance.now() - t0;
-  // One sleep per pod, moved into ctr-0 in cpu, cpuacct and pids. Only these pids are ever written anywhere.
-  const t1 = performance.now();
-  const sleepBin = fs.existsSync('/bin/sleep') ? '/bin/sleep' : 'sleep';
-  for (let p = 0; p < pods; p++) {
-    const child = spawn(sleepBin, ['3600'], { stdio: 'ignore' });
-    if (child.pid === undefined) throw new Error('could not start sleep');
-    child.on('error', () => {});
-    state.sleeps.set(child.pid, child);
-    for (const h of PIDS_HIERS) {
-      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`sleep ${child.pid} exited early`);
-      fs.writeFileSync(`${CGROOT}/${h}/${state.top}/pod-${p}/ctr-0/cgroup.procs`, String(child.pid));
-    }
-  }
-  const sleepMs_ = performance.now() - t1;
-  return { dirs: state.created.length, mkdirMs, sleeps: pods, sleepSetupMs: sleepMs_ };
-}
+const tree = new BenchTree({ name: 'benchmark', prefix: 'cgmgr-bench', hierarchies: HIERS, sleepHierarchies: PIDS_HIERS });
+const scratch = { tmp: null }; // this run's temporary directory (specs, binaries)
+const cleanupAll = runCleanup(tree, scratch);
 
 // ---------------------------------------------------------------------------------------------------------------
 // Running measuring processes.
 
-function runProcess(cmd, args, input, timeoutMs) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-    state.children.add(child);
-    let stdout = '';
-    let stderr = '';
-    const timer = setTimeout(() => { child.kill('SIGKILL'); }, timeoutMs);
-    child.stdout.on('data', (d) => { stdout += d; });
-    child.stderr.on('data', (d) => { stderr += d; });
-    child.on('error', (e) => { clearTimeout(timer); state.children.delete(child); reject(e); });
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      state.children.delete(child);
-      if (code !== 0) {
-        reject(new Error(`${path.basename(cmd)} ${args.slice(0, 3).join(' ')} failed (${signal || code}): ${stderr.trim().split('\n').slice(-3).join(' | ')}`));
-        return;
-      }
-      try {
-        resolve(JSON.parse(stdout.trim().split('\n').pop()));
-      } catch (e) {
-        reject(new Error(`bad output from ${cmd}: ${stdout.slice(0, 200)} ${stderr.slice(0, 200)}`));
-      }
-    });
-    child.stdin.on('error', () => {});
-    child.stdin.end(input || '');
-  });
-}
-
-let specSeq = 0;
-function writeSpec(spec) {
-  const f = path.join(state.tmp, `spec-${process.pid}-${specSeq++}.json`);
-  fs.writeFileSync(f, JSON.stringify(spec));
-  return f;
-}
-
-async function runNodeWorker(variant, spec, timeoutMs = 180000, wrap = null) {
-  const f = writeSpec(spec);
-  const args = [__filename, '--worker', variant, '--spec', f];
-  try {
-    if (wrap) return await runProcess(wrap[0], [...wrap.slice(1), process.execPath, ...args], '', timeoutMs);
-    return await runProcess(process.execPath, args, '', timeoutMs);
-  } finally {
-    fs.rmSync(f, { force: true });
-  }
+function runNodeWorker(variant, spec, timeoutMs = 180000, wrap = null) {
+  return runWorkerProcess(__filename, scratch.tmp, variant, spec, { timeoutMs, wrap });
 }
 
 async function runC(bin, rels, warmup, sweeps, wrap = null, mode = 'pread') {
-  const args = [CGROOT, String(warmup), String(sweeps), mode, '64'];
-  if (wrap) return runProcess(wrap[0], [...wrap.slice(1), bin, ...args], rels.join('\n') + '\n', 180000);
-  return runProcess(bin, args, rels.join('\n') + '\n', 180000);
-}
-
-function compileC(tmp) {
-  const src = path.join(__dirname, 'cloop.c');
-  const bin = path.join(tmp, 'cloop');
-  execFileSync('cc', ['-O2', '-Wall', '-o', bin, src], { stdio: ['ignore', 'inherit', 'inherit'] });
-  return bin;
-}
-
-function shardsOf(rels, shardSize) {
-  const k = Math.max(1, Math.ceil(rels.length / shardSize));
-  const per = Math.ceil(rels.length / k);
-  const out = [];
-  for (let i = 0; i < k; i++) out.push(rels.slice(i * per, (i + 1) * per));
-  return out.filter((s) => s.length > 0);
+  const args = [bin, CGROOT, String(warmup), String(sweeps), mode, '64'];
+  const cmd = wrap ? [...wrap, ...args] : args;
+  return runJsonProcess(cmd[0], cmd.slice(1), { input: rels.join('\n') + '\n', timeoutMs: 180000 });
 }
 
 // The variants of the main table. kind: how a process is run; sharded: ‡k like PERF-FACTS.
@@ -705,17 +505,12 @@ function sweepCounts(n, quick) {
 }
 
 async function runVariantOnce(v, rels, counts, opts) {
-  const shards = v.sharded ? shardsOf(rels, opts.shard) : [rels];
-  const procs = [];
-  for (const s of shards) {
-    let r;
-    if (v.kind === 'c') r = await runC(opts.cbin, s, counts.warmup, counts.sweeps, null, v.cmode);
-    else r = await runNodeWorker(v.kind, { rels: s, warmup: counts.warmup, sweeps: counts.sweeps, probe: v.probe ? opts.probeSweeps : 0 });
-    r.medianMs = median(r.sweepsMs);
-    procs.push(r);
-  }
-  const perSweep = (k) => procs.reduce((a, p) => a + (p[k] || 0) / p.sweepsMs.length, 0);
-  return { shards: shards.length, ms: procs.reduce((a, p) => a + p.medianMs, 0), userUs: perSweep('userUs'), sysUs: perSweep('sysUs'), procs };
+  const measured = await runShards(rels, opts.shard, v.sharded, (s) => {
+    if (v.kind === 'c') return runC(opts.cbin, s, counts.warmup, counts.sweeps, null, v.cmode);
+    return runNodeWorker(v.kind, { rels: s, warmup: counts.warmup, sweeps: counts.sweeps, probe: v.probe ? opts.probeSweeps : 0 });
+  });
+  const perSweep = (k) => measured.procs.reduce((a, p) => a + (p[k] || 0) / p.sweepsMs.length, 0);
+  return { ...measured, userUs: perSweep('userUs'), sysUs: perSweep('sysUs') };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -736,8 +531,8 @@ function parseStraceC(file) {
 }
 
 async function straceVariant(run, n, sweeps) {
-  const f0 = path.join(state.tmp, `strace0-${specSeq++}.txt`);
-  const f1 = path.join(state.tmp, `strace1-${specSeq++}.txt`);
+  const f0 = tmpFile(scratch.tmp, 'strace0', 'txt');
+  const f1 = tmpFile(scratch.tmp, 'strace1', 'txt');
   await run(['strace', '-f', '-c', '-o', f0], 0);
   await run(['strace', '-f', '-c', '-o', f1], sweeps);
   const a = parseStraceC(f0);
@@ -773,8 +568,6 @@ async function runStrace(rels, opts) {
 // ---------------------------------------------------------------------------------------------------------------
 // Report.
 
-const fmtMs = (ms) => (ms >= 100 ? ms.toFixed(1) : ms >= 10 ? ms.toFixed(2) : ms.toFixed(3));
-const fmtX = (x) => (Number.isFinite(x) ? `${x.toFixed(2)}×` : '–');
 
 function crossCheck(rowsByVariant) {
   // Compare the stable values of row 0 (pod-0/ctr-0) between variants; cpuacct.usage may move, skip it.
@@ -806,14 +599,10 @@ function buildReport(results, meta) {
   const lines = [];
   // One row per variant, one column per N: format(r) renders a variant's result at one N ('–' when it has none).
   const variantTable = (format) => {
-    lines.push(`| implementation | ${sizes.map((n) => `N=${n}`).join(' | ')} |`);
-    lines.push(`|---|${sizes.map(() => '---').join('|')}|`);
-    for (const v of VARIANTS) {
-      lines.push(`| ${v.label}${v.sharded ? ' ‡' : ''} | ${sizes.map((n) => {
-        const r = results.variants[v.id] && results.variants[v.id].perN[n];
-        return (r && format(r)) || '–';
-      }).join(' | ')} |`);
-    }
+    lines.push(...markdownVariantTable(VARIANTS, sizes, (v, n) => {
+      const r = results.variants[v.id] && results.variants[v.id].perN[n];
+      return (r && format(r)) || '–';
+    }));
   };
   lines.push(`## cgmgr benchmark: ms per sweep · µs per cgroup (12-file collector set)`);
   lines.push('');
@@ -832,16 +621,7 @@ function buildReport(results, meta) {
   lines.push('');
   lines.push('### Ratios');
   lines.push('');
-  lines.push(`| ratio | target | ${sizes.map((n) => `N=${n}`).join(' | ')} |`);
-  lines.push(`|---|---|${sizes.map(() => '---').join('|')}|`);
-  for (const r of results.ratios) {
-    lines.push(`| ${r.label} | ${r.target || '–'} | ${sizes.map((n) => {
-      const x = r.perN[n];
-      if (!Number.isFinite(x)) return '–';
-      const verdict = r.check ? (r.check(x) ? ' ✓' : ' ✗') : '';
-      return `${fmtX(x)}${verdict}`;
-    }).join(' | ')} |`);
-  }
+  lines.push(...ratioTable(results.ratios, sizes));
   lines.push('');
   lines.push('### Spread: min / median / max of the per-round values (ms per sweep)');
   lines.push('');
@@ -909,56 +689,10 @@ function buildReport(results, meta) {
   return lines.join('\n');
 }
 
-// ---------------------------------------------------------------------------------------------------------------
-
-// Trees left by a benchmark run that was SIGKILLed: top-level cgmgr-bench-<pid>-<8 hex> whose <pid> is not a running
-// benchmark. Only `sleep` processes inside such a tree are killed (the ones a benchmark started); anything else in
-// it is left alone and keeps its cgroup from being removed.
-function cleanupStale() {
-  const re = /^cgmgr-bench-(\d+)-[0-9a-f]{8}$/;
-  let removed = 0;
-  for (const h of HIERS) {
-    for (const name of fs.readdirSync(`${CGROOT}/${h}`)) {
-      const m = re.exec(name);
-      if (!m) continue;
-      const pid = Number(m[1]);
-      let alive = false;
-      try { alive = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('benchmark.js'); } catch { /* gone */ }
-      if (alive) continue;
-      const dirs = [];
-      const walk = (d) => {
-        dirs.push(d);
-        for (const e of fs.readdirSync(d, { withFileTypes: true })) if (e.isDirectory()) walk(path.join(d, e.name));
-      };
-      walk(`${CGROOT}/${h}/${name}`);
-      for (const d of dirs) {
-        for (const p of fs.readFileSync(`${d}/cgroup.procs`, 'utf8').split('\n').filter(Boolean).map(Number)) {
-          let comm = '';
-          try { comm = fs.readFileSync(`/proc/${p}/comm`, 'utf8').trim(); } catch { continue; }
-          if (comm === 'sleep') {
-            try { process.kill(p, 'SIGKILL'); } catch { /* gone */ }
-            state.sleeps.set(p, { exitCode: null, signalCode: null });
-          }
-        }
-      }
-      killSleeps();
-      state.created = dirs; // parents first: removeTree() goes in reverse
-      removeTree();
-      removed++;
-      process.stderr.write(`removed stale ${h}/${name}\n`);
-    }
-  }
-  process.stderr.write(`${removed} stale tree(s) removed\n`);
-}
 
 function parseArgs(argv) {
   const o = { sizes: null, quick: false, rounds: null, shard: 750, json: null, strace: false, micro: true, keepGoing: false };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const next = () => {
-      if (i + 1 >= argv.length) throw new Error(`${a} needs a value`);
-      return argv[++i];
-    };
+  eachArg(argv, (a, next) => {
     if (a === '--sizes') o.sizes = next().split(',').map((s) => parseInt(s, 10));
     else if (a === '--quick') o.quick = true;
     else if (a === '--rounds') o.rounds = parseInt(next(), 10);
@@ -970,8 +704,9 @@ function parseArgs(argv) {
     else if (a === '-h' || a === '--help') {
       { const l = fs.readFileSync(__filename, 'utf8').split('\n'); process.stdout.write(l.slice(1, l.indexOf(' */')).join('\n') + '\n'); }
       process.exit(0);
-    } else throw new Error(`unknown argument ${a}`);
-  }
+    } else return false;
+    return true;
+  });
   if (!o.sizes) o.sizes = o.quick ? [200, 1000] : [1000, 5000];
   if (o.sizes.some((n) => !Number.isInteger(n) || n < 1 || n > 100000)) throw new Error('--sizes must be positive integers');
   if (!o.rounds) o.rounds = 3;
@@ -979,34 +714,25 @@ function parseArgs(argv) {
   return o;
 }
 
-function preflight() {
-  if (process.getuid && process.getuid() !== 0) throw new Error('the benchmark needs root (it makes cgroups)');
-  for (const h of HIERS) {
-    if (!fs.existsSync(`${CGROOT}/${h}/cgroup.procs`)) throw new Error(`${CGROOT}/${h} is not a cgroup v1 hierarchy here`);
-  }
-}
-
 async function main() {
   if (process.argv.includes('--cleanup-stale')) {
-    preflight();
-    cleanupStale();
+    preflight(HIERS, 'the benchmark');
+    tree.cleanupStale('benchmark.js');
     return;
   }
   const opts = parseArgs(process.argv.slice(2));
-  preflight();
-  installHandlers();
+  preflight(HIERS, 'the benchmark');
+  installCleanupHandlers('benchmark', cleanupAll);
   const started = performance.now();
-  state.tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cgmgr-bench-'));
-  state.top = `cgmgr-bench-${process.pid}-${crypto.randomBytes(4).toString('hex')}`;
-  opts.cbin = compileC(state.tmp);
+  scratch.tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cgmgr-bench-'));
+  tree.claimTop();
+  opts.cbin = compileC(path.join(__dirname, 'cloop.c'), scratch.tmp);
   opts.probeSweeps = opts.quick ? 2 : 3;
 
-  let nofile = '?';
-  try { nofile = execFileSync('sh', ['-c', 'ulimit -n'], { encoding: 'utf8' }).trim(); } catch { /* ignore */ }
+  const nofile = nofileLimit();
   const meta = {
-    date: new Date().toISOString(), kernel: os.release(), node: process.version, cpus: os.cpus().length, nofile,
-    sizes: opts.sizes, rounds: opts.rounds, shard: opts.shard, quick: opts.quick, top: state.top, memswPresent: null,
-    sweeps: {}, tree: {}, loadavg: { start: os.loadavg().map((x) => +x.toFixed(2)) },
+    ...runMeta(nofile), sizes: opts.sizes, rounds: opts.rounds, shard: opts.shard, quick: opts.quick, top: tree.top, memswPresent: null,
+    sweeps: {}, tree: {},
   };
   const results = { meta, variants: {}, ratios: [], eventLoop: {}, micro: null, strace: null, crossCheck: null, failures: [] };
   for (const v of VARIANTS) results.variants[v.id] = { label: v.label, sharded: v.sharded, perN: {} };
@@ -1016,17 +742,15 @@ async function main() {
   for (const n of opts.sizes) {
     const counts = sweepCounts(n, opts.quick);
     meta.sweeps[n] = counts;
-    process.stderr.write(`N=${n}: making the tree (${state.top}) ... `);
-    const tree = await makeTree(n);
-    meta.tree[n] = tree;
-    process.stderr.write(`${tree.dirs} dirs in ${tree.mkdirMs.toFixed(0)} ms, ${tree.sleeps} sleeps in ${tree.sleepSetupMs.toFixed(0)} ms\n`);
-    const rels = relPaths(n);
+    process.stderr.write(`N=${n}: making the tree (${tree.top}) ... `);
+    const made = tree.makeTree(n);
+    meta.tree[n] = made;
+    process.stderr.write(`${made.dirs} dirs in ${made.mkdirMs.toFixed(0)} ms, ${made.sleeps} sleeps in ${made.sleepSetupMs.toFixed(0)} ms\n`);
+    const rels = tree.relPaths(n);
     if (meta.memswPresent === null) meta.memswPresent = fs.existsSync(`${CGROOT}/memory/${rels[0]}/memory.memsw.usage_in_bytes`);
     try {
       for (let round = 0; round < opts.rounds; round++) {
-        // Rotate the order every round, so no variant always runs first or right after another.
-        const order = VARIANTS.map((_, i) => VARIANTS[(i + round * 3) % VARIANTS.length]);
-        for (const v of order) {
+        for (const v of roundOrder(VARIANTS, round)) {
           if (disabled.has(v.id)) continue;
           const slot = results.variants[v.id].perN[n] ||= { rounds: [], shards: 0, allSweeps: [], procMedians: [] };
           const t = performance.now();
@@ -1082,7 +806,7 @@ async function main() {
       }
     } finally {
       const t = performance.now();
-      cleanupTree();
+      tree.remove();
       meta.tree[n].removeMs = performance.now() - t;
       process.stderr.write(`N=${n}: tree removed in ${(performance.now() - t).toFixed(0)} ms\n`);
     }
@@ -1093,8 +817,7 @@ async function main() {
     for (const n of opts.sizes) {
       const r = results.variants[v.id].perN[n];
       if (!r) continue;
-      r.ms = median(r.rounds);
-      r.usPerCg = (r.ms * 1000) / n;
+      settleCell(r, n);
       r.userUsPerCg = median(r.userUs || []) / n;
       r.sysUsPerCg = median(r.sysUs || []) / n;
       if (r.allSweeps.length) {
@@ -1102,18 +825,13 @@ async function main() {
         r.sweepMax = Math.max(...r.allSweeps);
       }
       if (r.loops) {
-        const agg = (mode) => Object.fromEntries(Object.keys(r.loops[0][mode]).map((k) => [k, median(r.loops.map((l) => l[mode][k]))]));
+        const agg = (mode) => medianRecord(r.loops.map((l) => l[mode]));
         results.eventLoop[n] = { processes: r.loops.length, sweepsPerProcess: r.loops[0].sweeps, idle: agg('idle'), busy: agg('busy'), cpu: agg('cpu') };
       }
       delete r.allSweeps;
     }
   }
-  const ms = (id, n) => (results.variants[id].perN[n] ? results.variants[id].perN[n].ms : NaN);
-  const ratio = (label, target, check, f) => {
-    const perN = {};
-    for (const n of opts.sizes) perN[n] = f(n);
-    results.ratios.push({ label, target, check, perN });
-  };
+  const { ms, ratio } = ratioBuilder(results, opts.sizes);
   ratio('engine readSync ‡ / C loop ‡', '≤ 1.2', (x) => x <= 1.2, (n) => ms('engine-sync-shard', n) / ms('c', n));
   ratio('engine readSync 1 process / C loop ‡', '≤ 1.2', (x) => x <= 1.2, (n) => ms('engine-sync', n) / ms('c', n));
   ratio('Node held-fd ‡ / engine readSync ‡', '≥ 3', (x) => x >= 3, (n) => ms('node-held', n) / ms('engine-sync-shard', n));
@@ -1125,35 +843,11 @@ async function main() {
   ratio('Node held-fd ‡ / C loop ‡ (reference)', null, null, (n) => ms('node-held', n) / ms('c', n));
   ratio('C io_uring QD64 ‡ / C pread ‡ (reference)', null, null, (n) => ms('c-uring', n) / ms('c', n));
   results.crossCheck = crossCheck(rowsForCheck);
-  meta.totalSeconds = (performance.now() - started) / 1000;
-  meta.loadavg.end = os.loadavg().map((x) => +x.toFixed(2));
-
-  const md = buildReport(results, meta);
-  process.stdout.write(md + '\n');
-  process.stdout.write(`\ntotal ${meta.totalSeconds.toFixed(1)} s\n`);
-  if (results.failures.length) {
-    process.stdout.write(`\nfailures:\n${results.failures.map((f) => `- N=${f.n} ${f.variant}: ${f.error}`).join('\n')}\n`);
-  }
-  if (opts.json) {
-    const json = { ...results, ratios: results.ratios.map(({ check, ...r }) => r), markdown: md };
-    fs.writeFileSync(opts.json, JSON.stringify(json, null, 2) + '\n');
-  }
+  closeMeta(meta, started, performance.now());
+  finishRun(results, meta, buildReport(results, meta), opts.json);
   cleanupAll();
   const engineMissing = results.failures.some((f) => f.variant.startsWith('engine'));
   process.exitCode = engineMissing || !results.crossCheck.ok ? 1 : 0;
 }
 
-if (process.argv[2] === '--worker') {
-  const variant = process.argv[3];
-  const spec = process.argv[5];
-  worker(variant, spec).catch((e) => {
-    process.stderr.write(`${e && e.stack ? e.stack : e}\n`);
-    process.exit(1);
-  });
-} else {
-  main().catch((e) => {
-    process.stderr.write(`benchmark: ${e && e.stack ? e.stack : e}\n`);
-    cleanupAll();
-    process.exit(1);
-  });
-}
+runScript('benchmark', worker, main, cleanupAll);

@@ -19,19 +19,16 @@
  *   {"n":..,"openMs":..,"sweepsMs":[..],"enoent":..,"errors":..,"heldFds":..,"checksum":..}
  */
 #define _GNU_SOURCE
-#include <errno.h>
-#include <fcntl.h>
 #include <linux/fs.h>
 #include <linux/io_uring.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <sys/resource.h>
-#include <time.h>
-#include <unistd.h>
+
+#include "cbench.h"
+
+#define PROG "cloop"
 
 enum kind { SINGLE, KEYED, LIST };
 enum hier { H_MEMORY, H_CPU, H_CPUACCT, H_PIDS, H_COUNT };
@@ -76,12 +73,6 @@ struct cg {
   int dirfd[H_COUNT]; /* O_PATH dir fds, kept only for files that were ENOENT at setup */
   int fd[NFILES];     /* held file fds, -1 = re-open each sweep */
 };
-
-static double now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
 
 #define U64_MAX_VALUE UINT64_MAX
 
@@ -251,27 +242,11 @@ int main(int argc, char **argv) {
     for (int k = 0; k < files[i].nkeys; k++) key_len[i][k] = strlen(files[i].keys[k]);
   }
 
-  size_t cap = 1024, n = 0;
-  char **rels = malloc(cap * sizeof *rels);
-  char line[4096];
-  while (fgets(line, sizeof line, stdin)) {
-    size_t l = strlen(line);
-    while (l > 0 && (line[l - 1] == '\n' || line[l - 1] == '\r')) line[--l] = '\0';
-    if (l == 0) continue;
-    if (n == cap) rels = realloc(rels, (cap *= 2) * sizeof *rels);
-    rels[n++] = strdup(line);
-  }
+  size_t n;
+  char **rels = read_cgroup_list(PROG, stdin, &n);
 
   int rootfd[H_COUNT];
-  for (int h = 0; h < H_COUNT; h++) {
-    char p[4096];
-    snprintf(p, sizeof p, "%s/%s", root, hier_names[h]);
-    rootfd[h] = open(p, O_PATH | O_DIRECTORY | O_CLOEXEC);
-    if (rootfd[h] < 0) {
-      fprintf(stderr, "cloop: open %s: %s\n", p, strerror(errno));
-      return 1;
-    }
-  }
+  if (open_hierarchy_roots(PROG, root, hier_names, H_COUNT, rootfd) != 0) return 1;
 
   struct cg *cgs = calloc(n, sizeof *cgs);
   uint64_t *rows = calloc(n * (size_t)slots_per_row, sizeof(uint64_t));
@@ -280,22 +255,10 @@ int main(int argc, char **argv) {
   for (size_t i = 0; i < n; i++) {
     for (int h = 0; h < H_COUNT; h++) cgs[i].dirfd[h] = -1;
     for (int f = 0; f < NFILES; f++) {
-      char p[4096];
-      snprintf(p, sizeof p, "%s/%s", rels[i], files[f].name);
-      int fd = openat(rootfd[files[f].hier], p, open_flags);
-      if (fd < 0 && errno == ENOENT) {
-        /* Absent here: keep the directory, re-try the file every sweep. */
-        int h = files[f].hier;
-        if (cgs[i].dirfd[h] < 0) {
-          cgs[i].dirfd[h] = openat(rootfd[h], rels[i], O_PATH | O_DIRECTORY | O_CLOEXEC);
-          if (cgs[i].dirfd[h] >= 0) held++;
-        }
-      } else if (fd < 0) {
-        fprintf(stderr, "cloop: open %s/%s: %s\n", hier_names[files[f].hier], p, strerror(errno));
-        return 1;
-      } else {
-        held++;
-      }
+      /* A file absent here keeps its directory instead and is re-tried every sweep. */
+      int h = files[f].hier;
+      int fd = open_held(PROG, rootfd[h], hier_names[h], rels[i], files[f].name, open_flags, &cgs[i].dirfd[h], &held);
+      if (fd == -2) return 1;
       cgs[i].fd[f] = fd;
     }
   }
@@ -355,15 +318,8 @@ int main(int argc, char **argv) {
           size_t i = j / NFILES;
           int f = (int)(j % NFILES);
           if (cgs[i].fd[f] >= 0) continue;
-          int d = cgs[i].dirfd[files[f].hier];
-          int tfd = d >= 0 ? openat(d, files[f].name, O_RDONLY | O_CLOEXEC) : -1;
-          if (tfd < 0) {
-            if (errno == ENOENT) enoent++;
-            else errors++;
-            continue;
-          }
-          long r = pread(tfd, buf, sizeof buf, 0);
-          close(tfd);
+          long r = read_at0(-1, cgs[i].dirfd[files[f].hier], files[f].name, buf, sizeof buf, &enoent, &errors);
+          if (r == READ_SKIPPED) continue;
           if (r < 0 || parse_file(&files[f], f, buf, r, rows + i * (size_t)slots_per_row) != 0) errors++;
         }
       }
@@ -371,21 +327,8 @@ int main(int argc, char **argv) {
     for (size_t i = 0; i < n; i++) {
       uint64_t *row = rows + i * (size_t)slots_per_row;
       for (int f = 0; f < NFILES; f++) {
-        long r;
-        int fd = cgs[i].fd[f];
-        if (fd >= 0) {
-          r = pread(fd, buf, sizeof buf, 0);
-        } else {
-          int d = cgs[i].dirfd[files[f].hier];
-          int tfd = d >= 0 ? openat(d, files[f].name, O_RDONLY | O_CLOEXEC) : -1;
-          if (tfd < 0) {
-            if (errno == ENOENT) enoent++;
-            else errors++;
-            continue;
-          }
-          r = pread(tfd, buf, sizeof buf, 0);
-          close(tfd);
-        }
+        long r = read_at0(cgs[i].fd[f], cgs[i].dirfd[files[f].hier], files[f].name, buf, sizeof buf, &enoent, &errors);
+        if (r == READ_SKIPPED) continue;
         if (r < 0 || parse_file(&files[f], f, buf, r, row) != 0) errors++;
       }
     }
@@ -401,7 +344,7 @@ int main(int argc, char **argv) {
          requeued, first_err);
   printf("\"userUs\":%.0f,\"sysUs\":%.0f,\"n\":%zu,\"openMs\":%.4f,\"heldFds\":%ld,\"enoent\":%ld,\"errors\":%ld,\"checksum\":%llu,\"sweepsMs\":[", user_us, sys_us, n,
          open_ms, held, enoent, errors, (unsigned long long)checksum);
-  for (int s = warmup; s < warmup + sweeps; s++) printf("%s%.4f", s > warmup ? "," : "", times[s]);
+  print_sweeps(times, warmup, sweeps);
   /* row 0 for the cross-check of parsed values */
   printf("],\"row0\":[");
   for (int k = 0; n > 0 && k < slots_per_row; k++) printf("%s%llu", k ? "," : "", (unsigned long long)rows[k]);

@@ -33,26 +33,21 @@
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const crypto = require('node:crypto');
-const { spawn, execFileSync } = require('node:child_process');
+const { execFileSync } = require('node:child_process');
 const { performance, monitorEventLoopDelay } = require('node:perf_hooks');
+const { CGROOT, BenchTree, sleepMs, preflight, installCleanupHandlers, runCleanup } = require('./lib/cgroup-tree');
+const {
+  runJsonProcess, runNodeWorker, runScript, errorLineAndLast, compileC, fdCount, nofileLimit, runShards,
+} = require('./lib/processes');
+const { median, medianRecord } = require('./lib/stats');
+const { runMeta, settleCell, ratioBuilder, closeMeta, finishRun, roundOrder } = require('./lib/results');
+const { eachArg } = require('./lib/args');
+const { fmtMs, variantTable, ratioTable } = require('./lib/markdown');
 
-const CGROOT = '/sys/fs/cgroup';
 const CONTROLLERS = ['memory', 'cpu', 'cpuacct', 'pids'];
-const CTRS_PER_POD = 5;
 const PKG_ROOT = path.resolve(__dirname, '..');
-const TOP_RE = /^cgmgr-bench-sweep-(\d+)-[0-9a-f]{8}$/;
 const BUF_SIZE = 64 * 1024;
 
-const median = (a) => {
-  if (a.length === 0) return NaN;
-  const s = [...a].sort((x, y) => x - y);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
-const sleepMs = (ms) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-const fmtMs = (ms) => (!Number.isFinite(ms) ? '–' : ms >= 100 ? ms.toFixed(1) : ms >= 10 ? ms.toFixed(2) : ms.toFixed(3));
-const fmtX = (x) => (Number.isFinite(x) ? `${x.toFixed(2)}×` : '–');
 
 // ---------------------------------------------------------------------------------------------------------------
 // The collector, as the benchmark uses it.
@@ -157,8 +152,7 @@ async function eventLoopProbe(c, sweeps) {
     during.push(d);
     idle.push(await measure(() => new Promise((r) => setTimeout(r, Math.max(1, Math.round(d.ms))))));
   }
-  const summary = (list) => Object.fromEntries(Object.keys(list[0]).map((k) => [k, median(list.map((o) => o[k]))]));
-  return { sweeps, during: summary(during), idle: summary(idle) };
+  return { sweeps, during: medianRecord(during), idle: medianRecord(idle) };
 }
 
 // The best pure-Node reader over the collector's files: descriptors held, fs.readSync at position 0, and a parse of
@@ -231,17 +225,6 @@ function workerNodeHeld(spec) {
   return { n: rels.length, openMs, errors, absent: absent.length, checksum, userUs: cpu.user, sysUs: cpu.system, sweepsMs: times.slice(warmup) };
 }
 
-/** Open descriptors of this process, or a string saying why they cannot be counted (EMFILE: none left). */
-function fdCount() {
-  try {
-    return fs.readdirSync('/proc/self/fd').length;
-  } catch (e) {
-    return e.code || String(e);
-  }
-}
-
-// Soak: S async sweeps of N cgroups; every sweep 1% of them (at least 2) are replaced. Half are removed from the
-// collector and then rmdir'ed; half are rmdir'ed under it (the next sweep sees them gone) and removed after that
 // sweep. Memory (after a forced GC when --expose-gc) and open fds are sampled 50 times.
 async function workerSoak(spec) {
   const { top, n, sweeps } = spec;
@@ -319,197 +302,21 @@ async function workerSoak(spec) {
 // ---------------------------------------------------------------------------------------------------------------
 // Orchestrator state and cleanup (idempotent, synchronous: usable from exit and signal handlers).
 
-const state = { top: null, sleeps: new Map(), children: new Set(), tmp: null, cleaning: false };
-
-function processGone(pid) {
-  try {
-    const st = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const s = st.slice(st.lastIndexOf(')') + 2, st.lastIndexOf(')') + 3);
-    return s === 'Z' || s === 'X';
-  } catch {
-    return true;
-  }
-}
-
-function killSleeps() {
-  const pids = [...state.sleeps.keys()];
-  for (const pid of pids) {
-    if (!processGone(pid)) {
-      try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
-    }
-  }
-  const deadline = Date.now() + 5000;
-  for (const pid of pids) while (!processGone(pid) && Date.now() < deadline) sleepMs(5);
-  state.sleeps.clear();
-}
-
-/** Removes <top> in every hierarchy: every directory below it (all ours: the name is unique to this run), children first. */
-function removeTop(top) {
-  for (const h of CONTROLLERS) {
-    const root = `${CGROOT}/${h}/${top}`;
-    const dirs = [];
-    const walk = (d) => {
-      let entries;
-      try { entries = fs.readdirSync(d, { withFileTypes: true }); } catch { return; }
-      dirs.push(d);
-      for (const e of entries) if (e.isDirectory()) walk(path.join(d, e.name));
-    };
-    walk(root);
-    for (let i = dirs.length - 1; i >= 0; i--) {
-      const deadline = Date.now() + 3000;
-      for (;;) {
-        try { fs.rmdirSync(dirs[i]); break; } catch (e) {
-          if (e.code === 'ENOENT') break;
-          if (e.code === 'EBUSY' && Date.now() < deadline) { sleepMs(10); continue; }
-          process.stderr.write(`sweep: could not remove ${dirs[i]}: ${e.message}\n`);
-          break;
-        }
-      }
-    }
-  }
-}
-
-function cleanupTree() {
-  killSleeps();
-  if (state.top) removeTop(state.top);
-}
-
-function cleanupAll() {
-  if (state.cleaning) return;
-  state.cleaning = true;
-  try {
-    for (const c of state.children) { try { c.kill('SIGKILL'); } catch { /* gone */ } }
-    cleanupTree();
-    if (state.tmp) fs.rmSync(state.tmp, { recursive: true, force: true });
-    state.tmp = null;
-  } finally {
-    state.cleaning = false;
-  }
-}
-
-function installHandlers() {
-  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-    process.on(sig, () => {
-      process.stderr.write(`\nsweep: ${sig}, removing the benchmark's cgroups\n`);
-      cleanupAll();
-      process.exit(128 + os.constants.signals[sig]);
-    });
-  }
-  process.on('exit', () => cleanupAll());
-}
-
-// Trees of sweep runs that were SIGKILLed: cgmgr-bench-sweep-<pid>-<hex> whose <pid> is no running sweep.js. Only
-// `sleep` processes inside such a tree are killed (the ones a sweep run started).
-function cleanupStale() {
-  let removed = 0;
-  const tops = new Set();
-  for (const h of CONTROLLERS) for (const name of fs.readdirSync(`${CGROOT}/${h}`)) if (TOP_RE.test(name)) tops.add(name);
-  for (const top of tops) {
-    const pid = Number(TOP_RE.exec(top)[1]);
-    let alive = false;
-    try { alive = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('sweep.js'); } catch { /* gone */ }
-    if (alive) continue;
-    for (const h of CONTROLLERS) {
-      const walk = (d) => {
-        let entries;
-        try { entries = fs.readdirSync(d, { withFileTypes: true }); } catch { return; }
-        for (const p of fs.readFileSync(`${d}/cgroup.procs`, 'utf8').split('\n').filter(Boolean).map(Number)) {
-          let comm = '';
-          try { comm = fs.readFileSync(`/proc/${p}/comm`, 'utf8').trim(); } catch { continue; }
-          if (comm === 'sleep') state.sleeps.set(p, true);
-        }
-        for (const e of entries) if (e.isDirectory()) walk(path.join(d, e.name));
-      };
-      walk(`${CGROOT}/${h}/${top}`);
-    }
-    killSleeps();
-    removeTop(top);
-    removed++;
-    process.stderr.write(`removed stale ${top}\n`);
-  }
-  process.stderr.write(`${removed} stale tree(s) removed\n`);
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// The tree.
-
-function relPaths(n) {
-  const rels = [];
-  for (let c = 0; c < n; c++) rels.push(`${state.top}/n${n}/pod-${Math.floor(c / CTRS_PER_POD)}/ctr-${c % CTRS_PER_POD}`);
-  return rels;
-}
-
-function makeTree(n) {
-  const pods = Math.ceil(n / CTRS_PER_POD);
-  const t0 = performance.now();
-  for (const h of CONTROLLERS) {
-    if (!fs.existsSync(`${CGROOT}/${h}/${state.top}`)) fs.mkdirSync(`${CGROOT}/${h}/${state.top}`);
-    fs.mkdirSync(`${CGROOT}/${h}/${state.top}/n${n}`);
-    for (let p = 0; p < pods; p++) {
-      fs.mkdirSync(`${CGROOT}/${h}/${state.top}/n${n}/pod-${p}`);
-      for (let c = 0; c < CTRS_PER_POD && p * CTRS_PER_POD + c < n; c++) fs.mkdirSync(`${CGROOT}/${h}/${state.top}/n${n}/pod-${p}/ctr-${c}`);
-    }
-  }
-  const mkdirMs = performance.now() - t0;
-  const sleepBin = fs.existsSync('/bin/sleep') ? '/bin/sleep' : 'sleep';
-  for (let p = 0; p < pods; p++) {
-    const child = spawn(sleepBin, ['3600'], { stdio: 'ignore' });
-    if (child.pid === undefined) throw new Error('could not start sleep');
-    child.on('error', () => {});
-    state.sleeps.set(child.pid, true);
-    for (const h of CONTROLLERS) fs.writeFileSync(`${CGROOT}/${h}/${state.top}/n${n}/pod-${p}/ctr-0/cgroup.procs`, String(child.pid));
-  }
-  return { mkdirMs, sleeps: pods };
-}
+const tree = new BenchTree({ name: 'sweep', prefix: 'cgmgr-bench-sweep', hierarchies: CONTROLLERS });
+const scratch = { tmp: null }; // this run's temporary directory (specs, binaries)
+const cleanupAll = runCleanup(tree, scratch);
 
 // ---------------------------------------------------------------------------------------------------------------
 // Running measuring processes.
 
-function runProcess(cmd, args, input, timeoutMs, env) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], env: env || process.env });
-    state.children.add(child);
-    let stdout = '';
-    let stderr = '';
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.stdout.on('data', (d) => { stdout += d; });
-    child.stderr.on('data', (d) => { stderr += d; });
-    child.on('error', (e) => { clearTimeout(timer); state.children.delete(child); reject(e); });
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      state.children.delete(child);
-      if (code !== 0) {
-        const lines = stderr.trim().split('\n');
-        const message = lines.find((l) => /Error|error:/.test(l)) || lines[0] || '';
-        reject(new Error(`${path.basename(cmd)} ${args.slice(0, 3).join(' ')} failed (${signal || code}): ${message.trim()} | ${lines.slice(-2).join(' | ')}`));
-        return;
-      }
-      try {
-        resolve(JSON.parse(stdout.trim().split('\n').pop()));
-      } catch {
-        reject(new Error(`bad output from ${cmd}: ${stdout.slice(0, 200)} ${stderr.slice(0, 200)}`));
-      }
-    });
-    child.stdin.on('error', () => {});
-    child.stdin.end(input || '');
-  });
+const describeStderr = errorLineAndLast(2);
+
+function runProcess(cmd, args, input, timeoutMs) {
+  return runJsonProcess(cmd, args, { input, timeoutMs, describeStderr });
 }
 
-let specSeq = 0;
-async function runWorker(variant, spec, timeoutMs = 300000, nodeArgs = []) {
-  const f = path.join(state.tmp, `spec-${specSeq++}.json`);
-  fs.writeFileSync(f, JSON.stringify(spec));
-  try {
-    return await runProcess(process.execPath, [...nodeArgs, __filename, '--worker', variant, '--spec', f], '', timeoutMs);
-  } finally {
-    fs.rmSync(f, { force: true });
-  }
-}
-
-function buildC() {
-  const bin = path.join(state.tmp, 'sweeploop');
-  execFileSync('cc', ['-O2', '-Wall', '-o', bin, path.join(__dirname, 'sweeploop.c')], { stdio: ['ignore', 'inherit', 'inherit'] });
-  return bin;
+function runWorker(variant, spec, timeoutMs = 300000, nodeArgs = []) {
+  return runNodeWorker(__filename, scratch.tmp, variant, spec, { timeoutMs, nodeArgs, describeStderr });
 }
 
 /** Builds bench/go/getstats, or returns { skip: reason }. */
@@ -518,8 +325,8 @@ function buildGo() {
   if (!fs.existsSync(`${gopath}/src/github.com/opencontainers/runc/libcontainer/cgroups/fs`)) {
     return { skip: `runc's Go sources are not installed (apt-get install golang-github-opencontainers-runc-dev)` };
   }
-  const bin = path.join(state.tmp, 'getstats');
-  const env = { ...process.env, GO111MODULE: 'off', GOPATH: gopath, GOCACHE: path.join(state.tmp, 'gocache'), GOFLAGS: '', CGO_ENABLED: '0' };
+  const bin = path.join(scratch.tmp, 'getstats');
+  const env = { ...process.env, GO111MODULE: 'off', GOPATH: gopath, GOCACHE: path.join(scratch.tmp, 'gocache'), GOFLAGS: '', CGO_ENABLED: '0' };
   try {
     execFileSync('go', ['build', '-o', bin, path.join(__dirname, 'go', 'getstats', 'main.go')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   } catch (e) {
@@ -527,14 +334,6 @@ function buildGo() {
     return { skip: `go build failed: ${String(e.stderr || e.message).trim().split('\n').slice(-3).join(' | ')}` };
   }
   return { bin, version: execFileSync('go', ['version'], { encoding: 'utf8' }).trim() };
-}
-
-function shardsOf(rels, shardSize) {
-  const k = Math.max(1, Math.ceil(rels.length / shardSize));
-  const per = Math.ceil(rels.length / k);
-  const out = [];
-  for (let i = 0; i < k; i++) out.push(rels.slice(i * per, (i + 1) * per));
-  return out.filter((s) => s.length > 0);
 }
 
 const VARIANTS = [
@@ -553,9 +352,7 @@ function sweepCounts(n, quick) {
 }
 
 async function runVariantOnce(v, rels, counts, opts) {
-  const shards = v.sharded ? shardsOf(rels, opts.shard) : [rels];
-  const procs = [];
-  for (const s of shards) {
+  return runShards(rels, opts.shard, v.sharded, async (s) => {
     let r;
     if (v.id === 'c') r = await runProcess(opts.cbin, [CGROOT, String(counts.warmup), String(counts.sweeps), ...opts.files], s.join('\n') + '\n', 300000);
     else if (v.id === 'go') r = await runProcess(opts.go.bin, [CGROOT, '1', String(counts.goSweeps)], s.join('\n') + '\n', 600000);
@@ -564,10 +361,8 @@ async function runVariantOnce(v, rels, counts, opts) {
     if (r.complete !== undefined && r.complete !== s.length) {
       throw new Error(`${v.id}: only ${r.complete} of ${s.length} rows have memory, CPU and pids values (process fds: ${r.fds}, held ${r.usage.heldFds} of budget ${r.usage.fdBudget})`);
     }
-    r.medianMs = median(r.sweepsMs);
-    procs.push(r);
-  }
-  return { shards: shards.length, ms: procs.reduce((a, p) => a + p.medianMs, 0), procs };
+    return r;
+  });
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -621,29 +416,17 @@ function buildReport(results, meta) {
     `shard ≤ ${meta.shard} cgroups · collector files per cgroup: ${meta.files.length} · ${meta.go.version || `Go skipped: ${meta.go.skip}`} · ` +
     `load average ${meta.loadavg.start.join(' ')} at start, ${meta.loadavg.end.join(' ')} at end`);
   lines.push('');
-  lines.push(`| implementation | ${sizes.map((n) => `N=${n}`).join(' | ')} |`);
-  lines.push(`|---|${sizes.map(() => '---').join('|')}|`);
-  for (const v of VARIANTS) {
-    lines.push(`| ${v.label}${v.sharded ? ' ‡' : ''} | ${sizes.map((n) => {
-      const r = results.variants[v.id].perN[n];
-      if (!r) return v.id === 'go' && meta.go.skip ? 'skipped' : '–';
-      if (!Number.isFinite(r.ms)) return r.error ? 'failed' : '–';
-      return `${fmtMs(r.ms)} ms · ${r.usPerCg.toFixed(1)} µs${r.shards > 1 ? ` ‡${r.shards}` : ''}`;
-    }).join(' | ')} |`);
-  }
+  lines.push(...variantTable(VARIANTS, sizes, (v, n) => {
+    const r = results.variants[v.id].perN[n];
+    if (!r) return v.id === 'go' && meta.go.skip ? 'skipped' : '–';
+    if (!Number.isFinite(r.ms)) return r.error ? 'failed' : '–';
+    return `${fmtMs(r.ms)} ms · ${r.usPerCg.toFixed(1)} µs${r.shards > 1 ? ` ‡${r.shards}` : ''}`;
+  }));
   lines.push('');
   lines.push(`‡k: k processes one after another, each holding ≤ ${meta.shard} cgroups; sweep = sum of the shard medians. ` +
     'Cell = median over rounds of the per-process median sweep.');
   lines.push('');
-  lines.push(`| ratio | target | ${sizes.map((n) => `N=${n}`).join(' | ')} |`);
-  lines.push(`|---|---|${sizes.map(() => '---').join('|')}|`);
-  for (const r of results.ratios) {
-    lines.push(`| ${r.label} | ${r.target || '–'} | ${sizes.map((n) => {
-      const x = r.perN[n];
-      if (!Number.isFinite(x)) return '–';
-      return `${fmtX(x)}${r.check ? (r.check(x) ? ' ✓' : ' ✗') : ''}`;
-    }).join(' | ')} |`);
-  }
+  lines.push(...ratioTable(results.ratios, sizes));
   lines.push('');
   lines.push('Event loop during `await collectAsync()` of all N in one process (median of the probe sweeps; free = 1 − ' +
     'Σ(monitorEventLoopDelay sample − 1 ms) / sweep time; the same over an idle wait of the same length is the timer jitter):');
@@ -671,12 +454,7 @@ function buildReport(results, meta) {
 
 function parseArgs(argv) {
   const o = { sizes: null, quick: false, rounds: null, shard: 500, json: null, go: true, soak: false, soakN: null, soakSweeps: null, onlySoak: false };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const next = () => {
-      if (i + 1 >= argv.length) throw new Error(`${a} needs a value`);
-      return argv[++i];
-    };
+  eachArg(argv, (a, next) => {
     const int = (s) => {
       const n = Number(s);
       if (!Number.isInteger(n) || n < 1) throw new Error(`${a} must be a positive integer`);
@@ -695,8 +473,9 @@ function parseArgs(argv) {
       const l = fs.readFileSync(__filename, 'utf8').split('\n');
       process.stdout.write(l.slice(l.indexOf('/*') + 1, l.indexOf(' */')).map((x) => x.replace(/^ \* ?/, '')).join('\n') + '\n');
       process.exit(0);
-    } else throw new Error(`unknown argument ${a}`);
-  }
+    } else return false;
+    return true;
+  });
   if (!o.sizes) o.sizes = o.quick ? [1000] : [1000, 5000];
   if (!o.rounds) o.rounds = o.quick ? 1 : 3;
   if (o.quick) o.soak = true;
@@ -705,17 +484,10 @@ function parseArgs(argv) {
   return o;
 }
 
-function preflight() {
-  if (process.getuid && process.getuid() !== 0) throw new Error('the sweep benchmark needs root (it makes cgroups)');
-  for (const h of CONTROLLERS) {
-    if (!fs.existsSync(`${CGROOT}/${h}/cgroup.procs`)) throw new Error(`${CGROOT}/${h} is not a cgroup v1 hierarchy here`);
-  }
-}
-
 async function main() {
   if (process.argv.includes('--cleanup-stale')) {
-    preflight();
-    cleanupStale();
+    preflight(CONTROLLERS, 'the sweep benchmark');
+    tree.cleanupStale('sweep.js');
     return;
   }
   let opts;
@@ -726,13 +498,12 @@ async function main() {
     process.exitCode = 2;
     return;
   }
-  preflight();
-  installHandlers();
+  preflight(CONTROLLERS, 'the sweep benchmark');
+  installCleanupHandlers('sweep', cleanupAll);
   const started = performance.now();
-  state.tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cgmgr-sweep-'));
-  state.top = `cgmgr-bench-sweep-${process.pid}-${crypto.randomBytes(4).toString('hex')}`;
-  let nofile = '?';
-  try { nofile = execFileSync('sh', ['-c', 'ulimit -n'], { encoding: 'utf8' }).trim(); } catch { /* ignore */ }
+  scratch.tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cgmgr-sweep-'));
+  tree.claimTop();
+  const nofile = nofileLimit();
   // Shards must fit the descriptor limit: ~25 descriptors per cgroup (the collector's 23 files and its directories).
   const maxShard = Math.floor((0.7 * Number(nofile)) / 25);
   if (Number.isFinite(maxShard) && maxShard >= 1 && opts.shard > maxShard) {
@@ -740,15 +511,14 @@ async function main() {
     opts.shard = maxShard;
   }
   const meta = {
-    date: new Date().toISOString(), kernel: os.release(), node: process.version, cpus: os.cpus().length, nofile, sizes: opts.onlySoak ? [] : opts.sizes,
-    rounds: opts.rounds, shard: opts.shard, quick: opts.quick, top: state.top, files: [], go: { skip: 'not asked (--no-go)' }, tree: {},
-    loadavg: { start: os.loadavg().map((x) => +x.toFixed(2)) },
+    ...runMeta(nofile), sizes: opts.onlySoak ? [] : opts.sizes,
+    rounds: opts.rounds, shard: opts.shard, quick: opts.quick, top: tree.top, files: [], go: { skip: 'not asked (--no-go)' }, tree: {},
   };
   const results = { meta, variants: {}, ratios: [], eventLoop: {}, soak: null, failures: [] };
   for (const v of VARIANTS) results.variants[v.id] = { label: v.label, perN: {} };
 
   if (!opts.onlySoak) {
-    opts.cbin = buildC();
+    opts.cbin = compileC(path.join(__dirname, 'sweeploop.c'), scratch.tmp);
     if (opts.go) {
       process.stderr.write('building bench/go/getstats (runc GetStats) ... ');
       opts.go = buildGo();
@@ -760,19 +530,18 @@ async function main() {
 
   for (const n of meta.sizes) {
     const counts = sweepCounts(n, opts.quick);
-    process.stderr.write(`N=${n}: making the tree (${state.top}) ... `);
-    const tree = makeTree(n);
-    meta.tree[n] = tree;
-    process.stderr.write(`${(n * 1.2 * CONTROLLERS.length) | 0} dirs in ${tree.mkdirMs.toFixed(0)} ms, ${tree.sleeps} sleeps\n`);
-    const rels = relPaths(n);
+    process.stderr.write(`N=${n}: making the tree (${tree.top}) ... `);
+    const { mkdirMs, sleeps } = tree.makeTree(n, `/n${n}`);
+    meta.tree[n] = { mkdirMs, sleeps };
+    process.stderr.write(`${(n * 1.2 * CONTROLLERS.length) | 0} dirs in ${mkdirMs.toFixed(0)} ms, ${sleeps} sleeps\n`);
+    const rels = tree.relPaths(n, `/n${n}`);
     try {
       if (meta.files.length === 0) {
         meta.files = (await runWorker('files', { rels })).files;
         opts.files = meta.files;
       }
       for (let round = 0; round < opts.rounds; round++) {
-        const order = VARIANTS.map((_, i) => VARIANTS[(i + round * 3) % VARIANTS.length]);
-        for (const v of order) {
+        for (const v of roundOrder(VARIANTS, round)) {
           if (v.id === 'go' && opts.go.skip) continue;
           const slot = (results.variants[v.id].perN[n] ||= { rounds: [], shards: 0 });
           if (slot.error) continue;
@@ -796,7 +565,7 @@ async function main() {
         }
       }
     } finally {
-      cleanupTree();
+      tree.remove();
     }
   }
 
@@ -804,20 +573,14 @@ async function main() {
     for (const n of meta.sizes) {
       const r = results.variants[v.id].perN[n];
       if (!r) continue;
-      r.ms = median(r.rounds);
-      r.usPerCg = (r.ms * 1000) / n;
+      settleCell(r, n);
       if (r.loops) {
-        const agg = (k) => Object.fromEntries(Object.keys(r.loops[0][k]).map((f) => [f, median(r.loops.map((l) => l[k][f]))]));
+        const agg = (k) => medianRecord(r.loops.map((l) => l[k]));
         results.eventLoop[n] = { during: agg('during'), idle: agg('idle') };
       }
     }
   }
-  const ms = (id, n) => (results.variants[id].perN[n] ? results.variants[id].perN[n].ms : NaN);
-  const ratio = (label, target, check, f) => {
-    const perN = {};
-    for (const n of meta.sizes) perN[n] = f(n);
-    results.ratios.push({ label, target, check, perN });
-  };
+  const { ms, ratio } = ratioBuilder(results, meta.sizes);
   if (meta.sizes.length) {
     ratio('collector `collect()` ‡ / C loop ‡', '≤ 1.2', (x) => x <= 1.2, (n) => ms('collector-sync-shard', n) / ms('c', n));
     ratio('collector `collectAsync()` ‡ / C loop ‡', '≤ 1.2', (x) => x <= 1.2, (n) => ms('collector-async-shard', n) / ms('c', n));
@@ -829,8 +592,8 @@ async function main() {
   }
 
   if (opts.soak) {
-    const top = state.top;
-    for (const h of CONTROLLERS) if (!fs.existsSync(`${CGROOT}/${h}/${top}`)) fs.mkdirSync(`${CGROOT}/${h}/${top}`);
+    const top = tree.top;
+    tree.ensureTop();
     process.stderr.write(`soak: ${opts.soakSweeps} sweeps of ${opts.soakN} cgroups with churn ...\n`);
     try {
       results.soak = await runWorker('soak', { top, n: opts.soakN, sweeps: opts.soakSweeps }, 4 * 3600 * 1000, ['--expose-gc']);
@@ -838,32 +601,14 @@ async function main() {
       results.failures.push({ n: opts.soakN, variant: 'soak', error: e.message });
       process.stderr.write(`soak FAILED: ${e.message}\n`);
     } finally {
-      cleanupTree();
+      tree.remove();
     }
   }
 
-  meta.totalSeconds = (performance.now() - started) / 1000;
-  meta.loadavg.end = os.loadavg().map((x) => +x.toFixed(2));
-  const md = buildReport(results, meta);
-  process.stdout.write(md + '\n');
-  process.stdout.write(`\ntotal ${meta.totalSeconds.toFixed(1)} s\n`);
-  if (results.failures.length) process.stdout.write(`\nfailures:\n${results.failures.map((f) => `- N=${f.n} ${f.variant}: ${f.error}`).join('\n')}\n`);
-  if (opts.json) {
-    fs.writeFileSync(opts.json, JSON.stringify({ ...results, ratios: results.ratios.map(({ check, ...r }) => r), markdown: md }, null, 2) + '\n');
-  }
+  closeMeta(meta, started, performance.now());
+  finishRun(results, meta, buildReport(results, meta), opts.json);
   cleanupAll();
   process.exitCode = results.failures.length ? 1 : 0;
 }
 
-if (process.argv[2] === '--worker') {
-  worker(process.argv[3], process.argv[5]).catch((e) => {
-    process.stderr.write(`${e && e.stack ? e.stack : e}\n`);
-    process.exit(1);
-  });
-} else {
-  main().catch((e) => {
-    process.stderr.write(`sweep: ${e && e.stack ? e.stack : e}\n`);
-    cleanupAll();
-    process.exit(1);
-  });
-}
+runScript('sweep', worker, main, cleanupAll);
