@@ -75,7 +75,7 @@ interface Entry {
 export interface CollectorEvents {
   /** An OOM kill in a registered cgroup: the cgroup's oom_kill counter went up by `delta` to `count`. */
   oom: [OomEvent];
-  /** A cgroup vanished (found gone by a sweep, or removed from a watched parent) and was dropped. */
+  /** A cgroup vanished (found gone by a sweep, removed from a watched parent, or re-created and added again) and was dropped. */
   gone: [{ path: string; labels: Labels; identity: number }];
   /** A cgroup was added by a watcher. */
   add: [{ path: string; labels: Labels }];
@@ -178,7 +178,7 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
   /**
    * Registers a cgroup (path relative to the root, e.g. `/kubepods/pod1/crio-abc`). Throws ENOENT when it exists in no
    * hierarchy. Adding a registered path again replaces its labels and, if the cgroup was re-created (new identity),
-   * its handle.
+   * its handle: the old registration ends with a 'gone' event.
    */
   add(p: string, labels: Labels = {}): this {
     this.checkOpen();
@@ -196,7 +196,9 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
         this.dirty = true;
         return this;
       }
+      // Re-created behind the collector's back: the old cgroup is gone (its identity ends here).
       this.drop(existing);
+      this.emit('gone', { path: existing.path, labels: existing.labels, identity: existing.identity });
     }
     const entry: Entry = {
       path: key, rel, id, identity, labels: { ...labels }, previous: new Float64Array(RATE_COUNT).fill(NaN),
