@@ -78,6 +78,16 @@ export function extrasFor(version: 1 | 2, mask: number): PlanExtras {
   return { keys: e.keys, files };
 }
 
+/** PSI totals (the psi readers' files, slot 3: some total, slot 7: full total): the same on v1 hybrid hosts and v2. */
+const PSI: Sources = {
+  psi_cpu_some_us: v('psi-cpu:p', { slot: 3 }),
+  psi_cpu_full_us: v('psi-cpu:p', { slot: 7 }),
+  psi_memory_some_us: v('psi-memory:p', { slot: 3 }),
+  psi_memory_full_us: v('psi-memory:p', { slot: 7 }),
+  psi_io_some_us: v('psi-io:p', { slot: 3 }),
+  psi_io_full_us: v('psi-io:p', { slot: 7 }),
+};
+
 const SOURCES: Record<1 | 2, Sources> = {
   1: {
     cpu_usage_ns: v('cpuacct:usage'),
@@ -106,12 +116,7 @@ const SOURCES: Record<1 | 2, Sources> = {
     io_write_bytes: { kind: 'blkioSum', file: 'extra:ioBytes', op: OP_WRITE },
     io_read_ops: { kind: 'blkioSum', file: 'extra:ioOps', op: OP_READ },
     io_write_ops: { kind: 'blkioSum', file: 'extra:ioOps', op: OP_WRITE },
-    psi_cpu_some_us: v('psi-cpu:p', { slot: 3 }),
-    psi_cpu_full_us: v('psi-cpu:p', { slot: 7 }),
-    psi_memory_some_us: v('psi-memory:p', { slot: 3 }),
-    psi_memory_full_us: v('psi-memory:p', { slot: 7 }),
-    psi_io_some_us: v('psi-io:p', { slot: 3 }),
-    psi_io_full_us: v('psi-io:p', { slot: 7 }),
+    ...PSI,
     oom_kill: v('events:oom', { slot: 0 }),
     memory_limit_bytes: v('memory:limit'),
     memory_swap_limit_bytes: v('memory:memswLimit'),
@@ -147,12 +152,7 @@ const SOURCES: Record<1 | 2, Sources> = {
     io_write_bytes: { kind: 'ioStatSum', file: 'io:stat', key: 'wbytes' },
     io_read_ops: { kind: 'ioStatSum', file: 'io:stat', key: 'rios' },
     io_write_ops: { kind: 'ioStatSum', file: 'io:stat', key: 'wios' },
-    psi_cpu_some_us: v('psi-cpu:p', { slot: 3 }),
-    psi_cpu_full_us: v('psi-cpu:p', { slot: 7 }),
-    psi_memory_some_us: v('psi-memory:p', { slot: 3 }),
-    psi_memory_full_us: v('psi-memory:p', { slot: 7 }),
-    psi_io_some_us: v('psi-io:p', { slot: 3 }),
-    psi_io_full_us: v('psi-io:p', { slot: 7 }),
+    ...PSI,
     memory_events_high: v('events:events', { key: 'high' }),
     memory_events_max: v('events:events', { key: 'max' }),
     oom_kill: v('events:events', { key: 'oom_kill' }),
