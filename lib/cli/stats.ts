@@ -19,7 +19,8 @@ Options:
                  decimal strings, no limit as "max")
   -h, --help     this text
 
-Exit status: 0 ok, 1 a named cgroup could not be read (or no cgroup root), 2 usage error.
+Exit status: 0 ok, 1 a named cgroup could not be read (or no cgroup root), 2 usage error (also a --root
+that is neither a cgroup filesystem nor a recorded tree).
 `;
 
 /**

@@ -27,7 +27,8 @@ Options:
   --json           one JSON object per frame on stdout (no screen handling; no limit as "max")
   -h, --help       this text
 
-Exit status: 0 ok, 1 no cgroup root or no cgroup readable, 2 usage error.
+Exit status: 0 ok, 1 no cgroup root or no cgroup readable, 2 usage error (also a --root that is neither a
+cgroup filesystem nor a recorded tree).
 `;
 
 export interface TopRow {
