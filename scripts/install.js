@@ -2,7 +2,7 @@
 'use strict';
 /**
  * npm's install script: uses the prebuilt addon when it loads here, and compiles with node-gyp only otherwise (a git
- * checkout, which has no prebuilds; a platform without one; one that fails to load, e.g. an older glibc). With
+ * checkout, built from its own sources; a platform without a prebuild; one that fails to load, e.g. an older glibc). With
  * `--ignore-scripts` nothing runs and the loader (lib/native.ts) simply loads the prebuild at runtime.
  * `npm install --build-from-source` (or CGMGR_BUILD_FROM_SOURCE=1) always compiles.
  */
@@ -43,6 +43,9 @@ function compile(why) {
 const fromSource = process.env.npm_config_build_from_source === 'true' || process.env.CGMGR_BUILD_FROM_SOURCE === '1';
 if (fromSource) {
   process.exitCode = compile('building from source as asked');
+} else if (fs.existsSync(path.join(ROOT, '.git'))) {
+  // A git checkout (npm ci in a clone): its own sources are what it tests, never a prebuild from another commit.
+  process.exitCode = compile('a git checkout');
 } else {
   const found = loadablePrebuild();
   if (found.file) console.log(`cgmgr: using the prebuilt addon ${path.relative(ROOT, found.file)}`);
