@@ -46,7 +46,7 @@ function units(file) {
     if (lang !== 'js' && lang !== 'sh') continue;
     const code = body.join('\n') + '\n';
     if (rest.startsWith('no-run')) {
-      const reason = rest.slice('no-run'.length).trim();
+      const reason = rest.slice('no-run'.length).replace(/^:/, '').trim();
       out.push({ file, line, lang, code, noRun: reason || undefined, error: reason ? undefined : 'no-run without a reason' });
     } else if (rest === 'continued') {
       const prev = out[out.length - 1];

@@ -78,7 +78,14 @@ if (skip) {
           fs.writeFileSync(script, u.code);
           r = spawnSync(process.execPath, [script], { cwd: proj, env, encoding: 'utf8', timeout: 120000 });
         } else {
-          r = spawnSync('bash', ['-euo', 'pipefail', '-c', u.code], { cwd: ROOT, env, encoding: 'utf8', timeout: 120000 });
+          // Output to files, not pipes: a background process of the block (`sleep 60 &`) must not hold the run open.
+          const out = path.join(proj, `block-${n}.out`);
+          const err = path.join(proj, `block-${n++}.err`);
+          const fds = [fs.openSync(out, 'w'), fs.openSync(err, 'w')];
+          r = spawnSync('bash', ['-euo', 'pipefail', '-c', u.code], { cwd: ROOT, env, stdio: ['ignore', ...fds], timeout: 120000 });
+          fds.forEach((fd) => fs.closeSync(fd));
+          r.stdout = fs.readFileSync(out, 'utf8');
+          r.stderr = fs.readFileSync(err, 'utf8');
         }
         removeLeftovers(r.pid);
         t.equal(r.status, 0, `runs as written${r.signal ? ` (killed by ${r.signal}: a timeout?)` : ''}\n${r.stderr}`);
