@@ -113,4 +113,20 @@ if (process.env.CGMGR_ADDON) {
     t.match(broken.stderr, /^cgmgr: the prebuilt addon prebuilds\/linux-x64\/cgmgr\.napi\.glibc\.node did not load \(.+\): building the addon with node-gyp/);
     t.match(broken.stderr, /could not run node-gyp/);
   });
+
+  t.test('without the optional D-Bus library: the systemd side says which package to install', async (t) => {
+    const dir = copy(t); // no node_modules next to it: @homebridge/dbus-native cannot be found
+    const r = spawnSync(process.execPath, ['-e', `
+      const { SystemdBus } = require(${JSON.stringify(path.join(dir, 'dist', 'systemd', 'bus.js'))});
+      const c = require(${JSON.stringify(path.join(dir, 'dist', 'index.js'))});
+      c.statsSync('/', { controllers: ['memory'] }); // everything else works without it
+      new SystemdBus({ address: 'unix:path=/nonexistent' })
+        .call({ destination: 'org.freedesktop.systemd1', path: '/org/freedesktop/systemd1', interface: 'org.freedesktop.DBus.Peer', member: 'Ping' })
+        .then(() => console.log('{}'), (e) => console.log(JSON.stringify({ code: e.code, message: e.message })));`],
+    { encoding: 'utf8', env: cleanEnv(), cwd: dir });
+    t.equal(r.status, 0, r.stderr);
+    const out = JSON.parse(r.stdout);
+    t.equal(out.code, 'ERR_MODULE_NOT_FOUND');
+    t.match(out.message, /^the systemd manager needs the optional dependency @homebridge\/dbus-native \(npm install @homebridge\/dbus-native\): /);
+  });
 }
