@@ -21,11 +21,23 @@ export interface AddonCandidate {
 
 let libcCache: 'glibc' | 'musl' | undefined;
 
-/** The C library this process runs on: glibc when Node reports a glibc runtime version, else musl. */
+/**
+ * The C library this process runs on. Fast path (as detect-libc does): the system's `ldd` names its library
+ * ("GNU C Library" or "musl"). Otherwise Node's report (about 12 ms, so only as the fallback): glibc when it has a
+ * glibc runtime version, else musl.
+ */
 export function libc(): 'glibc' | 'musl' {
   if (libcCache === undefined) {
-    const header = (process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined)?.header;
-    libcCache = header?.glibcVersionRuntime ? 'glibc' : 'musl';
+    let ldd = '';
+    try {
+      ldd = fs.readFileSync('/usr/bin/ldd', 'latin1').slice(0, 4096);
+    } catch { /* no ldd: ask the report */ }
+    if (ldd.includes('GNU C Library') || ldd.includes('GLIBC')) libcCache = 'glibc';
+    else if (ldd.includes('musl')) libcCache = 'musl';
+    else {
+      const header = (process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined)?.header;
+      libcCache = header?.glibcVersionRuntime ? 'glibc' : 'musl';
+    }
   }
   return libcCache;
 }
