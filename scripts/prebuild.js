@@ -39,6 +39,16 @@ function nodedir() {
   return fs.existsSync(path.join(prefix, 'include', 'node', 'node_api.h')) ? prefix : undefined;
 }
 
+/** npm's own node-gyp (`npm run prebuild` names it), else one in node_modules. */
+function nodeGyp() {
+  if (process.env.npm_config_node_gyp && fs.existsSync(process.env.npm_config_node_gyp)) return process.env.npm_config_node_gyp;
+  try {
+    return require.resolve('node-gyp/bin/node-gyp.js', { paths: [ROOT] });
+  } catch {
+    throw new Error('no node-gyp: run this as `npm run prebuild` (npm brings its own node-gyp)');
+  }
+}
+
 /** The sources a build needs, copied into a fresh directory (native/ without fuzz/, binding.gyp, node_modules link). */
 function stage(name) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `cgmgr-prebuild-${name}-`));
@@ -61,7 +71,7 @@ function build(target) {
   try {
     const env = { ...process.env };
     if (target.prefix) Object.assign(env, { CC: `${target.prefix}gcc`, CXX: cxx, LINK: cxx, AR: `${target.prefix}ar` });
-    const gyp = require.resolve('node-gyp/bin/node-gyp.js', { paths: [ROOT] });
+    const gyp = nodeGyp();
     const nd = nodedir();
     run(process.execPath, [gyp, 'rebuild', '-j', '2', `--arch=${target.arch}`, ...(nd ? [`--nodedir=${nd}`] : [])], { cwd: dir, env });
     const file = path.join(OUT, target.dir, `cgmgr.napi.${target.libc}.node`);
