@@ -24,7 +24,9 @@ function ensurePrebuilds() {
   if (cross) want.push(['linux-arm64-glibc', PREBUILD_ARM64]);
   for (const [target, file] of want) {
     if (fs.existsSync(path.join(ROOT, file))) continue;
-    const r = spawnSync(process.execPath, ['scripts/prebuild.js', '--target', target], { cwd: ROOT, encoding: 'utf8', env: cleanEnv() });
+    const env = cleanEnv();
+    for (const k of ['npm_config_node_gyp', 'npm_config_nodedir']) if (process.env[k]) env[k] = process.env[k];
+    const r = spawnSync(process.execPath, ['scripts/prebuild.js', '--target', target], { cwd: ROOT, encoding: 'utf8', env });
     if (r.status !== 0) throw new Error(`prebuild ${target} failed: ${r.stderr.slice(-3000)}`);
   }
   return {
