@@ -58,6 +58,8 @@ if (skip) {
   fs.mkdirSync(bin);
   fs.writeFileSync(path.join(bin, 'cgmgr'), `#!/bin/sh\nexec "${process.execPath}" "${path.join(ROOT, 'dist', 'cli.js')}" "$@"\n`, { mode: 0o755 });
   const env = { ...process.env, NO_COLOR: '1', PATH: `${bin}:${process.env.PATH}` };
+  // A CGMGR_ADDON relative to this checkout (CI's sanitizer build) must still name it from the examples' directory.
+  if (env.CGMGR_ADDON) env.CGMGR_ADDON = path.resolve(env.CGMGR_ADDON);
 
   let n = 0;
   for (const file of docFiles()) {
