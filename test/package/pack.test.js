@@ -1,5 +1,5 @@
 'use strict';
-// The npm package as a user gets it: `npm pack`, then the tarball installed into a fresh project with
+// The npm package as a user gets it: `npm pack`, then the tarball installed into a fresh project with --omit=optional,
 // --ignore-scripts and no compiler on PATH (only node, npm and npx), then require() and import of it reading a real
 // cgroup's stats, and the cgmgr command from the installed package. Also the tarball's file list, and the arm64
 // prebuild loaded and called under qemu-user with Debian's arm64 Node.
@@ -69,7 +69,7 @@ if (skip) {
     t.equal(pkg.scripts.install, 'node scripts/install.js', 'install compiles only without a loadable prebuild');
   });
 
-  t.test('installed with --ignore-scripts and no compiler: require, import and the command work', async (t) => {
+  t.test('installed with --ignore-scripts, --omit=optional and no compiler: require, import and the command work', async (t) => {
     const proj = path.join(work, 'fresh');
     fs.mkdirSync(proj);
     fs.writeFileSync(path.join(proj, 'package.json'), JSON.stringify({ name: 'fresh', version: '1.0.0', private: true }));
@@ -84,12 +84,14 @@ if (skip) {
     for (const cc of ['gcc', 'g++', 'cc', 'make', 'python3']) {
       t.equal(spawnSync(cc, ['--version'], { env }).error?.code, 'ENOENT', `${cc} is not on the PATH`);
     }
-    const inst = spawnSync('npm', ['install', tarball, '--ignore-scripts', '--prefer-offline', '--no-audit', '--no-fund'],
+    const inst = spawnSync('npm', ['install', tarball, '--ignore-scripts', '--omit=optional', '--prefer-offline', '--no-audit', '--no-fund'],
       { cwd: proj, env, encoding: 'utf8', timeout: 300000 });
     t.equal(inst.status, 0, `npm install of the tarball: ${inst.stderr.slice(-2000)}`);
     const installed = path.join(proj, 'node_modules', 'cgmgr');
     t.notOk(fs.existsSync(path.join(installed, 'build')), 'nothing was compiled');
     t.ok(fs.existsSync(path.join(installed, PREBUILD_X64)), 'the prebuild is in place');
+    t.same(fs.readdirSync(path.join(proj, 'node_modules')).filter((d) => !d.startsWith('.')).sort(), ['cgmgr', 'node-addon-api'],
+      'with --omit=optional nothing but cgmgr and the addon headers is installed (no D-Bus library)');
 
     const why = realKernelSkipReason();
     let cgPath = '';
