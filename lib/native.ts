@@ -1,8 +1,9 @@
 /**
- * Loads the addon (the one place that does) and hands it the error class. A load failure says what was tried and how
- * to rebuild.
+ * Loads the addon (the one place that does) and hands it the error class. Where it looks, in order, is in
+ * addon-location.ts (CGMGR_ADDON, the local build, the prebuild); a load failure says what was tried and how to rebuild.
  */
-import * as path from 'node:path';
+import * as fs from 'node:fs';
+import { PACKAGE_ROOT, addonCandidates, libc } from './addon-location';
 import { CgroupError, sysError } from './errors';
 
 export interface NativeMount {
@@ -74,25 +75,39 @@ export interface NativeAddon {
   CGROUP_SUPER_MAGIC: number;
 }
 
-const moduleRoot = path.resolve(__dirname, '..');
+/** The first line of a load error (dlopen's message names the file and the missing symbol or library). */
+function reason(err: unknown): string {
+  return String((err as Error)?.message ?? err).split('\n')[0]!;
+}
 
+/**
+ * Tries the candidates of addon-location.ts in order: CGMGR_ADDON alone when set, else the local build, then the
+ * prebuild for this platform, architecture and C library. A candidate that exists but fails to load is reported in
+ * one line on stderr when another one follows; when none loads, the error lists every one tried and why.
+ */
 function load(): NativeAddon {
-  // CGMGR_ADDON names a build to use instead (CI loads the cmake-js and sanitizer builds this way).
-  const explicit = process.env.CGMGR_ADDON;
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    if (explicit) return require(path.resolve(explicit)) as NativeAddon;
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const bindings = require('bindings') as (opts: { bindings: string; module_root: string }) => NativeAddon;
-    return bindings({ bindings: 'cgmgr.node', module_root: moduleRoot });
-  } catch (err) {
-    const tried = explicit ? `CGMGR_ADDON=${explicit}` : `build/Release/cgmgr.node and the other locations 'bindings' searches under ${moduleRoot}`;
-    throw new CgroupError(
-      `cgmgr: could not load the native addon (tried ${tried}): ${(err as Error).message}\n` +
-      `Rebuild it with \`npm rebuild cgmgr\` (or \`npx node-gyp rebuild\` in ${moduleRoot}); it needs python3, make and g++.`,
-      { code: 'ERR_CGROUP_ADDON_LOAD', cause: err },
-    );
+  const candidates = addonCandidates();
+  const failures: string[] = [];
+  for (let i = 0; i < candidates.length; i++) {
+    const { kind, file } = candidates[i]!;
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      return require(file) as NativeAddon;
+    } catch (err) {
+      const why = fs.existsSync(file) ? reason(err) : 'not found';
+      failures.push(`${kind} ${file}: ${why}`);
+      const next = candidates[i + 1];
+      if (next && why !== 'not found') process.stderr.write(`cgmgr: the ${kind} ${file} did not load (${why}); trying the ${next.kind}\n`);
+    }
   }
+  const explicit = candidates[0]!.kind === 'CGMGR_ADDON';
+  throw new CgroupError(
+    `cgmgr: could not load the native addon (tried ${failures.join('; ')}).\n` +
+    (explicit ? 'Unset CGMGR_ADDON to use the package\'s own addon, or point it at a built cgmgr.node.'
+      : `There is no prebuilt addon for ${process.platform}-${process.arch} (${libc()}) that loads here: build it with ` +
+        `\`npm rebuild cgmgr\` (or \`npx node-gyp rebuild\` in ${PACKAGE_ROOT}); that needs python3, make and g++.`),
+    { code: 'ERR_CGROUP_ADDON_LOAD' },
+  );
 }
 
 export const native: NativeAddon = load();

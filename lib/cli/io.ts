@@ -8,6 +8,7 @@
  */
 import { parseArgs, styleText } from 'node:util';
 import type { CgroupError } from '../errors';
+import { didYouMean } from './suggest';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
@@ -43,7 +44,30 @@ export function parseCommand<const O extends OptionSpec>(argv: string[], options
     const r = parseArgs({ args: argv, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals, strict: true });
     return { values: r.values as OptionValues<O>, positionals: r.positionals };
   } catch (err) {
-    throw new UsageError((err as Error).message);
+    throw new UsageError(parseArgsMessage(err as Error & { code?: string }, options, allowPositionals));
+  }
+}
+
+/** parseArgs's error in cgmgr's words, with a suggestion for a mistyped option. */
+function parseArgsMessage(err: Error & { code?: string }, options: OptionSpec, allowPositionals: boolean): string {
+  const quoted = /'([^']*)'/.exec(err.message)?.[1] ?? '';
+  switch (err.code) {
+    case 'ERR_PARSE_ARGS_UNKNOWN_OPTION': {
+      const name = quoted.replace(/^-+/, '').split('=')[0]!;
+      const longs = ['help', ...Object.keys(options)];
+      const hint = quoted.startsWith('--') || name.length > 1 ? didYouMean(name, longs, '--') : '';
+      return `unknown option ${quoted}${hint}`;
+    }
+    case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE': {
+      const opt = /--[\w-]+/.exec(quoted)?.[0] ?? quoted;
+      if (/argument missing/.test(err.message)) return `option ${opt} needs a value`;
+      if (/does not take an argument/.test(err.message)) return `option ${opt} takes no value`;
+      return err.message;
+    }
+    case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL':
+      return `unexpected argument '${quoted}'${allowPositionals ? '' : ' (this command takes only options)'}`;
+    default:
+      return err.message;
   }
 }
 
@@ -65,14 +89,34 @@ export function numberOption(value: string | undefined, name: string, min: numbe
   return n;
 }
 
-/** JSON text (indented, or one line with indent 0) with bigints as decimal strings and non-finite numbers (a `max`
- * limit) as the string "max"; ends with a newline. */
+/**
+ * JSON text (indented, or one line with indent 0) that loses no precision: integers up to 2^53 (bigints too) are
+ * JSON numbers, larger integers are exact decimal strings ("18446744073709551614"), no limit (Infinity) is the string
+ * "max"; NaN is null. Ends with a newline. docs/cli.md documents this for `--json`.
+ */
 export function toJson(value: unknown, indent = 2): string {
   return JSON.stringify(value, (_k, v: unknown) => {
-    if (typeof v === 'bigint') return v.toString();
-    if (typeof v === 'number' && !Number.isFinite(v)) return Number.isNaN(v) ? null : 'max';
+    if (typeof v === 'bigint') return v <= BigInt(Number.MAX_SAFE_INTEGER) && v >= -BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v.toString();
+    if (typeof v === 'number') {
+      if (!Number.isFinite(v)) return Number.isNaN(v) ? null : 'max';
+      if (Number.isInteger(v) && !Number.isSafeInteger(v)) return BigInt(v).toString();
+    }
     return v;
   }, indent) + '\n';
+}
+
+/**
+ * The smallest value a v1 limit file (memory.limit_in_bytes and the like) shows for "no limit": the kernel writes
+ * PAGE_COUNTER_MAX pages, LONG_MAX rounded down to the page size (0x7FFFFFFFFFFFF000 with 4 KiB pages,
+ * 0x7FFFFFFFFFFF0000 with 64 KiB pages).
+ */
+export const V1_UNLIMITED = 0x7fffffffffff0000n;
+
+/** A limit as JSON wants it: Infinity ("max") for no limit (v2 `max`, 2^64-1, or v1's unlimited value), else the value. */
+export function limitValue(v: number | bigint | null | undefined): number | bigint | null {
+  if (v === null || v === undefined) return null;
+  if (typeof v === 'number') return v === Infinity || v >= Number(V1_UNLIMITED) ? Infinity : v;
+  return v >= V1_UNLIMITED ? Infinity : v;
 }
 
 /** Colour for one stream: util.styleText, which gives plain text unless the stream is a TTY (honours NO_COLOR, FORCE_COLOR). */
@@ -83,14 +127,22 @@ export function styler(stream: NodeJS.WriteStream): (format: Parameters<typeof s
 /** The line of a failed command: `cgmgr: CODE: message` (the code when the error has one). */
 export function errorLine(err: unknown): string {
   const e = err as CgroupError;
-  const code = typeof e?.code === 'string' ? `${e.code}: ` : '';
-  const msg = e instanceof Error ? e.message : String(err);
-  return `cgmgr: ${msg.startsWith(code) ? msg : code + msg}\n`;
+  const code = typeof e?.code === 'string' ? e.code : '';
+  let msg = e instanceof Error ? e.message : String(err);
+  if (code !== '') {
+    // Node's system errors say "listen EADDRINUSE: address already in use …": the code once, then the syscall.
+    const m = new RegExp(`^(\\w+) ${code}: (.*)$`, 's').exec(msg);
+    if (m) msg = `${m[1]}: ${m[2]}`;
+    if (msg.startsWith(`${code}: `)) msg = msg.slice(code.length + 2);
+  }
+  return `cgmgr: ${code === '' ? '' : code + ': '}${msg}\n`;
 }
 
 /** "1.5 GiB" for bytes, "max" for no limit, "-" for missing. */
-export function formatBytes(n: number | null | undefined): string {
-  if (n === null || n === undefined || Number.isNaN(n)) return '-';
+export function formatBytes(value: number | bigint | null | undefined): string {
+  if (value === null || value === undefined) return '-';
+  const n = Number(value);
+  if (Number.isNaN(n)) return '-';
   if (!Number.isFinite(n) || n >= 2 ** 62) return 'max';
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
   let v = n;

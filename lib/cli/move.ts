@@ -4,6 +4,7 @@
  * With --create the cgroup is first created in every mounted controller (the handle's apply).
  */
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { libctrManager } from '../managers';
 import { base, dir } from '../paths';
 import { cgroupRelPath, pid as checkPid } from '../validate';
@@ -13,14 +14,15 @@ import { EXIT_OK, UsageError, parseCommand, toJson } from './io';
 const USAGE = `Usage: cgmgr move --pid N --to PATH [options]
 
 Moves process N into cgroup PATH (relative to the cgroup root, e.g. /kubepods/pod1/crio-abc) in every hierarchy
-the cgroup exists in.
+the cgroup exists in, and says which hierarchies those were and which were skipped (PATH missing there; --create
+makes it in every mounted controller first).
 
 Options:
   --pid N        the process to move (required)
   --to PATH      the cgroup (required)
   --create       create the cgroup first, in every mounted controller
   --root DIR     cgroup root (default /sys/fs/cgroup)
-  --json         print {pid, cgroup, directories} as JSON on stdout
+  --json         print {pid, cgroup, directories, hierarchies, skipped} as JSON on stdout
   -h, --help     this text
 
 Exit status: 0 moved, 1 not moved (no such process: ESRCH; no such cgroup: ENOENT; no permission: EACCES/EPERM),
@@ -51,9 +53,22 @@ export const moveCommand: Command = {
     const cg = libctrManager(base(target), dir(target), false, values.root === undefined ? {} : { root: values.root });
     if (values.create) cg.applySync(pid);
     else cg.addPidsSync([pid]);
-    const directories = cg.dirs().filter((d) => fs.existsSync(d));
-    if (values.json) io.stdout.write(toJson({ pid, cgroup: cg.innerPath, directories }));
-    else io.stdout.write(`moved ${pid} to ${cg.innerPath}\n`);
+    // The hierarchy of each directory: the directory without the cgroup's path, named by its last part (v1), or
+    // "unified" for the one v2 hierarchy.
+    const all = cg.dirs();
+    const name = (d: string): string => all.length === 1 ? 'unified' : path.basename(cg.innerPath === '/' ? d : d.slice(0, -cg.innerPath.length));
+    const directories = all.filter((d) => fs.existsSync(d));
+    const hierarchies = directories.map(name);
+    const skipped = all.filter((d) => !fs.existsSync(d)).map(name);
+    if (values.json) {
+      io.stdout.write(toJson({ pid, cgroup: cg.innerPath, directories, hierarchies, skipped }));
+    } else {
+      const where = all.length === 1 ? '' : ` in ${hierarchies.length} of ${all.length} hierarchies (${hierarchies.join(', ')})`;
+      io.stdout.write(`moved ${pid} to ${cg.innerPath}${where}\n`);
+      if (skipped.length > 0) {
+        io.stderr.write(`cgmgr move: skipped ${skipped.join(', ')}: ${cg.innerPath} does not exist there (--create makes it in every hierarchy)\n`);
+      }
+    }
     return EXIT_OK;
   },
 };

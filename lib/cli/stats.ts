@@ -5,7 +5,7 @@
 import { Engine, type FileSpec } from '../engine';
 import { listCgroups } from '../walk';
 import type { Command } from './command';
-import { EXIT_FAILURE, EXIT_OK, formatBytes, intOption, parseCommand, renderTable, styler, toJson, type Io } from './io';
+import { EXIT_FAILURE, EXIT_OK, formatBytes, intOption, limitValue, parseCommand, renderTable, styler, toJson, type Io } from './io';
 
 const USAGE = `Usage: cgmgr stats [options] [path...]
 
@@ -15,16 +15,22 @@ Without paths: the cgroups of this machine down to --depth levels.
 Options:
   --root DIR     cgroup root (default /sys/fs/cgroup)
   --depth N      levels below the root to list (default 2)
-  --json         one JSON array on stdout instead of a table
+  --json         one JSON array on stdout instead of a table (exact: numbers above 2^53 as
+                 decimal strings, no limit as "max")
   -h, --help     this text
 
-Exit status: 0 ok, 1 a named cgroup could not be read (or no cgroup root), 2 usage error.
+Exit status: 0 ok, 1 a named cgroup could not be read (or no cgroup root), 2 usage error (also a --root
+that is neither a cgroup filesystem nor a recorded tree).
 `;
 
+/**
+ * One cgroup's row. Byte counts are read exactly (bigints, written to JSON as numbers up to 2^53 and as decimal
+ * strings above); a limit of "no limit" is Infinity (JSON "max"), also v1's unlimited value.
+ */
 export interface StatsRow {
   path: string;
-  memoryUsage: number | null;
-  memoryLimit: number | null;
+  memoryUsage: bigint | null;
+  memoryLimit: bigint | number | null;
   cpuSeconds: number | null;
   pids: number | null;
   error?: string;
@@ -61,20 +67,24 @@ export function readStatsRows(engine: Engine, paths: string[]): StatsRow[] {
       ids.push(0xffffffff); // an id that is never open: the row reads as a closed handle
     }
   }
-  const result = engine.readSync(plan, ids);
-  const num = (r: number, name: string, scale = 1): number | null => {
+  const result = engine.readSync(plan, ids, engine.result(plan, ids.length, { bigint: true }));
+  const exact = (r: number, name: string): bigint | null => {
     const i = plan.indexOf(name);
     if (i < 0 || !result.ok(r, i)) return null;
     const v = result.get(r, i);
-    return typeof v === 'number' ? v * scale : null;
+    return typeof v === 'bigint' ? v : null;
+  };
+  const num = (r: number, name: string, scale = 1): number | null => {
+    const v = exact(r, name);
+    return v === null ? null : Number(v) * scale;
   };
   rows.forEach((row, r) => {
     if (row.error === undefined) {
       const err = result.rowError(r);
       if (err) row.error = err.message;
     }
-    row.memoryUsage = num(r, 'memory.current') ?? num(r, 'memory.usage_in_bytes');
-    row.memoryLimit = num(r, 'memory.max') ?? num(r, 'memory.limit_in_bytes');
+    row.memoryUsage = exact(r, 'memory.current') ?? exact(r, 'memory.usage_in_bytes');
+    row.memoryLimit = limitValue(exact(r, 'memory.max') ?? exact(r, 'memory.limit_in_bytes'));
     row.cpuSeconds = num(r, 'cpu.stat', cpuScale) ?? num(r, 'cpuacct.usage', cpuScale);
     row.pids = num(r, 'pids.current');
     if (ids[r] !== 0xffffffff) engine.close(ids[r]!);

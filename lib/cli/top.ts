@@ -10,7 +10,7 @@
 import type { StatsCollector, Sweep } from '../collector';
 import { listCgroups } from '../walk';
 import type { Command } from './command';
-import { EXIT_OK, UsageError, formatBytes, intOption, numberOption, parseCommand, renderTable, styler, toJson, type Io } from './io';
+import { EXIT_OK, UsageError, formatBytes, intOption, limitValue, numberOption, parseCommand, renderTable, styler, toJson, type Io } from './io';
 
 const USAGE = `Usage: cgmgr top [options]
 
@@ -24,10 +24,11 @@ Options:
   --limit N        rows per frame (default: what fits the terminal, 20 otherwise)
   --depth N        levels of cgroups below the root to watch (default 3)
   --root DIR       cgroup root (default /sys/fs/cgroup)
-  --json           one JSON object per frame on stdout (no screen handling)
+  --json           one JSON object per frame on stdout (no screen handling; no limit as "max")
   -h, --help       this text
 
-Exit status: 0 ok, 1 no cgroup root or no cgroup readable, 2 usage error.
+Exit status: 0 ok, 1 no cgroup root or no cgroup readable, 2 usage error (also a --root that is neither a
+cgroup filesystem nor a recorded tree).
 `;
 
 export interface TopRow {
@@ -48,6 +49,11 @@ export interface TopFrame {
 }
 
 const num = (v: number | bigint | undefined): number | null => (v === undefined ? null : Number(v));
+/** A limit: Infinity (JSON "max") for no limit, v1's unlimited value included. */
+const limitOf = (v: number | bigint | undefined): number | null => {
+  const l = limitValue(v);
+  return l === null ? null : Number(l);
+};
 
 /** One frame's rows from a sweep, sorted (busiest first; missing values last), cut to `limit`. */
 export function frameRows(sweep: Sweep, sort: 'cpu' | 'memory', limit: number): TopRow[] {
@@ -59,7 +65,7 @@ export function frameRows(sweep: Sweep, sort: 'cpu' | 'memory', limit: number): 
       path: sweep.paths[r]!,
       cpuCores: rates !== undefined && Number.isFinite(rates.cpuCores) ? rates.cpuCores : null,
       memoryBytes: num(sweep.get(r, 'memory_usage_bytes')),
-      memoryLimitBytes: num(sweep.get(r, 'memory_limit_bytes')),
+      memoryLimitBytes: limitOf(sweep.get(r, 'memory_limit_bytes')),
       workingSetBytes: num(sweep.get(r, 'memory_working_set_bytes')),
       pids: num(sweep.get(r, 'pids_current')),
     });

@@ -36,9 +36,18 @@ interface NativeMessage {
   sender?: string;
 }
 // Loaded on first connect: the library and its XML parser are ~56 modules that a program reading stats never needs.
+// It is an optional dependency (`npm install --omit=optional` leaves it out): missing, the systemd manager says so.
 let dbusNative: { createClient(o: object): NativeBus } | undefined;
 function client(): { createClient(o: object): NativeBus } {
-  dbusNative ??= require('@homebridge/dbus-native') as { createClient(o: object): NativeBus };
+  if (dbusNative === undefined) {
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      dbusNative = require('@homebridge/dbus-native') as { createClient(o: object): NativeBus };
+    } catch (err) {
+      throw new CgroupError('the systemd manager needs the optional dependency @homebridge/dbus-native ' +
+        `(npm install @homebridge/dbus-native): ${(err as Error).message.split('\n')[0]}`, { code: 'ERR_MODULE_NOT_FOUND', cause: err });
+    }
+  }
   return dbusNative;
 }
 
@@ -153,8 +162,9 @@ class Connection {
   private busy = 0;
 
   constructor(readonly address: string, private readonly owner: SystemdBus, direct: boolean) {
+    const lib = client();
     try {
-      this.native = client().createClient({ busAddress: address, direct, ReturnLongjs: true });
+      this.native = lib.createClient({ busAddress: address, direct, ReturnLongjs: true });
     } catch (e) {
       throw dbusError(`cannot connect to D-Bus at ${address}: ${(e as Error).message}`, 'ERR_DBUS_CONNECT', undefined, e);
     }

@@ -31,13 +31,19 @@ t.test('moves a process into the cgroup in every hierarchy it exists in', { skip
   t.equal(out.pid, child.pid);
   t.equal(out.cgroup, `/${sub.name}/ctr`);
   t.same(out.directories.sort(), HIERS.map((h) => sub.dir(h, 'ctr')).sort());
+  t.same(out.hierarchies.sort(), [...HIERS].sort(), 'the hierarchies it moved into');
+  t.ok(out.skipped.includes('cpuset') && !out.skipped.some((h) => HIERS.includes(h)), 'and the ones it skipped');
   const after = cgroupsOf(child.pid);
   for (const h of HIERS) t.equal(after[h], `/${sub.name}/ctr`, `${h}: moved`);
   t.equal(after.cpuset, before.cpuset, 'a hierarchy the cgroup is not in is left alone');
   for (const h of HIERS) t.match(fs.readFileSync(sub.dir(h, 'ctr') + '/cgroup.procs', 'utf8'), new RegExp(`^${child.pid}$`, 'm'));
   const text = run('move', '--pid', String(child.pid), '--to', `${sub.name}`);
   t.equal(text.status, 0, text.stderr);
-  t.equal(text.stdout, `moved ${child.pid} to /${sub.name}\n`);
+  const said = new RegExp(`^moved ${child.pid} to /${sub.name} in 3 of \\d+ hierarchies \\(([a-z_, ]+)\\)\n$`).exec(text.stdout);
+  t.ok(said, `says where it moved: ${text.stdout}`);
+  t.same(said?.[1].split(', ').sort(), [...HIERS].sort(), 'names the hierarchies it moved into');
+  t.match(text.stderr, new RegExp(`^cgmgr move: skipped (\\w+, )*cpuset(, \\w+)*: /${sub.name} does not exist there \\(--create makes it in every hierarchy\\)\n$`),
+    'says which hierarchies were skipped, and how to make the rest');
   t.equal(cgroupsOf(child.pid).memory, `/${sub.name}`, 'moved back to the parent');
   await sub.kill(child);
 });

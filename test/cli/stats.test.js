@@ -49,7 +49,8 @@ t.test('exit codes and errors', async (t) => {
   t.equal(bad.status, 1);
   t.match(bad.stderr, /must be a cgroup path/);
   const noroot = run('stats', '--root', path.join(TREE, 'nope'));
-  t.equal(noroot.status, 1);
+  t.equal(noroot.status, 2, 'a --root that does not exist is a usage error');
+  t.match(noroot.stderr, /^cgmgr stats: --root \S+ does not exist/);
   t.equal(noroot.stdout, '', 'nothing on stdout when the command fails');
 });
 
