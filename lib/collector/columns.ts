@@ -24,9 +24,12 @@ import { PSI_SLOT } from '../stats/v2/psi';
 import { FIELD, FIELD_COUNT, type FieldName } from './layout';
 
 /** How a column is computed from its source slots. Files are typed plan keys of the stats readers (or extras). */
-type Source =
-  /** slot `slot` (a number) or key `key` of a file, times `scale`; `zeroIsUnlimited` maps 0 to Infinity. */
-  | { kind: 'value'; file: PlanKey; key?: string; slot?: number; scale?: number; zeroIsUnlimited?: boolean }
+type Source = (
+  /**
+   * slot `slot` (a number) or key `key` of a file, times `scale`; `zeroIsUnlimited` maps 0 to Infinity; `fallback`: a
+   * file whose slot 0 is read instead when `file` is not there (v2 pids.current -> cgroup.procs lines, as stats() does).
+   */
+  | { kind: 'value'; file: PlanKey; key?: string; slot?: number; scale?: number; zeroIsUnlimited?: boolean; fallback?: PlanKey }
   /** usage − inactive file (lib/stats/convert workingSetOf). */
   | { kind: 'workingSet'; usage: PlanKey; stat: PlanKey; inactiveKey: string }
   /** v1 swap only: memsw usage − usage, clamped at 0 (cAdvisor's container_memory_swap). */
@@ -39,14 +42,21 @@ type Source =
   /** v2 io.stat devices (2 + keys slots each) summed for one key. */
   | { kind: 'ioStatSum'; file: PlanKey; key: string }
   /** v2 cpu.weight as v1 cpu.shares, as cAdvisor converts it: 2 + (weight − 1) × 262142 / 9999, integer division. */
-  | { kind: 'weightToShares'; file: PlanKey };
+  | { kind: 'weightToShares'; file: PlanKey }
+) & {
+  /**
+   * Files that must have been read for the column to be present: the stats reader leaves the field absent without
+   * them (v1: no memory.stat, no memory block; v2: no memory.current or memory.max, no usage block).
+   */
+  requires?: readonly PlanKey[];
+};
 
 const NS_PER_TICK = Number(ticksToNs(1n));
 const v2Scale = (key: keyof typeof V2_CPU_STAT): number => Number(V2_CPU_STAT[key][1]);
 
 type Sources = Partial<Record<FieldName, Source>>;
 
-const v = (file: PlanKey, more: Partial<Extract<Source, { kind: 'value' }>> = {}): Source => ({ kind: 'value', file, ...more });
+const v = (file: PlanKey, more: Omit<Extract<Source, { kind: 'value' }>, 'kind' | 'file'> = {}): Source => ({ kind: 'value', file, ...more });
 
 /** Extra files the columns need beyond the stats readers' (spec values that CgroupStats does not carry). */
 const EXTRA_FILES = {
@@ -99,6 +109,10 @@ const PSI: Sources = {
 
 const M1 = v1.memory.key;
 const M2 = v2.memory.key;
+/** What the stats memory readers need before they fill the usage block (and, v2, swap). */
+const R1 = [M1.stat];
+const R2 = [M2.stat, M2.current, M2.max];
+const R2_SWAP = [...R2, M2.swapMax];
 
 /** Every column's source per version. Exported for the tests that check each column against stats(row). */
 export const SOURCES: Readonly<Record<1 | 2, Sources>> = {
@@ -109,15 +123,15 @@ export const SOURCES: Readonly<Record<1 | 2, Sources>> = {
     cpu_periods: v(v1.cpu.key.stat, { key: 'nr_periods' }),
     cpu_throttled_periods: v(v1.cpu.key.stat, { key: 'nr_throttled' }),
     cpu_throttled_ns: v(v1.cpu.key.stat, { key: 'throttled_time' }),
-    memory_usage_bytes: v(M1.usage),
-    memory_working_set_bytes: { kind: 'workingSet', usage: M1.usage, stat: M1.stat, inactiveKey: 'total_inactive_file' },
+    memory_usage_bytes: v(M1.usage, { requires: R1 }),
+    memory_working_set_bytes: { kind: 'workingSet', usage: M1.usage, stat: M1.stat, inactiveKey: 'total_inactive_file', requires: R1 },
     memory_rss_bytes: v(M1.stat, { key: 'total_rss' }),
     memory_cache_bytes: v(M1.stat, { key: 'total_cache' }),
-    memory_swap_bytes: { kind: 'swapV1', memsw: M1.memswUsage, usage: M1.usage },
+    memory_swap_bytes: { kind: 'swapV1', memsw: M1.memswUsage, usage: M1.usage, requires: [M1.stat, M1.memswLimit] },
     memory_mapped_file_bytes: v(M1.stat, { key: 'total_mapped_file' }),
-    memory_kernel_bytes: v(M1.kmemUsage),
-    memory_max_usage_bytes: v(M1.maxUsage),
-    memory_failcnt: v(M1.failcnt),
+    memory_kernel_bytes: v(M1.kmemUsage, { requires: R1 }),
+    memory_max_usage_bytes: v(M1.maxUsage, { requires: R1 }),
+    memory_failcnt: v(M1.failcnt, { requires: R1 }),
     memory_pgfault: v(M1.stat, { key: 'total_pgfault' }),
     memory_pgmajfault: v(M1.stat, { key: 'total_pgmajfault' }),
     memory_active_file_bytes: v(M1.stat, { key: 'total_active_file' }),
@@ -131,8 +145,8 @@ export const SOURCES: Readonly<Record<1 | 2, Sources>> = {
     io_write_ops: { kind: 'blkioSum', target: 'ioServicedRecursive', op: BLKIO_OP.Write },
     ...PSI,
     oom_kill: v(v1.events.key.oom, { key: 'oom_kill' }),
-    memory_limit_bytes: v(M1.limit),
-    memory_swap_limit_bytes: v(M1.memswLimit),
+    memory_limit_bytes: v(M1.limit, { requires: R1 }),
+    memory_swap_limit_bytes: v(M1.memswLimit, { requires: [M1.stat, M1.memswUsage] }),
     memory_reservation_bytes: v(extra('softLimit')),
     cpu_shares: v(extra('shares')),
     // cpu.cfs_quota_us "-1" parses as 0 (the library's ParseUint of a negative number); no quota is unlimited.
@@ -146,19 +160,19 @@ export const SOURCES: Readonly<Record<1 | 2, Sources>> = {
     cpu_periods: v(v2.cpu.key.stat, { key: 'nr_periods', scale: v2Scale('nr_periods') }),
     cpu_throttled_periods: v(v2.cpu.key.stat, { key: 'nr_throttled', scale: v2Scale('nr_throttled') }),
     cpu_throttled_ns: v(v2.cpu.key.stat, { key: 'throttled_usec', scale: v2Scale('throttled_usec') }),
-    memory_usage_bytes: v(M2.current),
-    memory_working_set_bytes: { kind: 'workingSet', usage: M2.current, stat: M2.stat, inactiveKey: 'inactive_file' },
+    memory_usage_bytes: v(M2.current, { requires: R2 }),
+    memory_working_set_bytes: { kind: 'workingSet', usage: M2.current, stat: M2.stat, inactiveKey: 'inactive_file', requires: R2 },
     memory_rss_bytes: v(M2.stat, { key: 'anon' }),
     memory_cache_bytes: v(M2.stat, { key: 'file' }),
-    memory_swap_bytes: v(M2.swapCurrent),
+    memory_swap_bytes: v(M2.swapCurrent, { requires: R2_SWAP }),
     memory_mapped_file_bytes: v(M2.stat, { key: 'file_mapped' }),
     memory_kernel_bytes: v(M2.stat, { key: 'kernel' }),
-    memory_max_usage_bytes: v(M2.peak),
+    memory_max_usage_bytes: v(M2.peak, { requires: R2 }),
     memory_pgfault: v(M2.stat, { key: 'pgfault' }),
     memory_pgmajfault: v(M2.stat, { key: 'pgmajfault' }),
     memory_active_file_bytes: v(M2.stat, { key: 'active_file' }),
     memory_inactive_file_bytes: v(M2.stat, { key: 'inactive_file' }),
-    pids_current: v(v2.pids.key.current),
+    pids_current: v(v2.pids.key.current, { fallback: v2.pids.key.procs }),
     pids_limit: v(v2.pids.key.max),
     processes: v(extra('procs')),
     io_read_bytes: { kind: 'ioStatSum', file: v2.io.key.stat, key: 'rbytes' },
@@ -169,7 +183,7 @@ export const SOURCES: Readonly<Record<1 | 2, Sources>> = {
     memory_events_high: v(v2.events.key.events, { key: 'high' }),
     memory_events_max: v(v2.events.key.events, { key: 'max' }),
     oom_kill: v(v2.events.key.events, { key: 'oom_kill' }),
-    memory_limit_bytes: v(M2.max),
+    memory_limit_bytes: v(M2.max, { requires: R2 }),
     memory_swap_limit_bytes: v(M2.swapMax),
     memory_reservation_bytes: v(extra('low')),
     cpu_shares: { kind: 'weightToShares', file: extra('weight') },
@@ -204,6 +218,10 @@ export class ColumnProgram {
   private readonly slotB = new Int32Array(FIELD_COUNT);
   private readonly arg = new Float64Array(FIELD_COUNT);
   private readonly zeroUnlimited = new Uint8Array(FIELD_COUNT);
+  /** Per column: the files (indices) that must have been read for it to be present; the fallback file and slot. */
+  private readonly requires: Array<Int32Array | undefined> = new Array(FIELD_COUNT).fill(undefined);
+  private readonly fallbackFile = new Int32Array(FIELD_COUNT).fill(-1);
+  private readonly fallbackSlot = new Int32Array(FIELD_COUNT);
   /** blkio columns: per family in the library's order (first file, its slot, target file, its slot). */
   private readonly families: Array<Int32Array | undefined> = new Array(FIELD_COUNT).fill(undefined);
   private readonly fileCount: number;
@@ -281,7 +299,28 @@ export class ColumnProgram {
           break;
         }
       }
+      if (src.kind === 'value' && src.fallback !== undefined) {
+        const fb = locate(src.fallback);
+        if (fb) {
+          [this.fallbackFile[i], this.fallbackSlot[i]] = fb;
+          if (this.op[i] === OP_ABSENT) {
+            this.op[i] = OP_VALUE;
+            this.arg[i] = 1;
+            a = fb;
+          }
+        }
+      }
       if (this.op[i] === OP_ABSENT) continue;
+      if (src.requires !== undefined) {
+        const files: number[] = [];
+        for (const k of src.requires) {
+          const e = c.entries.get(k);
+          if (e === undefined) this.op[i] = OP_ABSENT; // a required file that is not planned: never present
+          else files.push(e.file);
+        }
+        if (this.op[i] === OP_ABSENT) continue;
+        this.requires[i] = Int32Array.from(files);
+      }
       if (a) [this.fileA[i], this.slotA[i]] = a;
       if (b) [this.fileB[i], this.slotB[i]] = b;
     }
@@ -298,11 +337,23 @@ export class ColumnProgram {
     for (let i = 0; i < FIELD_COUNT; i++) {
       let x = NaN;
       const op = this.op[i]!;
-      const fa = this.fileA[i]!;
+      let fa = this.fileA[i]!;
+      let slotA = this.slotA[i]!;
+      const req = this.requires[i];
+      if (req !== undefined && !allRead(fs, fbase, req)) {
+        values[o + i] = NaN;
+        present[o + i] = 0;
+        continue;
+      }
+      const fb0 = this.fallbackFile[i]!;
+      if (fb0 >= 0 && fs[fbase + fa] !== FILE_STATUS.ok) {
+        fa = fb0;
+        slotA = this.fallbackSlot[i]!;
+      }
       if (op === OP_BLKIO) {
         x = this.blkioSum(r, words, i, base, fbase);
       } else if (op !== OP_ABSENT && (fs[fbase + fa] === FILE_STATUS.ok || fs[fbase + fa] === FILE_STATUS.overflow)) {
-        const sa = base + this.slotA[i]!;
+        const sa = base + slotA;
         switch (op) {
           case OP_VALUE:
             x = cell(flags, words, floats, sa) * this.arg[i]!;
@@ -410,6 +461,12 @@ export class ColumnProgram {
     const next = file + 1 < files.length ? files[file + 1]!.offset : r.plan.slots;
     return next - files[file]!.offset;
   }
+}
+
+/** Whether every file of `files` was read in the row. */
+function allRead(fs: Int32Array, fbase: number, files: Int32Array): boolean {
+  for (let k = 0; k < files.length; k++) if (fs[fbase + files[k]!] !== FILE_STATUS.ok) return false;
+  return true;
 }
 
 const MAXU64 = (1n << 64n) - 1n;

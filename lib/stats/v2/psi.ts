@@ -43,6 +43,7 @@ function pressure(resource: Resource): TypedReader<'p'> {
       };
       if (f.ok('p')) {
         set(toPSI(f));
+        raw.absent.delete(`${section}.psi`); // a v1 reader before it marks PSI absent (not in the library's v1 stats)
         return [];
       }
       raw.absent.add(`${section}.psi`);
