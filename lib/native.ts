@@ -2,6 +2,7 @@
  * Loads the addon (the one place that does) and hands it the error class. A load failure says what was tried and how
  * to rebuild.
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CgroupError, sysError } from './errors';
 
@@ -82,6 +83,10 @@ function load(): NativeAddon {
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     if (explicit) return require(path.resolve(explicit)) as NativeAddon;
+    // The usual place first, without 'bindings' and its search (a hook's startup: issue 13).
+    const release = path.join(moduleRoot, 'build', 'Release', 'cgmgr.node');
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    if (fs.existsSync(release)) return require(release) as NativeAddon;
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const bindings = require('bindings') as (opts: { bindings: string; module_root: string }) => NativeAddon;
     return bindings({ bindings: 'cgmgr.node', module_root: moduleRoot });

@@ -273,7 +273,7 @@ t.test('cgroup v2 on this host\'s unified hierarchy: cpu.stat and cgroup.procs a
 });
 
 t.test('v1 OOM push stays inside the descriptor limit: the default budget leaves room for its descriptors', opts, async (t) => {
-  const { defaultFdBudget } = require('../../dist');
+  const { defaultFdBudget } = require('../../dist/engine');
   const { V1_OOM_RESERVED_FDS, V1_OOM_WATCH_LIMIT } = require('../../dist/collector/oom');
   const c = new StatsCollector();
   t.teardown(() => c.close());
