@@ -215,7 +215,8 @@ function openFailure<N extends number | bigint>(engine: Engine, err: CgroupError
 export class StatsReader {
   readonly engine: Engine;
   readonly version: 1 | 2;
-  private readonly procRoot: string;
+  /** The /proc the process scan reads. */
+  readonly procRoot: string;
   private readonly sysRoot: string | undefined;
   private readonly sizes: readonly string[] | undefined;
 
@@ -227,7 +228,8 @@ export class StatsReader {
     this.sizes = options.hugePageSizes;
   }
 
-  private context(controllers: StatsOptions['controllers']): PlanContext {
+  /** What a plan for `controllers` is built for (lib/stats/handle uses it too). */
+  context(controllers: StatsOptions['controllers']): PlanContext {
     return {
       version: this.version,
       layout: this.engine.layout,
