@@ -84,9 +84,13 @@ async function worker(variant, spec) {
 
 // ---- the run -------------------------------------------------------------------------------------------------------
 
+/** Descriptors each measuring process may hold: every file of every cgroup held (root may raise the hard limit). */
+const NOFILE = 65536;
+
 function runJson(cmd, args, input = '') {
   return new Promise((resolve, reject) => {
-    const p = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    const p = spawn('sh', ['-c', `ulimit -n ${NOFILE} 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec "$@"`, 'sh', cmd, ...args],
+      { stdio: ['pipe', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     p.stdout.on('data', (d) => { out += d; });
