@@ -15,8 +15,8 @@ const plans = new WeakMap<Engine, { c: CompiledStats; result: BatchResult | unde
 export function oomKillCountSync(engine: Engine, id: number): number | undefined {
   let p = plans.get(engine);
   if (p === undefined) {
-    const layout = engine.layout;
-    const c = compileStats(engine, { version: layout.version, layout, mask: CONTROLLERS.memoryEvents, hugePageSizes: [] });
+    const l = engine.layout;
+    const c = compileStats(engine, { version: l.version, layout: l, mask: CONTROLLERS.memoryEvents, hugePageSizes: [] });
     p = { c, result: c.plan === undefined ? undefined : engine.result(c.plan, 1, { bigint: true }) };
     plans.set(engine, p);
   }
@@ -27,12 +27,8 @@ export function oomKillCountSync(engine: Engine, id: number): number | undefined
   engine.readSync(c.plan, [id], result);
   const row = new RowRead(engine, c.plan, result, 0, id, c.entries, c.specs);
   if (row.gone) return undefined;
-  const raw = newRaw(layout(engine));
+  const raw = newRaw(engine.layout.version);
   reader.read(row.scope(reader.name), raw, { ...c.ctx, path: '', procRoot: '/proc' });
   if (raw.absent.has('memoryEvents.oomKill') || raw.events?.oomKill === undefined) return undefined;
   return Number(raw.events.oomKill);
-}
-
-function layout(engine: Engine): 1 | 2 {
-  return engine.layout.version;
 }
