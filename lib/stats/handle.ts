@@ -31,6 +31,7 @@ export class StatsHandle {
   private readonly held: Held;
   private readonly rel: string;
   private readonly results = new Map<CompiledStats, BatchResult>();
+  private readonly ids = new Uint32Array(1);
   private lastControllers: StatsOptions['controllers'];
   private lastCompiled: CompiledStats | undefined;
   private closed = false;
@@ -67,7 +68,8 @@ export class StatsHandle {
     if (c.plan === undefined) return this.reader.readSync([this.path], options)[0] as StatsResult<N>;
     let result = this.results.get(c);
     if (result === undefined) this.results.set(c, (result = engine.result(c.plan, 1, { bigint: true })));
-    engine.readSync(c.plan, [id], result);
+    this.ids[0] = id;
+    engine.readSync(c.plan, this.ids, result);
     const r = statsOfRow<N>(c, engine, result, 0, id, this.rel, this.reader.procRoot, options.bigint === true, this.path);
     if (result.itemStatus[0] !== 0) {
       // Gone (or re-created under the same name): reopen on the next call.
