@@ -14,7 +14,13 @@ import { Engine } from './engine';
 import { CgroupError, invalidArg, sysError } from './errors';
 import { DEFAULT_ROOT, discoverHierarchies, isCgroup2, type Hierarchy, type Layout } from './hierarchy';
 import { base, clean, dir, expandSlice, join } from './paths';
-import { stats as readStats, statsSync as readStatsSync, type CgroupStats, type StatsOptions } from './stats';
+import type * as StatsModule from './stats';
+import type { CgroupStats, StatsHandle, StatsOptions } from './stats';
+
+/** lib/stats, loaded on the first stats read (`cgmgr paths` / `cgmgr move` never load it). */
+let statsModule: typeof StatsModule | undefined;
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const stats = (): typeof StatsModule => (statsModule ??= require('./stats') as typeof StatsModule);
 import { pid as checkPid } from './validate';
 
 /** Log sink for the few messages CRI-O logs (warnings of the memory check, info of systemd create/remove). */
@@ -471,13 +477,28 @@ export class Cgroup {
 
   // ---- stats, OOM -----------------------------------------------------------------------------------------------
 
-  /** The cgroup's statistics (lib/stats; spec §3); `{ bigint: true }` for exact u64 values. */
+  /**
+   * The cgroup's statistics (lib/stats; spec §3); `{ bigint: true }` for exact u64 values. Read through the handle's
+   * held StatsHandle (one pread per file on held descriptors, answered on the calling thread) unless the options name
+   * another sysRoot or huge page sizes.
+   */
   async stats<O extends HandleStatsOptions | undefined = undefined>(options?: O): Promise<CgroupStats<NumFor<O>>> {
-    return readStats(this.relPath(), this.context.statsOptions(options ?? {})) as Promise<CgroupStats<NumFor<O>>>;
+    const held = this.heldStats(options);
+    if (held) return held.read(options) as Promise<CgroupStats<NumFor<O>>>;
+    return stats().stats(this.relPath(), this.context.statsOptions(options ?? {})) as Promise<CgroupStats<NumFor<O>>>;
   }
 
   statsSync<O extends HandleStatsOptions | undefined = undefined>(options?: O): CgroupStats<NumFor<O>> {
-    return readStatsSync(this.relPath(), this.context.statsOptions(options ?? {})) as CgroupStats<NumFor<O>>;
+    const held = this.heldStats(options);
+    if (held) return held.readSync(options) as CgroupStats<NumFor<O>>;
+    return stats().statsSync(this.relPath(), this.context.statsOptions(options ?? {})) as CgroupStats<NumFor<O>>;
+  }
+
+  private statsHandle?: StatsHandle;
+
+  private heldStats(options: HandleStatsOptions | undefined): StatsHandle | undefined {
+    if (options !== undefined && Object.keys(options).some((k) => k !== 'controllers' && k !== 'bigint')) return undefined;
+    return (this.statsHandle ??= stats().openStatsHandle(this.relPath(), this.context.statsOptions()));
   }
 
   /** OOM kills: v2 `memory.events` oom_kill, v1 `memory.oom_control` oom_kill (0 when the key is absent). */

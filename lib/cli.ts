@@ -10,15 +10,26 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Command } from './cli/command';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError, errorLine, processIo, type Io } from './cli/io';
-import { moveCommand } from './cli/move';
-import { pathsCommand } from './cli/paths';
 import { checkRoot, rootArgument } from './cli/root';
-import { serveCommand } from './cli/serve';
-import { statsCommand } from './cli/stats';
 import { didYouMean } from './cli/suggest';
-import { topCommand } from './cli/top';
 
-export const COMMANDS: readonly Command[] = [statsCommand, topCommand, pathsCommand, moveCommand, serveCommand];
+/**
+ * A command as the list knows it: its name and summary (the same as its module's: test/cli/lazy.test.js); its module is
+ * loaded only when it runs or prints its usage, so that `cgmgr paths` does not load the collector or the exporter.
+ */
+export interface CommandEntry {
+  name: string;
+  summary: string;
+  load(): Command;
+}
+
+export const COMMANDS: readonly CommandEntry[] = [
+  { name: 'stats', summary: 'memory, CPU and task counts of cgroups (table or --json)', load: () => require('./cli/stats').statsCommand },
+  { name: 'top', summary: 'live view of the busiest cgroups (q quits)', load: () => require('./cli/top').topCommand },
+  { name: 'paths', summary: 'the cgroup paths the systemd or cgroupfs manager computes for a container', load: () => require('./cli/paths').pathsCommand },
+  { name: 'move', summary: 'move a process into a cgroup in every hierarchy', load: () => require('./cli/move').moveCommand },
+  { name: 'serve', summary: 'serve Prometheus metrics at /metrics until SIGINT/SIGTERM', load: () => require('./cli/serve').serveCommand },
+];
 
 function usage(): string {
   const w = Math.max(...COMMANDS.map((c) => c.name.length));
@@ -67,14 +78,15 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
       io.stderr.write(`cgmgr help: ${unknownCommand(topic)}\n\n${usage()}`);
       return EXIT_USAGE;
     }
-    io.stdout.write(sub ? sub.usage : usage());
+    io.stdout.write(sub ? sub.load().usage : usage());
     return EXIT_OK;
   }
-  const command = COMMANDS.find((c) => c.name === name);
-  if (!command) {
+  const entry = COMMANDS.find((c) => c.name === name);
+  if (!entry) {
     io.stderr.write(`cgmgr: ${unknownCommand(name)}\n\n${usage()}`);
     return EXIT_USAGE;
   }
+  const command = entry.load();
   try {
     const root = rootArgument(rest);
     if (root !== undefined && !rest.includes('--help') && !rest.includes('-h')) checkRoot(root);

@@ -35,6 +35,8 @@ export const ITEM_STATUS = { ok: 0, gone: 1, badHandle: 2 } as const;
 export const PID_STATUS = { ok: 0, badHandle: 2, notInHierarchy: 4, invalid: 6 } as const;
 /** Slot flags: what a value cell holds. Keep in step with native/parse/parse.h SlotFlag. */
 export const SLOT = { absent: 0, value: 1, max: 2, float: 3 } as const;
+/** Limits of a planned file (native/plan.h kMaxCap, kMaxKeys): entries of a list/ioStat/blkio file, keys per file. */
+export const PLAN_LIMITS = { maxCap: 1 << 16, maxKeys: 256 } as const;
 
 const ENOENT = 2;
 

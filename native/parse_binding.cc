@@ -21,7 +21,8 @@ namespace cgmgr {
 
 namespace {
 
-constexpr uint32_t kMaxCap = 1u << 20;
+// parseText (tests and fuzzing) takes larger capacities than a plan (plan.h kMaxCap): it exercises the parsers alone.
+constexpr uint32_t kParseTextMaxCap = 1u << 20;
 constexpr size_t kMaxSlots = size_t{1} << 24;
 
 Napi::Value Fail(Napi::Env env, const char* message) {
@@ -78,7 +79,7 @@ Napi::Value ParseText(const Napi::CallbackInfo& info) {
   if (info.Length() > 3 && !info[3].IsUndefined()) {
     if (!info[3].IsNumber()) return Fail(env, "parseText: cap must be a number");
     const double d = info[3].As<Napi::Number>().DoubleValue();
-    if (!(d >= 0) || d > kMaxCap || d != static_cast<double>(static_cast<uint32_t>(d))) {
+    if (!(d >= 0) || d > kParseTextMaxCap || d != static_cast<double>(static_cast<uint32_t>(d))) {
       return Fail(env, "parseText: cap must be an integer from 0 to 2^20");
     }
     cap = static_cast<uint32_t>(d);

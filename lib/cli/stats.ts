@@ -2,7 +2,7 @@
  * `cgmgr stats [path...]`: the memory, CPU and task counts of cgroups, read in one batch by the native engine.
  * A named cgroup that cannot be read fails the command (exit 1) after the others are printed.
  */
-import { Engine, type FileSpec } from '../engine';
+import { Engine } from '../engine';
 import { listCgroups } from '../walk';
 import type { Command } from './command';
 import { EXIT_FAILURE, EXIT_OK, formatBytes, intOption, limitValue, parseCommand, renderTable, styler, toJson, type Io } from './io';
@@ -36,60 +36,52 @@ export interface StatsRow {
   error?: string;
 }
 
-function statsSpecs(engine: Engine): { specs: FileSpec[]; cpuScale: number } {
-  const v2 = engine.layout.version === 2;
-  const has = (c: string): boolean => v2 || engine.layout.controllers.has(c);
-  const specs: FileSpec[] = [];
-  // Only controllers that are mounted; a missing one shows as "-".
-  if (has('memory')) {
-    specs.push({ controller: 'memory', name: v2 ? 'memory.current' : 'memory.usage_in_bytes', format: 'single' });
-    specs.push({ controller: 'memory', name: v2 ? 'memory.max' : 'memory.limit_in_bytes', format: 'single' });
-  }
-  if (v2) specs.push({ controller: 'cpu', name: 'cpu.stat', format: 'flatKeyed', keys: ['usage_usec'] });
-  else if (has('cpuacct')) specs.push({ controller: 'cpuacct', name: 'cpuacct.usage', format: 'single' });
-  if (has('pids')) specs.push({ controller: 'pids', name: 'pids.current', format: 'single' });
-  return { specs, cpuScale: v2 ? 1e-6 : 1e-9 };
-}
-
-/** Reads the rows of the given cgroup paths (relative to the engine's root) in one batch. */
+/**
+ * Reads the rows of the given cgroup paths (relative to the engine's root) in one batch: the collector's columns
+ * (memory_usage_bytes, memory_limit_bytes, cpu_usage_ns, pids_current), which are the stats readers' values
+ * (test/collector/formulas.test.js), so the command shows what stats() and the exporter show.
+ */
 export function readStatsRows(engine: Engine, paths: string[]): StatsRow[] {
-  const { specs, cpuScale } = statsSpecs(engine);
-  const plan = engine.plan(specs.map((s) => ({ ...s, hold: false })));
-  const ids: number[] = [];
-  const rows: StatsRow[] = [];
-  for (const p of paths) {
-    const row: StatsRow = { path: '/' + p.replace(/^\/+/, ''), memoryUsage: null, memoryLimit: null, cpuSeconds: null, pids: null };
-    rows.push(row);
-    try {
-      ids.push(engine.open(p));
-    } catch (err) {
-      row.error = (err as Error).message;
-      ids.push(0xffffffff); // an id that is never open: the row reads as a closed handle
-    }
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { StatsCollector, ROW_STATUS } = require('../collector') as typeof import('../collector');
+  const collector = new StatsCollector({ engine, controllers: ['memory', 'cpu', 'cpuacct', 'pids'], oomEvents: false, bigint: true });
+  try {
+    const rows: StatsRow[] = paths.map((p) => ({ path: '/' + p.replace(/^\/+/, ''), memoryUsage: null, memoryLimit: null, cpuSeconds: null, pids: null }));
+    const added: boolean[] = rows.map((row) => {
+      try {
+        collector.add(row.path);
+        return true;
+      } catch (err) {
+        row.error = (err as Error).message;
+        return false;
+      }
+    });
+    const sweep = collector.collect();
+    rows.forEach((row, i) => {
+      if (!added[i]) return;
+      const r = sweep.rowOf(row.path);
+      if (r < 0) return;
+      const status = sweep.status[r];
+      if (status === ROW_STATUS.gone || status === ROW_STATUS.closed) {
+        row.error = `the cgroup ${row.path} is gone`;
+        return;
+      }
+      if (status === ROW_STATUS.error) row.error = sweep.error(r)?.message;
+      // Exact 64-bit columns (the collector in bigint mode); "max" and v1's unlimited are Infinity (JSON "max").
+      const get = (f: Parameters<typeof sweep.get>[1]): bigint | null => {
+        const v = sweep.get(r, f) as bigint | number | undefined;
+        return typeof v === 'bigint' ? v : null;
+      };
+      const num = (v: bigint | null, scale = 1): number | null => (v === null ? null : Number(v) * scale);
+      row.memoryUsage = get('memory_usage_bytes');
+      row.memoryLimit = limitValue(get('memory_limit_bytes'));
+      row.cpuSeconds = num(get('cpu_usage_ns'), 1e-9);
+      row.pids = num(get('pids_current'));
+    });
+    return rows;
+  } finally {
+    collector.close();
   }
-  const result = engine.readSync(plan, ids, engine.result(plan, ids.length, { bigint: true }));
-  const exact = (r: number, name: string): bigint | null => {
-    const i = plan.indexOf(name);
-    if (i < 0 || !result.ok(r, i)) return null;
-    const v = result.get(r, i);
-    return typeof v === 'bigint' ? v : null;
-  };
-  const num = (r: number, name: string, scale = 1): number | null => {
-    const v = exact(r, name);
-    return v === null ? null : Number(v) * scale;
-  };
-  rows.forEach((row, r) => {
-    if (row.error === undefined) {
-      const err = result.rowError(r);
-      if (err) row.error = err.message;
-    }
-    row.memoryUsage = exact(r, 'memory.current') ?? exact(r, 'memory.usage_in_bytes');
-    row.memoryLimit = limitValue(exact(r, 'memory.max') ?? exact(r, 'memory.limit_in_bytes'));
-    row.cpuSeconds = num(r, 'cpu.stat', cpuScale) ?? num(r, 'cpuacct.usage', cpuScale);
-    row.pids = num(r, 'pids.current');
-    if (ids[r] !== 0xffffffff) engine.close(ids[r]!);
-  });
-  return rows;
 }
 
 function table(rows: StatsRow[], io: Io): string {

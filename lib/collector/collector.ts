@@ -142,10 +142,9 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
     let mask = options.controllers === undefined ? DEFAULT_MASK[this.version] : controllerMask(options.controllers, this.version);
     if (options.controllers === undefined && this.version === 1 && layout.unified !== undefined) mask |= CONTROLLERS.psi;
     this.mask = mask;
-    // v1 by default: the io columns' own two files, not the stats reader's blkio family search.
-    const readerMask = options.controllers === undefined && this.version === 1 ? mask & ~CONTROLLERS.io : mask;
+    // The io columns read the stats readers' files (on v1 the blkio family search), as stats(row).diskIO does.
     const ctx = {
-      version: this.version, layout, mask: readerMask,
+      version: this.version, layout, mask,
       hugePageSizes: (mask & CONTROLLERS.hugetlb) !== 0 ? hugePageSizes() : [],
     };
     this.compiled = compileStats(this.engine, ctx, extrasFor(this.version, mask));

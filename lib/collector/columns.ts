@@ -4,164 +4,198 @@
  * columns. The program is compiled once per plan (file indices and slot offsets resolved); extracting a row allocates
  * nothing in number mode (u64 cells are read through a Uint32Array view of the bigint result).
  *
- * Sources name the stats readers' files by their plan keys (`<reader>:<file>`, lib/stats/v1, lib/stats/v2) so there is
- * one list of file names and formats; the formulas that CgroupStats also has (working set) come from lib/stats/convert.
+ * Sources name the stats readers' files by typed plan keys (`reader.key.<file>`, lib/stats/v1, lib/stats/v2: a file
+ * renamed in its reader breaks this file at compile time; a key or slot that is not in the plan throws when the program
+ * is compiled), so there is one list of file names and formats; scales, slots and op codes come from the readers, the
+ * formulas that CgroupStats also has (working set) from lib/stats/convert. test/collector/formulas.test.js checks every
+ * column against stats(row) of the same row.
  */
 import { FILE_STATUS, SLOT, type BatchResult, type FileSpec } from '../engine';
+import type { PlanKey } from '../stats/controller';
 import type { CompiledStats, PlanExtras } from '../stats/reader';
 import { workingSetOf } from '../stats/convert';
-import { BLKIO_CAP } from '../stats/v1/blkio';
 import { CONTROLLERS } from '../stats/types';
-import { USER_HZ } from '../stats/v1/cpuacct';
+import * as v1 from '../stats/v1';
+import { BLKIO_ENTRY_SLOTS, BLKIO_OP, FAMILIES } from '../stats/v1/blkio';
+import { CPUACCT_STAT_SLOT, ticksToNs } from '../stats/v1/cpuacct';
+import * as v2 from '../stats/v2';
+import { V2_CPU_STAT } from '../stats/v2/cpu';
+import { PSI_SLOT } from '../stats/v2/psi';
 import { FIELD, FIELD_COUNT, type FieldName } from './layout';
 
-/** How a column is computed from its source slots. */
-type Source =
-  /** slot `slot` (a number) or key `key` of a file, times `scale`; `zeroMeans: 'unlimited'` maps 0 to Infinity. */
-  | { kind: 'value'; file: string; key?: string; slot?: number; scale?: number; zeroIsUnlimited?: boolean }
+/** How a column is computed from its source slots. Files are typed plan keys of the stats readers (or extras). */
+type Source = (
+  /**
+   * slot `slot` (a number) or key `key` of a file, times `scale`; `zeroIsUnlimited` maps 0 to Infinity; `fallback`: a
+   * file whose slot 0 is read instead when `file` is not there (v2 pids.current -> cgroup.procs lines, as stats() does).
+   */
+  | { kind: 'value'; file: PlanKey; key?: string; slot?: number; scale?: number; zeroIsUnlimited?: boolean; fallback?: PlanKey }
   /** usage − inactive file (lib/stats/convert workingSetOf). */
-  | { kind: 'workingSet'; usage: string; stat: string; inactiveKey: string }
+  | { kind: 'workingSet'; usage: PlanKey; stat: PlanKey; inactiveKey: string }
   /** v1 swap only: memsw usage − usage, clamped at 0 (cAdvisor's container_memory_swap). */
-  | { kind: 'swapV1'; memsw: string; usage: string }
-  /** v1 blkio entries (4 slots: major, minor, op code, value) summed for one op code over every device. */
-  | { kind: 'blkioSum'; file: string; op: number }
+  | { kind: 'swapV1'; memsw: PlanKey; usage: PlanKey }
+  /**
+   * v1 blkio: the stats reader's family search (lib/stats/v1/blkio FAMILIES: the first family whose first file has
+   * entries), then that family's `target` file's entries (major, minor, op code, value) summed for one op code.
+   */
+  | { kind: 'blkioSum'; target: 'ioServiceBytesRecursive' | 'ioServicedRecursive'; op: number }
   /** v2 io.stat devices (2 + keys slots each) summed for one key. */
-  | { kind: 'ioStatSum'; file: string; key: string }
+  | { kind: 'ioStatSum'; file: PlanKey; key: string }
   /** v2 cpu.weight as v1 cpu.shares, as cAdvisor converts it: 2 + (weight − 1) × 262142 / 9999, integer division. */
-  | { kind: 'weightToShares'; file: string };
+  | { kind: 'weightToShares'; file: PlanKey }
+) & {
+  /**
+   * Files that must have been read for the column to be present: the stats reader leaves the field absent without
+   * them (v1: no memory.stat, no memory block; v2: no memory.current or memory.max, no usage block).
+   */
+  requires?: readonly PlanKey[];
+};
 
-const NS_PER_TICK = 1e9 / Number(USER_HZ);
-/** native/parse blkio op codes (lib/stats/v1/blkio OPS). */
-const OP_READ = 1;
-const OP_WRITE = 2;
+const NS_PER_TICK = Number(ticksToNs(1n));
+const v2Scale = (key: keyof typeof V2_CPU_STAT): number => Number(V2_CPU_STAT[key][1]);
 
 type Sources = Partial<Record<FieldName, Source>>;
 
-const v = (file: string, more: Partial<Extract<Source, { kind: 'value' }>> = {}): Source => ({ kind: 'value', file, ...more });
+const v = (file: PlanKey, more: Omit<Extract<Source, { kind: 'value' }>, 'kind' | 'file'> = {}): Source => ({ kind: 'value', file, ...more });
 
-/** Extra memory.stat / cpu.stat keys and extra (spec) files the columns need beyond the stats readers'. */
-const EXTRAS: Record<1 | 2, PlanExtras> = {
+/** Extra files the columns need beyond the stats readers' (spec values that CgroupStats does not carry). */
+const EXTRA_FILES = {
   1: {
-    keys: { 'memory:stat': ['total_cache', 'total_pgfault', 'total_pgmajfault', 'total_active_file'] },
-    files: {
-      procs: { controller: 'memory', name: 'cgroup.procs', format: 'newlines' },
-      // The io columns read blkio.throttle.*_recursive (cAdvisor's source on modern kernels) directly, so sweeps need
-      // not plan the stats reader's ten-file family search (the `io` controller, for stats(row).diskIO).
-      ioBytes: { controller: 'blkio', name: 'blkio.throttle.io_service_bytes_recursive', format: 'blkio', cap: BLKIO_CAP },
-      ioOps: { controller: 'blkio', name: 'blkio.throttle.io_serviced_recursive', format: 'blkio', cap: BLKIO_CAP },
-      softLimit: { controller: 'memory', name: 'memory.soft_limit_in_bytes', format: 'single' },
-      shares: { controller: 'cpu', name: 'cpu.shares', format: 'single' },
-      quota: { controller: 'cpu', name: 'cpu.cfs_quota_us', format: 'single' },
-      period: { controller: 'cpu', name: 'cpu.cfs_period_us', format: 'single' },
-    } satisfies Record<string, FileSpec>,
+    procs: { controller: 'memory', name: 'cgroup.procs', format: 'newlines' },
+    softLimit: { controller: 'memory', name: 'memory.soft_limit_in_bytes', format: 'single' },
+    shares: { controller: 'cpu', name: 'cpu.shares', format: 'single' },
+    quota: { controller: 'cpu', name: 'cpu.cfs_quota_us', format: 'single' },
+    period: { controller: 'cpu', name: 'cpu.cfs_period_us', format: 'single' },
   },
   2: {
-    keys: { 'memory:stat': ['kernel', 'active_file'] },
-    files: {
-      procs: { controller: 'memory', name: 'cgroup.procs', format: 'newlines' },
-      low: { controller: 'memory', name: 'memory.low', format: 'single' },
-      weight: { controller: 'cpu', name: 'cpu.weight', format: 'single' },
-    } satisfies Record<string, FileSpec>,
+    procs: { controller: 'memory', name: 'cgroup.procs', format: 'newlines' },
+    low: { controller: 'memory', name: 'memory.low', format: 'single' },
+    weight: { controller: 'cpu', name: 'cpu.weight', format: 'single' },
   },
+} as const satisfies Record<1 | 2, Record<string, FileSpec>>;
+
+type ExtraName = keyof (typeof EXTRA_FILES)[1] | keyof (typeof EXTRA_FILES)[2];
+/** The plan key of an extra file (compileStats plans them under `extra:<name>`). */
+const extra = (name: ExtraName): PlanKey => `extra:${name}` as PlanKey;
+
+/** Extra memory.stat keys the columns need beyond the stats readers' (appended: the readers' slots do not move). */
+const EXTRA_KEYS: Record<1 | 2, Array<[PlanKey, string[]]>> = {
+  1: [[v1.memory.key.stat, ['total_cache', 'total_pgfault', 'total_pgmajfault', 'total_active_file']]],
+  2: [[v2.memory.key.stat, ['kernel', 'active_file']]],
 };
 
 /** The controller (CONTROLLERS bit) each extra file belongs to: it is read only when that controller is. */
-const EXTRA_CONTROLLER: Readonly<Record<string, number>> = {
-  procs: CONTROLLERS.pids, ioBytes: CONTROLLERS.io, ioOps: CONTROLLERS.io, softLimit: CONTROLLERS.memory,
-  shares: CONTROLLERS.cpu, quota: CONTROLLERS.cpu, period: CONTROLLERS.cpu, low: CONTROLLERS.memory, weight: CONTROLLERS.cpu,
+const EXTRA_CONTROLLER: Readonly<Record<ExtraName, number>> = {
+  procs: CONTROLLERS.pids, softLimit: CONTROLLERS.memory, shares: CONTROLLERS.cpu, quota: CONTROLLERS.cpu,
+  period: CONTROLLERS.cpu, low: CONTROLLERS.memory, weight: CONTROLLERS.cpu,
 };
 
 /** The extra keys and files for the controllers in `mask` (a column whose controller is not read is absent). */
 export function extrasFor(version: 1 | 2, mask: number): PlanExtras {
-  const e = EXTRAS[version];
-  const files = Object.fromEntries(Object.entries(e.files ?? {}).filter(([k]) => (EXTRA_CONTROLLER[k]! & mask) !== 0));
-  return { keys: e.keys, files };
+  const files = Object.fromEntries(Object.entries(EXTRA_FILES[version])
+    .filter(([k]) => (EXTRA_CONTROLLER[k as ExtraName] & mask) !== 0)) as Record<string, FileSpec>;
+  return { keys: Object.fromEntries(EXTRA_KEYS[version]), files };
 }
 
-/** PSI totals (the psi readers' files, slot 3: some total, slot 7: full total): the same on v1 hybrid hosts and v2. */
+/** PSI totals (the psi readers' files): the same on v1 hybrid hosts and v2. */
 const PSI: Sources = {
-  psi_cpu_some_us: v('psi-cpu:p', { slot: 3 }),
-  psi_cpu_full_us: v('psi-cpu:p', { slot: 7 }),
-  psi_memory_some_us: v('psi-memory:p', { slot: 3 }),
-  psi_memory_full_us: v('psi-memory:p', { slot: 7 }),
-  psi_io_some_us: v('psi-io:p', { slot: 3 }),
-  psi_io_full_us: v('psi-io:p', { slot: 7 }),
+  psi_cpu_some_us: v(v2.cpuPressure.key.p, { slot: PSI_SLOT.someTotal }),
+  psi_cpu_full_us: v(v2.cpuPressure.key.p, { slot: PSI_SLOT.fullTotal }),
+  psi_memory_some_us: v(v2.memoryPressure.key.p, { slot: PSI_SLOT.someTotal }),
+  psi_memory_full_us: v(v2.memoryPressure.key.p, { slot: PSI_SLOT.fullTotal }),
+  psi_io_some_us: v(v2.ioPressure.key.p, { slot: PSI_SLOT.someTotal }),
+  psi_io_full_us: v(v2.ioPressure.key.p, { slot: PSI_SLOT.fullTotal }),
 };
 
-const SOURCES: Record<1 | 2, Sources> = {
+const M1 = v1.memory.key;
+const M2 = v2.memory.key;
+/** What the stats memory readers need before they fill the usage block (and, v2, swap). */
+const R1 = [M1.stat];
+const R2 = [M2.stat, M2.current, M2.max];
+const R2_SWAP = [...R2, M2.swapMax];
+
+/** Every column's source per version. Exported for the tests that check each column against stats(row). */
+export const SOURCES: Readonly<Record<1 | 2, Sources>> = {
   1: {
-    cpu_usage_ns: v('cpuacct:usage'),
-    cpu_user_ns: v('cpuacct:stat', { slot: 0, scale: NS_PER_TICK }),
-    cpu_system_ns: v('cpuacct:stat', { slot: 1, scale: NS_PER_TICK }),
-    cpu_periods: v('cpu:stat', { key: 'nr_periods' }),
-    cpu_throttled_periods: v('cpu:stat', { key: 'nr_throttled' }),
-    cpu_throttled_ns: v('cpu:stat', { key: 'throttled_time' }),
-    memory_usage_bytes: v('memory:usage'),
-    memory_working_set_bytes: { kind: 'workingSet', usage: 'memory:usage', stat: 'memory:stat', inactiveKey: 'total_inactive_file' },
-    memory_rss_bytes: v('memory:stat', { key: 'total_rss' }),
-    memory_cache_bytes: v('memory:stat', { key: 'total_cache' }),
-    memory_swap_bytes: { kind: 'swapV1', memsw: 'memory:memswUsage', usage: 'memory:usage' },
-    memory_mapped_file_bytes: v('memory:stat', { key: 'total_mapped_file' }),
-    memory_kernel_bytes: v('memory:kmemUsage'),
-    memory_max_usage_bytes: v('memory:maxUsage'),
-    memory_failcnt: v('memory:failcnt'),
-    memory_pgfault: v('memory:stat', { key: 'total_pgfault' }),
-    memory_pgmajfault: v('memory:stat', { key: 'total_pgmajfault' }),
-    memory_active_file_bytes: v('memory:stat', { key: 'total_active_file' }),
-    memory_inactive_file_bytes: v('memory:stat', { key: 'total_inactive_file' }),
-    pids_current: v('pids:current'),
-    pids_limit: v('pids:max'),
-    processes: v('extra:procs'),
-    io_read_bytes: { kind: 'blkioSum', file: 'extra:ioBytes', op: OP_READ },
-    io_write_bytes: { kind: 'blkioSum', file: 'extra:ioBytes', op: OP_WRITE },
-    io_read_ops: { kind: 'blkioSum', file: 'extra:ioOps', op: OP_READ },
-    io_write_ops: { kind: 'blkioSum', file: 'extra:ioOps', op: OP_WRITE },
+    cpu_usage_ns: v(v1.cpuacct.key.usage),
+    cpu_user_ns: v(v1.cpuacct.key.stat, { slot: CPUACCT_STAT_SLOT.user, scale: NS_PER_TICK }),
+    cpu_system_ns: v(v1.cpuacct.key.stat, { slot: CPUACCT_STAT_SLOT.system, scale: NS_PER_TICK }),
+    cpu_periods: v(v1.cpu.key.stat, { key: 'nr_periods' }),
+    cpu_throttled_periods: v(v1.cpu.key.stat, { key: 'nr_throttled' }),
+    cpu_throttled_ns: v(v1.cpu.key.stat, { key: 'throttled_time' }),
+    memory_usage_bytes: v(M1.usage, { requires: R1 }),
+    memory_working_set_bytes: { kind: 'workingSet', usage: M1.usage, stat: M1.stat, inactiveKey: 'total_inactive_file', requires: R1 },
+    memory_rss_bytes: v(M1.stat, { key: 'total_rss' }),
+    memory_cache_bytes: v(M1.stat, { key: 'total_cache' }),
+    memory_swap_bytes: { kind: 'swapV1', memsw: M1.memswUsage, usage: M1.usage, requires: [M1.stat, M1.memswLimit] },
+    memory_mapped_file_bytes: v(M1.stat, { key: 'total_mapped_file' }),
+    memory_kernel_bytes: v(M1.kmemUsage, { requires: R1 }),
+    memory_max_usage_bytes: v(M1.maxUsage, { requires: R1 }),
+    memory_failcnt: v(M1.failcnt, { requires: R1 }),
+    memory_pgfault: v(M1.stat, { key: 'total_pgfault' }),
+    memory_pgmajfault: v(M1.stat, { key: 'total_pgmajfault' }),
+    memory_active_file_bytes: v(M1.stat, { key: 'total_active_file' }),
+    memory_inactive_file_bytes: v(M1.stat, { key: 'total_inactive_file' }),
+    pids_current: v(v1.pids.key.current),
+    pids_limit: v(v1.pids.key.max),
+    processes: v(extra('procs')),
+    io_read_bytes: { kind: 'blkioSum', target: 'ioServiceBytesRecursive', op: BLKIO_OP.Read },
+    io_write_bytes: { kind: 'blkioSum', target: 'ioServiceBytesRecursive', op: BLKIO_OP.Write },
+    io_read_ops: { kind: 'blkioSum', target: 'ioServicedRecursive', op: BLKIO_OP.Read },
+    io_write_ops: { kind: 'blkioSum', target: 'ioServicedRecursive', op: BLKIO_OP.Write },
     ...PSI,
-    oom_kill: v('events:oom', { slot: 0 }),
-    memory_limit_bytes: v('memory:limit'),
-    memory_swap_limit_bytes: v('memory:memswLimit'),
-    memory_reservation_bytes: v('extra:softLimit'),
-    cpu_shares: v('extra:shares'),
+    oom_kill: v(v1.events.key.oom, { key: 'oom_kill' }),
+    memory_limit_bytes: v(M1.limit, { requires: R1 }),
+    memory_swap_limit_bytes: v(M1.memswLimit, { requires: [M1.stat, M1.memswUsage] }),
+    memory_reservation_bytes: v(extra('softLimit')),
+    cpu_shares: v(extra('shares')),
     // cpu.cfs_quota_us "-1" parses as 0 (the library's ParseUint of a negative number); no quota is unlimited.
-    cpu_quota_us: v('extra:quota', { zeroIsUnlimited: true }),
-    cpu_period_us: v('extra:period'),
+    cpu_quota_us: v(extra('quota'), { zeroIsUnlimited: true }),
+    cpu_period_us: v(extra('period')),
   },
   2: {
-    cpu_usage_ns: v('cpu:stat', { key: 'usage_usec', scale: 1000 }),
-    cpu_user_ns: v('cpu:stat', { key: 'user_usec', scale: 1000 }),
-    cpu_system_ns: v('cpu:stat', { key: 'system_usec', scale: 1000 }),
-    cpu_periods: v('cpu:stat', { key: 'nr_periods' }),
-    cpu_throttled_periods: v('cpu:stat', { key: 'nr_throttled' }),
-    cpu_throttled_ns: v('cpu:stat', { key: 'throttled_usec', scale: 1000 }),
-    memory_usage_bytes: v('memory:current'),
-    memory_working_set_bytes: { kind: 'workingSet', usage: 'memory:current', stat: 'memory:stat', inactiveKey: 'inactive_file' },
-    memory_rss_bytes: v('memory:stat', { key: 'anon' }),
-    memory_cache_bytes: v('memory:stat', { key: 'file' }),
-    memory_swap_bytes: v('memory:swapCurrent'),
-    memory_mapped_file_bytes: v('memory:stat', { key: 'file_mapped' }),
-    memory_kernel_bytes: v('memory:stat', { key: 'kernel' }),
-    memory_max_usage_bytes: v('memory:peak'),
-    memory_pgfault: v('memory:stat', { key: 'pgfault' }),
-    memory_pgmajfault: v('memory:stat', { key: 'pgmajfault' }),
-    memory_active_file_bytes: v('memory:stat', { key: 'active_file' }),
-    memory_inactive_file_bytes: v('memory:stat', { key: 'inactive_file' }),
-    pids_current: v('pids:current'),
-    pids_limit: v('pids:max'),
-    processes: v('extra:procs'),
-    io_read_bytes: { kind: 'ioStatSum', file: 'io:stat', key: 'rbytes' },
-    io_write_bytes: { kind: 'ioStatSum', file: 'io:stat', key: 'wbytes' },
-    io_read_ops: { kind: 'ioStatSum', file: 'io:stat', key: 'rios' },
-    io_write_ops: { kind: 'ioStatSum', file: 'io:stat', key: 'wios' },
+    cpu_usage_ns: v(v2.cpu.key.stat, { key: 'usage_usec', scale: v2Scale('usage_usec') }),
+    cpu_user_ns: v(v2.cpu.key.stat, { key: 'user_usec', scale: v2Scale('user_usec') }),
+    cpu_system_ns: v(v2.cpu.key.stat, { key: 'system_usec', scale: v2Scale('system_usec') }),
+    cpu_periods: v(v2.cpu.key.stat, { key: 'nr_periods', scale: v2Scale('nr_periods') }),
+    cpu_throttled_periods: v(v2.cpu.key.stat, { key: 'nr_throttled', scale: v2Scale('nr_throttled') }),
+    cpu_throttled_ns: v(v2.cpu.key.stat, { key: 'throttled_usec', scale: v2Scale('throttled_usec') }),
+    memory_usage_bytes: v(M2.current, { requires: R2 }),
+    memory_working_set_bytes: { kind: 'workingSet', usage: M2.current, stat: M2.stat, inactiveKey: 'inactive_file', requires: R2 },
+    memory_rss_bytes: v(M2.stat, { key: 'anon' }),
+    memory_cache_bytes: v(M2.stat, { key: 'file' }),
+    memory_swap_bytes: v(M2.swapCurrent, { requires: R2_SWAP }),
+    memory_mapped_file_bytes: v(M2.stat, { key: 'file_mapped' }),
+    memory_kernel_bytes: v(M2.stat, { key: 'kernel' }),
+    memory_max_usage_bytes: v(M2.peak, { requires: R2 }),
+    memory_pgfault: v(M2.stat, { key: 'pgfault' }),
+    memory_pgmajfault: v(M2.stat, { key: 'pgmajfault' }),
+    memory_active_file_bytes: v(M2.stat, { key: 'active_file' }),
+    memory_inactive_file_bytes: v(M2.stat, { key: 'inactive_file' }),
+    pids_current: v(v2.pids.key.current, { fallback: v2.pids.key.procs }),
+    pids_limit: v(v2.pids.key.max),
+    processes: v(extra('procs')),
+    io_read_bytes: { kind: 'ioStatSum', file: v2.io.key.stat, key: 'rbytes' },
+    io_write_bytes: { kind: 'ioStatSum', file: v2.io.key.stat, key: 'wbytes' },
+    io_read_ops: { kind: 'ioStatSum', file: v2.io.key.stat, key: 'rios' },
+    io_write_ops: { kind: 'ioStatSum', file: v2.io.key.stat, key: 'wios' },
     ...PSI,
-    memory_events_high: v('events:events', { key: 'high' }),
-    memory_events_max: v('events:events', { key: 'max' }),
-    oom_kill: v('events:events', { key: 'oom_kill' }),
-    memory_limit_bytes: v('memory:max'),
-    memory_swap_limit_bytes: v('memory:swapMax'),
-    memory_reservation_bytes: v('extra:low'),
-    cpu_shares: { kind: 'weightToShares', file: 'extra:weight' },
+    memory_events_high: v(v2.events.key.events, { key: 'high' }),
+    memory_events_max: v(v2.events.key.events, { key: 'max' }),
+    oom_kill: v(v2.events.key.events, { key: 'oom_kill' }),
+    memory_limit_bytes: v(M2.max, { requires: R2 }),
+    memory_swap_limit_bytes: v(M2.swapMax),
+    memory_reservation_bytes: v(extra('low')),
+    cpu_shares: { kind: 'weightToShares', file: extra('weight') },
   },
 };
+
+/** The blkio families as plan keys: each family's first file, and its file per target (lib/stats/v1/blkio). */
+const BLKIO_FAMILIES = FAMILIES.map((fam) => ({
+  first: `${v1.blkio.name}:${fam[0]!.name}` as PlanKey,
+  bytes: `${v1.blkio.name}:${fam.find((f) => f.target === 'ioServiceBytesRecursive')!.name}` as PlanKey,
+  serviced: `${v1.blkio.name}:${fam.find((f) => f.target === 'ioServicedRecursive')!.name}` as PlanKey,
+}));
 
 // Op codes of the compiled program.
 const OP_ABSENT = 0;
@@ -184,6 +218,12 @@ export class ColumnProgram {
   private readonly slotB = new Int32Array(FIELD_COUNT);
   private readonly arg = new Float64Array(FIELD_COUNT);
   private readonly zeroUnlimited = new Uint8Array(FIELD_COUNT);
+  /** Per column: the files (indices) that must have been read for it to be present; the fallback file and slot. */
+  private readonly requires: Array<Int32Array | undefined> = new Array(FIELD_COUNT).fill(undefined);
+  private readonly fallbackFile = new Int32Array(FIELD_COUNT).fill(-1);
+  private readonly fallbackSlot = new Int32Array(FIELD_COUNT);
+  /** blkio columns: per family in the library's order (first file, its slot, target file, its slot). */
+  private readonly families: Array<Int32Array | undefined> = new Array(FIELD_COUNT).fill(undefined);
   private readonly fileCount: number;
   private readonly slots: number;
 
@@ -191,14 +231,18 @@ export class ColumnProgram {
     this.fileCount = c.plan?.files.length ?? 0;
     this.slots = c.plan?.slots ?? 0;
     const sources = SOURCES[version];
-    const locate = (key: string, k?: string, slot = 0): [number, number] | undefined => {
+    const locate = (key: PlanKey, k?: string, slot = 0): [number, number] | undefined => {
       const e = c.entries.get(key);
-      if (e === undefined || c.plan === undefined) return undefined;
+      if (e === undefined || c.plan === undefined) return undefined; // its controller is not read, or not mounted
       let s = slot;
       if (k !== undefined) {
         s = (e.spec.keys ?? []).indexOf(k);
-        if (s < 0) return undefined;
+        // A key the plan does not hold is a renamed key, not an absent value: say so where it is compiled.
+        if (s < 0) throw new Error(`column source ${key} has no key ${k} (keys: ${(e.spec.keys ?? []).join(', ')})`);
       }
+      const files = c.plan.files;
+      const count = (e.file + 1 < files.length ? files[e.file + 1]!.offset : c.plan.slots) - files[e.file]!.offset;
+      if (s >= count) throw new Error(`column source ${key} has no slot ${s}`);
       return [e.file, c.plan.files[e.file]!.offset + s];
     };
     for (const [name, src] of Object.entries(sources) as Array<[FieldName, Source]>) {
@@ -224,13 +268,21 @@ export class ColumnProgram {
           b = locate(src.usage);
           if (a && b) this.op[i] = OP_SWAPV1;
           break;
-        case 'blkioSum':
-          a = locate(src.file);
-          if (a) {
+        case 'blkioSum': {
+          const cand: number[] = [];
+          for (const fam of BLKIO_FAMILIES) {
+            const first = locate(fam.first);
+            const target = locate(src.target === 'ioServiceBytesRecursive' ? fam.bytes : fam.serviced);
+            if (first && target) cand.push(first[0], first[1], target[0], target[1]);
+          }
+          if (cand.length > 0) {
             this.op[i] = OP_BLKIO;
             this.arg[i] = src.op;
+            this.families[i] = Int32Array.from(cand);
+            a = [cand[0]!, cand[1]!];
           }
           break;
+        }
         case 'weightToShares':
           a = locate(src.file);
           if (a) this.op[i] = OP_WEIGHT;
@@ -247,7 +299,28 @@ export class ColumnProgram {
           break;
         }
       }
+      if (src.kind === 'value' && src.fallback !== undefined) {
+        const fb = locate(src.fallback);
+        if (fb) {
+          [this.fallbackFile[i], this.fallbackSlot[i]] = fb;
+          if (this.op[i] === OP_ABSENT) {
+            this.op[i] = OP_VALUE;
+            this.arg[i] = 1;
+            a = fb;
+          }
+        }
+      }
       if (this.op[i] === OP_ABSENT) continue;
+      if (src.requires !== undefined) {
+        const files: number[] = [];
+        for (const k of src.requires) {
+          const e = c.entries.get(k);
+          if (e === undefined) this.op[i] = OP_ABSENT; // a required file that is not planned: never present
+          else files.push(e.file);
+        }
+        if (this.op[i] === OP_ABSENT) continue;
+        this.requires[i] = Int32Array.from(files);
+      }
       if (a) [this.fileA[i], this.slotA[i]] = a;
       if (b) [this.fileB[i], this.slotB[i]] = b;
     }
@@ -264,9 +337,23 @@ export class ColumnProgram {
     for (let i = 0; i < FIELD_COUNT; i++) {
       let x = NaN;
       const op = this.op[i]!;
-      const fa = this.fileA[i]!;
-      if (op !== OP_ABSENT && (fs[fbase + fa] === FILE_STATUS.ok || fs[fbase + fa] === FILE_STATUS.overflow)) {
-        const sa = base + this.slotA[i]!;
+      let fa = this.fileA[i]!;
+      let slotA = this.slotA[i]!;
+      const req = this.requires[i];
+      if (req !== undefined && !allRead(fs, fbase, req)) {
+        values[o + i] = NaN;
+        present[o + i] = 0;
+        continue;
+      }
+      const fb0 = this.fallbackFile[i]!;
+      if (fb0 >= 0 && fs[fbase + fa] !== FILE_STATUS.ok) {
+        fa = fb0;
+        slotA = this.fallbackSlot[i]!;
+      }
+      if (op === OP_BLKIO) {
+        x = this.blkioSum(r, words, i, base, fbase);
+      } else if (op !== OP_ABSENT && (fs[fbase + fa] === FILE_STATUS.ok || fs[fbase + fa] === FILE_STATUS.overflow)) {
+        const sa = base + slotA;
         switch (op) {
           case OP_VALUE:
             x = cell(flags, words, floats, sa) * this.arg[i]!;
@@ -284,17 +371,6 @@ export class ColumnProgram {
             if (fs[fbase + fb] === FILE_STATUS.ok) {
               const d = cell(flags, words, floats, sa) - cell(flags, words, floats, base + this.slotB[i]!);
               x = d > 0 ? d : 0;
-            }
-            break;
-          }
-          case OP_BLKIO: {
-            // slot 0: entry count; then (major, minor, op, value) per entry
-            const n = Math.min(cell(flags, words, floats, sa), (this.slotsOf(r, fa) - 1) / 4);
-            const want = this.arg[i]!;
-            x = 0;
-            for (let j = 0; j < n; j++) {
-              const e = sa + 1 + j * 4;
-              if (words[2 * (e + 2)] === want && words[2 * (e + 2) + 1] === 0) x += cell(flags, words, floats, e + 3);
             }
             break;
           }
@@ -350,11 +426,47 @@ export class ColumnProgram {
     }
   }
 
+  /**
+   * The v1 blkio family search of lib/stats/v1/blkio on one row: the first family whose first file has entries gives
+   * the sum of its target file's entries with this column's op; 0 when files are there but none has entries; NaN when
+   * none is there. (The intermediate files of the bfq-debug and cfq families, read by stats() only on kernels before
+   * 5.0, are not consulted.)
+   */
+  private blkioSum(r: BatchResult, words: Uint32Array, i: number, base: number, fbase: number): number {
+    const cand = this.families[i]!;
+    const fs = r.fileStatus;
+    const want = this.arg[i]!;
+    let x = NaN;
+    for (let c = 0; c < cand.length; c += 4) {
+      const s0 = fs[fbase + cand[c]!];
+      if (s0 !== FILE_STATUS.ok && s0 !== FILE_STATUS.overflow) continue;
+      if (Number.isNaN(x)) x = 0;
+      if (cell(r.flags, words, r.floats, base + cand[c + 1]!) === 0) continue; // no data lines: the next family
+      const tf = cand[c + 2]!;
+      const st = fs[fbase + tf];
+      if (st !== FILE_STATUS.ok && st !== FILE_STATUS.overflow) return 0;
+      const sa = base + cand[c + 3]!;
+      const n = Math.min(cell(r.flags, words, r.floats, sa), (this.slotsOf(r, tf) - 1) / BLKIO_ENTRY_SLOTS);
+      for (let j = 0; j < n; j++) {
+        const e = sa + 1 + j * BLKIO_ENTRY_SLOTS;
+        if (words[2 * (e + 2)] === want && words[2 * (e + 2) + 1] === 0) x += cell(r.flags, words, r.floats, e + 3);
+      }
+      return x;
+    }
+    return x;
+  }
+
   private slotsOf(r: BatchResult, file: number): number {
     const files = r.plan.files;
     const next = file + 1 < files.length ? files[file + 1]!.offset : r.plan.slots;
     return next - files[file]!.offset;
   }
+}
+
+/** Whether every file of `files` was read in the row. */
+function allRead(fs: Int32Array, fbase: number, files: Int32Array): boolean {
+  for (let k = 0; k < files.length; k++) if (fs[fbase + files[k]!] !== FILE_STATUS.ok) return false;
+  return true;
 }
 
 const MAXU64 = (1n << 64n) - 1n;

@@ -9,6 +9,7 @@
  */
 import * as fs from 'node:fs';
 import type { Engine } from '../engine';
+import { oomKillCountSync } from '../stats/oom';
 import { native, type NativeOomWatch } from '../native';
 import type { Labels } from './sweep';
 
@@ -23,15 +24,8 @@ export interface OomEvent {
   timeMs: number;
 }
 
-const OOM_KILL = /^oom_kill (\d+)$/m;
 /** When the v1 counter is read again after a notification. */
 const RECHECK_MS = 100;
-
-/** The oom_kill counter of a memory.events / memory.oom_control text, or undefined. */
-function oomKillOf(text: string): number | undefined {
-  const m = OOM_KILL.exec(text);
-  return m ? Number(m[1]) : undefined;
-}
 
 /** Push OOM notification of one cgroup version. */
 export interface OomSource {
@@ -107,13 +101,12 @@ export class OomWatcherV1 implements OomSource {
   private check(token: number): void {
     const w = this.byToken.get(token);
     if (w === undefined) return;
-    let text: string;
+    let n: number | undefined;
     try {
-      text = this.engine.readFile(w.id, 'memory', 'memory.oom_control');
+      n = oomKillCountSync(this.engine, w.id); // undefined when gone: the kernel signals removal too
     } catch {
-      return; // the kernel signals removal too: the sweep reports the cgroup gone
+      return; // the handle was closed meanwhile: the sweep reports the cgroup gone
     }
-    const n = oomKillOf(text);
     if (n !== undefined) this.onCount(w.path, n);
   }
 
@@ -165,13 +158,12 @@ export class OomWatcher implements OomSource {
   }
 
   private check(path: string, id: number): void {
-    let text: string;
+    let n: number | undefined;
     try {
-      text = this.engine.readFile(id, 'memory', 'memory.events');
+      n = oomKillCountSync(this.engine, id);
     } catch {
       return; // gone or closed: the sweep reports it
     }
-    const n = oomKillOf(text);
     if (n !== undefined) this.onCount(path, n);
   }
 

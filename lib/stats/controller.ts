@@ -43,3 +43,20 @@ export interface ControllerReader {
 export function first(err: CgroupError | undefined): CgroupError[] {
   return err === undefined ? [] : [err];
 }
+
+/**
+ * The key of one of a reader's files in a compiled plan (`<reader>:<file>`, CompiledStats.entries). Obtained only from
+ * a reader's `key` (defineReader), so a file renamed in its reader breaks every user at compile time.
+ */
+export type PlanKey = string & { readonly __planKey: true };
+
+/** A reader whose file names are known to the type system: `reader.key.stat` is the plan key of its `stat` file. */
+export type TypedReader<F extends string> = ControllerReader & { readonly key: { readonly [K in F]: PlanKey } };
+
+/** Declares a reader; its `key` gives typed plan keys for the names its `files()` returns. */
+export function defineReader<F extends string>(
+  r: Omit<ControllerReader, 'files'> & { files(ctx: PlanContext): Record<F, import('../engine').FileSpec> },
+): TypedReader<F> {
+  const key = new Proxy({}, { get: (_t, k) => `${r.name}:${String(k)}` }) as { readonly [K in F]: PlanKey };
+  return Object.assign(r, { key }) as TypedReader<F>;
+}

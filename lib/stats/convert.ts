@@ -47,9 +47,6 @@ function psi(p: RawPSI | null): PSIStats<bigint> | null {
   return { some: { ...p.some }, full: { ...p.full } };
 }
 
-/** Output fields that, in number mode, show an unlimited (2^64-1) value as Infinity. */
-const INFINITE_WHEN_MAX = new Set(['limit', 'swapLimit']);
-
 /** raw + /proc scan -> CgroupStats<bigint>, with CRI-O's formulas and the DECISIONS fixes. */
 export function convert(raw: RawStats, scan: ProcessScan, systemNano: bigint): CgroupStats<bigint> {
   const v2 = raw.version === 2;
@@ -152,15 +149,19 @@ export function toNumbers(s: CgroupStats<bigint>): CgroupStats<number> {
   const n = (v: bigint) => Number(v);
   const psiN = (p: PSIStats<bigint> | null): PSIStats<number> | null =>
     p === null ? null : { some: { ...p.some, total: n(p.some.total) }, full: { ...p.full, total: n(p.full.total) } };
-  const memory = {} as Record<string, unknown>;
-  for (const [k, v] of Object.entries(s.memory)) {
-    if (k === 'psi') continue;
-    memory[k] = INFINITE_WHEN_MAX.has(k) && v === MAXU64 ? Infinity : n(v as bigint);
-  }
-  if (s.memory.swapLimit === MAXU64) memory.swapAvailableBytes = Infinity;
-  memory.psi = psiN(s.memory.psi);
+  const m = s.memory;
+  // Unlimited (2^64-1) limits are Infinity, and so is the swap left under an unlimited swap limit.
+  const inf = (v: bigint) => (v === MAXU64 ? Infinity : n(v));
+  const memory: CgroupStats<number>['memory'] = {
+    usage: n(m.usage), cache: n(m.cache), limit: inf(m.limit), maxUsage: n(m.maxUsage),
+    workingSetBytes: n(m.workingSetBytes), rssBytes: n(m.rssBytes), pageFaults: n(m.pageFaults),
+    majorPageFaults: n(m.majorPageFaults), availableBytes: n(m.availableBytes), kernelUsage: n(m.kernelUsage),
+    kernelTCPUsage: n(m.kernelTCPUsage), swapUsage: n(m.swapUsage), swapLimit: inf(m.swapLimit),
+    swapAvailableBytes: m.swapLimit === MAXU64 ? Infinity : n(m.swapAvailableBytes), fileMapped: n(m.fileMapped),
+    failcnt: n(m.failcnt), psi: psiN(m.psi),
+  };
   const out: CgroupStats<number> = {
-    memory: memory as unknown as CgroupStats<number>['memory'],
+    memory,
     cpu: {
       totalUsageNano: n(s.cpu.totalUsageNano),
       perCPUUsage: s.cpu.perCPUUsage === null ? null : s.cpu.perCPUUsage.map(n),

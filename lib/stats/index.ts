@@ -8,6 +8,7 @@
  * A single call rejects (throws) on the library's error, with what was read on `err.partial` (DECISIONS Q-18); a batch
  * never fails as a whole.
  */
+import { StatsHandle } from './handle';
 import { cachedReader, type StatsError, type StatsResult } from './reader';
 import type { CgroupStats, StatsOptions } from './types';
 
@@ -20,6 +21,7 @@ export { StatsReader, controllerMask, type StatsError, type StatsResult } from '
 export { hugePageSizeNames, hugePageSizes } from './hugepages';
 export { isMemoryUnlimited, V1_UNLIMITED_MIN } from './convert';
 export { nofileSoft } from './process';
+export { StatsHandle } from './handle';
 
 type NumFor<O extends StatsOptions | undefined> = O extends { bigint: true } ? bigint : number;
 
@@ -55,3 +57,12 @@ export function statsManySync<O extends StatsOptions | undefined = undefined>(pa
 }
 
 export type { StatsError as CgroupStatsError };
+
+/**
+ * A held per-cgroup reader for repeated reads of one cgroup (a manager's cached container handle; a hook's poll): its
+ * files are read with one pread each on held descriptors. `options` as stats() takes them, less `controllers`/`bigint`
+ * (given per read).
+ */
+export function openStatsHandle(path: string, options: Omit<StatsOptions, 'controllers' | 'bigint'> = {}): StatsHandle {
+  return new StatsHandle(cachedReader(options), path);
+}

@@ -20,12 +20,11 @@ import { convert, toNumbers } from './convert';
 import { v2StatsError } from './errors';
 import { hugePageSizes } from './hugepages';
 import { scanProcesses, scanProcessesSync, type ProcessScan } from './process';
-import { procsReader } from './procs';
 import { newRaw, type RawStats } from './raw';
 import { hierarchyMounted, RowRead, type PlanEntry } from './row';
 import { CONTROLLERS, DEFAULT_CONTROLLERS, type CgroupStats, type ControllerName, type StatsOptions } from './types';
-import * as v1 from './v1';
-import * as v2 from './v2';
+import type * as V1 from './v1';
+import type * as V2 from './v2';
 
 /** A stats error: the library's error, with what was read before it (number or bigint, as asked). */
 export interface StatsError<N extends number | bigint = number> extends CgroupError {
@@ -40,13 +39,11 @@ export type StatsResult<N extends number | bigint = number> =
   | { path: string; ok: true; stats: CgroupStats<N> }
   | { path: string; ok: false; error: StatsError<N> };
 
-/** The readers of each version, in the library's order (CRI-O's first, then the extras), GetPids last. */
-const READERS: Record<1 | 2, readonly ControllerReader[]> = {
-  1: [v1.cpuset, v1.memory, v1.cpu, v1.cpuacct, v1.pids, v1.blkio, v1.hugetlb, v1.events,
-    v2.memoryPressure, v2.ioPressure, v2.cpuPressure, procsReader(1)],
-  2: [v2.pids, v2.memory, v2.memoryPressure, v2.io, v2.ioPressure, v2.cpu, v2.cpuPressure, v2.hugetlb, v2.events,
-    procsReader(2)],
-};
+/** The readers of a version, in the library's order (lib/stats/v1, lib/stats/v2 READERS); only that version's are loaded. */
+function readersOf(version: 1 | 2): readonly ControllerReader[] {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return version === 1 ? (require('./v1') as typeof V1).READERS : (require('./v2') as typeof V2).READERS;
+}
 
 /** The mask of a `controllers` option (names or bits); undefined -> what CRI-O reads on that version. */
 export function controllerMask(controllers: StatsOptions['controllers'], version: 1 | 2): number {
@@ -98,7 +95,7 @@ function compile(engine: Engine, ctx: PlanContext, extras?: PlanExtras): Compile
   const skipped: ControllerReader[] = [];
   const specs = new Map<string, FileSpec>();
   const planned: Array<[string, FileSpec]> = [];
-  for (const r of READERS[ctx.version]) {
+  for (const r of readersOf(ctx.version)) {
     if (!r.wants(ctx)) {
       skipped.push(r);
       continue;
@@ -218,7 +215,8 @@ function openFailure<N extends number | bigint>(engine: Engine, err: CgroupError
 export class StatsReader {
   readonly engine: Engine;
   readonly version: 1 | 2;
-  private readonly procRoot: string;
+  /** The /proc the process scan reads. */
+  readonly procRoot: string;
   private readonly sysRoot: string | undefined;
   private readonly sizes: readonly string[] | undefined;
 
@@ -230,7 +228,8 @@ export class StatsReader {
     this.sizes = options.hugePageSizes;
   }
 
-  private context(controllers: StatsOptions['controllers']): PlanContext {
+  /** What a plan for `controllers` is built for (lib/stats/handle uses it too). */
+  context(controllers: StatsOptions['controllers']): PlanContext {
     return {
       version: this.version,
       layout: this.engine.layout,

@@ -43,7 +43,7 @@ export class RowRead {
   }
 
   scope(prefix: string): Files {
-    return new Files(this, prefix);
+    return new Files(this, prefix, byReader(this.entries).get(prefix) ?? NO_ENTRIES);
   }
 
   entry(key: string): PlanEntry | undefined {
@@ -79,10 +79,11 @@ export class RowRead {
 
 /** A controller reader's view of a row: its own files by local name. */
 export class Files {
-  constructor(private readonly r: RowRead, private readonly prefix: string) {}
+  constructor(private readonly r: RowRead, private readonly prefix: string,
+    private readonly mine: ReadonlyMap<string, PlanEntry> = byReader(r.entries).get(prefix) ?? NO_ENTRIES) {}
 
   private entry(name: string): PlanEntry | undefined {
-    return this.r.entry(`${this.prefix}:${name}`);
+    return this.mine.get(name);
   }
 
   /** The row's cgroup vanished during the read. */
@@ -234,6 +235,26 @@ export class Files {
       return undefined;
     }
   }
+}
+
+const NO_ENTRIES: ReadonlyMap<string, PlanEntry> = new Map();
+const split = new WeakMap<ReadonlyMap<string, PlanEntry>, Map<string, Map<string, PlanEntry>>>();
+
+/** A plan's entries by reader, then by local name (`<reader>:<name>` split once per plan, not per lookup). */
+function byReader(entries: ReadonlyMap<string, PlanEntry>): Map<string, Map<string, PlanEntry>> {
+  let m = split.get(entries);
+  if (m === undefined) {
+    m = new Map();
+    for (const [key, e] of entries) {
+      const colon = key.indexOf(':');
+      const reader = key.slice(0, colon);
+      let mine = m.get(reader);
+      if (mine === undefined) m.set(reader, (mine = new Map()));
+      mine.set(key.slice(colon + 1), e);
+    }
+    split.set(entries, m);
+  }
+  return m;
 }
 
 export function hierarchyMounted(engine: Engine, controller: string): boolean {

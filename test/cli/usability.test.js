@@ -99,7 +99,7 @@ t.test('JSON keeps every digit: "max" for no limit, strings above 2^53', async (
     'cpuacct/cgroup.procs': '', 'cpuacct/cpuacct.usage': '5000000000\n',
     'pids/cgroup.procs': '', 'pids/pids.current': '3\n',
     'memory/small/cgroup.procs': '', 'memory/small/memory.usage_in_bytes': '4096\n',
-    'memory/small/memory.limit_in_bytes': '9223372036854710272\n',
+    'memory/small/memory.limit_in_bytes': '9223372036854710272\n', 'memory/small/memory.stat': 'total_inactive_file 0\n',
   });
   const r = run('stats', '--root', v1, '--json', '/', '/small');
   t.equal(r.status, 0, r.stderr);
@@ -114,8 +114,8 @@ t.test('JSON keeps every digit: "max" for no limit, strings above 2^53', async (
 
   const v2 = tree(t, {
     'cgroup.controllers': 'memory cpu pids\n', 'cgroup.procs': '', 'memory.current': '18446744073709551614\n',
-    'memory.max': 'max\n', 'cpu.stat': 'usage_usec 7000000\n', 'pids.current': '2\n',
-    'a/cgroup.procs': '', 'a/memory.current': '1048576\n', 'a/memory.max': '1073741824\n', 'a/cpu.stat': 'usage_usec 1\n', 'a/pids.current': '1\n',
+    'memory.max': 'max\n', 'memory.stat': 'inactive_file 0\n', 'cpu.stat': 'usage_usec 7000000\n', 'pids.current': '2\n',
+    'a/cgroup.procs': '', 'a/memory.current': '1048576\n', 'a/memory.max': '1073741824\n', 'a/memory.stat': 'inactive_file 0\n', 'a/cpu.stat': 'usage_usec 1\n', 'a/pids.current': '1\n',
   });
   const r2 = run('stats', '--root', v2, '--json', '/', '/a');
   t.equal(r2.status, 0, r2.stderr);

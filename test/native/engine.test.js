@@ -4,7 +4,8 @@
 const t = require('tap');
 const fs = require('node:fs');
 const path = require('node:path');
-const { Engine, CgroupError, ITEM_STATUS, FILE_STATUS, SLOT } = require('../../dist');
+const { Engine, CgroupError } = require('../../dist');
+const { ITEM_STATUS, FILE_STATUS, SLOT } = require('../../dist/engine');
 const { realKernelSkipReason, makeSubtree } = require('../helpers/cgroups');
 
 const skip = realKernelSkipReason();

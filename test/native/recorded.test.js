@@ -5,7 +5,8 @@
 const t = require('tap');
 const fs = require('node:fs');
 const path = require('node:path');
-const { Engine, listCgroups, FILE_STATUS, ITEM_STATUS, SLOT } = require('../../dist');
+const { Engine, listCgroups } = require('../../dist');
+const { FILE_STATUS, ITEM_STATUS, SLOT } = require('../../dist/engine');
 
 const TREES = path.join(__dirname, '..', 'fixtures', 'trees');
 const tree = (name) => path.join(TREES, name);

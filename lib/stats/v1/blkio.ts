@@ -10,14 +10,18 @@
  */
 import { CONTROLLERS } from '../types';
 import type { CgroupError } from '../../errors';
-import { first, type ControllerReader } from '../controller';
+import { defineReader, first } from '../controller';
 import { FIELDS, markAbsent, type RawBlkioEntry, type RawStats } from '../raw';
 import type { FileSet, Files } from '../row';
 
 /** Entries per file the plan has room for; more are read again with room for all. */
 export const BLKIO_CAP = 64;
+/** The op codes of native/parse/parse.h BlkioOp, by the op string they stand for ('' = no op; other = any other). */
+export const BLKIO_OP = { '': 0, Read: 1, Write: 2, Sync: 3, Async: 4, Discard: 5, Total: 6, other: 7 } as const;
+/** Slots per entry of a blkio file (native kBlkioSlotsPerEntry): major, minor, op code, value; after the count slot. */
+export const BLKIO_ENTRY_SLOTS = 4;
 const OPS = ['', 'Read', 'Write', 'Sync', 'Async', 'Discard', 'Total'];
-const OTHER = 7n;
+const OTHER = BigInt(BLKIO_OP.other);
 
 type Target = 'ioServicedRecursive' | 'ioServiceBytesRecursive' | undefined;
 interface FamilyFile { name: string; file: string; target: Target; planned: boolean }
@@ -55,7 +59,7 @@ function getBlkioStat(files: Files, ff: FamilyFile): { entries: RawBlkioEntry[] 
   const entries: RawBlkioEntry[] = [];
   let other = false;
   for (let j = 0; j < n; j++) {
-    const b = 1 + j * 4;
+    const b = 1 + j * BLKIO_ENTRY_SLOTS;
     const code = src.value(ff.name, b + 2)!;
     if (code === OTHER) other = true;
     entries.push({ major: src.value(ff.name, b)!, minor: src.value(ff.name, b + 1)!, op: OPS[Number(code)] ?? '', value: src.value(ff.name, b + 3)! });
@@ -72,7 +76,7 @@ function getBlkioStat(files: Files, ff: FamilyFile): { entries: RawBlkioEntry[] 
   return { entries };
 }
 
-export const blkio: ControllerReader = {
+export const blkio = defineReader({
   name: 'blkio',
   wants: (ctx) => (ctx.mask & CONTROLLERS.io) !== 0,
   files: () => {
@@ -94,7 +98,7 @@ export const blkio: ControllerReader = {
     return readFamilies(files, raw);
   },
   skip: (raw) => markAbsent(raw, 'diskIO', FIELDS.diskIO),
-};
+});
 
 function readFamilies(files: Files, raw: RawStats): CgroupError[] {
   for (const fam of FAMILIES) {

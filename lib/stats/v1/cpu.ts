@@ -3,7 +3,7 @@
  * nr_throttled, throttled_time (already ns). Usage comes from cpuacct (v1/cpuacct.ts).
  */
 import { CONTROLLERS } from '../types';
-import { first, type ControllerReader } from '../controller';
+import { defineReader, first } from '../controller';
 import { FIELDS, markAbsent } from '../raw';
 
 const KEYS = ['nr_periods', 'nr_throttled', 'throttled_time'] as const;
@@ -11,7 +11,7 @@ const TARGET = [
   ['periods', 'throttlingActivePeriods'], ['throttledPeriods', 'throttledPeriods'], ['throttledTime', 'throttledTime'],
 ] as const;
 
-export const cpu: ControllerReader = {
+export const cpu = defineReader({
   name: 'cpu',
   wants: (ctx) => (ctx.mask & CONTROLLERS.cpu) !== 0,
   files: () => ({ stat: { controller: 'cpu', name: 'cpu.stat', format: 'flatKeyed', keys: [...KEYS] } }),
@@ -31,4 +31,4 @@ export const cpu: ControllerReader = {
     return first(f.error('stat'));
   },
   skip: (raw) => markAbsent(raw, 'cpu', FIELDS.cpuThrottling),
-};
+});

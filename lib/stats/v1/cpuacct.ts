@@ -6,17 +6,23 @@
  * `cpuacct.usage_all` (per-CPU user/system, dropped by CRI-O) is not read.
  */
 import { CONTROLLERS } from '../types';
-import { first, type ControllerReader } from '../controller';
+import { defineReader, first } from '../controller';
 import { FIELDS, markAbsent } from '../raw';
 import type { Files } from '../row';
 
 /** USER_HZ: the library's clockTicks (sysconf(_SC_CLK_TCK) is 100 on every Linux). */
 export const USER_HZ = 100n;
 const NS_PER_SEC = 1_000_000_000n;
+/** The slots of cpuacct.stat (native ParseCpuacctStat): user and system ticks. */
+export const CPUACCT_STAT_SLOT = { user: 0, system: 1 } as const;
+/** Ticks -> ns, exact (the library's formula: ticks × 10^9 / USER_HZ). */
+export function ticksToNs(ticks: bigint): bigint {
+  return (ticks * NS_PER_SEC) / USER_HZ;
+}
 /** CPUs the plan has room for in usage_percpu; more are read again with room for all. */
 export const PERCPU_CAP = 256;
 
-export const cpuacct: ControllerReader = {
+export const cpuacct = defineReader({
   name: 'cpuacct',
   wants: (ctx) => (ctx.mask & (CONTROLLERS.cpu | CONTROLLERS.cpuacct)) !== 0,
   files: () => ({
@@ -34,8 +40,8 @@ export const cpuacct: ControllerReader = {
       return first(src.requiredError(name));
     };
     if (!f.ok('stat')) return fail('stat');
-    const user = f.value('stat', 0)!;
-    const system = f.value('stat', 1)!;
+    const user = f.value('stat', CPUACCT_STAT_SLOT.user)!;
+    const system = f.value('stat', CPUACCT_STAT_SLOT.system)!;
     if (!f.ok('usage')) return fail('usage');
     let percpu: Files = f;
     if (f.overflow('percpu')) percpu = f.reread('percpu', f.count('percpu')) ?? f;
@@ -43,11 +49,11 @@ export const cpuacct: ControllerReader = {
     const list: bigint[] = [];
     for (let i = 0, n = percpu.count('percpu'); i < n; i++) list.push(percpu.value('percpu', 1 + i)!);
     const c = raw.cpu;
-    c.usageInUsermode = (user * NS_PER_SEC) / USER_HZ;
-    c.usageInKernelmode = (system * NS_PER_SEC) / USER_HZ;
+    c.usageInUsermode = ticksToNs(user);
+    c.usageInKernelmode = ticksToNs(system);
     c.totalUsage = f.value('usage')!;
     c.percpuUsage = list;
     return [];
   },
   skip: (raw) => markAbsent(raw, 'cpu', FIELDS.cpuUsage),
-};
+});

@@ -5,9 +5,9 @@
  * files are fine. (The single-value cpuset files, which the kernel always writes as numbers, are not read.)
  */
 import { CONTROLLERS } from '../types';
-import { first, type ControllerReader } from '../controller';
+import { defineReader, first } from '../controller';
 
-export const cpuset: ControllerReader = {
+export const cpuset = defineReader({
   name: 'cpuset',
   wants: (ctx) => (ctx.mask & CONTROLLERS.cpuset) !== 0,
   files: () => ({
@@ -21,4 +21,4 @@ export const cpuset: ControllerReader = {
     return [];
   },
   skip: () => undefined,
-};
+});

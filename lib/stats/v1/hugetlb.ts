@@ -5,10 +5,10 @@
  * (`.failcnt`, required by the library but dropped by CRI-O, is not read.)
  */
 import { CONTROLLERS } from '../types';
-import { first, type ControllerReader } from '../controller';
+import { defineReader, first } from '../controller';
 import type { FileSet } from '../row';
 
-export const hugetlb: ControllerReader = {
+export const hugetlb = defineReader({
   name: 'hugetlb',
   wants: (ctx) => (ctx.mask & CONTROLLERS.hugetlb) !== 0,
   files: (ctx) => {
@@ -41,4 +41,4 @@ export const hugetlb: ControllerReader = {
     return [];
   },
   skip: (raw) => raw.absent.add('hugetlb'),
-};
+});

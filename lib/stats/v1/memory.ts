@@ -10,14 +10,14 @@
  * The extra `memoryEvents` reader takes `oom_kill` from `memory.oom_control` (CRI-O's OOMKillCount on v1).
  */
 import { CONTROLLERS } from '../types';
-import { first, type ControllerReader } from '../controller';
+import { defineReader, first } from '../controller';
 import { FIELDS, markAbsent, wrap } from '../raw';
 
 export const V1_MEMORY_STAT_KEYS = ['cache', 'total_rss', 'total_inactive_file', 'mapped_file', 'total_mapped_file'] as const;
 
 const single = (name: string) => ({ controller: 'memory', name, format: 'single' as const });
 
-export const memory: ControllerReader = {
+export const memory = defineReader({
   name: 'memory',
   wants: (ctx) => (ctx.mask & CONTROLLERS.memory) !== 0,
   files: () => ({
@@ -78,10 +78,10 @@ export const memory: ControllerReader = {
     return [];
   },
   skip: (raw) => markAbsent(raw, 'memory', FIELDS.memory),
-};
+});
 
 /** Extra: `memory.oom_control` oom_kill (v1 has no other memory event counters). */
-export const events: ControllerReader = {
+export const events = defineReader({
   name: 'events',
   wants: (ctx) => (ctx.mask & CONTROLLERS.memoryEvents) !== 0,
   files: () => ({ oom: { controller: 'memory', name: 'memory.oom_control', format: 'keyLookup', keys: ['oom_kill'] } }),
@@ -98,4 +98,4 @@ export const events: ControllerReader = {
     return [];
   },
   skip: () => undefined,
-};
+});

@@ -3,11 +3,11 @@
  * `pids.max` are both required; "max" -> 0 (unlimited, as in CRI-O).
  */
 import { CONTROLLERS } from '../types';
-import { first, type ControllerReader } from '../controller';
+import { defineReader, first } from '../controller';
 import { FIELDS, markAbsent } from '../raw';
 import { MAXU64 } from '../row';
 
-export const pids: ControllerReader = {
+export const pids = defineReader({
   name: 'pids',
   wants: (ctx) => (ctx.mask & CONTROLLERS.pids) !== 0,
   files: () => ({
@@ -31,4 +31,4 @@ export const pids: ControllerReader = {
     return [];
   },
   skip: (raw) => markAbsent(raw, 'pid', FIELDS.pid),
-};
+});

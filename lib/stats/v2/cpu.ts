@@ -4,12 +4,13 @@
  * without the cpu controller too (the core usage keys only). No per-CPU data on v2.
  */
 import { CONTROLLERS } from '../types';
-import type { ControllerReader } from '../controller';
+import { defineReader } from '../controller';
 import { FIELDS, markAbsent, type RawStats } from '../raw';
 
 const KEYS = ['usage_usec', 'user_usec', 'system_usec', 'nr_periods', 'nr_throttled', 'throttled_usec'] as const;
 type Target = 'totalUsage' | 'usageInUsermode' | 'usageInKernelmode' | 'periods' | 'throttledPeriods' | 'throttledTime';
-const TARGET: Record<(typeof KEYS)[number], [Target, bigint, string]> = {
+/** Per cpu.stat key: the raw field it fills, the factor to ns (µs -> ns) or 1, and the CgroupStats cpu field. */
+export const V2_CPU_STAT: Readonly<Record<(typeof KEYS)[number], readonly [Target, bigint, string]>> = {
   usage_usec: ['totalUsage', 1000n, 'totalUsageNano'],
   user_usec: ['usageInUsermode', 1000n, 'usageInUsermode'],
   system_usec: ['usageInKernelmode', 1000n, 'usageInKernelmode'],
@@ -18,7 +19,7 @@ const TARGET: Record<(typeof KEYS)[number], [Target, bigint, string]> = {
   throttled_usec: ['throttledTime', 1000n, 'throttledTime'],
 };
 
-export const cpu: ControllerReader = {
+export const cpu = defineReader({
   name: 'cpu',
   wants: (ctx) => (ctx.mask & (CONTROLLERS.cpu | CONTROLLERS.cpuacct)) !== 0,
   files: () => ({ stat: { controller: 'cpu', name: 'cpu.stat', format: 'flatKeyed', keys: [...KEYS] } }),
@@ -35,11 +36,11 @@ export const cpu: ControllerReader = {
     return [f.error('stat')!];
   },
   skip: (raw) => markAbsent(raw, 'cpu', FIELDS.cpu),
-};
+});
 
 function fill(raw: RawStats, value: (name: string, k: number) => bigint | undefined): void {
   KEYS.forEach((key, i) => {
-    const [target, scale, field] = TARGET[key];
+    const [target, scale, field] = V2_CPU_STAT[key];
     const v = value('stat', i);
     if (v === undefined) raw.absent.add(`cpu.${field}`);
     else raw.cpu[target] = v * scale; // exact: no u64 wrap-around (the library's ×1000 would wrap past 2^64 ns)

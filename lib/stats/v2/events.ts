@@ -3,13 +3,13 @@
  * looked up as the library's GetValueByKey does (a key that is not there is 0). `oom_kill` is CRI-O's OOMKillCount.
  */
 import { CONTROLLERS } from '../types';
-import type { ControllerReader } from '../controller';
+import { defineReader } from '../controller';
 import { FIELDS, markAbsent } from '../raw';
 
 const KEYS = ['low', 'high', 'max', 'oom', 'oom_kill', 'oom_group_kill'] as const;
 const FIELD = ['low', 'high', 'max', 'oom', 'oomKill', 'oomGroupKill'] as const;
 
-export const events: ControllerReader = {
+export const events = defineReader({
   name: 'events',
   wants: (ctx) => (ctx.mask & CONTROLLERS.memoryEvents) !== 0,
   files: () => ({ events: { controller: 'memory', name: 'memory.events', format: 'keyLookup', keys: [...KEYS] } }),
@@ -27,4 +27,4 @@ export const events: ControllerReader = {
     return [];
   },
   skip: () => undefined,
-};
+});

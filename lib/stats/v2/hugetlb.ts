@@ -6,10 +6,10 @@
  */
 import type { CgroupError } from '../../errors';
 import { CONTROLLERS } from '../types';
-import type { ControllerReader } from '../controller';
+import { defineReader } from '../controller';
 import type { FileSet } from '../row';
 
-export const hugetlb: ControllerReader = {
+export const hugetlb = defineReader({
   name: 'hugetlb',
   wants: (ctx) => (ctx.mask & CONTROLLERS.hugetlb) !== 0,
   files: (ctx) => {
@@ -46,4 +46,4 @@ export const hugetlb: ControllerReader = {
     return done();
   },
   skip: (raw) => raw.absent.add('hugetlb'),
-};
+});

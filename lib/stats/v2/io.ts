@@ -5,7 +5,7 @@
  * within a device the entries follow the kernel's print order (rbytes, wbytes; rios, wios).
  */
 import { CONTROLLERS } from '../types';
-import type { ControllerReader } from '../controller';
+import { defineReader } from '../controller';
 import { FIELDS, markAbsent, type RawBlkioEntry } from '../raw';
 import type { Files } from '../row';
 
@@ -16,7 +16,7 @@ const PER_DEVICE = 2 + KEYS.length;
 /** Devices per cgroup the plan has room for; more are read again with room for all. */
 export const IO_STAT_CAP = 32;
 
-export const io: ControllerReader = {
+export const io = defineReader({
   name: 'io',
   wants: (ctx) => (ctx.mask & CONTROLLERS.io) !== 0,
   files: () => ({ stat: { controller: 'io', name: 'io.stat', format: 'ioStat', keys: [...KEYS], cap: IO_STAT_CAP } }),
@@ -52,4 +52,4 @@ export const io: ControllerReader = {
     return [];
   },
   skip: (raw) => markAbsent(raw, 'diskIO', FIELDS.diskIO),
-};
+});

@@ -13,7 +13,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CgroupError } from '../../errors';
 import { CONTROLLERS } from '../types';
-import type { ControllerReader } from '../controller';
+import { defineReader } from '../controller';
 import { FIELDS, markAbsent, memoryData, wrap, type RawStats } from '../raw';
 import { MAXU64 } from '../row';
 
@@ -27,7 +27,7 @@ const KEY_FIELD: Record<string, string> = {
 const USAGE_FIELDS = ['usage', 'limit', 'maxUsage', 'workingSetBytes', 'availableBytes'];
 const SWAP_FIELDS = ['swapUsage', 'swapLimit', 'swapAvailableBytes'];
 
-export const memory: ControllerReader = {
+export const memory = defineReader({
   name: 'memory',
   wants: (ctx) => (ctx.mask & CONTROLLERS.memory) !== 0,
   files: () => ({
@@ -98,7 +98,7 @@ export const memory: ControllerReader = {
     return [];
   },
   skip: (raw) => markAbsent(raw, 'memory', FIELDS.memory),
-};
+});
 
 /**
  * The root cgroup has no memory.current/max/peak: the library emulates them from /proc/meminfo and memory.stat

@@ -5,11 +5,11 @@
  * what makes a vanished cgroup fail on v2.
  */
 import { CONTROLLERS } from '../types';
-import type { ControllerReader } from '../controller';
+import { defineReader } from '../controller';
 import { FIELDS, markAbsent } from '../raw';
 import { MAXU64 } from '../row';
 
-export const pids: ControllerReader = {
+export const pids = defineReader({
   name: 'pids',
   wants: (ctx) => (ctx.mask & CONTROLLERS.pids) !== 0,
   files: () => ({
@@ -53,4 +53,4 @@ export const pids: ControllerReader = {
     return [];
   },
   skip: (raw) => markAbsent(raw, 'pid', FIELDS.pid),
-};
+});

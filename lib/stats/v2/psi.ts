@@ -6,23 +6,30 @@
  * explicitly (CRI-O reports no PSI on v1).
  */
 import { CONTROLLERS } from '../types';
-import type { ControllerReader } from '../controller';
+import { defineReader, type TypedReader } from '../controller';
 import type { RawPSI } from '../raw';
 import type { Files } from '../row';
 
 type Resource = 'cpu' | 'memory' | 'io';
 const SECTION: Record<Resource, 'cpu' | 'memory' | 'diskIO'> = { cpu: 'cpu', memory: 'memory', io: 'diskIO' };
 
+/** The slots of a psi file (native/parse/parse.h ParsePsi, kPsiSlots): some avg10/60/300, total, then full. */
+export const PSI_SLOT = {
+  someAvg10: 0, someAvg60: 1, someAvg300: 2, someTotal: 3, fullAvg10: 4, fullAvg60: 5, fullAvg300: 6, fullTotal: 7,
+} as const;
+export const PSI_SLOTS = 8;
+
 function toPSI(f: Files): RawPSI {
   const data = (o: number) => ({
-    avg10: f.float('p', o), avg60: f.float('p', o + 1), avg300: f.float('p', o + 2), total: f.value('p', o + 3) ?? 0n,
+    avg10: f.float('p', o + PSI_SLOT.someAvg10), avg60: f.float('p', o + PSI_SLOT.someAvg60),
+    avg300: f.float('p', o + PSI_SLOT.someAvg300), total: f.value('p', o + PSI_SLOT.someTotal) ?? 0n,
   });
-  return { some: data(0), full: data(4) };
+  return { some: data(0), full: data(PSI_SLOT.fullAvg10) };
 }
 
-function pressure(resource: Resource): ControllerReader {
+function pressure(resource: Resource): TypedReader<'p'> {
   const section = SECTION[resource];
-  return {
+  return defineReader({
     name: `psi-${resource}`,
     wants: (ctx) => (ctx.mask & CONTROLLERS.psi) !== 0 && (ctx.version === 2 || ctx.layout.unified !== undefined),
     files: (ctx) => ({
@@ -36,6 +43,7 @@ function pressure(resource: Resource): ControllerReader {
       };
       if (f.ok('p')) {
         set(toPSI(f));
+        raw.absent.delete(`${section}.psi`); // a v1 reader before it marks PSI absent (not in the library's v1 stats)
         return [];
       }
       raw.absent.add(`${section}.psi`);
@@ -44,7 +52,7 @@ function pressure(resource: Resource): ControllerReader {
       return [f.error('p')!];
     },
     skip: (raw) => raw.absent.add(`${section}.psi`),
-  };
+  });
 }
 
 export const cpuPressure = pressure('cpu');

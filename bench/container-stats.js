@@ -1,0 +1,247 @@
+#!/usr/bin/env node
+'use strict';
+// The per-container call, measured side by side in one run on the same N real cgroups (default 1000):
+//   - cgmgr `containerCgroupStatsSync` on a CgroupfsManager's cached handles (held descriptors, plan compiled once);
+//   - cgmgr `await containerCgroupStats`, one container per await;
+//   - cgmgr `statsSync(path)` (no held handle: opened and closed per call), for reference;
+//   - the C loop over the same files the call reads (bench/fileloop.c: held fds + pread + minimal parse);
+//   - runc's GetStats (bench/go/getstats, Go, libcontainer/cgroups/fs) when Go and runc's sources are installed.
+// Each variant runs in its own fresh process, several rounds interleaved; a cell is the median over rounds of the
+// per-process median sweep (all N containers once). Prints per-container µs and the ratios against the targets of
+// issue 13: runc / cgmgr sync >= 4, runc / cgmgr async >= 4, cgmgr sync / C loop <= 1.3.
+//
+//   node bench/container-stats.js [--n 1000] [--rounds 3] [--sweeps 5] [--shard 300] [--json FILE]
+// Internal: node bench/container-stats.js --worker VARIANT SPECFILE
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const crypto = require('node:crypto');
+const { spawn, execFileSync } = require('node:child_process');
+const { eachArg } = require('./lib/args');
+const { median } = require('./lib/stats');
+const { compileC } = require('./lib/processes');
+
+const PKG = path.resolve(__dirname, '..');
+const CGROOT = '/sys/fs/cgroup';
+// The v1 hierarchies a CRI-O container's stats read with the default controllers (devices: GetPids, as the library).
+const HIERS = ['memory', 'cpu', 'cpuacct', 'pids', 'devices', 'blkio'];
+const CTRS_PER_POD = 5;
+
+if (process.argv[2] === '--worker') {
+  worker(process.argv[3], JSON.parse(fs.readFileSync(process.argv[4], 'utf8'))).catch((err) => {
+    console.error(err.stack || String(err));
+    process.exit(1);
+  });
+} else {
+  // The sleeps of the tree keep the event loop alive: exit (which removes the tree) once main is done.
+  main().then(() => process.exit(0), (err) => {
+    console.error(err.stack || String(err));
+    process.exit(1);
+  });
+}
+
+// ---- measuring processes --------------------------------------------------------------------------------------------
+
+async function worker(variant, spec) {
+  const { parents, ids, warmup, sweeps } = spec;
+  const n = ids.length;
+  const times = [];
+  let sample;
+  if (variant === 'sync' || variant === 'async') {
+    const { CgroupfsManager } = require(path.join(PKG, 'dist', 'managers'));
+    const m = new CgroupfsManager({ cacheSize: n + 16 });
+    for (let s = 0; s < warmup + sweeps; s++) {
+      const t0 = process.hrtime.bigint();
+      if (variant === 'sync') {
+        for (let i = 0; i < n; i++) sample = m.containerCgroupStatsSync(parents[i], ids[i]);
+      } else {
+        for (let i = 0; i < n; i++) sample = await m.containerCgroupStats(parents[i], ids[i]);
+      }
+      times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    }
+  } else if (variant === 'statsSync') {
+    const { statsSync } = require(path.join(PKG, 'dist', 'stats'));
+    const paths = ids.map((id, i) => `${parents[i]}/crio-${id}`);
+    for (let s = 0; s < warmup + sweeps; s++) {
+      const t0 = process.hrtime.bigint();
+      for (let i = 0; i < n; i++) sample = statsSync(paths[i]);
+      times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    }
+  } else if (variant === 'files') {
+    // The files the per-container call reads (its compiled plan), for the C loop.
+    const { cachedReader, compileStats } = require(path.join(PKG, 'dist', 'stats', 'reader'));
+    const r = cachedReader({});
+    const c = compileStats(r.engine, r.context(undefined));
+    const files = c.plan.files.map((f) => `${path.relative(CGROOT, f.hierarchy.path) || '.'} ${f.name}`);
+    process.stdout.write(JSON.stringify({ files }) + '\n');
+    return;
+  } else {
+    throw new Error(`unknown variant ${variant}`);
+  }
+  const timed = times.slice(warmup);
+  process.stdout.write(JSON.stringify({ n, sweepsMs: timed, medianMs: median(timed), sampleUsage: sample.memory.usage }) + '\n');
+}
+
+// ---- the run -------------------------------------------------------------------------------------------------------
+
+/** Descriptors each measuring process may hold: every file of every cgroup held (root may raise the hard limit). */
+const NOFILE = 65536;
+
+function runJson(cmd, args, input = '') {
+  return new Promise((resolve, reject) => {
+    const p = spawn('sh', ['-c', `ulimit -n ${NOFILE} 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec "$@"`, 'sh', cmd, ...args],
+      { stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    p.stdout.on('data', (d) => { out += d; });
+    p.stderr.on('data', (d) => { err += d; });
+    p.on('error', reject);
+    p.on('close', (code) => {
+      if (code !== 0) return reject(new Error(`${path.basename(cmd)} ${args[0]} exited ${code}: ${err.trim().split('\n').slice(-3).join(' | ')}`));
+      try {
+        resolve(JSON.parse(out.trim().split('\n').pop()));
+      } catch (e) {
+        reject(new Error(`${path.basename(cmd)}: no JSON (${e.message}): ${out.slice(0, 200)}`));
+      }
+    });
+    p.stdin.end(input);
+  });
+}
+
+function buildGo(tmp) {
+  const gopath = '/usr/share/gocode';
+  if (!fs.existsSync(`${gopath}/src/github.com/opencontainers/runc/libcontainer/cgroups/fs`)) {
+    return { skip: "runc's Go sources are not installed (apt-get install golang-github-opencontainers-runc-dev)" };
+  }
+  const bin = path.join(tmp, 'getstats');
+  const env = { ...process.env, GO111MODULE: 'off', GOPATH: gopath, GOCACHE: path.join(tmp, 'gocache'), GOFLAGS: '', CGO_ENABLED: '0' };
+  try {
+    execFileSync('go', ['build', '-o', bin, path.join(__dirname, 'go', 'getstats', 'main.go')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (e) {
+    if (e.code === 'ENOENT') return { skip: 'Go is not installed (apt-get install golang-go)' };
+    return { skip: `go build failed: ${String(e.stderr || e.message).trim().split('\n').slice(-3).join(' | ')}` };
+  }
+  return { bin };
+}
+
+async function main() {
+  let n = 1000;
+  let rounds = 3;
+  let sweeps = 5;
+  let jsonFile;
+  let shard = 300;
+  eachArg(process.argv.slice(2), (flag, next) => {
+    if (flag === '--n') n = Number(next());
+    else if (flag === '--rounds') rounds = Number(next());
+    else if (flag === '--sweeps') sweeps = Number(next());
+    else if (flag === '--json') jsonFile = next();
+    else if (flag === '--shard') shard = Number(next());
+    else return false;
+    return true;
+  });
+  if (process.getuid && process.getuid() !== 0) throw new Error('bench/container-stats.js needs root (it makes cgroups)');
+  if (fs.existsSync(path.join(CGROOT, 'cgroup.controllers'))) throw new Error('a cgroup v1 (hybrid) host is needed');
+  const hiers = HIERS.filter((h) => fs.existsSync(path.join(CGROOT, h, 'cgroup.procs')));
+
+  // The tree: <top>/pod-P/crio-cC, one sleep of ours per pod in crio-c0 (every hierarchy).
+  const top = `cgmgr-bench-ctr-${process.pid}-${crypto.randomBytes(4).toString('hex')}`;
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cgmgr-ctr-bench-'));
+  const sleeps = [];
+  const dirs = [];
+  const cleanup = () => {
+    for (const p of sleeps) { try { process.kill(p.pid, 'SIGKILL'); } catch { /* gone */ } }
+    for (const d of dirs.slice().reverse()) {
+      for (let i = 0; i < 200; i++) {
+        try { fs.rmdirSync(d); break; } catch (e) {
+          if (e.code === 'ENOENT') break;
+          Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+        }
+      }
+    }
+    fs.rmSync(tmp, { recursive: true, force: true });
+  };
+  process.on('exit', cleanup);
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => process.exit(130));
+
+  const parents = [];
+  const ids = [];
+  const mk = (rel) => {
+    for (const h of hiers) {
+      const d = path.join(CGROOT, h, rel);
+      fs.mkdirSync(d);
+      dirs.push(d);
+    }
+  };
+  mk(top);
+  for (let p = 0; p * CTRS_PER_POD < n; p++) {
+    mk(`${top}/pod-${p}`);
+    for (let c = 0; c < CTRS_PER_POD && p * CTRS_PER_POD + c < n; c++) {
+      mk(`${top}/pod-${p}/crio-c${c}`);
+      parents.push(`/${top}/pod-${p}`);
+      ids.push(`c${c}`);
+    }
+    const s = spawn('sleep', ['3600'], { stdio: 'ignore' });
+    sleeps.push(s);
+    await new Promise((resolve, reject) => { s.once('spawn', resolve); s.once('error', reject); });
+    for (const h of hiers) fs.writeFileSync(path.join(CGROOT, h, top, `pod-${p}`, 'crio-c0', 'cgroup.procs'), String(s.pid));
+  }
+  const rels = ids.map((id, i) => `${parents[i].slice(1)}/crio-${id}`);
+
+  // Shards: every process holds the files of at most `shard` cgroups (RLIMIT_NOFILE is 20000 on this machine kind, the
+  // engine holds 3/4 of it, and it cannot be raised without CAP_SYS_RESOURCE); a sweep is the sum of its shards.
+  const shards = [];
+  for (let i = 0; i < n; i += shard) {
+    const specFile = path.join(tmp, `spec-${i}.json`);
+    fs.writeFileSync(specFile, JSON.stringify({ parents: parents.slice(i, i + shard), ids: ids.slice(i, i + shard), warmup: 1, sweeps }));
+    shards.push({ specFile, input: rels.slice(i, i + shard).join('\n') + '\n' });
+  }
+  const nodeWorker = (variant, specFile = shards[0].specFile) => runJson(process.execPath, [__filename, '--worker', variant, specFile]);
+  const sharded = (runOne) => async () => {
+    let ms = 0;
+    for (const sh of shards) ms += median((await runOne(sh)).sweepsMs);
+    return ms;
+  };
+
+  const { files } = await nodeWorker('files');
+  const filesFile = path.join(tmp, 'files.txt');
+  fs.writeFileSync(filesFile, files.join('\n') + '\n');
+  const cloop = compileC(path.join(__dirname, 'fileloop.c'), tmp);
+  const go = buildGo(tmp);
+
+  const variants = [
+    { id: 'sync', label: 'cgmgr `containerCgroupStatsSync`, cached handles', run: sharded((sh) => nodeWorker('sync', sh.specFile)) },
+    { id: 'async', label: 'cgmgr `await containerCgroupStats`, one per await', run: sharded((sh) => nodeWorker('async', sh.specFile)) },
+    { id: 'statsSync', label: 'cgmgr `statsSync(path)` (no held handle)', run: sharded((sh) => nodeWorker('statsSync', sh.specFile)) },
+    { id: 'c', label: `C loop: held fds + pread + parse, the same ${files.length} files`, run: sharded((sh) => runJson(cloop, [CGROOT, '1', String(sweeps), filesFile], sh.input)) },
+  ];
+  if (go.bin) variants.push({ id: 'go', label: 'runc `GetStats` (Go, libcontainer/cgroups/fs)', run: sharded((sh) => runJson(go.bin, [CGROOT, '1', String(sweeps)], sh.input)) });
+
+  const per = new Map(variants.map((v) => [v.id, []]));
+  for (let r = 0; r < rounds; r++) {
+    for (let k = 0; k < variants.length; k++) {
+      const v = variants[(k + r) % variants.length];
+      per.get(v.id).push(await v.run());
+    }
+  }
+  const usOf = (id) => (per.has(id) ? (median(per.get(id)) / n) * 1000 : NaN);
+  console.log(`per-container stats, N=${n} cgroups (v1: ${hiers.join(', ')}), shards of ${shard}, ${rounds} rounds × ${sweeps} sweeps, node ${process.version}, ${os.cpus().length} CPUs, load ${os.loadavg()[0].toFixed(2)}`);
+  console.log(`files per call: ${files.length}`);
+  console.log('| variant | µs per container |');
+  console.log('|---|---:|');
+  for (const v of variants) console.log(`| ${v.label} | ${usOf(v.id).toFixed(1)} |`);
+  if (!go.bin) console.log(`runc GetStats: skipped (${go.skip})`);
+  const ratios = [];
+  const ratio = (label, target, ok, x) => {
+    ratios.push({ label, target, value: x, met: Number.isNaN(x) ? null : ok(x) });
+    console.log(`| ${label} | ${Number.isNaN(x) ? 'n/a' : x.toFixed(2) + '×'} | ${target} | ${Number.isNaN(x) ? 'skipped' : ok(x) ? 'met' : 'NOT met'} |`);
+  };
+  console.log('\n| ratio | value | target | |');
+  console.log('|---|---:|---:|---|');
+  ratio('runc GetStats / cgmgr sync', '≥ 4', (x) => x >= 4, usOf('go') / usOf('sync'));
+  ratio('runc GetStats / cgmgr async', '≥ 4', (x) => x >= 4, usOf('go') / usOf('async'));
+  ratio('cgmgr sync / C loop (same files)', '≤ 1.3', (x) => x <= 1.3, usOf('sync') / usOf('c'));
+  ratio('cgmgr statsSync(path) / cgmgr sync', '(held handles gain)', () => true, usOf('statsSync') / usOf('sync'));
+  if (jsonFile) {
+    fs.writeFileSync(jsonFile, JSON.stringify({ n, rounds, sweeps, files, usPerContainer: Object.fromEntries(variants.map((v) => [v.id, usOf(v.id)])), ratios }, null, 2) + '\n');
+  }
+}

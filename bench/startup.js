@@ -1,0 +1,132 @@
+#!/usr/bin/env node
+'use strict';
+// Startup of a runtime hook, measured side by side in one run: `node -e 0` against `require('cgmgr')` plus a first
+// statsSync of a container-sized cgroup (made by this run, removed at the end), the `cgmgr/stats` subpath, and the CLI's
+// `cgmgr paths` and `cgmgr move` (a sleep of our own moved into our cgroup). Each variant is a fresh node process,
+// spawned in interleaved rounds; the medians, the cost over `node -e 0`, and the number of modules each loads are
+// printed. Target (issue 13): require + first statsSync <= 12 ms over `node -e 0`.
+//
+//   node bench/startup.js [--rounds N] [--json FILE]
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const crypto = require('node:crypto');
+const { spawn, spawnSync } = require('node:child_process');
+const { eachArg } = require('./lib/args');
+const { median } = require('./lib/stats');
+
+const PKG = path.resolve(__dirname, '..');
+const CGROOT = '/sys/fs/cgroup';
+const TARGET_MS = 12;
+
+let rounds = 21;
+let jsonFile;
+eachArg(process.argv.slice(2), (flag, next) => {
+  if (flag === '--rounds') rounds = Number(next());
+  else if (flag === '--json') jsonFile = next();
+  else return false;
+  return true;
+});
+if (!Number.isInteger(rounds) || rounds < 1) throw new Error('--rounds takes a positive integer');
+
+// The cgroup the hook reads: ours, in every v1 hierarchy the stats read (no cpuset: an empty cpuset.cpus fails the
+// library's read) or in the unified root on a v2 host.
+const name = `cgmgr-bench-startup-${process.pid}-${crypto.randomBytes(4).toString('hex')}`;
+const isV2 = fs.existsSync(path.join(CGROOT, 'cgroup.controllers'));
+const hierarchies = isV2 ? [''] : ['memory', 'cpu', 'cpuacct', 'pids', 'blkio', 'devices', 'hugetlb']
+  .filter((h) => fs.existsSync(path.join(CGROOT, h, 'cgroup.procs')));
+const made = [];
+let sleeper;
+
+function cleanup() {
+  if (sleeper && sleeper.exitCode === null && sleeper.signalCode === null) {
+    try { process.kill(sleeper.pid, 'SIGKILL'); } catch { /* gone */ }
+  }
+  for (const dir of made.reverse()) {
+    for (let i = 0; i < 100; i++) {
+      try {
+        fs.rmdirSync(dir);
+        break;
+      } catch (e) {
+        if (e.code === 'ENOENT') break;
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10); // the killed sleep leaves the cgroup
+      }
+    }
+  }
+}
+process.on('exit', cleanup);
+for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => process.exit(130));
+
+function setup() {
+  if (process.getuid && process.getuid() !== 0) throw new Error('bench/startup.js needs root (it makes a cgroup)');
+  for (const h of hierarchies) {
+    const dir = path.join(CGROOT, h, name);
+    fs.mkdirSync(dir);
+    made.push(dir);
+  }
+}
+
+const counter = path.join(os.tmpdir(), `cgmgr-startup-count-${process.pid}.js`);
+fs.writeFileSync(counter, "process.on('exit', () => process.stderr.write(`\\nMODULES ${Object.keys(require.cache).length - 1}\\n`));\n");
+process.on('exit', () => fs.rmSync(counter, { force: true }));
+
+function variants() {
+  const cli = path.join(PKG, 'dist', 'cli.js');
+  const cg = `/${name}`;
+  return [
+    { name: 'node -e 0', args: ['-e', '0'] },
+    { name: "require('cgmgr')", args: ['-e', `require(${JSON.stringify(PKG)})`] },
+    { name: "require('cgmgr') + statsSync", args: ['-e', `require(${JSON.stringify(PKG)}).statsSync(${JSON.stringify(cg)})`], target: true },
+    { name: "require('cgmgr/stats') + statsSync", args: ['-e', `require(${JSON.stringify(path.join(PKG, 'dist', 'stats'))}).statsSync(${JSON.stringify(cg)})`] },
+    { name: 'cgmgr paths', args: [cli, 'paths', '--manager', 'cgroupfs', '--parent', '/kubepods/pod1', '--id', 'abc', '--root', path.join(PKG, 'test', 'fixtures', 'trees', 'v1-real')] },
+    { name: 'cgmgr move', args: [cli, 'move', '--pid', String(sleeper.pid), '--to', cg] },
+  ];
+}
+
+/** One run of a variant: wall ms, and the module count it reports. */
+function runOnce(v) {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(process.execPath, ['-r', counter, ...v.args], { encoding: 'utf8' });
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  if (r.status !== 0) throw new Error(`${v.name} failed (${r.status}): ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+  const m = /MODULES (\d+)/.exec(r.stderr);
+  return { ms, modules: m ? Number(m[1]) : NaN };
+}
+
+async function main() {
+  setup();
+  sleeper = spawn('sleep', ['600'], { stdio: 'ignore' });
+  await new Promise((resolve, reject) => { sleeper.once('spawn', resolve); sleeper.once('error', reject); });
+  const vs = variants();
+  for (const v of vs) runOnce(v); // warm the page cache and check each variant works
+  const times = vs.map(() => []);
+  let modules = vs.map(() => NaN);
+  for (let round = 0; round < rounds; round++) {
+    // Interleaved, the order rotated each round, so that the machine's load falls on every variant alike.
+    for (let k = 0; k < vs.length; k++) {
+      const i = (k + round) % vs.length;
+      const r = runOnce(vs[i]);
+      times[i].push(r.ms);
+      modules[i] = r.modules;
+    }
+  }
+  const base = median(times[0]);
+  const rows = vs.map((v, i) => ({
+    variant: v.name, medianMs: median(times[i]), overNodeMs: median(times[i]) - base, modules: modules[i],
+  }));
+  console.log(`startup, ${rounds} rounds, cgroup v${isV2 ? 2 : 1}, node ${process.version}, ${os.cpus().length} CPUs, load ${os.loadavg()[0].toFixed(2)}`);
+  console.log('| variant | median ms | over `node -e 0` | modules |');
+  console.log('|---|---:|---:|---:|');
+  for (const r of rows) {
+    console.log(`| ${r.variant} | ${r.medianMs.toFixed(1)} | ${r.overNodeMs >= 0 ? '+' : ''}${r.overNodeMs.toFixed(1)} | ${Number.isNaN(r.modules) ? '-' : r.modules} |`);
+  }
+  const hook = rows.find((r, i) => vs[i].target);
+  const met = hook.overNodeMs <= TARGET_MS;
+  console.log(`target: require('cgmgr') + first statsSync <= ${TARGET_MS} ms over node -e 0: ${hook.overNodeMs.toFixed(1)} ms, ${met ? 'met' : 'NOT met'}`);
+  if (jsonFile) fs.writeFileSync(jsonFile, JSON.stringify({ rounds, version: isV2 ? 2 : 1, rows, targetMs: TARGET_MS, met }, null, 2) + '\n');
+}
+
+main().catch((err) => {
+  console.error(err.stack || String(err));
+  process.exitCode = 1;
+});
