@@ -28,11 +28,11 @@ export const FORMAT = {
 export type FormatName = keyof typeof FORMAT;
 
 /** Per file status of a batch row; negative values are failed syscalls. Keep in step with native/reader.h. */
-export const FILE_STATUS = { ok: 0, malformed: 1, overflow: 2, empty: 3, notInHierarchy: 4, skipped: 5 } as const;
+export const FILE_STATUS = { ok: 0, malformed: 1, overflow: 2, empty: 3, notInHierarchy: 4, skipped: 5, notRegular: 7 } as const;
 /** Per row status of a batch. */
 export const ITEM_STATUS = { ok: 0, gone: 1, badHandle: 2 } as const;
 /** Per pid status of a pid batch. Keep in step with native/procs.h. */
-export const PID_STATUS = { ok: 0, badHandle: 2, notInHierarchy: 4, invalid: 6 } as const;
+export const PID_STATUS = { ok: 0, badHandle: 2, notInHierarchy: 4, invalid: 6, notRegular: 7 } as const;
 /** Slot flags: what a value cell holds. Keep in step with native/parse/parse.h SlotFlag. */
 export const SLOT = { absent: 0, value: 1, max: 2, float: 3 } as const;
 
@@ -60,9 +60,35 @@ export interface PlannedFile extends Required<Omit<FileSpec, 'hold' | 'keys' | '
   offset: number;
 }
 
+/** Frees a native plan when its ReadPlan is collected (the native engine is held, not the plan). */
+const planRegistry = new FinalizationRegistry<{ engine: NativeEngine; id: number }>(({ engine, id }) => {
+  engine.freePlan(id);
+});
+
+/**
+ * A compiled read plan. Its native part lives until the ReadPlan is garbage-collected or `free()`d (a read in flight
+ * keeps its own reference); reading a freed plan is a CgroupError `ERR_CGROUP_NO_SUCH_PLAN`.
+ */
 export class ReadPlan {
+  private freed = false;
+
   /** @internal */
-  constructor(readonly engine: Engine, readonly id: number, readonly slots: number, readonly files: readonly PlannedFile[]) {}
+  constructor(readonly engine: Engine, readonly id: number, readonly slots: number, readonly files: readonly PlannedFile[]) {
+    planRegistry.register(this, { engine: engine.nativeEngine, id }, this);
+  }
+
+  /** Frees the native plan now (otherwise when this object is collected). Idempotent. */
+  free(): void {
+    if (this.freed) return;
+    this.freed = true;
+    planRegistry.unregister(this);
+    this.engine.nativeEngine.freePlan(this.id);
+  }
+
+  /** @internal */
+  checkLive(): void {
+    if (this.freed) throw new CgroupError('the read plan was freed', { code: 'ERR_CGROUP_NO_SUCH_PLAN' });
+  }
 
   /** Index of a file in the plan (by name, or controller + name). */
   indexOf(name: string, controller?: string): number {
@@ -149,6 +175,8 @@ export class BatchResult {
         return new CgroupError(`${path}: more entries than the plan's capacity (${f.cap})`, { code: 'ERR_CGROUP_CAPACITY', path, ...extra });
       case FILE_STATUS.notInHierarchy:
         return new CgroupError(`the cgroup does not exist in the ${f.controller || 'unified'} hierarchy`, { code: 'ERR_CGROUP_NOT_IN_HIERARCHY', path, ...extra });
+      case FILE_STATUS.notRegular:
+        return new CgroupError(`${path} is not a regular file (a FIFO, device or directory is never read)`, { code: 'ERR_CGROUP_NOT_REGULAR_FILE', path, ...extra });
       default:
         return new CgroupError(`the cgroup handle is closed`, { code: 'ERR_CGROUP_HANDLE_CLOSED', ...extra });
     }
@@ -175,7 +203,9 @@ export class BatchResult {
 }
 
 export interface EngineOptions extends DiscoverOptions {
-  /** Most descriptors the engine keeps open (directories first, then files). Default: 3/4 of RLIMIT_NOFILE, at most 65536. */
+  /** Most descriptors the engine keeps open (directories first, then files). Default: 3/4 of RLIMIT_NOFILE, at most
+   * 65536. A larger value is clamped to the process budget (processFdBudget()): every engine, collector and OOM
+   * watcher of the process holds from that one budget as well. */
   fdBudget?: number;
   /** How paths are resolved beneath the hierarchy roots: openat2(RESOLVE_BENEATH) or a component walk. */
   resolve?: 'auto' | 'openat2' | 'walk';
@@ -186,10 +216,39 @@ export interface EngineOptions extends DiscoverOptions {
 export function defaultFdBudget(): number {
   const { soft } = native.nofileLimit();
   const limit = Number.isFinite(soft) ? soft : 65536;
-  return Math.max(64, Math.min(65536, Math.floor(limit * 0.75)));
+  return Math.min(processFdBudget(), Math.max(64, Math.min(65536, Math.floor(limit * 0.75))));
+}
+
+/** Headroom left to Node itself below RLIMIT_NOFILE: a quarter of it, at least this. Keep in step with native/handle.h. */
+export const PROCESS_FD_HEADROOM = 128;
+
+/**
+ * The descriptors the whole process may hold (every Engine, collector and v1 OOM watcher, in every thread, shares
+ * them): RLIMIT_NOFILE's soft limit less a quarter of it (at least PROCESS_FD_HEADROOM) for Node's own files and
+ * sockets. An open that fails with EMFILE/ENFILE lowers it to what is held then: reads go transient instead of failing.
+ */
+export function processFdBudget(): number {
+  const { soft } = native.nofileLimit();
+  if (!Number.isFinite(soft)) return Infinity;
+  return Math.max(0, soft - Math.max(PROCESS_FD_HEADROOM, Math.floor(soft / 4)));
 }
 
 const RESOLVE = { auto: 0, openat2: 1, walk: 2 } as const;
+
+/** The native engine's capacity limit per file (native/plan.h kMaxCap). */
+export const PLAN_MAX_CAP = 65536;
+
+export interface EngineUsage {
+  heldFds: number;
+  fdBudget: number;
+  handles: number;
+  hierarchies: number;
+  plans: number;
+  processHeldFds: number;
+  processFdBudget: number;
+  nofileLimit: number;
+  fdPressure: boolean;
+}
 
 /** Rows below which an async batch is not split: a worker's start costs about what reading a few rows does. */
 export const ROWS_PER_WORKER = 256;
@@ -212,8 +271,10 @@ export class Engine {
 
   constructor(options: EngineOptions = {}) {
     this.layout = options.layout ?? discoverHierarchies(options);
-    const budget = options.fdBudget ?? defaultFdBudget();
-    if (!Number.isInteger(budget) || budget < 0 || budget > 0xffffffff) throw invalidArg('fdBudget', budget, 'must be a non-negative integer');
+    const asked = options.fdBudget ?? defaultFdBudget();
+    if (!Number.isInteger(asked) || asked < 0) throw invalidArg('fdBudget', asked, 'must be a non-negative integer');
+    // Above the process budget it could never be used: clamped (documented), so usage() tells the truth.
+    const budget = Math.min(asked, processFdBudget(), 0xffffffff);
     const resolve = options.resolve ?? 'auto';
     if (!(resolve in RESOLVE)) throw invalidArg('resolve', resolve, "must be 'auto', 'openat2' or 'walk'");
     this.nativeEngine = new native.Engine(this.layout.hierarchies.map((h) => h.path), budget, RESOLVE[resolve]);
@@ -248,17 +309,41 @@ export class Engine {
 
   /** Compiles a read plan. */
   plan(files: readonly FileSpec[]): ReadPlan {
-    const planned: PlannedFile[] = files.map((f) => {
-      if (!(f.format in FORMAT)) throw invalidArg('format', f.format, `must be one of ${Object.keys(FORMAT).join(', ')}`);
+    if (!Array.isArray(files)) throw invalidArg('files', files, 'must be an array of file specs');
+    // Each spec is read once, property by property, into plain values: a getter runs once and its exception is the
+    // caller's, and native code sees only plain objects.
+    const holds: boolean[] = [];
+    const planned: PlannedFile[] = Array.from(files, (f: FileSpec, i) => {
+      if (f === null || typeof f !== 'object') throw invalidArg(`files[${i}]`, f, 'must be an object');
+      const { controller, name, format, keys, cap, hold } = f;
+      if (typeof controller !== 'string') throw invalidArg(`files[${i}].controller`, controller, 'must be a string');
+      if (typeof format !== 'string' || !Object.hasOwn(FORMAT, format)) {
+        throw invalidArg(`files[${i}].format`, format, `must be one of ${Object.keys(FORMAT).join(', ')}`);
+      }
+      if (keys !== undefined && (!Array.isArray(keys) || !keys.every((k) => typeof k === 'string'))) {
+        throw invalidArg(`files[${i}].keys`, keys, 'must be an array of strings');
+      }
+      if (cap !== undefined && (!Number.isInteger(cap) || cap < 0 || cap > PLAN_MAX_CAP)) {
+        throw invalidArg(`files[${i}].cap`, cap, `must be an integer from 0 to ${PLAN_MAX_CAP}`);
+      }
+      if (hold !== undefined && typeof hold !== 'boolean') throw invalidArg(`files[${i}].hold`, hold, 'must be a boolean');
+      holds.push(hold ?? true);
       return {
-        controller: f.controller, name: cgroupName(f.name, 'name'), format: f.format, keys: f.keys ?? [], cap: f.cap ?? 0,
-        hierarchy: this.hierarchyFor(f.controller), offset: 0,
+        controller, name: cgroupName(name, `files[${i}].name`), format, keys: keys === undefined ? [] : [...keys], cap: cap ?? 0,
+        hierarchy: this.hierarchyFor(controller), offset: 0,
       };
     });
-    const compiled = this.nativeEngine.createPlan(planned.map((f, i) => ({
-      hierarchy: f.hierarchy.index, name: f.name, format: FORMAT[f.format], keys: f.keys, cap: f.cap,
-      hold: files[i]!.hold ?? true,
-    })));
+    let compiled: { id: number; slots: number; offsets: number[] };
+    try {
+      compiled = this.nativeEngine.createPlan(planned.map((f, i) => ({
+        hierarchy: f.hierarchy.index, name: f.name, format: FORMAT[f.format], keys: f.keys, cap: f.cap, hold: holds[i]!,
+      })));
+    } catch (err) {
+      // Native range checks (keys/capacity per format, sizes): a CgroupError with a code, like every plan() error.
+      if (err instanceof CgroupError) throw err;
+      const e = err as Error & { code?: string };
+      throw new CgroupError(`plan(): ${e.message}`, { code: e.code ?? 'ERR_CGROUP_PLAN' });
+    }
     planned.forEach((f, i) => { f.offset = compiled.offsets[i]!; });
     return new ReadPlan(this, compiled.id, compiled.slots, planned);
   }
@@ -269,7 +354,10 @@ export class Engine {
   }
 
   private prepare(plan: ReadPlan, ids: Uint32Array | readonly number[], result?: BatchResult): [Uint32Array, BatchResult] {
+    if (!(plan instanceof ReadPlan)) throw invalidArg('plan', plan, 'must be a ReadPlan');
     if (plan.engine !== this) throw invalidArg('plan', 'ReadPlan', 'belongs to another engine');
+    plan.checkLive();
+    if (!(result === undefined || result instanceof BatchResult)) throw invalidArg('result', result, 'must be a BatchResult');
     const idArray = toIds(ids);
     const out = result ?? new BatchResult(plan, idArray.length);
     if (out.plan !== plan || out.rows < idArray.length) throw invalidArg('result', 'BatchResult', 'must be made for this plan with enough rows');
@@ -362,6 +450,9 @@ export class Engine {
       }
       if (s === PID_STATUS.badHandle) return new CgroupError('the cgroup handle is closed', { code: 'ERR_CGROUP_HANDLE_CLOSED' });
       if (s === PID_STATUS.invalid) return invalidArg(`pids[${i}]`, pids[i], 'must be a positive 32-bit integer');
+      if (s === PID_STATUS.notRegular) {
+        return new CgroupError('cgroup.procs is not a regular file', { code: 'ERR_CGROUP_NOT_REGULAR_FILE', ...(path ? { path } : {}) });
+      }
       return new CgroupError(`the cgroup does not exist in hierarchy ${target?.path}`, { code: 'ERR_CGROUP_NOT_IN_HIERARCHY', ...(path ? { path } : {}) });
     });
   }
@@ -378,8 +469,11 @@ export class Engine {
     return info ? '/' + info.path : '(closed handle)';
   }
 
-  /** Descriptor use: held descriptors against the budget, open handles. */
-  usage(): { heldFds: number; fdBudget: number; handles: number; hierarchies: number } {
+  /**
+   * Descriptor use: this engine's held descriptors against its budget, open handles and live plans, and the process's
+   * (every engine and OOM watcher): held, budget, RLIMIT_NOFILE, and whether an EMFILE/ENFILE cut the budget.
+   */
+  usage(): EngineUsage {
     return this.nativeEngine.usage();
   }
 

@@ -8,7 +8,7 @@ export {
   DEFAULT_ROOT, discoverHierarchies, hierarchiesFromMountinfo, isCgroup2, type DiscoverOptions, type Hierarchy, type Layout,
 } from './hierarchy';
 export {
-  BatchResult, Engine, FILE_STATUS, FORMAT, ITEM_STATUS, PID_STATUS, ReadPlan, SLOT, defaultFdBudget,
+  BatchResult, Engine, FILE_STATUS, FORMAT, ITEM_STATUS, PID_STATUS, ReadPlan, SLOT, defaultFdBudget, processFdBudget,
   type EngineOptions, type FileSpec, type FormatName, type PlannedFile, type ResultOptions,
 } from './engine';
 export { listCgroups, type ListOptions } from './walk';

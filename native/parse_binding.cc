@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "errors.h"
 #include "parse/parse.h"
 
 namespace cgmgr {
@@ -25,7 +26,7 @@ constexpr uint32_t kMaxCap = 1u << 20;
 constexpr size_t kMaxSlots = size_t{1} << 24;
 
 Napi::Value Fail(Napi::Env env, const char* message) {
-  Napi::TypeError::New(env, message).ThrowAsJavaScriptException();
+  ThrowTypeError(env, message);
   return env.Null();
 }
 
