@@ -61,33 +61,43 @@ export interface PlannedFile extends Required<Omit<FileSpec, 'hold' | 'keys' | '
 }
 
 /** Frees a native plan when its ReadPlan is collected (the native engine is held, not the plan). */
-const planRegistry = new FinalizationRegistry<{ engine: NativeEngine; id: number }>(({ engine, id }) => {
-  engine.freePlan(id);
+const planRegistry = new FinalizationRegistry<{ engine: Engine; id: number; key: string }>(({ engine, id, key }) => {
+  engine.planCollected(id, key);
 });
 
 /**
  * A compiled read plan. Its native part lives until the ReadPlan is garbage-collected or `free()`d (a read in flight
- * keeps its own reference); reading a freed plan is a CgroupError `ERR_CGROUP_NO_SUCH_PLAN`.
+ * keeps its own reference); reading a freed plan is a CgroupError `ERR_CGROUP_NO_SUCH_PLAN`. Plans are shared: while
+ * a ReadPlan is alive, `engine.plan()` of the same files returns that same (immutable) ReadPlan, so a program that
+ * plans the same files again and again holds one native plan. `free()` ends one use; the native plan goes with the
+ * last (or when the object is collected).
  */
 export class ReadPlan {
-  private freed = false;
+  /** @internal plan() calls that returned this object, less free() calls. */
+  uses = 1;
 
   /** @internal */
-  constructor(readonly engine: Engine, readonly id: number, readonly slots: number, readonly files: readonly PlannedFile[]) {
-    planRegistry.register(this, { engine: engine.nativeEngine, id }, this);
+  constructor(readonly engine: Engine, readonly id: number, readonly slots: number, readonly files: readonly PlannedFile[],
+    /** @internal */ readonly key = '') {
+    planRegistry.register(this, { engine, id, key }, this);
   }
 
-  /** Frees the native plan now (otherwise when this object is collected). Idempotent. */
+  /** True once every use was freed (reads then fail with ERR_CGROUP_NO_SUCH_PLAN). */
+  get freed(): boolean {
+    return this.uses <= 0;
+  }
+
+  /** Ends one use of the plan (each plan() call that returned it is one); the last frees the native plan now. */
   free(): void {
-    if (this.freed) return;
-    this.freed = true;
+    if (this.uses <= 0) return;
+    if (--this.uses > 0) return;
     planRegistry.unregister(this);
-    this.engine.nativeEngine.freePlan(this.id);
+    this.engine.planCollected(this.id, this.key);
   }
 
   /** @internal */
   checkLive(): void {
-    if (this.freed) throw new CgroupError('the read plan was freed', { code: 'ERR_CGROUP_NO_SUCH_PLAN' });
+    if (this.uses <= 0) throw new CgroupError('the read plan was freed', { code: 'ERR_CGROUP_NO_SUCH_PLAN' });
   }
 
   /** Index of a file in the plan (by name, or controller + name). */
@@ -266,6 +276,8 @@ function toIds(ids: Uint32Array | readonly number[]): Uint32Array {
 
 export class Engine {
   readonly layout: Layout;
+  /** Live plans by their files, so that planning the same files again shares one native plan. */
+  private readonly plans = new Map<string, WeakRef<ReadPlan>>();
   /** @internal */
   readonly nativeEngine: NativeEngine;
 
@@ -333,6 +345,12 @@ export class Engine {
         hierarchy: this.hierarchyFor(controller), offset: 0,
       };
     });
+    const key = JSON.stringify(planned.map((f, i) => [f.hierarchy.index, f.name, f.format, f.keys, f.cap, holds[i]]));
+    const live = this.plans.get(key)?.deref();
+    if (live !== undefined && !live.freed) {
+      live.uses++;
+      return live;
+    }
     let compiled: { id: number; slots: number; offsets: number[] };
     try {
       compiled = this.nativeEngine.createPlan(planned.map((f, i) => ({
@@ -344,8 +362,17 @@ export class Engine {
       const e = err as Error & { code?: string };
       throw new CgroupError(`plan(): ${e.message}`, { code: e.code ?? 'ERR_CGROUP_PLAN' });
     }
-    planned.forEach((f, i) => { f.offset = compiled.offsets[i]!; });
-    return new ReadPlan(this, compiled.id, compiled.slots, planned);
+    planned.forEach((f, i) => { f.offset = compiled.offsets[i]!; Object.freeze(f); });
+    const plan = new ReadPlan(this, compiled.id, compiled.slots, Object.freeze(planned), key);
+    this.plans.set(key, new WeakRef(plan));
+    return plan;
+  }
+
+  /** @internal A plan's last use ended (free(), or the ReadPlan was collected): the native plan goes. */
+  planCollected(id: number, key: string): void {
+    const cached = this.plans.get(key);
+    if (cached !== undefined && (cached.deref() === undefined || cached.deref()!.id === id)) this.plans.delete(key);
+    this.nativeEngine.freePlan(id);
   }
 
   /** A result sized for `rows` handles of a plan. */
