@@ -346,6 +346,10 @@ Napi::Value Engine::Open(const Napi::CallbackInfo& info) {
                      "invalid cgroup path '" + rel + "': a relative path of names (no '..', '.', empty or absolute parts)");
     return env.Undefined();
   }
+  if (table_->shut_down()) {
+    ThrowCgroupError(env, "ERR_CGROUP_ENGINE_DESTROYED", "the engine was destroyed");
+    return env.Undefined();
+  }
   uint32_t id = 0;
   SysResult r;
   {
@@ -677,10 +681,11 @@ Napi::Value Engine::Usage(const Napi::CallbackInfo& info) {
   return o;
 }
 
-// destroy(): closes every handle (and with them every held descriptor); later reads report closed handles.
+// destroy(): closes every handle (and with them every held descriptor) and the hierarchy roots; later reads report
+// closed handles, open() fails with ERR_CGROUP_ENGINE_DESTROYED.
 Napi::Value Engine::Destroy(const Napi::CallbackInfo& info) {
   std::lock_guard<std::shared_mutex> lock(table_->mutex());
-  table_->CloseAll();
+  table_->Shutdown();
   return info.Env().Undefined();
 }
 

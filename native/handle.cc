@@ -65,6 +65,7 @@ int WalkBeneath(int dirfd, std::string_view rel, int flags, int32_t* syscall_id)
 // The process-wide budget (see handle.h). Atomics: engines in several threads (libuv workers, worker_threads) hold
 // and release concurrently.
 std::atomic<size_t> g_held{0};
+std::atomic<size_t> g_watch_held{0};  // of g_held: the OOM watches' share
 std::atomic<size_t> g_budget{SIZE_MAX};
 std::atomic<size_t> g_limit{SIZE_MAX};
 std::atomic<bool> g_pressure{false};
@@ -172,13 +173,25 @@ void RefreshProcessFdBudget() {
   if (!g_pressure.load()) g_budget = BudgetForLimit(limit);
 }
 
-bool TryHoldProcessFds(size_t n, size_t cap) {
+bool TryHoldProcessFds(size_t n) {
   EnsureProcessBudget();
-  size_t budget = g_budget.load();
-  return TryTake(g_held, n, cap < budget ? cap : budget);
+  return TryTake(g_held, n, g_budget.load());
 }
 
 void ReleaseProcessFds(size_t n) { g_held -= n; }
+
+bool TryHoldWatchFds(size_t n) {
+  EnsureProcessBudget();
+  if (!TryTake(g_watch_held, n, g_budget.load() / 2)) return false;
+  if (TryHoldProcessFds(n)) return true;
+  g_watch_held -= n;
+  return false;
+}
+
+void ReleaseWatchFds(size_t n) {
+  g_watch_held -= n;
+  ReleaseProcessFds(n);
+}
 
 void NoteFdPressure() {
   EnsureProcessBudget();
@@ -219,6 +232,7 @@ SysResult HandleTable::Init(const std::vector<std::string>& paths, size_t fd_bud
 
 SysResult HandleTable::Open(std::string_view rel, uint32_t* id) {
   if (!IsValidRelPath(rel)) return {kSysOpenat, EINVAL};
+  if (shut_down_) return {kSysOpenat, EBADF};
   uint32_t slot;
   // A slot on the free list has a generation left (spent ones are retired in Close).
   if (!free_.empty()) {
@@ -313,6 +327,15 @@ void HandleTable::FreeSlot(uint32_t slot) {
     return;
   }
   free_.push_back(slot);
+}
+
+void HandleTable::Shutdown() {
+  CloseAll();
+  for (Hierarchy& hier : hierarchies_) {
+    if (hier.root_fd >= 0) close(hier.root_fd);
+    hier.root_fd = -1;
+  }
+  shut_down_ = true;
 }
 
 void HandleTable::CloseHandleFds(Handle& h) {

@@ -83,6 +83,9 @@ class HandleTable {
   SysResult Open(std::string_view rel, uint32_t* id);
   bool Close(uint32_t id);
   void CloseAll();
+  // CloseAll, and the hierarchy roots too: nothing of the table holds a descriptor afterwards; Open fails (EBADF).
+  void Shutdown();
+  bool shut_down() const { return shut_down_; }
   Handle* Get(uint32_t id);  // nullptr for an id that is not (or no longer) open
   size_t open_count() const { return handles_.size() - free_.size(); }
 
@@ -145,6 +148,7 @@ class HandleTable {
   std::vector<Handle> handles_;
   std::vector<uint32_t> free_;  // reusable slots (a slot whose generation is spent is retired instead)
   size_t retired_ = 0;
+  bool shut_down_ = false;
   std::vector<FileEntry> files_;
   size_t budget_ = 0;
   std::atomic<size_t> held_{0};
@@ -173,9 +177,12 @@ struct ProcessFds {
 ProcessFds ProcessFdUsage();
 // Re-reads RLIMIT_NOFILE (an Engine's constructor does) and sets the budget from it, unless pressure cut it.
 void RefreshProcessFdBudget();
-// Takes n descriptors of the process budget, only while at most `cap` are held in all (SIZE_MAX: the budget).
-bool TryHoldProcessFds(size_t n, size_t cap = SIZE_MAX);
+// Takes n descriptors of the process budget; false when it is spent.
+bool TryHoldProcessFds(size_t n);
 void ReleaseProcessFds(size_t n);
+// The same for the v1 OOM watches, which together take at most half of the process budget (so that reads keep room).
+bool TryHoldWatchFds(size_t n);
+void ReleaseWatchFds(size_t n);
 // Called when an open failed with EMFILE or ENFILE: stop holding more (the budget becomes what is held now, less a
 // margin), so that reads go transient (openat + read + close) instead of failing.
 void NoteFdPressure();

@@ -135,7 +135,7 @@ Napi::Value OomWatch::Add(const Napi::CallbackInfo& info) {
   }
   uint32_t token = static_cast<uint32_t>(token_d);
   // Two descriptors of the process budget, within the watches' share of it.
-  if (!TryHoldProcessFds(kOomFdsPerWatch, ProcessFdUsage().budget / 2)) {
+  if (!TryHoldWatchFds(kOomFdsPerWatch)) {
     ThrowSysError(env, EMFILE, "openat", dir + "/memory.oom_control");
     return env.Undefined();
   }
@@ -143,7 +143,7 @@ Napi::Value OomWatch::Add(const Napi::CallbackInfo& info) {
   struct Release {
     bool* added;
     ~Release() {
-      if (!*added) ReleaseProcessFds(kOomFdsPerWatch);
+      if (!*added) ReleaseWatchFds(kOomFdsPerWatch);
     }
   } release{&added};
   int dfd = open(dir.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -202,7 +202,7 @@ Napi::Value OomWatch::Add(const Napi::CallbackInfo& info) {
   if (old != watches_.end()) {
     epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, old->second.efd, nullptr);
     CloseFds(old->second);
-    ReleaseProcessFds(kOomFdsPerWatch);
+    ReleaseWatchFds(kOomFdsPerWatch);
     watches_.erase(old);
   }
   epoll_event ev{};
@@ -233,7 +233,7 @@ Napi::Value OomWatch::Remove(const Napi::CallbackInfo& info) {
   // Closing the eventfd unregisters the kernel's event (it sees the hang-up).
   epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, it->second.efd, nullptr);
   CloseFds(it->second);
-  ReleaseProcessFds(kOomFdsPerWatch);
+  ReleaseWatchFds(kOomFdsPerWatch);
   watches_.erase(it);
   return Napi::Boolean::New(env, true);
 }
@@ -250,7 +250,7 @@ void OomWatch::Shutdown() {
     std::lock_guard<std::mutex> lock(mutex_);
     for (auto& [token, f] : watches_) {
       CloseFds(f);
-      ReleaseProcessFds(kOomFdsPerWatch);
+      ReleaseWatchFds(kOomFdsPerWatch);
     }
     watches_.clear();
   }

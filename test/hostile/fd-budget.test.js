@@ -17,7 +17,7 @@ const CHILD = path.join(__dirname, 'children', 'fd-collectors.js');
 /** The v1 hierarchies a default collector reads, as directories of this host (unified alone on a v2 host). */
 function hierarchies() {
   if (fs.existsSync(path.join(ROOT, 'cgroup.controllers'))) return [''];
-  return ['memory', 'cpu,cpuacct', 'pids', 'blkio'].filter((h) => fs.existsSync(path.join(ROOT, h)));
+  return ['memory', 'cpu,cpuacct', 'cpu', 'cpuacct', 'pids', 'blkio'].filter((h) => fs.existsSync(path.join(ROOT, h)) && !fs.lstatSync(path.join(ROOT, h)).isSymbolicLink());
 }
 
 function runChild(t, nofile, paths, collectors) {
