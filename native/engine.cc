@@ -532,8 +532,19 @@ bool Engine::ParseReadArgs(const Napi::CallbackInfo& info, std::shared_ptr<const
     return false;
   }
   const size_t slots = nslots * *count, files = nfiles * *count;
-  out->as_double = info[7].ToBoolean().Value();
-  if (ExceptionPending(env)) return false;
+  // Plain napi calls: a coercion can fail (a terminating environment), and node-addon-api would then call on an
+  // empty value and abort.
+  bool as_double = false;
+  napi_value flag = info[7];
+  napi_valuetype flag_type;
+  if (napi_typeof(env, flag, &flag_type) != napi_ok) return false;
+  if (flag_type == napi_boolean) {
+    if (napi_get_value_bool(env, flag, &as_double) != napi_ok) return false;
+  } else if (flag_type != napi_undefined && flag_type != napi_null) {
+    ThrowTypeError(env, "asDouble must be a boolean");
+    return false;
+  }
+  out->as_double = as_double;
   out->values = TypedArg<uint64_t>(info, 2, out->as_double ? napi_float64_array : napi_biguint64_array, slots,
                                    out->as_double ? "values (Float64Array)" : "values (BigUint64Array)");
   if (out->values == nullptr) return false;
@@ -618,6 +629,7 @@ Napi::Value Engine::ReadPids(const Napi::CallbackInfo& info) {
   uint32_t count = 0;
   ParsePidList(text, nullptr, 0, &count);
   Napi::Int32Array pids = Napi::Int32Array::New(env, count);
+  if (pids.IsEmpty() || ExceptionPending(env) || (count > 0 && pids.Data() == nullptr)) return env.Undefined();
   if (ParsePidList(text, pids.Data(), count, &count) != ParseStatus::kOk) {
     std::lock_guard<std::shared_mutex> lock(table_->mutex());
     Handle* h = table_->Get(id);

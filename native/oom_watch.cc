@@ -67,6 +67,12 @@ OomWatch::OomWatch(const Napi::CallbackInfo& info) : Napi::ObjectWrap<OomWatch>(
     return;
   }
   tsfn_ = Napi::ThreadSafeFunction::New(env, info[0].As<Napi::Function>(), "cgmgr.OomWatch", 0, 1);
+  if (static_cast<napi_threadsafe_function>(tsfn_) == nullptr || ExceptionPending(env)) {
+    CloseRetry(stop_fd_);
+    CloseRetry(epoll_fd_);
+    stop_fd_ = epoll_fd_ = -1;
+    return;  // the exception (or the environment's teardown) is the caller's answer
+  }
   tsfn_.Unref(env);  // OOM watching alone does not keep the process alive
   running_ = true;
   env_ = env;

@@ -7,7 +7,7 @@ const t = require('tap');
 const fs = require('node:fs');
 const path = require('node:path');
 const { Engine, StatsCollector, statsSync, ROW_STATUS, ITEM_STATUS, FILE_STATUS, CgroupError } = require('../../dist');
-const { scratchTree, spoil, blkioLines } = require('./scratch-tree');
+const { scratchTree, spoil, blkioLines } = require('../helpers/scratch-tree');
 
 const TREE = path.join(__dirname, '..', 'fixtures', 'trees', 'v1-real');
 

@@ -7,7 +7,7 @@
 const t = require('tap');
 const path = require('node:path');
 const { spawnSync } = require('node:child_process');
-const { scratchTree } = require('./scratch-tree');
+const { scratchTree } = require('../helpers/scratch-tree');
 
 const CHILD = path.join(__dirname, 'children', 'fuzz.js');
 const FIRST = Number(process.env.CGMGR_FUZZ_SEED) || 20261202;
