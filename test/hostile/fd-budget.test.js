@@ -63,6 +63,16 @@ t.test('fd budget under a lowered RLIMIT_NOFILE', opts, async (t) => {
     t.equal(out.exec, true);
   });
 
+  t.test('out of descriptors (EMFILE): the engine stops holding and reads transiently instead of failing rows', async (t) => {
+    const input = JSON.stringify({ first: paths.slice(0, 50), later: paths.slice(50, 80) });
+    const stdout = execFileSync('prlimit', ['--nofile=512:512', process.execPath, path.join(__dirname, 'children', 'emfile.js')],
+      { input, encoding: 'utf8', timeout: 120_000 });
+    const out = JSON.parse(stdout.trim().split('\n').pop());
+    t.ok(out.hogged > 20, `${out.hogged} descriptors taken by the application`);
+    t.equal(out.ok, 80, `every row read${out.firstBad ? ` (first bad: ${out.firstBad})` : ''}`);
+    t.equal(out.fdPressure, true, 'usage() says the budget was cut');
+  });
+
   t.test('three collectors under RLIMIT_NOFILE=20000 read every row', async (t) => {
     const out = runChild(t, 20000, paths, 3);
     for (const s of out.sweeps) t.equal(s.ok, COUNT, `collector ${s.collector} ${s.mode} sweep ${s.round}`);
