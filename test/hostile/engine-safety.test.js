@@ -127,7 +127,9 @@ t.test('plans have a lifetime: 200,000 plan() calls keep the plan count and RSS 
   for (let i = 0; i < 200_000; i++) engine.plan(spec);
   t.ok(engine.usage().plans <= plans0 + 1, `native plans: ${plans0} before, ${engine.usage().plans} after 200,000 plan() calls`);
   const grew = (process.memoryUsage.rss() - rss0) / 1048576;
-  t.ok(grew < 30, `RSS grew ${grew.toFixed(1)} MB (before the fix: about 90 MB)`);
+  // Under AddressSanitizer freed memory sits in its quarantine: RSS says nothing there (the plan count does).
+  const asan = /asan/.test(`${process.env.LD_PRELOAD} ${process.env.CGMGR_ADDON}`);
+  t.ok(asan || grew < 30, `RSS grew ${grew.toFixed(1)} MB (before the fix: about 90 MB)${asan ? ' (ASan: not checked)' : ''}`);
   // Distinct plans that nobody keeps are freed when collected (a child with --expose-gc, so that GC is certain).
   const script = `
     const { Engine } = require(${JSON.stringify(path.join(__dirname, '..', '..', 'dist'))});
