@@ -136,6 +136,16 @@ async function main() {
       `worker restarts ${counts.workerRestarts} (worker sweeps ${counts.workerSweeps}), failed rows ${counts.failedRows}`,
     '',
   ].join('\n'));
+  // Not a timed test, but a leak is a failure: descriptors beyond the held ones, handles and plans must come back.
+  const leaks = [];
+  if (last.notHeld - start.notHeld > 32) leaks.push(`descriptors not held by the engine grew ${start.notHeld} → ${last.notHeld}`);
+  if (last.handles !== start.handles) leaks.push(`handles ${start.handles} → ${last.handles}`);
+  if (last.plans > start.plans + 2) leaks.push(`plans ${start.plans} → ${last.plans}`);
+  if (counts.failedRows > 0) leaks.push(`${counts.failedRows} rows failed`);
+  if (leaks.length > 0) {
+    process.stdout.write(`FAILED: ${leaks.join('; ')}\n`);
+    process.exitCode = 1;
+  }
 }
 
 main().catch((err) => {

@@ -7,7 +7,8 @@
 const t = require('tap');
 const path = require('node:path');
 const { spawnSync } = require('node:child_process');
-const { scratchTree } = require('../helpers/scratch-tree');
+const fs = require('node:fs');
+const { scratchTree, spoil, blkioLines } = require('../helpers/scratch-tree');
 
 const CHILD = path.join(__dirname, 'children', 'fuzz.js');
 const FIRST = Number(process.env.CGMGR_FUZZ_SEED) || 20261202;
@@ -16,6 +17,16 @@ const CALLS = Number(process.env.CGMGR_FUZZ_CALLS) || 1500;
 
 t.test(`${RUNS} fuzz runs of ${CALLS} hostile calls each`, async (t) => {
   const root = scratchTree(t);
+  // A spoiled child cgroup next to the clean one: a FIFO, a symlink out of the tree, a directory and a huge file
+  // where files should be, and a 70,000-entry blkio file.
+  const ctr = (h) => path.join(root, h, 'cgmgr-rec', 'ctr');
+  spoil(path.join(ctr('memory'), 'memory.stat'), 'fifo');
+  spoil(path.join(ctr('pids'), 'pids.max'), 'symlink');
+  spoil(path.join(ctr('pids'), 'pids.current'), 'dir');
+  spoil(path.join(ctr('cpuacct'), 'cpuacct.usage'), 'huge');
+  for (const f of fs.readdirSync(ctr('blkio'))) {
+    if (/io_serv/.test(f)) fs.writeFileSync(path.join(ctr('blkio'), f), blkioLines(70_000));
+  }
   for (let i = 0; i < RUNS; i++) {
     const seed = FIRST + i;
     const r = spawnSync(process.execPath, [CHILD, String(seed), String(CALLS), root], { encoding: 'utf8', timeout: 180_000 });

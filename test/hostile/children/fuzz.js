@@ -108,7 +108,7 @@ function newEngine() {
   try {
     const e = new lib.Engine({ root, version: 1, fdBudget: pick([0, 1, 8, 100, 1e9]), resolve: pick(['auto', 'walk']) });
     engines.push(e);
-    try { ids.push(e.open('cgmgr-rec')); } catch { /* fine */ }
+    try { ids.push(e.open('cgmgr-rec'), e.open('cgmgr-rec/ctr')); } catch { /* fine */ }
     try { plans.push(e.plan([{ controller: 'pids', name: 'pids.max', format: 'single' }])); } catch { /* fine */ }
     return e;
   } catch (err) {
