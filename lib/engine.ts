@@ -60,10 +60,26 @@ export interface PlannedFile extends Required<Omit<FileSpec, 'hold' | 'keys' | '
   offset: number;
 }
 
-/** Frees a native plan when its ReadPlan is collected (the native engine is held, not the plan). */
-const planRegistry = new FinalizationRegistry<{ engine: Engine; id: number; key: string }>(({ engine, id, key }) => {
-  engine.planCollected(id, key);
-});
+/** What ends a native plan: its engine's native half and plan cache, never the JS Engine or the ReadPlan (the registry
+ * holds this strongly until the ReadPlan dies, so a path back to the plan would keep it alive forever). */
+interface PlanTicket {
+  native: NativeEngine;
+  plans: Map<string, WeakRef<ReadPlan>>;
+  id: number;
+  key: string;
+}
+
+function endPlan({ native: engine, plans, id, key }: PlanTicket): void {
+  const cached = plans.get(key);
+  if (cached !== undefined) {
+    const live = cached.deref();
+    if (live === undefined || live.id === id) plans.delete(key);
+  }
+  engine.freePlan(id);
+}
+
+/** Frees a native plan when its ReadPlan is collected. */
+const planRegistry = new FinalizationRegistry<PlanTicket>(endPlan);
 
 /**
  * A compiled read plan. Its native part lives until the ReadPlan is garbage-collected or `free()`d (a read in flight
@@ -76,10 +92,13 @@ export class ReadPlan {
   /** @internal plan() calls that returned this object, less free() calls. */
   uses = 1;
 
+  private readonly ticket: PlanTicket;
+
   /** @internal */
   constructor(readonly engine: Engine, readonly id: number, readonly slots: number, readonly files: readonly PlannedFile[],
-    /** @internal */ readonly key = '') {
-    planRegistry.register(this, { engine, id, key }, this);
+    key = '', plans = new Map<string, WeakRef<ReadPlan>>()) {
+    this.ticket = { native: engine.nativeEngine, plans, id, key };
+    planRegistry.register(this, this.ticket, this);
   }
 
   /** True once every use was freed (reads then fail with ERR_CGROUP_NO_SUCH_PLAN). */
@@ -92,7 +111,7 @@ export class ReadPlan {
     if (this.uses <= 0) return;
     if (--this.uses > 0) return;
     planRegistry.unregister(this);
-    this.engine.planCollected(this.id, this.key);
+    endPlan(this.ticket);
   }
 
   /** @internal */
@@ -363,16 +382,9 @@ export class Engine {
       throw new CgroupError(`plan(): ${e.message}`, { code: e.code ?? 'ERR_CGROUP_PLAN' });
     }
     planned.forEach((f, i) => { f.offset = compiled.offsets[i]!; Object.freeze(f); });
-    const plan = new ReadPlan(this, compiled.id, compiled.slots, Object.freeze(planned), key);
+    const plan = new ReadPlan(this, compiled.id, compiled.slots, Object.freeze(planned), key, this.plans);
     this.plans.set(key, new WeakRef(plan));
     return plan;
-  }
-
-  /** @internal A plan's last use ended (free(), or the ReadPlan was collected): the native plan goes. */
-  planCollected(id: number, key: string): void {
-    const cached = this.plans.get(key);
-    if (cached !== undefined && (cached.deref() === undefined || cached.deref()!.id === id)) this.plans.delete(key);
-    this.nativeEngine.freePlan(id);
   }
 
   /** A result sized for `rows` handles of a plan. */
