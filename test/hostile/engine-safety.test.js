@@ -266,6 +266,18 @@ t.test('a blkio file with more than 65,536 entries is a clear CgroupError, not a
   t.ok(all.some((e) => e.code === 'ERR_CGROUP_CAPACITY' && /70000 entries/.test(e.message)), `ERR_CGROUP_CAPACITY naming the count: ${thrown?.message}`);
 });
 
+t.test('an fdBudget above the process budget is clamped to it', async (t) => {
+  // Before: any fdBudget/maxOpenFiles was accepted, though the descriptors could never all be held.
+  const { processFdBudget } = require('../../dist');
+  const engine = new Engine({ root: TREE, version: 1, fdBudget: 1e9 });
+  t.teardown(() => engine.destroy());
+  t.equal(engine.usage().fdBudget, Math.min(processFdBudget(), 0xffffffff));
+  t.equal(engine.usage().processFdBudget, processFdBudget(), 'native and JS agree on the process budget');
+  t.throws(() => new Engine({ root: TREE, version: 1, fdBudget: -1 }), { code: 'ERR_INVALID_ARG_VALUE' });
+  engine.destroy();
+  t.throws(() => engine.open('cgmgr-rec'), { code: 'ERR_CGROUP_ENGINE_DESTROYED' }, 'a destroyed engine opens nothing');
+});
+
 t.test('path lengths count UTF-8 bytes; watch() failures are CgroupErrors', async (t) => {
   const { engine } = engineWithPlan(t);
   const long = Array.from({ length: 20 }, () => 'é'.repeat(110)).join('/'); // 2219 UTF-16 units, 4419 bytes
