@@ -493,14 +493,17 @@ const ENOENT = 2;
 
 /**
  * The first file of a row that failed with something other than "does not exist" (an absent file is an absent
- * column, not an error): a syscall error such as EMFILE or EACCES, or a malformed file. -1 when there is none.
+ * column, not an error): a syscall error such as EMFILE or EACCES, a malformed or non-regular file, or a device list
+ * longer than the plan holds (its sums are absent). -1 when there is none.
  */
 function failedFile(r: BatchResult, row: number): number {
-  const files = r.plan.files.length;
-  const base = row * files;
-  for (let f = 0; f < files; f++) {
+  const files = r.plan.files;
+  const base = row * files.length;
+  for (let f = 0; f < files.length; f++) {
     const s = r.fileStatus[base + f]!;
     if (s === FILE_STATUS.malformed || s === FILE_STATUS.notRegular || (s < 0 && -s % 4096 !== ENOENT)) return f;
+    // A device list longer than the plan's capacity: its sums are absent, not partial (columns.ts).
+    if (s === FILE_STATUS.overflow && (files[f]!.format === 'blkio' || files[f]!.format === 'ioStat')) return f;
   }
   return -1;
 }

@@ -288,7 +288,9 @@ export class ColumnProgram {
             break;
           }
           case OP_BLKIO: {
-            // slot 0: entry count; then (major, minor, op, value) per entry
+            // slot 0: entry count; then (major, minor, op, value) per entry. More entries than the plan holds: a sum
+            // of some of them would be a wrong number, so the column is absent (the row reports ERR_CGROUP_CAPACITY).
+            if (fs[fbase + fa] === FILE_STATUS.overflow) break;
             const n = Math.min(cell(flags, words, floats, sa), (this.slotsOf(r, fa) - 1) / 4);
             const want = this.arg[i]!;
             x = 0;
@@ -305,6 +307,7 @@ export class ColumnProgram {
             break;
           }
           case OP_IOSTAT: {
+            if (fs[fbase + fa] === FILE_STATUS.overflow) break; // as OP_BLKIO: no partial sums
             const per = this.slotB[i]!;
             const n = Math.min(cell(flags, words, floats, sa), (this.slotsOf(r, fa) - 1) / per);
             const k = this.arg[i]!;

@@ -278,6 +278,26 @@ t.test('an fdBudget above the process budget is clamped to it', async (t) => {
   t.throws(() => engine.open('cgmgr-rec'), { code: 'ERR_CGROUP_ENGINE_DESTROYED' }, 'a destroyed engine opens nothing');
 });
 
+t.test('a collector never sums part of a device list: past the plan capacity the io columns are absent and the row says why', async (t) => {
+  // Before: a blkio file with more entries than the collector's plan holds (64) gave io_read_bytes as the sum of the
+  // first 64 entries: a silent wrong number.
+  const root = scratchTree(t);
+  const dir = path.join(root, 'blkio', 'cgmgr-rec');
+  for (const f of ['blkio.throttle.io_service_bytes_recursive', 'blkio.throttle.io_serviced_recursive']) {
+    fs.writeFileSync(path.join(dir, f), blkioLines(70_000));
+  }
+  const c = new StatsCollector({ root, version: 1 });
+  t.teardown(() => c.close());
+  c.add('/cgmgr-rec');
+  for (const sweep of [() => c.collect(), () => c.collectAsync()]) {
+    const s = await sweep();
+    t.equal(s.get(0, 'io_read_bytes'), undefined, 'io_read_bytes absent, not a partial sum');
+    t.equal(s.status[0], ROW_STATUS.error);
+    t.match(s.error(0), { code: 'ERR_CGROUP_CAPACITY' });
+    t.not(s.get(0, 'memory_usage_bytes'), undefined, 'the other columns are read');
+  }
+});
+
 t.test('path lengths count UTF-8 bytes; watch() failures are CgroupErrors', async (t) => {
   const { engine } = engineWithPlan(t);
   const long = Array.from({ length: 20 }, () => 'é'.repeat(110)).join('/'); // 2219 UTF-16 units, 4419 bytes
