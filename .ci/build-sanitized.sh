@@ -16,6 +16,6 @@ mapfile -t sources < <(find native -name '*.cc' -not -path 'native/fuzz/*' | sor
 g++ -std=c++20 -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined \
   -fno-exceptions -fvisibility=hidden -fPIC -shared \
   -DNAPI_VERSION=9 -DNAPI_DISABLE_CPP_EXCEPTIONS -DNODE_ADDON_API_DISABLE_DEPRECATED \
-  -DNODE_API_NO_EXTERNAL_BUFFERS_ALLOWED -D_GNU_SOURCE \
+  -DNODE_API_NO_EXTERNAL_BUFFERS_ALLOWED -DNODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS -D_GNU_SOURCE \
   -I"$node_inc" -I"$napi" -Inative "${sources[@]}" -o "$out/cgmgr.node"
 echo "built $out/cgmgr.node"

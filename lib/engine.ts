@@ -28,11 +28,11 @@ export const FORMAT = {
 export type FormatName = keyof typeof FORMAT;
 
 /** Per file status of a batch row; negative values are failed syscalls. Keep in step with native/reader.h. */
-export const FILE_STATUS = { ok: 0, malformed: 1, overflow: 2, empty: 3, notInHierarchy: 4, skipped: 5 } as const;
+export const FILE_STATUS = { ok: 0, malformed: 1, overflow: 2, empty: 3, notInHierarchy: 4, skipped: 5, notRegular: 7 } as const;
 /** Per row status of a batch. */
 export const ITEM_STATUS = { ok: 0, gone: 1, badHandle: 2 } as const;
 /** Per pid status of a pid batch. Keep in step with native/procs.h. */
-export const PID_STATUS = { ok: 0, badHandle: 2, notInHierarchy: 4, invalid: 6 } as const;
+export const PID_STATUS = { ok: 0, badHandle: 2, notInHierarchy: 4, invalid: 6, notRegular: 7 } as const;
 /** Slot flags: what a value cell holds. Keep in step with native/parse/parse.h SlotFlag. */
 export const SLOT = { absent: 0, value: 1, max: 2, float: 3 } as const;
 /** Limits of a planned file (native/plan.h kMaxCap, kMaxKeys): entries of a list/ioStat/blkio file, keys per file. */
@@ -62,9 +62,64 @@ export interface PlannedFile extends Required<Omit<FileSpec, 'hold' | 'keys' | '
   offset: number;
 }
 
+/** What ends a native plan: its engine's native half and plan cache, never the JS Engine or the ReadPlan (the registry
+ * holds this strongly until the ReadPlan dies, so a path back to the plan would keep it alive forever). */
+interface PlanTicket {
+  native: NativeEngine;
+  plans: Map<string, WeakRef<ReadPlan>>;
+  id: number;
+  key: string;
+}
+
+function endPlan({ native: engine, plans, id, key }: PlanTicket): void {
+  const cached = plans.get(key);
+  if (cached !== undefined) {
+    const live = cached.deref();
+    if (live === undefined || live.id === id) plans.delete(key);
+  }
+  engine.freePlan(id);
+}
+
+/** Frees a native plan when its ReadPlan is collected. */
+const planRegistry = new FinalizationRegistry<PlanTicket>(endPlan);
+
+/**
+ * A compiled read plan. Its native part lives until the ReadPlan is garbage-collected or `free()`d (a read in flight
+ * keeps its own reference); reading a freed plan is a CgroupError `ERR_CGROUP_NO_SUCH_PLAN`. Plans are shared: while
+ * a ReadPlan is alive, `engine.plan()` of the same files returns that same (immutable) ReadPlan, so a program that
+ * plans the same files again and again holds one native plan. `free()` ends one use; the native plan goes with the
+ * last (or when the object is collected).
+ */
 export class ReadPlan {
+  /** @internal plan() calls that returned this object, less free() calls. */
+  uses = 1;
+
+  private readonly ticket: PlanTicket;
+
   /** @internal */
-  constructor(readonly engine: Engine, readonly id: number, readonly slots: number, readonly files: readonly PlannedFile[]) {}
+  constructor(readonly engine: Engine, readonly id: number, readonly slots: number, readonly files: readonly PlannedFile[],
+    key = '', plans = new Map<string, WeakRef<ReadPlan>>()) {
+    this.ticket = { native: engine.nativeEngine, plans, id, key };
+    planRegistry.register(this, this.ticket, this);
+  }
+
+  /** True once every use was freed (reads then fail with ERR_CGROUP_NO_SUCH_PLAN). */
+  get freed(): boolean {
+    return this.uses <= 0;
+  }
+
+  /** Ends one use of the plan (each plan() call that returned it is one); the last frees the native plan now. */
+  free(): void {
+    if (this.uses <= 0) return;
+    if (--this.uses > 0) return;
+    planRegistry.unregister(this);
+    endPlan(this.ticket);
+  }
+
+  /** @internal */
+  checkLive(): void {
+    if (this.uses <= 0) throw new CgroupError('the read plan was freed', { code: 'ERR_CGROUP_NO_SUCH_PLAN' });
+  }
 
   /** Index of a file in the plan (by name, or controller + name). */
   indexOf(name: string, controller?: string): number {
@@ -151,6 +206,8 @@ export class BatchResult {
         return new CgroupError(`${path}: more entries than the plan's capacity (${f.cap})`, { code: 'ERR_CGROUP_CAPACITY', path, ...extra });
       case FILE_STATUS.notInHierarchy:
         return new CgroupError(`the cgroup does not exist in the ${f.controller || 'unified'} hierarchy`, { code: 'ERR_CGROUP_NOT_IN_HIERARCHY', path, ...extra });
+      case FILE_STATUS.notRegular:
+        return new CgroupError(`${path} is not a regular file (a FIFO, device or directory is never read)`, { code: 'ERR_CGROUP_NOT_REGULAR_FILE', path, ...extra });
       default:
         return new CgroupError(`the cgroup handle is closed`, { code: 'ERR_CGROUP_HANDLE_CLOSED', ...extra });
     }
@@ -177,7 +234,9 @@ export class BatchResult {
 }
 
 export interface EngineOptions extends DiscoverOptions {
-  /** Most descriptors the engine keeps open (directories first, then files). Default: 3/4 of RLIMIT_NOFILE, at most 65536. */
+  /** Most descriptors the engine keeps open (directories first, then files). Default: 3/4 of RLIMIT_NOFILE, at most
+   * 65536. A larger value is clamped to the process budget (processFdBudget()): every engine, collector and OOM
+   * watcher of the process holds from that one budget as well. */
   fdBudget?: number;
   /** How paths are resolved beneath the hierarchy roots: openat2(RESOLVE_BENEATH) or a component walk. */
   resolve?: 'auto' | 'openat2' | 'walk';
@@ -188,10 +247,39 @@ export interface EngineOptions extends DiscoverOptions {
 export function defaultFdBudget(): number {
   const { soft } = native.nofileLimit();
   const limit = Number.isFinite(soft) ? soft : 65536;
-  return Math.max(64, Math.min(65536, Math.floor(limit * 0.75)));
+  return Math.min(processFdBudget(), Math.max(64, Math.min(65536, Math.floor(limit * 0.75))));
+}
+
+/** Headroom left to Node itself below RLIMIT_NOFILE: a quarter of it, at least this. Keep in step with native/handle.h. */
+export const PROCESS_FD_HEADROOM = 128;
+
+/**
+ * The descriptors the whole process may hold (every Engine, collector and v1 OOM watcher, in every thread, shares
+ * them): RLIMIT_NOFILE's soft limit less a quarter of it (at least PROCESS_FD_HEADROOM) for Node's own files and
+ * sockets. An open that fails with EMFILE/ENFILE lowers it to what is held then: reads go transient instead of failing.
+ */
+export function processFdBudget(): number {
+  const { soft } = native.nofileLimit();
+  if (!Number.isFinite(soft)) return Infinity;
+  return Math.max(0, soft - Math.max(PROCESS_FD_HEADROOM, Math.floor(soft / 4)));
 }
 
 const RESOLVE = { auto: 0, openat2: 1, walk: 2 } as const;
+
+/** The native engine's capacity limit per file (native/plan.h kMaxCap). */
+export const PLAN_MAX_CAP = 65536;
+
+export interface EngineUsage {
+  heldFds: number;
+  fdBudget: number;
+  handles: number;
+  hierarchies: number;
+  plans: number;
+  processHeldFds: number;
+  processFdBudget: number;
+  nofileLimit: number;
+  fdPressure: boolean;
+}
 
 /** Rows below which an async batch is not split: a worker's start costs about what reading a few rows does. */
 export const ROWS_PER_WORKER = 256;
@@ -209,13 +297,17 @@ function toIds(ids: Uint32Array | readonly number[]): Uint32Array {
 
 export class Engine {
   readonly layout: Layout;
+  /** Live plans by their files, so that planning the same files again shares one native plan. */
+  private readonly plans = new Map<string, WeakRef<ReadPlan>>();
   /** @internal */
   readonly nativeEngine: NativeEngine;
 
   constructor(options: EngineOptions = {}) {
     this.layout = options.layout ?? discoverHierarchies(options);
-    const budget = options.fdBudget ?? defaultFdBudget();
-    if (!Number.isInteger(budget) || budget < 0 || budget > 0xffffffff) throw invalidArg('fdBudget', budget, 'must be a non-negative integer');
+    const asked = options.fdBudget ?? defaultFdBudget();
+    if (!Number.isInteger(asked) || asked < 0) throw invalidArg('fdBudget', asked, 'must be a non-negative integer');
+    // Above the process budget it could never be used: clamped (documented), so usage() tells the truth.
+    const budget = Math.min(asked, processFdBudget(), 0xffffffff);
     const resolve = options.resolve ?? 'auto';
     if (!(resolve in RESOLVE)) throw invalidArg('resolve', resolve, "must be 'auto', 'openat2' or 'walk'");
     this.nativeEngine = new native.Engine(this.layout.hierarchies.map((h) => h.path), budget, RESOLVE[resolve]);
@@ -250,19 +342,51 @@ export class Engine {
 
   /** Compiles a read plan. */
   plan(files: readonly FileSpec[]): ReadPlan {
-    const planned: PlannedFile[] = files.map((f) => {
-      if (!(f.format in FORMAT)) throw invalidArg('format', f.format, `must be one of ${Object.keys(FORMAT).join(', ')}`);
+    if (!Array.isArray(files)) throw invalidArg('files', files, 'must be an array of file specs');
+    // Each spec is read once, property by property, into plain values: a getter runs once and its exception is the
+    // caller's, and native code sees only plain objects.
+    const holds: boolean[] = [];
+    const planned: PlannedFile[] = Array.from(files, (f: FileSpec, i) => {
+      if (f === null || typeof f !== 'object') throw invalidArg(`files[${i}]`, f, 'must be an object');
+      const { controller, name, format, keys, cap, hold } = f;
+      if (typeof controller !== 'string') throw invalidArg(`files[${i}].controller`, controller, 'must be a string');
+      if (typeof format !== 'string' || !Object.hasOwn(FORMAT, format)) {
+        throw invalidArg(`files[${i}].format`, format, `must be one of ${Object.keys(FORMAT).join(', ')}`);
+      }
+      if (keys !== undefined && (!Array.isArray(keys) || !keys.every((k) => typeof k === 'string'))) {
+        throw invalidArg(`files[${i}].keys`, keys, 'must be an array of strings');
+      }
+      if (cap !== undefined && (!Number.isInteger(cap) || cap < 0 || cap > PLAN_MAX_CAP)) {
+        throw invalidArg(`files[${i}].cap`, cap, `must be an integer from 0 to ${PLAN_MAX_CAP}`);
+      }
+      if (hold !== undefined && typeof hold !== 'boolean') throw invalidArg(`files[${i}].hold`, hold, 'must be a boolean');
+      holds.push(hold ?? true);
       return {
-        controller: f.controller, name: cgroupName(f.name, 'name'), format: f.format, keys: f.keys ?? [], cap: f.cap ?? 0,
-        hierarchy: this.hierarchyFor(f.controller), offset: 0,
+        controller, name: cgroupName(name, `files[${i}].name`), format, keys: keys === undefined ? [] : [...keys], cap: cap ?? 0,
+        hierarchy: this.hierarchyFor(controller), offset: 0,
       };
     });
-    const compiled = this.nativeEngine.createPlan(planned.map((f, i) => ({
-      hierarchy: f.hierarchy.index, name: f.name, format: FORMAT[f.format], keys: f.keys, cap: f.cap,
-      hold: files[i]!.hold ?? true,
-    })));
-    planned.forEach((f, i) => { f.offset = compiled.offsets[i]!; });
-    return new ReadPlan(this, compiled.id, compiled.slots, planned);
+    const key = JSON.stringify(planned.map((f, i) => [f.hierarchy.index, f.name, f.format, f.keys, f.cap, holds[i]]));
+    const live = this.plans.get(key)?.deref();
+    if (live !== undefined && !live.freed) {
+      live.uses++;
+      return live;
+    }
+    let compiled: { id: number; slots: number; offsets: number[] };
+    try {
+      compiled = this.nativeEngine.createPlan(planned.map((f, i) => ({
+        hierarchy: f.hierarchy.index, name: f.name, format: FORMAT[f.format], keys: f.keys, cap: f.cap, hold: holds[i]!,
+      })));
+    } catch (err) {
+      // Native range checks (keys/capacity per format, sizes): a CgroupError with a code, like every plan() error.
+      if (err instanceof CgroupError) throw err;
+      const e = err as Error & { code?: string };
+      throw new CgroupError(`plan(): ${e.message}`, { code: e.code ?? 'ERR_CGROUP_PLAN' });
+    }
+    planned.forEach((f, i) => { f.offset = compiled.offsets[i]!; Object.freeze(f); });
+    const plan = new ReadPlan(this, compiled.id, compiled.slots, Object.freeze(planned), key, this.plans);
+    this.plans.set(key, new WeakRef(plan));
+    return plan;
   }
 
   /** A result sized for `rows` handles of a plan. */
@@ -271,7 +395,10 @@ export class Engine {
   }
 
   private prepare(plan: ReadPlan, ids: Uint32Array | readonly number[], result?: BatchResult): [Uint32Array, BatchResult] {
+    if (!(plan instanceof ReadPlan)) throw invalidArg('plan', plan, 'must be a ReadPlan');
     if (plan.engine !== this) throw invalidArg('plan', 'ReadPlan', 'belongs to another engine');
+    plan.checkLive();
+    if (!(result === undefined || result instanceof BatchResult)) throw invalidArg('result', result, 'must be a BatchResult');
     const idArray = toIds(ids);
     const out = result ?? new BatchResult(plan, idArray.length);
     if (out.plan !== plan || out.rows < idArray.length) throw invalidArg('result', 'BatchResult', 'must be made for this plan with enough rows');
@@ -364,6 +491,9 @@ export class Engine {
       }
       if (s === PID_STATUS.badHandle) return new CgroupError('the cgroup handle is closed', { code: 'ERR_CGROUP_HANDLE_CLOSED' });
       if (s === PID_STATUS.invalid) return invalidArg(`pids[${i}]`, pids[i], 'must be a positive 32-bit integer');
+      if (s === PID_STATUS.notRegular) {
+        return new CgroupError('cgroup.procs is not a regular file', { code: 'ERR_CGROUP_NOT_REGULAR_FILE', ...(path ? { path } : {}) });
+      }
       return new CgroupError(`the cgroup does not exist in hierarchy ${target?.path}`, { code: 'ERR_CGROUP_NOT_IN_HIERARCHY', ...(path ? { path } : {}) });
     });
   }
@@ -380,8 +510,11 @@ export class Engine {
     return info ? '/' + info.path : '(closed handle)';
   }
 
-  /** Descriptor use: held descriptors against the budget, open handles. */
-  usage(): { heldFds: number; fdBudget: number; handles: number; hierarchies: number } {
+  /**
+   * Descriptor use: this engine's held descriptors against its budget, open handles and live plans, and the process's
+   * (every engine and OOM watcher): held, budget, RLIMIT_NOFILE, and whether an EMFILE/ENFILE cut the budget.
+   */
+  usage(): EngineUsage {
     return this.nativeEngine.usage();
   }
 

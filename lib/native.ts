@@ -34,6 +34,7 @@ export interface NativeEngine {
   close(id: number): boolean;
   info(id: number): NativeHandleInfo | null;
   createPlan(files: NativePlanFile[]): { id: number; slots: number; offsets: number[] };
+  freePlan(id: number): boolean;
   read(plan: number, ids: Uint32Array, values: Float64Array | BigUint64Array, flags: Uint8Array,
     fileStatus: Int32Array, itemStatus: Int32Array, sampleMs: Float64Array | undefined, asDouble: boolean): void;
   readAsync(plan: number, ids: Uint32Array, values: Float64Array | BigUint64Array, flags: Uint8Array,
@@ -43,7 +44,10 @@ export interface NativeEngine {
   readPids(id: number, hierarchy: number, name: string): Int32Array;
   writePids(ids: Uint32Array, pids: Int32Array, hierarchy: number, results: Int32Array): void;
   writePidsAsync(ids: Uint32Array, pids: Int32Array, hierarchy: number, results: Int32Array): Promise<void>;
-  usage(): { heldFds: number; fdBudget: number; handles: number; hierarchies: number };
+  usage(): {
+    heldFds: number; fdBudget: number; handles: number; hierarchies: number; plans: number;
+    processHeldFds: number; processFdBudget: number; nofileLimit: number; fdPressure: boolean;
+  };
   destroy(): void;
 }
 

@@ -12,7 +12,8 @@ export function cgroupRelPath(value: unknown, name = 'path'): string {
   if (p.startsWith('/')) p = p.slice(1);
   if (p.endsWith('/')) p = p.slice(0, -1);
   if (p === '') return '';
-  if (p.length >= 4096) throw invalidArg(name, value, 'is too long');
+  // PATH_MAX counts bytes: a path of 2000 three-byte characters is 6000 bytes, too long though only 2000 UTF-16 units.
+  if (Buffer.byteLength(p) >= 4096) throw invalidArg(name, value, 'is too long (4096 bytes or more in UTF-8)');
   for (const part of p.split('/')) {
     if (part === '' || part === '.' || part === '..' || part.includes('\0')) {
       throw invalidArg(name, value, "must be a cgroup path of names (no '..', '.', empty parts or NUL)");

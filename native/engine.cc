@@ -3,6 +3,8 @@
 #include <sys/resource.h>
 
 #include <cerrno>
+#include <cmath>
+#include <cstring>
 #include <string>
 
 #include "errors.h"
@@ -12,34 +14,54 @@
 namespace cgmgr {
 namespace {
 
-// Typed array argument of an exact type with at least min_length elements; throws a TypeError/RangeError otherwise.
+// The memory of a typed array argument, read with plain napi calls (which fail with a status, never abort): the
+// exact element type, not detached, at least min_length elements. Works for SharedArrayBuffer-backed arrays too.
 template <typename T>
 T* TypedArg(const Napi::CallbackInfo& info, size_t index, napi_typedarray_type type, size_t min_length,
-            const char* what) {
+            const char* what, size_t* length = nullptr) {
   Napi::Env env = info.Env();
-  if (index >= info.Length() || !info[index].IsTypedArray() ||
-      info[index].As<Napi::TypedArray>().TypedArrayType() != type) {
-    Napi::TypeError::New(env, std::string(what) + " has the wrong type").ThrowAsJavaScriptException();
+  if (ExceptionPending(env)) return nullptr;
+  napi_value v = index < info.Length() ? static_cast<napi_value>(info[index]) : nullptr;
+  bool is_ta = false;
+  if (v == nullptr || napi_is_typedarray(env, v, &is_ta) != napi_ok || !is_ta) {
+    ThrowTypeError(env, std::string(what) + " must be a typed array");
     return nullptr;
   }
-  Napi::TypedArray a = info[index].As<Napi::TypedArray>();
-  if (a.ElementLength() < min_length) {
-    Napi::RangeError::New(env, std::string(what) + " is too short").ThrowAsJavaScriptException();
+  napi_typedarray_type actual;
+  size_t len = 0, offset = 0;
+  void* data = nullptr;
+  napi_value ab;
+  if (napi_get_typedarray_info(env, v, &actual, &len, &data, &ab, &offset) != napi_ok) {
+    ThrowTypeError(env, std::string(what) + " is not a usable typed array");
     return nullptr;
   }
-  auto* base = static_cast<uint8_t*>(a.ArrayBuffer().Data());
-  return reinterpret_cast<T*>(base + a.ByteOffset());
+  if (actual != type) {
+    ThrowTypeError(env, std::string(what) + " has the wrong type");
+    return nullptr;
+  }
+  bool detached = false;
+  if (napi_is_detached_arraybuffer(env, ab, &detached) == napi_ok && detached) {
+    ThrowTypeError(env, std::string(what) + "'s buffer is detached", "ERR_INVALID_STATE");
+    return nullptr;
+  }
+  if (len < min_length) {
+    ThrowRangeError(env, std::string(what) + " is too short");
+    return nullptr;
+  }
+  if (length != nullptr) *length = len;
+  // An empty view may have no backing memory: hand out a valid pointer all the same (nothing is read or written).
+  static T empty{};
+  return data == nullptr ? &empty : static_cast<T*>(data);
 }
 
 bool Uint32Arg(const Napi::CallbackInfo& info, size_t index, const char* what, uint32_t* out) {
   if (index >= info.Length() || !info[index].IsNumber()) {
-    Napi::TypeError::New(info.Env(), std::string(what) + " must be a number").ThrowAsJavaScriptException();
+    ThrowTypeError(info.Env(), std::string(what) + " must be a number");
     return false;
   }
   double d = info[index].As<Napi::Number>().DoubleValue();
   if (!(d >= 0 && d <= 4294967295.0) || d != static_cast<double>(static_cast<uint32_t>(d))) {
-    Napi::RangeError::New(info.Env(), std::string(what) + " must be an unsigned 32-bit integer")
-        .ThrowAsJavaScriptException();
+    ThrowRangeError(info.Env(), std::string(what) + " must be an unsigned 32-bit integer");
     return false;
   }
   *out = static_cast<uint32_t>(d);
@@ -48,79 +70,196 @@ bool Uint32Arg(const Napi::CallbackInfo& info, size_t index, const char* what, u
 
 bool StringArg(const Napi::CallbackInfo& info, size_t index, const char* what, std::string* out) {
   if (index >= info.Length() || !info[index].IsString()) {
-    Napi::TypeError::New(info.Env(), std::string(what) + " must be a string").ThrowAsJavaScriptException();
+    ThrowTypeError(info.Env(), std::string(what) + " must be a string");
     return false;
   }
   *out = info[index].As<Napi::String>().Utf8Value();
+  if (out->find('\0') != std::string::npos) {
+    ThrowTypeError(info.Env(), std::string(what) + " must not contain NUL", "ERR_INVALID_ARG_VALUE");
+    return false;
+  }
   return true;
 }
 
-// Keeps JS objects (the typed arrays, the engine) alive while a worker uses their memory.
-class Pinned {
+// One off-thread job with a promise, on plain napi calls. The job works on native memory only: its inputs are copied
+// when it is queued and its outputs are copied into the caller's typed arrays on the JS thread when it completes, so
+// JavaScript may detach, transfer or drop those arrays meanwhile (the copy then finds them detached and rejects).
+// Completion after the environment began tearing down (a terminated worker thread) touches no JavaScript: every napi
+// status is checked and a failure is dropped silently, never thrown.
+class AsyncJob {
  public:
-  void Add(Napi::Value v) {
-    if (v.IsObject()) refs_.push_back(Napi::Persistent(v.As<Napi::Object>()));
+  virtual ~AsyncJob() {
+    for (napi_ref r : refs_) napi_delete_reference(env_, r);
+    if (work_ != nullptr) napi_delete_async_work(env_, work_);
+  }
+
+  // Queues the job; returns its promise, or nullptr with an exception pending (the job is then deleted).
+  static napi_value Queue(napi_env env, AsyncJob* job, const char* name) {
+    napi_value promise = nullptr, resource_name;
+    job->env_ = env;
+    if (napi_create_promise(env, &job->deferred_, &promise) != napi_ok ||
+        napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &resource_name) != napi_ok ||
+        napi_create_async_work(env, nullptr, resource_name, ExecuteCb, CompleteCb, job, &job->work_) != napi_ok ||
+        napi_queue_async_work(env, job->work_) != napi_ok) {
+      if (job->deferred_ != nullptr) {
+        napi_value undefined;
+        napi_get_undefined(env, &undefined);
+        napi_resolve_deferred(env, job->deferred_, undefined);  // settles (and frees) the deferred
+      }
+      delete job;
+      ThrowTypeError(Napi::Env(env), std::string(name) + ": could not queue the work", "ERR_CGROUP_INTERNAL");
+      return nullptr;
+    }
+    return promise;
+  }
+
+  // Keeps a JS value referenced until completion (the typed arrays results are copied into).
+  void Keep(napi_value v) {
+    napi_ref r;
+    if (napi_create_reference(env_, v, 1, &r) == napi_ok) refs_.push_back(r);
+  }
+  void SetEnv(napi_env env) { env_ = env; }
+
+ protected:
+  virtual void Execute() = 0;
+  // Copies the results back; on failure returns false with *code / *message set (the promise rejects with a TypeError).
+  virtual bool CopyOut(napi_env env, std::string* code, std::string* message) = 0;
+  napi_value Ref(size_t i) {
+    napi_value v = nullptr;
+    if (i < refs_.size() && napi_get_reference_value(env_, refs_[i], &v) != napi_ok) v = nullptr;
+    return v;
   }
 
  private:
-  std::vector<Napi::ObjectReference> refs_;
+  static void ExecuteCb(napi_env, void* data) { static_cast<AsyncJob*>(data)->Execute(); }
+  static void CompleteCb(napi_env env, napi_status status, void* data) {
+    auto* job = static_cast<AsyncJob*>(data);
+    napi_handle_scope scope;
+    if (status != napi_cancelled && napi_open_handle_scope(env, &scope) == napi_ok) {
+      std::string code, message;
+      if (job->CopyOut(env, &code, &message)) {
+        napi_value undefined;
+        if (napi_get_undefined(env, &undefined) == napi_ok) napi_resolve_deferred(env, job->deferred_, undefined);
+      } else {
+        napi_value c, m, err;
+        if (napi_create_string_utf8(env, code.c_str(), NAPI_AUTO_LENGTH, &c) == napi_ok &&
+            napi_create_string_utf8(env, message.c_str(), NAPI_AUTO_LENGTH, &m) == napi_ok &&
+            napi_create_type_error(env, c, m, &err) == napi_ok) {
+          napi_reject_deferred(env, job->deferred_, err);
+        }
+      }
+      napi_close_handle_scope(env, scope);
+    }
+    delete job;
+  }
+
+  napi_env env_ = nullptr;
+  napi_deferred deferred_ = nullptr;
+  napi_async_work work_ = nullptr;
+  std::vector<napi_ref> refs_;
 };
 
-class ReadWorker : public Napi::AsyncWorker {
+// Copies n bytes into the typed array kept as reference i; false when it was detached or shrunk meanwhile.
+bool CopyInto(napi_env env, napi_value v, const void* src, size_t bytes) {
+  if (bytes == 0) return true;
+  if (v == nullptr) return false;
+  napi_typedarray_type type;
+  size_t len = 0, offset = 0;
+  void* data = nullptr;
+  napi_value ab;
+  if (napi_get_typedarray_info(env, v, &type, &len, &data, &ab, &offset) != napi_ok || data == nullptr) return false;
+  size_t elem = 1;
+  switch (type) {
+    case napi_int32_array:
+    case napi_uint32_array:
+    case napi_float32_array:
+      elem = 4;
+      break;
+    case napi_float64_array:
+    case napi_bigint64_array:
+    case napi_biguint64_array:
+      elem = 8;
+      break;
+    case napi_int16_array:
+    case napi_uint16_array:
+      elem = 2;
+      break;
+    default:
+      elem = 1;
+  }
+  if (len * elem < bytes) return false;
+  memcpy(data, src, bytes);
+  return true;
+}
+
+const char kDetachedCode[] = "ERR_INVALID_STATE";
+const char kDetachedMessage[] =
+    "a result array was detached or transferred while the read ran: do not touch a result until the promise settles";
+
+class ReadJob : public AsyncJob {
  public:
-  ReadWorker(Napi::Env env, std::shared_ptr<HandleTable> table, std::shared_ptr<const Plan> plan,
-             const uint32_t* ids, size_t count, BatchOut out)
-      : Napi::AsyncWorker(env, "cgmgr.read"),
-        deferred_(Napi::Promise::Deferred::New(env)),
-        table_(std::move(table)),
-        plan_(std::move(plan)),
-        ids_(ids),
-        count_(count),
-        out_(out) {}
-  Pinned& pinned() { return pinned_; }
-  Napi::Promise Promise() { return deferred_.Promise(); }
-  void Execute() override { reader_.ReadBatch(*table_, ids_, count_, *plan_, out_); }
-  void OnOK() override { deferred_.Resolve(Env().Undefined()); }
-  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
+  ReadJob(std::shared_ptr<HandleTable> table, std::shared_ptr<const Plan> plan, const uint32_t* ids, size_t count,
+          const BatchOut& shape)
+      : table_(std::move(table)), plan_(std::move(plan)), ids_(ids, ids + count) {
+    const size_t slots = plan_->slots * count, files = plan_->files.size() * count;
+    values_.resize(slots);
+    flags_.resize(slots);
+    file_status_.resize(files);
+    item_status_.resize(count);
+    if (shape.sample_ms != nullptr) sample_ms_.resize(count);
+    out_ = BatchOut{values_.data(), flags_.data(), file_status_.data(), item_status_.data(),
+                    shape.sample_ms != nullptr ? sample_ms_.data() : nullptr, shape.as_double};
+  }
+
+ protected:
+  void Execute() override { reader_.ReadBatch(*table_, ids_.data(), ids_.size(), *plan_, out_); }
+  bool CopyOut(napi_env env, std::string* code, std::string* message) override {
+    // References: 0 values, 1 flags, 2 fileStatus, 3 itemStatus, 4 sampleMs (optional).
+    bool ok = CopyInto(env, Ref(0), values_.data(), values_.size() * sizeof(uint64_t)) &&
+              CopyInto(env, Ref(1), flags_.data(), flags_.size()) &&
+              CopyInto(env, Ref(2), file_status_.data(), file_status_.size() * sizeof(int32_t)) &&
+              CopyInto(env, Ref(3), item_status_.data(), item_status_.size() * sizeof(int32_t)) &&
+              (sample_ms_.empty() || CopyInto(env, Ref(4), sample_ms_.data(), sample_ms_.size() * sizeof(double)));
+    if (!ok) {
+      *code = kDetachedCode;
+      *message = kDetachedMessage;
+    }
+    return ok;
+  }
 
  private:
-  Napi::Promise::Deferred deferred_;
   std::shared_ptr<HandleTable> table_;
   std::shared_ptr<const Plan> plan_;
-  const uint32_t* ids_;
-  size_t count_;
-  BatchOut out_;
+  std::vector<uint32_t> ids_;
+  std::vector<uint64_t> values_;
+  std::vector<uint8_t> flags_;
+  std::vector<int32_t> file_status_, item_status_;
+  std::vector<double> sample_ms_;
+  BatchOut out_{};
   Reader reader_;
-  Pinned pinned_;
 };
 
-class WritePidsWorker : public Napi::AsyncWorker {
+class WritePidsJob : public AsyncJob {
  public:
-  WritePidsWorker(Napi::Env env, std::shared_ptr<HandleTable> table, const uint32_t* ids, const int32_t* pids,
-                  size_t count, int32_t hier, int32_t* results)
-      : Napi::AsyncWorker(env, "cgmgr.writePids"),
-        deferred_(Napi::Promise::Deferred::New(env)),
-        table_(std::move(table)),
-        ids_(ids),
-        pids_(pids),
-        count_(count),
-        hier_(hier),
-        results_(results) {}
-  Pinned& pinned() { return pinned_; }
-  Napi::Promise Promise() { return deferred_.Promise(); }
-  void Execute() override { WritePids(*table_, ids_, pids_, count_, hier_, results_); }
-  void OnOK() override { deferred_.Resolve(Env().Undefined()); }
-  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
+  WritePidsJob(std::shared_ptr<HandleTable> table, const uint32_t* ids, const int32_t* pids, size_t count,
+               int32_t hier)
+      : table_(std::move(table)), ids_(ids, ids + count), pids_(pids, pids + count), results_(count), hier_(hier) {}
+
+ protected:
+  void Execute() override { WritePids(*table_, ids_.data(), pids_.data(), ids_.size(), hier_, results_.data()); }
+  bool CopyOut(napi_env env, std::string* code, std::string* message) override {
+    if (CopyInto(env, Ref(0), results_.data(), results_.size() * sizeof(int32_t))) return true;
+    *code = kDetachedCode;
+    *message = kDetachedMessage;
+    return false;
+  }
 
  private:
-  Napi::Promise::Deferred deferred_;
   std::shared_ptr<HandleTable> table_;
-  const uint32_t* ids_;
-  const int32_t* pids_;
-  size_t count_;
+  std::vector<uint32_t> ids_;
+  std::vector<int32_t> pids_;
+  std::vector<int32_t> results_;
   int32_t hier_;
-  int32_t* results_;
-  Pinned pinned_;
 };
 
 }  // namespace
@@ -132,6 +271,7 @@ void Engine::Init(Napi::Env env, Napi::Object exports) {
                                         InstanceMethod<&Engine::Close>("close"),
                                         InstanceMethod<&Engine::Info>("info"),
                                         InstanceMethod<&Engine::CreatePlan>("createPlan"),
+                                        InstanceMethod<&Engine::FreePlan>("freePlan"),
                                         InstanceMethod<&Engine::Read>("read"),
                                         InstanceMethod<&Engine::ReadAsync>("readAsync"),
                                         InstanceMethod<&Engine::ReadFile>("readFile"),
@@ -150,7 +290,7 @@ Engine::Engine(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Engine>(info) 
   Napi::Env env = info.Env();
   table_ = std::make_shared<HandleTable>();
   if (info.Length() < 1 || !info[0].IsArray()) {
-    Napi::TypeError::New(env, "Engine(paths, fdBudget, resolveMode): paths must be an array").ThrowAsJavaScriptException();
+    ThrowTypeError(env, "Engine(paths, fdBudget, resolveMode): paths must be an array");
     return;
   }
   Napi::Array arr = info[0].As<Napi::Array>();
@@ -158,7 +298,7 @@ Engine::Engine(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Engine>(info) 
   for (uint32_t i = 0; i < arr.Length(); i++) {
     Napi::Value v = arr.Get(i);
     if (!v.IsString()) {
-      Napi::TypeError::New(env, "Engine: every hierarchy path must be a string").ThrowAsJavaScriptException();
+      ThrowTypeError(env, "Engine: every hierarchy path must be a string");
       return;
     }
     paths.push_back(v.As<Napi::String>().Utf8Value());
@@ -166,7 +306,7 @@ Engine::Engine(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Engine>(info) 
   uint32_t budget = 0, mode = 0;
   if (!Uint32Arg(info, 1, "fdBudget", &budget) || !Uint32Arg(info, 2, "resolveMode", &mode)) return;
   if (mode > 2) {
-    Napi::RangeError::New(env, "resolveMode must be 0, 1 or 2").ThrowAsJavaScriptException();
+    ThrowRangeError(env, "resolveMode must be 0, 1 or 2");
     return;
   }
   size_t failed = 0;
@@ -186,6 +326,8 @@ void Engine::ThrowStatus(Napi::Env env, int32_t status, uint32_t id, uint32_t hi
     ThrowSysError(env, e % 4096, SyscallName(e / 4096), path);
   } else if (status == kPidBadHandle) {
     ThrowCgroupError(env, "ERR_CGROUP_HANDLE_CLOSED", "the cgroup handle is closed");
+  } else if (status == kPidNotRegular) {
+    ThrowCgroupError(env, "ERR_CGROUP_NOT_REGULAR_FILE", "not a regular file: " + path, path);
   } else if (status == kPidNotInHierarchy) {
     ThrowCgroupError(env, "ERR_CGROUP_NOT_IN_HIERARCHY",
                      "the cgroup does not exist in hierarchy " + std::to_string(hier), path);
@@ -202,6 +344,10 @@ Napi::Value Engine::Open(const Napi::CallbackInfo& info) {
   if (!IsValidRelPath(rel)) {
     ThrowCgroupError(env, "ERR_CGROUP_INVALID_PATH",
                      "invalid cgroup path '" + rel + "': a relative path of names (no '..', '.', empty or absolute parts)");
+    return env.Undefined();
+  }
+  if (table_->shut_down()) {
+    ThrowCgroupError(env, "ERR_CGROUP_ENGINE_DESTROYED", "the engine was destroyed");
     return env.Undefined();
   }
   uint32_t id = 0;
@@ -250,27 +396,45 @@ Napi::Value Engine::Info(const Napi::CallbackInfo& info) {
   return o;
 }
 
-// createPlan([{ hierarchy, name, format, keys, cap, hold }]) -> { id, slots, offsets: number[] }
+// createPlan([{ hierarchy, name, format, keys, cap, hold }]) -> { id, slots, offsets: number[] }. Plan ids are unique
+// over the engine's lifetime; freePlan(id) ends a plan (lib/engine.ts calls it when the ReadPlan is collected or
+// freed). Every property is read once; a throwing getter or Proxy trap ends the call with its own exception.
 Napi::Value Engine::CreatePlan(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 1 || !info[0].IsArray()) {
-    Napi::TypeError::New(env, "createPlan(files): files must be an array").ThrowAsJavaScriptException();
+    ThrowTypeError(env, "createPlan(files): files must be an array");
     return env.Undefined();
   }
   Napi::Array arr = info[0].As<Napi::Array>();
+  const uint32_t length = arr.Length();
+  if (ExceptionPending(env)) return env.Undefined();
+  if (length > kMaxPlanFiles) {
+    ThrowRangeError(env, "createPlan: at most " + std::to_string(kMaxPlanFiles) + " files");
+    return env.Undefined();
+  }
+  if (next_plan_id_ == UINT32_MAX) {
+    ThrowCgroupError(env, "ERR_CGROUP_PLAN_IDS", "this engine has used every plan id: create a new Engine");
+    return env.Undefined();
+  }
   auto plan = std::make_shared<Plan>();
-  Napi::Array offsets = Napi::Array::New(env, arr.Length());
-  for (uint32_t i = 0; i < arr.Length(); i++) {
+  std::vector<uint32_t> offsets;
+  for (uint32_t i = 0; i < length; i++) {
     Napi::Value v = arr.Get(i);
+    if (ExceptionPending(env)) return env.Undefined();
     if (!v.IsObject()) {
-      Napi::TypeError::New(env, "createPlan: every file must be an object").ThrowAsJavaScriptException();
+      ThrowTypeError(env, "createPlan: every file must be an object");
       return env.Undefined();
     }
     Napi::Object o = v.As<Napi::Object>();
-    Napi::Value hier = o.Get("hierarchy"), name = o.Get("name"), format = o.Get("format"), keys = o.Get("keys"),
-                cap = o.Get("cap"), hold = o.Get("hold");
+    Napi::Value got[6];
+    const char* const props[6] = {"hierarchy", "name", "format", "keys", "cap", "hold"};
+    for (int k = 0; k < 6; k++) {
+      got[k] = o.Get(props[k]);
+      if (ExceptionPending(env)) return env.Undefined();
+    }
+    Napi::Value hier = got[0], name = got[1], format = got[2], keys = got[3], cap = got[4], hold = got[5];
     if (!hier.IsNumber() || !name.IsString() || !format.IsNumber()) {
-      Napi::TypeError::New(env, "createPlan: file needs hierarchy, name and format").ThrowAsJavaScriptException();
+      ThrowTypeError(env, "createPlan: file " + std::to_string(i) + " needs hierarchy, name and format");
       return env.Undefined();
     }
     PlanFile f;
@@ -281,8 +445,8 @@ Napi::Value Engine::CreatePlan(const Napi::CallbackInfo& info) {
     if (!(h >= 0 && h < static_cast<double>(table_->hierarchy_count())) || h != static_cast<uint32_t>(h) ||
         !(fm >= 0 && fm < static_cast<double>(Format::kCount)) || fm != static_cast<uint32_t>(fm) ||
         !(c >= 0 && c <= kMaxCap) || c != static_cast<uint32_t>(c) || !IsValidName(n)) {
-      Napi::RangeError::New(env, "createPlan: bad hierarchy, format, cap or name for file " + std::to_string(i))
-          .ThrowAsJavaScriptException();
+      ThrowRangeError(env, "createPlan: bad hierarchy, format, cap or name for file " + std::to_string(i),
+                      "ERR_CGROUP_PLAN");
       return env.Undefined();
     }
     f.hierarchy = static_cast<uint32_t>(h);
@@ -291,10 +455,17 @@ Napi::Value Engine::CreatePlan(const Napi::CallbackInfo& info) {
     f.hold = !hold.IsBoolean() || hold.As<Napi::Boolean>().Value();
     if (keys.IsArray()) {
       Napi::Array ka = keys.As<Napi::Array>();
-      for (uint32_t k = 0; k < ka.Length(); k++) {
+      const uint32_t nk = ka.Length();
+      if (ExceptionPending(env)) return env.Undefined();
+      if (nk > kMaxKeys) {
+        ThrowRangeError(env, "createPlan: at most " + std::to_string(kMaxKeys) + " keys per file", "ERR_CGROUP_PLAN");
+        return env.Undefined();
+      }
+      for (uint32_t k = 0; k < nk; k++) {
         Napi::Value kv = ka.Get(k);
+        if (ExceptionPending(env)) return env.Undefined();
         if (!kv.IsString()) {
-          Napi::TypeError::New(env, "createPlan: keys must be strings").ThrowAsJavaScriptException();
+          ThrowTypeError(env, "createPlan: keys must be strings");
           return env.Undefined();
         }
         f.key_storage.push_back(kv.As<Napi::String>().Utf8Value());
@@ -303,8 +474,12 @@ Napi::Value Engine::CreatePlan(const Napi::CallbackInfo& info) {
     for (const std::string& k : f.key_storage) f.keys.emplace_back(k);
     f.slot_count = SlotCount(f.format, static_cast<uint32_t>(f.keys.size()), f.cap);
     if (f.slot_count == 0) {
-      Napi::RangeError::New(env, "createPlan: file " + n + " needs keys or a capacity for its format")
-          .ThrowAsJavaScriptException();
+      ThrowRangeError(env, "createPlan: file " + n + " needs keys or a capacity for its format", "ERR_CGROUP_PLAN");
+      return env.Undefined();
+    }
+    if (plan->slots > kMaxPlanSlots - f.slot_count) {
+      ThrowRangeError(env, "createPlan: more than " + std::to_string(kMaxPlanSlots) + " slots per row",
+                      "ERR_CGROUP_PLAN");
       return env.Undefined();
     }
     f.slot_offset = plan->slots;
@@ -313,15 +488,25 @@ Napi::Value Engine::CreatePlan(const Napi::CallbackInfo& info) {
       std::lock_guard<std::shared_mutex> lock(table_->mutex());
       f.file_id = table_->FileId(f.hierarchy, n);
     }
-    offsets.Set(i, f.slot_offset);
+    offsets.push_back(f.slot_offset);
     plan->files.push_back(std::move(f));
   }
-  plans_.push_back(plan);
+  Napi::Array js_offsets = Napi::Array::New(env, offsets.size());
+  for (uint32_t i = 0; i < offsets.size(); i++) js_offsets.Set(i, offsets[i]);
+  const uint32_t id = next_plan_id_++;
+  plans_.emplace(id, std::move(plan));
   Napi::Object out = Napi::Object::New(env);
-  out.Set("id", static_cast<double>(plans_.size() - 1));
-  out.Set("slots", plan->slots);
-  out.Set("offsets", offsets);
+  out.Set("id", static_cast<double>(id));
+  out.Set("slots", plans_[id]->slots);
+  out.Set("offsets", js_offsets);
   return out;
+}
+
+// freePlan(id) -> boolean: ends a plan (reads in flight keep their own reference to it).
+Napi::Value Engine::FreePlan(const Napi::CallbackInfo& info) {
+  uint32_t id;
+  if (!Uint32Arg(info, 0, "plan", &id)) return info.Env().Undefined();
+  return Napi::Boolean::New(info.Env(), plans_.erase(id) > 0);
 }
 
 bool Engine::ParseReadArgs(const Napi::CallbackInfo& info, std::shared_ptr<const Plan>* plan, const uint32_t** ids,
@@ -329,21 +514,37 @@ bool Engine::ParseReadArgs(const Napi::CallbackInfo& info, std::shared_ptr<const
   Napi::Env env = info.Env();
   uint32_t plan_id;
   if (!Uint32Arg(info, 0, "plan", &plan_id)) return false;
-  if (plan_id >= plans_.size()) {
-    Napi::RangeError::New(env, "no such plan").ThrowAsJavaScriptException();
+  auto it = plans_.find(plan_id);
+  if (it == plans_.end()) {
+    ThrowRangeError(env, "no such plan (freed, or never made by this engine)", "ERR_CGROUP_NO_SUCH_PLAN");
     return false;
   }
-  *plan = plans_[plan_id];
-  if (info.Length() < 8 || !info[1].IsTypedArray()) {
-    Napi::TypeError::New(env, "read(plan, ids, values, flags, fileStatus, itemStatus, sampleMs, asDouble)")
-        .ThrowAsJavaScriptException();
+  *plan = it->second;
+  if (info.Length() < 8) {
+    ThrowTypeError(env, "read(plan, ids, values, flags, fileStatus, itemStatus, sampleMs, asDouble)");
     return false;
   }
-  *count = info[1].As<Napi::TypedArray>().ElementLength();
-  *ids = TypedArg<uint32_t>(info, 1, napi_uint32_array, 0, "ids");
-  if (*ids == nullptr && *count > 0) return false;
-  const size_t slots = (*plan)->slots * *count, files = (*plan)->files.size() * *count;
-  out->as_double = info[7].ToBoolean().Value();
+  *ids = TypedArg<uint32_t>(info, 1, napi_uint32_array, 0, "ids", count);
+  if (*ids == nullptr) return false;
+  const size_t nslots = (*plan)->slots, nfiles = (*plan)->files.size();
+  if (*count > 0 && (nslots > SIZE_MAX / 8 / *count || nfiles > SIZE_MAX / 4 / *count)) {
+    ThrowRangeError(env, "read: too many rows");
+    return false;
+  }
+  const size_t slots = nslots * *count, files = nfiles * *count;
+  // Plain napi calls: a coercion can fail (a terminating environment), and node-addon-api would then call on an
+  // empty value and abort.
+  bool as_double = false;
+  napi_value flag = info[7];
+  napi_valuetype flag_type;
+  if (napi_typeof(env, flag, &flag_type) != napi_ok) return false;
+  if (flag_type == napi_boolean) {
+    if (napi_get_value_bool(env, flag, &as_double) != napi_ok) return false;
+  } else if (flag_type != napi_undefined && flag_type != napi_null) {
+    ThrowTypeError(env, "asDouble must be a boolean");
+    return false;
+  }
+  out->as_double = as_double;
   out->values = TypedArg<uint64_t>(info, 2, out->as_double ? napi_float64_array : napi_biguint64_array, slots,
                                    out->as_double ? "values (Float64Array)" : "values (BigUint64Array)");
   if (out->values == nullptr) return false;
@@ -371,17 +572,18 @@ Napi::Value Engine::Read(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// readAsync(...) -> Promise: reads into native memory off the JS thread and copies into the arrays on completion.
 Napi::Value Engine::ReadAsync(const Napi::CallbackInfo& info) {
   std::shared_ptr<const Plan> plan;
   const uint32_t* ids = nullptr;
   size_t count = 0;
   BatchOut out{};
   if (!ParseReadArgs(info, &plan, &ids, &count, &out)) return info.Env().Undefined();
-  auto* worker = new ReadWorker(info.Env(), table_, plan, ids, count, out);
-  for (size_t i = 1; i <= 6; i++) worker->pinned().Add(info[i]);
-  Napi::Promise promise = worker->Promise();
-  worker->Queue();
-  return promise;
+  auto* job = new ReadJob(table_, plan, ids, count, out);
+  job->SetEnv(info.Env());
+  for (size_t i = 2; i <= 6; i++) job->Keep(info[i]);
+  napi_value promise = AsyncJob::Queue(info.Env(), job, "cgmgr.read");
+  return promise == nullptr ? info.Env().Undefined() : Napi::Value(info.Env(), promise);
 }
 
 // Arguments (id, hierarchy, name) and the whole file as text; false (with an exception pending) on failure.
@@ -427,6 +629,7 @@ Napi::Value Engine::ReadPids(const Napi::CallbackInfo& info) {
   uint32_t count = 0;
   ParsePidList(text, nullptr, 0, &count);
   Napi::Int32Array pids = Napi::Int32Array::New(env, count);
+  if (pids.IsEmpty() || ExceptionPending(env) || (count > 0 && pids.Data() == nullptr)) return env.Undefined();
   if (ParsePidList(text, pids.Data(), count, &count) != ParseStatus::kOk) {
     std::lock_guard<std::shared_mutex> lock(table_->mutex());
     Handle* h = table_->Get(id);
@@ -444,28 +647,29 @@ Napi::Value Engine::WritePidsAsync(const Napi::CallbackInfo& info) { return Writ
 
 Napi::Value Engine::WritePidsImpl(const Napi::CallbackInfo& info, bool async) {
   Napi::Env env = info.Env();
-  if (info.Length() < 4 || !info[0].IsTypedArray() || !info[2].IsNumber()) {
-    Napi::TypeError::New(env, "writePids(ids, pids, hierarchy, results)").ThrowAsJavaScriptException();
+  if (info.Length() < 4 || !info[2].IsNumber()) {
+    ThrowTypeError(env, "writePids(ids, pids, hierarchy, results)");
     return env.Undefined();
   }
-  size_t n = info[0].As<Napi::TypedArray>().ElementLength();
-  const uint32_t* ids = TypedArg<uint32_t>(info, 0, napi_uint32_array, n, "ids");
+  size_t n = 0;
+  const uint32_t* ids = TypedArg<uint32_t>(info, 0, napi_uint32_array, 0, "ids", &n);
+  if (ids == nullptr) return env.Undefined();
   const int32_t* pids = TypedArg<int32_t>(info, 1, napi_int32_array, n, "pids");
+  if (pids == nullptr) return env.Undefined();
   int32_t* results = TypedArg<int32_t>(info, 3, napi_int32_array, n, "results");
-  if (ids == nullptr || pids == nullptr || results == nullptr) return env.Undefined();
-  int32_t hier = info[2].As<Napi::Number>().Int32Value();
-  if (hier < -1 || hier >= static_cast<int32_t>(table_->hierarchy_count())) {
-    Napi::RangeError::New(env, "writePids: no such hierarchy").ThrowAsJavaScriptException();
+  if (results == nullptr) return env.Undefined();
+  double hd = info[2].As<Napi::Number>().DoubleValue();
+  if (!(hd >= -1 && hd < static_cast<double>(table_->hierarchy_count())) || hd != static_cast<int32_t>(hd)) {
+    ThrowRangeError(env, "writePids: no such hierarchy");
     return env.Undefined();
   }
+  const int32_t hier = static_cast<int32_t>(hd);
   if (async) {
-    auto* worker = new WritePidsWorker(env, table_, ids, pids, n, hier, results);
-    worker->pinned().Add(info[0]);
-    worker->pinned().Add(info[1]);
-    worker->pinned().Add(info[3]);
-    Napi::Promise promise = worker->Promise();
-    worker->Queue();
-    return promise;
+    auto* job = new WritePidsJob(table_, ids, pids, n, hier);
+    job->SetEnv(env);
+    job->Keep(info[3]);
+    napi_value promise = AsyncJob::Queue(env, job, "cgmgr.writePids");
+    return promise == nullptr ? env.Undefined() : Napi::Value(env, promise);
   }
   WritePids(*table_, ids, pids, n, hier, results);
   return env.Undefined();
@@ -480,13 +684,20 @@ Napi::Value Engine::Usage(const Napi::CallbackInfo& info) {
   o.Set("fdBudget", static_cast<double>(table_->fd_budget()));
   o.Set("handles", static_cast<double>(table_->open_count()));
   o.Set("hierarchies", static_cast<double>(table_->hierarchy_count()));
+  o.Set("plans", static_cast<double>(plans_.size()));
+  ProcessFds p = ProcessFdUsage();
+  o.Set("processHeldFds", static_cast<double>(p.held));
+  o.Set("processFdBudget", p.budget == SIZE_MAX ? INFINITY : static_cast<double>(p.budget));
+  o.Set("nofileLimit", p.limit == SIZE_MAX ? INFINITY : static_cast<double>(p.limit));
+  o.Set("fdPressure", p.pressure);
   return o;
 }
 
-// destroy(): closes every handle (and with them every held descriptor); later reads report closed handles.
+// destroy(): closes every handle (and with them every held descriptor) and the hierarchy roots; later reads report
+// closed handles, open() fails with ERR_CGROUP_ENGINE_DESTROYED.
 Napi::Value Engine::Destroy(const Napi::CallbackInfo& info) {
   std::lock_guard<std::shared_mutex> lock(table_->mutex());
-  table_->CloseAll();
+  table_->Shutdown();
   return info.Env().Undefined();
 }
 

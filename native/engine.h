@@ -5,6 +5,7 @@
 #include <napi.h>
 
 #include <memory>
+#include <unordered_map>
 #include <vector>
 
 #include "handle.h"
@@ -25,6 +26,7 @@ class Engine : public Napi::ObjectWrap<Engine> {
   Napi::Value Close(const Napi::CallbackInfo& info);
   Napi::Value Info(const Napi::CallbackInfo& info);
   Napi::Value CreatePlan(const Napi::CallbackInfo& info);
+  Napi::Value FreePlan(const Napi::CallbackInfo& info);
   Napi::Value Read(const Napi::CallbackInfo& info);
   Napi::Value ReadAsync(const Napi::CallbackInfo& info);
   Napi::Value ReadFile(const Napi::CallbackInfo& info);
@@ -44,7 +46,8 @@ class Engine : public Napi::ObjectWrap<Engine> {
 
   // Shared with async workers, which may outlive a destroy() call.
   std::shared_ptr<HandleTable> table_;
-  std::vector<std::shared_ptr<const Plan>> plans_;
+  std::unordered_map<uint32_t, std::shared_ptr<const Plan>> plans_;  // by id; ids are never reused
+  uint32_t next_plan_id_ = 1;
   std::unique_ptr<Reader> reader_ = std::make_unique<Reader>();  // the JS thread's (its buffer is reused)
 };
 

@@ -12,6 +12,7 @@ struct ErrorData {
 
 void Throw(Napi::Env env, const std::string& message, const char* code, int err, const char* syscall,
            const std::string& path) {
+  if (ExceptionPending(env)) return;
   Napi::HandleScope scope(env);
   auto* data = env.GetInstanceData<ErrorData>();
   Napi::Object props = Napi::Object::New(env);
@@ -21,14 +22,12 @@ void Throw(Napi::Env env, const std::string& message, const char* code, int err,
   if (!path.empty()) props.Set("path", path);
   if (data == nullptr || data->cgroup_error.IsEmpty()) {
     // init() not called (only possible when the addon is loaded by hand): fall back to a plain Error.
-    Napi::Error e = Napi::Error::New(env, message);
-    e.Value().As<Napi::Object>().Set("code", code);
-    e.ThrowAsJavaScriptException();
+    napi_throw_error(env, code, message.c_str());
     return;
   }
   Napi::Value error = data->cgroup_error.New({Napi::String::New(env, message), props});
-  if (env.IsExceptionPending()) return;  // the constructor itself threw; let that propagate
-  Napi::Error(env, error).ThrowAsJavaScriptException();
+  if (error.IsEmpty() || ExceptionPending(env)) return;  // the constructor itself threw; let that propagate
+  napi_throw(env, error);
 }
 
 }  // namespace
@@ -57,13 +56,14 @@ Napi::Value JsInit(const Napi::CallbackInfo& info) {
 }
 
 void ThrowSysError(Napi::Env env, int err, const char* syscall, const std::string& path) {
+  if (ExceptionPending(env)) return;
   auto* data = env.GetInstanceData<ErrorData>();
   if (data != nullptr && !data->sys_error.IsEmpty()) {
     Napi::HandleScope scope(env);
     Napi::Value e = data->sys_error.Call({Napi::Number::New(env, err), Napi::String::New(env, syscall),
                                           path.empty() ? env.Undefined() : Napi::String::New(env, path)});
-    if (env.IsExceptionPending()) return;
-    Napi::Error(env, e).ThrowAsJavaScriptException();
+    if (e.IsEmpty() || ExceptionPending(env)) return;
+    napi_throw(env, e);  // a failure here means the environment is going away: nothing to report to
     return;
   }
   const char* name = strerrorname_np(err);
@@ -74,6 +74,20 @@ void ThrowSysError(Napi::Env env, int err, const char* syscall, const std::strin
 
 void ThrowCgroupError(Napi::Env env, const char* code, const std::string& message, const std::string& path) {
   Throw(env, message, code, 0, nullptr, path);
+}
+
+bool ExceptionPending(Napi::Env env) {
+  bool pending = false;
+  // A failed query (the environment is being torn down) counts as pending: do not try to throw.
+  return napi_is_exception_pending(env, &pending) != napi_ok || pending;
+}
+
+void ThrowTypeError(Napi::Env env, const std::string& message, const char* code) {
+  if (!ExceptionPending(env)) napi_throw_type_error(env, code, message.c_str());
+}
+
+void ThrowRangeError(Napi::Env env, const std::string& message, const char* code) {
+  if (!ExceptionPending(env)) napi_throw_range_error(env, code, message.c_str());
 }
 
 }  // namespace cgmgr

@@ -29,6 +29,14 @@ void ThrowSysError(Napi::Env env, int err, const char* syscall, const std::strin
 // Throws a CgroupError with one of our own codes (ERR_CGROUP_*).
 void ThrowCgroupError(Napi::Env env, const char* code, const std::string& message, const std::string& path = "");
 
+// A TypeError / RangeError with a `code` (ERR_INVALID_ARG_TYPE / ERR_OUT_OF_RANGE by default). Like every throw here
+// it does nothing when an exception is already pending (a throwing getter or Proxy trap, or an environment that is
+// shutting down): one error reaches JavaScript, never a second napi_throw (which node-addon-api turns into an abort).
+void ThrowTypeError(Napi::Env env, const std::string& message, const char* code = "ERR_INVALID_ARG_TYPE");
+void ThrowRangeError(Napi::Env env, const std::string& message, const char* code = "ERR_OUT_OF_RANGE");
+// True when JavaScript cannot take another exception now (one is pending).
+bool ExceptionPending(Napi::Env env);
+
 }  // namespace cgmgr
 
 #endif  // CGMGR_ERRORS_H_

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -61,6 +62,54 @@ int WalkBeneath(int dirfd, std::string_view rel, int flags, int32_t* syscall_id)
   }
 }
 
+// The process-wide budget (see handle.h). Atomics: engines in several threads (libuv workers, worker_threads) hold
+// and release concurrently.
+std::atomic<size_t> g_held{0};
+std::atomic<size_t> g_watch_held{0};  // of g_held: the OOM watches' share
+std::atomic<size_t> g_budget{SIZE_MAX};
+std::atomic<size_t> g_limit{SIZE_MAX};
+std::atomic<bool> g_pressure{false};
+std::once_flag g_budget_once;
+
+size_t BudgetForLimit(size_t limit) {
+  if (limit == SIZE_MAX) return SIZE_MAX;
+  size_t headroom = limit / 4 > kProcessHeadroom ? limit / 4 : kProcessHeadroom;
+  return limit > headroom ? limit - headroom : 0;
+}
+
+void EnsureProcessBudget() { std::call_once(g_budget_once, [] { RefreshProcessFdBudget(); }); }
+
+bool TryTake(std::atomic<size_t>& counter, size_t n, size_t limit) {
+  size_t cur = counter.load();
+  while (cur + n <= limit && cur + n >= cur) {
+    if (counter.compare_exchange_weak(cur, cur + n)) return true;
+  }
+  return false;
+}
+
+// Opens a file beneath a directory for one read or write: never a symlink, never blocking (O_NONBLOCK: a FIFO opens
+// at once), and only a regular file (checked on the descriptor, so nothing can be swapped in between).
+int OpenRegular(int dirfd, std::string_view name, int flags, int32_t* syscall_id) {
+  char buf[256];
+  memcpy(buf, name.data(), name.size());
+  buf[name.size()] = '\0';
+  *syscall_id = kSysOpenat;
+  int fd = OpenatRetry(dirfd, buf, flags | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) return fd;
+  struct stat st;
+  if (fstat(fd, &st) != 0) {
+    int err = errno;
+    close(fd);
+    *syscall_id = kSysFstat;
+    return -err;
+  }
+  if (!S_ISREG(st.st_mode)) {
+    close(fd);
+    return HandleTable::kNotRegular;
+  }
+  return fd;
+}
+
 bool HasOpenat2() {
   static const bool has = [] {
     int fd = Openat2(AT_FDCWD, "/", O_PATH | O_CLOEXEC);
@@ -111,6 +160,49 @@ int OpenBeneath(int dirfd, std::string_view rel, int flags, ResolveMode mode, in
   return Openat2(dirfd, path, flags);
 }
 
+ProcessFds ProcessFdUsage() {
+  EnsureProcessBudget();
+  return {g_held.load(), g_budget.load(), g_limit.load(), g_pressure.load()};
+}
+
+void RefreshProcessFdBudget() {
+  struct rlimit rl;
+  size_t limit = SIZE_MAX;
+  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) limit = static_cast<size_t>(rl.rlim_cur);
+  g_limit = limit;
+  if (!g_pressure.load()) g_budget = BudgetForLimit(limit);
+}
+
+bool TryHoldProcessFds(size_t n) {
+  EnsureProcessBudget();
+  return TryTake(g_held, n, g_budget.load());
+}
+
+void ReleaseProcessFds(size_t n) { g_held -= n; }
+
+bool TryHoldWatchFds(size_t n) {
+  EnsureProcessBudget();
+  if (!TryTake(g_watch_held, n, g_budget.load() / 2)) return false;
+  if (TryHoldProcessFds(n)) return true;
+  g_watch_held -= n;
+  return false;
+}
+
+void ReleaseWatchFds(size_t n) {
+  g_watch_held -= n;
+  ReleaseProcessFds(n);
+}
+
+void NoteFdPressure() {
+  EnsureProcessBudget();
+  g_pressure = true;
+  size_t held = g_held.load();
+  size_t cut = held > 64 ? held - 64 : 0;
+  size_t cur = g_budget.load();
+  while (cut < cur && !g_budget.compare_exchange_weak(cur, cut)) {
+  }
+}
+
 HandleTable::~HandleTable() {
   for (Handle& h : handles_) {
     if (h.live) CloseHandleFds(h);
@@ -124,6 +216,8 @@ SysResult HandleTable::Init(const std::vector<std::string>& paths, size_t fd_bud
                             size_t* failed) {
   budget_ = fd_budget;
   mode_ = mode;
+  EnsureProcessBudget();
+  RefreshProcessFdBudget();
   if (mode_ == ResolveMode::kOpenat2 && !HasOpenat2()) return {kSysOpenat2, ENOSYS};
   for (size_t i = 0; i < paths.size(); i++) {
     int fd = OpenatRetry(AT_FDCWD, paths[i].c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -138,7 +232,9 @@ SysResult HandleTable::Init(const std::vector<std::string>& paths, size_t fd_bud
 
 SysResult HandleTable::Open(std::string_view rel, uint32_t* id) {
   if (!IsValidRelPath(rel)) return {kSysOpenat, EINVAL};
+  if (shut_down_) return {kSysOpenat, EBADF};
   uint32_t slot;
+  // A slot on the free list has a generation left (spent ones are retired in Close).
   if (!free_.empty()) {
     slot = free_.back();
     free_.pop_back();
@@ -158,6 +254,7 @@ SysResult HandleTable::Open(std::string_view rel, uint32_t* id) {
     int fd = OpenBeneath(hierarchies_[i].root_fd, rel, O_PATH | O_DIRECTORY | O_CLOEXEC, mode_, &sc);
     if (fd < 0) {
       if (fd != -ENOENT) last_error = {sc, -fd};
+      if (fd == -EMFILE || fd == -ENFILE) NoteFdPressure();
       if (fd != -ENOENT && fd != -ENOTDIR) {
         // A real failure (EACCES, EMFILE, ELOOP from a symlink, ...), not absence: report it.
         CloseHandleFds(h);
@@ -188,7 +285,7 @@ SysResult HandleTable::Open(std::string_view rel, uint32_t* id) {
     return last_error;
   }
   h.live = true;
-  h.generation = (h.generation + 1) & 0xff;
+  h.generation++;  // at most kMaxGeneration: a slot that reached it was retired, not freed
   *id = (h.generation << kSlotBits) | slot;
   return {};
 }
@@ -206,7 +303,7 @@ bool HandleTable::Close(uint32_t id) {
   if (h == nullptr) return false;
   CloseHandleFds(*h);
   h->live = false;
-  free_.push_back(id & kSlotMask);
+  FreeSlot(id & kSlotMask);
   return true;
 }
 
@@ -215,8 +312,30 @@ void HandleTable::CloseAll() {
     if (!handles_[slot].live) continue;
     CloseHandleFds(handles_[slot]);
     handles_[slot].live = false;
-    free_.push_back(static_cast<uint32_t>(slot));
+    FreeSlot(static_cast<uint32_t>(slot));
   }
+}
+
+void HandleTable::FreeSlot(uint32_t slot) {
+  Handle& h = handles_[slot];
+  if (h.generation >= kMaxGeneration) {
+    retired_++;  // every id of this slot has been used: never hand it out again
+    h.rel.clear();
+    h.rel.shrink_to_fit();
+    h.dirs = {};
+    h.file_fds = {};
+    return;
+  }
+  free_.push_back(slot);
+}
+
+void HandleTable::Shutdown() {
+  CloseAll();
+  for (Hierarchy& hier : hierarchies_) {
+    if (hier.root_fd >= 0) close(hier.root_fd);
+    hier.root_fd = -1;
+  }
+  shut_down_ = true;
 }
 
 void HandleTable::CloseHandleFds(Handle& h) {
@@ -224,14 +343,32 @@ void HandleTable::CloseHandleFds(Handle& h) {
   for (HandleDir& d : h.dirs) {
     if (d.state == HandleDir::kHeld && d.fd >= 0) {
       close(d.fd);
-      held_--;
+      ReleaseHeld();
     }
     d = HandleDir();
   }
   for (int& fd : h.file_fds) {
     if (fd >= 0) {
       close(fd);
-      held_--;
+      ReleaseHeld();
+    }
+    fd = -1;
+  }
+}
+
+void HandleTable::DropHeld(Handle& h) {
+  for (HandleDir& d : h.dirs) {
+    if (d.state == HandleDir::kHeld && d.fd >= 0) {
+      close(d.fd);
+      ReleaseHeld();
+      d.fd = -1;
+      d.state = HandleDir::kTransient;
+    }
+  }
+  for (int& fd : h.file_fds) {
+    if (fd >= 0) {
+      close(fd);
+      ReleaseHeld();
     }
     fd = -1;
   }
@@ -254,11 +391,7 @@ int HandleTable::OpenFileByName(Handle& h, uint32_t hier, std::string_view name,
     return -EINVAL;
   }
   if (d.state == HandleDir::kHeld || d.row_fd >= 0) {
-    char buf[256];
-    memcpy(buf, name.data(), name.size());
-    buf[name.size()] = '\0';
-    *syscall_id = kSysOpenat;
-    return OpenatRetry(d.state == HandleDir::kHeld ? d.fd : d.row_fd, buf, flags | O_NOFOLLOW);
+    return OpenRegular(d.state == HandleDir::kHeld ? d.fd : d.row_fd, name, flags, syscall_id);
   }
   // Transient: resolve the directory again and make sure it is still the same cgroup before using it.
   int dfd = OpenBeneath(hierarchies_[hier].root_fd, h.rel, O_PATH | O_DIRECTORY | O_CLOEXEC, mode_, syscall_id);
@@ -269,11 +402,7 @@ int HandleTable::OpenFileByName(Handle& h, uint32_t hier, std::string_view name,
     *syscall_id = kSysOpenat;
     return -ENOENT;  // the cgroup we opened is gone (another one may stand at its path)
   }
-  char buf[256];
-  memcpy(buf, name.data(), name.size());
-  buf[name.size()] = '\0';
-  *syscall_id = kSysOpenat;
-  int fd = OpenatRetry(dfd, buf, flags | O_NOFOLLOW);
+  int fd = OpenRegular(dfd, name, flags, syscall_id);
   if (TryHold()) {
     d.state = HandleDir::kHeld;  // it is the same cgroup: keep its directory for the next file
     d.fd = dfd;
@@ -292,7 +421,15 @@ int HandleTable::OpenFile(Handle& h, uint32_t file, bool for_write, bool may_hol
     return h.file_fds[file];
   }
   const FileEntry& f = files_[file];
-  int fd = OpenFileByName(h, f.hierarchy, f.name, (for_write ? O_WRONLY : O_RDONLY) | O_CLOEXEC, syscall_id, true);
+  const int flags = (for_write ? O_WRONLY : O_RDONLY) | O_CLOEXEC;
+  int fd = OpenFileByName(h, f.hierarchy, f.name, flags, syscall_id, true);
+  if (fd == -EMFILE || fd == -ENFILE) {
+    // Out of descriptors (other engines, Node, the application): stop holding, give this handle's back and read
+    // transiently rather than fail the row.
+    NoteFdPressure();
+    DropHeld(h);
+    fd = OpenFileByName(h, f.hierarchy, f.name, flags, syscall_id, true);
+  }
   if (fd < 0) return fd;
   if (may_hold && TryHold()) {
     if (h.file_fds.size() <= file) h.file_fds.resize(files_.size(), -1);
@@ -303,11 +440,15 @@ int HandleTable::OpenFile(Handle& h, uint32_t file, bool for_write, bool may_hol
 }
 
 bool HandleTable::TryHold() {
-  size_t n = held_.load();
-  while (n < budget_) {
-    if (held_.compare_exchange_weak(n, n + 1)) return true;
-  }
+  if (!TryTake(held_, 1, budget_)) return false;
+  if (TryHoldProcessFds(1)) return true;
+  held_--;
   return false;
+}
+
+void HandleTable::ReleaseHeld() {
+  held_--;
+  ReleaseProcessFds(1);
 }
 
 void HandleTable::EndRow(Handle& h) {
@@ -323,7 +464,7 @@ void HandleTable::DropFile(Handle& h, uint32_t file) {
   if (file < h.file_fds.size() && h.file_fds[file] >= 0) {
     close(h.file_fds[file]);
     h.file_fds[file] = -1;
-    held_--;
+    ReleaseHeld();
   }
 }
 

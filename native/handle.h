@@ -16,6 +16,8 @@
 #include <sys/types.h>
 
 #include <atomic>
+#include <cstddef>
+#include <cstdint>
 #include <cstdint>
 #include <mutex>
 #include <shared_mutex>
@@ -81,6 +83,9 @@ class HandleTable {
   SysResult Open(std::string_view rel, uint32_t* id);
   bool Close(uint32_t id);
   void CloseAll();
+  // CloseAll, and the hierarchy roots too: nothing of the table holds a descriptor afterwards; Open fails (EBADF).
+  void Shutdown();
+  bool shut_down() const { return shut_down_; }
   Handle* Get(uint32_t id);  // nullptr for an id that is not (or no longer) open
   size_t open_count() const { return handles_.size() - free_.size(); }
 
@@ -96,6 +101,9 @@ class HandleTable {
   // fstat + close of resolving it once per row), so first come, first held: stable, and no descriptor churn. Returns the fd or -errno with
   // *syscall set; -ENOENT when the handle has no directory in that hierarchy is reported as kNotInHierarchy.
   static constexpr int kNotInHierarchy = -100000;
+  // Only regular files are read or written: a FIFO, device or directory at a file's name (in a recorded tree, say) is
+  // refused after the open (which is O_NONBLOCK, so a FIFO cannot block it) with this value.
+  static constexpr int kNotRegular = -100001;
   // Beyond the budget, a reader resolves a directory once per row, not once per file: OpenFile keeps it in
   // HandleDir::row_fd until EndRow.
   int OpenFile(Handle& h, uint32_t file, bool for_write, bool may_hold, bool* held, int32_t* syscall);
@@ -105,6 +113,9 @@ class HandleTable {
 
   // Drops a held file descriptor (after it read ENODEV, say).
   void DropFile(Handle& h, uint32_t file);
+  // Closes every descriptor a handle holds (its directories become transient): room to read when the process is out
+  // of descriptors.
+  void DropHeld(Handle& h);
 
   // True when the cgroup the handle was opened on is gone from hierarchy hier: its path no longer resolves, or now
   // resolves to another directory (a cgroup re-created at the same path).
@@ -114,6 +125,8 @@ class HandleTable {
   size_t hierarchy_count() const { return hierarchies_.size(); }
   const Hierarchy& hierarchy(uint32_t i) const { return hierarchies_[i]; }
   size_t held_fds() const { return held_.load(); }
+  // Slots retired after their last generation (their ids are never handed out again).
+  size_t retired_slots() const { return retired_; }
   size_t fd_budget() const { return budget_; }
   ResolveMode mode() const { return mode_; }
   std::shared_mutex& mutex() { return mu_; }
@@ -125,13 +138,17 @@ class HandleTable {
     std::string name;
   };
   void CloseHandleFds(Handle& h);
-  // Takes one descriptor of the budget; false when it is spent.
+  void FreeSlot(uint32_t slot);
+  // Takes one descriptor of the engine's budget and of the process budget; false when either is spent.
   bool TryHold();
+  void ReleaseHeld();
   static constexpr size_t kRowLocks = 64;
 
   std::vector<Hierarchy> hierarchies_;
   std::vector<Handle> handles_;
-  std::vector<uint32_t> free_;  // reusable slots
+  std::vector<uint32_t> free_;  // reusable slots (a slot whose generation is spent is retired instead)
+  size_t retired_ = 0;
+  bool shut_down_ = false;
   std::vector<FileEntry> files_;
   size_t budget_ = 0;
   std::atomic<size_t> held_{0};
@@ -140,10 +157,35 @@ class HandleTable {
   std::mutex row_mu_[kRowLocks];
 };
 
-// Handle ids (uint32, so a batch is a Uint32Array) carry an 8-bit generation so that a stale id does not silently
-// reach a reused slot: id = generation << 24 | slot.
+// Handle ids (uint32, so a batch is a Uint32Array) carry an 8-bit generation over a 24-bit slot: id = generation << 24
+// | slot. A slot is reused with the next generation, and retired (never reused) once its generation reaches
+// kMaxGeneration, so an id is unique over the engine's lifetime: a closed id never becomes valid again. 2^24 slots
+// of 255 generations each allow about 4.3e9 opens per engine; past that open() fails with EMFILE.
 constexpr uint32_t kSlotBits = 24;
 constexpr uint32_t kSlotMask = (1u << kSlotBits) - 1;
+constexpr uint32_t kMaxGeneration = 0xff;
+
+// The process-wide descriptor budget, shared by every HandleTable (every Engine, in every worker thread) and the v1
+// OOM watches: RLIMIT_NOFILE's soft limit less headroom for Node itself (a quarter, at least kProcessHeadroom).
+constexpr size_t kProcessHeadroom = 128;
+struct ProcessFds {
+  size_t held;      // descriptors held now (engines' held directories and files, OOM watches)
+  size_t budget;    // most that may be held
+  size_t limit;     // RLIMIT_NOFILE soft limit (SIZE_MAX: unlimited)
+  bool pressure;    // an open failed with EMFILE/ENFILE: the budget was cut to what was held then
+};
+ProcessFds ProcessFdUsage();
+// Re-reads RLIMIT_NOFILE (an Engine's constructor does) and sets the budget from it, unless pressure cut it.
+void RefreshProcessFdBudget();
+// Takes n descriptors of the process budget; false when it is spent.
+bool TryHoldProcessFds(size_t n);
+void ReleaseProcessFds(size_t n);
+// The same for the v1 OOM watches, which together take at most half of the process budget (so that reads keep room).
+bool TryHoldWatchFds(size_t n);
+void ReleaseWatchFds(size_t n);
+// Called when an open failed with EMFILE or ENFILE: stop holding more (the budget becomes what is held now, less a
+// margin), so that reads go transient (openat + read + close) instead of failing.
+void NoteFdPressure();
 
 }  // namespace cgmgr
 

@@ -90,7 +90,7 @@ namespace {
 Napi::Value JsParseMountinfo(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 1 || !info[0].IsString()) {
-    Napi::TypeError::New(env, "parseMountinfo(text): text must be a string").ThrowAsJavaScriptException();
+    ThrowTypeError(env, "parseMountinfo(text): text must be a string");
     return env.Undefined();
   }
   std::string text = info[0].As<Napi::String>().Utf8Value();
@@ -113,7 +113,7 @@ Napi::Value JsParseMountinfo(const Napi::CallbackInfo& info) {
 Napi::Value JsStatfsType(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 1 || !info[0].IsString()) {
-    Napi::TypeError::New(env, "statfsType(path): path must be a string").ThrowAsJavaScriptException();
+    ThrowTypeError(env, "statfsType(path): path must be a string");
     return env.Undefined();
   }
   std::string path = info[0].As<Napi::String>().Utf8Value();

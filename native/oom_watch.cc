@@ -11,6 +11,7 @@
 #include <string>
 
 #include "errors.h"
+#include "handle.h"
 
 namespace cgmgr {
 namespace {
@@ -38,7 +39,7 @@ void OomWatch::Init(Napi::Env env, Napi::Object exports) {
 OomWatch::OomWatch(const Napi::CallbackInfo& info) : Napi::ObjectWrap<OomWatch>(info) {
   Napi::Env env = info.Env();
   if (info.Length() < 1 || !info[0].IsFunction()) {
-    Napi::TypeError::New(env, "new OomWatch(callback): a function is required").ThrowAsJavaScriptException();
+    ThrowTypeError(env, "new OomWatch(callback): a function is required");
     return;
   }
   epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
@@ -66,12 +67,26 @@ OomWatch::OomWatch(const Napi::CallbackInfo& info) : Napi::ObjectWrap<OomWatch>(
     return;
   }
   tsfn_ = Napi::ThreadSafeFunction::New(env, info[0].As<Napi::Function>(), "cgmgr.OomWatch", 0, 1);
+  if (static_cast<napi_threadsafe_function>(tsfn_) == nullptr || ExceptionPending(env)) {
+    CloseRetry(stop_fd_);
+    CloseRetry(epoll_fd_);
+    stop_fd_ = epoll_fd_ = -1;
+    return;  // the exception (or the environment's teardown) is the caller's answer
+  }
   tsfn_.Unref(env);  // OOM watching alone does not keep the process alive
   running_ = true;
+  env_ = env;
+  hooked_ = napi_add_env_cleanup_hook(env, CleanupHook, this) == napi_ok;
   thread_ = std::thread([this] { Run(); });
 }
 
 OomWatch::~OomWatch() { Shutdown(); }
+
+void OomWatch::CleanupHook(void* self) {
+  auto* w = static_cast<OomWatch*>(self);
+  w->hooked_ = false;  // the environment removes a hook as it runs it
+  w->Shutdown();
+}
 
 void OomWatch::Run() {
   epoll_event events[64];
@@ -110,21 +125,33 @@ Napi::Value OomWatch::Add(const Napi::CallbackInfo& info) {
     return env.Undefined();
   }
   if (info.Length() < 3 || !info[0].IsString() || !info[1].IsNumber() || !info[2].IsNumber()) {
-    Napi::TypeError::New(env, "add(dir: string, token: number, ino: number)").ThrowAsJavaScriptException();
+    ThrowTypeError(env, "add(dir: string, token: number, ino: number)");
     return env.Undefined();
   }
   std::string dir = info[0].As<Napi::String>().Utf8Value();
   double token_d = info[1].As<Napi::Number>().DoubleValue();
   double ino = info[2].As<Napi::Number>().DoubleValue();
   if (!(token_d >= 0 && token_d <= 4294967295.0) || token_d != static_cast<double>(static_cast<uint32_t>(token_d))) {
-    Napi::RangeError::New(env, "token must be a 32-bit unsigned integer").ThrowAsJavaScriptException();
+    ThrowRangeError(env, "token must be a 32-bit unsigned integer");
     return env.Undefined();
   }
   if (dir.empty() || dir[0] != '/' || dir.find('\0') != std::string::npos) {
-    Napi::TypeError::New(env, "dir must be an absolute path").ThrowAsJavaScriptException();
+    ThrowTypeError(env, "dir must be an absolute path");
     return env.Undefined();
   }
   uint32_t token = static_cast<uint32_t>(token_d);
+  // Two descriptors of the process budget, within the watches' share of it.
+  if (!TryHoldWatchFds(kOomFdsPerWatch)) {
+    ThrowSysError(env, EMFILE, "openat", dir + "/memory.oom_control");
+    return env.Undefined();
+  }
+  bool added = false;
+  struct Release {
+    bool* added;
+    ~Release() {
+      if (!*added) ReleaseWatchFds(kOomFdsPerWatch);
+    }
+  } release{&added};
   int dfd = open(dir.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (dfd < 0) {
     ThrowSysError(env, errno, "openat", dir);
@@ -143,7 +170,7 @@ Napi::Value OomWatch::Add(const Napi::CallbackInfo& info) {
     return env.Undefined();
   }
   Fds f{-1, -1};
-  f.ofd = openat(dfd, "memory.oom_control", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  f.ofd = openat(dfd, "memory.oom_control", O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
   if (f.ofd < 0) {
     int err = errno;
     CloseRetry(dfd);
@@ -158,7 +185,7 @@ Napi::Value OomWatch::Add(const Napi::CallbackInfo& info) {
     ThrowSysError(env, err, "eventfd", "");
     return env.Undefined();
   }
-  int cfd = openat(dfd, "cgroup.event_control", O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+  int cfd = openat(dfd, "cgroup.event_control", O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
   int err = cfd < 0 ? errno : 0;
   CloseRetry(dfd);
   if (cfd < 0) {
@@ -181,6 +208,7 @@ Napi::Value OomWatch::Add(const Napi::CallbackInfo& info) {
   if (old != watches_.end()) {
     epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, old->second.efd, nullptr);
     CloseFds(old->second);
+    ReleaseWatchFds(kOomFdsPerWatch);
     watches_.erase(old);
   }
   epoll_event ev{};
@@ -193,22 +221,25 @@ Napi::Value OomWatch::Add(const Napi::CallbackInfo& info) {
     return env.Undefined();
   }
   watches_.emplace(token, f);
+  added = true;
   return env.Undefined();
 }
 
 Napi::Value OomWatch::Remove(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 1 || !info[0].IsNumber()) {
-    Napi::TypeError::New(env, "remove(token: number)").ThrowAsJavaScriptException();
+    ThrowTypeError(env, "remove(token: number)");
     return env.Undefined();
   }
   uint32_t token = info[0].As<Napi::Number>().Uint32Value();
+  if (!running_) return Napi::Boolean::New(env, false);
   std::lock_guard<std::mutex> lock(mutex_);
   auto it = watches_.find(token);
   if (it == watches_.end()) return Napi::Boolean::New(env, false);
   // Closing the eventfd unregisters the kernel's event (it sees the hang-up).
   epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, it->second.efd, nullptr);
   CloseFds(it->second);
+  ReleaseWatchFds(kOomFdsPerWatch);
   watches_.erase(it);
   return Napi::Boolean::New(env, true);
 }
@@ -223,13 +254,20 @@ void OomWatch::Shutdown() {
   thread_.join();
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    for (auto& [token, f] : watches_) CloseFds(f);
+    for (auto& [token, f] : watches_) {
+      CloseFds(f);
+      ReleaseWatchFds(kOomFdsPerWatch);
+    }
     watches_.clear();
   }
   CloseRetry(stop_fd_);
   CloseRetry(epoll_fd_);
   stop_fd_ = epoll_fd_ = -1;
   tsfn_.Release();
+  if (hooked_) {
+    hooked_ = false;
+    napi_remove_env_cleanup_hook(env_, CleanupHook, this);
+  }
 }
 
 Napi::Value OomWatch::Close(const Napi::CallbackInfo& info) {

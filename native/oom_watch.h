@@ -38,6 +38,10 @@ class OomWatch : public Napi::ObjectWrap<OomWatch> {
 
   void Run();
   void Shutdown();
+  // Runs when the environment (a worker thread's, say) is torn down before close(): stops the thread and releases
+  // the thread-safe function while both are still valid (registered after the tsfn, so it runs before the tsfn's own
+  // teardown).
+  static void CleanupHook(void* self);
   static void CloseFds(const Fds& f);
 
   Napi::ThreadSafeFunction tsfn_;
@@ -47,7 +51,13 @@ class OomWatch : public Napi::ObjectWrap<OomWatch> {
   int epoll_fd_ = -1;
   int stop_fd_ = -1;
   bool running_ = false;
+  napi_env env_ = nullptr;
+  bool hooked_ = false;
 };
+
+// Each watch holds two descriptors of the process budget (handle.h); the watches of a process take at most this share
+// of it, so reads keep room to hold descriptors.
+constexpr size_t kOomFdsPerWatch = 2;
 
 }  // namespace cgmgr
 

@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "errors.h"
 #include "parse/parse.h"
 
 namespace cgmgr {
@@ -26,7 +27,7 @@ constexpr uint32_t kParseTextMaxCap = 1u << 20;
 constexpr size_t kMaxSlots = size_t{1} << 24;
 
 Napi::Value Fail(Napi::Env env, const char* message) {
-  Napi::TypeError::New(env, message).ThrowAsJavaScriptException();
+  ThrowTypeError(env, message);
   return env.Null();
 }
 
@@ -97,6 +98,7 @@ Napi::Value ParseText(const Napi::CallbackInfo& info) {
   }
   if (format == "pids") {
     Napi::Int32Array pids = Napi::Int32Array::New(env, cap);
+    if (pids.IsEmpty() || pids.Data() == nullptr || ExceptionPending(env)) return env.Null();  // env going away
     uint32_t count = 0;
     const ParseStatus status = ParsePidList(text, pids.Data(), cap, &count);
     return Result(env, status, count, pids, Napi::Uint8Array::New(env, 0));
@@ -126,6 +128,8 @@ Napi::Value ParseText(const Napi::CallbackInfo& info) {
 
   Napi::TypedArrayOf<uint64_t> values = Napi::TypedArrayOf<uint64_t>::New(env, slots, napi_biguint64_array);
   Napi::Uint8Array flags = Napi::Uint8Array::New(env, slots);
+  if (values.IsEmpty() || flags.IsEmpty() || ExceptionPending(env)) return env.Null();  // allocation failed, or teardown
+  if (slots > 0 && (values.Data() == nullptr || flags.Data() == nullptr)) return env.Null();
   // The parsers never touch more than their slots; give them a valid pointer even for zero slots.
   uint64_t dummy_value = 0;
   uint8_t dummy_flag = 0;

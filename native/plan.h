@@ -48,6 +48,8 @@ uint32_t SlotCount(Format format, uint32_t keys, uint32_t cap);
 
 constexpr uint32_t kMaxCap = 1u << 16;
 constexpr uint32_t kMaxKeys = 256;
+constexpr uint32_t kMaxPlanFiles = 4096;
+constexpr uint32_t kMaxPlanSlots = 1u << 24;
 
 }  // namespace cgmgr
 

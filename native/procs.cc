@@ -67,6 +67,8 @@ void WritePids(HandleTable& table, const uint32_t* ids, const int32_t* pids, siz
         int fd = table.OpenFileByName(*h, k, "cgroup.procs", O_WRONLY | O_CLOEXEC, &sc);
         if (fd == HandleTable::kNotInHierarchy) {
           open_err[k] = kPidNotInHierarchy;
+        } else if (fd == HandleTable::kNotRegular) {
+          open_err[k] = kPidNotRegular;
         } else if (fd < 0) {
           open_err[k] = EncodeSysStatus(sc, -fd);
         } else {
@@ -104,6 +106,7 @@ int32_t OpenOne(HandleTable& table, uint32_t id, uint32_t hier, std::string_view
     *fd = table.OpenFileByName(*h, hier, name, flags | O_CLOEXEC, &sc);
   }
   if (*fd == HandleTable::kNotInHierarchy) return kPidNotInHierarchy;
+  if (*fd == HandleTable::kNotRegular) return kPidNotRegular;
   if (*fd < 0) return EncodeSysStatus(sc, -*fd);
   return kPidOk;
 }
@@ -125,6 +128,10 @@ int32_t ReadText(HandleTable& table, uint32_t id, uint32_t hier, std::string_vie
       return EncodeSysStatus(kSysRead, err);
     }
     if (n == 0) break;
+    if (out->size() + static_cast<size_t>(n) > kMaxTextFile) {
+      close(fd);
+      return EncodeSysStatus(kSysRead, EFBIG);
+    }
     out->append(buf, static_cast<size_t>(n));
   }
   close(fd);

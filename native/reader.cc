@@ -95,7 +95,8 @@ long Reader::ReadAll(int fd) {
       return -errno;
     }
     // A cgroup file is generated whole at offset 0; a read that fills the buffer may have been cut short.
-    if (static_cast<size_t>(n) < buf_.size() || buf_.size() >= kMaxBuffer) return n;
+    if (static_cast<size_t>(n) < buf_.size()) return n;
+    if (buf_.size() >= kMaxBuffer) return -EFBIG;  // no cgroup file is this big: refuse it rather than parse a part
     buf_.resize(buf_.size() * 4);
   }
 }
@@ -121,6 +122,10 @@ void Reader::ReadFile(HandleTable& table, const Plan& plan, size_t i, RowState& 
   int fd = table.OpenFile(*st.handle, f.file_id, false, f.hold, &held, &sc);
   if (fd == HandleTable::kNotInHierarchy) {
     *status = kFileNotInHierarchy;
+    return;
+  }
+  if (fd == HandleTable::kNotRegular) {
+    *status = kFileNotRegular;
     return;
   }
   if (fd < 0) {

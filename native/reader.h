@@ -20,6 +20,7 @@ enum FileStatus : int32_t {
   kFileEmpty = 3,
   kFileNotInHierarchy = 4,  // the cgroup does not exist in that file's hierarchy (or it is not mounted)
   kFileSkipped = 5,         // not read: the handle is invalid
+  kFileNotRegular = 7,      // not a regular file (a FIFO, device or directory): never read
 };
 
 // Per item status (Int32Array cell). Keep in step with lib/engine.ts ITEM_STATUS.

@@ -12,7 +12,7 @@
  */
 import { EventEmitter } from 'node:events';
 import * as path from 'node:path';
-import { Engine, FILE_STATUS, ITEM_STATUS, defaultFdBudget, type BatchResult, type EngineOptions, type ReadPlan } from '../engine';
+import { Engine, FILE_STATUS, ITEM_STATUS, defaultFdBudget, type BatchResult, type EngineOptions, type EngineUsage, type ReadPlan } from '../engine';
 import { CgroupError, invalidArg } from '../errors';
 import { DEFAULT_ROOT, discoverHierarchies } from '../hierarchy';
 import type { CgroupManager } from '../managers/types';
@@ -22,7 +22,7 @@ import { CONTROLLERS, type StatsOptions } from '../stats/types';
 import { cgroupRelPath } from '../validate';
 import { ColumnProgram, extrasFor } from './columns';
 import { FIELD, FIELD_COUNT, ROW_STATUS } from './layout';
-import { V1_OOM_RESERVED_FDS, oomSource, type OomEvent, type OomSource } from './oom';
+import { oomSource, type OomEvent, type OomSource } from './oom';
 import { RATE_COUNT, RATE_FIELDS, Sweep, type Labels } from './sweep';
 import { ChildWatcher, type WatchOptions } from './watch';
 
@@ -42,7 +42,8 @@ export interface CollectorOptions {
    */
   controllers?: StatsOptions['controllers'];
   /** Most descriptors the collector keeps open (the engine's budget; past it files are opened per read). Default:
-   * ¾ of RLIMIT_NOFILE, at most 65536, less what v1 OOM push may hold (V1_OOM_RESERVED_FDS). */
+   * ¾ of RLIMIT_NOFILE, at most 65536. Whatever this says, all collectors, engines and v1 OOM watches of the process
+   * share one process budget (processFdBudget()); a larger value is clamped to it. */
   maxOpenFiles?: number;
   /** Where /proc is (stats(row) with the process controller). */
   procRoot?: string;
@@ -53,6 +54,15 @@ export interface CollectorOptions {
   engine?: Engine;
   /** Passed to the collector's own engine. */
   resolve?: EngineOptions['resolve'];
+}
+
+export interface CollectorUsage extends EngineUsage {
+  registered: number;
+  oomWatches: number;
+  /** Rows of the last sweep that could not be read (ROW_STATUS.error). */
+  failedRows: number;
+  /** The last ERR_COLLECTOR_READ (undefined until a sweep fails a row). */
+  lastError: CgroupError | undefined;
 }
 
 export interface CollectOptions<S extends Sweep = Sweep> {
@@ -79,7 +89,8 @@ export interface CollectorEvents {
   gone: [{ path: string; labels: Labels; identity: number }];
   /** A cgroup was added by a watcher. */
   add: [{ path: string; labels: Labels }];
-  /** A watcher failed (the error is also the watcher's). */
+  /** A watcher failed (the error is also the watcher's), or a sweep could not read some rows (ERR_COLLECTOR_READ,
+   * emitted only while an 'error' listener is attached). */
   error: [Error];
 }
 
@@ -119,6 +130,9 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
   private readonly scratchPresent = new Uint8Array(FIELD_COUNT);
   private readonly oom: OomSource | undefined;
   private readonly watchers = new Set<ChildWatcher>();
+  /** Rows of the last sweep that could not be read, and the last such failure. */
+  private failedRows = 0;
+  private lastReadError: CgroupError | undefined;
 
   constructor(options: CollectorOptions = {}) {
     super();
@@ -128,9 +142,9 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
     } else {
       const root = path.resolve(options.root ?? DEFAULT_ROOT);
       const layout = discoverHierarchies(options.version === undefined ? { root } : { root, version: options.version });
-      // v1 OOM push holds descriptors outside the engine's budget: the default budget leaves room for them.
-      const reserve = layout.version === 1 && options.oomEvents !== false ? V1_OOM_RESERVED_FDS : 0;
-      const eo: EngineOptions = { layout, fdBudget: options.maxOpenFiles ?? Math.max(0, defaultFdBudget() - reserve) };
+      // Every engine, collector and v1 OOM watch of the process holds from one process budget (docs/engine.md), so
+      // a collector's own budget is the default engine budget; a larger maxOpenFiles is clamped to the process's.
+      const eo: EngineOptions = { layout, fdBudget: options.maxOpenFiles ?? defaultFdBudget() };
       if (options.resolve !== undefined) eo.resolve = options.resolve;
       this.engine = new Engine(eo);
       this.ownsEngine = true;
@@ -309,6 +323,8 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
     sweep.labels = this.rowLabels;
     const r = this.result;
     const gone: Entry[] = [];
+    let failedRows = 0;
+    let firstFailed = -1;
     for (let row = 0; row < rows; row++) {
       const e = list[row]!;
       sweep.identity[row] = e.identity;
@@ -336,11 +352,15 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
         nums = sweep.values as Float64Array;
         base = o;
       }
-      if (failedFile(r, row) >= 0) sweep.status[row] = ROW_STATUS.error;
+      if (failedFile(r, row) >= 0) {
+        sweep.status[row] = ROW_STATUS.error;
+        if (failedRows++ === 0) firstFailed = row;
+      }
       for (let k = 0; k < RATE_COUNT; k++) e.previous[k] = nums[base + RATE_FIELDS[k]!]!;
       e.previousMs = sweep.sampleMs[row]!;
       this.noteOomKill(e, nums[base + FIELD.oom_kill]!);
     }
+    this.noteReadErrors(sweep, failedRows, firstFailed);
     for (const e of gone) {
       if (this.byPath.get(e.path) === e) {
         this.drop(e);
@@ -348,6 +368,22 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
       }
     }
     return sweep;
+  }
+
+  /**
+   * A sweep with rows that could not be read (EMFILE, EACCES, a malformed or non-regular file, ...): recorded for
+   * usage() and told through an 'error' event (a CgroupError ERR_COLLECTOR_READ whose `cause` is the first row's
+   * error), when an 'error' listener is attached — without one the sweep's ROW_STATUS.error and usage() say it.
+   */
+  private noteReadErrors(sweep: Sweep, failedRows: number, firstFailed: number): void {
+    this.failedRows = failedRows;
+    if (failedRows === 0) return;
+    const cause = sweep.error(firstFailed);
+    this.lastReadError = new CgroupError(
+      `${failedRows} of ${sweep.rows} cgroups could not be read (first: ${sweep.paths[firstFailed]}: ${cause?.message ?? 'unknown error'})`,
+      { code: 'ERR_COLLECTOR_READ', ...(cause ? { cause } : {}) },
+    );
+    if (this.listenerCount('error') > 0) this.emit('error', this.lastReadError);
   }
 
   /** Emits 'oom' when a cgroup's oom_kill counter rose since it was last seen (by a sweep or the OOM watcher). */
@@ -418,9 +454,16 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
     return (this.compiled.plan?.files ?? []).map((f) => ({ controller: f.controller, hierarchy: f.hierarchy.path, name: f.name }));
   }
 
-  /** Descriptors held against the budget and open handles (flat over a collector's life once its set is stable). */
-  usage(): { heldFds: number; fdBudget: number; handles: number; registered: number; oomWatches: number } {
-    return { ...this.engine.usage(), registered: this.size, oomWatches: this.oom?.size ?? 0 };
+  /**
+   * Descriptors held against the engine's and the process's budget, open handles (flat over a collector's life once
+   * its set is stable), and whether the last sweep could read every row: `failedRows` and `lastError` (the last sweep
+   * that failed rows, as in the 'error' event).
+   */
+  usage(): CollectorUsage {
+    return {
+      ...this.engine.usage(), registered: this.size, oomWatches: this.oom?.size ?? 0, failedRows: this.failedRows,
+      lastError: this.lastReadError,
+    };
   }
 
   /** Stops watchers, closes every handle (and the engine the collector owns). Idempotent. */
@@ -449,14 +492,17 @@ const ENOENT = 2;
 
 /**
  * The first file of a row that failed with something other than "does not exist" (an absent file is an absent
- * column, not an error): a syscall error such as EMFILE or EACCES, or a malformed file. -1 when there is none.
+ * column, not an error): a syscall error such as EMFILE or EACCES, a malformed or non-regular file, or a device list
+ * longer than the plan holds (its sums are absent). -1 when there is none.
  */
 function failedFile(r: BatchResult, row: number): number {
-  const files = r.plan.files.length;
-  const base = row * files;
-  for (let f = 0; f < files; f++) {
+  const files = r.plan.files;
+  const base = row * files.length;
+  for (let f = 0; f < files.length; f++) {
     const s = r.fileStatus[base + f]!;
-    if (s === FILE_STATUS.malformed || (s < 0 && -s % 4096 !== ENOENT)) return f;
+    if (s === FILE_STATUS.malformed || s === FILE_STATUS.notRegular || (s < 0 && -s % 4096 !== ENOENT)) return f;
+    // A device list longer than the plan's capacity: its sums are absent, not partial (columns.ts).
+    if (s === FILE_STATUS.overflow && (files[f]!.format === 'blkio' || files[f]!.format === 'ioStat')) return f;
   }
   return -1;
 }

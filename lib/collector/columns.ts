@@ -381,6 +381,7 @@ export class ColumnProgram {
             break;
           }
           case OP_IOSTAT: {
+            if (fs[fbase + fa] === FILE_STATUS.overflow) break; // as blkioSum: no partial sums
             const per = this.slotB[i]!;
             const n = Math.min(cell(flags, words, floats, sa), (this.slotsOf(r, fa) - 1) / per);
             const k = this.arg[i]!;
@@ -444,7 +445,10 @@ export class ColumnProgram {
       if (cell(r.flags, words, r.floats, base + cand[c + 1]!) === 0) continue; // no data lines: the next family
       const tf = cand[c + 2]!;
       const st = fs[fbase + tf];
-      if (st !== FILE_STATUS.ok && st !== FILE_STATUS.overflow) return 0;
+      // More entries than the plan holds: a sum of some of them would be a wrong number, so the column is absent
+      // (the row reports ERR_CGROUP_CAPACITY).
+      if (st === FILE_STATUS.overflow) return NaN;
+      if (st !== FILE_STATUS.ok) return 0;
       const sa = base + cand[c + 3]!;
       const n = Math.min(cell(r.flags, words, r.floats, sa), (this.slotsOf(r, tf) - 1) / BLKIO_ENTRY_SLOTS);
       for (let j = 0; j < n; j++) {

@@ -54,11 +54,12 @@ export function oomSource(engine: Engine, onCount: (path: string, count: number)
 }
 
 /**
- * v1 push watches per collector: each holds two descriptors (an eventfd and memory.oom_control) outside the engine's
- * budget, so the collector's default budget leaves room for them; cgroups past the cap get their OOM kills from sweeps.
+ * v1 push watches per collector: each holds two descriptors (an eventfd and memory.oom_control) of the process
+ * descriptor budget (native/handle.h; the watches of a process take at most half of it); cgroups past this cap, or
+ * past the budget, get their OOM kills from sweeps.
  */
 export const V1_OOM_WATCH_LIMIT = 1024;
-/** Descriptors the v1 push watches may hold at most. */
+/** Descriptors the v1 push watches of one collector may hold at most. */
 export const V1_OOM_RESERVED_FDS = 2 * V1_OOM_WATCH_LIMIT;
 
 /** v1: eventfds on memory.oom_control, one epoll thread (native). */
@@ -82,7 +83,9 @@ export class OomWatcherV1 implements OomSource {
     try {
       this.watch.add(dir, id, identity);
     } catch {
-      return; // not in the memory hierarchy, the root cgroup (no oom_control event), or gone: sweeps report it
+      // Not in the memory hierarchy, the root cgroup (no oom_control event), gone, or no descriptors left in the
+      // process budget (EMFILE): sweeps report its OOM kills.
+      return;
     }
     this.byToken.set(id, { path, id });
     this.tokens.set(path, id);

@@ -5,7 +5,18 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { CgroupError } from '../errors';
 import type { Labels } from './sweep';
+
+/** A failed fs call of a watcher as a CgroupError (code, errno, syscall, path kept), not a raw Error. */
+function watchError(err: unknown, dir: string): CgroupError {
+  if (err instanceof CgroupError) return err;
+  const e = err as NodeJS.ErrnoException;
+  const props: ConstructorParameters<typeof CgroupError>[1] = { code: e?.code ?? 'ERR_CGROUP_WATCH', path: dir, cause: err };
+  if (typeof e?.errno === 'number') props.errno = e.errno;
+  if (typeof e?.syscall === 'string') props.syscall = e.syscall;
+  return new CgroupError(`cannot watch ${dir}: ${e?.message ?? String(err)}`, props);
+}
 
 export interface WatchOptions {
   /** Labels of a child (path relative to the root, with a leading '/'); default: `{ name: <child's basename> }`. */
@@ -33,14 +44,26 @@ export class ChildWatcher {
   constructor(hierarchyPath: string, rel: string, private readonly options: WatchOptions, private readonly sink: WatchSink) {
     this.parent = `/${rel}`;
     this.dir = path.join(hierarchyPath, rel);
-    this.watcher = fs.watch(this.dir, { persistent: false }, (_event, name) => {
-      if (typeof name === 'string' && name.length > 0) this.check(name);
-    });
+    // Before: a raw `Error: ENAMETOOLONG` (or ENOENT, ...) escaped from fs.watch (issue 15 item 6).
+    try {
+      this.watcher = fs.watch(this.dir, { persistent: false }, (_event, name) => {
+        if (typeof name === 'string' && name.length > 0) this.check(name);
+      });
+    } catch (err) {
+      throw watchError(err, this.dir);
+    }
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(this.dir, { withFileTypes: true }); // after the watch starts: no child is missed
+    } catch (err) {
+      this.watcher.close();
+      throw watchError(err, this.dir);
+    }
     this.watcher.on('error', (err) => {
-      this.sink.error(err);
+      this.sink.error(watchError(err, this.dir));
       this.close();
     });
-    for (const d of fs.readdirSync(this.dir, { withFileTypes: true })) if (d.isDirectory()) this.check(d.name);
+    for (const d of entries) if (d.isDirectory()) this.check(d.name);
   }
 
   private childPath(name: string): string {

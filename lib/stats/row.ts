@@ -4,7 +4,7 @@
  * does not hold the cgroup), or an error worded as opencontainers/cgroups words it.
  */
 import type { BatchResult, Engine, FileSpec, ReadPlan } from '../engine';
-import { FILE_STATUS, SLOT } from '../engine';
+import { FILE_STATUS, PLAN_MAX_CAP, SLOT } from '../engine';
 import { CgroupError, decodeSysStatus, sysError } from '../errors';
 import { diagnose } from './errors';
 
@@ -198,7 +198,16 @@ export class Files {
   reread(name: string, cap: number): Files | undefined {
     const e = this.entry(name);
     if (e === undefined) return undefined;
-    const spec: FileSpec = { ...e.spec, cap: Math.max(cap, e.spec.cap ?? 0) };
+    if (cap > PLAN_MAX_CAP) {
+      // Before: the engine's plan() refused the capacity with a bare RangeError (issue 15 item 6).
+      const path = this.r.engine.filePath(this.r.id, e.spec.controller === undefined ? this.r.engine.layout.hierarchies[0]! : this.r.engine.hierarchyFor(e.spec.controller), e.spec.name);
+      throw new CgroupError(`${path} has ${cap} entries, more than the ${PLAN_MAX_CAP} cgmgr reads from one file`, {
+        code: 'ERR_CGROUP_CAPACITY', path, controller: e.spec.controller, file: e.spec.name,
+      });
+    }
+    // Powers of two: the single-file plans cached per capacity stay few however the count varies.
+    const fit = Math.min(PLAN_MAX_CAP, 2 ** Math.ceil(Math.log2(Math.max(cap, 1))));
+    const spec: FileSpec = { ...e.spec, cap: Math.max(fit, e.spec.cap ?? 0) };
     const plan = singleFilePlan(this.r.engine, spec);
     const result = this.r.engine.readSync(plan, [this.r.id], this.r.engine.result(plan, 1, { bigint: true }));
     const key = `${this.prefix}:${name}`;

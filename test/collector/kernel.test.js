@@ -272,17 +272,18 @@ t.test('cgroup v2 on this host\'s unified hierarchy: cpu.stat and cgroup.procs a
   t.same(gone, [`/${sub.name}/a`]);
 });
 
-t.test('v1 OOM push stays inside the descriptor limit: the default budget leaves room for its descriptors', opts, async (t) => {
-  const { defaultFdBudget } = require('../../dist/engine');
+t.test('v1 OOM push stays inside the descriptor limit: the watches hold from the one process budget', opts, async (t) => {
+  const { defaultFdBudget, processFdBudget } = require('../../dist/engine');
   const { V1_OOM_RESERVED_FDS, V1_OOM_WATCH_LIMIT } = require('../../dist/collector/oom');
   const c = new StatsCollector();
   t.teardown(() => c.close());
   t.equal(V1_OOM_RESERVED_FDS, 2 * V1_OOM_WATCH_LIMIT, 'an eventfd and memory.oom_control per watched cgroup');
-  t.equal(c.usage().fdBudget, Math.max(0, defaultFdBudget() - V1_OOM_RESERVED_FDS));
-  const off = new StatsCollector({ oomEvents: false });
-  t.teardown(() => off.close());
-  t.equal(off.usage().fdBudget, defaultFdBudget(), 'without push, the whole default budget');
+  t.equal(c.usage().fdBudget, defaultFdBudget(), 'the default engine budget: the process budget bounds everything');
+  t.ok(c.usage().processFdBudget <= processFdBudget(), 'the process budget is below RLIMIT_NOFILE');
   const mine = new StatsCollector({ maxOpenFiles: 100 });
   t.teardown(() => mine.close());
   t.equal(mine.usage().fdBudget, 100, 'an explicit maxOpenFiles is used as given');
+  const huge = new StatsCollector({ maxOpenFiles: 10_000_000 });
+  t.teardown(() => huge.close());
+  t.equal(huge.usage().fdBudget, processFdBudget(), 'a maxOpenFiles above the limit is clamped to the process budget');
 });

@@ -207,7 +207,8 @@ t.test('bad input gives clear errors and touches nothing', opts, async (t) => {
   t.throws(() => engine.readFile(id, 'pids', 'nope'), { code: 'ENOENT' });
   t.throws(() => engine.readFile(id, 'no-such-controller', 'x'), { code: 'ERR_CGROUP_NOT_MOUNTED' });
   t.throws(() => engine.plan([{ controller: 'pids', name: 'pids.max', format: 'yaml' }]), { code: 'ERR_INVALID_ARG_VALUE' });
-  t.throws(() => engine.plan([{ controller: 'pids', name: 'pids.max', format: 'list' }]), RangeError, 'a list needs a capacity');
+  // Before: a plain RangeError without a code (issue 15 item 6); now every plan() error carries one.
+  t.throws(() => engine.plan([{ controller: 'pids', name: 'pids.max', format: 'list' }]), { code: 'ERR_CGROUP_PLAN', name: 'CgroupError' }, 'a list needs a capacity');
   const pidsPlan = engine.plan([{ controller: 'pids', name: 'pids.current', format: 'single' }]);
   t.throws(() => engine.nativeEngine.read(pidsPlan.id, new Uint32Array(1), new Float64Array(0), new Uint8Array(0), new Int32Array(0), new Int32Array(0), undefined, true), RangeError, 'short arrays are refused');
   t.throws(() => engine.nativeEngine.read(pidsPlan.id, [1], 'x'), TypeError);
