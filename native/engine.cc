@@ -6,6 +6,7 @@
 #include <string>
 
 #include "errors.h"
+#include "fsops.h"
 #include "parse/parse.h"
 #include "procs.h"
 
@@ -149,6 +150,7 @@ void Engine::Init(Napi::Env env, Napi::Object exports) {
 Engine::Engine(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Engine>(info) {
   Napi::Env env = info.Env();
   table_ = std::make_shared<HandleTable>();
+  TagEngine(env, info.This());
   if (info.Length() < 1 || !info[0].IsArray()) {
     Napi::TypeError::New(env, "Engine(paths, fdBudget, resolveMode): paths must be an array").ThrowAsJavaScriptException();
     return;
