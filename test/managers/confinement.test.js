@@ -268,3 +268,36 @@ t.test("moveProcessToContainerCgroup: asynchronous (the engine's pool write), it
   await cgmgr.moveProcessToContainerCgroup(42, 5151, { root: s.root, procRoot: s.procRoot });
   t.equal(fs.readFileSync(path.join(s.root, 'pids', 'pod', 'ctr', 'cgroup.procs'), 'utf8'), '4343', 'not written');
 });
+
+t.test('fsOp / fsOpAsync survive junk arguments with a real engine, and change nothing', async (t) => {
+  const s = scratch(t, 2);
+  mkdirp(path.join(s.root, 'a', 'b'));
+  fs.writeFileSync(path.join(s.root, 'a', 'f'), 'x');
+  const before = snapshot(s.base);
+  const e = new cgmgr.Engine({ root: s.root, version: 2, fdBudget: 8 });
+  t.teardown(() => e.destroy());
+  const junk = [undefined, null, true, -1, 1.5, NaN, 2 ** 32, '', '..', '/', 'a\0b', 'x'.repeat(5000), '../a', 'a/../a',
+    {}, [], new Uint32Array(1), Symbol('s'), () => 1, 10n, { toString: () => 'a' }];
+  let calls = 0;
+  const pending = [];
+  for (const fn of [native.fsOp, native.fsOpAsync]) {
+    for (const a of junk) {
+      for (const op of [0, 1, 2, 3, 4, a]) {
+        for (const args of [[e.nativeEngine, op, 0, a, a, a], [e.nativeEngine, op, a, 'a', a, a], [a, op, 0, 'a', 'f', 'y']]) {
+          try {
+            const r = fn(...args);
+            if (r && typeof r.then === 'function') pending.push(r.catch((err) => t.ok(err instanceof Error, 'rejects with an Error')));
+          } catch (err) {
+            if (!(err instanceof Error)) t.fail(`non-Error thrown: ${String(err)}`);
+          }
+          calls++;
+        }
+      }
+    }
+  }
+  await Promise.all(pending);
+  t.ok(calls > 700, `${calls} hostile calls, process alive`);
+  // 'a' as path with junk names: reads of 'a' itself are refused (name checks); nothing was made, removed or written.
+  t.same(snapshot(s.base), before, 'the tree is unchanged');
+  t.equal(e.readTextSync(e.layout.hierarchies[0], 'a', 'f'), 'x', 'the engine still works');
+});
