@@ -154,11 +154,6 @@ export class CgroupContext {
     }
     return r;
   }
-
-  /** Options for the stats functions. */
-  statsOptions(extra: StatsOptions = {}): StatsOptions {
-    return { ...extra, root: this.root, version: this.version, procRoot: this.procRoot, ...(this.mountinfo ? { mountinfo: this.mountinfo } : {}) };
-  }
 }
 
 /** The v1 hierarchies a cgroupfs-driver cgroup lives in: every mounted controller hierarchy (not name=…, not cgroup2). */
@@ -167,7 +162,7 @@ function v1Hierarchies(layout: Layout): Hierarchy[] {
 }
 
 /** The cgroup2 hierarchy of a unified (v2) layout: the one mounted at the root. */
-function unifiedHierarchy(layout: Layout): Hierarchy {
+export function unifiedHierarchy(layout: Layout): Hierarchy {
   const h = layout.hierarchies.find((x) => x.version === 2 && x.path === layout.root) ?? layout.unified ?? layout.hierarchies[0];
   if (h === undefined) throw new CgroupError(`no cgroup hierarchy mounted under ${layout.root}`, { code: 'ERR_CGROUP_NOT_MOUNTED' });
   return h;

@@ -1,10 +1,12 @@
 /**
- * The native read engine, in JavaScript terms. An Engine owns one set of hierarchies: it opens cgroup handles (the
+ * The native engine, in JavaScript terms. An Engine owns one set of hierarchies: it opens cgroup handles (the
  * directory descriptors of a cgroup in every hierarchy it lives in, under a descriptor budget), compiles read plans
  * (which files to read and how to parse them), reads plans for many handles in one native call (sync, or async as one
- * worker per batch) into caller-reusable typed arrays, and writes pids to cgroup.procs in batches.
+ * worker per batch) into caller-reusable typed arrays, writes pids to cgroup.procs in batches, and, by path, makes
+ * and removes cgroup directories and reads or writes single control files (the write side, native/fsops.h). Every
+ * path is resolved beneath a hierarchy root descriptor without following a symlink.
  *
- * Everything above it (the stats formulas, the managers, the collector) uses this one reader.
+ * Everything above it (the stats formulas, the managers, the collector) uses this one way into cgroupfs.
  */
 import * as os from 'node:os';
 import { CgroupError, decodeSysStatus, invalidArg, sysError } from './errors';

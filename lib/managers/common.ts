@@ -1,5 +1,5 @@
 /** Helpers both managers use: crun's `container` sub-cgroup and the exec cgroup (spec §2.9). */
-import { newCgroup, type Cgroup, type CgroupContext } from '../cgroup';
+import { newCgroup, unifiedHierarchy, type Cgroup, type CgroupContext } from '../cgroup';
 import { CgroupError } from '../errors';
 import { base, dir, join } from '../paths';
 
@@ -11,7 +11,7 @@ export function crunContainerCgroupManager(expected: string, ctx: CgroupContext)
   const actual = join(expected, 'container');
   const root = ctx.version === 2 ? ctx.root : join(ctx.root, 'cpuset');
   const rel = join('/', actual.startsWith(root) ? actual.slice(root.length) : actual).slice(1);
-  const h = ctx.version === 2 ? ctx.layout.hierarchies.find((x) => x.path === ctx.root) ?? ctx.layout.hierarchies[0] : ctx.layout.controllers.get('cpuset');
+  const h = ctx.version === 2 ? unifiedHierarchy(ctx.layout) : ctx.layout.controllers.get('cpuset');
   if (h === undefined) return undefined;
   try {
     if (ctx.engine.childrenSync(h, rel) === undefined) return undefined;

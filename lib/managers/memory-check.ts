@@ -2,7 +2,7 @@
  * The sandbox parent memory check of spec §5.3 (CRI-O's verifyCgroupHasEnoughMemory): reads the parent's memory
  * limit file (v2 `memory.max`, v1 `memory.limit_in_bytes`) and fails when it is below the minimum.
  */
-import type { CgroupContext } from '../cgroup';
+import { unifiedHierarchy, type CgroupContext } from '../cgroup';
 import { CgroupError } from '../errors';
 import type { Hierarchy } from '../hierarchy';
 import { verifyMemoryIsEnough } from '../memory';
@@ -28,9 +28,7 @@ function parseInt64(s: string): { value?: bigint; error?: string } {
 export function verifyCgroupHasEnoughMemory(slicePath: string, ctx: CgroupContext, memoryMaxFile: string, min: number | bigint): void {
   const logger = ctx.logger;
   const rel = join('/', slicePath).slice(1);
-  const h: Hierarchy | undefined = ctx.version === 2
-    ? ctx.layout.hierarchies.find((x) => x.path === ctx.root) ?? ctx.layout.hierarchies[0]
-    : ctx.layout.controllers.get('memory');
+  const h: Hierarchy | undefined = ctx.version === 2 ? unifiedHierarchy(ctx.layout) : ctx.layout.controllers.get('memory');
   const file = join(h?.path ?? join(ctx.root, 'memory'), rel, memoryMaxFile);
   let text: string;
   try {
