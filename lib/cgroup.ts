@@ -289,7 +289,8 @@ export class Cgroup {
 
   /** Distinct directories (co-mounted controllers once), hierarchy order. */
   dirs(): string[] {
-    return this.hierarchies().map((h) => this.dirIn(h.path));
+    if (this.context.version === 2) return [this.dirIn(this.context.root)];
+    return v1Hierarchies(this.context.layout).map((h) => this.dirIn(h.path));
   }
 
   /** @internal The hierarchies the cgroup lives in (v1: every mounted controller hierarchy; v2: the unified one). */
