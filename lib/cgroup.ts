@@ -6,7 +6,9 @@
  * discovery; every method has a synchronous twin.
  *
  * Paths are built from validated parts under the configured root only: the inner path is cleaned per element so
- * ".." can never climb above the root, and directories are created with fs.mkdirSync beneath the hierarchy roots.
+ * ".." can never climb above the root. Every read, write, mkdir, rmdir and pid move goes through the context's one
+ * engine, resolved beneath the hierarchy root descriptors without following symlinks (lib/steps.ts, docs/engine.md);
+ * the root cgroup is refused as the target of a create or remove.
  */
 import * as fs from 'node:fs';
 import * as nodePath from 'node:path';
@@ -14,13 +16,17 @@ import { Engine } from './engine';
 import { CgroupError, invalidArg, sysError } from './errors';
 import { DEFAULT_ROOT, discoverHierarchies, isCgroup2, type Hierarchy, type Layout } from './hierarchy';
 import { base, clean, dir, expandSlice, join } from './paths';
-import type * as StatsModule from './stats';
-import type { CgroupStats, StatsHandle, StatsOptions } from './stats';
+import type { CgroupStats, StatsOptions } from './stats';
+import type { StatsHandle } from './stats/handle';
+import type { StatsReader, StatsResult } from './stats/reader';
+import * as steps from './steps';
+import { runAsync, runSync, type Steps } from './steps';
 
 /** lib/stats, loaded on the first stats read (`cgmgr paths` / `cgmgr move` never load it). */
-let statsModule: typeof StatsModule | undefined;
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const stats = (): typeof StatsModule => (statsModule ??= require('./stats') as typeof StatsModule);
+const statsReaderModule = (): typeof import('./stats/reader') => require('./stats/reader') as typeof import('./stats/reader');
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const statsHandleModule = (): typeof import('./stats/handle') => require('./stats/handle') as typeof import('./stats/handle');
 import { pid as checkPid } from './validate';
 
 /** Log sink for the few messages CRI-O logs (warnings of the memory check, info of systemd create/remove). */
@@ -36,7 +42,8 @@ export interface CgroupOptions {
   root?: string;
   /** Where /proc is (moveProcessToContainerCgroup, process stats, own cgroup). Default `/proc`. */
   procRoot?: string;
-  /** The cgroup version; default: CRI-O's test (statfs magic of the root; hybrid hosts are 1). */
+  /** The cgroup version; default: CRI-O's test (statfs magic of the root; hybrid hosts are 1), or for a plain
+   * directory standing in for the root, whether it has a cgroup.controllers (a recorded v2 root). */
   version?: 1 | 2;
   /** The mountinfo used for hierarchy discovery (default /proc/self/mountinfo). */
   mountinfo?: string;
@@ -102,6 +109,7 @@ export class CgroupContext {
   private readonly systemdRunningOpt: boolean | (() => boolean) | undefined;
   private layoutCache: Layout | undefined;
   private engineCache: Engine | undefined;
+  private readonly readers = new Map<string, StatsReader>();
 
   constructor(options: CgroupOptions = {}) {
     if (options === null || typeof options !== 'object') throw invalidArg('options', options, 'must be an object');
@@ -114,7 +122,8 @@ export class CgroupContext {
     if (options.version !== undefined && options.version !== 1 && options.version !== 2) {
       throw invalidArg('version', options.version, 'must be 1 or 2');
     }
-    this.version = options.version ?? (isCgroup2(this.root) ? 2 : 1);
+    // CRI-O's test (statfs magic); a plain directory standing in for the root is v2 when it has cgroup.controllers.
+    this.version = options.version ?? (isCgroup2(this.root) || fs.existsSync(nodePath.join(this.root, 'cgroup.controllers')) ? 2 : 1);
     this.mountinfo = options.mountinfo;
     this.systemdRunningOpt = options.systemdRunning;
     this.logger = options.logger ?? {};
@@ -132,20 +141,38 @@ export class CgroupContext {
     return this.layoutCache;
   }
 
+  /** The one engine of this context: its handles' reads, writes, mkdirs, rmdirs, pid moves and stats all use it. */
   get engine(): Engine {
     this.engineCache ??= new Engine({ layout: this.layout, fdBudget: 64 });
     return this.engineCache;
   }
 
-  /** Options for the stats functions. */
-  statsOptions(extra: StatsOptions = {}): StatsOptions {
-    return { ...extra, root: this.root, version: this.version, procRoot: this.procRoot };
+  /** The stats reader of the handles, on the context's engine (one per sysRoot / huge page sizes asked for). */
+  statsReader(options: Pick<StatsOptions, 'sysRoot' | 'hugePageSizes'> = {}): StatsReader {
+    const key = JSON.stringify([options.sysRoot ?? null, options.hugePageSizes ?? null]);
+    let r = this.readers.get(key);
+    if (r === undefined) {
+      r = new (statsReaderModule().StatsReader)({
+        engine: this.engine, version: this.version, procRoot: this.procRoot,
+        ...(options.sysRoot === undefined ? {} : { sysRoot: options.sysRoot }),
+        ...(options.hugePageSizes === undefined ? {} : { hugePageSizes: options.hugePageSizes }),
+      });
+      this.readers.set(key, r);
+    }
+    return r;
   }
 }
 
 /** The v1 hierarchies a cgroupfs-driver cgroup lives in: every mounted controller hierarchy (not name=…, not cgroup2). */
 function v1Hierarchies(layout: Layout): Hierarchy[] {
   return layout.hierarchies.filter((h) => h.version === 1 && h.controllers.some((c) => !c.startsWith('name=')));
+}
+
+/** The cgroup2 hierarchy of a unified (v2) layout: the one mounted at the root. */
+export function unifiedHierarchy(layout: Layout): Hierarchy {
+  const h = layout.hierarchies.find((x) => x.version === 2 && x.path === layout.root) ?? layout.unified ?? layout.hierarchies[0];
+  if (h === undefined) throw new CgroupError(`no cgroup hierarchy mounted under ${layout.root}`, { code: 'ERR_CGROUP_NOT_MOUNTED' });
+  return h;
 }
 
 // cleanElem of spec §2.10: an absolute element is cleaned; a relative one is cleaned as if rooted, then unrooted, so
@@ -155,12 +182,6 @@ function cleanElem(p: string): string {
   if (p.startsWith('/')) return clean(p);
   return clean('/' + p).slice(1);
 }
-
-function sleepSync(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** A failed fs call as a CgroupError shaped like Node's. */
 function fsError(e: unknown): CgroupError {
@@ -279,23 +300,59 @@ export class Cgroup {
     return v1Hierarchies(this.context.layout).map((h) => this.dirIn(h.path));
   }
 
+  /** @internal The hierarchies the cgroup lives in (v1: every mounted controller hierarchy; v2: the unified one). */
+  hierarchies(): Hierarchy[] {
+    const ctx = this.context;
+    return ctx.version === 2 ? [unifiedHierarchy(ctx.layout)] : v1Hierarchies(ctx.layout);
+  }
+
   private dirIn(hierarchyRoot: string): string {
     return this.innerPath === '/' ? hierarchyRoot : hierarchyRoot + this.innerPath;
   }
 
-  private relPath(): string {
+  /** @internal The cgroup path relative to the hierarchy roots ('' for the root cgroup). */
+  get relPath(): string {
     return this.innerPath.slice(1);
+  }
+
+  // The hierarchy holding a controller's files (v2: the unified one), or ERR_CGROUP_NOT_MOUNTED.
+  private hierarchyOf(controller: string): Hierarchy {
+    const ctx = this.context;
+    if (ctx.version === 2) return unifiedHierarchy(ctx.layout);
+    const h = ctx.layout.controllers.get(controller);
+    if (h === undefined) throw new CgroupError(`the ${controller} hierarchy is not mounted`, { code: 'ERR_CGROUP_NOT_MOUNTED', controller });
+    return h;
+  }
+
+  /** @internal Refuses the root cgroup (and so anything that resolved to it) as the target of a create or remove. */
+  refuseRoot(what: string): void {
+    if (this.relPath === '') {
+      throw new CgroupError(`refusing to ${what} the root cgroup: a container or sandbox cgroup must be below the hierarchy root`, {
+        code: 'ERR_CGROUP_ROOT_REFUSED',
+      });
+    }
   }
 
   // ---- existence ------------------------------------------------------------------------------------------------
 
   /** Whether the cgroup's directory exists (v1: in any of its hierarchies). */
   existsSync(): boolean {
-    return this.dirs().some((d) => fs.existsSync(d));
+    return runSync(this.context.engine, this.existsSteps());
   }
 
   async exists(): Promise<boolean> {
-    return this.existsSync();
+    return runAsync(this.context.engine, this.existsSteps());
+  }
+
+  private *existsSteps(): Steps<boolean> {
+    for (const h of this.hierarchies()) {
+      try {
+        if ((yield* steps.children(h, this.relPath)) !== undefined) return true;
+      } catch (e) {
+        if (errCode(e) !== 'ENOTDIR') throw e; // a file in its place is no cgroup; a symlink is refused (ELOOP)
+      }
+    }
+    return false;
   }
 
   // ---- apply: create, attach ------------------------------------------------------------------------------------
@@ -303,102 +360,53 @@ export class Cgroup {
   /**
    * Creates the cgroup (v1: in every mounted controller, copying cpuset.cpus/mems from the parent when empty; v2:
    * every missing directory from the root down, enabling the root's controllers in the ancestors'
-   * cgroup.subtree_control) and moves `pid` into it; pid -1 creates only.
+   * cgroup.subtree_control) and moves `pid` into it; pid -1 creates only. The root cgroup is refused.
    */
   applySync(pid: number): void {
     const p = applyPid(pid);
-    this.createSync();
+    runSync(this.context.engine, this.createSteps());
     if (p !== -1) this.addPidsSync([p]);
   }
 
   async apply(pid: number): Promise<void> {
     const p = applyPid(pid);
-    this.createSync();
+    await runAsync(this.context.engine, this.createSteps());
     if (p !== -1) await this.addPids([p]);
   }
 
-  /** @internal mkdir -p beneath a hierarchy root; returns the directories made (top first). */
-  mkdirBeneath(hierarchyRoot: string, target: string): string[] {
-    const made: string[] = [];
-    const rel = nodePath.relative(hierarchyRoot, target);
-    if (rel.startsWith('..') || nodePath.isAbsolute(rel)) throw invalidArg('path', target, `must be beneath ${hierarchyRoot}`);
-    let cur = hierarchyRoot;
-    for (const part of rel === '' ? [] : rel.split('/')) {
-      cur = nodePath.join(cur, part);
-      try {
-        fs.mkdirSync(cur, 0o755);
-        made.push(cur);
-      } catch (e) {
-        if (errCode(e) !== 'EEXIST') throw fsError(e);
-      }
-    }
-    return made;
-  }
-
-  private createSync(): void {
-    const ctx = this.context;
-    if (ctx.version === 2) {
-      this.createV2();
+  /** @internal The creation of apply(), as engine steps. */
+  *createSteps(): Steps<void> {
+    this.refuseRoot('create');
+    if (this.context.version === 2) {
+      yield* this.createV2();
       return;
     }
-    for (const h of v1Hierarchies(ctx.layout)) {
-      const d = this.dirIn(h.path);
-      this.mkdirBeneath(h.path, d);
-      if (h.controllers.includes('cpuset')) this.ensureCpuset(h.path, d);
+    for (const h of v1Hierarchies(this.context.layout)) {
+      yield* steps.mkdirAll(h, this.relPath);
+      if (h.controllers.includes('cpuset')) yield* ensureCpuset(h, this.relPath);
     }
   }
 
-  private createV2(): void {
-    const root = this.context.root;
+  private *createV2(): Steps<void> {
+    const h = unifiedHierarchy(this.context.layout);
     let controllers: string[] = [];
     try {
-      controllers = fs.readFileSync(nodePath.join(root, 'cgroup.controllers'), 'utf8').split(/\s+/).filter(Boolean);
+      controllers = (yield* steps.read(h, '', 'cgroup.controllers')).split(/\s+/).filter(Boolean);
     } catch { /* no controllers to enable */ }
-    const parts = this.relPath() === '' ? [] : this.relPath().split('/');
-    let cur = root;
+    const parts = this.relPath.split('/');
     for (let i = 0; i < parts.length; i++) {
+      const cur = parts.slice(0, i).join('/');
       // Enable the controllers in this ancestor before creating the child (all at once, then one by one).
       if (controllers.length > 0) {
-        const file = nodePath.join(cur, 'cgroup.subtree_control');
         try {
-          fs.writeFileSync(file, controllers.map((c) => '+' + c).join(' '));
+          yield* steps.write(h, cur, 'cgroup.subtree_control', controllers.map((c) => '+' + c).join(' '));
         } catch {
           for (const c of controllers) {
-            try { fs.writeFileSync(file, '+' + c); } catch { /* not available here */ }
+            try { yield* steps.write(h, cur, 'cgroup.subtree_control', '+' + c); } catch { /* not available here */ }
           }
         }
       }
-      cur = nodePath.join(cur, parts[i]!);
-      try {
-        fs.mkdirSync(cur, 0o755);
-      } catch (e) {
-        if (errCode(e) !== 'EEXIST') throw fsError(e);
-      }
-    }
-  }
-
-  // v1 cpuset: a new cgroup has empty cpus/mems and takes no task; copy them from the parent, top down.
-  private ensureCpuset(hierarchyRoot: string, d: string): void {
-    const chain: string[] = [];
-    for (let cur = d; cur !== hierarchyRoot && cur.startsWith(hierarchyRoot + '/'); cur = nodePath.dirname(cur)) chain.unshift(cur);
-    for (const c of chain) {
-      for (const f of ['cpuset.cpus', 'cpuset.mems']) {
-        const file = nodePath.join(c, f);
-        let own: string;
-        try {
-          own = fs.readFileSync(file, 'utf8').trim();
-        } catch (e) {
-          if (errCode(e) === 'ENOENT') continue; // not a cpuset directory (recorded tree)
-          throw fsError(e);
-        }
-        if (own !== '') continue;
-        const parentValue = fs.readFileSync(nodePath.join(nodePath.dirname(c), f), 'utf8').trim();
-        try {
-          fs.writeFileSync(file, parentValue);
-        } catch (e) {
-          throw fsError(e);
-        }
-      }
+      yield* steps.mkdir(h, parts.slice(0, i + 1).join('/'));
     }
   }
 
@@ -406,12 +414,7 @@ export class Cgroup {
 
   private withHandle<T>(fn: (id: number, engine: Engine) => T): T {
     const engine = this.context.engine;
-    let id: number;
-    try {
-      id = engine.open(this.relPath());
-    } catch (e) {
-      throw fsError(e);
-    }
+    const id = engine.open(this.relPath);
     try {
       return fn(id, engine);
     } finally {
@@ -421,12 +424,7 @@ export class Cgroup {
 
   private async withHandleAsync<T>(fn: (id: number, engine: Engine) => Promise<T>): Promise<T> {
     const engine = this.context.engine;
-    let id: number;
-    try {
-      id = engine.open(this.relPath());
-    } catch (e) {
-      throw fsError(e);
-    }
+    const id = engine.open(this.relPath);
     try {
       return await fn(id, engine);
     } finally {
@@ -478,68 +476,57 @@ export class Cgroup {
   // ---- stats, OOM -----------------------------------------------------------------------------------------------
 
   /**
-   * The cgroup's statistics (lib/stats; spec §3); `{ bigint: true }` for exact u64 values. Read through the handle's
-   * held StatsHandle (one pread per file on held descriptors, answered on the calling thread) unless the options name
-   * another sysRoot or huge page sizes.
+   * The cgroup's statistics (lib/stats; spec §3), read through the context's engine; `{ bigint: true }` for exact u64
+   * values. Read through the handle's held StatsHandle (one pread per file on held descriptors, answered on the calling
+   * thread) unless the options name another sysRoot or huge page sizes.
    */
   async stats<O extends HandleStatsOptions | undefined = undefined>(options?: O): Promise<CgroupStats<NumFor<O>>> {
     const held = this.heldStats(options);
     if (held) return held.read(options) as Promise<CgroupStats<NumFor<O>>>;
-    return stats().stats(this.relPath(), this.context.statsOptions(options ?? {})) as Promise<CgroupStats<NumFor<O>>>;
+    const o: HandleStatsOptions = options ?? {};
+    const [r] = await this.context.statsReader(o).read([this.relPath], { controllers: o.controllers, bigint: o.bigint === true });
+    return unwrapStats(r!) as CgroupStats<NumFor<O>>;
   }
 
   statsSync<O extends HandleStatsOptions | undefined = undefined>(options?: O): CgroupStats<NumFor<O>> {
     const held = this.heldStats(options);
     if (held) return held.readSync(options) as CgroupStats<NumFor<O>>;
-    return stats().statsSync(this.relPath(), this.context.statsOptions(options ?? {})) as CgroupStats<NumFor<O>>;
+    const o: HandleStatsOptions = options ?? {};
+    const [r] = this.context.statsReader(o).readSync([this.relPath], { controllers: o.controllers, bigint: o.bigint === true });
+    return unwrapStats(r!) as CgroupStats<NumFor<O>>;
   }
 
   private statsHandle?: StatsHandle;
 
   private heldStats(options: HandleStatsOptions | undefined): StatsHandle | undefined {
     if (options !== undefined && Object.keys(options).some((k) => k !== 'controllers' && k !== 'bigint')) return undefined;
-    return (this.statsHandle ??= stats().openStatsHandle(this.relPath(), this.context.statsOptions()));
+    return (this.statsHandle ??= new (statsHandleModule().StatsHandle)(this.context.statsReader(), this.relPath));
   }
 
   /** OOM kills: v2 `memory.events` oom_kill, v1 `memory.oom_control` oom_kill (0 when the key is absent). */
   oomKillCountSync(): number {
-    const d = this.path('memory');
-    if (d === undefined) throw new CgroupError('the memory hierarchy is not mounted', { code: 'ERR_CGROUP_NOT_MOUNTED', controller: 'memory' });
-    const file = nodePath.join(d, this.context.version === 2 ? 'memory.events' : 'memory.oom_control');
-    let text: string;
-    try {
-      text = fs.readFileSync(file, 'utf8');
-    } catch (e) {
-      throw fsError(e);
-    }
+    return runSync(this.context.engine, this.oomKillSteps());
+  }
+
+  async oomKillCount(): Promise<number> {
+    return runAsync(this.context.engine, this.oomKillSteps());
+  }
+
+  private *oomKillSteps(): Steps<number> {
+    const h = this.hierarchyOf('memory');
+    const text = yield* steps.read(h, this.relPath, this.context.version === 2 ? 'memory.events' : 'memory.oom_control');
     const m = /^oom_kill (\d+)$/m.exec(text);
     return m ? Number(m[1]) : 0;
   }
 
-  async oomKillCount(): Promise<number> {
-    return this.oomKillCountSync();
-  }
-
   // ---- set ------------------------------------------------------------------------------------------------------
 
-  private writeFile(controller: string, file: string, value: string): void {
-    const d = this.path(controller);
-    if (d === undefined) throw new CgroupError(`the ${controller} hierarchy is not mounted`, { code: 'ERR_CGROUP_NOT_MOUNTED', controller });
-    try {
-      fs.writeFileSync(nodePath.join(d, file), value);
-    } catch (e) {
-      throw fsError(e);
-    }
+  private *writeFile(controller: string, file: string, value: string): Steps<void> {
+    yield* steps.write(this.hierarchyOf(controller), this.relPath, file, value);
   }
 
-  private readFile(controller: string, file: string): string {
-    const d = this.path(controller);
-    if (d === undefined) throw new CgroupError(`the ${controller} hierarchy is not mounted`, { code: 'ERR_CGROUP_NOT_MOUNTED', controller });
-    try {
-      return fs.readFileSync(nodePath.join(d, file), 'utf8').trim();
-    } catch (e) {
-      throw fsError(e);
-    }
+  private *readFile(controller: string, file: string): Steps<string> {
+    return (yield* steps.read(this.hierarchyOf(controller), this.relPath, file)).trim();
   }
 
   /**
@@ -548,19 +535,26 @@ export class Cgroup {
    * memory.limit_in_bytes, pids.max. v2: cpuset.cpus/mems, cpu.weight (from shares), cpu.max, memory.max, pids.max.
    */
   setSync(resources: CgroupResources): void {
-    const r = checkResources(resources);
+    runSync(this.context.engine, this.setSteps(checkResources(resources)));
+  }
+
+  async set(resources: CgroupResources): Promise<void> {
+    await runAsync(this.context.engine, this.setSteps(checkResources(resources)));
+  }
+
+  private *setSteps(r: CgroupResources): Steps<void> {
     const v2 = this.context.version === 2;
     const cpu = r.cpu ?? {};
-    if (cpu.cpus) this.writeFile('cpuset', 'cpuset.cpus', cpu.cpus);
-    if (cpu.mems) this.writeFile('cpuset', 'cpuset.mems', cpu.mems);
+    if (cpu.cpus) yield* this.writeFile('cpuset', 'cpuset.cpus', cpu.cpus);
+    if (cpu.mems) yield* this.writeFile('cpuset', 'cpuset.mems', cpu.mems);
     if (v2) {
-      if (cpu.shares) this.writeFile('cpu', 'cpu.weight', String(sharesToWeight(cpu.shares)));
+      if (cpu.shares) yield* this.writeFile('cpu', 'cpu.weight', String(sharesToWeight(cpu.shares)));
       const max = cpuMaxValue(cpu.quota, cpu.period);
-      if (max !== '') this.writeFile('cpu', 'cpu.max', max);
+      if (max !== '') yield* this.writeFile('cpu', 'cpu.max', max);
     } else {
       if (cpu.shares) {
-        this.writeFile('cpu', 'cpu.shares', String(cpu.shares));
-        const got = Number(this.readFile('cpu', 'cpu.shares'));
+        yield* this.writeFile('cpu', 'cpu.shares', String(cpu.shares));
+        const got = Number(yield* this.readFile('cpu', 'cpu.shares'));
         if (cpu.shares > got) throw new CgroupError(`the maximum allowed cpu-shares is ${got}`, { code: 'ERR_CGROUP_CPU_SHARES' });
         if (cpu.shares < got) throw new CgroupError(`the minimum allowed cpu-shares is ${got}`, { code: 'ERR_CGROUP_CPU_SHARES' });
       }
@@ -569,28 +563,24 @@ export class Cgroup {
       let quotaDone = false;
       if (period !== 0) {
         try {
-          this.writeFile('cpu', 'cpu.cfs_period_us', String(period));
+          yield* this.writeFile('cpu', 'cpu.cfs_period_us', String(period));
         } catch (e) {
           // A period below the current quota's ratio is refused: write the quota first, then the period.
-          if ((e as CgroupError).code !== 'EINVAL' || quota === 0) throw e;
-          this.writeFile('cpu', 'cpu.cfs_quota_us', String(quota));
+          if (errCode(e) !== 'EINVAL' || quota === 0) throw e;
+          yield* this.writeFile('cpu', 'cpu.cfs_quota_us', String(quota));
           quotaDone = true;
-          this.writeFile('cpu', 'cpu.cfs_period_us', String(period));
+          yield* this.writeFile('cpu', 'cpu.cfs_period_us', String(period));
         }
       }
-      if (quota !== 0 && !quotaDone) this.writeFile('cpu', 'cpu.cfs_quota_us', String(quota));
+      if (quota !== 0 && !quotaDone) yield* this.writeFile('cpu', 'cpu.cfs_quota_us', String(quota));
     }
     const mem = r.memory?.limit;
     if (mem !== undefined && mem !== 0) {
-      if (v2) this.writeFile('memory', 'memory.max', mem === -1 ? 'max' : String(mem));
-      else this.writeFile('memory', 'memory.limit_in_bytes', String(mem));
+      if (v2) yield* this.writeFile('memory', 'memory.max', mem === -1 ? 'max' : String(mem));
+      else yield* this.writeFile('memory', 'memory.limit_in_bytes', String(mem));
     }
     const pidsLimit = r.pids?.limit;
-    if (pidsLimit !== undefined && pidsLimit !== 0) this.writeFile('pids', 'pids.max', pidsLimit === -1 ? 'max' : String(pidsLimit));
-  }
-
-  async set(resources: CgroupResources): Promise<void> {
-    this.setSync(resources);
+    if (pidsLimit !== undefined && pidsLimit !== 0) yield* this.writeFile('pids', 'pids.max', pidsLimit === -1 ? 'max' : String(pidsLimit));
   }
 
   // ---- destroy --------------------------------------------------------------------------------------------------
@@ -598,29 +588,27 @@ export class Cgroup {
   /**
    * Removes the cgroup (v1: in every hierarchy): rmdir; if that fails, child cgroups first, then rmdir again with
    * EBUSY retried 10 times with exponential back-off from 1 ms. A missing directory is success. v1 failure:
-   * `Failed to remove paths: map[<controller>:<dir> ...]`.
+   * `Failed to remove paths: map[<controller>:<dir> ...]`. The root cgroup is refused (nothing is removed).
    */
   destroySync(): void {
-    const steps = this.destroySteps();
-    for (let r = steps.next(); !r.done; r = steps.next()) sleepSync(r.value);
+    runSync(this.context.engine, this.destroySteps());
   }
 
   async destroy(): Promise<void> {
-    const steps = this.destroySteps();
-    for (let r = steps.next(); !r.done; r = steps.next()) await sleep(r.value);
+    await runAsync(this.context.engine, this.destroySteps());
   }
 
-  // The removal as steps: yields the milliseconds to wait between EBUSY retries (sync and async drivers above).
-  private *destroySteps(): Generator<number, void, void> {
+  /** @internal The removal, as engine steps. */
+  *destroySteps(): Steps<void> {
+    this.refuseRoot('remove');
     const failed = new Set<string>();
     let lastError: unknown;
-    const dirs = [...new Set(Object.values(this.paths))];
-    for (const d of dirs) {
+    for (const h of this.hierarchies()) {
       try {
-        yield* removePath(d);
+        yield* removePath(h, this.relPath);
       } catch (e) {
         lastError = e;
-        failed.add(d);
+        failed.add(this.dirIn(h.path));
       }
     }
     if (failed.size === 0) return;
@@ -632,33 +620,54 @@ export class Cgroup {
   }
 }
 
-/** libcontainer's RemovePath: rmdir; else children first, then rmdir retrying EBUSY with back-off (yielded waits). */
-function* removePath(d: string): Generator<number, void, void> {
-  try {
-    fs.rmdirSync(d);
-    return;
-  } catch (e) {
-    if (errCode(e) === 'ENOENT') return;
-  }
-  let entries: fs.Dirent[];
-  try {
-    entries = fs.readdirSync(d, { withFileTypes: true });
-  } catch (e) {
-    if (errCode(e) === 'ENOENT') return;
-    throw fsError(e);
-  }
-  for (const ent of entries) if (ent.isDirectory()) yield* removePath(nodePath.join(d, ent.name));
-  for (let attempt = 0; ; attempt++) {
-    try {
-      fs.rmdirSync(d);
-      return;
-    } catch (e) {
-      const code = errCode(e);
-      if (code === 'ENOENT') return;
-      if (code !== 'EBUSY' || attempt >= 10) throw fsError(e);
-      yield 2 ** attempt;
+// v1 cpuset: a new cgroup has empty cpus/mems and takes no task; copy them from the parent, top down.
+function* ensureCpuset(h: Hierarchy, rel: string): Steps<void> {
+  const parts = rel.split('/');
+  for (let i = 1; i <= parts.length; i++) {
+    const c = parts.slice(0, i).join('/');
+    const parent = parts.slice(0, i - 1).join('/');
+    for (const f of ['cpuset.cpus', 'cpuset.mems']) {
+      let own: string;
+      try {
+        own = (yield* steps.read(h, c, f)).trim();
+      } catch (e) {
+        if (errCode(e) === 'ENOENT') continue; // not a cpuset directory (recorded tree)
+        throw e;
+      }
+      if (own !== '') continue;
+      const parentValue = (yield* steps.read(h, parent, f)).trim();
+      yield* steps.write(h, c, f, parentValue);
     }
   }
+}
+
+/**
+ * libcontainer's RemovePath beneath one hierarchy: rmdir; else children first, then rmdir retrying EBUSY with
+ * back-off. Never the hierarchy root (the engine refuses it too), never through a symlink.
+ */
+function* removePath(h: Hierarchy, rel: string): Steps<void> {
+  if (rel === '') throw new CgroupError(`refusing to remove the hierarchy root ${h.path}`, { code: 'ERR_CGROUP_ROOT_REFUSED', path: h.path });
+  try {
+    yield* steps.rmdir(h, rel); // false: it did not exist, which is success
+    return;
+  } catch { /* not empty, busy, or not a directory: look inside */ }
+  const names = yield* steps.children(h, rel);
+  if (names === undefined) return;
+  for (const name of names) yield* removePath(h, `${rel}/${name}`);
+  for (let attempt = 0; ; attempt++) {
+    try {
+      yield* steps.rmdir(h, rel);
+      return;
+    } catch (e) {
+      if (errCode(e) !== 'EBUSY' || attempt >= 10) throw fsError(e);
+      yield* steps.sleep(2 ** attempt);
+    }
+  }
+}
+
+function unwrapStats<N extends number | bigint>(r: StatsResult<N>): CgroupStats<N> {
+  if (r.ok) return r.stats;
+  throw r.error;
 }
 
 /**

@@ -1,10 +1,12 @@
 /**
- * The native read engine, in JavaScript terms. An Engine owns one set of hierarchies: it opens cgroup handles (the
+ * The native engine, in JavaScript terms. An Engine owns one set of hierarchies: it opens cgroup handles (the
  * directory descriptors of a cgroup in every hierarchy it lives in, under a descriptor budget), compiles read plans
  * (which files to read and how to parse them), reads plans for many handles in one native call (sync, or async as one
- * worker per batch) into caller-reusable typed arrays, and writes pids to cgroup.procs in batches.
+ * worker per batch) into caller-reusable typed arrays, writes pids to cgroup.procs in batches, and, by path, makes
+ * and removes cgroup directories and reads or writes single control files (the write side, native/fsops.h). Every
+ * path is resolved beneath a hierarchy root descriptor without following a symlink.
  *
- * Everything above it (the stats formulas, the managers, the collector) uses this one reader.
+ * Everything above it (the stats formulas, the managers, the collector) uses this one way into cgroupfs.
  */
 import * as os from 'node:os';
 import { CgroupError, decodeSysStatus, invalidArg, sysError } from './errors';
@@ -37,6 +39,12 @@ export const PID_STATUS = { ok: 0, badHandle: 2, notInHierarchy: 4, invalid: 6, 
 export const SLOT = { absent: 0, value: 1, max: 2, float: 3 } as const;
 /** Limits of a planned file (native/plan.h kMaxCap, kMaxKeys): entries of a list/ioStat/blkio file, keys per file. */
 export const PLAN_LIMITS = { maxCap: 1 << 16, maxKeys: 256 } as const;
+
+/** Operations of the write side. Keep in step with native/fsops.h FsOpCode. */
+export const FS_OP = { mkdir: 0, rmdir: 1, list: 2, read: 3, write: 4 } as const;
+
+/** Where a path-based operation acts: a controller's hierarchy (see FileSpec.controller) or a Hierarchy of the layout. */
+export type HierarchyRef = string | Hierarchy;
 
 const ENOENT = 2;
 
@@ -445,9 +453,70 @@ export class Engine {
     return this.nativeEngine.readFile(id, this.hierarchyFor(controller).index, cgroupName(name));
   }
 
-  /** Writes a value to a file of a cgroup, in one write(2). */
-  writeFile(id: number, controller: string, name: string, data: string): void {
-    this.nativeEngine.writeFile(id, this.hierarchyFor(controller).index, cgroupName(name), data);
+  // ---- the write side: cgroup paths (no handle), resolved beneath the hierarchy root without following symlinks ----
+
+  /** The index of a hierarchy given by controller name or as a Hierarchy of this engine's layout. */
+  hierarchyIndex(where: HierarchyRef): number {
+    if (typeof where === 'string') return this.hierarchyFor(where).index;
+    if (where !== null && typeof where === 'object' && this.layout.hierarchies[where.index] === where) return where.index;
+    throw invalidArg('hierarchy', where, "must be a controller name or a Hierarchy of this engine's layout");
+  }
+
+  private fsArgs(where: HierarchyRef, path: string, name?: string, data?: string): [number, string, string, string] {
+    if (data !== undefined && typeof data !== 'string') throw invalidArg('data', data, 'must be a string');
+    return [this.hierarchyIndex(where), cgroupRelPath(path), name === undefined ? '' : cgroupName(name), data ?? ''];
+  }
+
+  /**
+   * Creates the cgroup directory `path` (its parent must exist) in one hierarchy: true when it made it, false when a
+   * directory was already there. A symlink on the way or in its place is refused (ELOOP / EEXIST); the hierarchy root
+   * itself is refused (ERR_CGROUP_ROOT_REFUSED).
+   */
+  mkdirSync(where: HierarchyRef, path: string): boolean {
+    return native.fsOp(this.nativeEngine, FS_OP.mkdir, ...this.fsArgs(where, path)) as boolean;
+  }
+
+  async mkdir(where: HierarchyRef, path: string): Promise<boolean> {
+    return (await native.fsOpAsync(this.nativeEngine, FS_OP.mkdir, ...this.fsArgs(where, path))) as boolean;
+  }
+
+  /** Removes the (empty) cgroup directory `path`: true when removed, false when it did not exist. Never the root. */
+  rmdirSync(where: HierarchyRef, path: string): boolean {
+    return native.fsOp(this.nativeEngine, FS_OP.rmdir, ...this.fsArgs(where, path)) as boolean;
+  }
+
+  async rmdir(where: HierarchyRef, path: string): Promise<boolean> {
+    return (await native.fsOpAsync(this.nativeEngine, FS_OP.rmdir, ...this.fsArgs(where, path))) as boolean;
+  }
+
+  /** The names of the child directories of `path` (symlinks are not directories), or undefined when it does not exist. */
+  childrenSync(where: HierarchyRef, path: string): string[] | undefined {
+    return (native.fsOp(this.nativeEngine, FS_OP.list, ...this.fsArgs(where, path)) as string[] | null) ?? undefined;
+  }
+
+  async children(where: HierarchyRef, path: string): Promise<string[] | undefined> {
+    return ((await native.fsOpAsync(this.nativeEngine, FS_OP.list, ...this.fsArgs(where, path))) as string[] | null) ?? undefined;
+  }
+
+  /** A small file (at most 1 MiB) of the cgroup `path`, as text. Only regular files are read. */
+  readTextSync(where: HierarchyRef, path: string, name: string): string {
+    return native.fsOp(this.nativeEngine, FS_OP.read, ...this.fsArgs(where, path, name)) as string;
+  }
+
+  async readText(where: HierarchyRef, path: string, name: string): Promise<string> {
+    return (await native.fsOpAsync(this.nativeEngine, FS_OP.read, ...this.fsArgs(where, path, name))) as string;
+  }
+
+  /**
+   * Writes `data` to a file of the cgroup `path` in one write(2) (a cgroup file takes one value per write). Only
+   * regular files are written; on a plain directory standing in for cgroupfs a missing file is created.
+   */
+  writeTextSync(where: HierarchyRef, path: string, name: string, data: string): void {
+    native.fsOp(this.nativeEngine, FS_OP.write, ...this.fsArgs(where, path, name, data));
+  }
+
+  async writeText(where: HierarchyRef, path: string, name: string, data: string): Promise<void> {
+    await native.fsOpAsync(this.nativeEngine, FS_OP.write, ...this.fsArgs(where, path, name, data));
   }
 
   /** The pids of a cgroup's own cgroup.procs (not recursive). */

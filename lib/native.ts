@@ -40,7 +40,6 @@ export interface NativeEngine {
   readAsync(plan: number, ids: Uint32Array, values: Float64Array | BigUint64Array, flags: Uint8Array,
     fileStatus: Int32Array, itemStatus: Int32Array, sampleMs: Float64Array | undefined, asDouble: boolean): Promise<void>;
   readFile(id: number, hierarchy: number, name: string): string;
-  writeFile(id: number, hierarchy: number, name: string, data: string): void;
   readPids(id: number, hierarchy: number, name: string): Int32Array;
   writePids(ids: Uint32Array, pids: Int32Array, hierarchy: number, results: Int32Array): void;
   writePidsAsync(ids: Uint32Array, pids: Int32Array, hierarchy: number, results: Int32Array): Promise<void>;
@@ -75,6 +74,9 @@ export interface NativeAddon {
   sysinfo(): { totalram: bigint; rawTotalram: bigint; memUnit: number };
   nofileLimit(): { soft: number; hard: number };
   OomWatch: new (callback: (token: number) => void) => NativeOomWatch;
+  /** The engine's write side (native/fsops.h): mkdir, rmdir, list child directories, read or write one small file. */
+  fsOp(engine: NativeEngine, op: number, hierarchy: number, relPath: string, name: string, data: string): unknown;
+  fsOpAsync(engine: NativeEngine, op: number, hierarchy: number, relPath: string, name: string, data: string): Promise<unknown>;
   CGROUP2_SUPER_MAGIC: number;
   CGROUP_SUPER_MAGIC: number;
 }

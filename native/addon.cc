@@ -3,6 +3,7 @@
 
 #include "engine.h"
 #include "errors.h"
+#include "fsops.h"
 #include "mounts.h"
 #include "oom_watch.h"
 #include "parse_binding.h"
@@ -13,6 +14,7 @@ namespace {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("init", Napi::Function::New(env, cgmgr::JsInit, "init"));
   cgmgr::Engine::Init(env, exports);
+  cgmgr::InitFsOpsBinding(env, exports);
   cgmgr::InitMountsBinding(env, exports);
   cgmgr::OomWatch::Init(env, exports);
   cgmgr::InitParseBinding(env, exports);

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "errors.h"
+#include "fsops.h"
 #include "parse/parse.h"
 #include "procs.h"
 
@@ -275,7 +276,6 @@ void Engine::Init(Napi::Env env, Napi::Object exports) {
                                         InstanceMethod<&Engine::Read>("read"),
                                         InstanceMethod<&Engine::ReadAsync>("readAsync"),
                                         InstanceMethod<&Engine::ReadFile>("readFile"),
-                                        InstanceMethod<&Engine::WriteFile>("writeFile"),
                                         InstanceMethod<&Engine::ReadPids>("readPids"),
                                         InstanceMethod<&Engine::WritePidsSync>("writePids"),
                                         InstanceMethod<&Engine::WritePidsAsync>("writePidsAsync"),
@@ -289,6 +289,7 @@ void Engine::Init(Napi::Env env, Napi::Object exports) {
 Engine::Engine(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Engine>(info) {
   Napi::Env env = info.Env();
   table_ = std::make_shared<HandleTable>();
+  TagEngine(env, info.This());
   if (info.Length() < 1 || !info[0].IsArray()) {
     ThrowTypeError(env, "Engine(paths, fdBudget, resolveMode): paths must be an array");
     return;
@@ -605,19 +606,6 @@ Napi::Value Engine::ReadFile(const Napi::CallbackInfo& info) {
   std::string name, text;
   if (!ReadTextArgs(info, &id, &hier, &name, &text)) return info.Env().Undefined();
   return Napi::String::New(info.Env(), text);
-}
-
-// writeFile(id, hierarchy, name, data)
-Napi::Value Engine::WriteFile(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  uint32_t id, hier;
-  std::string name, data;
-  if (!Uint32Arg(info, 0, "id", &id) || !Uint32Arg(info, 1, "hierarchy", &hier) ||
-      !StringArg(info, 2, "name", &name) || !StringArg(info, 3, "data", &data))
-    return env.Undefined();
-  int32_t st = WriteText(*table_, id, hier, name, data);
-  if (st != 0) ThrowStatus(env, st, id, hier, name);
-  return env.Undefined();
 }
 
 // readPids(id, hierarchy, name) -> Int32Array (blank lines skipped)

@@ -30,7 +30,6 @@ class Engine : public Napi::ObjectWrap<Engine> {
   Napi::Value Read(const Napi::CallbackInfo& info);
   Napi::Value ReadAsync(const Napi::CallbackInfo& info);
   Napi::Value ReadFile(const Napi::CallbackInfo& info);
-  Napi::Value WriteFile(const Napi::CallbackInfo& info);
   Napi::Value ReadPids(const Napi::CallbackInfo& info);
   Napi::Value WritePidsSync(const Napi::CallbackInfo& info);
   Napi::Value WritePidsAsync(const Napi::CallbackInfo& info);

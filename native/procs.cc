@@ -138,17 +138,4 @@ int32_t ReadText(HandleTable& table, uint32_t id, uint32_t hier, std::string_vie
   return kPidOk;
 }
 
-int32_t WriteText(HandleTable& table, uint32_t id, uint32_t hier, std::string_view name, std::string_view data) {
-  int fd = -1;
-  int32_t st = OpenOne(table, id, hier, name, O_WRONLY, &fd);
-  if (st != kPidOk) return st;
-  ssize_t n;
-  do {
-    n = write(fd, data.data(), data.size());
-  } while (n < 0 && errno == EINTR);
-  int err = n < 0 ? errno : 0;
-  close(fd);
-  return n < 0 ? EncodeSysStatus(kSysWrite, err) : kPidOk;
-}
-
 }  // namespace cgmgr

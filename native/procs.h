@@ -1,5 +1,5 @@
-// Pid writes to cgroup.procs, many pids into many cgroups in one call, and the small single-file helpers the manager
-// needs (read a file as text, write a value, list a cgroup's pids).
+// Pid writes to cgroup.procs, many pids into many cgroups in one call, and the single-file read of a handle (a file
+// as text, a cgroup's pids). Writes by path (mkdir, rmdir, control files) are in fsops.h.
 #ifndef CGMGR_PROCS_H_
 #define CGMGR_PROCS_H_
 
@@ -35,8 +35,6 @@ void WritePids(HandleTable& table, const uint32_t* ids, const int32_t* pids, siz
 
 // Reads a whole file of a handle. Returns 0 or EncodeSysStatus; kPidBadHandle / kPidNotInHierarchy as above.
 int32_t ReadText(HandleTable& table, uint32_t id, uint32_t hier, std::string_view name, std::string* out);
-// Writes data to a file of a handle in one write(2) (cgroup files take one value per write).
-int32_t WriteText(HandleTable& table, uint32_t id, uint32_t hier, std::string_view name, std::string_view data);
 
 }  // namespace cgmgr
 

@@ -67,7 +67,7 @@ export class CgroupfsManager extends ManagerBase implements CgroupManager {
         code: 'ERR_CGROUP_WRONG_DRIVER',
       });
     }
-    verifyCgroupHasEnoughMemory(sbParent, this.memoryPath, this.memoryMaxFile, containerMinMemory, this.context.logger);
+    verifyCgroupHasEnoughMemory(sbParent, this.context, this.memoryMaxFile, containerMinMemory);
     return { cgParent: sbParent, cgPath: join(sbParent, `crio-${sbId}`) };
   }
 

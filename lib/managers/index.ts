@@ -6,7 +6,7 @@ import { CgroupContext, newCgroup, type Cgroup, type CgroupOptions } from '../cg
 import { CgroupError, invalidArg } from '../errors';
 import { CgroupfsManager } from './cgroupfs';
 import { SystemdManager, type SystemdManagerOptions } from './systemd';
-import { base } from '../paths';
+import { base, join } from '../paths';
 import type { CgroupManager } from './types';
 
 export const CRIO_PREFIX = 'crio';
@@ -38,7 +38,8 @@ export function newDefault(options: SystemdManagerOptions = {}): CgroupManager {
 /**
  * CRI-O's LibctrManager (spec §2.10): a handle for cgroup `cgroup` under `parent`. systemd: parent = Base(parent),
  * "." → "-.slice"; fails with `systemd not running on this host, cannot use systemd cgroups manager` when systemd
- * does not run. Touches nothing on disk beyond mount discovery.
+ * does not run. The root cgroup, and a cgroup argument that names no cgroup of its own ('', '/', '.', 'a/..'), are
+ * refused (ERR_CGROUP_ROOT_REFUSED). Touches nothing on disk beyond mount discovery.
  */
 export function libctrManager(cgroup: string, parent: string, systemd: boolean, options: CgroupOptions = {}): Cgroup {
   if (typeof cgroup !== 'string' || cgroup.includes('\0')) throw invalidArg('cgroup', cgroup, 'must be a string without NUL');
@@ -48,8 +49,13 @@ export function libctrManager(cgroup: string, parent: string, systemd: boolean, 
   if (systemd) {
     p = base(p);
     if (p === '.') p = '-.slice';
+  } else if (join('/', cgroup) === '/') {
+    // '', '/', '.', 'a/..': no cgroup of its own; the handle would be its parent (or the caller's parent cgroup).
+    throw new CgroupError(`refusing cgroup '${cgroup}': it names no cgroup below its parent`, { code: 'ERR_CGROUP_ROOT_REFUSED' });
   }
-  return newCgroup({ name: cgroup, parent: p, systemd: systemd === true, scopePrefix: CRIO_PREFIX }, ctx);
+  const cg = newCgroup({ name: cgroup, parent: p, systemd: systemd === true, scopePrefix: CRIO_PREFIX }, ctx);
+  cg.refuseRoot('manage');
+  return cg;
 }
 
 export { CgroupfsManager } from './cgroupfs';

@@ -2,11 +2,11 @@
  * The sandbox parent memory check of spec §5.3 (CRI-O's verifyCgroupHasEnoughMemory): reads the parent's memory
  * limit file (v2 `memory.max`, v1 `memory.limit_in_bytes`) and fails when it is below the minimum.
  */
-import * as fs from 'node:fs';
+import { unifiedHierarchy, type CgroupContext } from '../cgroup';
 import { CgroupError } from '../errors';
+import type { Hierarchy } from '../hierarchy';
 import { verifyMemoryIsEnough } from '../memory';
 import { join } from '../paths';
-import type { Logger } from '../cgroup';
 
 const INT64_RE = /^[+-]?[0-9]+$/;
 
@@ -19,20 +19,24 @@ function parseInt64(s: string): { value?: bigint; error?: string } {
 }
 
 /**
- * file = Join(memoryPath, slicePath, memoryMaxFile). Absent → warning `Failed to find <file> at path: "<slicePath>"`
- * and pass; other read errors → `unable to read memory file for cgroups at <slicePath>: <inner>`; only trailing "\n"
- * stripped; "" or "max" pass; unparsable → `error converting cgroup memory value from string to int "<s>": <inner>`;
- * too low → `pod set memory limit <v> too low; should be at least <min> bytes`.
- * The caller has validated slicePath (no "..", no NUL), so the file is beneath memoryPath.
+ * file = Join(memoryPath, slicePath, memoryMaxFile), read through the context's engine (beneath the memory hierarchy,
+ * no symlinks). Absent → warning `Failed to find <file> at path: "<slicePath>"` and pass; other read errors →
+ * `unable to read memory file for cgroups at <slicePath>: <inner>`; only trailing "\n" stripped; "" or "max" pass;
+ * unparsable → `error converting cgroup memory value from string to int "<s>": <inner>`; too low → `pod set memory
+ * limit <v> too low; should be at least <min> bytes`. The caller has validated slicePath (no "..", no NUL).
  */
-export function verifyCgroupHasEnoughMemory(slicePath: string, memoryPath: string, memoryMaxFile: string, min: number | bigint, logger: Logger = {}): void {
-  const file = join(memoryPath, slicePath, memoryMaxFile);
+export function verifyCgroupHasEnoughMemory(slicePath: string, ctx: CgroupContext, memoryMaxFile: string, min: number | bigint): void {
+  const logger = ctx.logger;
+  const rel = join('/', slicePath).slice(1);
+  const h: Hierarchy | undefined = ctx.version === 2 ? unifiedHierarchy(ctx.layout) : ctx.layout.controllers.get('memory');
+  const file = join(h?.path ?? join(ctx.root, 'memory'), rel, memoryMaxFile);
   let text: string;
   try {
-    text = fs.readFileSync(file, 'utf8');
+    if (h === undefined) throw Object.assign(new Error('the memory hierarchy is not mounted'), { code: 'ENOENT' });
+    text = ctx.engine.readTextSync(h, rel, memoryMaxFile);
   } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    if (err.code === 'ENOENT') {
+    const err = e as CgroupError;
+    if (err.code === 'ENOENT' || err.code === 'ERR_CGROUP_NOT_MOUNTED') {
       logger.warn?.(`Failed to find ${memoryMaxFile} at path: ${JSON.stringify(slicePath)}`);
       return;
     }

@@ -125,7 +125,7 @@ export class SystemdManager extends ManagerBase implements CgroupManager {
       });
     }
     const cgParent = base(sbParent);
-    verifyCgroupHasEnoughMemory(sbParent, this.memoryPath, this.memoryMaxFile, containerMinMemory, this.context.logger);
+    verifyCgroupHasEnoughMemory(sbParent, this.context, this.memoryMaxFile, containerMinMemory);
     return { cgParent, cgPath: `${cgParent}:crio:${sbId}` };
   }
 

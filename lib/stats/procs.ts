@@ -1,12 +1,17 @@
 /**
  * GetPids(): the integers of the cgroup's own `cgroup.procs` (not recursive; blank lines skipped; `cgroup.threads`
  * when reading cgroup.procs fails with EOPNOTSUPP, a threaded cgroup). v1 reads it in the `devices` hierarchy, as
- * the library's fs manager does. CRI-O calls it after GetStats; its error fails the stats call.
+ * the library's fs manager does; when the cgroup has no `devices` directory (a systemd slice of units without device
+ * rules, DECISIONS B-6) it is read from the first other hierarchy that holds the cgroup. CRI-O calls it after
+ * GetStats; its error fails the stats call.
  */
 import { CONTROLLERS } from './types';
 import type { ControllerReader } from './controller';
 import { FIELDS, markAbsent } from './raw';
 import type { Files } from './row';
+
+/** B-6: where v1 reads the process list when the `devices` hierarchy does not hold the cgroup (then any other). */
+export const V1_PROCS_FALLBACK = ['pids', 'memory', 'cpu', 'cpuacct', 'cpuset', 'blkio', 'freezer'] as const;
 
 /** Pids the plan has room for; more are read again with room for all. */
 export const PROCS_CAP = 128;
@@ -19,7 +24,8 @@ export function procsReader(version: 1 | 2): ControllerReader {
     files: () => ({ procs: { controller, name: 'cgroup.procs', format: 'list', cap: PROCS_CAP } }),
     read(f, raw) {
       let src: Files = f;
-      if (f.notSupported('procs')) {
+      if (version === 1 && f.noDir('procs') && !f.gone) src = f.elsewhere('procs', V1_PROCS_FALLBACK) ?? f;
+      if (src.notSupported('procs')) {
         const text = f.readText(controller, 'cgroup.threads');
         if (text !== undefined) {
           const list = text.split('\n').filter((l) => l !== '').map(Number);
@@ -27,7 +33,7 @@ export function procsReader(version: 1 | 2): ControllerReader {
           return [];
         }
       }
-      if (f.overflow('procs')) src = f.reread('procs', f.count('procs')) ?? f;
+      if (src.overflow('procs')) src = src.reread('procs', src.count('procs')) ?? src;
       if (!src.ok('procs')) {
         markAbsent(raw, 'pid', FIELDS.process);
         const err = src.requiredError('procs') ?? f.requiredError('procs');

@@ -198,6 +198,11 @@ function setErrors(e: CgroupError, errors: CgroupError[]): void {
  * error is the ENOENT of the cgroup.procs it reads (v2: the pids fallback; v1: GetPids in the devices hierarchy).
  */
 function openFailure<N extends number | bigint>(engine: Engine, err: CgroupError, version: 1 | 2, rel: string, p: string): StatsResult<N> {
+  if (err.code === 'ERR_INVALID_ARG_VALUE' || err.code === 'ERR_CGROUP_INVALID_PATH') {
+    // Not a cgroup path at all: the argument's own error, with nothing read.
+    setErrors(err, [err]);
+    return { path: p, ok: false, error: err as StatsError<N> };
+  }
   let cause = err;
   const h = version === 2 ? engine.layout.hierarchies[0] : engine.layout.controllers.get('devices');
   if (err.code === 'ENOENT' && h !== undefined) {
@@ -221,7 +226,7 @@ export class StatsReader {
   private readonly sizes: readonly string[] | undefined;
 
   constructor(options: Omit<StatsOptions, 'controllers' | 'bigint'> & { engine?: Engine } = {}) {
-    this.engine = options.engine ?? cachedEngine(options.root, options.version);
+    this.engine = options.engine ?? cachedEngine(options.root, options.version, options.mountinfo);
     this.version = options.version ?? this.engine.layout.version;
     this.procRoot = path.resolve(options.procRoot ?? '/proc');
     this.sysRoot = options.sysRoot;
@@ -238,15 +243,20 @@ export class StatsReader {
     };
   }
 
+  // Opens every path; a bad path or a cgroup that cannot be opened is that item's failure, never the batch's.
   private open(paths: readonly string[]): { rel: string[]; ids: number[]; failures: Map<number, CgroupError> } {
-    const rel = paths.map((p) => cgroupRelPath(p));
+    if (!Array.isArray(paths)) throw invalidArg('paths', paths, 'must be an array of cgroup paths');
+    const rel: string[] = [];
     const ids: number[] = [];
     const failures = new Map<number, CgroupError>();
-    rel.forEach((r, i) => {
+    paths.forEach((p, i) => {
       try {
+        const r = cgroupRelPath(p, `paths[${i}]`);
+        rel.push(r);
         ids.push(this.engine.open(r));
       } catch (e) {
-        if (!(e instanceof CgroupError) || e.code === 'ERR_INVALID_ARG_VALUE') throw e;
+        if (!(e instanceof CgroupError)) throw e;
+        if (rel.length === i) rel.push(typeof p === 'string' ? p : String(p));
         failures.set(i, e);
         ids.push(0);
       }
@@ -281,10 +291,10 @@ export class StatsReader {
       const wantsScan = (c.ctx.mask & CONTROLLERS.process) !== 0;
       return rel.map((r, i) => {
         const f = failures.get(i);
-        if (f) return openFailure<N>(this.engine, f, this.version, r, paths[i]!);
+        if (f) return openFailure<N>(this.engine, f, this.version, r, String(paths[i]));
         const o = byIndex.get(i)!;
         const scan = wantsScan ? scanProcessesSync(o.raw.procs, this.procRoot) : emptyScan();
-        return finish<N>(o, scan, this.version, options.bigint === true, paths[i] ?? r);
+        return finish<N>(o, scan, this.version, options.bigint === true, String(paths[i] ?? r));
       });
     } finally {
       this.close(ids, failures);
@@ -308,9 +318,9 @@ export class StatsReader {
       const byIndex = new Map(live.map((i, row) => [i, row]));
       return rel.map((r, i) => {
         const f = failures.get(i);
-        if (f) return openFailure<N>(this.engine, f, this.version, r, paths[i]!);
+        if (f) return openFailure<N>(this.engine, f, this.version, r, String(paths[i]));
         const row = byIndex.get(i)!;
-        return finish<N>(outs[row]!, scans[row]!, this.version, options.bigint === true, paths[i] ?? r);
+        return finish<N>(outs[row]!, scans[row]!, this.version, options.bigint === true, String(paths[i] ?? r));
       });
     } finally {
       this.close(ids, failures);
@@ -324,13 +334,17 @@ function emptyScan(): ProcessScan {
 
 const engines = new Map<string, Engine>();
 
-/** One engine per (root, version) for the process: discovery and plans are paid once. */
-export function cachedEngine(root: string | undefined, version: 1 | 2 | undefined): Engine {
+/**
+ * One engine per (root, version, mountinfo) for the process functions (stats, statsSync, statsMany): discovery and
+ * plans are paid once. Everything that decides the layout is in the key, so two roots (or two mount tables of one
+ * root) never share an engine. Managers and their handles use their context's own engine instead.
+ */
+export function cachedEngine(root: string | undefined, version: 1 | 2 | undefined, mountinfo?: string): Engine {
   const r = path.resolve(root ?? DEFAULT_ROOT);
-  const key = `${r}\0${version ?? ''}`;
+  const key = JSON.stringify([r, version ?? null, mountinfo === undefined ? null : path.resolve(mountinfo)]);
   let engine = engines.get(key);
   if (!engine) {
-    engine = new Engine(version === undefined ? { root: r } : { root: r, version });
+    engine = new Engine({ root: r, ...(version === undefined ? {} : { version }), ...(mountinfo === undefined ? {} : { mountinfo }) });
     engines.set(key, engine);
   }
   return engine;
@@ -338,10 +352,10 @@ export function cachedEngine(root: string | undefined, version: 1 | 2 | undefine
 
 const readers = new Map<string, StatsReader>();
 
-/** One StatsReader per (root, version, procRoot, sysRoot, huge page sizes). */
+/** One StatsReader per (root, version, mountinfo, procRoot, sysRoot, huge page sizes). */
 export function cachedReader(options: StatsOptions): StatsReader {
-  const key = JSON.stringify([path.resolve(options.root ?? DEFAULT_ROOT), options.version ?? null, options.procRoot ?? null,
-    options.sysRoot ?? null, options.hugePageSizes ?? null]);
+  const key = JSON.stringify([path.resolve(options.root ?? DEFAULT_ROOT), options.version ?? null, options.mountinfo ?? null,
+    options.procRoot ?? null, options.sysRoot ?? null, options.hugePageSizes ?? null]);
   let reader = readers.get(key);
   if (!reader) {
     reader = new StatsReader(options);

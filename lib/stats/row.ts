@@ -225,6 +225,28 @@ export class Files {
     return row.scope(this.prefix);
   }
 
+  /**
+   * One of this reader's files read again from another v1 hierarchy that holds the cgroup (for when the planned
+   * hierarchy does not hold it): the first of `prefer` that does, else the first other hierarchy in layout order.
+   * Undefined when no other hierarchy holds it.
+   */
+  elsewhere(name: string, prefer: readonly string[]): Files | undefined {
+    const spec = this.entry(name)?.spec ?? this.r.specs.get(`${this.prefix}:${name}`); // not planned: not mounted
+    const engine = this.r.engine;
+    const info = engine.info(this.r.id);
+    if (spec === undefined || info === null || engine.layout.version !== 1) return undefined;
+    const own = engine.layout.controllers.get(spec.controller);
+    const candidates = [
+      ...prefer.map((c) => engine.layout.controllers.get(c)),
+      ...engine.layout.hierarchies.filter((h) => h.version === 1),
+    ];
+    for (const h of candidates) {
+      if (h === undefined || h === own || info.present[h.index] !== true) continue;
+      return this.once(name, { ...spec, controller: h.controllers[0]! });
+    }
+    return undefined;
+  }
+
   /** The text of any file of this cgroup in a controller's hierarchy, or undefined when it cannot be read. */
   readText(controller: string, fileName: string): string | undefined {
     try {

@@ -196,6 +196,8 @@ export interface StatsOptions {
   sysRoot?: string;
   /** Force the cgroup version instead of detecting it (a recorded tree). */
   version?: 1 | 2;
+  /** The mountinfo hierarchy discovery reads (default /proc/self/mountinfo). */
+  mountinfo?: string;
   /** What to read: a mask of CONTROLLERS bits, or names. Default: DEFAULT_CONTROLLERS of the version. */
   controllers?: number | readonly ControllerName[];
   /** Return bigint values (exact u64) instead of numbers. */

@@ -7,5 +7,5 @@ export { rangeToBits, cpuQuotaProperties, conmonScopeProperties, CONMON_KILL_SIG
 export type { UnitProperty, ConmonScopeOptions } from './properties';
 export { systemdRunningAt, systemdSupportsAllowedCPUs, cachedProbe } from './probes';
 export type { Probe } from './probes';
-export { runUnderSystemdScope, unitActiveState, unitState, callManager, DEFAULT_JOB_TIMEOUT_MS } from './scope';
+export { runUnderSystemdScope, unitActiveState, unitState, unitHoldsPid, callManager, DEFAULT_JOB_TIMEOUT_MS } from './scope';
 export type { ScopeRequest, ScopeError } from './scope';

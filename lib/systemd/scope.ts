@@ -1,7 +1,8 @@
 /**
  * RunUnderSystemdScope (spec §4.1 with DECISIONS Q-16): `StartTransientUnit(<unit>, "replace", properties, [])`, then
- * wait for the job's `JobRemoved`. `UnitExists` → `ResetFailedUnit`, then one retry. A result other than `done`, or
- * no result by the deadline, is an error naming the unit and the pid.
+ * wait for the job's `JobRemoved`. `UnitExists` → success when that unit already holds the pid (an earlier call of
+ * ours reached systemd and lost its reply), else `ResetFailedUnit` and one retry. A result other than `done`, or no
+ * result by the deadline, is an error naming the unit and the pid.
  */
 import { CgroupError } from '../errors';
 import { isConnectionClosed, type DBusError, type SystemdBus } from './bus';
@@ -76,6 +77,22 @@ function startFailed(r: ScopeRequest, e: unknown): ScopeError {
   return scopeError(`start transient unit ${JSON.stringify(r.unit)}: ${d.message}`, d.code ?? 'ERR_DBUS_CALL', r.unit, r.pid, { dbusName: d.dbusName, cause: e });
 }
 
+/**
+ * Whether the unit is loaded, not failed, and holds the pid (`GetUnitProcesses`): then an earlier StartTransientUnit
+ * of ours reached systemd although its reply was lost (a dbus-daemon that died mid-call, the call retried on a new
+ * connection), and the scope is already what was asked for.
+ */
+export async function unitHoldsPid(bus: SystemdBus, unit: string, pid: number): Promise<boolean> {
+  try {
+    const st = await unitState(bus, unit);
+    if (st === undefined || st.activeState === 'failed' || st.activeState === 'inactive') return false;
+    const [procs] = (await callManager(bus, 'GetUnitProcesses', 's', [unit])) as [Array<[string, number, string]>];
+    return procs.some(([, p]) => Number(p) === pid);
+  } catch {
+    return false; // cannot tell: the caller reports the UnitExists it met
+  }
+}
+
 /** Starts the transient unit and resolves when its job is `done`. */
 export async function runUnderSystemdScope(bus: SystemdBus, r: ScopeRequest): Promise<void> {
   const jobs = jobTrackerFor(bus); // before the first call: no JobRemoved may be missed
@@ -84,6 +101,8 @@ export async function runUnderSystemdScope(bus: SystemdBus, r: ScopeRequest): Pr
     job = await start(bus, r);
   } catch (e) {
     if ((e as DBusError).dbusName !== UNIT_EXISTS) throw startFailed(r, e);
+    // The unit exists with our pid in it: a retried call whose first attempt was done by systemd. Nothing to do.
+    if (await unitHoldsPid(bus, r.unit, r.pid)) return;
     // Q-16: a failed unit of that name is still loaded. Reset it and try once more (as libcontainer does).
     try {
       await callManager(bus, 'ResetFailedUnit', 's', [r.unit]);
@@ -93,6 +112,7 @@ export async function runUnderSystemdScope(bus: SystemdBus, r: ScopeRequest): Pr
     try {
       job = await start(bus, r);
     } catch (e2) {
+      if ((e2 as DBusError).dbusName === UNIT_EXISTS && await unitHoldsPid(bus, r.unit, r.pid)) return;
       throw startFailed(r, e2);
     }
   }

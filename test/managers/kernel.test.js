@@ -197,3 +197,34 @@ t.test('removeSandboxCgroup takes child cgroups first (real kernel)', { skip: sk
   cgmgr.libctrManager(tree.name, '/', false).destroySync();
   t.same(tree.leftovers(), []);
 });
+
+t.test('the engine\'s write side on cgroupfs: errors as the kernel gives them, nothing created but cgroups', { skip: skip ?? false }, async (t) => {
+  const tree = ownTree(t);
+  const m = cgmgr.setCgroupManager('cgroupfs');
+  const engine = m.context.engine;
+  const h = isV2 ? engine.layout.hierarchies.find((x) => x.path === ROOT) : engine.hierarchyFor('pids');
+  const where = path.join(h.path, tree.name);
+  // <tree>/a made by a handle (v2: the controllers enabled in the ancestors' subtree_control), <tree>/b directly.
+  cgmgr.libctrManager('a', `/${tree.name}`, false).applySync(-1);
+  t.equal(await engine.mkdir(h, tree.name), false, 'already there');
+  t.equal(engine.mkdirSync(h, `${tree.name}/b`), true);
+  t.same(engine.childrenSync(h, tree.name).sort(), ['a', 'b']);
+  t.same(await engine.children(h, `${tree.name}/a`), []);
+  t.equal(await engine.rmdir(h, `${tree.name}/b`), true);
+  // A control file that does not exist is ENOENT on cgroupfs (never created, unlike on a plain directory).
+  t.throws(() => engine.writeTextSync(h, `${tree.name}/a`, 'cgmgr.nosuch', '1'), { code: 'ENOENT', syscall: 'openat', path: `${where}/a/cgmgr.nosuch` });
+  t.notOk(fs.existsSync(`${where}/a/cgmgr.nosuch`));
+  // The kernel's refusal of a value is the write's errno, with the file's path.
+  t.throws(() => engine.writeTextSync(h, `${tree.name}/a`, 'pids.max', 'bogus'), { code: 'EINVAL', syscall: 'write', path: `${where}/a/pids.max` });
+  await engine.writeText(h, `${tree.name}/a`, 'pids.max', '7');
+  t.equal(engine.readTextSync(h, `${tree.name}/a`, 'pids.max'), '7\n');
+  t.equal(await engine.readText(h, `${tree.name}/a`, 'pids.max'), '7\n');
+  // rmdir of a cgroup with a child is EBUSY on cgroupfs (not ENOTEMPTY); the child first, then it.
+  t.throws(() => engine.rmdirSync(h, tree.name), { code: 'EBUSY', syscall: 'unlinkat' });
+  t.equal(await engine.rmdir(h, `${tree.name}/a`), true);
+  t.equal(engine.rmdirSync(h, tree.name), true);
+  t.equal(engine.rmdirSync(h, tree.name), false, 'gone');
+  t.throws(() => engine.rmdirSync(h, ''), { code: 'ERR_CGROUP_ROOT_REFUSED' });
+  cgmgr.libctrManager(tree.name, '/', false).destroySync(); // the other hierarchies (v1)
+  t.same(tree.leftovers(), []);
+});

@@ -237,6 +237,12 @@ const run = {
   },
 };
 
+// The host a vector describes: v2 unless it says otherwise, or a /proc/<pid>/cgroup with v1 controller lines (the
+// cgroups are looked up in the hierarchies of the tree, so its layout must be the v1 one the file names).
+function defaultVersion(v) {
+  return typeof v.input.procCgroup === 'string' && /^\d+:[^:]+:/m.test(v.input.procCgroup) ? 1 : 2;
+}
+
 for (const v of vectors) {
   if (CONTEXT_ONLY.has(v.kind)) {
     t.test(`${v.id} ${v.kind}`, { skip: 'context only: pkg/config code cgmgr does not expose' }, () => {});
@@ -245,7 +251,7 @@ for (const v of vectors) {
   t.test(`${v.id} ${v.kind}`, async (t) => {
     const fn = run[v.kind];
     t.ok(fn, `a runner for ${v.kind}`);
-    const s = scratch(t, v.input.cgroupVersion ?? 2);
+    const s = scratch(t, v.input.cgroupVersion ?? defaultVersion(v));
     await fn(t, v, s);
   });
 }

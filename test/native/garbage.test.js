@@ -27,7 +27,7 @@ t.test('every native method survives junk arguments', async (t) => {
   t.teardown(() => engine.destroy());
   const ne = engine.nativeEngine;
   const plan = engine.plan([{ controller: 'pids', name: 'pids.max', format: 'single' }]);
-  const methods = ['open', 'close', 'info', 'createPlan', 'read', 'readAsync', 'readFile', 'writeFile', 'readPids',
+  const methods = ['open', 'close', 'info', 'createPlan', 'read', 'readAsync', 'readFile', 'readPids',
     'writePids', 'writePidsAsync', 'usage', 'destroy'];
   let calls = 0;
   for (const m of methods.filter((m) => m !== 'destroy')) {
