@@ -7,8 +7,9 @@
 import type { StatsCollector } from '../collector/collector';
 import type { Sweep, Labels } from '../collector/sweep';
 import { CgroupError } from '../errors';
-import { FAMILIES, familyName, type Family } from './families';
-import { sampleNumber, seriesLabels } from './render';
+import { familyName, type Family } from './families';
+import { labelFilter, selectFamilies, type Selection } from './selection';
+import { sampleNumber, seriesLabels } from './series';
 
 /** The part of a prom-client Registry this uses. */
 export interface RegistryLike {
@@ -18,15 +19,13 @@ export interface RegistryLike {
   readonly contentType?: string;
 }
 
-export interface PromClientOptions {
+export interface PromClientOptions extends Selection {
   /** Default: prom-client's global `register`. */
   registry?: RegistryLike;
   /** Constant labels on every series. */
   labels?: Labels;
   /** Reuse a sweep this young (ms) instead of sweeping again; default 0 (one sweep per scrape). */
   maxAgeMs?: number;
-  /** Only these families (sample names). */
-  families?: readonly string[];
 }
 
 export interface PromClientMetric {
@@ -56,7 +55,8 @@ export function promClientCollector(collector: StatsCollector, options: PromClie
   const registry = options.registry ?? loadPromClient().register;
   const maxAge = options.maxAgeMs ?? 0;
   const constant = options.labels ?? {};
-  const wanted = options.families === undefined ? undefined : new Set(options.families);
+  const keep = labelFilter(options);
+  const families = selectFamilies(options);
   let pending: Promise<Sweep> | undefined;
   let last: { sweep: Sweep; at: number } | undefined;
   const sweep = (): Promise<Sweep> => {
@@ -70,7 +70,7 @@ export function promClientCollector(collector: StatsCollector, options: PromClie
     });
     return pending;
   };
-  const metrics = FAMILIES.filter((f) => wanted === undefined || wanted.has(f.name)).map((f): PromClientMetric => {
+  const metrics = families.map((f): PromClientMetric => {
     const m: PromClientMetric = {
       // prom-client's OpenMetrics rendering assigns the stripped counter name to the object; the name stays the sample
       // name (what the registry is keyed by), and get() answers with what the registry's current format wants.
@@ -88,7 +88,7 @@ export function promClientCollector(collector: StatsCollector, options: PromClie
           for (let row = 0; row < s.rows; row++) {
             const v = sampleNumber(s, row, spec);
             if (v === undefined) continue;
-            const labels = Object.fromEntries(seriesLabels(s, row, constant));
+            const labels = Object.fromEntries(seriesLabels(s, row, constant, keep));
             values.push({ labels: { ...labels, ...spec.labels }, value: v });
           }
         }
