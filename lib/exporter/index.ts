@@ -12,4 +12,4 @@ export { FAMILIES, FAMILY_GROUPS, familyName, type Family, type FamilyGroup, typ
 export { selectFamilies, type Selection } from './selection';
 export { ChunkPool } from './chunks';
 export { promClientCollector, type PromClientMetric, type PromClientOptions, type RegistryLike } from './prom-client';
-export { createMetricsServer, negotiateFormat, type MetricsServer, type MetricsServerOptions } from './server';
+export { acceptsGzip, createMetricsServer, negotiateFormat, targetPath, type MetricsServer, type MetricsServerCounts, type MetricsServerOptions } from './server';
