@@ -34,7 +34,7 @@ export const CONTENT_TYPE: Record<ExpositionFormat, string> = {
 /** Text is handed to the chunk writer in batches of about this many characters. */
 const BATCH = 8192;
 /** Default longest slice of an async render between two yields to the event loop (ms). */
-export const DEFAULT_SLICE_MS = 8;
+export const DEFAULT_SLICE_MS = 5;
 
 interface SamplePlan {
   spec: SampleSpec;
@@ -76,14 +76,14 @@ class RenderJob {
   constructor(
     private readonly plans: readonly FamilyPlan[],
     private readonly sweep: Sweep,
-    private readonly prefixes: readonly string[],
+    private readonly prefix: (row: number) => string,
     private readonly writer: ChunkWriter,
     private readonly openMetrics: boolean,
   ) {}
 
   /** Renders until done (true), or until `stop()` says so at a batch boundary (false). */
   step(stop: () => boolean): boolean {
-    const { sweep, prefixes, writer } = this;
+    const { sweep, prefix, writer } = this;
     const rows = sweep.rows;
     while (this.fi < this.plans.length) {
       const f = this.plans[this.fi]!;
@@ -101,7 +101,7 @@ class RenderJob {
               text += f.header;
               this.header = true;
             }
-            text += `${p.head}${prefixes[row]}${p.tail}${v}\n`;
+            text += `${p.head}${prefix(row)}${p.tail}${v}\n`;
             if (text.length >= BATCH) {
               writer.write(text);
               text = '';
@@ -159,27 +159,34 @@ export class ExpositionRenderer {
     });
   }
 
-  /** Each row's label text (`id="…",name="…",…`), from the cache where the row's path and labels object are unchanged. */
-  private prefixes(sweep: Sweep): string[] {
+  /**
+   * Each row's label text (`id="…",name="…",…`), built on first use (so a first render spreads the building over its
+   * slices) and cached while the row's path and labels object are unchanged.
+   */
+  private prefixes(sweep: Sweep): (row: number) => string {
     const mark = ++this.counts.renders;
-    const out = new Array<string>(sweep.rows);
-    for (let row = 0; row < sweep.rows; row++) {
+    const cache = this.prefixCache;
+    const texts = new Array<string | undefined>(sweep.rows);
+    if (cache.size > 2 * sweep.rows + 64) {
+      // Rows gone since: drop what the last render did not use.
+      for (const [k, e] of cache) if (e.seen < mark - 1) cache.delete(k);
+    }
+    return (row) => {
+      let text = texts[row];
+      if (text !== undefined) return text;
       const path = sweep.paths[row]!;
       const labels = sweep.labels[row] ?? NO_LABELS;
-      let e = this.prefixCache.get(path);
+      let e = cache.get(path);
       if (e === undefined || e.labels !== labels) {
-        const text = seriesLabels(sweep, row, this.constant, this.keep).map(([k, v]) => `${k}="${escapeValue(v)}"`).join(',');
+        text = seriesLabels(sweep, row, this.constant, this.keep).map(([k, v]) => `${k}="${escapeValue(v)}"`).join(',');
         e = { labels, text, seen: mark };
-        this.prefixCache.set(path, e);
+        cache.set(path, e);
         this.counts.prefixBuilds++;
       }
       e.seen = mark;
-      out[row] = e.text;
-    }
-    if (this.prefixCache.size > sweep.rows + 64) {
-      for (const [k, e] of this.prefixCache) if (e.seen !== mark) this.prefixCache.delete(k);
-    }
-    return out;
+      texts[row] = e.text;
+      return e.text;
+    };
   }
 
   private job(sweep: Sweep, emit: (chunk: Buffer) => void): RenderJob {

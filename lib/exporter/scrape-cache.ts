@@ -6,6 +6,7 @@
  * (with back-pressure) and return to the chunk pool once compressed; the whole plain body never exists.
  * A body leaves memory (its chunks back to the pool) once it is no longer current and no response is sending it.
  */
+import { performance } from 'node:perf_hooks';
 import * as zlib from 'node:zlib';
 import type { StatsCollector } from '../collector/collector';
 import type { Sweep } from '../collector/sweep';
@@ -46,6 +47,7 @@ export interface ScrapeCounts {
 
 interface Current {
   sweep: Sweep;
+  /** When the sweep finished (performance.now()). */
   at: number;
   bodies: Map<string, Body>;
 }
@@ -78,10 +80,14 @@ export class ScrapeCache {
     return r;
   }
 
-  /** The body of the current sweep in this format and encoding (sweeping and rendering first when needed). Pair with
-   * release(). */
+  /**
+   * The body of the current sweep in this format and encoding (sweeping and rendering first when needed). A sweep
+   * serves every scrape that arrived before it finished (scrapes arriving together share it even with maxAgeMs 0),
+   * and any scrape up to maxAgeMs after it finished. Pair with release().
+   */
   acquire(format: ExpositionFormat, encoding: Encoding): Promise<Body> {
-    const job = this.queue.then(() => this.bodyFor(format, encoding));
+    const asked = performance.now();
+    const job = this.queue.then(() => this.bodyFor(format, encoding, asked));
     this.queue = job.catch(() => undefined);
     return job;
   }
@@ -112,15 +118,15 @@ export class ScrapeCache {
     this.current.bodies.clear();
   }
 
-  private async bodyFor(format: ExpositionFormat, encoding: Encoding): Promise<Body> {
+  private async bodyFor(format: ExpositionFormat, encoding: Encoding, asked: number): Promise<Body> {
     if (this.closed) throw new Error('the metrics server is closed');
     let cur = this.current;
-    if (cur === undefined || Date.now() - cur.at > this.maxAgeMs) {
+    if (cur === undefined || (cur.at < asked && performance.now() - cur.at > this.maxAgeMs)) {
       this.counts.sweeps++;
       // The arrays of the previous sweep are refilled: no render reads them now (one job at a time).
       const sweep = await this.collector.collectAsync(cur === undefined ? {} : { into: cur.sweep });
       this.retire();
-      cur = { sweep, at: Date.now(), bodies: new Map() };
+      cur = { sweep, at: performance.now(), bodies: new Map() };
       this.current = cur;
     }
     const key = `${format}/${encoding}`;

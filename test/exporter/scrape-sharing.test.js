@@ -56,9 +56,9 @@ t.test('acceptsGzip', async (t) => {
   t.notOk(acceptsGzip('br, *;q=0'));
 });
 
-t.test('1000 concurrent scrapes: one sweep, one render per format and encoding', async (t) => {
+t.test('1000 concurrent scrapes (maxAgeMs 0): one sweep, one render per format and encoding', async (t) => {
   const { c, open } = gatedCollector(t);
-  const srv = await createMetricsServer({ port: 0, collector: c, maxRequests: 2000, maxConnections: 2000, labels: { instance: 'n1' } });
+  const srv = await createMetricsServer({ port: 0, collector: c, maxRequests: 2000, maxConnections: 2000, labels: { instance: 'n1' }, maxAgeMs: 0 });
   t.teardown(() => srv.close());
   const N = 1000;
   const asks = Array.from({ length: N }, (_, i) => (i % 2 === 0 ? {} : { 'accept-encoding': 'gzip' }));
