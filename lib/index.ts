@@ -38,6 +38,8 @@ export {
   type WatchOptions,
 } from './collector';
 export {
-  CONTENT_TYPE, FAMILIES, createMetricsServer, familyName, negotiateFormat, promClientCollector, renderMetrics,
-  type ExpositionFormat, type Family, type MetricsServer, type MetricsServerOptions, type PromClientOptions, type RenderOptions,
+  CONTENT_TYPE, ChunkPool, ExpositionRenderer, FAMILIES, FAMILY_GROUPS, createMetricsServer, familyName, negotiateFormat,
+  promClientCollector, renderMetrics, selectFamilies,
+  type ExpositionFormat, type Family, type FamilyGroup, type MetricsServer, type MetricsServerCounts, type MetricsServerOptions,
+  type PromClientOptions, type RenderOptions, type Selection,
 } from './exporter';
