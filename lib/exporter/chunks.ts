@@ -9,17 +9,25 @@ export const CHUNK_SIZE = 64 * 1024;
 /** Free chunks, reused by the next render. Holds at most maxFree of them (the rest are left to the GC). */
 export class ChunkPool {
   private readonly free: Buffer[] = [];
+  /** Chunks taken and not given back. */
+  out = 0;
+  /** The most chunks out at once (how much of a body existed at one time). */
+  peak = 0;
 
   constructor(readonly chunkSize = CHUNK_SIZE, readonly maxFree = 512) {}
 
   /** A chunk of chunkSize bytes (contents undefined). */
   take(): Buffer {
+    this.out++;
+    if (this.out > this.peak) this.peak = this.out;
     return this.free.pop() ?? Buffer.allocUnsafeSlow(this.chunkSize);
   }
 
   /** Gives back a chunk (or a view starting at its first byte) that nothing reads any more. */
   give(b: Buffer): void {
-    if (b.byteOffset !== 0 || b.buffer.byteLength !== this.chunkSize || this.free.length >= this.maxFree) return;
+    if (b.byteOffset !== 0 || b.buffer.byteLength !== this.chunkSize) return;
+    this.out--;
+    if (this.free.length >= this.maxFree) return;
     this.free.push(b.length === this.chunkSize ? b : Buffer.from(b.buffer, 0, this.chunkSize));
   }
 

@@ -122,3 +122,27 @@ t.test('bad sources', async (t) => {
   t.throws(() => new ExpositionRenderer({ labels: { '': 'x' } }), { code: 'ERR_INVALID_ARG_VALUE' }, 'an empty constant label name fails at construction');
   t.throws(() => new ExpositionRenderer({ format: 'xml' }), { code: 'ERR_INVALID_ARG_VALUE' });
 });
+
+t.test('a gzip body is streamed: the plain text never exists whole; chunks return to the pool', async (t) => {
+  const { ScrapeCache } = require('../../dist/exporter/scrape-cache');
+  const zlib = require('node:zlib');
+  const s = bigSweep(3000);
+  // The cache only asks its collector for collectAsync(): here the sweep above, so the body is large.
+  const source = { collectAsync: async () => s };
+  const cache = new ScrapeCache(source, { maxAgeMs: 60000 });
+  t.teardown(() => cache.close());
+  const plainBytes = Buffer.byteLength(renderMetrics(s));
+  const plainChunks = Math.ceil(plainBytes / cache.pool.chunkSize);
+  const gz = await cache.acquire('prometheus', 'gzip');
+  t.equal(cache.pool.out, 0, 'every chunk of the gzip render is back in the pool');
+  t.ok(cache.pool.peak <= 8, `at most ${cache.pool.peak} chunks of plain text at once (the whole text: ${plainChunks})`);
+  t.ok(plainChunks > 2 * cache.pool.peak, 'far less than the whole body');
+  t.equal(zlib.gunzipSync(Buffer.concat(gz.chunks)).toString('utf8'), renderMetrics(s), 'and it unzips to the exposition');
+  const plain = await cache.acquire('prometheus', 'identity');
+  t.equal(plain.length, plainBytes);
+  t.equal(cache.pool.out, plain.chunks.length, 'a plain body holds its chunks while current');
+  cache.release(gz);
+  cache.release(plain);
+  cache.close();
+  t.equal(cache.pool.out, 0, 'closed: the plain body\'s chunks are back');
+});
