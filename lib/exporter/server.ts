@@ -249,7 +249,9 @@ export async function createMetricsServer(options: MetricsServerOptions = {}): P
   server.timeout = idleTimeout; // no 'timeout' listener: an idle socket is destroyed
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
     // Node's answer, without the default's reliance on the socket still being writable.
-    if (!socket.writable || (err as { code?: string }).code === 'ECONNRESET') {
+    // A response in progress on this connection (a bad pipelined request): a status line now would corrupt it.
+    const busy = (socket as { _httpMessage?: unknown })._httpMessage != null;
+    if (busy || !socket.writable || (err as { code?: string }).code === 'ECONNRESET') {
       socket.destroy();
       return;
     }
