@@ -14,7 +14,8 @@ import { Sweep, type Labels } from '../collector/sweep';
 import { invalidArg } from '../errors';
 import { ChunkPool, ChunkWriter } from './chunks';
 import { familyName, type Family, type SampleSpec } from './families';
-import { escapeHelp, escapeValue, labelName, readRow, sampleValue, seriesLabels } from './series';
+import { FIELD_COUNT, ROW_STATUS } from '../collector/layout';
+import { escapeHelp, escapeValue, formatValue, labelName, sampleValue, seriesLabels, transformNumber } from './series';
 import { labelFilter, selectFamilies, type Selection } from './selection';
 
 export type ExpositionFormat = 'prometheus' | 'openmetrics';
@@ -92,11 +93,25 @@ class RenderJob {
         const s = p.spec;
         if (s.versions === undefined || s.versions.includes(sweep.version)) {
           let text = '';
+          // Number sweeps inline what sampleValue() does (the hot loop of a render); bigint sweeps go through it.
+          const numbers = sweep.bigint ? undefined : (sweep.values as Float64Array);
+          const { present, status } = sweep;
+          const plain = s.divisor === undefined && s.transform === undefined;
           while (this.row < rows) {
             const row = this.row++;
-            if (!readRow(sweep, row)) continue;
-            const v = sampleValue(sweep, row, s);
-            if (v === undefined) continue;
+            const st = status[row];
+            if (st !== ROW_STATUS.ok && st !== ROW_STATUS.error) continue;
+            let v: string | undefined;
+            if (numbers !== undefined) {
+              const i = row * FIELD_COUNT + s.field;
+              if (present[i] !== 1) continue;
+              const x = plain ? numbers[i]! : transformNumber(numbers[i]!, s);
+              if (x === undefined) continue;
+              v = formatValue(x);
+            } else {
+              v = sampleValue(sweep, row, s);
+              if (v === undefined) continue;
+            }
             if (!this.header) {
               text += f.header;
               this.header = true;

@@ -28,7 +28,7 @@ export function escapeHelp(v: string): string {
 }
 
 /** A sample value as the exposition writes it (Go's float formatting for the special values). */
-function formatValue(x: number): string {
+export function formatValue(x: number): string {
   if (x === Infinity) return '+Inf';
   if (x === -Infinity) return '-Inf';
   if (Number.isNaN(x)) return 'NaN';
@@ -73,7 +73,12 @@ export function sampleNumber(sweep: Sweep, row: number, s: SampleSpec): number |
   if (sweep.present[i] !== 1 || !readRow(sweep, row)) return undefined;
   if (s.versions !== undefined && !s.versions.includes(sweep.version)) return undefined;
   const raw = sweep.values[i]!;
-  let x = typeof raw === 'bigint' ? (raw === 0xffffffffffffffffn ? Infinity : Number(raw)) : raw;
+  return transformNumber(typeof raw === 'bigint' ? (raw === 0xffffffffffffffffn ? Infinity : Number(raw)) : raw, s);
+}
+
+/** A present column value as the spec exposes it (divided, transformed), or undefined when it exposes none. */
+export function transformNumber(value: number, s: SampleSpec): number | undefined {
+  let x = value;
   if (s.divisor !== undefined) x /= s.divisor;
   switch (s.transform) {
     case 'specLimit':
