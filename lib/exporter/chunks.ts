@@ -52,18 +52,19 @@ export class ChunkWriter {
     this.buf = pool.take();
   }
 
-  write(s: string): void {
+  /** Writes s (UTF-8); `ascii` promises it is all ASCII (then written as latin1: no scan for its byte length). */
+  write(s: string, ascii = false): void {
     if (s.length === 0) return;
-    const n = Buffer.byteLength(s, 'utf8');
+    const n = ascii ? s.length : Buffer.byteLength(s, 'utf8');
     this.bytes += n;
     if (n > this.buf.length - this.off) {
       this.flush();
       if (n > this.buf.length) {
-        this.emit(Buffer.from(s, 'utf8'));
+        this.emit(Buffer.from(s, ascii ? 'latin1' : 'utf8'));
         return;
       }
     }
-    this.off += this.buf.write(s, this.off, 'utf8');
+    this.off += this.buf.write(s, this.off, ascii ? 'latin1' : 'utf8');
   }
 
   /** Hands on the current chunk if it holds anything, and takes a fresh one. */

@@ -39,6 +39,8 @@ export const DEFAULT_SLICE_MS = 5;
 
 interface SamplePlan {
   spec: SampleSpec;
+  /** head and tail are all ASCII. */
+  ascii: boolean;
   /** `name{` */
   head: string;
   /** The spec's own labels, then `} `. */
@@ -48,16 +50,21 @@ interface SamplePlan {
 interface FamilyPlan {
   family: Family;
   header: string;
+  ascii: boolean;
   samples: SamplePlan[];
 }
 
 interface CachedPrefix {
   labels: Labels;
   text: string;
+  /** The text is all ASCII (written as latin1, its length its byte count). */
+  ascii: boolean;
   seen: number;
 }
 
 const NO_LABELS: Labels = Object.freeze({});
+// eslint-disable-next-line no-control-regex
+const ASCII = /^[\x00-\x7f]*$/;
 
 export interface RenderCounts {
   /** Renders started. */
@@ -77,7 +84,7 @@ class RenderJob {
   constructor(
     private readonly plans: readonly FamilyPlan[],
     private readonly sweep: Sweep,
-    private readonly prefix: (row: number) => string,
+    private readonly prefix: (row: number) => CachedPrefix,
     private readonly writer: ChunkWriter,
     private readonly openMetrics: boolean,
   ) {}
@@ -93,6 +100,7 @@ class RenderJob {
         const s = p.spec;
         if (s.versions === undefined || s.versions.includes(sweep.version)) {
           let text = '';
+          let ascii = p.ascii;
           // Number sweeps inline what sampleValue() does (the hot loop of a render); bigint sweeps go through it.
           const numbers = sweep.bigint ? undefined : (sweep.values as Float64Array);
           const { present, status } = sweep;
@@ -114,16 +122,20 @@ class RenderJob {
             }
             if (!this.header) {
               text += f.header;
+              ascii &&= f.ascii;
               this.header = true;
             }
-            text += `${p.head}${prefix(row)}${p.tail}${v}\n`;
+            const e = prefix(row);
+            ascii &&= e.ascii;
+            text += `${p.head}${e.text}${p.tail}${v}\n`;
             if (text.length >= BATCH) {
-              writer.write(text);
+              writer.write(text, ascii);
               text = '';
+              ascii = p.ascii;
               if (stop()) return false;
             }
           }
-          writer.write(text);
+          writer.write(text, ascii);
         }
         this.si++;
         this.row = 0;
@@ -165,11 +177,12 @@ export class ExpositionRenderer {
       return {
         family: f,
         header,
-        samples: f.samples.map((spec) => ({
-          spec,
-          head: `${f.name}{`,
-          tail: `${spec.labels === undefined ? '' : Object.entries(spec.labels).map(([k, v]) => `,${k}="${escapeValue(v)}"`).join('')}} `,
-        })),
+        ascii: ASCII.test(header),
+        samples: f.samples.map((spec) => {
+          const head = `${f.name}{`;
+          const tail = `${spec.labels === undefined ? '' : Object.entries(spec.labels).map(([k, v]) => `,${k}="${escapeValue(v)}"`).join('')}} `;
+          return { spec, head, tail, ascii: ASCII.test(head) && ASCII.test(tail) };
+        }),
       };
     });
   }
@@ -178,29 +191,29 @@ export class ExpositionRenderer {
    * Each row's label text (`id="…",name="…",…`), built on first use (so a first render spreads the building over its
    * slices) and cached while the row's path and labels object are unchanged.
    */
-  private prefixes(sweep: Sweep): (row: number) => string {
+  private prefixes(sweep: Sweep): (row: number) => CachedPrefix {
     const mark = ++this.counts.renders;
     const cache = this.prefixCache;
-    const texts = new Array<string | undefined>(sweep.rows);
+    const texts = new Array<CachedPrefix | undefined>(sweep.rows);
     if (cache.size > 2 * sweep.rows + 64) {
       // Rows gone since: drop what the last render did not use.
       for (const [k, e] of cache) if (e.seen < mark - 1) cache.delete(k);
     }
     return (row) => {
-      let text = texts[row];
-      if (text !== undefined) return text;
+      let e = texts[row];
+      if (e !== undefined) return e;
       const path = sweep.paths[row]!;
       const labels = sweep.labels[row] ?? NO_LABELS;
-      let e = cache.get(path);
+      e = cache.get(path);
       if (e === undefined || e.labels !== labels) {
-        text = seriesLabels(sweep, row, this.constant, this.keep).map(([k, v]) => `${k}="${escapeValue(v)}"`).join(',');
-        e = { labels, text, seen: mark };
+        const text = seriesLabels(sweep, row, this.constant, this.keep).map(([k, v]) => `${k}="${escapeValue(v)}"`).join(',');
+        e = { labels, text, ascii: ASCII.test(text), seen: mark };
         cache.set(path, e);
         this.counts.prefixBuilds++;
       }
       e.seen = mark;
-      texts[row] = e.text;
-      return e.text;
+      texts[row] = e;
+      return e;
     };
   }
 

@@ -146,3 +146,18 @@ t.test('a gzip body is streamed: the plain text never exists whole; chunks retur
   cache.close();
   t.equal(cache.pool.out, 0, 'closed: the plain body\'s chunks are back');
 });
+
+t.test('non-ASCII label values are written as UTF-8 among ASCII ones', async (t) => {
+  const s = bigSweep(50);
+  s.labels = s.labels.map((l, i) => (i === 7 ? { ...l, image: 'ü-€-𝄞-image' } : l));
+  for (const format of ['prometheus', 'openmetrics']) {
+    const bytes = Buffer.concat(await new ExpositionRenderer({ format }).render(s));
+    const text = bytes.toString('utf8');
+    t.notOk(text.includes('\ufffd'), 'no replacement characters: valid UTF-8');
+    const odd = text.split('\n').filter((l) => l.includes('image="ü-€-𝄞-image"')).length;
+    const plain = text.split('\n').filter((l) => l.includes('name="crio-8",')).length;
+    t.ok(odd > 30, `${odd} series of the row carry the label intact`);
+    t.equal(odd, plain, 'as many as another row has');
+    t.ok(bytes.includes(Buffer.from('ü-€-𝄞', 'utf8')), 'the UTF-8 bytes are in the body');
+  }
+});
