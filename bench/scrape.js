@@ -302,8 +302,9 @@ async function measureN(n, tree, opts, out) {
   out.server = srv;
   try {
     const setup = await srv.call('setup', { rels });
+    const rssAfterSetup = srv.rssMB();
     if (setup.complete !== n) throw new Error(`only ${setup.complete} of ${n} rows have memory, CPU and pids values (usage ${JSON.stringify(setup.usage)})`);
-    const r = { n, usage: setup.usage };
+    const r = { n, usage: setup.usage, rssAfterSetupMB: rssAfterSetup };
     const k = opts.rounds;
 
     // Rounds interleave the sweep alone, a gzip scrape and an identity scrape, so all three see the same load.
@@ -336,6 +337,23 @@ async function measureN(n, tree, opts, out) {
       r[key] = { ms: median(l.map((x) => x.ms)), cpuMs: median(l.map((x) => x.cpu)), bytes: l[l.length - 1].bytes, maxBlockMs: Math.max(...l.map((x) => x.block)), medianBlockMs: median(l.map((x) => x.block)) };
     }
 
+    // Before the render and prom-client rounds, whose garbage would blur the RSS figures.
+    for (const gzip of [false, true]) {
+      const key = gzip ? 'concurrentGzip' : 'concurrentIdentity';
+      const before = await srv.call('counts');
+      const rss0 = srv.rssMB();
+      let peak = rss0;
+      const timer = setInterval(() => { peak = Math.max(peak, srv.rssMB()); }, 5);
+      const t = performance.now();
+      const all = await Promise.all(Array.from({ length: 100 }, () => scrape(setup.url, gzip)));
+      const wall = performance.now() - t;
+      clearInterval(timer);
+      peak = Math.max(peak, srv.rssMB());
+      const after = await srv.call('counts');
+      if (!all.every((s) => s.status === 200)) throw new Error(`concurrent: statuses ${[...new Set(all.map((s) => s.status))]}`);
+      r[key] = { rssBeforeMB: rss0, rssPeakMB: peak, wallMs: wall, sweeps: after.sweeps - before.sweeps, renders: after.renders - before.renders };
+    }
+
     const rd = await srv.call('render', { count: k });
     r.renderAsyncMs = median(rd.asyncMs);
     r.renderSyncMs = median(rd.syncMs);
@@ -353,21 +371,6 @@ async function measureN(n, tree, opts, out) {
     r.promClientMaxBlockMs = Math.max(...pc.maxGap);
     r.promClientBytes = pc.bytes;
 
-    for (const gzip of [false, true]) {
-      const key = gzip ? 'concurrentGzip' : 'concurrentIdentity';
-      const before = await srv.call('counts');
-      const rss0 = srv.rssMB();
-      let peak = rss0;
-      const timer = setInterval(() => { peak = Math.max(peak, srv.rssMB()); }, 5);
-      const t = performance.now();
-      const all = await Promise.all(Array.from({ length: 100 }, () => scrape(setup.url, gzip)));
-      const wall = performance.now() - t;
-      clearInterval(timer);
-      peak = Math.max(peak, srv.rssMB());
-      const after = await srv.call('counts');
-      if (!all.every((s) => s.status === 200)) throw new Error(`concurrent: statuses ${[...new Set(all.map((s) => s.status))]}`);
-      r[key] = { rssBeforeMB: rss0, rssPeakMB: peak, wallMs: wall, sweeps: after.sweeps - before.sweeps, renders: after.renders - before.renders };
-    }
     await srv.call('close');
     return r;
   } finally {
@@ -410,6 +413,7 @@ function report(results, meta) {
   row('max event-loop block: during an identity scrape (worst / median)', (r) => `${fmtMs(r.identity.maxBlockMs)} / ${fmtMs(r.identity.medianBlockMs)} ms`);
   row('max event-loop block: prom-client', (r) => `${fmtMs(r.promClientMaxBlockMs)} ms`);
   row('response bytes: gzip / identity', (r) => `${(r.gzip.bytes / 1e6).toFixed(2)} MB / ${(r.identity.bytes / 1e6).toFixed(1)} MB`);
+  row('server RSS after registering the cgroups and one sweep', (r) => `${r.rssAfterSetupMB.toFixed(0)} MB`);
   row('100 concurrent identity scrapes: server RSS before → peak (renders)', (r) => `${r.concurrentIdentity.rssBeforeMB.toFixed(0)} → ${r.concurrentIdentity.rssPeakMB.toFixed(0)} MB (${r.concurrentIdentity.renders})`);
   row('100 concurrent gzip scrapes: server RSS before → peak (renders)', (r) => `${r.concurrentGzip.rssBeforeMB.toFixed(0)} → ${r.concurrentGzip.rssPeakMB.toFixed(0)} MB (${r.concurrentGzip.renders})`);
   lines.push('');
