@@ -126,6 +126,8 @@ t.test('slow and idle clients are cut off', async (t) => {
   const slow = await raw(srv.port, 'GET /metrics HTTP/1.1\r\nHost: x\r\n', { timeoutMs: 8000 });
   t.notOk(slow.timedOut, 'headers never finished: the connection is closed');
   t.ok(slow.status === undefined || slow.status === '408', `408 or a plain close (${slow.status})`);
+  const body = await raw(srv.port, 'POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nabc', { timeoutMs: 8000 });
+  t.notOk(body.timedOut, 'a request body that never finishes: the connection is closed (request or idle timeout)');
   const silent = await raw(srv.port, '', { timeoutMs: 8000 });
   t.notOk(silent.timedOut, 'a client that connects and says nothing: closed');
   await stillServes(t, srv);
