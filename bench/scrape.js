@@ -14,10 +14,14 @@
  * this benchmark started), and removes all of it at the end, on error and on SIGINT/SIGTERM/SIGHUP.
  *
  * The server is a child process (one collector of all N cgroups with the default descriptor budget, one server,
- * maxAgeMs 0 so every sequential scrape sweeps); this process is the HTTP client. Measured, medians over rounds:
- *   - async sweep alone: `await collector.collectAsync()` in the server process;
- *   - render alone: ExpositionRenderer.render (async, in slices) and renderSync of one sweep; renderMetrics (one
- *     string); prom-client's `registry.metrics()` over promClientCollector reusing that same sweep;
+ * maxAgeMs 0 so every sequential scrape sweeps); this process is the HTTP client. Measured, medians over rounds
+ * (each round: a sweep alone, a gzip scrape, an identity scrape, so the three see the same machine load):
+ *   - async sweep alone: `await collector.collectAsync()` in the server process (wall, CPU of all its threads, and
+ *     the longest event-loop block: filling the Sweep is synchronous);
+ *   - render alone: ExpositionRenderer.render (async, in slices; wall and CPU) and renderSync of one sweep;
+ *     renderMetrics (one string); `zlib.gzip` level 1 of the body alone; prom-client's `registry.metrics()` over
+ *     promClientCollector reusing that same sweep;
+ *   - the event loop's longest gap while idle (the machine's own jitter), beside the blocks below;
  *   - max event-loop block during the async render and during scrapes: perf_hooks.monitorEventLoopDelay max and a
  *     1 ms timer probe (the longest gap between its ticks, minus 1 ms);
  *   - full scrape, gzip and identity: wall time at the client from request to last byte; the server's CPU time per
