@@ -37,6 +37,8 @@ export interface PromClientMetric {
   reset(): void;
 }
 
+const NO_LABELS: Labels = Object.freeze({});
+
 function loadPromClient(): { register: RegistryLike } {
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -70,6 +72,23 @@ export function promClientCollector(collector: StatsCollector, options: PromClie
     });
     return pending;
   };
+  // Each row's label object, kept between scrapes while the row's path and labels object are unchanged (as the
+  // renderer's label texts): building it is most of the work per series. prom-client copies before it changes one.
+  const rowLabels = new Map<string, { source: Labels; labels: Record<string, string> }>();
+  const labelsOf = (s: Sweep, row: number): Record<string, string> => {
+    const path = s.paths[row]!;
+    const source = s.labels[row] ?? NO_LABELS;
+    let e = rowLabels.get(path);
+    if (e === undefined || e.source !== source) {
+      e = { source, labels: Object.fromEntries(seriesLabels(s, row, constant, keep)) };
+      rowLabels.set(path, e);
+      if (rowLabels.size > 2 * s.rows + 64) {
+        const live = new Set(s.paths);
+        for (const k of rowLabels.keys()) if (!live.has(k)) rowLabels.delete(k);
+      }
+    }
+    return e.labels;
+  };
   const metrics = families.map((f): PromClientMetric => {
     const m: PromClientMetric = {
       // prom-client's OpenMetrics rendering assigns the stripped counter name to the object; the name stays the sample
@@ -88,8 +107,8 @@ export function promClientCollector(collector: StatsCollector, options: PromClie
           for (let row = 0; row < s.rows; row++) {
             const v = sampleNumber(s, row, spec);
             if (v === undefined) continue;
-            const labels = Object.fromEntries(seriesLabels(s, row, constant, keep));
-            values.push({ labels: { ...labels, ...spec.labels }, value: v });
+            const labels = labelsOf(s, row);
+            values.push({ labels: spec.labels === undefined ? labels : { ...labels, ...spec.labels }, value: v });
           }
         }
         const om = registry.contentType?.startsWith('application/openmetrics-text') === true;
