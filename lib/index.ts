@@ -44,7 +44,8 @@ export type {
   CollectOptions, CollectorEvents, CollectorOptions, FieldName, Labels, OomEvent, Rates, WatchOptions,
 } from './collector';
 export type {
-  ExpositionFormat, Family, MetricsServer, MetricsServerOptions, PromClientOptions, RenderOptions,
+  ExpositionFormat, Family, FamilyGroup, MetricsServer, MetricsServerCounts, MetricsServerOptions, PromClientOptions,
+  RenderOptions, Selection,
 } from './exporter';
 
 // The lazily loaded values: declared here for the types, defined below as getters that load their module once.
@@ -106,6 +107,10 @@ export declare const familyName: typeof ExporterModule.familyName;
 export declare const negotiateFormat: typeof ExporterModule.negotiateFormat;
 export declare const promClientCollector: typeof ExporterModule.promClientCollector;
 export declare const renderMetrics: typeof ExporterModule.renderMetrics;
+export declare const ExpositionRenderer: typeof ExporterModule.ExpositionRenderer;
+export type ExpositionRenderer = ExporterModule.ExpositionRenderer;
+export declare const FAMILY_GROUPS: typeof ExporterModule.FAMILY_GROUPS;
+export declare const selectFamilies: typeof ExporterModule.selectFamilies;
 
 /** The lazily loaded modules and the names each provides to this entry point. */
 const LAZY: ReadonlyArray<[() => Record<string, unknown>, readonly string[]]> = [
@@ -121,7 +126,7 @@ const LAZY: ReadonlyArray<[() => Record<string, unknown>, readonly string[]]> = 
   [() => require('./collector'), ['ChildWatcher', 'FIELD', 'FIELDS', 'FIELD_COUNT', 'LAYOUT_VERSION', 'RATE_FIELDS',
     'ROW_STATUS', 'StatsCollector', 'Sweep']],
   [() => require('./exporter'), ['CONTENT_TYPE', 'FAMILIES', 'createMetricsServer', 'familyName', 'negotiateFormat',
-    'promClientCollector', 'renderMetrics']],
+    'promClientCollector', 'renderMetrics', 'ExpositionRenderer', 'FAMILY_GROUPS', 'selectFamilies']],
 ];
 
 // An ES-module import (`import { StatsCollector } from 'cgmgr'`) learns a CommonJS module's names by reading its source
@@ -139,7 +144,7 @@ exports.listCgroups = exports.memLimitGivenSystem = exports.verifyMemoryIsEnough
   exports.ChildWatcher = exports.FIELD = exports.FIELDS = exports.FIELD_COUNT = exports.LAYOUT_VERSION =
   exports.RATE_FIELDS = exports.ROW_STATUS = exports.StatsCollector = exports.Sweep = exports.CONTENT_TYPE =
   exports.FAMILIES = exports.createMetricsServer = exports.familyName = exports.negotiateFormat =
-  exports.promClientCollector = exports.renderMetrics = undefined;
+  exports.promClientCollector = exports.renderMetrics = exports.ExpositionRenderer = exports.FAMILY_GROUPS = exports.selectFamilies = undefined;
 
 for (const [load, names] of LAZY) {
   let mod: Record<string, unknown> | undefined;

@@ -7,7 +7,7 @@
  */
 import { listCgroups } from '../walk';
 import type { Command } from './command';
-import { EXIT_OK, intOption, parseCommand, toJson } from './io';
+import { EXIT_OK, UsageError, intOption, parseCommand, toJson } from './io';
 
 const USAGE = `Usage: cgmgr serve [options] [path...]
 
@@ -16,10 +16,16 @@ http://HOST:PORT/metrics until SIGINT or SIGTERM. Without paths: this machine's 
 
 Options:
   --port N        TCP port (default 9101; 0 picks a free one)
-  --host ADDR     address to listen on (default 127.0.0.1; 0.0.0.0 or :: for every interface)
+  --host ADDR     address to listen on (default and when empty 127.0.0.1; 0.0.0.0 or :: for every interface)
   --depth N       levels below the root to serve when no path is given (default 2)
   --watch PARENT  also serve PARENT's children as they are created and removed (repeatable)
   --root DIR      cgroup root (default /sys/fs/cgroup)
+  --enable_metrics LIST   only these metric groups or families (comma-separated, repeatable; groups: cpu,
+                  memory, diskIO, process, oom_event, pressure, spec; families by name, e.g. container_threads)
+  --disable_metrics LIST  not these metric groups or families
+  --label-allow LIST      only these series labels (id and a family's own labels are always kept)
+  --label-deny LIST       not these series labels (e.g. image,name)
+  --max-age MS    serve a finished sweep for MS milliseconds before sweeping again (default 1000)
   --json          print {"url": ...} on stdout once listening
   -h, --help      this text
 
@@ -39,6 +45,11 @@ export const serveCommand: Command = {
       depth: { type: 'string' },
       watch: { type: 'string', multiple: true },
       root: { type: 'string' },
+      enable_metrics: { type: 'string', multiple: true },
+      disable_metrics: { type: 'string', multiple: true },
+      'label-allow': { type: 'string', multiple: true },
+      'label-deny': { type: 'string', multiple: true },
+      'max-age': { type: 'string' },
       json: { type: 'boolean' },
     }, true);
     if (values.help) {
@@ -47,10 +58,24 @@ export const serveCommand: Command = {
     }
     const port = intOption(values.port, 'port', 0, 65535) ?? DEFAULT_PORT;
     const depth = intOption(values.depth, 'depth', 0, 64) ?? 2;
-    const host = values.host ?? '127.0.0.1';
+    const host = values.host === undefined || values.host === '' ? '127.0.0.1' : values.host;
+    const maxAgeMs = intOption(values['max-age'], 'max-age', 0, 3_600_000) ?? 1000;
+    const list = (v: string[] | undefined): string[] | undefined =>
+      v === undefined ? undefined : v.flatMap((x) => x.split(',')).map((x) => x.trim()).filter((x) => x.length > 0);
+    const selection = {
+      ...(values.enable_metrics ? { enable: list(values.enable_metrics) } : {}),
+      ...(values.disable_metrics ? { disable: list(values.disable_metrics) } : {}),
+      ...(values['label-allow'] ? { labelAllow: list(values['label-allow']) } : {}),
+      ...(values['label-deny'] ? { labelDeny: list(values['label-deny']) } : {}),
+    };
     // Loaded only by this command.
     const { StatsCollector } = await import('../collector');
-    const { createMetricsServer } = await import('../exporter');
+    const { createMetricsServer, ExpositionRenderer } = await import('../exporter');
+    try {
+      new ExpositionRenderer(selection); // unknown groups or families, a denied id: a usage error before listening
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
     const collector = new StatsCollector(values.root === undefined ? {} : { root: values.root });
     try {
       for (const p of paths.length > 0 ? paths : listCgroups(collector.engine.layout, { depth })) {
@@ -63,7 +88,7 @@ export const serveCommand: Command = {
       }
       for (const parent of values.watch ?? []) collector.watch(parent);
       collector.on('error', (err) => io.stderr.write(`cgmgr: watch: ${err.message}\n`));
-      const server = await createMetricsServer({ port, host, collector });
+      const server = await createMetricsServer({ port, host, collector, maxAgeMs, ...selection });
       const signal = await new Promise<NodeJS.Signals>((resolve) => {
         const onSignal = (s: NodeJS.Signals): void => {
           process.off('SIGINT', onSignal);

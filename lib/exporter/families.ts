@@ -35,9 +35,19 @@ export interface SampleSpec {
   versions?: readonly (1 | 2)[];
 }
 
+/**
+ * The groups families are switched on and off by (`cgmgr serve --disable_metrics`), cAdvisor's where it has them
+ * (`cpu`, `memory`, `diskIO`, `process`, `oom_event`, `pressure`); `spec` (limits and settings) is ours: cAdvisor
+ * always writes its spec families.
+ */
+export const FAMILY_GROUPS = ['cpu', 'memory', 'diskIO', 'process', 'oom_event', 'pressure', 'spec'] as const;
+export type FamilyGroup = (typeof FAMILY_GROUPS)[number];
+
 export interface Family {
   /** The sample name (counters end in `_total`). */
   name: string;
+  /** The group it is switched with. */
+  group: FamilyGroup;
   help: string;
   type: MetricType;
   /** OpenMetrics unit (the name then ends in `_<unit>`, before `_total`). */
@@ -48,10 +58,21 @@ export interface Family {
 const NS = 1e9;
 const US = 1e6;
 
+/** The group of a family by its name. */
+function groupOf(name: string): FamilyGroup {
+  if (name.startsWith('container_spec_')) return 'spec';
+  if (name.startsWith('container_pressure_')) return 'pressure';
+  if (name.startsWith('container_cpu_')) return 'cpu';
+  if (name.startsWith('container_memory_')) return 'memory';
+  if (name.startsWith('container_fs_')) return 'diskIO';
+  if (name === 'container_oom_events_total') return 'oom_event';
+  return 'process';
+}
+
 const counter = (name: string, help: string, samples: SampleSpec[], unit?: Family['unit']): Family =>
-  ({ name, help, type: 'counter', samples, ...(unit ? { unit } : {}) });
+  ({ name, group: groupOf(name), help, type: 'counter', samples, ...(unit ? { unit } : {}) });
 const gauge = (name: string, help: string, samples: SampleSpec[], unit?: Family['unit']): Family =>
-  ({ name, help, type: 'gauge', samples, ...(unit ? { unit } : {}) });
+  ({ name, group: groupOf(name), help, type: 'gauge', samples, ...(unit ? { unit } : {}) });
 const one = (field: number, more: Omit<SampleSpec, 'field'> = {}): SampleSpec[] => [{ field, ...more }];
 
 const pressure = (resource: 'cpu' | 'memory' | 'io', some: number, full: number): Family[] => [

@@ -7,8 +7,9 @@
 import type { StatsCollector } from '../collector/collector';
 import type { Sweep, Labels } from '../collector/sweep';
 import { CgroupError } from '../errors';
-import { FAMILIES, familyName, type Family } from './families';
-import { sampleNumber, seriesLabels } from './render';
+import { familyName, type Family } from './families';
+import { labelFilter, selectFamilies, type Selection } from './selection';
+import { sampleNumber, seriesLabels } from './series';
 
 /** The part of a prom-client Registry this uses. */
 export interface RegistryLike {
@@ -18,15 +19,13 @@ export interface RegistryLike {
   readonly contentType?: string;
 }
 
-export interface PromClientOptions {
+export interface PromClientOptions extends Selection {
   /** Default: prom-client's global `register`. */
   registry?: RegistryLike;
   /** Constant labels on every series. */
   labels?: Labels;
   /** Reuse a sweep this young (ms) instead of sweeping again; default 0 (one sweep per scrape). */
   maxAgeMs?: number;
-  /** Only these families (sample names). */
-  families?: readonly string[];
 }
 
 export interface PromClientMetric {
@@ -37,6 +36,8 @@ export interface PromClientMetric {
   get(): Promise<{ name: string; help: string; type: string; aggregator: 'sum'; values: Array<{ labels: Record<string, string>; value: number }> }>;
   reset(): void;
 }
+
+const NO_LABELS: Labels = Object.freeze({});
 
 function loadPromClient(): { register: RegistryLike } {
   try {
@@ -56,7 +57,8 @@ export function promClientCollector(collector: StatsCollector, options: PromClie
   const registry = options.registry ?? loadPromClient().register;
   const maxAge = options.maxAgeMs ?? 0;
   const constant = options.labels ?? {};
-  const wanted = options.families === undefined ? undefined : new Set(options.families);
+  const keep = labelFilter(options);
+  const families = selectFamilies(options);
   let pending: Promise<Sweep> | undefined;
   let last: { sweep: Sweep; at: number } | undefined;
   const sweep = (): Promise<Sweep> => {
@@ -70,7 +72,24 @@ export function promClientCollector(collector: StatsCollector, options: PromClie
     });
     return pending;
   };
-  const metrics = FAMILIES.filter((f) => wanted === undefined || wanted.has(f.name)).map((f): PromClientMetric => {
+  // Each row's label object, kept between scrapes while the row's path and labels object are unchanged (as the
+  // renderer's label texts): building it is most of the work per series. prom-client copies before it changes one.
+  const rowLabels = new Map<string, { source: Labels; labels: Record<string, string> }>();
+  const labelsOf = (s: Sweep, row: number): Record<string, string> => {
+    const path = s.paths[row]!;
+    const source = s.labels[row] ?? NO_LABELS;
+    let e = rowLabels.get(path);
+    if (e === undefined || e.source !== source) {
+      e = { source, labels: Object.fromEntries(seriesLabels(s, row, constant, keep)) };
+      rowLabels.set(path, e);
+      if (rowLabels.size > 2 * s.rows + 64) {
+        const live = new Set(s.paths);
+        for (const k of rowLabels.keys()) if (!live.has(k)) rowLabels.delete(k);
+      }
+    }
+    return e.labels;
+  };
+  const metrics = families.map((f): PromClientMetric => {
     const m: PromClientMetric = {
       // prom-client's OpenMetrics rendering assigns the stripped counter name to the object; the name stays the sample
       // name (what the registry is keyed by), and get() answers with what the registry's current format wants.
@@ -88,8 +107,8 @@ export function promClientCollector(collector: StatsCollector, options: PromClie
           for (let row = 0; row < s.rows; row++) {
             const v = sampleNumber(s, row, spec);
             if (v === undefined) continue;
-            const labels = Object.fromEntries(seriesLabels(s, row, constant));
-            values.push({ labels: { ...labels, ...spec.labels }, value: v });
+            const labels = labelsOf(s, row);
+            values.push({ labels: spec.labels === undefined ? labels : { ...labels, ...spec.labels }, value: v });
           }
         }
         const om = registry.contentType?.startsWith('application/openmetrics-text') === true;

@@ -1,24 +1,30 @@
 /**
  * The text exposition of a sweep: Prometheus text format 0.0.4 or OpenMetrics 1.0.0, cAdvisor's families
- * (families.ts), one series per registered cgroup with cAdvisor's labels: `id` (the cgroup path), `name` (the `name`
- * label given at add(), or empty), then the cgroup's other labels and the caller's constant labels, sorted.
- * Absent values are left out (never exposed as 0); rows that are not ok are left out. No timestamps.
+ * (families.ts), one series per registered cgroup (labels and values: series.ts). No timestamps.
+ *
+ * An ExpositionRenderer renders into pooled byte chunks (chunks.ts), never one whole-exposition string, and keeps
+ * each row's label text between sweeps (rebuilt when the row's path or labels object changes: the collector gives a
+ * row a new labels object whenever its labels or its cgroup identity change). `render()` works in slices and yields
+ * to the event loop between them (and waits while its consumer, e.g. gzip, asks it to); `renderSync()` does it all
+ * at once. renderMetrics() is the one-call string form.
  */
+import { performance } from 'node:perf_hooks';
 import { StatsCollector } from '../collector/collector';
-import { FIELD_COUNT, ROW_STATUS } from '../collector/layout';
 import { Sweep, type Labels } from '../collector/sweep';
 import { invalidArg } from '../errors';
-import { FAMILIES, familyName, type Family, type SampleSpec } from './families';
+import { ChunkPool, ChunkWriter } from './chunks';
+import { familyName, type Family, type SampleSpec } from './families';
+import { FIELD_COUNT, ROW_STATUS } from '../collector/layout';
+import { escapeHelp, escapeValue, formatValue, labelName, sampleValue, seriesLabels, transformNumber } from './series';
+import { labelFilter, selectFamilies, type Selection } from './selection';
 
 export type ExpositionFormat = 'prometheus' | 'openmetrics';
 
-export interface RenderOptions {
+export interface RenderOptions extends Selection {
   /** Default 'prometheus' (text/plain; version=0.0.4). */
   format?: ExpositionFormat;
   /** Constant labels added to every series (e.g. `{ instance: 'node1' }`); a cgroup's own labels win. */
   labels?: Labels;
-  /** Only these families (sample names); default all. */
-  families?: readonly string[];
 }
 
 export const CONTENT_TYPE: Record<ExpositionFormat, string> = {
@@ -26,130 +32,237 @@ export const CONTENT_TYPE: Record<ExpositionFormat, string> = {
   openmetrics: 'application/openmetrics-text; version=1.0.0; charset=utf-8',
 };
 
-const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
-const SPEC_LIMIT_MAX = 2 ** 62;
+/** Text is handed to the chunk writer in batches of about this many characters. */
+const BATCH = 8192;
+/** Default longest slice of an async render between two yields to the event loop (ms). */
+export const DEFAULT_SLICE_MS = 5;
 
-/** A label name made valid (invalid characters become `_`, as Prometheus sanitises), or an error for an empty one. */
-function labelName(name: string): string {
-  if (LABEL_NAME.test(name)) return name;
-  if (name.length === 0) throw invalidArg('labels', name, 'label names must not be empty');
-  const s = name.replace(/[^a-zA-Z0-9_]/g, '_');
-  return /^[0-9]/.test(s) ? `_${s}` : s;
+interface SamplePlan {
+  spec: SampleSpec;
+  /** head and tail are all ASCII. */
+  ascii: boolean;
+  /** `name{` */
+  head: string;
+  /** The spec's own labels, then `} `. */
+  tail: string;
 }
 
-function escapeValue(v: string): string {
-  return v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
+interface FamilyPlan {
+  family: Family;
+  header: string;
+  ascii: boolean;
+  samples: SamplePlan[];
 }
 
-function escapeHelp(v: string): string {
-  return v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
+interface CachedPrefix {
+  labels: Labels;
+  text: string;
+  /** The text is all ASCII (written as latin1, its length its byte count). */
+  ascii: boolean;
+  seen: number;
 }
 
-/** A sample value as the exposition writes it (Go's float formatting for the special values). */
-function formatValue(x: number): string {
-  if (x === Infinity) return '+Inf';
-  if (x === -Infinity) return '-Inf';
-  if (Number.isNaN(x)) return 'NaN';
-  return String(x);
+const NO_LABELS: Labels = Object.freeze({});
+// eslint-disable-next-line no-control-regex
+const ASCII = /^[\x00-\x7f]*$/;
+
+export interface RenderCounts {
+  /** Renders started. */
+  renders: number;
+  /** Row label texts built (the rest came from the cache). */
+  prefixBuilds: number;
 }
 
-/** The labels of a row's series, in order: id, name, then the others sorted (constant ones under the row's own). */
-export function seriesLabels(sweep: Sweep, row: number, constant: Labels): Array<[string, string]> {
-  const own = sweep.labels[row] ?? {};
-  const merged = new Map<string, string>();
-  for (const [k, v] of Object.entries(constant)) merged.set(labelName(k), String(v));
-  for (const [k, v] of Object.entries(own)) merged.set(labelName(k), String(v));
-  merged.delete('id');
-  const name = merged.get('name') ?? '';
-  merged.delete('name');
-  const out: Array<[string, string]> = [['id', sweep.paths[row]!], ['name', name]];
-  for (const k of [...merged.keys()].sort()) out.push([k, merged.get(k)!]);
-  return out;
-}
+/** One render of one sweep, resumable between slices. */
+class RenderJob {
+  private fi = 0;
+  private si = 0;
+  private row = 0;
+  private header = false;
+  done = false;
 
-/** The series labels of each row, once per render: `id="…",name="…",…` (without braces). */
-function rowLabels(sweep: Sweep, constant: Labels): string[] {
-  const out: string[] = [];
-  for (let row = 0; row < sweep.rows; row++) {
-    out.push(seriesLabels(sweep, row, constant).map(([k, v]) => `${k}="${escapeValue(v)}"`).join(','));
+  constructor(
+    private readonly plans: readonly FamilyPlan[],
+    private readonly sweep: Sweep,
+    private readonly prefix: (row: number) => CachedPrefix,
+    private readonly writer: ChunkWriter,
+    private readonly openMetrics: boolean,
+  ) {}
+
+  /** Renders until done (true), or until `stop()` says so at a batch boundary (false). */
+  step(stop: () => boolean): boolean {
+    const { sweep, prefix, writer } = this;
+    const rows = sweep.rows;
+    while (this.fi < this.plans.length) {
+      const f = this.plans[this.fi]!;
+      while (this.si < f.samples.length) {
+        const p = f.samples[this.si]!;
+        const s = p.spec;
+        if (s.versions === undefined || s.versions.includes(sweep.version)) {
+          let text = '';
+          let ascii = p.ascii;
+          // Number sweeps inline what sampleValue() does (the hot loop of a render); bigint sweeps go through it.
+          const numbers = sweep.bigint ? undefined : (sweep.values as Float64Array);
+          const { present, status } = sweep;
+          const plain = s.divisor === undefined && s.transform === undefined;
+          while (this.row < rows) {
+            const row = this.row++;
+            const st = status[row];
+            if (st !== ROW_STATUS.ok && st !== ROW_STATUS.error) continue;
+            let v: string | undefined;
+            if (numbers !== undefined) {
+              const i = row * FIELD_COUNT + s.field;
+              if (present[i] !== 1) continue;
+              const x = plain ? numbers[i]! : transformNumber(numbers[i]!, s);
+              if (x === undefined) continue;
+              v = formatValue(x);
+            } else {
+              v = sampleValue(sweep, row, s);
+              if (v === undefined) continue;
+            }
+            if (!this.header) {
+              text += f.header;
+              ascii &&= f.ascii;
+              this.header = true;
+            }
+            const e = prefix(row);
+            ascii &&= e.ascii;
+            text += `${p.head}${e.text}${p.tail}${v}\n`;
+            if (text.length >= BATCH) {
+              writer.write(text, ascii);
+              text = '';
+              ascii = p.ascii;
+              if (stop()) return false;
+            }
+          }
+          writer.write(text, ascii);
+        }
+        this.si++;
+        this.row = 0;
+      }
+      this.fi++;
+      this.si = 0;
+      this.header = false;
+    }
+    if (this.openMetrics) writer.write('# EOF\n');
+    writer.end();
+    this.done = true;
+    return true;
   }
-  return out;
 }
 
-/** The sample value of a spec in a row as text, or undefined when there is none to expose. */
-function sampleValue(sweep: Sweep, row: number, s: SampleSpec): string | undefined {
-  const i = row * FIELD_COUNT + s.field;
-  if (sweep.present[i] !== 1) return undefined;
-  const raw = sweep.values[i]!;
-  if (typeof raw === 'bigint' && s.divisor === undefined && s.transform === undefined) {
-    return raw === 0xffffffffffffffffn ? '+Inf' : raw.toString();
+export class ExpositionRenderer {
+  readonly format: ExpositionFormat;
+  readonly families: readonly Family[];
+  readonly counts: RenderCounts = { renders: 0, prefixBuilds: 0 };
+  private readonly plans: FamilyPlan[];
+  private readonly constant: Labels;
+  private readonly keep: ((name: string) => boolean) | undefined;
+  private readonly prefixCache = new Map<string, CachedPrefix>();
+
+  constructor(options: RenderOptions = {}, readonly pool: ChunkPool = new ChunkPool()) {
+    const format = options.format ?? 'prometheus';
+    if (format !== 'prometheus' && format !== 'openmetrics') throw invalidArg('format', format, "must be 'prometheus' or 'openmetrics'");
+    this.format = format;
+    const constant = options.labels ?? {};
+    if (constant === null || typeof constant !== 'object') throw invalidArg('labels', constant, 'must be an object of strings');
+    for (const k of Object.keys(constant)) labelName(k); // an empty name fails now, not in the middle of a render
+    this.constant = constant;
+    this.keep = labelFilter(options);
+    this.families = selectFamilies(options);
+    this.plans = this.families.map((f) => {
+      const meta = format === 'openmetrics' ? familyName(f) : f.name;
+      let header = `# HELP ${meta} ${escapeHelp(f.help)}\n# TYPE ${meta} ${f.type}\n`;
+      if (format === 'openmetrics' && f.unit !== undefined) header += `# UNIT ${meta} ${f.unit}\n`;
+      return {
+        family: f,
+        header,
+        ascii: ASCII.test(header),
+        samples: f.samples.map((spec) => {
+          const head = `${f.name}{`;
+          const tail = `${spec.labels === undefined ? '' : Object.entries(spec.labels).map(([k, v]) => `,${k}="${escapeValue(v)}"`).join('')}} `;
+          return { spec, head, tail, ascii: ASCII.test(head) && ASCII.test(tail) };
+        }),
+      };
+    });
   }
-  const x = sampleNumber(sweep, row, s);
-  return x === undefined ? undefined : formatValue(x);
-}
 
-/** Rows that were read: ok, or with some files failed (their columns are absent, the others are exposed). */
-function readRow(sweep: Sweep, row: number): boolean {
-  return sweep.status[row] === ROW_STATUS.ok || sweep.status[row] === ROW_STATUS.error;
-}
-
-/** The sample value of a spec in a row as a number, or undefined when there is none to expose. */
-export function sampleNumber(sweep: Sweep, row: number, s: SampleSpec): number | undefined {
-  const i = row * FIELD_COUNT + s.field;
-  if (sweep.present[i] !== 1 || !readRow(sweep, row)) return undefined;
-  if (s.versions !== undefined && !s.versions.includes(sweep.version)) return undefined;
-  const raw = sweep.values[i]!;
-  let x = typeof raw === 'bigint' ? (raw === 0xffffffffffffffffn ? Infinity : Number(raw)) : raw;
-  if (s.divisor !== undefined) x /= s.divisor;
-  switch (s.transform) {
-    case 'specLimit':
-      if (!(x <= SPEC_LIMIT_MAX)) x = 0;
-      break;
-    case 'zeroIfUnlimited':
-      if (x === Infinity) x = 0;
-      break;
-    case 'finitePositive':
-      if (!(Number.isFinite(x) && x > 0)) return undefined;
-      break;
-    default:
+  /**
+   * Each row's label text (`id="…",name="…",…`), built on first use (so a first render spreads the building over its
+   * slices) and cached while the row's path and labels object are unchanged.
+   */
+  private prefixes(sweep: Sweep): (row: number) => CachedPrefix {
+    const mark = ++this.counts.renders;
+    const cache = this.prefixCache;
+    const texts = new Array<CachedPrefix | undefined>(sweep.rows);
+    if (cache.size > 2 * sweep.rows + 64) {
+      // Rows gone since: drop what the last render did not use.
+      for (const [k, e] of cache) if (e.seen < mark - 1) cache.delete(k);
+    }
+    return (row) => {
+      let e = texts[row];
+      if (e !== undefined) return e;
+      const path = sweep.paths[row]!;
+      const labels = sweep.labels[row] ?? NO_LABELS;
+      e = cache.get(path);
+      if (e === undefined || e.labels !== labels) {
+        const text = seriesLabels(sweep, row, this.constant, this.keep).map(([k, v]) => `${k}="${escapeValue(v)}"`).join(',');
+        e = { labels, text, ascii: ASCII.test(text), seen: mark };
+        cache.set(path, e);
+        this.counts.prefixBuilds++;
+      }
+      e.seen = mark;
+      texts[row] = e;
+      return e;
+    };
   }
-  return x;
-}
 
-function renderFamily(f: Family, sweep: Sweep, labels: string[], format: ExpositionFormat, out: string[]): void {
-  const lines: string[] = [];
-  for (const s of f.samples) {
-    if (s.versions !== undefined && !s.versions.includes(sweep.version)) continue;
-    const extra = s.labels === undefined ? '' : Object.entries(s.labels).map(([k, v]) => `,${k}="${escapeValue(v)}"`).join('');
-    for (let row = 0; row < sweep.rows; row++) {
-      if (!readRow(sweep, row)) continue;
-      const v = sampleValue(sweep, row, s);
-      if (v !== undefined) lines.push(`${f.name}{${labels[row]}${extra}} ${v}`);
+  private job(sweep: Sweep, emit: (chunk: Buffer) => void): RenderJob {
+    if (!(sweep instanceof Sweep)) throw invalidArg('source', sweep, 'must be a Sweep');
+    return new RenderJob(this.plans, sweep, this.prefixes(sweep), new ChunkWriter(this.pool, emit), this.format === 'openmetrics');
+  }
+
+  /** The whole exposition at once, as chunks (give them back to `pool` when done with them). */
+  renderSync(sweep: Sweep): Buffer[] {
+    const chunks: Buffer[] = [];
+    this.job(sweep, (c) => chunks.push(c)).step(() => false);
+    return chunks;
+  }
+
+  /**
+   * The exposition in slices of at most about `sliceMs` of work, yielding to the event loop between them; every
+   * chunk goes to `emit` as soon as it is full. While `paused()` is true (a consumer's back-pressure) the render
+   * waits for `resume` to settle. Resolves with the chunks when no `emit` is given.
+   */
+  async render(sweep: Sweep, options: { emit?: (chunk: Buffer) => void; sliceMs?: number; paused?: () => boolean; resume?: () => Promise<void> } = {}): Promise<Buffer[]> {
+    const chunks: Buffer[] = [];
+    const emit = options.emit ?? ((c: Buffer) => chunks.push(c));
+    const sliceMs = options.sliceMs ?? DEFAULT_SLICE_MS;
+    const paused = options.paused ?? (() => false);
+    const job = this.job(sweep, emit);
+    for (;;) {
+      const until = performance.now() + sliceMs;
+      if (job.step(() => paused() || performance.now() >= until)) return chunks;
+      if (paused() && options.resume !== undefined) await options.resume();
+      else await new Promise<void>((resolve) => setImmediate(resolve));
     }
   }
-  if (lines.length === 0) return;
-  const meta = format === 'openmetrics' ? familyName(f) : f.name;
-  out.push(`# HELP ${meta} ${escapeHelp(f.help)}`, `# TYPE ${meta} ${f.type}`);
-  if (format === 'openmetrics' && f.unit !== undefined) out.push(`# UNIT ${meta} ${f.unit}`);
-  for (const l of lines) out.push(l);
 }
 
+const sharedPool = new ChunkPool(undefined, 64);
+
 /**
- * The exposition of a sweep (or of a fresh synchronous sweep of a collector). OpenMetrics ends with `# EOF`.
+ * The exposition of a sweep (or of a fresh synchronous sweep of a collector) as one string. OpenMetrics ends with
+ * `# EOF`. For large sweeps prefer an ExpositionRenderer (chunks, async) or the server.
  */
 export function renderMetrics(source: Sweep | StatsCollector, options: RenderOptions = {}): string {
-  const format = options.format ?? 'prometheus';
-  if (format !== 'prometheus' && format !== 'openmetrics') throw invalidArg('format', format, "must be 'prometheus' or 'openmetrics'");
+  const renderer = new ExpositionRenderer(options, sharedPool);
   let sweep: Sweep;
   if (source instanceof StatsCollector) sweep = source.collect();
   else if (source instanceof Sweep) sweep = source;
   else throw invalidArg('source', source, 'must be a Sweep or a StatsCollector');
-  const constant = options.labels ?? {};
-  if (constant === null || typeof constant !== 'object') throw invalidArg('labels', constant, 'must be an object of strings');
-  const wanted = options.families === undefined ? undefined : new Set(options.families);
-  const labels = rowLabels(sweep, constant);
-  const out: string[] = [];
-  for (const f of FAMILIES) if (wanted === undefined || wanted.has(f.name)) renderFamily(f, sweep, labels, format, out);
-  if (format === 'openmetrics') out.push('# EOF');
-  return out.length === 0 ? '' : `${out.join('\n')}\n`;
+  const chunks = renderer.renderSync(sweep);
+  const text = Buffer.concat(chunks).toString('utf8');
+  for (const c of chunks) sharedPool.give(c);
+  return text;
 }

@@ -1,21 +1,26 @@
 /**
- * A tiny metrics server (node:http): `GET /metrics` sweeps the collector (collectAsync) and answers with the
- * exposition, OpenMetrics when the Accept header asks for `application/openmetrics-text`, Prometheus text 0.0.4
- * otherwise; `HEAD /metrics` the same without a body; any other path 404, any other method on /metrics 405.
- * Listens on loopback unless told otherwise. Concurrent scrapes share one sweep.
+ * A small metrics server (node:http) that no request can bring down: `GET /metrics` answers with the exposition of
+ * the collector's latest sweep (OpenMetrics when the Accept header asks for `application/openmetrics-text`,
+ * Prometheus text 0.0.4 otherwise; gzip when Accept-Encoding allows it), `HEAD /metrics` the same without a body.
+ * Any other path 404, any other method on /metrics 405, a target that is not a valid origin-form or absolute-form
+ * request target 400, more than `maxRequests` scrapes at once 503. Headers and whole requests have deadlines, idle
+ * connections are closed, connections are capped. Listens on loopback unless a non-empty host is asked for.
+ * Concurrent scrapes share one sweep and one rendered body (scrape-cache.ts).
  */
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { StatsCollector, type CollectorOptions } from '../collector/collector';
-import type { Labels, Sweep } from '../collector/sweep';
+import type { Labels } from '../collector/sweep';
 import type { WatchOptions } from '../collector/watch';
 import { invalidArg } from '../errors';
-import { CONTENT_TYPE, renderMetrics, type ExpositionFormat } from './render';
+import { CONTENT_TYPE, type ExpositionFormat } from './render';
+import { ScrapeCache, type Body, type Encoding, type ScrapeCounts } from './scrape-cache';
+import type { Selection } from './selection';
 
-export interface MetricsServerOptions extends CollectorOptions {
+export interface MetricsServerOptions extends CollectorOptions, Selection {
   /** Port (0 = any free one). Default 9101. */
   port?: number;
-  /** Default 127.0.0.1. */
+  /** Default (also for '') 127.0.0.1. */
   host?: string;
   /** Serve this collector (its owner closes it) instead of one the server makes from the options. */
   collector?: StatsCollector;
@@ -27,6 +32,27 @@ export interface MetricsServerOptions extends CollectorOptions {
   labels?: Labels;
   /** The URL path of the metrics. Default /metrics. */
   path?: string;
+  /** A finished sweep is served for this long (ms) before a scrape sweeps again. Default 1000. */
+  maxAgeMs?: number;
+  /** zlib level of gzip responses (1..9). Default 1. */
+  gzipLevel?: number;
+  /** Scrapes in progress at once; more get 503. Default 128. */
+  maxRequests?: number;
+  /** Open connections at once; more are closed on arrival. Default 256. */
+  maxConnections?: number;
+  /** Time to receive a request's headers (ms). Default 10000. */
+  headersTimeoutMs?: number;
+  /** Time to receive a whole request (ms). Default 30000. */
+  requestTimeoutMs?: number;
+  /** A connection with no traffic for this long is closed (ms): a client that stops reading. Default 60000. */
+  idleTimeoutMs?: number;
+}
+
+export interface MetricsServerCounts extends ScrapeCounts {
+  /** Scrapes being answered now. */
+  inFlight: number;
+  /** Scrapes refused with 503. */
+  refused: number;
 }
 
 export interface MetricsServer {
@@ -34,6 +60,8 @@ export interface MetricsServer {
   url: string;
   port: number;
   collector: StatsCollector;
+  /** Work done so far (sweeps, renders, compressions) and scrapes in flight or refused. */
+  readonly counts: MetricsServerCounts;
   /** Stops listening, and closes the collector when the server made it. */
   close(): Promise<void>;
 }
@@ -43,14 +71,84 @@ export function negotiateFormat(accept: string | undefined): ExpositionFormat {
   return accept !== undefined && /application\/openmetrics-text/i.test(accept) ? 'openmetrics' : 'prometheus';
 }
 
+/** Whether an Accept-Encoding header allows gzip (`gzip` or `*` with a q above 0). */
+export function acceptsGzip(header: string | undefined): boolean {
+  if (header === undefined) return false;
+  let star = false;
+  for (const part of header.split(',')) {
+    const [token = '', ...params] = part.trim().split(';');
+    const q = params.map((p) => p.trim()).find((p) => /^q=/i.test(p));
+    const ok = q === undefined || Number(q.slice(2)) > 0;
+    const t = token.trim().toLowerCase();
+    if (t === 'gzip' || t === 'x-gzip') return ok;
+    if (t === '*') star = ok;
+  }
+  return star;
+}
+
+/**
+ * The path of a request target, or undefined when it is not a valid one: origin-form (`/p?q`, not starting with
+ * `//`, which RFC 3986 does not allow for a path) or absolute-form (`http://host/p`, parsed by WHATWG URL).
+ */
+export function targetPath(target: string | undefined): string | undefined {
+  if (target === undefined || target.length === 0) return undefined;
+  if (target.startsWith('/')) {
+    if (target.startsWith('//')) return undefined;
+    const end = target.search(/[?#]/);
+    return end === -1 ? target : target.slice(0, end);
+  }
+  if (!/^https?:\/\//i.test(target)) return undefined;
+  try {
+    return new URL(target).pathname;
+  } catch {
+    return undefined;
+  }
+}
+
+function positiveInt(name: string, v: unknown, dflt: number): number {
+  if (v === undefined) return dflt;
+  if (!Number.isSafeInteger(v) || (v as number) < 1) throw invalidArg(name, v, 'must be a positive integer');
+  return v as number;
+}
+
+function nonNegative(name: string, v: unknown, dflt: number): number {
+  if (v === undefined) return dflt;
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw invalidArg(name, v, 'must be a finite number ≥ 0');
+  return v;
+}
+
+const TEXT = { 'content-type': 'text/plain; charset=utf-8' };
+
 export async function createMetricsServer(options: MetricsServerOptions = {}): Promise<MetricsServer> {
   const port = options.port ?? 9101;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw invalidArg('port', port, 'must be an integer in [0, 65535]');
-  const host = options.host ?? '127.0.0.1';
+  if (options.host !== undefined && typeof options.host !== 'string') throw invalidArg('host', options.host, 'must be a string');
+  const host = options.host === undefined || options.host === '' ? '127.0.0.1' : options.host;
   const urlPath = options.path ?? '/metrics';
+  if (typeof urlPath !== 'string' || !urlPath.startsWith('/') || urlPath.startsWith('//')) throw invalidArg('path', urlPath, "must start with a single '/'");
+  const maxRequests = positiveInt('maxRequests', options.maxRequests, 128);
+  const maxConnections = positiveInt('maxConnections', options.maxConnections, 256);
+  const headersTimeout = positiveInt('headersTimeoutMs', options.headersTimeoutMs, 10_000);
+  const requestTimeout = positiveInt('requestTimeoutMs', options.requestTimeoutMs, 30_000);
+  if (requestTimeout < headersTimeout) throw invalidArg('requestTimeoutMs', requestTimeout, 'must not be below headersTimeoutMs');
+  const idleTimeout = positiveInt('idleTimeoutMs', options.idleTimeoutMs, 60_000);
+  const maxAgeMs = nonNegative('maxAgeMs', options.maxAgeMs, 1000);
+  const gzipLevel = options.gzipLevel ?? 1;
+  if (!Number.isInteger(gzipLevel) || gzipLevel < 1 || gzipLevel > 9) throw invalidArg('gzipLevel', gzipLevel, 'must be an integer in [1, 9]');
+
   const owned = options.collector === undefined;
   const collector = options.collector ?? new StatsCollector(options);
+  let cache: ScrapeCache;
   try {
+    cache = new ScrapeCache(collector, {
+      maxAgeMs, gzipLevel,
+      ...(options.labels ? { labels: options.labels } : {}),
+      ...(options.families ? { families: options.families } : {}),
+      ...(options.enable ? { enable: options.enable } : {}),
+      ...(options.disable ? { disable: options.disable } : {}),
+      ...(options.labelAllow ? { labelAllow: options.labelAllow } : {}),
+      ...(options.labelDeny ? { labelDeny: options.labelDeny } : {}),
+    });
     for (const p of options.paths ?? []) {
       if (typeof p === 'string') collector.add(p);
       else collector.add(p.path, p.labels);
@@ -64,31 +162,102 @@ export async function createMetricsServer(options: MetricsServerOptions = {}): P
     throw err;
   }
   if (owned) collector.on('error', () => undefined); // watcher errors must not crash the server; rows say what is gone
-  let pending: Promise<Sweep> | undefined;
-  const sweep = (): Promise<Sweep> => {
-    pending ??= collector.collectAsync().finally(() => {
-      pending = undefined;
-    });
-    return pending;
+
+  const counts: MetricsServerCounts = Object.defineProperties({ inFlight: 0, refused: 0 } as MetricsServerCounts, {
+    sweeps: { get: () => cache.counts.sweeps, enumerable: true },
+    renders: { get: () => cache.counts.renders, enumerable: true },
+    compressions: { get: () => cache.counts.compressions, enumerable: true },
+  });
+
+  const send = (res: http.ServerResponse, status: number, text: string, headers: http.OutgoingHttpHeaders = {}): void => {
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    res.writeHead(status, { ...TEXT, ...headers, 'content-length': Buffer.byteLength(text) }).end(text);
   };
-  const server = http.createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    if (url.pathname !== urlPath) {
-      res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('not found\n');
-      return;
-    }
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain; charset=utf-8' }).end('method not allowed\n');
-      return;
-    }
+
+  const scrape = (req: http.IncomingMessage, res: http.ServerResponse): void => {
     const format = negotiateFormat(req.headers.accept);
-    sweep().then((s) => {
-      const body = renderMetrics(s, { format, ...(options.labels ? { labels: options.labels } : {}) });
-      res.writeHead(200, { 'content-type': CONTENT_TYPE[format], 'content-length': Buffer.byteLength(body) });
-      res.end(req.method === 'HEAD' ? undefined : body);
-    }, (err: Error) => {
-      res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' }).end(`${err.message}\n`);
+    const encoding: Encoding = acceptsGzip(req.headers['accept-encoding']) ? 'gzip' : 'identity';
+    counts.inFlight++;
+    let body: Body | undefined;
+    let done = false;
+    res.once('close', () => {
+      done = true;
+      counts.inFlight--;
+      if (body !== undefined) cache.release(body);
     });
+    cache.acquire(format, encoding).then((b) => {
+      if (done) {
+        cache.release(b); // the client went away while the body was made
+        return;
+      }
+      body = b;
+      const headers: http.OutgoingHttpHeaders = { 'content-type': CONTENT_TYPE[format], 'content-length': b.length, vary: 'Accept, Accept-Encoding' };
+      if (encoding === 'gzip') headers['content-encoding'] = 'gzip';
+      res.writeHead(200, headers);
+      if (req.method === 'HEAD') {
+        res.end();
+        return;
+      }
+      res.cork();
+      for (const c of b.chunks) res.write(c);
+      res.end();
+      res.uncork();
+    }).catch((err: Error) => {
+      if (!done) send(res, 500, `${err.message}\n`);
+    });
+  };
+
+  const server = http.createServer({
+    headersTimeout: headersTimeout,
+    requestTimeout: requestTimeout,
+    connectionsCheckingInterval: Math.min(1000, Math.max(50, Math.floor(headersTimeout / 2))),
+    keepAliveTimeout: 5000,
+  }, (req, res) => {
+    try {
+      const p = targetPath(req.url);
+      if (p === undefined) {
+        send(res, 400, 'bad request target\n', { connection: 'close' });
+        return;
+      }
+      if (p !== urlPath) {
+        send(res, 404, 'not found\n');
+        return;
+      }
+      if (req.method !== 'GET' && req.method !== 'HEAD') {
+        send(res, 405, 'method not allowed\n', { allow: 'GET, HEAD' });
+        return;
+      }
+      if (counts.inFlight >= maxRequests) {
+        counts.refused++;
+        send(res, 503, 'too many scrapes at once\n', { 'retry-after': '1' });
+        return;
+      }
+      scrape(req, res);
+    } catch (err) {
+      // Nothing above should throw; if it does, this request fails alone.
+      try {
+        send(res, 500, `${(err as Error).message}\n`);
+      } catch {
+        res.destroy();
+      }
+    }
+  });
+  server.maxConnections = maxConnections;
+  server.timeout = idleTimeout; // no 'timeout' listener: an idle socket is destroyed
+  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    // Node's answer, without the default's reliance on the socket still being writable.
+    // A response in progress on this connection (a bad pipelined request): a status line now would corrupt it.
+    const busy = (socket as { _httpMessage?: unknown })._httpMessage != null;
+    if (busy || !socket.writable || (err as { code?: string }).code === 'ECONNRESET') {
+      socket.destroy();
+      return;
+    }
+    const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large'
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
+    socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -97,18 +266,22 @@ export async function createMetricsServer(options: MetricsServerOptions = {}): P
       resolve();
     });
   }).catch((err) => {
+    cache.close();
     if (owned) collector.close();
     throw err;
   });
+  server.on('error', () => undefined); // after listening: per-connection errors are the sockets' own
   const addr = server.address() as AddressInfo;
   const shownHost = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
   return {
     url: `http://${shownHost}:${addr.port}${urlPath}`,
     port: addr.port,
     collector,
+    counts,
     close: () => new Promise<void>((resolve) => {
       server.close(() => resolve());
       server.closeAllConnections();
+      cache.close();
       if (owned) collector.close();
     }),
   };

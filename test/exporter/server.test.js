@@ -105,3 +105,22 @@ t.test('promClientCollector with a prom-client Registry', async (t) => {
   t.equal(registry.getMetricsAsArray().length, 0, 'unregister() removes every family (also after an OpenMetrics scrape)');
   t.throws(() => promClientCollector(c, { registry: { registerMetric() { throw new Error('dup'); } } }), /dup/);
 });
+
+t.test('promClientCollector: a row\'s new labels show at the next scrape (its label object is rebuilt)', async (t) => {
+  const client = require('prom-client');
+  const c = new StatsCollector({ root: V2 });
+  t.teardown(() => c.close());
+  c.add(V2_POD, { name: 'pod' }).add(V2_CTR, { name: 'ctr', pod: 'web-0' });
+  const registry = new client.Registry();
+  promClientCollector(c, { registry, families: ['container_memory_usage_bytes', 'container_cpu_usage_seconds_total'] });
+  const before = await registry.metrics();
+  t.match(before, /^container_memory_usage_bytes\{id="[^"]+crio[^"]+",name="ctr",pod="web-0"\} \d+$/m);
+  c.add(V2_CTR, { name: 'ctr', pod: 'web-1' });
+  const after = await registry.metrics();
+  t.match(after, /^container_memory_usage_bytes\{id="[^"]+crio[^"]+",name="ctr",pod="web-1"\} \d+$/m, 'new labels');
+  t.match(after, /^container_cpu_usage_seconds_total\{id="[^"]+crio[^"]+",name="ctr",pod="web-1",cpu="total"\} /m, 'with the family\'s own label');
+  t.notMatch(after, /pod="web-0"/, 'the old ones are gone');
+  const lines = (x) => x.split('\n').filter((l) => l !== '');
+  t.same(lines(after), lines(renderMetrics(c.collect(), { families: ['container_memory_usage_bytes', 'container_cpu_usage_seconds_total'] })),
+    'the same lines as the renderer (prom-client puts a blank line between families)');
+});

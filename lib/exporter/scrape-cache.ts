@@ -1,0 +1,191 @@
+/**
+ * What the server's scrapes share: one sweep (reused for `maxAgeMs` after it finished, so a scrape storm cannot make
+ * the agent sweep in a loop) and, per sweep, one rendered body per format and encoding, sent to every scrape that
+ * asks for it while it is current. Work is done one job at a time (sweep, then renders), so a sweep never refills
+ * the arrays a render is reading. gzip is streamed: the renderer's chunks go into an async zlib stream as they fill
+ * (with back-pressure) and return to the chunk pool once compressed; the whole plain body never exists.
+ * A body leaves memory (its chunks back to the pool) once it is no longer current and no response is sending it.
+ */
+import { performance } from 'node:perf_hooks';
+import * as zlib from 'node:zlib';
+import type { StatsCollector } from '../collector/collector';
+import type { Sweep } from '../collector/sweep';
+import { ChunkPool } from './chunks';
+
+const GZIP_INPUT_CHUNK = 1024 * 1024;
+/** Render slices of a gzip body: about one zlib job (1 MiB at ~500 MB/s) each. */
+const GZIP_SLICE_MS = 2;
+import { ExpositionRenderer, type ExpositionFormat, type RenderOptions } from './render';
+
+export interface ScrapeCacheOptions extends Omit<RenderOptions, 'format'> {
+  /** A finished sweep is served for this long (ms) before the next scrape sweeps again. Default 1000. */
+  maxAgeMs?: number;
+  /** zlib level of gzip bodies (1 fastest .. 9 smallest). Default 1. */
+  gzipLevel?: number;
+  /** Longest render slice between two yields to the event loop (ms). Default 5 (2 for a gzip body). */
+  sliceMs?: number;
+}
+
+export type Encoding = 'identity' | 'gzip';
+
+/** A rendered exposition, shared by the responses sending it. */
+export interface Body {
+  readonly format: ExpositionFormat;
+  readonly encoding: Encoding;
+  readonly chunks: readonly Buffer[];
+  readonly length: number;
+  /** Responses sending it. */
+  users: number;
+  /** Replaced by a newer sweep's body (freed when users reaches 0). */
+  stale: boolean;
+  /** Its chunks came from the pool (plain text) rather than from zlib. */
+  readonly pooled: boolean;
+}
+
+/** Work counters (tests check that 1000 concurrent scrapes cost one sweep and one render). */
+export interface ScrapeCounts {
+  sweeps: number;
+  renders: number;
+  compressions: number;
+}
+
+interface Current {
+  sweep: Sweep;
+  /** When the sweep finished (performance.now()). */
+  at: number;
+  bodies: Map<string, Body>;
+}
+
+export class ScrapeCache {
+  readonly counts: ScrapeCounts = { sweeps: 0, renders: 0, compressions: 0 };
+  /** 1 MiB chunks: each is one zlib job in the thread pool (a zlib job needs a turn of the event loop to start the
+   * next, so small chunks would keep zlib idle while the render runs); at most 64 free ones are kept. */
+  readonly pool = new ChunkPool(GZIP_INPUT_CHUNK, 64);
+  private readonly renderers = new Map<ExpositionFormat, ExpositionRenderer>();
+  private readonly maxAgeMs: number;
+  private readonly gzipLevel: number;
+  private readonly sliceMs: number | undefined;
+  private queue: Promise<unknown> = Promise.resolve();
+  private current: Current | undefined;
+  private closed = false;
+
+  constructor(private readonly collector: StatsCollector, private readonly options: ScrapeCacheOptions = {}) {
+    this.maxAgeMs = options.maxAgeMs ?? 1000;
+    this.gzipLevel = options.gzipLevel ?? 1;
+    this.sliceMs = options.sliceMs;
+    // Fails now on bad render options (format, labels, selection), not at the first scrape.
+    this.renderer('prometheus');
+  }
+
+  private renderer(format: ExpositionFormat): ExpositionRenderer {
+    let r = this.renderers.get(format);
+    if (r === undefined) {
+      r = new ExpositionRenderer({ ...this.options, format }, this.pool);
+      this.renderers.set(format, r);
+    }
+    return r;
+  }
+
+  /**
+   * The body of the current sweep in this format and encoding (sweeping and rendering first when needed). A sweep
+   * serves every scrape that arrived before it finished (scrapes arriving together share it even with maxAgeMs 0),
+   * and any scrape up to maxAgeMs after it finished. Pair with release().
+   */
+  acquire(format: ExpositionFormat, encoding: Encoding): Promise<Body> {
+    const asked = performance.now();
+    const job = this.queue.then(() => this.bodyFor(format, encoding, asked));
+    this.queue = job.catch(() => undefined);
+    return job;
+  }
+
+  /** A response is done with a body. */
+  release(body: Body): void {
+    body.users--;
+    if (body.users === 0 && body.stale) this.free(body);
+  }
+
+  /** Frees every body not being sent; later acquire() calls fail. */
+  close(): void {
+    this.closed = true;
+    this.retire();
+  }
+
+  private free(body: Body): void {
+    if (body.pooled) for (const c of body.chunks) this.pool.give(c);
+    (body as { chunks: readonly Buffer[] }).chunks = [];
+  }
+
+  private retire(): void {
+    if (this.current === undefined) return;
+    for (const b of this.current.bodies.values()) {
+      b.stale = true;
+      if (b.users === 0) this.free(b);
+    }
+    this.current.bodies.clear();
+  }
+
+  private async bodyFor(format: ExpositionFormat, encoding: Encoding, asked: number): Promise<Body> {
+    if (this.closed) throw new Error('the metrics server is closed');
+    let cur = this.current;
+    if (cur === undefined || (cur.at < asked && performance.now() - cur.at > this.maxAgeMs)) {
+      this.counts.sweeps++;
+      // The arrays of the previous sweep are refilled: no render reads them now (one job at a time).
+      const sweep = await this.collector.collectAsync(cur === undefined ? {} : { into: cur.sweep });
+      this.retire();
+      cur = { sweep, at: performance.now(), bodies: new Map() };
+      this.current = cur;
+    }
+    const key = `${format}/${encoding}`;
+    let body = cur.bodies.get(key);
+    if (body === undefined) {
+      body = encoding === 'gzip' ? await this.renderGzip(cur.sweep, format) : await this.renderPlain(cur.sweep, format);
+      cur.bodies.set(key, body);
+    }
+    body.users++;
+    return body;
+  }
+
+  private async renderPlain(sweep: Sweep, format: ExpositionFormat): Promise<Body> {
+    this.counts.renders++;
+    const chunks = await this.renderer(format).render(sweep, this.sliceMs === undefined ? {} : { sliceMs: this.sliceMs });
+    return { format, encoding: 'identity', chunks, length: chunks.reduce((n, c) => n + c.length, 0), users: 0, stale: false, pooled: true };
+  }
+
+  private async renderGzip(sweep: Sweep, format: ExpositionFormat): Promise<Body> {
+    this.counts.renders++;
+    this.counts.compressions++;
+    const gz = zlib.createGzip({ level: this.gzipLevel, chunkSize: 256 * 1024, writableHighWaterMark: 4 * GZIP_INPUT_CHUNK } as zlib.ZlibOptions);
+    const out: Buffer[] = [];
+    gz.on('data', (c: Buffer) => out.push(c));
+    const ended = new Promise<void>((resolve, reject) => {
+      gz.once('end', resolve);
+      gz.once('error', reject);
+    });
+    ended.catch(() => undefined); // observed below; an error while rendering must not be unhandled
+    try {
+      await this.renderer(format).render(sweep, {
+        // Short slices: zlib starts its next 1 MiB job only on a turn of the event loop.
+        sliceMs: this.sliceMs ?? GZIP_SLICE_MS,
+        emit: (chunk) => {
+          gz.write(chunk, () => this.pool.give(chunk));
+        },
+        paused: () => gz.writableNeedDrain,
+        resume: () => new Promise<void>((resolve) => {
+          const done = (): void => {
+            gz.off('drain', done);
+            gz.off('error', done);
+            resolve();
+          };
+          gz.once('drain', done);
+          gz.once('error', done);
+        }),
+      });
+      gz.end();
+      await ended;
+    } catch (err) {
+      gz.destroy();
+      throw err;
+    }
+    return { format, encoding: 'gzip', chunks: out, length: out.reduce((n, c) => n + c.length, 0), users: 0, stale: false, pooled: false };
+  }
+}
