@@ -33,11 +33,15 @@ export {
   type BusOptions, type DBusError, type Probe, type ScopeError,
 } from './systemd';
 export {
-  ChildWatcher, FIELD, FIELDS, FIELD_COUNT, LAYOUT_VERSION, RATE_FIELDS, ROW_STATUS, StatsCollector, Sweep,
+  ChildWatcher, TreeWatcher, FIELD, FIELDS, FIELD_COUNT, LAYOUT_VERSION, RATE_FIELDS, ROW_STATUS, StatsCollector, Sweep,
   type CollectOptions, type CollectorEvents, type CollectorOptions, type FieldName, type Labels, type OomEvent, type Rates,
-  type WatchOptions,
+  type TreeWatchOptions, type WatchOptions,
 } from './collector';
 export {
   CONTENT_TYPE, FAMILIES, createMetricsServer, familyName, negotiateFormat, promClientCollector, renderMetrics,
   type ExpositionFormat, type Family, type MetricsServer, type MetricsServerOptions, type PromClientOptions, type RenderOptions,
 } from './exporter';
+export {
+  CriClient, CriError, KubernetesCollector, NameCache, createKubernetesCollector, parseCgroupIdentity, resolveRuntimeEndpoint,
+  type CgroupIdentity, type CgroupKind, type KubernetesCollectorOptions, type QosClass, type RuntimeGuess,
+} from './kubernetes';

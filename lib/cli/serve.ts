@@ -7,12 +7,14 @@
  */
 import { listCgroups } from '../walk';
 import type { Command } from './command';
+import type { SelfMetric } from '../exporter/self-metrics';
 import { EXIT_OK, intOption, parseCommand, toJson } from './io';
 
 const USAGE = `Usage: cgmgr serve [options] [path...]
 
 Serves cgroup metrics (cAdvisor's names; Prometheus text, or OpenMetrics when asked for) at
-http://HOST:PORT/metrics until SIGINT or SIGTERM. Without paths: this machine's cgroups down to --depth levels.
+http://HOST:PORT/metrics until SIGINT or SIGTERM, GET /healthz for probes. Without paths: this machine's cgroups
+down to --depth levels.
 
 Options:
   --port N        TCP port (default 9101; 0 picks a free one)
@@ -20,6 +22,11 @@ Options:
   --depth N       levels below the root to serve when no path is given (default 2)
   --watch PARENT  also serve PARENT's children as they are created and removed (repeatable)
   --root DIR      cgroup root (default /sys/fs/cgroup)
+  --kubernetes    serve every pod and container cgroup of this node (found at any depth, followed as they
+                  come and go) with kubelet's labels (namespace, pod, container, image) from the CRI runtime
+  --runtime-endpoint unix:///PATH
+                  the CRI socket (default $CONTAINER_RUNTIME_ENDPOINT, else /run/containerd/containerd.sock
+                  or /var/run/crio/crio.sock); implies --kubernetes
   --json          print {"url": ...} on stdout once listening
   -h, --help      this text
 
@@ -40,6 +47,8 @@ export const serveCommand: Command = {
       watch: { type: 'string', multiple: true },
       root: { type: 'string' },
       json: { type: 'boolean' },
+      kubernetes: { type: 'boolean' },
+      'runtime-endpoint': { type: 'string' },
     }, true);
     if (values.help) {
       io.stdout.write(USAGE);
@@ -51,9 +60,27 @@ export const serveCommand: Command = {
     // Loaded only by this command.
     const { StatsCollector } = await import('../collector');
     const { createMetricsServer } = await import('../exporter');
-    const collector = new StatsCollector(values.root === undefined ? {} : { root: values.root });
+    const kubernetes = values.kubernetes === true || values['runtime-endpoint'] !== undefined;
+    const rootOption = values.root === undefined ? {} : { root: values.root };
+    let collector: InstanceType<typeof StatsCollector>;
+    let extraMetrics: (() => SelfMetric[]) | undefined;
+    if (kubernetes) {
+      const { createKubernetesCollector } = await import('../kubernetes/collector');
+      const k = createKubernetesCollector({
+        ...rootOption, ...(values['runtime-endpoint'] === undefined ? {} : { runtimeEndpoint: values['runtime-endpoint'] }),
+      });
+      k.on('warning', (err) => io.stderr.write(`cgmgr: warning: ${err.message}\n`));
+      k.names?.on('recovered', () => io.stderr.write(`cgmgr: container runtime at ${k.runtimeEndpoint} answers again: names are back\n`));
+      extraMetrics = () => [
+        { name: 'cgmgr_runtime_errors_total', help: 'Failed calls to the CRI runtime.', type: 'counter', value: k.names?.errors ?? 0 },
+        { name: 'cgmgr_runtime_up', help: 'Whether the last relist of the CRI runtime succeeded.', type: 'gauge', value: k.names?.up ? 1 : 0 },
+      ];
+      collector = k;
+    } else {
+      collector = new StatsCollector(rootOption);
+    }
     try {
-      for (const p of paths.length > 0 ? paths : listCgroups(collector.engine.layout, { depth })) {
+      for (const p of kubernetes ? paths : paths.length > 0 ? paths : listCgroups(collector.engine.layout, { depth })) {
         try {
           collector.add(p);
         } catch (err) {
@@ -63,7 +90,7 @@ export const serveCommand: Command = {
       }
       for (const parent of values.watch ?? []) collector.watch(parent);
       collector.on('error', (err) => io.stderr.write(`cgmgr: watch: ${err.message}\n`));
-      const server = await createMetricsServer({ port, host, collector });
+      const server = await createMetricsServer({ port, host, collector, ...(extraMetrics ? { extraMetrics } : {}) });
       const signal = await new Promise<NodeJS.Signals>((resolve) => {
         const onSignal = (s: NodeJS.Signals): void => {
           process.off('SIGINT', onSignal);

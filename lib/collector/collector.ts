@@ -24,7 +24,7 @@ import { ColumnProgram, extrasFor } from './columns';
 import { FIELD, FIELD_COUNT, ROW_STATUS } from './layout';
 import { V1_OOM_RESERVED_FDS, oomSource, type OomEvent, type OomSource } from './oom';
 import { RATE_COUNT, RATE_FIELDS, Sweep, type Labels } from './sweep';
-import { ChildWatcher, type WatchOptions } from './watch';
+import { ChildWatcher, TreeWatcher, type TreeWatchOptions, type WatchOptions } from './watch';
 
 export interface CollectorOptions {
   /** The cgroup root (default /sys/fs/cgroup), or a recorded tree. */
@@ -81,6 +81,8 @@ export interface CollectorEvents {
   add: [{ path: string; labels: Labels }];
   /** A watcher failed (the error is also the watcher's). */
   error: [Error];
+  /** Something degraded but the collector carries on (a tree watcher fell back to rescans, a label function threw). */
+  warning: [Error];
 }
 
 const DEFAULT_MASK: Record<1 | 2, number> = {
@@ -118,7 +120,10 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
   private readonly scratch = new Float64Array(FIELD_COUNT);
   private readonly scratchPresent = new Uint8Array(FIELD_COUNT);
   private readonly oom: OomSource | undefined;
-  private readonly watchers = new Set<ChildWatcher>();
+  private readonly watchers = new Set<ChildWatcher | TreeWatcher>();
+  private labelsDirty = false;
+  /** Bumped by every setLabels() that changed a row's labels: renderers caching label text per row compare it. */
+  labelsVersion = 0;
 
   constructor(options: CollectorOptions = {}) {
     super();
@@ -222,6 +227,29 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
     return displayPath(p);
   }
 
+  /**
+   * Replaces the labels of a registered cgroup (by path) without reopening it: the next sweep carries them. Each call
+   * installs a new frozen object (a per-row cache may compare `sweep.labels[row]` by identity) and bumps
+   * `labelsVersion`. Returns false when the path is not registered (it may have gone meanwhile).
+   */
+  setLabels(p: string, labels: Labels): boolean {
+    this.checkOpen();
+    if (labels === null || typeof labels !== 'object') throw invalidArg('labels', labels, 'must be an object of strings');
+    const e = this.byPath.get(displayPath(p));
+    if (e === undefined) return false;
+    const next = Object.freeze({ ...labels });
+    if (sameLabels(e.labels, next)) return true;
+    e.labels = next;
+    this.labelsDirty = true;
+    this.labelsVersion++;
+    return true;
+  }
+
+  /** The labels of a registered cgroup, or undefined. */
+  labelsOf(p: string): Labels | undefined {
+    return this.byPath.get(displayPath(p))?.labels;
+  }
+
   /** Unregisters a cgroup; false if it was not registered. */
   remove(p: string): boolean {
     const e = this.byPath.get(displayPath(p));
@@ -300,9 +328,10 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
     sweep.version = this.version;
     sweep.generation = this.gen;
     sweep.source = this.source;
-    if (this.rowsOf !== list) {
-      // Built once per set of cgroups (the list is replaced, never mutated, when it changes).
+    if (this.rowsOf !== list || this.labelsDirty) {
+      // Built once per set of cgroups (the list is replaced, never mutated, when it changes) or labels change.
       this.rowsOf = list;
+      this.labelsDirty = false;
       this.rowPaths = list.map((e) => e.path);
       this.rowLabels = list.map((e) => e.labels);
     }
@@ -407,6 +436,38 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
     return w;
   }
 
+  /**
+   * Watches a whole subtree (inotify on each directory descended into, in the memory hierarchy on v1): every cgroup
+   * found below `root` at any depth that passes `filter` is added now or when it appears, removed ones are dropped
+   * ('gone'). Bounded by `maxWatches`; on the limit or ENOSPC/EMFILE from inotify: one 'warning' and periodic rescans.
+   */
+  watchTree(root: string, options: TreeWatchOptions = {}): TreeWatcher {
+    this.checkOpen();
+    const hier = this.engine.layout.hierarchies[this.identityHierarchy]!;
+    const rel = root === '/' || root === '' ? '' : cgroupRelPath(root);
+    const w = new TreeWatcher(hier.path, rel, options, {
+      add: (p, labels) => {
+        if (this.has(p)) return;
+        try {
+          this.add(p, labels);
+          this.emit('add', { path: displayPath(p), labels });
+        } catch (err) {
+          if (!(err instanceof CgroupError && err.code === 'ENOENT')) throw err;
+        }
+      },
+      remove: (p) => {
+        const e = this.byPath.get(displayPath(p));
+        if (e === undefined) return;
+        this.drop(e);
+        this.emit('gone', { path: e.path, labels: e.labels, identity: e.identity });
+      },
+      warning: (err) => this.emit('warning', err),
+      closed: (self) => this.watchers.delete(self),
+    });
+    this.watchers.add(w);
+    return w;
+  }
+
   /** The engine plan each sweep reads (its `files`: controller, name, hierarchy, format), or undefined when no file
    * of the asked controllers is mounted. */
   get plan(): ReadPlan | undefined {
@@ -460,6 +521,13 @@ function failedFile(r: BatchResult, row: number): number {
     if (s === FILE_STATUS.malformed || (s < 0 && -s % 4096 !== ENOENT)) return f;
   }
   return -1;
+}
+
+function sameLabels(a: Labels, b: Labels): boolean {
+  const ka = Object.keys(a);
+  if (ka.length !== Object.keys(b).length) return false;
+  for (const k of ka) if (a[k] !== b[k]) return false;
+  return true;
 }
 
 function displayPath(p: string): string {

@@ -11,3 +11,4 @@ export { CONTENT_TYPE, renderMetrics, type ExpositionFormat, type RenderOptions 
 export { FAMILIES, familyName, type Family, type MetricType, type SampleSpec } from './families';
 export { promClientCollector, type PromClientMetric, type PromClientOptions, type RegistryLike } from './prom-client';
 export { createMetricsServer, negotiateFormat, type MetricsServer, type MetricsServerOptions } from './server';
+export { renderSelfMetrics, type SelfMetric } from './self-metrics';

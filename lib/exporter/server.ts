@@ -11,6 +11,7 @@ import type { Labels, Sweep } from '../collector/sweep';
 import type { WatchOptions } from '../collector/watch';
 import { invalidArg } from '../errors';
 import { CONTENT_TYPE, renderMetrics, type ExpositionFormat } from './render';
+import { appendExposition, renderSelfMetrics, type SelfMetric } from './self-metrics';
 
 export interface MetricsServerOptions extends CollectorOptions {
   /** Port (0 = any free one). Default 9101. */
@@ -27,6 +28,11 @@ export interface MetricsServerOptions extends CollectorOptions {
   labels?: Labels;
   /** The URL path of the metrics. Default /metrics. */
   path?: string;
+  /** Expose cgmgr's own metrics (cgmgr_sweep_duration_seconds, cgmgr_cgroups, cgmgr_scrape_errors_total) after the
+   * cgroups' families. Default true. */
+  selfMetrics?: boolean;
+  /** More own metrics (read at each scrape), e.g. the Kubernetes agent's runtime errors. */
+  extraMetrics?: () => readonly SelfMetric[];
 }
 
 export interface MetricsServer {
@@ -65,14 +71,34 @@ export async function createMetricsServer(options: MetricsServerOptions = {}): P
   }
   if (owned) collector.on('error', () => undefined); // watcher errors must not crash the server; rows say what is gone
   let pending: Promise<Sweep> | undefined;
+  let sweepSeconds = NaN;
+  let scrapeErrors = 0;
   const sweep = (): Promise<Sweep> => {
-    pending ??= collector.collectAsync().finally(() => {
+    const start = process.hrtime.bigint();
+    pending ??= collector.collectAsync().then((s) => {
+      sweepSeconds = Number(process.hrtime.bigint() - start) / 1e9;
+      return s;
+    }).finally(() => {
       pending = undefined;
     });
     return pending;
   };
+  const own = (format: ExpositionFormat): string => {
+    if (options.selfMetrics === false) return '';
+    return renderSelfMetrics([
+      { name: 'cgmgr_sweep_duration_seconds', help: 'Duration of the last sweep of every registered cgroup.', type: 'gauge', value: sweepSeconds },
+      { name: 'cgmgr_cgroups', help: 'Cgroups registered (one series set each).', type: 'gauge', value: collector.size },
+      { name: 'cgmgr_scrape_errors_total', help: 'Scrapes answered with an error.', type: 'counter', value: scrapeErrors },
+      ...(options.extraMetrics?.() ?? []),
+    ], format);
+  };
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
+    if (url.pathname === '/healthz' && urlPath !== '/healthz') {
+      // Liveness: the process serves. (A runtime that is down does not make the agent unhealthy: series keep flowing.)
+      res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' }).end(req.method === 'HEAD' ? undefined : 'ok\n');
+      return;
+    }
     if (url.pathname !== urlPath) {
       res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('not found\n');
       return;
@@ -83,10 +109,11 @@ export async function createMetricsServer(options: MetricsServerOptions = {}): P
     }
     const format = negotiateFormat(req.headers.accept);
     sweep().then((s) => {
-      const body = renderMetrics(s, { format, ...(options.labels ? { labels: options.labels } : {}) });
+      const body = appendExposition(renderMetrics(s, { format, ...(options.labels ? { labels: options.labels } : {}) }), own(format), format);
       res.writeHead(200, { 'content-type': CONTENT_TYPE[format], 'content-length': Buffer.byteLength(body) });
       res.end(req.method === 'HEAD' ? undefined : body);
     }, (err: Error) => {
+      scrapeErrors++;
       res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' }).end(`${err.message}\n`);
     });
   });
