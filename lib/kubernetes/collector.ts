@@ -47,6 +47,7 @@ export class KubernetesCollector extends StatsCollector {
         this.names = new NameCache(this.runtimeEndpoint, options);
         this.names.on('warning', (err) => this.emit('warning', err));
         this.names.on('change', () => this.relabel());
+        this.names.on('refreshed', () => this.retryUnnamed());
       }
       const roots = options.roots ?? ['/'];
       if (!Array.isArray(roots) || roots.length === 0) throw invalidArg('roots', roots, 'must be a non-empty array of cgroup paths');
@@ -79,6 +80,26 @@ export class KubernetesCollector extends StatsCollector {
   /** Recomputes every row's labels (after the runtime's names changed). */
   relabel(): void {
     for (const p of this.paths()) this.setLabels(p, this.labelsFor(p));
+  }
+
+  private unnamedRetries = 0;
+
+  /** After a relist: cgroups of pods or containers still unnamed (made before the runtime stored them) ask for
+   * another relist soon, at growing intervals (minRefreshMs doubling, up to the regular poll). */
+  private retryUnnamed(): void {
+    let unnamed = false;
+    for (const p of this.paths()) {
+      const kind = parseCgroupIdentity(p).kind;
+      if ((kind === 'pod' || kind === 'sandbox-or-container' || kind === 'container') && Object.keys(this.labelsOf(p) ?? {}).length === 0) {
+        unnamed = true;
+        break;
+      }
+    }
+    if (!unnamed) {
+      this.unnamedRetries = 0;
+      return;
+    }
+    this.names?.retryIn(250 * 2 ** Math.min(this.unnamedRetries++, 8));
   }
 
   /** Rescans every root now. */

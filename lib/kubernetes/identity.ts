@@ -118,8 +118,8 @@ function podName(c: string, systemd: boolean, stem: string, qos: QosClass | unde
 
 /**
  * The identity of a cgroup from its path (relative to the cgroup root, or any path ending in the cgroup's path):
- * kind, pod UID, container id, QoS class, runtime and driver as the names say. Never throws for a string; a TypeError
- * (ERR_INVALID_ARG_VALUE) for anything else.
+ * kind, pod UID, container id, QoS class, runtime and driver as the names say. Never throws for a string; an error
+ * (CgroupError ERR_INVALID_ARG_VALUE) for anything else.
  */
 export function parseCgroupIdentity(p: string): CgroupIdentity {
   if (typeof p !== 'string') throw invalidArg('path', p, 'must be a string');
@@ -167,7 +167,7 @@ export function parseCgroupIdentity(p: string): CgroupIdentity {
   const cn = containerName(parts[i + 1]!);
   if (cn === undefined) return other;
   // A cgroupfs-named component under a systemd pod slice (or the reverse) is not what either driver makes.
-  if (cn.driver !== undefined && cn.driver !== driver) return other;
+  if ((cn.driver ?? 'cgroupfs') !== driver) return other;
   const id: CgroupIdentity = {
     kind: cn.kind === 'conmon' ? 'conmon' : 'sandbox-or-container', path, podUid: pod.uid, podPath, containerId: cn.id,
     qos: podQos, driver,

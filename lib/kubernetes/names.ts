@@ -54,6 +54,8 @@ export interface NameCacheEvents {
   warning: [Error];
   /** The runtime answers again after an outage. */
   recovered: [];
+  /** A relist succeeded. */
+  refreshed: [];
 }
 
 /** An image reference that is an ID (what kubelet passes when it created the container by ID), not a name. */
@@ -123,6 +125,15 @@ export class NameCache extends EventEmitter<NameCacheEvents> {
     this.schedule(Math.max(0, this.lastRefresh + this.minRefreshMs - Date.now()));
   }
 
+  /**
+   * Asks for a relist after `ms` (sooner than the regular poll): a cgroup the runtime did not know at the last relist
+   * (created before the runtime stored it). Ignored while backing off from an outage.
+   */
+  retryIn(ms: number): void {
+    if (this.stopped || this.running !== undefined || (!this.up && this.failures > 0)) return;
+    this.schedule(Math.max(this.minRefreshMs, Math.min(ms, this.refreshIntervalMs)));
+  }
+
   /** One relist now (concurrent calls share it). Resolves when done; never rejects. */
   refresh(): Promise<void> {
     this.running ??= this.relist().finally(() => {
@@ -156,6 +167,7 @@ export class NameCache extends EventEmitter<NameCacheEvents> {
       this.refreshes++;
       if (wasDown) this.emit('recovered');
       if (changed) this.emit('change');
+      this.emit('refreshed');
       if (this.cancelEvents === undefined && this.eventsSupported) this.follow();
     } catch (err) {
       if (this.stopped) return;
