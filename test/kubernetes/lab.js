@@ -6,7 +6,8 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 
-const LAB = process.env.CRILAB_SCRIPTS ?? '/work/shared/cri-lab';
+// The lab's scripts: a copy of ../shared/cri-lab in test/kubernetes/cri-lab (CRILAB_SCRIPTS overrides).
+const LAB = process.env.CRILAB_SCRIPTS ?? path.join(__dirname, 'cri-lab');
 const CLI = path.join(__dirname, '..', '..', 'dist', 'cli.js');
 
 function which(cmd) {
