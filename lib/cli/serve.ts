@@ -90,7 +90,7 @@ export const serveCommand: Command = {
       }
       for (const parent of values.watch ?? []) collector.watch(parent);
       collector.on('error', (err) => io.stderr.write(`cgmgr: watch: ${err.message}\n`));
-      const server = await createMetricsServer({ port, host, collector, ...(extraMetrics ? { extraMetrics } : {}) });
+      const server = await createMetricsServer({ port, host, collector, selfMetrics: true, ...(extraMetrics ? { extraMetrics } : {}) });
       const signal = await new Promise<NodeJS.Signals>((resolve) => {
         const onSignal = (s: NodeJS.Signals): void => {
           process.off('SIGINT', onSignal);

@@ -189,7 +189,11 @@ export class TreeWatcher {
     if (this.degraded !== undefined) return;
     this.degraded = reason;
     const ms = this.options.rescanIntervalMs ?? 5000;
-    this.sink.warning(new Error(`cgroup watch of ${this.root}: ${reason}; rescanning every ${ms} ms instead`));
+    // Later, not from inside the constructor: whoever made the watcher has attached its listener by then.
+    const warning = new Error(`cgroup watch of ${this.root}: ${reason}; rescanning every ${ms} ms instead`);
+    setImmediate(() => {
+      if (this.open) this.sink.warning(warning);
+    });
     this.timer = setInterval(() => this.rescan(), ms);
     this.timer.unref();
   }

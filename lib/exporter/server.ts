@@ -28,8 +28,8 @@ export interface MetricsServerOptions extends CollectorOptions {
   labels?: Labels;
   /** The URL path of the metrics. Default /metrics. */
   path?: string;
-  /** Expose cgmgr's own metrics (cgmgr_sweep_duration_seconds, cgmgr_cgroups, cgmgr_scrape_errors_total) after the
-   * cgroups' families. Default true. */
+  /** Expose cgmgr's own metrics (cgmgr_sweep_duration_seconds, cgmgr_cgroups, cgmgr_scrape_errors_total, and
+   * extraMetrics) after the cgroups' families. Default false (`cgmgr serve` turns them on). */
   selfMetrics?: boolean;
   /** More own metrics (read at each scrape), e.g. the Kubernetes agent's runtime errors. */
   extraMetrics?: () => readonly SelfMetric[];
@@ -84,7 +84,7 @@ export async function createMetricsServer(options: MetricsServerOptions = {}): P
     return pending;
   };
   const own = (format: ExpositionFormat): string => {
-    if (options.selfMetrics === false) return '';
+    if (options.selfMetrics !== true) return '';
     return renderSelfMetrics([
       { name: 'cgmgr_sweep_duration_seconds', help: 'Duration of the last sweep of every registered cgroup.', type: 'gauge', value: sweepSeconds },
       { name: 'cgmgr_cgroups', help: 'Cgroups registered (one series set each).', type: 'gauge', value: collector.size },
