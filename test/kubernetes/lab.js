@@ -58,11 +58,13 @@ function startLab() {
       }
       throw new Error(`containerd ${pid} did not exit`);
     },
+    /** Starts containerd again after kill(): the shims kept the pods running; containerd recovers them. */
     restart() {
       run('start.sh', dir);
     },
     stop() {
       run('stop.sh', dir);
+      fs.rmSync(dir, { recursive: true, force: true }); // stop.sh keeps the logs
     },
   };
   return lab;
