@@ -91,6 +91,17 @@ t.test('cgmgr serve --kubernetes on the CRI lab', { skip, timeout: 240000 }, asy
   await waitFor('the burning container to use CPU', async () => byId(await scrape()).get(burnId).value > before + 0.05);
   t.pass('the burning container\'s CPU usage rises');
 
+  // cgmgr stats and top name them too.
+  const { execFileSync } = require('node:child_process');
+  const cli = require('node:path').join(__dirname, '..', '..', 'dist', 'cli.js');
+  const statsRows = JSON.parse(execFileSync(process.execPath, [cli, 'stats', '--json', '--runtime-endpoint', lab.endpoint], { encoding: 'utf8' }));
+  const burnRow = statsRows.find((r) => r.path === `${web.cgroupParent}/${burn.id}`);
+  t.match(burnRow, { namespace: 'shop', pod: 'web', container: 'burn' }, 'cgmgr stats --kubernetes names a container');
+  t.match(statsRows.find((r) => r.path === db.cgroupParent), { namespace: 'data', pod: 'db', container: '' }, 'and a pod');
+  const topFrame = JSON.parse(execFileSync(process.execPath, [cli, 'top', '--json', '--interval', '1', '--limit', '200', '--runtime-endpoint', lab.endpoint], { encoding: 'utf8' }));
+  t.match(topFrame.rows.find((r) => r.path === `${web.cgroupParent}/${burn.id}`), { namespace: 'shop', pod: 'web', container: 'burn' },
+    'cgmgr top --kubernetes names the burning container');
+
   // Own metrics and health.
   const text = await scrape();
   t.match(text, /^cgmgr_runtime_up 1$/m, 'cgmgr_runtime_up 1');
