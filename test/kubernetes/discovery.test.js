@@ -115,3 +115,19 @@ t.test('odd characters in names', async (t) => {
   const sw = c.collect();
   t.equal(sw.rows, c.size, 'swept without an error');
 });
+
+t.test('v1: the cgroupfs driver under CRI-O, found in the memory hierarchy', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cgmgr-k8s-v1-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  fs.cpSync(path.join(__dirname, '..', 'fixtures', 'trees', 'v1-real'), dir, { recursive: true });
+  const pod = `/kubepods/burstable/pod${UID}`;
+  const ctrs = [`${pod}/crio-${hex(11)}`, `${pod}/crio-conmon-${hex(11)}`];
+  for (const h of ['memory', 'cpu', 'cpuacct', 'pids']) for (const c of ctrs) fs.mkdirSync(path.join(dir, h, c), { recursive: true });
+  const c = createKubernetesCollector({ root: dir, version: 1, runtimeEndpoint: false, oomEvents: false });
+  t.teardown(() => c.close());
+  for (const p of ['/kubepods', '/kubepods/burstable', pod, ...ctrs]) t.ok(c.has(p), `registered: ${p}`);
+  const late = `${pod}/crio-${hex(12)}`;
+  fs.mkdirSync(path.join(dir, 'memory', late));
+  await waitFor('a container created later', () => c.has(late));
+  t.pass('a container created later is added (memory hierarchy watched)');
+});
