@@ -13,7 +13,7 @@ import type { TreeWatcher } from '../collector/watch';
 import { invalidArg } from '../errors';
 import { resolveRuntimeEndpoint } from './cri-client';
 import { descendPredicate, isWorkloadCgroup } from './discovery';
-import { parseCgroupIdentity } from './identity';
+import { parseCgroupIdentity, type CgroupIdentity } from './identity';
 import { NameCache, type NameCacheOptions } from './names';
 
 export interface KubernetesCollectorOptions extends CollectorOptions, NameCacheOptions {
@@ -35,6 +35,8 @@ export class KubernetesCollector extends StatsCollector {
   readonly names: NameCache | undefined;
   readonly trees: TreeWatcher[] = [];
   readonly runtimeEndpoint: string | undefined;
+  /** Parsed identities of registered paths (relabelling all rows does not parse every path again). */
+  private readonly identities = new Map<string, CgroupIdentity>();
 
   constructor(options: KubernetesCollectorOptions = {}) {
     super(options);
@@ -48,6 +50,7 @@ export class KubernetesCollector extends StatsCollector {
         this.names.on('warning', (err) => this.emit('warning', err));
         this.names.on('change', () => this.relabel());
         this.names.on('refreshed', () => this.retryUnnamed());
+        this.on('gone', (e) => this.identities.delete(e.path));
       }
       const roots = options.roots ?? ['/'];
       if (!Array.isArray(roots) || roots.length === 0) throw invalidArg('roots', roots, 'must be a non-empty array of cgroup paths');
@@ -70,11 +73,21 @@ export class KubernetesCollector extends StatsCollector {
 
   /** Kubelet's labels for a registered path: {} (only `id`) while the runtime has not named it. */
   labelsFor(p: string, poke = false): Labels {
-    const identity = parseCgroupIdentity(p);
+    const identity = this.cgroupIdentity(p);
     if (this.names === undefined) return {};
     const labels = this.names.labelsFor(identity);
     if (labels === undefined && poke && identity.kind !== 'other' && identity.kind !== 'conmon') this.names.poke();
     return labels ?? {};
+  }
+
+  /** The identity of a path (cached while the path is registered). */
+  cgroupIdentity(p: string): CgroupIdentity {
+    let id = this.identities.get(p);
+    if (id === undefined) {
+      id = parseCgroupIdentity(p);
+      this.identities.set(id.path, id);
+    }
+    return id;
   }
 
   /** Recomputes every row's labels (after the runtime's names changed). */
@@ -89,7 +102,7 @@ export class KubernetesCollector extends StatsCollector {
   private retryUnnamed(): void {
     let unnamed = false;
     for (const p of this.paths()) {
-      const kind = parseCgroupIdentity(p).kind;
+      const kind = this.cgroupIdentity(p).kind;
       if ((kind === 'pod' || kind === 'sandbox-or-container' || kind === 'container') && Object.keys(this.labelsOf(p) ?? {}).length === 0) {
         unnamed = true;
         break;
