@@ -5,7 +5,7 @@
 // going, a containerd restart, and containerd stopped.
 const t = require('tap');
 const fs = require('node:fs');
-const { labSkip, startLab, startServe, series, waitFor } = require('./lab');
+const { get, labSkip, startLab, startServe, series, waitFor } = require('./lab');
 
 const skip = labSkip();
 const CPU = 'container_cpu_usage_seconds_total';
@@ -34,9 +34,9 @@ t.test('cgmgr serve --kubernetes on the CRI lab', { skip, timeout: 240000 }, asy
 
   serve = await startServe(['--kubernetes', '--runtime-endpoint', lab.endpoint]);
   const scrape = async () => {
-    const r = await fetch(serve.url);
+    const r = await get(serve.url);
     if (r.status !== 200) throw new Error(`scrape: ${r.status}`);
-    return r.text();
+    return r.text;
   };
   const byId = (text, family = CPU) => new Map(series(text, family).map((s) => [s.labels.id, s]));
   const MEM = 'container_memory_usage_bytes';
@@ -107,7 +107,7 @@ t.test('cgmgr serve --kubernetes on the CRI lab', { skip, timeout: 240000 }, asy
   t.match(text, /^cgmgr_runtime_up 1$/m, 'cgmgr_runtime_up 1');
   t.match(text, /^cgmgr_cgroups \d+$/m, 'cgmgr_cgroups');
   t.match(text, /^cgmgr_sweep_duration_seconds [0-9.e-]+$/m, 'cgmgr_sweep_duration_seconds');
-  const hz = await fetch(new URL('/healthz', serve.url));
+  const hz = await get(new URL('/healthz', serve.url));
   t.equal(hz.status, 200, 'GET /healthz is 200');
 
   // Pods and containers created and deleted during the run.
@@ -149,6 +149,7 @@ t.test('cgmgr serve --kubernetes on the CRI lab', { skip, timeout: 240000 }, asy
   t.teardown(() => {
     try {
       fs.rmdirSync(`/sys/fs/cgroup/memory${orphanRel}`);
+  t.equal(serve.child.exitCode, null, 'serve ran through all of it');
     } catch {
       // removed by the test
     }
@@ -170,4 +171,5 @@ t.test('cgmgr serve --kubernetes on the CRI lab', { skip, timeout: 240000 }, asy
   t.equal(warnings.length, 1, `one warning while the runtime is down: ${warnings[0]}`);
   t.match(down, /^cgmgr_runtime_errors_total [1-9]\d*$/m, 'runtime errors are counted');
   fs.rmdirSync(`/sys/fs/cgroup/memory${orphanRel}`);
+  t.equal(serve.child.exitCode, null, 'serve ran through all of it');
 });

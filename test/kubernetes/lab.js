@@ -119,6 +119,22 @@ function series(text, family) {
   return out;
 }
 
+/** GET on a fresh connection (no keep-alive reuse racing the server's idle close): { status, text }. */
+function get(url, headers = {}) {
+  const http = require('node:http');
+  return new Promise((resolve, reject) => {
+    const req = http.get(url, { agent: false, headers }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d) => { text += d; });
+      res.on('end', () => resolve({ status: res.statusCode, text }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.setTimeout(30000, () => req.destroy(new Error(`GET ${url}: timed out`)));
+  });
+}
+
 async function waitFor(what, fn, timeoutMs = 20000) {
   const deadline = Date.now() + timeoutMs;
   let last;
@@ -130,4 +146,4 @@ async function waitFor(what, fn, timeoutMs = 20000) {
   }
 }
 
-module.exports = { labSkip, startLab, startServe, series, waitFor };
+module.exports = { get, labSkip, startLab, startServe, series, waitFor };

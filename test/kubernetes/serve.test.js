@@ -5,7 +5,7 @@ const t = require('tap');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { startServe, series, waitFor } = require('./lab');
+const { get, startServe, series, waitFor } = require('./lab');
 
 const TREE = path.join(__dirname, '..', 'fixtures', 'trees', 'v2-full');
 
@@ -15,7 +15,7 @@ t.test('serve --kubernetes without a runtime', async (t) => {
   fs.cpSync(TREE, dir, { recursive: true });
   const serve = await startServe(['--root', dir, '--runtime-endpoint', `unix://${dir}/no-runtime.sock`]);
   t.teardown(() => serve.stop());
-  const scrape = async () => (await fetch(serve.url)).text();
+  const scrape = async () => (await get(serve.url)).text;
   const text = await waitFor('the runtime reported down', async () => {
     const s = await scrape();
     return /^cgmgr_runtime_up 0$/m.test(s) && /^cgmgr_runtime_errors_total [1-9]/m.test(s) ? s : false;
@@ -31,12 +31,12 @@ t.test('serve --kubernetes without a runtime', async (t) => {
   t.match(text, /^# TYPE cgmgr_sweep_duration_seconds gauge$/m, 'own metric: sweep duration');
   t.match(text, /^cgmgr_cgroups [1-9]\d*$/m, 'own metric: cgroups');
   t.match(text, /^cgmgr_scrape_errors_total 0$/m, 'own metric: scrape errors');
-  const om = await (await fetch(serve.url, { headers: { accept: 'application/openmetrics-text' } })).text();
+  const om = (await get(serve.url, { accept: 'application/openmetrics-text' })).text;
   t.match(om, /# TYPE cgmgr_runtime_errors counter\ncgmgr_runtime_errors_total \d+\n/, 'OpenMetrics: counter family without _total');
   t.ok(om.endsWith('# EOF\n'), 'OpenMetrics ends with # EOF');
-  const hz = await fetch(new URL('/healthz', serve.url));
+  const hz = await get(new URL('/healthz', serve.url));
   t.equal(hz.status, 200, '/healthz 200 while the runtime is down');
-  t.equal(await hz.text(), 'ok\n');
+  t.equal(hz.text, 'ok\n');
   const warnings = serve.stderr().split('\n').filter((l) => l.includes('container runtime unreachable'));
   t.equal(warnings.length, 1, 'one warning');
   t.match(serve.stderr(), /no-runtime\.sock/, 'the warning names the endpoint');
