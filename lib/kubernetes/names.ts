@@ -74,6 +74,8 @@ export class NameCache extends EventEmitter<NameCacheEvents> {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private again = false;
+  /** A sooner next relist asked for during the running one (retryIn). */
+  private retryMs: number | undefined;
   private lastRefresh = 0;
   private failures = 0;
   private stopped = false;
@@ -130,20 +132,24 @@ export class NameCache extends EventEmitter<NameCacheEvents> {
    * (created before the runtime stored it). Ignored while backing off from an outage.
    */
   retryIn(ms: number): void {
-    if (this.stopped || this.running !== undefined || (!this.up && this.failures > 0)) return;
-    this.schedule(Math.max(this.minRefreshMs, Math.min(ms, this.refreshIntervalMs)));
+    if (this.stopped || (!this.up && this.failures > 0)) return;
+    const delay = Math.max(this.minRefreshMs, Math.min(ms, this.refreshIntervalMs));
+    if (this.running !== undefined) this.retryMs = Math.min(this.retryMs ?? Infinity, delay); // when this relist ends
+    else this.schedule(delay);
   }
 
   /** One relist now (concurrent calls share it). Resolves when done; never rejects. */
   refresh(): Promise<void> {
     this.running ??= this.relist().finally(() => {
       this.running = undefined;
+      const retry = this.retryMs;
+      this.retryMs = undefined;
       if (this.stopped) return;
       if (this.again && this.up) {
         this.again = false;
         this.poke();
       } else if (this.timer === undefined) {
-        this.schedule(this.up ? this.refreshIntervalMs : this.backoff());
+        this.schedule(this.up ? retry ?? this.refreshIntervalMs : this.backoff());
       }
     });
     return this.running;

@@ -127,6 +127,22 @@ t.test('cgmgr serve --kubernetes on the CRI lab', { skip, timeout: 240000 }, asy
   });
   t.pass('a removed pod\'s sandbox and container series vanish');
 
+  // With the regular relist out of the picture (an hour), new cgroups get their names through discovery's requests alone
+  // (an unknown pod UID or container id asks for a relist; still unnamed after it, it asks again at growing intervals).
+  const { createKubernetesCollector } = require('../../dist');
+  const lib = createKubernetesCollector({ runtimeEndpoint: lab.endpoint, refreshIntervalMs: 3600000, oomEvents: false });
+  t.teardown(() => lib.close());
+  await waitFor('the library collector\'s first relist', () => lib.names.refreshes > 0);
+  const quick = await kubelet.runPod('quick', 'jobs', 'burstable');
+  const qc = await kubelet.runContainer(quick, 'q', ['sleep 3600']);
+  await waitFor('names without the regular relist', () => [...expected(quick)].every(([id, want]) => {
+    const l = lib.labelsOf(id);
+    return l !== undefined && Object.entries(want).every(([k, v]) => l[k] === v);
+  }));
+  t.pass('a new pod and its containers are named by discovery\'s relist requests alone');
+  t.equal(lib.labelsOf(`${quick.cgroupParent}/${qc.id}`).container, 'q');
+  lib.close();
+
   // containerd restarted: names keep coming, and a pod created after the restart is named.
   await lab.kill();
   lab.restart();
@@ -140,9 +156,9 @@ t.test('cgmgr serve --kubernetes on the CRI lab', { skip, timeout: 240000 }, asy
   t.pass('after a containerd restart every cgroup is named, the new pod too');
 
   // containerd stopped: series continue; a cgroup first seen now carries only its id; one warning.
+  const stderrBefore = serve.stderr().length;
   await lab.kill();
   killed = true;
-  const stderrBefore = serve.stderr().length;
   const uid = '0a0a0a0a-1111-2222-3333-444455556666';
   const orphanRel = `${lab.cgParent}/kubepods/besteffort/pod${uid}`;
   fs.mkdirSync(`/sys/fs/cgroup/memory${orphanRel}`, { recursive: true });
