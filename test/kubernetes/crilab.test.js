@@ -18,7 +18,10 @@ t.test('cgmgr serve --kubernetes on the CRI lab', { skip, timeout: 240000 }, asy
   let killed = false;
   t.teardown(async () => {
     await serve?.stop();
-    if (killed) lab.restart(); // the pods are removed through a live containerd
+    if (killed) {
+      lab.restart(); // the pods are removed through a live containerd
+      await kubelet?.waitReady().catch(() => undefined);
+    }
     if (kubelet) {
       await kubelet.removeAll().catch(() => undefined);
       kubelet.close();
@@ -146,6 +149,7 @@ t.test('cgmgr serve --kubernetes on the CRI lab', { skip, timeout: 240000 }, asy
   // containerd restarted: names keep coming, and a pod created after the restart is named.
   await lab.kill();
   lab.restart();
+  await kubelet.waitReady();
   const after = await kubelet.runPod('after', 'shop', 'burstable');
   await kubelet.runContainer(after, 'app', ['sleep 3600']);
   await waitFor('names after a containerd restart', async () => labelled(await scrape(), [web, db, after]), 40000).catch((err) => {

@@ -23,6 +23,22 @@ class FakeKubelet {
     });
   }
 
+  /** Waits until the CRI plugin answers (after a containerd restart it says "server is not initialized yet" for a
+   * moment after containerd's own API is up). */
+  async waitReady(timeoutMs = 30000) {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        await this.call(this.img, 'ImageStatus', { image: { image: 'crilab.local/pause:3.9' } }, 2000);
+        await this.call(this.rt, 'ListPodSandbox', {}, 2000);
+        return;
+      } catch (err) {
+        if (Date.now() > deadline) throw err;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+  }
+
   async imageId(name) {
     const r = await this.call(this.img, 'ImageStatus', { image: { image: name } });
     return r.image.id;
