@@ -1,8 +1,9 @@
 /**
  * `cgmgr serve`: the exporter's HTTP server (GET /metrics: cAdvisor's names, Prometheus text or OpenMetrics) until
  * SIGINT or SIGTERM, then a clean close and exit 0. The collector it serves holds the cgroups named on the command
- * line, or this machine's cgroups down to --depth, plus the children of every --watch parent as they come and go.
- * Listens on the loopback by default. The address goes to stderr; stdout stays empty unless --json ({"url"} once
+ * line, or this machine's cgroups down to --depth, plus the children of every --watch parent as they come and go;
+ * with --kubernetes (or --runtime-endpoint) every pod and container cgroup of the node, named from the CRI runtime
+ * (lib/kubernetes). GET /healthz for probes; cgmgr's own metrics after the families. Listens on the loopback by default. The address goes to stderr; stdout stays empty unless --json ({"url"} once
  * listening).
  */
 import { listCgroups } from '../walk';
