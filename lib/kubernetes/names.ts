@@ -81,6 +81,9 @@ export class NameCache extends EventEmitter<NameCacheEvents> {
   private stopped = false;
   private cancelEvents: (() => void) | undefined;
   private eventsSupported = true;
+  /** How changes are learnt: 'stream' (GetContainerEvents is open), 'polling' (the runtime has no event stream),
+   * 'unknown' (not connected yet). */
+  eventMode: 'stream' | 'polling' | 'unknown' = 'unknown';
   /** The runtime's name from Version (containerd, cri-o, ...), once it answered. */
   runtimeName: string | undefined;
   /** Whether the last relist succeeded. */
@@ -192,13 +195,16 @@ export class NameCache extends EventEmitter<NameCacheEvents> {
 
   /** Follows the runtime's event stream where it has one (each event asks for a relist). */
   private follow(): void {
+    this.eventMode = 'stream';
     this.cancelEvents = this.client.events(() => this.poke(), (err) => {
       this.cancelEvents = undefined;
       if (this.stopped) return;
       if (err?.grpcCode === 'UNIMPLEMENTED') {
         this.eventsSupported = false; // polling only (containerd 1.6, older CRI-O)
+        this.eventMode = 'polling';
         return;
       }
+      this.eventMode = 'unknown';
       this.poke(); // the stream broke: a relist finds out whether the runtime is still there
     });
   }

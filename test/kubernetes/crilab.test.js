@@ -144,6 +144,9 @@ t.test('cgmgr serve --kubernetes on the CRI lab', { skip, timeout: 240000 }, asy
   }));
   t.pass('a new pod and its containers are named by discovery\'s relist requests alone');
   t.equal(lib.labelsOf(`${quick.cgroupParent}/${qc.id}`).container, 'q');
+  t.equal(lib.names.runtimeName, 'containerd', 'the runtime named by Version');
+  await waitFor('the event stream refused', () => lib.names.eventMode === 'polling');
+  t.pass('containerd 1.6 has no GetContainerEvents: polling (UNIMPLEMENTED handled)');
   lib.close();
 
   // containerd restarted: names keep coming, and a pod created after the restart is named.
