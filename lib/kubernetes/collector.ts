@@ -97,11 +97,11 @@ export class KubernetesCollector extends StatsCollector {
 
   private unnamedRetries = 0;
 
-  /** After a relist: cgroups of pods or containers still unnamed (made before the runtime stored them) ask for
-   * another relist soon, at growing intervals (minRefreshMs doubling, up to the regular poll). */
+  /** After a relist: cgroups of pods or containers still unnamed (made before the runtime stored them), or images not
+   * resolved yet, ask for another relist soon, at growing intervals (minRefreshMs doubling, up to the regular poll). */
   private retryUnnamed(): void {
-    let unnamed = false;
-    for (const p of this.paths()) {
+    let unnamed = this.names?.unresolved() ?? false;
+    for (const p of unnamed ? [] : this.paths()) {
       const kind = this.cgroupIdentity(p).kind;
       if ((kind === 'pod' || kind === 'sandbox-or-container' || kind === 'container') && Object.keys(this.labelsOf(p) ?? {}).length === 0) {
         unnamed = true;

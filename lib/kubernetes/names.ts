@@ -29,14 +29,20 @@ interface PodInfo {
 interface SandboxInfo extends PodInfo {
   uid: string;
   labels: Record<string, string>;
+  /** undefined until resolved (retried on the next relists, IMAGE_TRIES times at most). */
   image: string | undefined;
+  imageTries: number;
 }
 
 interface ContainerInfo extends PodInfo {
   container: string;
   image: string | undefined;
+  imageTries: number;
   rawImage: string;
 }
+
+/** How many relists try to resolve an image name (a sandbox or container caught half-created has none yet). */
+const IMAGE_TRIES = 3;
 
 export interface NameCacheOptions extends CriClientOptions {
   /** Full relist period. Default 10000 ms. */
@@ -215,14 +221,21 @@ export class NameCache extends EventEmitter<NameCacheEvents> {
     const seenS = new Set<string>();
     for (const s of sandboxes) {
       seenS.add(s.id);
-      if (this.sandboxes.has(s.id)) continue;
+      const known = this.sandboxes.get(s.id);
+      if (known !== undefined) {
+        if (known.image !== undefined || known.imageTries >= IMAGE_TRIES) continue;
+        known.imageTries++;
+        known.image = await this.sandboxImage(s.id);
+        if (known.image !== undefined) changed = true;
+        continue;
+      }
       const labels = s.labels ?? {};
       const md = s.metadata;
       const info: SandboxInfo = {
         uid: md?.uid || labels[KUBE_LABELS.podUid] || '',
         name: md?.name || labels[KUBE_LABELS.podName] || '',
         namespace: md?.namespace || labels[KUBE_LABELS.podNamespace] || '',
-        labels, image: undefined,
+        labels, image: undefined, imageTries: 1,
       };
       info.image = await this.sandboxImage(s.id);
       this.sandboxes.set(s.id, info);
@@ -243,7 +256,13 @@ export class NameCache extends EventEmitter<NameCacheEvents> {
     for (const c of containers) {
       seenC.add(c.id);
       const known = this.containers.get(c.id);
-      if (known !== undefined && known.image !== undefined) continue;
+      if (known !== undefined) {
+        if (known.image !== undefined || known.imageTries >= IMAGE_TRIES) continue;
+        known.imageTries++;
+        known.image = await this.containerImage(c.id);
+        if (known.image !== undefined) changed = true;
+        continue;
+      }
       const labels = c.labels ?? {};
       const sb = this.sandboxes.get(c.pod_sandbox_id);
       const rawImage = c.image?.image ?? '';
@@ -253,6 +272,7 @@ export class NameCache extends EventEmitter<NameCacheEvents> {
         namespace: labels[KUBE_LABELS.podNamespace] ?? sb?.namespace ?? '',
         rawImage,
         image: isImageId(rawImage) || rawImage === '' ? undefined : rawImage,
+        imageTries: 1,
       };
       if (info.image === undefined) info.image = await this.containerImage(c.id);
       this.containers.set(c.id, info);
@@ -278,15 +298,16 @@ export class NameCache extends EventEmitter<NameCacheEvents> {
     }
   }
 
-  /** The sandbox (pause) image, from PodSandboxStatus's verbose info (containerd: info.image; CRI-O: none). */
+  /** The sandbox (pause) image, from PodSandboxStatus's verbose info (containerd: info.image; CRI-O: none, so the
+   * label stays "" after IMAGE_TRIES relists). */
   private async sandboxImage(id: string): Promise<string | undefined> {
     try {
       const r = await this.client.podSandboxStatus(id, true);
       return imageFromInfo(r.info?.info, ['image']) ??
-        imageFromInfo(r.info?.info, ['runtimeSpec', 'annotations', 'io.kubernetes.cri.image-name']) ?? '';
+        imageFromInfo(r.info?.info, ['runtimeSpec', 'annotations', 'io.kubernetes.cri.image-name']);
     } catch (err) {
       this.errors++;
-      if ((err as { grpcCode?: string }).grpcCode === 'NOT_FOUND') return '';
+      if ((err as { grpcCode?: string }).grpcCode === 'NOT_FOUND') return undefined;
       throw err;
     }
   }
@@ -314,6 +335,13 @@ export class NameCache extends EventEmitter<NameCacheEvents> {
       return { container: this.sandboxContainerName(s, identity.runtime), image: s.image ?? '', name: id, namespace: s.namespace, pod: s.name };
     }
     return undefined;
+  }
+
+  /** Whether some sandbox or container still waits for its image name (a later relist tries again). */
+  unresolved(): boolean {
+    for (const x of this.sandboxes.values()) if (x.image === undefined && x.imageTries < IMAGE_TRIES) return true;
+    for (const x of this.containers.values()) if (x.image === undefined && x.imageTries < IMAGE_TRIES) return true;
+    return false;
   }
 
   /** Whether a container-level cgroup's id is known (a sandbox or a container). */
