@@ -98,6 +98,10 @@ export interface TreeWatchOptions {
   maxWatches?: number;
   /** The fallback rescan period. Default 5000 ms. */
   rescanIntervalMs?: number;
+  /** A full rescan this often even while inotify covers the tree (0: never): inotify's queue overflows under a storm
+   * of cgroup changes elsewhere in the watched directories, and Node's fs.watch drops the lost events silently.
+   * Default 10000 ms. */
+  verifyIntervalMs?: number;
 }
 
 /** What a tree watcher tells its collector. @internal */
@@ -125,6 +129,7 @@ export class TreeWatcher {
   private readonly dirs = new Map<string, Dir>();
   private watches = 0;
   private timer: NodeJS.Timeout | undefined;
+  private verifyTimer: NodeJS.Timeout | undefined;
   private open = true;
   /** Why the watcher fell back to rescans (undefined while inotify covers the tree). */
   degraded: string | undefined;
@@ -137,6 +142,13 @@ export class TreeWatcher {
     this.dirs.set(this.root, { watcher: undefined, children: new Set(), registered: false });
     this.watchDir(this.root);
     this.scan(this.root);
+    const verify = options.verifyIntervalMs ?? 10000;
+    if (verify > 0) {
+      this.verifyTimer = setInterval(() => {
+        if (this.degraded === undefined) this.rescan(); // degraded: the fallback's own timer rescans
+      }, verify);
+      this.verifyTimer.unref();
+    }
   }
 
   private abs(p: string): string {
@@ -292,6 +304,7 @@ export class TreeWatcher {
     if (!this.open) return;
     this.open = false;
     if (this.timer !== undefined) clearInterval(this.timer);
+    if (this.verifyTimer !== undefined) clearInterval(this.verifyTimer);
     for (const d of this.dirs.values()) this.unwatch(d);
     this.sink.closed(this);
   }

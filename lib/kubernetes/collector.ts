@@ -28,6 +28,8 @@ export interface KubernetesCollectorOptions extends CollectorOptions, NameCacheO
   maxWatches?: number;
   /** The fallback rescan period. Default 5000 ms. */
   rescanIntervalMs?: number;
+  /** A full rescan this often while inotify works (events lost to a queue overflow are caught). Default 10000 ms. */
+  verifyIntervalMs?: number;
 }
 
 export class KubernetesCollector extends StatsCollector {
@@ -62,6 +64,7 @@ export class KubernetesCollector extends StatsCollector {
           labels: (p) => this.labelsFor(p, true),
           ...(options.maxWatches === undefined ? {} : { maxWatches: options.maxWatches }),
           ...(options.rescanIntervalMs === undefined ? {} : { rescanIntervalMs: options.rescanIntervalMs }),
+          ...(options.verifyIntervalMs === undefined ? {} : { verifyIntervalMs: options.verifyIntervalMs }),
         }));
       }
       this.names?.start();

@@ -131,3 +131,23 @@ t.test('v1: the cgroupfs driver under CRI-O, found in the memory hierarchy', asy
   await waitFor('a container created later', () => c.has(late));
   t.pass('a container created later is added (memory hierarchy watched)');
 });
+
+t.test('an inotify queue overflow: the periodic verification rescan finds what the lost events did not say', { timeout: 180000 }, async (t) => {
+  const max = Number(fs.readFileSync('/proc/sys/fs/inotify/max_queued_events', 'utf8'));
+  const n = max + 2000;
+  if (!(n <= 70000)) {
+    t.skip(`fs.inotify.max_queued_events is ${max}: too many directories to overflow it here`);
+    return;
+  }
+  const { dir, mk } = tree(t);
+  const pod = `/kubepods/burstable/pod${UID}`;
+  mk(pod);
+  const c = collector(t, dir, { verifyIntervalMs: 500 });
+  // Created while this thread holds the event loop: the kernel queues one event per directory and drops the rest.
+  for (let i = 0; i < n; i++) fs.mkdirSync(path.join(dir, pod, hex(i)));
+  await waitFor(`all ${n} directories registered`, () => c.paths().length >= n + 3, 150000);
+  const got = new Set(c.paths());
+  let missing = 0;
+  for (let i = 0; i < n; i++) if (!got.has(`${pod}/${hex(i)}`)) missing++;
+  t.equal(missing, 0, `every one of ${n} directories created in a burst past the inotify queue is registered`);
+});
