@@ -11,6 +11,7 @@
  *   s.get(0, 'memory_working_set_bytes'); s.rates(0)?.cpuCores; s.stats(0).memory.usage;
  */
 import { EventEmitter } from 'node:events';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Engine, FILE_STATUS, ITEM_STATUS, defaultFdBudget, type BatchResult, type EngineOptions, type ReadPlan } from '../engine';
 import { CgroupError, invalidArg } from '../errors';
@@ -122,6 +123,8 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
   private readonly oom: OomSource | undefined;
   private readonly watchers = new Set<ChildWatcher | TreeWatcher>();
   private labelsDirty = false;
+  /** Watched cgroups not yet in every hierarchy their parent is in (a runtime makes them one hierarchy at a time). */
+  private readonly settling = new Map<string, { tries: number; timer: NodeJS.Timeout }>();
   /** Bumped by every setLabels() that changed a row's labels: renderers caching label text per row compare it. */
   labelsVersion = 0;
 
@@ -248,6 +251,49 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
   /** The labels of a registered cgroup, or undefined. */
   labelsOf(p: string): Labels | undefined {
     return this.byPath.get(displayPath(p))?.labels;
+  }
+
+  /**
+   * A cgroup found by a watcher the moment it appeared in the watched hierarchy may not exist yet in the others (runc
+   * and systemd make a v1 cgroup one hierarchy at a time); its handle would never read them. Until it is in every
+   * hierarchy its parent is in, it is checked again (6 times, 20 ms doubling) and re-opened once it is.
+   */
+  private settle(key: string): void {
+    const e = this.byPath.get(key);
+    if (e === undefined || this.closed) return;
+    const info = this.engine.info(e.id);
+    if (info === null) return;
+    const hs = this.engine.layout.hierarchies;
+    let late = false;
+    let waiting = false;
+    for (let i = 0; i < hs.length; i++) {
+      if (info.present[i]) continue;
+      const h = hs[i]!;
+      if (fs.existsSync(path.join(h.path, e.rel))) late = true;
+      else if (fs.existsSync(path.join(h.path, path.dirname(e.rel)))) waiting = true;
+    }
+    if (late) {
+      // Re-opened with the same labels: the same cgroup (same identity), now with a handle in each hierarchy.
+      const labels = e.labels;
+      this.drop(e);
+      try {
+        this.add(e.path, labels);
+      } catch (err) {
+        if (!(err instanceof CgroupError && err.code === 'ENOENT')) throw err;
+        this.emit('gone', { path: e.path, labels: e.labels, identity: e.identity });
+        return;
+      }
+    }
+    const pending = this.settling.get(key);
+    if (pending !== undefined) clearTimeout(pending.timer);
+    const tries = (pending?.tries ?? 0) + 1;
+    if ((!late && !waiting) || tries > 6) {
+      this.settling.delete(key);
+      return;
+    }
+    const timer = setTimeout(() => this.settle(key), 20 * 2 ** (tries - 1));
+    timer.unref();
+    this.settling.set(key, { tries, timer });
   }
 
   /** Unregisters a cgroup; false if it was not registered. */
@@ -419,6 +465,7 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
         try {
           this.add(p, labels);
           this.emit('add', { path: displayPath(p), labels });
+          this.settle(displayPath(p));
         } catch (err) {
           if (!(err instanceof CgroupError && err.code === 'ENOENT')) throw err;
         }
@@ -451,6 +498,7 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
         try {
           this.add(p, labels);
           this.emit('add', { path: displayPath(p), labels });
+          this.settle(displayPath(p));
         } catch (err) {
           if (!(err instanceof CgroupError && err.code === 'ENOENT')) throw err;
         }
@@ -490,6 +538,8 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
     if (this.closed) return;
     this.closed = true;
     for (const w of [...this.watchers]) w.close();
+    for (const { timer } of this.settling.values()) clearTimeout(timer);
+    this.settling.clear();
     this.oom?.close();
     for (const e of this.list) this.engine.close(e.id);
     this.byPath.clear();
