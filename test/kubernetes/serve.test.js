@@ -34,6 +34,14 @@ t.test('serve --kubernetes without a runtime', async (t) => {
   const om = (await get(serve.url, { accept: 'application/openmetrics-text' })).text;
   t.match(om, /# TYPE cgmgr_runtime_errors counter\ncgmgr_runtime_errors_total \d+\n/, 'OpenMetrics: counter family without _total');
   t.ok(om.endsWith('# EOF\n'), 'OpenMetrics ends with # EOF');
+  const { openMetricsCheck, openMetricsSkip, promtoolCheck, promtoolSkip } = require('../helpers/exposition');
+  if (promtoolSkip) t.skip(`promtool: ${promtoolSkip}`);
+  else t.ok(promtoolCheck(text).ok, `promtool check metrics accepts the exposition with cgmgr's own metrics: ${promtoolCheck(text).output}`);
+  if (openMetricsSkip) t.skip(`OpenMetrics parser: ${openMetricsSkip}`);
+  else {
+    const r = openMetricsCheck(om);
+    t.ok(r.ok, `the strict OpenMetrics parser accepts it: ${r.output}`);
+  }
   const hz = await get(new URL('/healthz', serve.url));
   t.equal(hz.status, 200, '/healthz 200 while the runtime is down');
   t.equal(hz.text, 'ok\n');
