@@ -108,6 +108,9 @@ t.test('cgmgr serve --kubernetes on the CRI lab', { skip, timeout: 240000 }, asy
   // Own metrics and health.
   const text = await scrape();
   t.match(text, /^cgmgr_runtime_up 1$/m, 'cgmgr_runtime_up 1');
+  const { promtoolCheck, promtoolSkip } = require('../helpers/exposition');
+  if (promtoolSkip) t.skip(`promtool: ${promtoolSkip}`);
+  else t.ok(promtoolCheck(text).ok, `promtool accepts the labelled exposition ${promtoolCheck(text).output}`);
   t.match(text, /^cgmgr_cgroups \d+$/m, 'cgmgr_cgroups');
   t.match(text, /^cgmgr_sweep_duration_seconds [0-9.e-]+$/m, 'cgmgr_sweep_duration_seconds');
   const hz = await get(new URL('/healthz', serve.url));
