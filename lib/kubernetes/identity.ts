@@ -42,7 +42,8 @@ export interface CgroupIdentity {
   containerId?: string;
   /** QoS class from the path (a pod directly under kubepods is Guaranteed). */
   qos?: QosClass;
-  /** Which runtime the name suggests (a bare 64-hex id under a pod: containerd, the only runtime naming it so). */
+  /** Which runtime the name suggests: a guess (a bare 64-hex id under a pod is containerd, or docker through
+   * cri-dockerd with the cgroupfs driver; the CRI runtime's Version says which). */
   runtime?: RuntimeGuess;
   /** The cgroup driver the names follow. */
   driver?: 'cgroupfs' | 'systemd';
@@ -172,7 +173,7 @@ export function parseCgroupIdentity(p: string): CgroupIdentity {
     kind: cn.kind === 'conmon' ? 'conmon' : 'sandbox-or-container', path, podUid: pod.uid, podPath, containerId: cn.id,
     qos: podQos, driver,
   };
-  // A bare id: containerd (CRI-O's cgroupfs names are crio-<id>; docker's are docker-<id>.scope or under /docker).
+  // A bare id: containerd (CRI-O's cgroupfs names are crio-<id>); cri-dockerd names them so too, but is rarer.
   id.runtime = cn.runtime ?? 'containerd';
   return id;
 }
