@@ -12,6 +12,7 @@
 import type * as CgroupModule from './cgroup';
 import type * as CollectorModule from './collector';
 import type * as ExporterModule from './exporter';
+import type * as KubernetesModule from './kubernetes';
 import type * as ManagersModule from './managers';
 import type * as MemoryModule from './memory';
 import type * as PathsModule from './paths';
@@ -41,12 +42,13 @@ export type {
 } from './managers';
 export type { BusOptions, DBusError, Probe, ScopeError } from './systemd';
 export type {
-  CollectOptions, CollectorEvents, CollectorOptions, FieldName, Labels, OomEvent, Rates, WatchOptions,
+  CollectOptions, CollectorEvents, CollectorOptions, FieldName, Labels, OomEvent, Rates, TreeWatchOptions, WatchOptions,
 } from './collector';
 export type {
   ExpositionFormat, Family, FamilyGroup, MetricsServer, MetricsServerCounts, MetricsServerOptions, PromClientOptions,
   RenderOptions, Selection,
 } from './exporter';
+export type { CgroupIdentity, CgroupKind, KubernetesCollectorOptions, QosClass, RuntimeGuess } from './kubernetes';
 
 // The lazily loaded values: declared here for the types, defined below as getters that load their module once.
 export declare const listCgroups: typeof WalkModule.listCgroups;
@@ -89,6 +91,8 @@ export declare const sharedBus: typeof SystemdModule.sharedBus;
 export declare const systemdRunningAt: typeof SystemdModule.systemdRunningAt;
 export declare const systemdSupportsAllowedCPUs: typeof SystemdModule.systemdSupportsAllowedCPUs;
 export declare const ChildWatcher: typeof CollectorModule.ChildWatcher;
+export declare const TreeWatcher: typeof CollectorModule.TreeWatcher;
+export type TreeWatcher = CollectorModule.TreeWatcher;
 export type ChildWatcher = CollectorModule.ChildWatcher;
 export declare const FIELD: typeof CollectorModule.FIELD;
 export declare const FIELDS: typeof CollectorModule.FIELDS;
@@ -111,6 +115,16 @@ export declare const ExpositionRenderer: typeof ExporterModule.ExpositionRendere
 export type ExpositionRenderer = ExporterModule.ExpositionRenderer;
 export declare const FAMILY_GROUPS: typeof ExporterModule.FAMILY_GROUPS;
 export declare const selectFamilies: typeof ExporterModule.selectFamilies;
+export declare const CriClient: typeof KubernetesModule.CriClient;
+export type CriClient = KubernetesModule.CriClient;
+export declare const CriError: typeof KubernetesModule.CriError;
+export declare const KubernetesCollector: typeof KubernetesModule.KubernetesCollector;
+export type KubernetesCollector = KubernetesModule.KubernetesCollector;
+export declare const NameCache: typeof KubernetesModule.NameCache;
+export type NameCache = KubernetesModule.NameCache;
+export declare const createKubernetesCollector: typeof KubernetesModule.createKubernetesCollector;
+export declare const parseCgroupIdentity: typeof KubernetesModule.parseCgroupIdentity;
+export declare const resolveRuntimeEndpoint: typeof KubernetesModule.resolveRuntimeEndpoint;
 
 /** The lazily loaded modules and the names each provides to this entry point. */
 const LAZY: ReadonlyArray<[() => Record<string, unknown>, readonly string[]]> = [
@@ -123,10 +137,12 @@ const LAZY: ReadonlyArray<[() => Record<string, unknown>, readonly string[]]> = 
     'moveProcessToContainerCgroupSync', 'newDefault', 'newSystemdManager', 'parseCgroupFile', 'setCgroupManager']],
   [() => require('./systemd'), ['DEFAULT_JOB_TIMEOUT_MS', 'SystemdBus', 'rangeToBits', 'sharedBus', 'systemdRunningAt',
     'systemdSupportsAllowedCPUs']],
-  [() => require('./collector'), ['ChildWatcher', 'FIELD', 'FIELDS', 'FIELD_COUNT', 'LAYOUT_VERSION', 'RATE_FIELDS',
+  [() => require('./collector'), ['ChildWatcher', 'TreeWatcher', 'FIELD', 'FIELDS', 'FIELD_COUNT', 'LAYOUT_VERSION', 'RATE_FIELDS',
     'ROW_STATUS', 'StatsCollector', 'Sweep']],
   [() => require('./exporter'), ['CONTENT_TYPE', 'FAMILIES', 'createMetricsServer', 'familyName', 'negotiateFormat',
     'promClientCollector', 'renderMetrics', 'ExpositionRenderer', 'FAMILY_GROUPS', 'selectFamilies']],
+  [() => require('./kubernetes'), ['CriClient', 'CriError', 'KubernetesCollector', 'NameCache', 'createKubernetesCollector',
+    'parseCgroupIdentity', 'resolveRuntimeEndpoint']],
 ];
 
 // An ES-module import (`import { StatsCollector } from 'cgmgr'`) learns a CommonJS module's names by reading its source
@@ -141,10 +157,12 @@ exports.listCgroups = exports.memLimitGivenSystem = exports.verifyMemoryIsEnough
   exports.moveProcessToContainerCgroupSync = exports.newDefault = exports.newSystemdManager =
   exports.parseCgroupFile = exports.setCgroupManager = exports.DEFAULT_JOB_TIMEOUT_MS = exports.SystemdBus =
   exports.rangeToBits = exports.sharedBus = exports.systemdRunningAt = exports.systemdSupportsAllowedCPUs =
-  exports.ChildWatcher = exports.FIELD = exports.FIELDS = exports.FIELD_COUNT = exports.LAYOUT_VERSION =
+  exports.ChildWatcher = exports.TreeWatcher = exports.FIELD = exports.FIELDS = exports.FIELD_COUNT = exports.LAYOUT_VERSION =
   exports.RATE_FIELDS = exports.ROW_STATUS = exports.StatsCollector = exports.Sweep = exports.CONTENT_TYPE =
   exports.FAMILIES = exports.createMetricsServer = exports.familyName = exports.negotiateFormat =
-  exports.promClientCollector = exports.renderMetrics = exports.ExpositionRenderer = exports.FAMILY_GROUPS = exports.selectFamilies = undefined;
+  exports.promClientCollector = exports.renderMetrics = exports.ExpositionRenderer = exports.FAMILY_GROUPS = exports.selectFamilies =
+  exports.CriClient = exports.CriError = exports.KubernetesCollector = exports.NameCache = exports.createKubernetesCollector =
+  exports.parseCgroupIdentity = exports.resolveRuntimeEndpoint = undefined;
 
 for (const [load, names] of LAZY) {
   let mod: Record<string, unknown> | undefined;

@@ -1,18 +1,21 @@
 /**
  * `cgmgr serve`: the exporter's HTTP server (GET /metrics: cAdvisor's names, Prometheus text or OpenMetrics) until
  * SIGINT or SIGTERM, then a clean close and exit 0. The collector it serves holds the cgroups named on the command
- * line, or this machine's cgroups down to --depth, plus the children of every --watch parent as they come and go.
- * Listens on the loopback by default. The address goes to stderr; stdout stays empty unless --json ({"url"} once
+ * line, or this machine's cgroups down to --depth, plus the children of every --watch parent as they come and go;
+ * with --kubernetes (or --runtime-endpoint) every pod and container cgroup of the node, named from the CRI runtime
+ * (lib/kubernetes). GET /healthz for probes; cgmgr's own metrics after the families. Listens on the loopback by default. The address goes to stderr; stdout stays empty unless --json ({"url"} once
  * listening).
  */
 import { listCgroups } from '../walk';
 import type { Command } from './command';
+import type { SelfMetric } from '../exporter/self-metrics';
 import { EXIT_OK, UsageError, intOption, parseCommand, toJson } from './io';
 
 const USAGE = `Usage: cgmgr serve [options] [path...]
 
 Serves cgroup metrics (cAdvisor's names; Prometheus text, or OpenMetrics when asked for) at
-http://HOST:PORT/metrics until SIGINT or SIGTERM. Without paths: this machine's cgroups down to --depth levels.
+http://HOST:PORT/metrics until SIGINT or SIGTERM, GET /healthz for probes. Without paths: this machine's cgroups
+down to --depth levels.
 
 Options:
   --port N        TCP port (default 9101; 0 picks a free one)
@@ -26,6 +29,11 @@ Options:
   --label-allow LIST      only these series labels (id and a family's own labels are always kept)
   --label-deny LIST       not these series labels (e.g. image,name)
   --max-age MS    serve a finished sweep for MS milliseconds before sweeping again (default 1000)
+  --kubernetes    serve every pod and container cgroup of this node (found at any depth, followed as they
+                  come and go) with kubelet's labels (namespace, pod, container, image) from the CRI runtime
+  --runtime-endpoint unix:///PATH
+                  the CRI socket (default $CONTAINER_RUNTIME_ENDPOINT, else /run/containerd/containerd.sock
+                  or /var/run/crio/crio.sock); implies --kubernetes
   --json          print {"url": ...} on stdout once listening
   -h, --help      this text
 
@@ -51,6 +59,8 @@ export const serveCommand: Command = {
       'label-deny': { type: 'string', multiple: true },
       'max-age': { type: 'string' },
       json: { type: 'boolean' },
+      kubernetes: { type: 'boolean' },
+      'runtime-endpoint': { type: 'string' },
     }, true);
     if (values.help) {
       io.stdout.write(USAGE);
@@ -76,9 +86,27 @@ export const serveCommand: Command = {
     } catch (err) {
       throw new UsageError((err as Error).message);
     }
-    const collector = new StatsCollector(values.root === undefined ? {} : { root: values.root });
+    const kubernetes = values.kubernetes === true || values['runtime-endpoint'] !== undefined;
+    const rootOption = values.root === undefined ? {} : { root: values.root };
+    let collector: InstanceType<typeof StatsCollector>;
+    let extraMetrics: (() => SelfMetric[]) | undefined;
+    if (kubernetes) {
+      const { createKubernetesCollector } = await import('../kubernetes/collector');
+      const k = createKubernetesCollector({
+        ...rootOption, ...(values['runtime-endpoint'] === undefined ? {} : { runtimeEndpoint: values['runtime-endpoint'] }),
+      });
+      k.on('warning', (err) => io.stderr.write(`cgmgr: warning: ${err.message}\n`));
+      k.names?.on('recovered', () => io.stderr.write(`cgmgr: container runtime at ${k.runtimeEndpoint} answers again: names are back\n`));
+      extraMetrics = () => [
+        { name: 'cgmgr_runtime_errors_total', help: 'Failed calls to the CRI runtime.', type: 'counter', value: k.names?.errors ?? 0 },
+        { name: 'cgmgr_runtime_up', help: 'Whether the last relist of the CRI runtime succeeded.', type: 'gauge', value: k.names?.up ? 1 : 0 },
+      ];
+      collector = k;
+    } else {
+      collector = new StatsCollector(rootOption);
+    }
     try {
-      for (const p of paths.length > 0 ? paths : listCgroups(collector.engine.layout, { depth })) {
+      for (const p of kubernetes ? paths : paths.length > 0 ? paths : listCgroups(collector.engine.layout, { depth })) {
         try {
           collector.add(p);
         } catch (err) {
@@ -88,7 +116,9 @@ export const serveCommand: Command = {
       }
       for (const parent of values.watch ?? []) collector.watch(parent);
       collector.on('error', (err) => io.stderr.write(`cgmgr: watch: ${err.message}\n`));
-      const server = await createMetricsServer({ port, host, collector, maxAgeMs, ...selection });
+      const server = await createMetricsServer({
+        port, host, collector, maxAgeMs, ...selection, selfMetrics: true, ...(extraMetrics ? { extraMetrics } : {}),
+      });
       const signal = await new Promise<NodeJS.Signals>((resolve) => {
         const onSignal = (s: NodeJS.Signals): void => {
           process.off('SIGINT', onSignal);

@@ -5,6 +5,7 @@
 import { Engine } from '../engine';
 import { listCgroups } from '../walk';
 import type { Command } from './command';
+import { workloadLabel } from '../kubernetes/cli-names';
 import { EXIT_FAILURE, EXIT_OK, formatBytes, intOption, limitValue, parseCommand, renderTable, styler, toJson, type Io } from './io';
 
 const USAGE = `Usage: cgmgr stats [options] [path...]
@@ -17,6 +18,9 @@ Options:
   --depth N      levels below the root to list (default 2)
   --json         one JSON array on stdout instead of a table (exact: numbers above 2^53 as
                  decimal strings, no limit as "max")
+  --kubernetes   add namespace, pod and container from the CRI runtime; without paths, list this node's
+                 pod and container cgroups at any depth
+  --runtime-endpoint unix:///PATH   the CRI socket (implies --kubernetes; default as cgmgr serve)
   -h, --help     this text
 
 Exit status: 0 ok, 1 a named cgroup could not be read (or no cgroup root), 2 usage error (also a --root
@@ -33,6 +37,10 @@ export interface StatsRow {
   memoryLimit: bigint | number | null;
   cpuSeconds: number | null;
   pids: number | null;
+  /** With --kubernetes, where the runtime knows the cgroup. */
+  namespace?: string;
+  pod?: string;
+  container?: string;
   error?: string;
 }
 
@@ -84,10 +92,10 @@ export function readStatsRows(engine: Engine, paths: string[]): StatsRow[] {
   }
 }
 
-function table(rows: StatsRow[], io: Io): string {
+function table(rows: StatsRow[], io: Io, kubernetes: boolean): string {
   const style = styler(io.stdout);
-  const lines = renderTable(['CGROUP', 'MEMORY', 'LIMIT', 'CPU(s)', 'PIDS'], rows.map((r) => [
-    r.path, formatBytes(r.memoryUsage), formatBytes(r.memoryLimit), r.cpuSeconds === null ? '-' : r.cpuSeconds.toFixed(2),
+  const lines = renderTable(['CGROUP', ...(kubernetes ? ['POD'] : []), 'MEMORY', 'LIMIT', 'CPU(s)', 'PIDS'], rows.map((r) => [
+    r.path, ...(kubernetes ? [workloadLabel(r) || '-'] : []), formatBytes(r.memoryUsage), formatBytes(r.memoryLimit), r.cpuSeconds === null ? '-' : r.cpuSeconds.toFixed(2),
     r.pids === null ? '-' : String(r.pids),
   ]));
   lines[0] = style('bold', lines[0]!);
@@ -103,20 +111,33 @@ export const statsCommand: Command = {
       root: { type: 'string' },
       depth: { type: 'string' },
       json: { type: 'boolean' },
+      kubernetes: { type: 'boolean' },
+      'runtime-endpoint': { type: 'string' },
     }, true);
     if (values.help) {
       io.stdout.write(USAGE);
       return EXIT_OK;
     }
     const depth = intOption(values.depth, 'depth', 0, 64) ?? 2;
+    const kubernetes = values.kubernetes === true || values['runtime-endpoint'] !== undefined;
     const engine = new Engine(values.root === undefined ? {} : { root: values.root });
     let rows: StatsRow[];
     try {
-      rows = readStatsRows(engine, paths.length > 0 ? paths : listCgroups(engine.layout, { depth }));
+      let list = paths.length > 0 ? paths : listCgroups(engine.layout, { depth });
+      if (kubernetes && paths.length === 0) {
+        const { isWorkloadCgroup } = await import('../kubernetes/discovery');
+        list = listCgroups(engine.layout, { depth: 64 }).filter(isWorkloadCgroup);
+      }
+      rows = readStatsRows(engine, list);
     } finally {
       engine.destroy();
     }
-    io.stdout.write(values.json ? toJson(rows) : table(rows, io));
+    if (kubernetes) {
+      const { workloadNamer } = await import('../kubernetes/cli-names');
+      const namer = await workloadNamer(values['runtime-endpoint'], (m) => io.stderr.write(`cgmgr: warning: ${m}\n`));
+      for (const r of rows) Object.assign(r, namer.lookup(r.path) ?? {});
+    }
+    io.stdout.write(values.json ? toJson(rows) : table(rows, io, kubernetes));
     // In a table a failed row is all dashes: say why on stderr (JSON carries it in the row's `error`).
     if (!values.json && paths.length > 0) for (const r of rows) if (r.error !== undefined) io.stderr.write(`cgmgr: ${r.path}: ${r.error}\n`);
     return rows.some((r) => r.error !== undefined) && paths.length > 0 ? EXIT_FAILURE : EXIT_OK;

@@ -8,6 +8,7 @@
  * frame with --json. The first frame comes one interval after the start, so every frame has rates.
  */
 import type { StatsCollector, Sweep } from '../collector';
+import { workloadLabel } from '../kubernetes/cli-names';
 import { listCgroups } from '../walk';
 import type { Command } from './command';
 import { EXIT_OK, UsageError, formatBytes, intOption, limitValue, numberOption, parseCommand, renderTable, styler, toJson, type Io } from './io';
@@ -25,6 +26,9 @@ Options:
   --depth N        levels of cgroups below the root to watch (default 3)
   --root DIR       cgroup root (default /sys/fs/cgroup)
   --json           one JSON object per frame on stdout (no screen handling; no limit as "max")
+  --kubernetes     this node's pods and containers (any depth, as they come and go) with namespace/pod/container
+                   from the CRI runtime
+  --runtime-endpoint unix:///PATH   the CRI socket (implies --kubernetes; default as cgmgr serve)
   -h, --help       this text
 
 Exit status: 0 ok, 1 no cgroup root or no cgroup readable, 2 usage error (also a --root that is neither a
@@ -38,6 +42,10 @@ export interface TopRow {
   memoryLimitBytes: number | null;
   workingSetBytes: number | null;
   pids: number | null;
+  /** Where known (--kubernetes): the cgroup's pod and container. */
+  namespace?: string;
+  pod?: string;
+  container?: string;
 }
 
 export interface TopFrame {
@@ -69,6 +77,8 @@ export function frameRows(sweep: Sweep, sort: 'cpu' | 'memory', limit: number): 
       workingSetBytes: num(sweep.get(r, 'memory_working_set_bytes')),
       pids: num(sweep.get(r, 'pids_current')),
     });
+    const l = sweep.labels[r];
+    if (l?.pod) Object.assign(rows[rows.length - 1]!, { namespace: l.namespace ?? '', pod: l.pod, container: l.container ?? '' });
   }
   const key = (row: TopRow): number => (sort === 'cpu' ? row.cpuCores : row.memoryBytes) ?? -1;
   rows.sort((a, b) => key(b) - key(a) || (b.memoryBytes ?? -1) - (a.memoryBytes ?? -1) || (a.path < b.path ? -1 : 1));
@@ -80,7 +90,7 @@ function renderFrame(frame: TopFrame, io: Io, width: number | undefined): string
   const header = `cgmgr top  ${frame.time.slice(11, 19)}  ${frame.cgroups} cgroups  sorted by ${frame.sort}  every ${frame.intervalSeconds} s` +
     (io.stdout.isTTY ? '  (q quits)' : '');
   const cells = frame.rows.map((r) => [
-    r.path, r.cpuCores === null ? '-' : r.cpuCores.toFixed(2), formatBytes(r.memoryBytes), formatBytes(r.workingSetBytes),
+    r.pod ? workloadLabel(r) : r.path, r.cpuCores === null ? '-' : r.cpuCores.toFixed(2), formatBytes(r.memoryBytes), formatBytes(r.workingSetBytes),
     formatBytes(r.memoryLimitBytes), r.pids === null ? '-' : String(r.pids),
   ]);
   // A long path keeps its end (the part that names the cgroup) when the table is wider than the terminal.
@@ -148,6 +158,8 @@ export const topCommand: Command = {
       depth: { type: 'string' },
       root: { type: 'string' },
       json: { type: 'boolean' },
+      kubernetes: { type: 'boolean' },
+      'runtime-endpoint': { type: 'string' },
     });
     if (values.help) {
       io.stdout.write(USAGE);
@@ -162,10 +174,21 @@ export const topCommand: Command = {
     const limitOption = intOption(values.limit, 'limit', 1);
     const limit = (): number => limitOption ?? (live ? Math.max(1, (io.stdout.rows || 24) - 4) : 20);
 
+    const kubernetes = values.kubernetes === true || values['runtime-endpoint'] !== undefined;
     const { StatsCollector } = await import('../collector'); // loaded only by this command
-    const collector = new StatsCollector({
-      ...(values.root === undefined ? {} : { root: values.root }), controllers: ['memory', 'cpu', 'cpuacct', 'pids'], oomEvents: false,
-    });
+    const co = {
+      ...(values.root === undefined ? {} : { root: values.root }), controllers: ['memory', 'cpu', 'cpuacct', 'pids'] as const, oomEvents: false,
+    };
+    let collector: InstanceType<typeof StatsCollector>;
+    if (kubernetes) {
+      const { createKubernetesCollector } = await import('../kubernetes/collector');
+      collector = createKubernetesCollector({
+        ...co, controllers: [...co.controllers], ...(values['runtime-endpoint'] === undefined ? {} : { runtimeEndpoint: values['runtime-endpoint'] }),
+      });
+      if (!live) collector.on('warning', (err) => io.stderr.write(`cgmgr: warning: ${err.message}\n`));
+    } else {
+      collector = new StatsCollector({ ...co, controllers: [...co.controllers] });
+    }
     let quit = false;
     let wake: (() => void) | undefined;
     const stop = (): void => {
@@ -183,8 +206,8 @@ export const topCommand: Command = {
     process.on('SIGTERM', stop);
     const terminal = live ? takeTerminal(io, stop) : undefined;
     try {
-      refreshList(collector, depth);
-      if (collector.size === 0) throw new Error(`no cgroups found under ${collector.engine.layout.hierarchies[0]?.path ?? 'the root'}`);
+      if (!kubernetes) refreshList(collector, depth);
+      if (collector.size === 0 && !kubernetes) throw new Error(`no cgroups found under ${collector.engine.layout.hierarchies[0]?.path ?? 'the root'}`);
       let sweep = await collector.collectAsync();
       for (let frame = 0; frame < iterations && !quit; frame++) {
         await wait(interval * 1000);
@@ -196,7 +219,7 @@ export const topCommand: Command = {
         if (values.json) io.stdout.write(toJson(out, 0));
         else if (live) io.stdout.write('\x1b[H\x1b[2J' + renderFrame(out, io, io.stdout.columns || undefined));
         else io.stdout.write((frame > 0 ? '\n' : '') + renderFrame(out, io, undefined));
-        refreshList(collector, depth);
+        if (!kubernetes) refreshList(collector, depth);
       }
     } finally {
       terminal?.restore();

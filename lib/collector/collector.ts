@@ -11,6 +11,7 @@
  *   s.get(0, 'memory_working_set_bytes'); s.rates(0)?.cpuCores; s.stats(0).memory.usage;
  */
 import { EventEmitter } from 'node:events';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Engine, FILE_STATUS, ITEM_STATUS, defaultFdBudget, type BatchResult, type EngineOptions, type EngineUsage, type ReadPlan } from '../engine';
 import { CgroupError, invalidArg } from '../errors';
@@ -24,7 +25,7 @@ import { ColumnProgram, extrasFor } from './columns';
 import { FIELD, FIELD_COUNT, ROW_STATUS } from './layout';
 import { oomSource, type OomEvent, type OomSource } from './oom';
 import { RATE_COUNT, RATE_FIELDS, Sweep, type Labels } from './sweep';
-import { ChildWatcher, type WatchOptions } from './watch';
+import { ChildWatcher, TreeWatcher, type TreeWatchOptions, type WatchOptions } from './watch';
 
 export interface CollectorOptions {
   /** The cgroup root (default /sys/fs/cgroup), or a recorded tree. */
@@ -92,6 +93,8 @@ export interface CollectorEvents {
   /** A watcher failed (the error is also the watcher's), or a sweep could not read some rows (ERR_COLLECTOR_READ,
    * emitted only while an 'error' listener is attached). */
   error: [Error];
+  /** Something degraded but the collector carries on (a tree watcher fell back to rescans, a label function threw). */
+  warning: [Error];
 }
 
 const DEFAULT_MASK: Record<1 | 2, number> = {
@@ -129,10 +132,15 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
   private readonly scratch = new Float64Array(FIELD_COUNT);
   private readonly scratchPresent = new Uint8Array(FIELD_COUNT);
   private readonly oom: OomSource | undefined;
-  private readonly watchers = new Set<ChildWatcher>();
+  private readonly watchers = new Set<ChildWatcher | TreeWatcher>();
   /** Rows of the last sweep that could not be read, and the last such failure. */
   private failedRows = 0;
   private lastReadError: CgroupError | undefined;
+  private labelsDirty = false;
+  /** Watched cgroups not yet in every hierarchy their parent is in (a runtime makes them one hierarchy at a time). */
+  private readonly settling = new Map<string, { tries: number; timer: NodeJS.Timeout }>();
+  /** Bumped by every setLabels() that changed a row's labels: renderers caching label text per row compare it. */
+  labelsVersion = 0;
 
   constructor(options: CollectorOptions = {}) {
     super();
@@ -235,6 +243,72 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
     return displayPath(p);
   }
 
+  /**
+   * Replaces the labels of a registered cgroup (by path) without reopening it: the next sweep carries them. Each call
+   * installs a new frozen object (a per-row cache may compare `sweep.labels[row]` by identity) and bumps
+   * `labelsVersion`. Returns false when the path is not registered (it may have gone meanwhile).
+   */
+  setLabels(p: string, labels: Labels): boolean {
+    this.checkOpen();
+    if (labels === null || typeof labels !== 'object') throw invalidArg('labels', labels, 'must be an object of strings');
+    const e = this.byPath.get(displayPath(p));
+    if (e === undefined) return false;
+    const next = Object.freeze({ ...labels });
+    if (sameLabels(e.labels, next)) return true;
+    e.labels = next;
+    this.labelsDirty = true;
+    this.labelsVersion++;
+    return true;
+  }
+
+  /** The labels of a registered cgroup, or undefined. */
+  labelsOf(p: string): Labels | undefined {
+    return this.byPath.get(displayPath(p))?.labels;
+  }
+
+  /**
+   * A cgroup found by a watcher the moment it appeared in the watched hierarchy may not exist yet in the others (runc
+   * and systemd make a v1 cgroup one hierarchy at a time); its handle would never read them. Until it is in every
+   * hierarchy its parent is in, it is checked again (6 times, 20 ms doubling) and re-opened once it is.
+   */
+  private settle(key: string): void {
+    const e = this.byPath.get(key);
+    if (e === undefined || this.closed) return;
+    const info = this.engine.info(e.id);
+    if (info === null) return;
+    const hs = this.engine.layout.hierarchies;
+    let late = false;
+    let waiting = false;
+    for (let i = 0; i < hs.length; i++) {
+      if (info.present[i]) continue;
+      const h = hs[i]!;
+      if (fs.existsSync(path.join(h.path, e.rel))) late = true;
+      else if (fs.existsSync(path.join(h.path, path.dirname(e.rel)))) waiting = true;
+    }
+    if (late) {
+      // Re-opened with the same labels: the same cgroup (same identity), now with a handle in each hierarchy.
+      const labels = e.labels;
+      this.drop(e);
+      try {
+        this.add(e.path, labels);
+      } catch (err) {
+        if (!(err instanceof CgroupError && err.code === 'ENOENT')) throw err;
+        this.emit('gone', { path: e.path, labels: e.labels, identity: e.identity });
+        return;
+      }
+    }
+    const pending = this.settling.get(key);
+    if (pending !== undefined) clearTimeout(pending.timer);
+    const tries = (pending?.tries ?? 0) + 1;
+    if ((!late && !waiting) || tries > 6) {
+      this.settling.delete(key);
+      return;
+    }
+    const timer = setTimeout(() => this.settle(key), 20 * 2 ** (tries - 1));
+    timer.unref();
+    this.settling.set(key, { tries, timer });
+  }
+
   /** Unregisters a cgroup; false if it was not registered. */
   remove(p: string): boolean {
     const e = this.byPath.get(displayPath(p));
@@ -313,9 +387,10 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
     sweep.version = this.version;
     sweep.generation = this.gen;
     sweep.source = this.source;
-    if (this.rowsOf !== list) {
-      // Built once per set of cgroups (the list is replaced, never mutated, when it changes).
+    if (this.rowsOf !== list || this.labelsDirty) {
+      // Built once per set of cgroups (the list is replaced, never mutated, when it changes) or labels change.
       this.rowsOf = list;
+      this.labelsDirty = false;
       this.rowPaths = list.map((e) => e.path);
       this.rowLabels = list.map((e) => e.labels);
     }
@@ -425,6 +500,7 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
         try {
           this.add(p, labels);
           this.emit('add', { path: displayPath(p), labels });
+          this.settle(displayPath(p));
         } catch (err) {
           if (!(err instanceof CgroupError && err.code === 'ENOENT')) throw err;
         }
@@ -436,6 +512,39 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
         this.emit('gone', { path: e.path, labels: e.labels, identity: e.identity });
       },
       error: (err) => this.emit('error', err),
+      closed: (self) => this.watchers.delete(self),
+    });
+    this.watchers.add(w);
+    return w;
+  }
+
+  /**
+   * Watches a whole subtree (inotify on each directory descended into, in the memory hierarchy on v1): every cgroup
+   * found below `root` at any depth that passes `filter` is added now or when it appears, removed ones are dropped
+   * ('gone'). Bounded by `maxWatches`; on the limit or ENOSPC/EMFILE from inotify: one 'warning' and periodic rescans.
+   */
+  watchTree(root: string, options: TreeWatchOptions = {}): TreeWatcher {
+    this.checkOpen();
+    const hier = this.engine.layout.hierarchies[this.identityHierarchy]!;
+    const rel = root === '/' || root === '' ? '' : cgroupRelPath(root);
+    const w = new TreeWatcher(hier.path, rel, options, {
+      add: (p, labels) => {
+        if (this.has(p)) return;
+        try {
+          this.add(p, labels);
+          this.emit('add', { path: displayPath(p), labels });
+          this.settle(displayPath(p));
+        } catch (err) {
+          if (!(err instanceof CgroupError && err.code === 'ENOENT')) throw err;
+        }
+      },
+      remove: (p) => {
+        const e = this.byPath.get(displayPath(p));
+        if (e === undefined) return;
+        this.drop(e);
+        this.emit('gone', { path: e.path, labels: e.labels, identity: e.identity });
+      },
+      warning: (err) => this.emit('warning', err),
       closed: (self) => this.watchers.delete(self),
     });
     this.watchers.add(w);
@@ -471,6 +580,8 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
     if (this.closed) return;
     this.closed = true;
     for (const w of [...this.watchers]) w.close();
+    for (const { timer } of this.settling.values()) clearTimeout(timer);
+    this.settling.clear();
     this.oom?.close();
     for (const e of this.list) this.engine.close(e.id);
     this.byPath.clear();
@@ -505,6 +616,13 @@ function failedFile(r: BatchResult, row: number): number {
     if (s === FILE_STATUS.overflow && (files[f]!.format === 'blkio' || files[f]!.format === 'ioStat')) return f;
   }
   return -1;
+}
+
+function sameLabels(a: Labels, b: Labels): boolean {
+  const ka = Object.keys(a);
+  if (ka.length !== Object.keys(b).length) return false;
+  for (const k of ka) if (a[k] !== b[k]) return false;
+  return true;
 }
 
 function displayPath(p: string): string {

@@ -13,3 +13,4 @@ export { selectFamilies, type Selection } from './selection';
 export { ChunkPool } from './chunks';
 export { promClientCollector, type PromClientMetric, type PromClientOptions, type RegistryLike } from './prom-client';
 export { acceptsGzip, createMetricsServer, negotiateFormat, targetPath, type MetricsServer, type MetricsServerCounts, type MetricsServerOptions } from './server';
+export { renderSelfMetrics, type SelfMetric } from './self-metrics';

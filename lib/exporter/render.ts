@@ -87,6 +87,8 @@ class RenderJob {
     private readonly prefix: (row: number) => CachedPrefix,
     private readonly writer: ChunkWriter,
     private readonly openMetrics: boolean,
+    /** More families after the sweep's (cgmgr's own metrics), before OpenMetrics' `# EOF`. */
+    private readonly trailer: string = '',
   ) {}
 
   /** Renders until done (true), or until `stop()` says so at a batch boundary (false). */
@@ -144,6 +146,7 @@ class RenderJob {
       this.si = 0;
       this.header = false;
     }
+    if (this.trailer !== '') writer.write(this.trailer, ASCII.test(this.trailer));
     if (this.openMetrics) writer.write('# EOF\n');
     writer.end();
     this.done = true;
@@ -217,9 +220,9 @@ export class ExpositionRenderer {
     };
   }
 
-  private job(sweep: Sweep, emit: (chunk: Buffer) => void): RenderJob {
+  private job(sweep: Sweep, emit: (chunk: Buffer) => void, trailer = ''): RenderJob {
     if (!(sweep instanceof Sweep)) throw invalidArg('source', sweep, 'must be a Sweep');
-    return new RenderJob(this.plans, sweep, this.prefixes(sweep), new ChunkWriter(this.pool, emit), this.format === 'openmetrics');
+    return new RenderJob(this.plans, sweep, this.prefixes(sweep), new ChunkWriter(this.pool, emit), this.format === 'openmetrics', trailer);
   }
 
   /** The whole exposition at once, as chunks (give them back to `pool` when done with them). */
@@ -232,14 +235,17 @@ export class ExpositionRenderer {
   /**
    * The exposition in slices of at most about `sliceMs` of work, yielding to the event loop between them; every
    * chunk goes to `emit` as soon as it is full. While `paused()` is true (a consumer's back-pressure) the render
-   * waits for `resume` to settle. Resolves with the chunks when no `emit` is given.
+   * waits for `resume` to settle. Resolves with the chunks when no `emit` is given. `trailer` is exposition text
+   * written after the sweep's families (before OpenMetrics' `# EOF`): the server's own metrics.
    */
-  async render(sweep: Sweep, options: { emit?: (chunk: Buffer) => void; sliceMs?: number; paused?: () => boolean; resume?: () => Promise<void> } = {}): Promise<Buffer[]> {
+  async render(sweep: Sweep, options: {
+    emit?: (chunk: Buffer) => void; sliceMs?: number; paused?: () => boolean; resume?: () => Promise<void>; trailer?: string;
+  } = {}): Promise<Buffer[]> {
     const chunks: Buffer[] = [];
     const emit = options.emit ?? ((c: Buffer) => chunks.push(c));
     const sliceMs = options.sliceMs ?? DEFAULT_SLICE_MS;
     const paused = options.paused ?? (() => false);
-    const job = this.job(sweep, emit);
+    const job = this.job(sweep, emit, options.trailer);
     for (;;) {
       const until = performance.now() + sliceMs;
       if (job.step(() => paused() || performance.now() >= until)) return chunks;

@@ -24,6 +24,8 @@ export interface ScrapeCacheOptions extends Omit<RenderOptions, 'format'> {
   gzipLevel?: number;
   /** Longest render slice between two yields to the event loop (ms). Default 5 (2 for a gzip body). */
   sliceMs?: number;
+  /** Exposition text after the sweep's families of each body (cgmgr's own metrics), made when the body is rendered. */
+  trailer?: (format: ExpositionFormat) => string;
 }
 
 export type Encoding = 'identity' | 'gzip';
@@ -58,6 +60,8 @@ interface Current {
 
 export class ScrapeCache {
   readonly counts: ScrapeCounts = { sweeps: 0, renders: 0, compressions: 0 };
+  /** Wall time of the last sweep (s), NaN before the first. */
+  lastSweepSeconds = NaN;
   /** 1 MiB chunks: each is one zlib job in the thread pool (a zlib job needs a turn of the event loop to start the
    * next, so small chunks would keep zlib idle while the render runs); at most 64 free ones are kept. */
   readonly pool = new ChunkPool(GZIP_INPUT_CHUNK, 64);
@@ -130,7 +134,9 @@ export class ScrapeCache {
     if (cur === undefined || (cur.at < asked && performance.now() - cur.at > this.maxAgeMs)) {
       this.counts.sweeps++;
       // The arrays of the previous sweep are refilled: no render reads them now (one job at a time).
+      const start = performance.now();
       const sweep = await this.collector.collectAsync(cur === undefined ? {} : { into: cur.sweep });
+      this.lastSweepSeconds = (performance.now() - start) / 1000;
       this.retire();
       cur = { sweep, at: performance.now(), bodies: new Map() };
       this.current = cur;
@@ -147,7 +153,9 @@ export class ScrapeCache {
 
   private async renderPlain(sweep: Sweep, format: ExpositionFormat): Promise<Body> {
     this.counts.renders++;
-    const chunks = await this.renderer(format).render(sweep, this.sliceMs === undefined ? {} : { sliceMs: this.sliceMs });
+    const chunks = await this.renderer(format).render(sweep, {
+      ...(this.sliceMs === undefined ? {} : { sliceMs: this.sliceMs }), trailer: this.options.trailer?.(format) ?? '',
+    });
     return { format, encoding: 'identity', chunks, length: chunks.reduce((n, c) => n + c.length, 0), users: 0, stale: false, pooled: true };
   }
 
@@ -166,6 +174,7 @@ export class ScrapeCache {
       await this.renderer(format).render(sweep, {
         // Short slices: zlib starts its next 1 MiB job only on a turn of the event loop.
         sliceMs: this.sliceMs ?? GZIP_SLICE_MS,
+        trailer: this.options.trailer?.(format) ?? '',
         emit: (chunk) => {
           gz.write(chunk, () => this.pool.give(chunk));
         },

@@ -2,7 +2,7 @@
  * A small metrics server (node:http) that no request can bring down: `GET /metrics` answers with the exposition of
  * the collector's latest sweep (OpenMetrics when the Accept header asks for `application/openmetrics-text`,
  * Prometheus text 0.0.4 otherwise; gzip when Accept-Encoding allows it), `HEAD /metrics` the same without a body.
- * Any other path 404, any other method on /metrics 405, a target that is not a valid origin-form or absolute-form
+ * `GET /healthz` answers `ok` (liveness: the process serves). Any other path 404, any other method on /metrics 405, a target that is not a valid origin-form or absolute-form
  * request target 400, more than `maxRequests` scrapes at once 503. Headers and whole requests have deadlines, idle
  * connections are closed, connections are capped. Listens on loopback unless a non-empty host is asked for.
  * Concurrent scrapes share one sweep and one rendered body (scrape-cache.ts).
@@ -16,6 +16,7 @@ import { invalidArg } from '../errors';
 import { CONTENT_TYPE, type ExpositionFormat } from './render';
 import { ScrapeCache, type Body, type Encoding, type ScrapeCounts } from './scrape-cache';
 import type { Selection } from './selection';
+import { renderSelfMetrics, type SelfMetric } from './self-metrics';
 
 export interface MetricsServerOptions extends CollectorOptions, Selection {
   /** Port (0 = any free one). Default 9101. */
@@ -46,6 +47,11 @@ export interface MetricsServerOptions extends CollectorOptions, Selection {
   requestTimeoutMs?: number;
   /** A connection with no traffic for this long is closed (ms): a client that stops reading. Default 60000. */
   idleTimeoutMs?: number;
+  /** Expose cgmgr's own metrics (cgmgr_sweep_duration_seconds, cgmgr_cgroups, cgmgr_scrape_errors_total, and
+   * extraMetrics) after the cgroups' families. Default false (`cgmgr serve` turns them on). */
+  selfMetrics?: boolean;
+  /** More own metrics (read when a body is rendered), e.g. the Kubernetes agent's runtime errors. */
+  extraMetrics?: () => readonly SelfMetric[];
 }
 
 export interface MetricsServerCounts extends ScrapeCounts {
@@ -139,9 +145,19 @@ export async function createMetricsServer(options: MetricsServerOptions = {}): P
   const owned = options.collector === undefined;
   const collector = options.collector ?? new StatsCollector(options);
   let cache: ScrapeCache;
+  let scrapeErrors = 0;
+  const own = (format: ExpositionFormat): string => {
+    if (options.selfMetrics !== true) return '';
+    return renderSelfMetrics([
+      { name: 'cgmgr_sweep_duration_seconds', help: 'Duration of the last sweep of every registered cgroup.', type: 'gauge', value: cache.lastSweepSeconds },
+      { name: 'cgmgr_cgroups', help: 'Cgroups registered (one series set each).', type: 'gauge', value: collector.size },
+      { name: 'cgmgr_scrape_errors_total', help: 'Scrapes answered with an error.', type: 'counter', value: scrapeErrors },
+      ...(options.extraMetrics?.() ?? []),
+    ], format);
+  };
   try {
     cache = new ScrapeCache(collector, {
-      maxAgeMs, gzipLevel,
+      maxAgeMs, gzipLevel, trailer: own,
       ...(options.labels ? { labels: options.labels } : {}),
       ...(options.families ? { families: options.families } : {}),
       ...(options.enable ? { enable: options.enable } : {}),
@@ -206,6 +222,7 @@ export async function createMetricsServer(options: MetricsServerOptions = {}): P
       res.end();
       res.uncork();
     }).catch((err: Error) => {
+      scrapeErrors++;
       if (!done) send(res, 500, `${err.message}\n`);
     });
   };
@@ -220,6 +237,13 @@ export async function createMetricsServer(options: MetricsServerOptions = {}): P
       const p = targetPath(req.url);
       if (p === undefined) {
         send(res, 400, 'bad request target\n', { connection: 'close' });
+        return;
+      }
+      if (p === '/healthz' && urlPath !== '/healthz') {
+        // Liveness: the process serves. (A runtime that is down does not make the agent unhealthy: series keep flowing.)
+        if (req.method !== 'GET' && req.method !== 'HEAD') send(res, 405, 'method not allowed\n', { allow: 'GET, HEAD' });
+        else if (req.method === 'HEAD') res.writeHead(200, { ...TEXT, 'content-length': 3 }).end();
+        else send(res, 200, 'ok\n');
         return;
       }
       if (p !== urlPath) {
