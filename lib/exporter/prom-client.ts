@@ -63,7 +63,8 @@ export function promClientCollector(collector: StatsCollector, options: PromClie
   let last: { sweep: Sweep; at: number } | undefined;
   const sweep = (): Promise<Sweep> => {
     if (pending !== undefined) return pending;
-    if (last !== undefined && Date.now() - last.at <= maxAge) return Promise.resolve(last.sweep);
+    // maxAgeMs 0: never reuse (a scrape in the same millisecond as the last one sweeps again).
+    if (last !== undefined && Date.now() - last.at < maxAge) return Promise.resolve(last.sweep);
     pending = collector.collectAsync().then((s) => {
       last = { sweep: s, at: Date.now() };
       return s;
