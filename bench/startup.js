@@ -96,6 +96,7 @@ function runOnce(v) {
 async function main() {
   setup();
   sleeper = spawn('sleep', ['600'], { stdio: 'ignore' });
+  sleeper.unref(); // the benchmark ends when it is done, not when the sleep does (cleanup() kills it at exit)
   await new Promise((resolve, reject) => { sleeper.once('spawn', resolve); sleeper.once('error', reject); });
   const vs = variants();
   for (const v of vs) runOnce(v); // warm the page cache and check each variant works
