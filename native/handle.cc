@@ -357,21 +357,8 @@ void HandleTable::CloseHandleFds(Handle& h) {
 }
 
 void HandleTable::DropHeld(Handle& h) {
-  for (HandleDir& d : h.dirs) {
-    if (d.state == HandleDir::kHeld && d.fd >= 0) {
-      close(d.fd);
-      ReleaseHeld();
-      d.fd = -1;
-      d.state = HandleDir::kTransient;
-    }
-  }
-  for (int& fd : h.file_fds) {
-    if (fd >= 0) {
-      close(fd);
-      ReleaseHeld();
-    }
-    fd = -1;
-  }
+  DropHeldDirs(h);
+  DropHeldFiles(h);
 }
 
 uint32_t HandleTable::FileId(uint32_t hierarchy, std::string_view name) {
@@ -427,7 +414,7 @@ int HandleTable::OpenFile(Handle& h, uint32_t file, bool for_write, bool may_hol
     // Out of descriptors (other engines, Node, the application): stop holding, give this handle's back and read
     // transiently rather than fail the row.
     NoteFdPressure();
-    DropHeld(h);
+    RelieveFdPressure(h);
     fd = OpenFileByName(h, f.hierarchy, f.name, flags, syscall_id, true);
   }
   if (fd < 0) return fd;
@@ -437,6 +424,59 @@ int HandleTable::OpenFile(Handle& h, uint32_t file, bool for_write, bool may_hol
     *held = true;
   }
   return fd;
+}
+
+size_t HandleTable::DropHeldFiles(Handle& h) {
+  size_t freed = 0;
+  for (int& fd : h.file_fds) {
+    if (fd >= 0) {
+      close(fd);
+      ReleaseHeld();
+      freed++;
+    }
+    fd = -1;
+  }
+  return freed;
+}
+
+size_t HandleTable::DropHeldDirs(Handle& h) {
+  size_t freed = 0;
+  for (HandleDir& d : h.dirs) {
+    if (d.state == HandleDir::kHeld && d.fd >= 0) {
+      close(d.fd);
+      ReleaseHeld();
+      freed++;
+      d.fd = -1;
+      d.state = HandleDir::kTransient;
+    }
+  }
+  return freed;
+}
+
+size_t HandleTable::RelieveFdPressure(Handle& self) {
+  const size_t n = handles_.size();
+  const size_t self_slot = static_cast<size_t>(&self - handles_.data());
+  size_t freed = 0;
+  // Pass 0 gives back file descriptors only (a held directory saves the most: it spares resolving the path per row);
+  // pass 1, when no file was held anywhere, the directories too.
+  for (int pass = 0; pass < 2 && freed == 0; pass++) {
+    // Starting with the reader's own handle, then round the table from the next slot on.
+    for (size_t k = 0; k < n && freed < kFdRelief; k++) {
+      const size_t slot = (self_slot + k) % n;
+      Handle& o = handles_[slot];
+      if (!o.live && slot != self_slot) continue;
+      // A handle's descriptors change only under its row lock (or the table's exclusive lock). The caller holds the
+      // row lock of its own stripe; another stripe is only tried (never waited on: no lock order to keep), and a
+      // handle whose row is being read elsewhere is left alone.
+      std::unique_lock<std::mutex> lock;
+      if (slot % kRowLocks != self_slot % kRowLocks) {
+        lock = std::unique_lock<std::mutex>(row_mu_[slot % kRowLocks], std::try_to_lock);
+        if (!lock.owns_lock()) continue;
+      }
+      freed += pass == 0 ? DropHeldFiles(o) : DropHeldDirs(o);
+    }
+  }
+  return freed;
 }
 
 bool HandleTable::TryHold() {

@@ -116,6 +116,12 @@ class HandleTable {
   // Closes every descriptor a handle holds (its directories become transient): room to read when the process is out
   // of descriptors.
   void DropHeld(Handle& h);
+  // Out of descriptors (an open failed with EMFILE/ENFILE) while reading a row of h: gives back up to kFdRelief held
+  // descriptors of the table, h's and OTHER handles' alike (files first; directories only when no file was held), so
+  // that the row can be read transiently. The caller holds mutex() (shared or exclusive) and h's row lock. Returns how
+  // many were closed.
+  static constexpr size_t kFdRelief = 64;
+  size_t RelieveFdPressure(Handle& h);
 
   // True when the cgroup the handle was opened on is gone from hierarchy hier: its path no longer resolves, or now
   // resolves to another directory (a cgroup re-created at the same path).
@@ -138,6 +144,8 @@ class HandleTable {
     std::string name;
   };
   void CloseHandleFds(Handle& h);
+  size_t DropHeldFiles(Handle& h);
+  size_t DropHeldDirs(Handle& h);
   void FreeSlot(uint32_t slot);
   // Takes one descriptor of the engine's budget and of the process budget; false when either is spent.
   bool TryHold();
