@@ -5,6 +5,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -108,6 +109,12 @@ int OpenRegular(int dirfd, std::string_view name, int flags, int32_t* syscall_id
     return HandleTable::kNotRegular;
   }
   return fd;
+}
+
+int64_t MonotonicNs() {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);  // vDSO: no syscall
+  return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
 }
 
 bool HasOpenat2() {
@@ -403,9 +410,22 @@ int HandleTable::OpenFileByName(Handle& h, uint32_t hier, std::string_view name,
 
 int HandleTable::OpenFile(Handle& h, uint32_t file, bool for_write, bool may_hold, bool* held, int32_t* syscall_id) {
   *held = false;
-  if (file < h.file_fds.size() && h.file_fds[file] >= 0) {
-    *held = true;
-    return h.file_fds[file];
+  if (file < h.file_fds.size() && h.file_fds[file] != -1) {
+    if (h.file_fds[file] >= 0) {
+      *held = true;
+      return h.file_fds[file];
+    }
+    if (MonotonicNs() < h.absent_until_ns) {
+      if (!for_write) {
+        *syscall_id = kSysOpenat;
+        return kKnownAbsent;
+      }
+    } else {
+      // Time to look again: forget every absence of this handle.
+      for (int& fd : h.file_fds) {
+        if (fd == kAbsentFd) fd = -1;
+      }
+    }
   }
   const FileEntry& f = files_[file];
   const int flags = (for_write ? O_WRONLY : O_RDONLY) | O_CLOEXEC;
@@ -498,6 +518,15 @@ void HandleTable::EndRow(Handle& h) {
       d.row_fd = -1;
     }
   }
+}
+
+void HandleTable::MarkAbsent(Handle& h, uint32_t file) {
+  if (h.file_fds.size() <= file) h.file_fds.resize(files_.size(), -1);
+  if (h.file_fds[file] >= 0) return;
+  bool first = true;
+  for (int fd : h.file_fds) first = first && fd != kAbsentFd;
+  h.file_fds[file] = kAbsentFd;
+  if (first) h.absent_until_ns = MonotonicNs() + kAbsentRecheckNs;
 }
 
 void HandleTable::DropFile(Handle& h, uint32_t file) {
