@@ -507,6 +507,13 @@ export class Cgroup {
 
   private statsHandle?: StatsHandle;
 
+  /** Closes the held StatsHandle (its descriptors); the next stats read opens a new one. Managers call it when the
+   * handle leaves their cache. */
+  releaseStatsHandle(): void {
+    this.statsHandle?.close();
+    this.statsHandle = undefined;
+  }
+
   private heldStats(options: HandleStatsOptions | undefined): StatsHandle | undefined {
     if (options !== undefined && Object.keys(options).some((k) => k !== 'controllers' && k !== 'bigint')) return undefined;
     return (this.statsHandle ??= new (statsHandleModule().StatsHandle)(this.context.statsReader(), this.relPath));
