@@ -3,7 +3,9 @@
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <sys/resource.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -232,7 +234,9 @@ SysResult HandleTable::Init(const std::vector<std::string>& paths, size_t fd_bud
       *failed = i;
       return {kSysOpenat, -fd};
     }
-    hierarchies_.push_back({paths[i], fd});
+    struct statfs sfs;
+    bool cgfs = fstatfs(fd, &sfs) == 0 && (sfs.f_type == CGROUP_SUPER_MAGIC || sfs.f_type == CGROUP2_SUPER_MAGIC);
+    hierarchies_.push_back({paths[i], fd, cgfs});
   }
   return {};
 }

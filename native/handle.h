@@ -48,6 +48,9 @@ int OpenBeneath(int dirfd, std::string_view rel, int flags, ResolveMode mode, in
 struct Hierarchy {
   std::string path;  // absolute path of the hierarchy root (for error messages)
   int root_fd = -1;  // O_PATH | O_DIRECTORY
+  // A mounted cgroup filesystem (not a recorded tree of plain files): a removed cgroup's open files read ENODEV, so a
+  // read that succeeds proves the cgroup is still there.
+  bool cgroupfs = false;
 };
 
 // Per hierarchy state of one handle.

@@ -142,7 +142,7 @@ void Reader::ReadFile(HandleTable& table, const Plan& plan, size_t i, RowState& 
     }
     return;
   }
-  if (f.hierarchy < 64) st.read_in |= 1ull << f.hierarchy;
+  if (f.hierarchy < 64 && table.hierarchy(f.hierarchy).cgroupfs) st.read_in |= 1ull << f.hierarchy;
   long n = ReadAll(fd);
   if (n < 0) {
     *status = EncodeSysStatus(kSysPread, static_cast<int>(-n));

@@ -55,7 +55,7 @@ class Reader {
     bool gone = false;
     uint64_t missing_in = 0;  // hierarchies (bit per index < 64) where a file was ENOENT
     uint64_t absent_in = 0;   // hierarchies where a file known absent was skipped (HandleTable::kKnownAbsent)
-    uint64_t read_in = 0;     // hierarchies where a file was read
+    uint64_t read_in = 0;     // cgroupfs hierarchies where a file was read (the cgroup is there)
     // Files that were ENOENT in this row: remembered as absent when the row finds the cgroup still there.
     static constexpr size_t kMaxNewAbsent = 16;
     uint32_t new_absent[kMaxNewAbsent];
