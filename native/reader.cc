@@ -142,7 +142,6 @@ void Reader::ReadFile(HandleTable& table, const Plan& plan, size_t i, RowState& 
     }
     return;
   }
-  if (f.hierarchy < 64 && table.hierarchy(f.hierarchy).cgroupfs) st.read_in |= 1ull << f.hierarchy;
   long n = ReadAll(fd);
   if (n < 0) {
     *status = EncodeSysStatus(kSysPread, static_cast<int>(-n));
@@ -152,6 +151,7 @@ void Reader::ReadFile(HandleTable& table, const Plan& plan, size_t i, RowState& 
     return;
   }
   if (!held) close(fd);
+  if (f.hierarchy < 64 && table.hierarchy(f.hierarchy).cgroupfs) st.read_in |= 1ull << f.hierarchy;
   *status = ParseInto(f, std::string_view(buf_.data(), static_cast<size_t>(n)),
                       Slots{out.values + row * plan.slots + f.slot_offset, out.flags + row * plan.slots + f.slot_offset});
 }
