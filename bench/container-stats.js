@@ -143,7 +143,8 @@ async function main() {
   if (fs.existsSync(path.join(CGROOT, 'cgroup.controllers'))) throw new Error('a cgroup v1 (hybrid) host is needed');
   const hiers = HIERS.filter((h) => fs.existsSync(path.join(CGROOT, h, 'cgroup.procs')));
 
-  // The tree: <top>/pod-P/crio-cC, one sleep of ours per pod in crio-c0 (every hierarchy).
+  // The tree: <top>/pod-P/crio-<id>, one sleep of ours per pod in its first container (every hierarchy). Container ids
+  // are unique, as CRI-O's are (64 hex digits): the managers' handle caches are keyed by container id.
   const top = `cgmgr-bench-ctr-${process.pid}-${crypto.randomBytes(4).toString('hex')}`;
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cgmgr-ctr-bench-'));
   const sleeps = [];
@@ -176,14 +177,15 @@ async function main() {
   for (let p = 0; p * CTRS_PER_POD < n; p++) {
     mk(`${top}/pod-${p}`);
     for (let c = 0; c < CTRS_PER_POD && p * CTRS_PER_POD + c < n; c++) {
-      mk(`${top}/pod-${p}/crio-c${c}`);
+      const id = crypto.createHash('sha256').update(`${top}/${p}/${c}`).digest('hex');
+      mk(`${top}/pod-${p}/crio-${id}`);
       parents.push(`/${top}/pod-${p}`);
-      ids.push(`c${c}`);
+      ids.push(id);
     }
     const s = spawn('sleep', ['3600'], { stdio: 'ignore' });
     sleeps.push(s);
     await new Promise((resolve, reject) => { s.once('spawn', resolve); s.once('error', reject); });
-    for (const h of hiers) fs.writeFileSync(path.join(CGROOT, h, top, `pod-${p}`, 'crio-c0', 'cgroup.procs'), String(s.pid));
+    for (const h of hiers) fs.writeFileSync(path.join(CGROOT, h, top, `pod-${p}`, `crio-${ids[p * CTRS_PER_POD]}`, 'cgroup.procs'), String(s.pid));
   }
   const rels = ids.map((id, i) => `${parents[i].slice(1)}/crio-${id}`);
 

@@ -51,6 +51,10 @@ export interface CgroupOptions {
   systemdRunning?: boolean | (() => boolean);
   /** Where messages go; default: nowhere. */
   logger?: Logger;
+  /** Most descriptors the context's engine keeps open for its handles' reads (held directories and files; past it
+   * files are opened per read). Default: the engine default, ¾ of RLIMIT_NOFILE; every engine of the process shares
+   * one process budget (processFdBudget()) and a larger value is clamped to it. */
+  maxOpenFiles?: number;
 }
 
 /** The resources `set` writes (a subset of the OCI/libcontainer ones: what CRI-O's hooks and conmon placement use). */
@@ -106,6 +110,7 @@ export class CgroupContext {
   readonly version: 1 | 2;
   readonly logger: Logger;
   private readonly mountinfo: string | undefined;
+  private readonly maxOpenFiles: number | undefined;
   private readonly systemdRunningOpt: boolean | (() => boolean) | undefined;
   private layoutCache: Layout | undefined;
   private engineCache: Engine | undefined;
@@ -125,6 +130,10 @@ export class CgroupContext {
     // CRI-O's test (statfs magic); a plain directory standing in for the root is v2 when it has cgroup.controllers.
     this.version = options.version ?? (isCgroup2(this.root) || fs.existsSync(nodePath.join(this.root, 'cgroup.controllers')) ? 2 : 1);
     this.mountinfo = options.mountinfo;
+    if (options.maxOpenFiles !== undefined && (!Number.isInteger(options.maxOpenFiles) || options.maxOpenFiles < 0)) {
+      throw invalidArg('maxOpenFiles', options.maxOpenFiles, 'must be a non-negative integer');
+    }
+    this.maxOpenFiles = options.maxOpenFiles;
     this.systemdRunningOpt = options.systemdRunning;
     this.logger = options.logger ?? {};
   }
@@ -143,7 +152,7 @@ export class CgroupContext {
 
   /** The one engine of this context: its handles' reads, writes, mkdirs, rmdirs, pid moves and stats all use it. */
   get engine(): Engine {
-    this.engineCache ??= new Engine({ layout: this.layout, fdBudget: 64 });
+    this.engineCache ??= new Engine({ layout: this.layout, ...(this.maxOpenFiles === undefined ? {} : { fdBudget: this.maxOpenFiles }) });
     return this.engineCache;
   }
 
@@ -497,6 +506,13 @@ export class Cgroup {
   }
 
   private statsHandle?: StatsHandle;
+
+  /** Closes the held StatsHandle (its descriptors); the next stats read opens a new one. Managers call it when the
+   * handle leaves their cache. */
+  releaseStatsHandle(): void {
+    this.statsHandle?.close();
+    this.statsHandle = undefined;
+  }
 
   private heldStats(options: HandleStatsOptions | undefined): StatsHandle | undefined {
     if (options !== undefined && Object.keys(options).some((k) => k !== 'controllers' && k !== 'bigint')) return undefined;

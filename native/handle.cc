@@ -3,8 +3,11 @@
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <sys/resource.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -108,6 +111,12 @@ int OpenRegular(int dirfd, std::string_view name, int flags, int32_t* syscall_id
     return HandleTable::kNotRegular;
   }
   return fd;
+}
+
+int64_t MonotonicNs() {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);  // vDSO: no syscall
+  return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
 }
 
 bool HasOpenat2() {
@@ -225,7 +234,9 @@ SysResult HandleTable::Init(const std::vector<std::string>& paths, size_t fd_bud
       *failed = i;
       return {kSysOpenat, -fd};
     }
-    hierarchies_.push_back({paths[i], fd});
+    struct statfs sfs;
+    bool cgfs = fstatfs(fd, &sfs) == 0 && (sfs.f_type == CGROUP_SUPER_MAGIC || sfs.f_type == CGROUP2_SUPER_MAGIC);
+    hierarchies_.push_back({paths[i], fd, cgfs});
   }
   return {};
 }
@@ -357,21 +368,8 @@ void HandleTable::CloseHandleFds(Handle& h) {
 }
 
 void HandleTable::DropHeld(Handle& h) {
-  for (HandleDir& d : h.dirs) {
-    if (d.state == HandleDir::kHeld && d.fd >= 0) {
-      close(d.fd);
-      ReleaseHeld();
-      d.fd = -1;
-      d.state = HandleDir::kTransient;
-    }
-  }
-  for (int& fd : h.file_fds) {
-    if (fd >= 0) {
-      close(fd);
-      ReleaseHeld();
-    }
-    fd = -1;
-  }
+  DropHeldDirs(h);
+  DropHeldFiles(h);
 }
 
 uint32_t HandleTable::FileId(uint32_t hierarchy, std::string_view name) {
@@ -416,9 +414,22 @@ int HandleTable::OpenFileByName(Handle& h, uint32_t hier, std::string_view name,
 
 int HandleTable::OpenFile(Handle& h, uint32_t file, bool for_write, bool may_hold, bool* held, int32_t* syscall_id) {
   *held = false;
-  if (file < h.file_fds.size() && h.file_fds[file] >= 0) {
-    *held = true;
-    return h.file_fds[file];
+  if (file < h.file_fds.size() && h.file_fds[file] != -1) {
+    if (h.file_fds[file] >= 0) {
+      *held = true;
+      return h.file_fds[file];
+    }
+    if (MonotonicNs() < h.absent_until_ns) {
+      if (!for_write) {
+        *syscall_id = kSysOpenat;
+        return kKnownAbsent;
+      }
+    } else {
+      // Time to look again: forget every absence of this handle.
+      for (int& fd : h.file_fds) {
+        if (fd == kAbsentFd) fd = -1;
+      }
+    }
   }
   const FileEntry& f = files_[file];
   const int flags = (for_write ? O_WRONLY : O_RDONLY) | O_CLOEXEC;
@@ -427,7 +438,7 @@ int HandleTable::OpenFile(Handle& h, uint32_t file, bool for_write, bool may_hol
     // Out of descriptors (other engines, Node, the application): stop holding, give this handle's back and read
     // transiently rather than fail the row.
     NoteFdPressure();
-    DropHeld(h);
+    RelieveFdPressure(h);
     fd = OpenFileByName(h, f.hierarchy, f.name, flags, syscall_id, true);
   }
   if (fd < 0) return fd;
@@ -437,6 +448,59 @@ int HandleTable::OpenFile(Handle& h, uint32_t file, bool for_write, bool may_hol
     *held = true;
   }
   return fd;
+}
+
+size_t HandleTable::DropHeldFiles(Handle& h) {
+  size_t freed = 0;
+  for (int& fd : h.file_fds) {
+    if (fd >= 0) {
+      close(fd);
+      ReleaseHeld();
+      freed++;
+    }
+    fd = -1;
+  }
+  return freed;
+}
+
+size_t HandleTable::DropHeldDirs(Handle& h) {
+  size_t freed = 0;
+  for (HandleDir& d : h.dirs) {
+    if (d.state == HandleDir::kHeld && d.fd >= 0) {
+      close(d.fd);
+      ReleaseHeld();
+      freed++;
+      d.fd = -1;
+      d.state = HandleDir::kTransient;
+    }
+  }
+  return freed;
+}
+
+size_t HandleTable::RelieveFdPressure(Handle& self) {
+  const size_t n = handles_.size();
+  const size_t self_slot = static_cast<size_t>(&self - handles_.data());
+  size_t freed = 0;
+  // Pass 0 gives back file descriptors only (a held directory saves the most: it spares resolving the path per row);
+  // pass 1, when no file was held anywhere, the directories too.
+  for (int pass = 0; pass < 2 && freed == 0; pass++) {
+    // Starting with the reader's own handle, then round the table from the next slot on.
+    for (size_t k = 0; k < n && freed < kFdRelief; k++) {
+      const size_t slot = (self_slot + k) % n;
+      Handle& o = handles_[slot];
+      if (!o.live && slot != self_slot) continue;
+      // A handle's descriptors change only under its row lock (or the table's exclusive lock). The caller holds the
+      // row lock of its own stripe; another stripe is only tried (never waited on: no lock order to keep), and a
+      // handle whose row is being read elsewhere is left alone.
+      std::unique_lock<std::mutex> lock;
+      if (slot % kRowLocks != self_slot % kRowLocks) {
+        lock = std::unique_lock<std::mutex>(row_mu_[slot % kRowLocks], std::try_to_lock);
+        if (!lock.owns_lock()) continue;
+      }
+      freed += pass == 0 ? DropHeldFiles(o) : DropHeldDirs(o);
+    }
+  }
+  return freed;
 }
 
 bool HandleTable::TryHold() {
@@ -458,6 +522,15 @@ void HandleTable::EndRow(Handle& h) {
       d.row_fd = -1;
     }
   }
+}
+
+void HandleTable::MarkAbsent(Handle& h, uint32_t file) {
+  if (h.file_fds.size() <= file) h.file_fds.resize(files_.size(), -1);
+  if (h.file_fds[file] >= 0) return;
+  bool first = true;
+  for (int fd : h.file_fds) first = first && fd != kAbsentFd;
+  h.file_fds[file] = kAbsentFd;
+  if (first) h.absent_until_ns = MonotonicNs() + kAbsentRecheckNs;
 }
 
 void HandleTable::DropFile(Handle& h, uint32_t file) {

@@ -48,6 +48,9 @@ int OpenBeneath(int dirfd, std::string_view rel, int flags, ResolveMode mode, in
 struct Hierarchy {
   std::string path;  // absolute path of the hierarchy root (for error messages)
   int root_fd = -1;  // O_PATH | O_DIRECTORY
+  // A mounted cgroup filesystem (not a recorded tree of plain files): a removed cgroup's open files read ENODEV, so a
+  // read that succeeds proves the cgroup is still there.
+  bool cgroupfs = false;
 };
 
 // Per hierarchy state of one handle.
@@ -65,8 +68,14 @@ struct Handle {
   uint32_t generation = 0;
   std::string rel;                // relative path below each hierarchy root ("" = root)
   std::vector<HandleDir> dirs;    // one per hierarchy
-  std::vector<int> file_fds;      // held file descriptors, indexed by file id (-1 = not held)
+  std::vector<int> file_fds;      // held file descriptors, indexed by file id (-1 = not held, kAbsentFd = absent)
+  // Files found absent (ENOENT in a cgroup that was not gone, e.g. blkio.bfq.* without BFQ) are remembered until then
+  // (CLOCK_MONOTONIC ns), so a row does not probe them, nor re-check the cgroup's identity, on every read. A file that
+  // appears later (a controller enabled, a scheduler loaded) is seen within kAbsentRecheckNs.
+  int64_t absent_until_ns = 0;
 };
+constexpr int kAbsentFd = -2;
+constexpr int64_t kAbsentRecheckNs = 1000000000;
 
 class HandleTable {
  public:
@@ -104,6 +113,9 @@ class HandleTable {
   // Only regular files are read or written: a FIFO, device or directory at a file's name (in a recorded tree, say) is
   // refused after the open (which is O_NONBLOCK, so a FIFO cannot block it) with this value.
   static constexpr int kNotRegular = -100001;
+  // The file was found absent on an earlier read and is remembered so (see Handle::absent_until_ns): ENOENT, no
+  // syscall made.
+  static constexpr int kKnownAbsent = -100002;
   // Beyond the budget, a reader resolves a directory once per row, not once per file: OpenFile keeps it in
   // HandleDir::row_fd until EndRow.
   int OpenFile(Handle& h, uint32_t file, bool for_write, bool may_hold, bool* held, int32_t* syscall);
@@ -111,11 +123,19 @@ class HandleTable {
                      bool keep_for_row = false);
   void EndRow(Handle& h);
 
+  // Remembers that a file of a live cgroup is absent (the caller saw ENOENT and checked the cgroup is not gone).
+  void MarkAbsent(Handle& h, uint32_t file);
   // Drops a held file descriptor (after it read ENODEV, say).
   void DropFile(Handle& h, uint32_t file);
   // Closes every descriptor a handle holds (its directories become transient): room to read when the process is out
   // of descriptors.
   void DropHeld(Handle& h);
+  // Out of descriptors (an open failed with EMFILE/ENFILE) while reading a row of h: gives back up to kFdRelief held
+  // descriptors of the table, h's and OTHER handles' alike (files first; directories only when no file was held), so
+  // that the row can be read transiently. The caller holds mutex() (shared or exclusive) and h's row lock. Returns how
+  // many were closed.
+  static constexpr size_t kFdRelief = 64;
+  size_t RelieveFdPressure(Handle& h);
 
   // True when the cgroup the handle was opened on is gone from hierarchy hier: its path no longer resolves, or now
   // resolves to another directory (a cgroup re-created at the same path).
@@ -138,6 +158,8 @@ class HandleTable {
     std::string name;
   };
   void CloseHandleFds(Handle& h);
+  size_t DropHeldFiles(Handle& h);
+  size_t DropHeldDirs(Handle& h);
   void FreeSlot(uint32_t slot);
   // Takes one descriptor of the engine's budget and of the process budget; false when either is spent.
   bool TryHold();

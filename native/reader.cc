@@ -128,9 +128,18 @@ void Reader::ReadFile(HandleTable& table, const Plan& plan, size_t i, RowState& 
     *status = kFileNotRegular;
     return;
   }
+  if (fd == HandleTable::kKnownAbsent) {
+    *status = EncodeSysStatus(kSysOpenat, ENOENT);
+    if (f.hierarchy < 64) st.absent_in |= 1ull << f.hierarchy;
+    return;
+  }
   if (fd < 0) {
     *status = EncodeSysStatus(sc, -fd);
-    if (fd == -ENOENT && f.hierarchy < 64) st.missing_in |= 1ull << f.hierarchy;
+    if (fd == -ENOENT && f.hierarchy < 64) {
+      st.missing_in |= 1ull << f.hierarchy;
+      // Only a file's own ENOENT (openat in a resolved directory) says the file is absent.
+      if (sc == kSysOpenat && st.new_absent_count < RowState::kMaxNewAbsent) st.new_absent[st.new_absent_count++] = f.file_id;
+    }
     return;
   }
   long n = ReadAll(fd);
@@ -142,6 +151,7 @@ void Reader::ReadFile(HandleTable& table, const Plan& plan, size_t i, RowState& 
     return;
   }
   if (!held) close(fd);
+  if (f.hierarchy < 64 && table.hierarchy(f.hierarchy).cgroupfs) st.read_in |= 1ull << f.hierarchy;
   *status = ParseInto(f, std::string_view(buf_.data(), static_cast<size_t>(n)),
                       Slots{out.values + row * plan.slots + f.slot_offset, out.flags + row * plan.slots + f.slot_offset});
 }
@@ -149,8 +159,14 @@ void Reader::ReadFile(HandleTable& table, const Plan& plan, size_t i, RowState& 
 void Reader::FinishRow(HandleTable& table, const Plan& plan, RowState& st, BatchOut& out, size_t row) {
   table.EndRow(*st.handle);
   // A file that is not there is either absent from a live cgroup or the sign that the cgroup went away: tell apart.
-  for (uint32_t hier = 0; !st.gone && st.missing_in != 0 && hier < 64; hier++) {
-    if ((st.missing_in >> hier) & 1) st.gone = table.IsGone(*st.handle, hier);
+  // A file remembered absent needs no check where another file of its hierarchy was read in this row (a removed cgroup's
+  // files read ENODEV, or do not open at all).
+  uint64_t check = st.missing_in | (st.absent_in & ~st.read_in);
+  for (uint32_t hier = 0; !st.gone && check != 0 && hier < 64; hier++) {
+    if ((check >> hier) & 1) st.gone = table.IsGone(*st.handle, hier);
+  }
+  if (!st.gone) {
+    for (size_t k = 0; k < st.new_absent_count; k++) table.MarkAbsent(*st.handle, st.new_absent[k]);
   }
   out.item_status[row] = st.gone ? kItemGone : kItemOk;
   if (!out.as_double) return;

@@ -54,6 +54,12 @@ class Reader {
     Handle* handle = nullptr;
     bool gone = false;
     uint64_t missing_in = 0;  // hierarchies (bit per index < 64) where a file was ENOENT
+    uint64_t absent_in = 0;   // hierarchies where a file known absent was skipped (HandleTable::kKnownAbsent)
+    uint64_t read_in = 0;     // cgroupfs hierarchies where a file was read (the cgroup is there)
+    // Files that were ENOENT in this row: remembered as absent when the row finds the cgroup still there.
+    static constexpr size_t kMaxNewAbsent = 16;
+    uint32_t new_absent[kMaxNewAbsent];
+    size_t new_absent_count = 0;
   };
   // Clears the row, stamps its time and finds its handle (nullptr: a bad handle, already reported).
   Handle* BeginRow(HandleTable& table, uint32_t id, const Plan& plan, BatchOut& out, size_t row);

@@ -26,8 +26,11 @@ export abstract class ManagerBase {
     this.memoryPath = v2 ? this.context.root : join(this.context.root, 'memory');
     this.memoryMaxFile = v2 ? 'memory.max' : 'memory.limit_in_bytes';
     if (!v2) {
-      this.containerCache = new LruCache(size);
-      this.sandboxCache = new LruCache(size);
+      // A handle that leaves the cache gives its held descriptors back at once (not when it is garbage collected):
+      // else a stream of new ids would fill the process descriptor budget with handles nobody reads.
+      const release = (cg: Cgroup): void => cg.releaseStatsHandle();
+      this.containerCache = new LruCache(size, release);
+      this.sandboxCache = new LruCache(size, release);
     }
   }
 

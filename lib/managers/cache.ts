@@ -9,7 +9,9 @@ export const DEFAULT_CACHE_SIZE = 1024;
 export class LruCache<V> {
   private readonly map = new Map<string, { parent: string; value: V }>();
 
-  constructor(readonly capacity: number = DEFAULT_CACHE_SIZE) {}
+  /** `onEvict` is called with every value that leaves the cache (evicted, replaced, rebuilt for another parent,
+   * deleted or cleared), e.g. to give back the descriptors it holds. */
+  constructor(readonly capacity: number = DEFAULT_CACHE_SIZE, private readonly onEvict?: (value: V) => void) {}
 
   get size(): number {
     return this.map.size;
@@ -20,17 +22,23 @@ export class LruCache<V> {
     const e = this.map.get(key);
     if (e === undefined) return undefined;
     this.map.delete(key);
-    if (e.parent !== parent) return undefined;
+    if (e.parent !== parent) {
+      this.onEvict?.(e.value);
+      return undefined;
+    }
     this.map.set(key, e);
     return e.value;
   }
 
   set(key: string, parent: string, value: V): void {
+    const old = this.map.get(key);
     this.map.delete(key);
+    if (old !== undefined && old.value !== value) this.onEvict?.(old.value);
     this.map.set(key, { parent, value });
     while (this.map.size > this.capacity) {
-      const oldest = this.map.keys().next().value as string;
+      const [oldest, e] = this.map.entries().next().value as [string, { value: V }];
       this.map.delete(oldest);
+      this.onEvict?.(e.value);
     }
   }
 
@@ -39,10 +47,16 @@ export class LruCache<V> {
   }
 
   delete(key: string): boolean {
-    return this.map.delete(key);
+    const e = this.map.get(key);
+    if (e === undefined) return false;
+    this.map.delete(key);
+    this.onEvict?.(e.value);
+    return true;
   }
 
   clear(): void {
+    const values = [...this.map.values()];
     this.map.clear();
+    if (this.onEvict) for (const e of values) this.onEvict(e.value);
   }
 }

@@ -105,6 +105,57 @@ t.test('LruCache evicts the least recently used', async (t) => {
   t.equal(c.has('a'), false, 'a stale entry is dropped');
 });
 
+t.test('LruCache calls onEvict for every value that leaves it', async (t) => {
+  const gone = [];
+  const c = new cgmgr.LruCache(2, (v) => gone.push(v));
+  c.set('a', 'p', 1);
+  c.set('b', 'p', 2);
+  c.set('c', 'p', 3);
+  t.same(gone, [1], 'evicted as the oldest');
+  c.set('b', 'p', 20);
+  t.same(gone, [1, 2], 'replaced');
+  c.set('b', 'p', 20);
+  t.same(gone, [1, 2], 'the same value set again is not evicted');
+  t.equal(c.get('c', 'other'), undefined);
+  t.same(gone, [1, 2, 3], 'rebuilt for another parent');
+  t.equal(c.delete('b'), true);
+  t.equal(c.delete('b'), false);
+  t.same(gone, [1, 2, 3, 20], 'deleted once');
+  c.set('d', 'p', 4);
+  c.clear();
+  t.same(gone, [1, 2, 3, 20, 4], 'cleared');
+});
+
+t.test('v1 handles leaving the manager cache give their held descriptors back at once', async (t) => {
+  const s = scratch(t, 1);
+  const m = cgmgr.setCgroupManager('cgroupfs', { ...s.options, cacheSize: 2 });
+  for (const id of ['a', 'b', 'c']) {
+    for (const h of ['memory', 'cpu', 'cpuacct', 'pids']) fs.mkdirSync(path.join(s.root, h, 'p', `crio-${id}`), { recursive: true });
+    fs.writeFileSync(path.join(s.root, 'memory', 'p', `crio-${id}`, 'memory.usage_in_bytes'), '4096\n');
+    fs.writeFileSync(path.join(s.root, 'pids', 'p', `crio-${id}`, 'pids.current'), '1\n');
+  }
+  const read = (id) => {
+    try {
+      m.containerCgroupStatsSync('/p', id);
+    } catch { /* a scratch tree lacks most files: the read still opens and holds what is there */ }
+  };
+  const engine = m.context.engine;
+  read('a');
+  const one = engine.usage().heldFds;
+  t.ok(one > 0, `one container's read holds descriptors (${one})`);
+  read('b');
+  t.ok(engine.usage().heldFds > one, 'two containers hold more');
+  t.equal(engine.usage().handles, 2);
+  read('c');
+  t.equal(m.cacheSizes().containers, 2);
+  t.equal(engine.usage().handles, 2, 'the evicted handle was closed, not left to the garbage collector');
+  m.removeContainerCgManager('b');
+  m.removeContainerCgManager('c');
+  t.equal(engine.usage().handles, 0, 'removed handles are closed');
+  t.equal(engine.usage().heldFds, 0, 'and hold nothing');
+  t.throws(() => cgmgr.setCgroupManager('cgroupfs', { ...s.options, maxOpenFiles: -1 }), { code: 'ERR_INVALID_ARG_VALUE' });
+});
+
 t.test('set(): v1 and v2 values, runc conversions', async (t) => {
   t.equal(cgmgr.sharesToWeight(2), 1);
   t.equal(cgmgr.sharesToWeight(1024), 39);

@@ -78,3 +78,25 @@ t.test('real cgroups: same stats as statsSync, held descriptors (none opened per
   const c = h.readSync({ bigint: true });
   t.equal(c.memory.limit, BigInt(64 << 20), 're-created: the new cgroup is read');
 });
+
+t.test('handles share one output row per plan: interleaved reads of different cgroups never mix', opts, async (t) => {
+  const sub = makeSubtree(t, H);
+  sub.mkdir();
+  const limits = [8 << 20, 16 << 20, 32 << 20];
+  const hs = limits.map((limit, i) => {
+    sub.mkdir(`l${i}`);
+    fs.writeFileSync(sub.dir('memory', `l${i}/memory.limit_in_bytes`), String(limit));
+    const h = openStatsHandle(`/${sub.name}/l${i}`);
+    t.teardown(() => h.close());
+    return h;
+  });
+  for (let round = 0; round < 3; round++) {
+    for (const i of [2, 0, 1]) t.equal(hs[i].readSync().memory.limit, limits[i], `round ${round}: l${i} reads its own limit`);
+  }
+  // An error row (a removed cgroup) in between leaves the next handle's row whole.
+  fs.rmdirSync(sub.dir('memory', 'l1'));
+  for (const h of H.filter((x) => x !== 'memory')) fs.rmdirSync(sub.dir(h, 'l1'));
+  t.throws(() => hs[1].readSync(), { code: 'ERR_CGROUP_GONE' });
+  t.equal(hs[0].readSync().memory.limit, limits[0], 'l0 after a gone row');
+  t.equal(hs[2].readSync().memory.limit, limits[2], 'l2 after a gone row');
+});
