@@ -17,7 +17,7 @@ const { CGROOT, BenchTree, preflight, installCleanupHandlers } = require('./lib/
 const dist = path.join(__dirname, '..', 'dist');
 // The v1 hierarchies a default collector reads, as directories of this host (cpu and cpuacct may be co-mounted).
 const HIERARCHIES = ['memory', 'cpu,cpuacct', 'cpu', 'cpuacct', 'pids', 'blkio']
-  .filter((h) => fs.existsSync(`/sys/fs/cgroup/${h}`) && !fs.lstatSync(`/sys/fs/cgroup/${h}`).isSymbolicLink());
+  .filter((h) => !fs.lstatSync(`/sys/fs/cgroup/${h}`, { throwIfNoEntry: false })?.isSymbolicLink() && fs.existsSync(`/sys/fs/cgroup/${h}/cgroup.procs`)); // mounted hierarchies only
 
 let seconds = 120;
 let containers = 2000;

@@ -19,10 +19,24 @@ function realKernelSkipReason() {
   return undefined;
 }
 
+/**
+ * Whether /sys/fs/cgroup/<h> is a mounted cgroup hierarchy: a directory (not a symlink such as cpu -> cpu,cpuacct)
+ * with a `cgroup.procs`. A plain directory someone made on the /sys/fs/cgroup tmpfs is none: a test must never write
+ * there.
+ */
+function isHierarchy(h) {
+  const d = path.join(ROOT, h);
+  try {
+    return fs.lstatSync(d).isDirectory() && fs.statSync(path.join(d, 'cgroup.procs')).isFile();
+  } catch {
+    return false;
+  }
+}
+
 /** The v1 hierarchies of this host that are mounted (directory names under /sys/fs/cgroup), plus 'unified'. */
 function hierarchyDirs() {
   return fs.readdirSync(ROOT, { withFileTypes: true })
-    .filter((e) => e.isDirectory())
+    .filter((e) => e.isDirectory() && isHierarchy(e.name))
     .map((e) => e.name);
 }
 
@@ -33,6 +47,9 @@ let counter = 0;
  * with tap's teardown. Returns { name, dir(h, rel), mkdir(rel), spawnSleep(), kill(pid), cleanup() }.
  */
 function makeSubtree(t, hierarchies) {
+  for (const h of hierarchies) {
+    if (h !== '' && !isHierarchy(h)) throw new Error(`${path.join(ROOT, h)} is no mounted cgroup hierarchy: refusing to write there`);
+  }
   const name = `cgmgr-test-${process.pid}-${Date.now().toString(36)}-${counter++}`;
   const made = []; // [hierarchy, relative path] in creation order
   const pids = new Set();
@@ -86,4 +103,5 @@ function makeSubtree(t, hierarchies) {
   return { name, dir, mkdir, spawnSleep, kill, cleanup, pids };
 }
 
-module.exports = { ROOT, realKernelSkipReason, hierarchyDirs, makeSubtree };
+module.exports = {
+  isHierarchy, ROOT, realKernelSkipReason, hierarchyDirs, makeSubtree };

@@ -7,7 +7,7 @@ const t = require('tap');
 const fs = require('node:fs');
 const path = require('node:path');
 const { execFileSync, spawnSync } = require('node:child_process');
-const { realKernelSkipReason, makeSubtree, ROOT } = require('../helpers/cgroups');
+const { realKernelSkipReason, makeSubtree, ROOT, isHierarchy } = require('../helpers/cgroups');
 
 const skip = realKernelSkipReason() ?? (spawnSync('prlimit', ['--version']).status === 0 ? undefined : 'prlimit is not installed');
 const opts = skip ? { skip } : {};
@@ -17,7 +17,7 @@ const CHILD = path.join(__dirname, 'children', 'fd-collectors.js');
 /** The v1 hierarchies a default collector reads, as directories of this host (unified alone on a v2 host). */
 function hierarchies() {
   if (fs.existsSync(path.join(ROOT, 'cgroup.controllers'))) return [''];
-  return ['memory', 'cpu,cpuacct', 'cpu', 'cpuacct', 'pids', 'blkio'].filter((h) => fs.existsSync(path.join(ROOT, h)) && !fs.lstatSync(path.join(ROOT, h)).isSymbolicLink());
+  return ['memory', 'cpu,cpuacct', 'cpu', 'cpuacct', 'pids', 'blkio'].filter(isHierarchy);
 }
 
 function runChild(t, nofile, paths, collectors) {
