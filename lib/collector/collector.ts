@@ -487,14 +487,9 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
     },
   };
 
-  /**
-   * Watches a parent cgroup for children (inotify on its directory, in the memory hierarchy on v1): existing children
-   * are added now, new ones when they appear, removed ones are dropped ('gone'). `labels(path)` labels each child.
-   */
-  watch(parent: string, options: WatchOptions = {}): ChildWatcher {
-    this.checkOpen();
-    const hier = this.engine.layout.hierarchies[this.identityHierarchy]!;
-    const w = new ChildWatcher(hier.path, cgroupRelPath(parent), options, {
+  /** What a watcher (ChildWatcher, TreeWatcher) does with a cgroup that appears or goes. */
+  private watcherEvents(): { add(p: string, labels: Labels): void; remove(p: string): void } {
+    return {
       add: (p, labels) => {
         if (this.has(p)) return;
         try {
@@ -502,6 +497,7 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
           this.emit('add', { path: displayPath(p), labels });
           this.settle(displayPath(p));
         } catch (err) {
+          // Gone again before it could be opened: nothing to add.
           if (!(err instanceof CgroupError && err.code === 'ENOENT')) throw err;
         }
       },
@@ -511,6 +507,18 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
         this.drop(e);
         this.emit('gone', { path: e.path, labels: e.labels, identity: e.identity });
       },
+    };
+  }
+
+  /**
+   * Watches a parent cgroup for children (inotify on its directory, in the memory hierarchy on v1): existing children
+   * are added now, new ones when they appear, removed ones are dropped ('gone'). `labels(path)` labels each child.
+   */
+  watch(parent: string, options: WatchOptions = {}): ChildWatcher {
+    this.checkOpen();
+    const hier = this.engine.layout.hierarchies[this.identityHierarchy]!;
+    const w = new ChildWatcher(hier.path, cgroupRelPath(parent), options, {
+      ...this.watcherEvents(),
       error: (err) => this.emit('error', err),
       closed: (self) => this.watchers.delete(self),
     });
@@ -528,22 +536,7 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
     const hier = this.engine.layout.hierarchies[this.identityHierarchy]!;
     const rel = root === '/' || root === '' ? '' : cgroupRelPath(root);
     const w = new TreeWatcher(hier.path, rel, options, {
-      add: (p, labels) => {
-        if (this.has(p)) return;
-        try {
-          this.add(p, labels);
-          this.emit('add', { path: displayPath(p), labels });
-          this.settle(displayPath(p));
-        } catch (err) {
-          if (!(err instanceof CgroupError && err.code === 'ENOENT')) throw err;
-        }
-      },
-      remove: (p) => {
-        const e = this.byPath.get(displayPath(p));
-        if (e === undefined) return;
-        this.drop(e);
-        this.emit('gone', { path: e.path, labels: e.labels, identity: e.identity });
-      },
+      ...this.watcherEvents(),
       warning: (err) => this.emit('warning', err),
       closed: (self) => this.watchers.delete(self),
     });
