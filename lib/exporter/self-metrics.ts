@@ -1,6 +1,7 @@
 /**
- * cgmgr's own metrics, appended to each exposition of the metrics server: how long the last sweep took, how many
- * cgroups are registered, failed scrapes, plus whatever the caller adds (the Kubernetes agent's runtime errors).
+ * cgmgr's own metrics, rendered as the trailer of each exposition body of the metrics server (before OpenMetrics'
+ * `# EOF`): how long the last sweep took, how many cgroups are registered, failed scrapes, plus whatever the caller
+ * adds (the Kubernetes agent's runtime errors).
  */
 import type { ExpositionFormat } from './render';
 
@@ -20,11 +21,4 @@ export function renderSelfMetrics(metrics: readonly SelfMetric[], format: Exposi
     out.push(`# HELP ${family} ${m.help}`, `# TYPE ${family} ${m.type}`, `${m.name} ${Number.isFinite(m.value) ? String(m.value) : 'NaN'}`);
   }
   return out.length === 0 ? '' : `${out.join('\n')}\n`;
-}
-
-/** An exposition with more text added before OpenMetrics' `# EOF`. */
-export function appendExposition(body: string, more: string, format: ExpositionFormat): string {
-  if (more === '') return body;
-  if (format === 'openmetrics' && body.endsWith('# EOF\n')) return `${body.slice(0, -'# EOF\n'.length)}${more}# EOF\n`;
-  return body + more;
 }
