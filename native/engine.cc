@@ -10,6 +10,7 @@
 #include "errors.h"
 #include "fsops.h"
 #include "parse/parse.h"
+#include "parse_binding.h"
 #include "procs.h"
 
 namespace cgmgr {
@@ -125,6 +126,11 @@ class AsyncJob {
   virtual void Execute() = 0;
   // Copies the results back; on failure returns false with *code / *message set (the promise rejects with a TypeError).
   virtual bool CopyOut(napi_env env, std::string* code, std::string* message) = 0;
+  // What the promise resolves with after CopyOut succeeded (undefined unless a job says otherwise); nullptr on failure.
+  virtual napi_value ResolveValue(napi_env env) {
+    napi_value undefined = nullptr;
+    return napi_get_undefined(env, &undefined) == napi_ok ? undefined : nullptr;
+  }
   napi_value Ref(size_t i) {
     napi_value v = nullptr;
     if (i < refs_.size() && napi_get_reference_value(env_, refs_[i], &v) != napi_ok) v = nullptr;
@@ -139,8 +145,17 @@ class AsyncJob {
     if (status != napi_cancelled && napi_open_handle_scope(env, &scope) == napi_ok) {
       std::string code, message;
       if (job->CopyOut(env, &code, &message)) {
-        napi_value undefined;
-        if (napi_get_undefined(env, &undefined) == napi_ok) napi_resolve_deferred(env, job->deferred_, undefined);
+        napi_value value = job->ResolveValue(env);
+        if (value == nullptr) {
+          // Building the value failed (the environment is going away, or memory ran out): settle all the same.
+          bool pending = false;
+          if (napi_is_exception_pending(env, &pending) == napi_ok && pending) {
+            napi_value ignored;
+            napi_get_and_clear_last_exception(env, &ignored);
+          }
+          napi_get_undefined(env, &value);
+        }
+        if (value != nullptr) napi_resolve_deferred(env, job->deferred_, value);
       } else {
         napi_value c, m, err;
         if (napi_create_string_utf8(env, code.c_str(), NAPI_AUTO_LENGTH, &c) == napi_ok &&
@@ -209,7 +224,7 @@ class ReadJob : public AsyncJob {
     item_status_.resize(count);
     if (shape.sample_ms != nullptr) sample_ms_.resize(count);
     out_ = BatchOut{values_.data(), flags_.data(), file_status_.data(), item_status_.data(),
-                    shape.sample_ms != nullptr ? sample_ms_.data() : nullptr, shape.as_double};
+                    shape.sample_ms != nullptr ? sample_ms_.data() : nullptr, shape.as_double, &parse_errors_};
   }
 
  protected:
@@ -227,6 +242,8 @@ class ReadJob : public AsyncJob {
     }
     return ok;
   }
+  // The parse failures of the batch (undefined when there were none).
+  napi_value ResolveValue(napi_env env) override { return ParseErrorsToJs(env, parse_errors_); }
 
  private:
   std::shared_ptr<HandleTable> table_;
@@ -236,6 +253,7 @@ class ReadJob : public AsyncJob {
   std::vector<uint8_t> flags_;
   std::vector<int32_t> file_status_, item_status_;
   std::vector<double> sample_ms_;
+  std::vector<FileParseError> parse_errors_;
   BatchOut out_{};
   Reader reader_;
 };
@@ -569,8 +587,12 @@ Napi::Value Engine::Read(const Napi::CallbackInfo& info) {
   size_t count = 0;
   BatchOut out{};
   if (!ParseReadArgs(info, &plan, &ids, &count, &out)) return info.Env().Undefined();
+  std::vector<FileParseError> parse_errors;  // allocates only when a file fails to parse
+  out.parse_errors = &parse_errors;
   reader_->ReadBatch(*table_, ids, count, *plan, out);
-  return info.Env().Undefined();
+  // undefined, or the parse failures: [{ row, file, reason, line, field, token, tokenSize }]
+  napi_value result = ParseErrorsToJs(info.Env(), parse_errors);
+  return result == nullptr ? info.Env().Undefined() : Napi::Value(info.Env(), result);
 }
 
 // readAsync(...) -> Promise: reads into native memory off the JS thread and copies into the arrays on completion.

@@ -40,7 +40,7 @@ size_t SplitBlkio(std::string_view line, std::string_view f[4]) {
 
 }  // namespace
 
-ParseStatus ParseBlkio(std::string_view text, Slots out, uint32_t cap, uint32_t* count) {
+ParseStatus ParseBlkio(std::string_view text, Slots out, uint32_t cap, uint32_t* count, ParseError* err) {
   uint64_t entries = 0;
   ParseStatus result = ParseStatus::kOk;
   scan::Lines lines(text);
@@ -50,6 +50,7 @@ ParseStatus ParseBlkio(std::string_view text, Slots out, uint32_t cap, uint32_t*
     const size_t n = SplitBlkio(line, f);
     if (n < 3) {
       if (n == 2 && f[0] == "Total") continue;
+      SetParseError(err, ParseReason::kMalformedLine, text, line.data(), {}, line);
       result = ParseStatus::kMalformed;  // malformedLine
       break;
     }
@@ -59,16 +60,23 @@ ParseStatus ParseBlkio(std::string_view text, Slots out, uint32_t cap, uint32_t*
     BlkioOp op = kOpNone;
     // len(fields) == 4: "MAJ MIN OP VALUE"; 3 or more than 4: "MAJ MIN VALUE ..." with op "".
     if (!scan::ParseUintStrict(f[0], &major) || !scan::ParseUintStrict(f[1], &minor)) {
+      if (!scan::ParseUintStrict(f[0], &major)) {
+        SetUintError(err, text, "major", f[0]);
+      } else {
+        SetUintError(err, text, "minor", f[1]);
+      }
       result = ParseStatus::kMalformed;
       break;
     }
     if (n == 4) {
       op = OpCode(f[2]);
       if (!scan::ParseUintStrict(f[3], &value)) {
+        SetUintError(err, text, "value", f[3]);
         result = ParseStatus::kMalformed;
         break;
       }
     } else if (!scan::ParseUintStrict(f[2], &value)) {
+      SetUintError(err, text, "value", f[2]);
       result = ParseStatus::kMalformed;
       break;
     }
@@ -82,8 +90,14 @@ ParseStatus ParseBlkio(std::string_view text, Slots out, uint32_t cap, uint32_t*
     ++entries;
   }
   *count = entries > UINT32_MAX ? UINT32_MAX : static_cast<uint32_t>(entries);
-  if (result != ParseStatus::kOk || lines.error()) return ParseStatus::kMalformed;
-  return entries > cap ? ParseStatus::kOverflow : ParseStatus::kOk;
+  if (result != ParseStatus::kOk) return ParseStatus::kMalformed;
+  if (lines.error()) {
+    SetParseError(err, ParseReason::kLineTooLong, text, lines.position(), {}, {});
+    return ParseStatus::kMalformed;
+  }
+  if (entries <= cap) return ParseStatus::kOk;
+  SetParseError(err, ParseReason::kTooMany, text, nullptr, {}, {});
+  return ParseStatus::kOverflow;
 }
 
 }  // namespace cgmgr
