@@ -640,10 +640,14 @@ Napi::Value Engine::ReadPids(const Napi::CallbackInfo& info) {
   ParsePidList(text, nullptr, 0, &count);
   Napi::Int32Array pids = Napi::Int32Array::New(env, count);
   if (pids.IsEmpty() || ExceptionPending(env) || (count > 0 && pids.Data() == nullptr)) return env.Undefined();
-  if (ParsePidList(text, pids.Data(), count, &count) != ParseStatus::kOk) {
+  ParseError error;
+  if (ParsePidList(text, pids.Data(), count, &count, &error) != ParseStatus::kOk) {
     std::lock_guard<std::shared_mutex> lock(table_->mutex());
     Handle* h = table_->Get(id);
-    ThrowCgroupError(env, "ERR_CGROUP_PARSE", "unable to parse " + name + ": not a list of pids",
+    std::string why = "not a list of pids";
+    if (error.reason == ParseReason::kLineTooLong) why += " (bufio.Scanner: token too long)";
+    else if (error.line > 0) why += " (line " + std::to_string(error.line) + ")";
+    ThrowCgroupError(env, "ERR_CGROUP_PARSE", "unable to parse " + name + ": " + why,
                      h ? table_->FullPath(*h, hier, name) : name);
     return env.Undefined();
   }

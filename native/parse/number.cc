@@ -19,7 +19,8 @@ ParseStatus ParseSingle(std::string_view text, Slots out, ParseError* err) {
   scan::ClearSlots(out, 1);
   const std::string_view s = scan::TrimSpace(text);
   if (s.empty()) {
-    SetParseError(err, ParseReason::kEmpty, text, nullptr, {}, {});
+    // The library parses the empty string: strconv.ParseUint's syntax error with token "".
+    SetParseError(err, ParseReason::kUintSyntax, text, nullptr, {}, {});
     return ParseStatus::kEmpty;
   }
   if (s == "max") {
