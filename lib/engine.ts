@@ -572,6 +572,11 @@ export class Engine {
     return Array.from(this.nativeEngine.readPids(id, this.hierarchyFor(controller).index, cgroupName(name)));
   }
 
+  /** readPids off the event loop: the file is read and parsed on the libuv pool. */
+  async readPidsAsync(id: number, controller: string, name = 'cgroup.procs'): Promise<number[]> {
+    return Array.from(await this.nativeEngine.readPidsAsync(id, this.hierarchyFor(controller).index, cgroupName(name)));
+  }
+
   private pidArgs(ids: Uint32Array | readonly number[], pids: Int32Array | readonly number[], controller?: string) {
     const idArray = toIds(ids);
     const pidArray = pids instanceof Int32Array ? pids : Int32Array.from(pids.map((p, i) => checkPid(p, `pids[${i}]`)));

@@ -41,6 +41,7 @@ export interface NativeEngine {
     fileStatus: Int32Array, itemStatus: Int32Array, sampleMs: Float64Array | undefined, asDouble: boolean): Promise<NativeFileParseError[] | undefined>;
   readFile(id: number, hierarchy: number, name: string): string;
   readPids(id: number, hierarchy: number, name: string): Int32Array;
+  readPidsAsync(id: number, hierarchy: number, name: string): Promise<Int32Array>;
   writePids(ids: Uint32Array, pids: Int32Array, hierarchy: number, results: Int32Array): void;
   writePidsAsync(ids: Uint32Array, pids: Int32Array, hierarchy: number, results: Int32Array): Promise<void>;
   usage(): {
