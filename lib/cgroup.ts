@@ -27,6 +27,8 @@ import { runAsync, runSync, type Steps } from './steps';
 const statsReaderModule = (): typeof import('./stats/reader') => require('./stats/reader') as typeof import('./stats/reader');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const statsHandleModule = (): typeof import('./stats/handle') => require('./stats/handle') as typeof import('./stats/handle');
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const statsOomModule = (): typeof import('./stats/oom') => require('./stats/oom') as typeof import('./stats/oom');
 import { pid as checkPid } from './validate';
 
 /** Log sink for the few messages CRI-O logs (warnings of the memory check, info of systemd create/remove). */
@@ -479,7 +481,8 @@ export class Cgroup {
   }
 
   async getPids(): Promise<number[]> {
-    return this.getPidsSync();
+    const c = this.pidsController();
+    return this.withHandleAsync((id, engine) => engine.readPidsAsync(id, c));
   }
 
   // ---- stats, OOM -----------------------------------------------------------------------------------------------
@@ -519,20 +522,19 @@ export class Cgroup {
     return (this.statsHandle ??= new (statsHandleModule().StatsHandle)(this.context.statsReader(), this.relPath));
   }
 
-  /** OOM kills: v2 `memory.events` oom_kill, v1 `memory.oom_control` oom_kill (0 when the key is absent). */
+  /**
+   * OOM kills: v2 `memory.events` oom_kill, v1 `memory.oom_control` oom_kill (0 when the key is absent), read the one
+   * way cgmgr reads it (lib/stats/oom.ts: the stats `events` reader, parsed natively). A missing file, a symlink, a
+   * non-regular file or a parse error throws.
+   */
   oomKillCountSync(): number {
-    return runSync(this.context.engine, this.oomKillSteps());
+    this.hierarchyOf('memory');
+    return this.withHandle((id, engine) => statsOomModule().oomKillCountOrThrowSync(engine, id));
   }
 
   async oomKillCount(): Promise<number> {
-    return runAsync(this.context.engine, this.oomKillSteps());
-  }
-
-  private *oomKillSteps(): Steps<number> {
-    const h = this.hierarchyOf('memory');
-    const text = yield* steps.read(h, this.relPath, this.context.version === 2 ? 'memory.events' : 'memory.oom_control');
-    const m = /^oom_kill (\d+)$/m.exec(text);
-    return m ? Number(m[1]) : 0;
+    this.hierarchyOf('memory');
+    return this.withHandleAsync((id, engine) => statsOomModule().oomKillCountOrThrow(engine, id));
   }
 
   // ---- set ------------------------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@
 import * as os from 'node:os';
 import { CgroupError, decodeSysStatus, invalidArg, sysError } from './errors';
 import { discoverHierarchies, type DiscoverOptions, type Hierarchy, type Layout } from './hierarchy';
-import { native, type NativeEngine } from './native';
+import { native, type NativeEngine, type NativeFileParseError, type NativeParseError } from './native';
 import { cgroupName, cgroupRelPath, pid as checkPid } from './validate';
 
 /** File formats of native/parse (spec §3.2); keep in step with native/plan.h Format. */
@@ -31,6 +31,26 @@ export type FormatName = keyof typeof FORMAT;
 
 /** Per file status of a batch row; negative values are failed syscalls. Keep in step with native/reader.h. */
 export const FILE_STATUS = { ok: 0, malformed: 1, overflow: 2, empty: 3, notInHierarchy: 4, skipped: 5, notRegular: 7 } as const;
+/** Why a file did not parse (BatchResult.parseError(...).reason). Keep in step with native/parse/parse.h ParseReason. */
+export const PARSE_REASON = {
+  none: 0,
+  uintSyntax: 1,
+  uintRange: 2,
+  floatSyntax: 3,
+  floatRange: 4,
+  keyValueLine: 5,
+  malformedLine: 6,
+  noEquals: 7,
+  empty: 8,
+  reversedRange: 9,
+  lineTooLong: 10,
+  noFields: 11,
+  tooMany: 12,
+  notPid: 13,
+} as const;
+/** A parser's own account of why a file of a batch did not parse (the text it saw, not a second read). */
+export type ParseErrorRecord = NativeParseError;
+
 /** Per row status of a batch. */
 export const ITEM_STATUS = { ok: 0, gone: 1, badHandle: 2 } as const;
 /** Per pid status of a pid batch. Keep in step with native/procs.h. */
@@ -155,6 +175,8 @@ export class BatchResult {
   readonly sampleMs: Float64Array;
   /** The handle ids of the last read. */
   ids: Uint32Array = new Uint32Array(0);
+  /** The parsers' diagnoses of the last read's failed files, by `row * files + file`; undefined when none failed. */
+  private parseErrors: Map<number, ParseErrorRecord> | undefined;
 
   constructor(readonly plan: ReadPlan, readonly rows: number, options: ResultOptions = {}) {
     this.bigint = options.bigint === true;
@@ -170,6 +192,30 @@ export class BatchResult {
   /** Status of file f (index in the plan) in row r. */
   status(row: number, file: number): number {
     return this.fileStatus[row * this.plan.files.length + file]!;
+  }
+
+  /**
+   * Why file f of row r did not parse, as the native parser saw it during this read (reason, line, field, token); undefined
+   * when it parsed, or failed otherwise (a syscall error).
+   */
+  parseError(row: number, file: number): ParseErrorRecord | undefined {
+    return this.parseErrors?.get(row * this.plan.files.length + file);
+  }
+
+  /** @internal Starts a read: forgets the previous read's diagnoses. */
+  clearParseErrors(): void {
+    this.parseErrors = undefined;
+  }
+
+  /** @internal Keeps the diagnoses a native read returned for rows from `firstRow` on. */
+  addParseErrors(records: NativeFileParseError[] | undefined, firstRow = 0): void {
+    if (records === undefined) return;
+    const files = this.plan.files.length;
+    this.parseErrors ??= new Map();
+    for (const r of records) {
+      const { row, file, ...record } = r;
+      this.parseErrors.set((firstRow + row) * files + file, record);
+    }
   }
 
   /** True when file f of row r was read and parsed. */
@@ -411,13 +457,14 @@ export class Engine {
     const out = result ?? new BatchResult(plan, idArray.length);
     if (out.plan !== plan || out.rows < idArray.length) throw invalidArg('result', 'BatchResult', 'must be made for this plan with enough rows');
     out.ids = idArray;
+    out.clearParseErrors();
     return [idArray, out];
   }
 
   /** Reads a plan for every handle, synchronously. */
   readSync(plan: ReadPlan, ids: Uint32Array | readonly number[], result?: BatchResult): BatchResult {
     const [idArray, out] = this.prepare(plan, ids, result);
-    this.nativeEngine.read(plan.id, idArray, out.values, out.flags, out.fileStatus, out.itemStatus, out.sampleMs, !out.bigint);
+    out.addParseErrors(this.nativeEngine.read(plan.id, idArray, out.values, out.flags, out.fileStatus, out.itemStatus, out.sampleMs, !out.bigint));
     return out;
   }
 
@@ -442,7 +489,8 @@ export class Engine {
       const end = Math.min(n, start + chunk);
       parts.push(this.nativeEngine.readAsync(plan.id, idArray.subarray(start, end), out.values.subarray(start * slots, end * slots),
         out.flags.subarray(start * slots, end * slots), out.fileStatus.subarray(start * files, end * files),
-        out.itemStatus.subarray(start, end), out.sampleMs.subarray(start, end), !out.bigint));
+        out.itemStatus.subarray(start, end), out.sampleMs.subarray(start, end), !out.bigint)
+        .then((records) => out.addParseErrors(records, start)));
     }
     await Promise.all(parts);
     return out;
@@ -522,6 +570,11 @@ export class Engine {
   /** The pids of a cgroup's own cgroup.procs (not recursive). */
   readPids(id: number, controller: string, name = 'cgroup.procs'): number[] {
     return Array.from(this.nativeEngine.readPids(id, this.hierarchyFor(controller).index, cgroupName(name)));
+  }
+
+  /** readPids off the event loop: the file is read and parsed on the libuv pool. */
+  async readPidsAsync(id: number, controller: string, name = 'cgroup.procs'): Promise<number[]> {
+    return Array.from(await this.nativeEngine.readPidsAsync(id, this.hierarchyFor(controller).index, cgroupName(name)));
   }
 
   private pidArgs(ids: Uint32Array | readonly number[], pids: Int32Array | readonly number[], controller?: string) {

@@ -36,11 +36,12 @@ export interface NativeEngine {
   createPlan(files: NativePlanFile[]): { id: number; slots: number; offsets: number[] };
   freePlan(id: number): boolean;
   read(plan: number, ids: Uint32Array, values: Float64Array | BigUint64Array, flags: Uint8Array,
-    fileStatus: Int32Array, itemStatus: Int32Array, sampleMs: Float64Array | undefined, asDouble: boolean): void;
+    fileStatus: Int32Array, itemStatus: Int32Array, sampleMs: Float64Array | undefined, asDouble: boolean): NativeFileParseError[] | undefined;
   readAsync(plan: number, ids: Uint32Array, values: Float64Array | BigUint64Array, flags: Uint8Array,
-    fileStatus: Int32Array, itemStatus: Int32Array, sampleMs: Float64Array | undefined, asDouble: boolean): Promise<void>;
+    fileStatus: Int32Array, itemStatus: Int32Array, sampleMs: Float64Array | undefined, asDouble: boolean): Promise<NativeFileParseError[] | undefined>;
   readFile(id: number, hierarchy: number, name: string): string;
   readPids(id: number, hierarchy: number, name: string): Int32Array;
+  readPidsAsync(id: number, hierarchy: number, name: string): Promise<Int32Array>;
   writePids(ids: Uint32Array, pids: Int32Array, hierarchy: number, results: Int32Array): void;
   writePidsAsync(ids: Uint32Array, pids: Int32Array, hierarchy: number, results: Int32Array): Promise<void>;
   usage(): {
@@ -55,6 +56,28 @@ export interface ParseTextResult {
   count: number;
   values: BigUint64Array | Int32Array;
   flags: Uint8Array;
+  /** Why the parse failed (a status other than ok). */
+  error?: NativeParseError;
+}
+
+/** A parser's diagnosis of a failed parse (native/parse/parse.h ParseError). */
+export interface NativeParseError {
+  /** PARSE_REASON (lib/engine.ts). */
+  reason: number;
+  /** 1-based line of the token in the file; 0 when there is no position. */
+  line: number;
+  /** The key whose value failed (flat keyed, PSI, io.stat), `major`/`minor`/`value`, `user`/`system`, or ''. */
+  field: string;
+  /** The offending bytes as they are in the file, cut to 256 bytes at a UTF-8 boundary. */
+  token: Buffer;
+  /** The whole token's size (more than token.length when it was cut). */
+  tokenSize: number;
+}
+
+/** A parse failure of a batch read: which row and plan file. */
+export interface NativeFileParseError extends NativeParseError {
+  row: number;
+  file: number;
 }
 
 /** v1 OOM notification: one eventfd per cgroup on memory.oom_control, served by one native thread. */

@@ -10,9 +10,15 @@
 #include "errors.h"
 #include "fsops.h"
 #include "parse/parse.h"
+#include "parse_binding.h"
 #include "procs.h"
 
 namespace cgmgr {
+
+// Throws the CgroupError of a ReadText/OpenOne status (a failed syscall, a closed handle, ...) for a file of a handle.
+void ThrowTableStatus(Napi::Env env, HandleTable& table, int32_t status, uint32_t id, uint32_t hier,
+                      const std::string& name);
+
 namespace {
 
 // The memory of a typed array argument, read with plain napi calls (which fail with a status, never abort): the
@@ -125,6 +131,12 @@ class AsyncJob {
   virtual void Execute() = 0;
   // Copies the results back; on failure returns false with *code / *message set (the promise rejects with a TypeError).
   virtual bool CopyOut(napi_env env, std::string* code, std::string* message) = 0;
+  // What the promise resolves with after CopyOut succeeded (undefined unless a job says otherwise). nullptr with an
+  // exception pending rejects the promise with that exception (a job's own error, thrown the way a sync call throws).
+  virtual napi_value ResolveValue(napi_env env) {
+    napi_value undefined = nullptr;
+    return napi_get_undefined(env, &undefined) == napi_ok ? undefined : nullptr;
+  }
   napi_value Ref(size_t i) {
     napi_value v = nullptr;
     if (i < refs_.size() && napi_get_reference_value(env_, refs_[i], &v) != napi_ok) v = nullptr;
@@ -139,8 +151,16 @@ class AsyncJob {
     if (status != napi_cancelled && napi_open_handle_scope(env, &scope) == napi_ok) {
       std::string code, message;
       if (job->CopyOut(env, &code, &message)) {
-        napi_value undefined;
-        if (napi_get_undefined(env, &undefined) == napi_ok) napi_resolve_deferred(env, job->deferred_, undefined);
+        napi_value value = job->ResolveValue(env);
+        bool pending = false;
+        napi_value error = nullptr;
+        if (value == nullptr && napi_is_exception_pending(env, &pending) == napi_ok && pending &&
+            napi_get_and_clear_last_exception(env, &error) == napi_ok && error != nullptr) {
+          napi_reject_deferred(env, job->deferred_, error);  // the job's own error (ResolveValue threw it)
+        } else {
+          if (value == nullptr) napi_get_undefined(env, &value);  // no value and no error: settle all the same
+          if (value != nullptr) napi_resolve_deferred(env, job->deferred_, value);
+        }
       } else {
         napi_value c, m, err;
         if (napi_create_string_utf8(env, code.c_str(), NAPI_AUTO_LENGTH, &c) == napi_ok &&
@@ -209,7 +229,7 @@ class ReadJob : public AsyncJob {
     item_status_.resize(count);
     if (shape.sample_ms != nullptr) sample_ms_.resize(count);
     out_ = BatchOut{values_.data(), flags_.data(), file_status_.data(), item_status_.data(),
-                    shape.sample_ms != nullptr ? sample_ms_.data() : nullptr, shape.as_double};
+                    shape.sample_ms != nullptr ? sample_ms_.data() : nullptr, shape.as_double, &parse_errors_};
   }
 
  protected:
@@ -227,6 +247,8 @@ class ReadJob : public AsyncJob {
     }
     return ok;
   }
+  // The parse failures of the batch (undefined when there were none).
+  napi_value ResolveValue(napi_env env) override { return ParseErrorsToJs(env, parse_errors_); }
 
  private:
   std::shared_ptr<HandleTable> table_;
@@ -236,8 +258,70 @@ class ReadJob : public AsyncJob {
   std::vector<uint8_t> flags_;
   std::vector<int32_t> file_status_, item_status_;
   std::vector<double> sample_ms_;
+  std::vector<FileParseError> parse_errors_;
   BatchOut out_{};
   Reader reader_;
+};
+
+// Throws the error of a cgroup.procs that does not parse (the sync and async readPids word it alike).
+void ThrowPidListError(Napi::Env env, HandleTable& table, uint32_t id, uint32_t hier, const std::string& name,
+                       const ParseError& error) {
+  std::string path = name;
+  {
+    std::lock_guard<std::shared_mutex> lock(table.mutex());
+    Handle* h = table.Get(id);
+    if (h != nullptr && hier < table.hierarchy_count()) path = table.FullPath(*h, hier, name);
+  }
+  std::string why = "not a list of pids";
+  if (error.reason == ParseReason::kLineTooLong) {
+    why += " (bufio.Scanner: token too long)";
+  } else if (error.line > 0) {
+    why += " (line " + std::to_string(error.line) + ")";
+  }
+  ThrowCgroupError(env, "ERR_CGROUP_PARSE", "unable to parse " + name + ": " + why, path);
+}
+
+// readPidsAsync: reads and parses a cgroup.procs on the pool; resolves with an Int32Array, or rejects with the error
+// the sync readPids throws.
+class ReadPidsJob : public AsyncJob {
+ public:
+  ReadPidsJob(std::shared_ptr<HandleTable> table, uint32_t id, uint32_t hier, std::string name)
+      : table_(std::move(table)), id_(id), hier_(hier), name_(std::move(name)) {}
+
+ protected:
+  void Execute() override {
+    status_ = ReadText(*table_, id_, hier_, name_, &text_);
+    if (status_ != kPidOk) return;
+    uint32_t count = 0;
+    ParsePidList(text_, nullptr, 0, &count);
+    pids_.resize(count);
+    parsed_ = ParsePidList(text_, pids_.data(), count, &count, &error_);
+  }
+  bool CopyOut(napi_env, std::string*, std::string*) override { return true; }
+  napi_value ResolveValue(napi_env env) override {
+    Napi::Env e(env);
+    if (status_ != kPidOk) {
+      ThrowTableStatus(e, *table_, status_, id_, hier_, name_);
+      return nullptr;
+    }
+    if (parsed_ != ParseStatus::kOk) {
+      ThrowPidListError(e, *table_, id_, hier_, name_, error_);
+      return nullptr;
+    }
+    Napi::Int32Array pids = Napi::Int32Array::New(e, pids_.size());
+    if (pids.IsEmpty() || ExceptionPending(e) || (!pids_.empty() && pids.Data() == nullptr)) return nullptr;
+    if (!pids_.empty()) memcpy(pids.Data(), pids_.data(), pids_.size() * sizeof(int32_t));
+    return pids;
+  }
+
+ private:
+  std::shared_ptr<HandleTable> table_;
+  uint32_t id_, hier_;
+  std::string name_, text_;
+  int32_t status_ = kPidOk;
+  ParseStatus parsed_ = ParseStatus::kOk;
+  ParseError error_;
+  std::vector<int32_t> pids_;
 };
 
 class WritePidsJob : public AsyncJob {
@@ -277,6 +361,7 @@ void Engine::Init(Napi::Env env, Napi::Object exports) {
                                         InstanceMethod<&Engine::ReadAsync>("readAsync"),
                                         InstanceMethod<&Engine::ReadFile>("readFile"),
                                         InstanceMethod<&Engine::ReadPids>("readPids"),
+                                        InstanceMethod<&Engine::ReadPidsAsync>("readPidsAsync"),
                                         InstanceMethod<&Engine::WritePidsSync>("writePids"),
                                         InstanceMethod<&Engine::WritePidsAsync>("writePidsAsync"),
                                         InstanceMethod<&Engine::Usage>("usage"),
@@ -316,11 +401,16 @@ Engine::Engine(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Engine>(info) 
 }
 
 void Engine::ThrowStatus(Napi::Env env, int32_t status, uint32_t id, uint32_t hier, const std::string& name) {
+  ThrowTableStatus(env, *table_, status, id, hier, name);
+}
+
+void ThrowTableStatus(Napi::Env env, HandleTable& table, int32_t status, uint32_t id, uint32_t hier,
+                      const std::string& name) {
   std::string path;
   {
-    std::lock_guard<std::shared_mutex> lock(table_->mutex());
-    Handle* h = table_->Get(id);
-    if (h != nullptr && hier < table_->hierarchy_count()) path = table_->FullPath(*h, hier, name);
+    std::lock_guard<std::shared_mutex> lock(table.mutex());
+    Handle* h = table.Get(id);
+    if (h != nullptr && hier < table.hierarchy_count()) path = table.FullPath(*h, hier, name);
   }
   if (status < 0) {
     int32_t e = -status;
@@ -569,8 +659,12 @@ Napi::Value Engine::Read(const Napi::CallbackInfo& info) {
   size_t count = 0;
   BatchOut out{};
   if (!ParseReadArgs(info, &plan, &ids, &count, &out)) return info.Env().Undefined();
+  std::vector<FileParseError> parse_errors;  // allocates only when a file fails to parse
+  out.parse_errors = &parse_errors;
   reader_->ReadBatch(*table_, ids, count, *plan, out);
-  return info.Env().Undefined();
+  // undefined, or the parse failures: [{ row, file, reason, line, field, token, tokenSize }]
+  napi_value result = ParseErrorsToJs(info.Env(), parse_errors);
+  return result == nullptr ? info.Env().Undefined() : Napi::Value(info.Env(), result);
 }
 
 // readAsync(...) -> Promise: reads into native memory off the JS thread and copies into the arrays on completion.
@@ -618,14 +712,24 @@ Napi::Value Engine::ReadPids(const Napi::CallbackInfo& info) {
   ParsePidList(text, nullptr, 0, &count);
   Napi::Int32Array pids = Napi::Int32Array::New(env, count);
   if (pids.IsEmpty() || ExceptionPending(env) || (count > 0 && pids.Data() == nullptr)) return env.Undefined();
-  if (ParsePidList(text, pids.Data(), count, &count) != ParseStatus::kOk) {
-    std::lock_guard<std::shared_mutex> lock(table_->mutex());
-    Handle* h = table_->Get(id);
-    ThrowCgroupError(env, "ERR_CGROUP_PARSE", "unable to parse " + name + ": not a list of pids",
-                     h ? table_->FullPath(*h, hier, name) : name);
+  ParseError error;
+  if (ParsePidList(text, pids.Data(), count, &count, &error) != ParseStatus::kOk) {
+    ThrowPidListError(env, *table_, id, hier, name, error);
     return env.Undefined();
   }
   return pids;
+}
+
+// readPidsAsync(id, hierarchy, name) -> Promise<Int32Array>: readPids on the pool.
+Napi::Value Engine::ReadPidsAsync(const Napi::CallbackInfo& info) {
+  uint32_t id, hier;
+  std::string name;
+  if (!Uint32Arg(info, 0, "id", &id) || !Uint32Arg(info, 1, "hierarchy", &hier) || !StringArg(info, 2, "name", &name))
+    return info.Env().Undefined();
+  auto* job = new ReadPidsJob(table_, id, hier, name);
+  job->SetEnv(info.Env());
+  napi_value promise = AsyncJob::Queue(info.Env(), job, "cgmgr.readPids");
+  return promise == nullptr ? info.Env().Undefined() : Napi::Value(info.Env(), promise);
 }
 
 // writePids(ids: Uint32Array, pids: Int32Array, hierarchy: number (-1 = all), results: Int32Array); writePidsAsync(...)

@@ -31,6 +31,7 @@ class Engine : public Napi::ObjectWrap<Engine> {
   Napi::Value ReadAsync(const Napi::CallbackInfo& info);
   Napi::Value ReadFile(const Napi::CallbackInfo& info);
   Napi::Value ReadPids(const Napi::CallbackInfo& info);
+  Napi::Value ReadPidsAsync(const Napi::CallbackInfo& info);
   Napi::Value WritePidsSync(const Napi::CallbackInfo& info);
   Napi::Value WritePidsAsync(const Napi::CallbackInfo& info);
   Napi::Value WritePidsImpl(const Napi::CallbackInfo& info, bool async);

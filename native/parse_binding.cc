@@ -31,13 +31,27 @@ Napi::Value Fail(Napi::Env env, const char* message) {
   return env.Null();
 }
 
-Napi::Object Result(Napi::Env env, ParseStatus status, uint32_t count, Napi::Value values, Napi::Value flags) {
+Napi::Object Result(Napi::Env env, ParseStatus status, uint32_t count, Napi::Value values, Napi::Value flags,
+                    const ParseError& error) {
   Napi::Object result = Napi::Object::New(env);
   result.Set("status", Napi::Number::New(env, static_cast<int32_t>(status)));
   result.Set("count", Napi::Number::New(env, count));
   result.Set("values", values);
   result.Set("flags", flags);
+  if (status != ParseStatus::kOk) {
+    napi_value e = ParseErrorToJs(env, error);
+    if (e != nullptr) result.Set("error", Napi::Value(env, e));
+  }
   return result;
+}
+
+bool SetProperty(napi_env env, napi_value object, const char* name, napi_value value) {
+  return value != nullptr && napi_set_named_property(env, object, name, value) == napi_ok;
+}
+
+napi_value Uint(napi_env env, uint32_t v) {
+  napi_value out = nullptr;
+  return napi_create_uint32(env, v, &out) == napi_ok ? out : nullptr;
 }
 
 Napi::Value ParseText(const Napi::CallbackInfo& info) {
@@ -92,16 +106,17 @@ Napi::Value ParseText(const Napi::CallbackInfo& info) {
     strict = info[4].As<Napi::Boolean>().Value();
   }
 
+  ParseError error;
   if (format == "newlines") {
     return Result(env, ParseStatus::kOk, CountNewlines(text), Napi::TypedArrayOf<uint64_t>::New(env, 0),
-                  Napi::Uint8Array::New(env, 0));
+                  Napi::Uint8Array::New(env, 0), error);
   }
   if (format == "pids") {
     Napi::Int32Array pids = Napi::Int32Array::New(env, cap);
     if (pids.IsEmpty() || pids.Data() == nullptr || ExceptionPending(env)) return env.Null();  // env going away
     uint32_t count = 0;
-    const ParseStatus status = ParsePidList(text, pids.Data(), cap, &count);
-    return Result(env, status, count, pids, Napi::Uint8Array::New(env, 0));
+    const ParseStatus status = ParsePidList(text, pids.Data(), cap, &count, &error);
+    return Result(env, status, count, pids, Napi::Uint8Array::New(env, 0), error);
   }
 
   size_t slots = 0;
@@ -140,26 +155,57 @@ Napi::Value ParseText(const Napi::CallbackInfo& info) {
   ParseStatus status = ParseStatus::kOk;
   uint32_t count = static_cast<uint32_t>(slots);
   if (format == "single") {
-    status = ParseSingle(text, out);
+    status = ParseSingle(text, out, &error);
   } else if (format == "cpuset") {
-    status = ParseCpuset(text, out);
+    status = ParseCpuset(text, out, &error);
   } else if (format == "flatKeyed") {
-    status = ParseFlatKeyed(text, keys, strict, out);
+    status = ParseFlatKeyed(text, keys, strict, out, &error);
   } else if (format == "list") {
-    status = ParseList(text, out, cap, &count);
+    status = ParseList(text, out, cap, &count, &error);
   } else if (format == "cpuacctStat") {
-    status = ParseCpuacctStat(text, out);
+    status = ParseCpuacctStat(text, out, &error);
   } else if (format == "psi") {
-    status = ParsePsi(text, out);
+    status = ParsePsi(text, out, &error);
   } else if (format == "ioStat") {
-    status = ParseIoStat(text, keys, out, cap, &count);
+    status = ParseIoStat(text, keys, out, cap, &count, &error);
   } else {
-    status = ParseBlkio(text, out, cap, &count);
+    status = ParseBlkio(text, out, cap, &count, &error);
   }
-  return Result(env, status, count, values, flags);
+  return Result(env, status, count, values, flags, error);
 }
 
 }  // namespace
+
+napi_value ParseErrorToJs(napi_env env, const ParseError& e) {
+  napi_value object = nullptr, field = nullptr, token = nullptr;
+  void* data = nullptr;
+  if (napi_create_object(env, &object) != napi_ok ||
+      napi_create_string_utf8(env, e.field, e.field_len, &field) != napi_ok ||
+      napi_create_buffer_copy(env, e.token_len, e.token_len > 0 ? e.token : "", &data, &token) != napi_ok) {
+    return nullptr;
+  }
+  if (!SetProperty(env, object, "reason", Uint(env, static_cast<uint32_t>(e.reason))) ||
+      !SetProperty(env, object, "line", Uint(env, e.line)) || !SetProperty(env, object, "field", field) ||
+      !SetProperty(env, object, "token", token) || !SetProperty(env, object, "tokenSize", Uint(env, e.token_size))) {
+    return nullptr;
+  }
+  return object;
+}
+
+napi_value ParseErrorsToJs(napi_env env, const std::vector<FileParseError>& errors) {
+  napi_value out = nullptr;
+  if (errors.empty()) return napi_get_undefined(env, &out) == napi_ok ? out : nullptr;
+  if (napi_create_array_with_length(env, errors.size(), &out) != napi_ok) return nullptr;
+  for (size_t i = 0; i < errors.size(); ++i) {
+    napi_value e = ParseErrorToJs(env, errors[i].error);
+    if (e == nullptr || !SetProperty(env, e, "row", Uint(env, errors[i].row)) ||
+        !SetProperty(env, e, "file", Uint(env, errors[i].file)) ||
+        napi_set_element(env, out, static_cast<uint32_t>(i), e) != napi_ok) {
+      return nullptr;
+    }
+  }
+  return out;
+}
 
 void InitParseBinding(Napi::Env env, Napi::Object exports) {
   exports.Set("parseText", Napi::Function::New(env, ParseText, "parseText"));

@@ -31,37 +31,37 @@ int32_t StatusOf(ParseStatus s) {
   return kFileMalformed;
 }
 
-int32_t ParseInto(const PlanFile& f, std::string_view text, Slots s) {
+int32_t ParseInto(const PlanFile& f, std::string_view text, Slots s, ParseError* err) {
   KeySet keys{f.keys.data(), static_cast<uint32_t>(f.keys.size())};
   uint32_t count = 0;
   ParseStatus st = ParseStatus::kOk;
   switch (f.format) {
     case Format::kSingle:
-      st = ParseSingle(text, s);
+      st = ParseSingle(text, s, err);
       break;
     case Format::kFlatKeyed:
-      st = ParseFlatKeyed(text, keys, true, s);
+      st = ParseFlatKeyed(text, keys, true, s, err);
       break;
     case Format::kKeyLookup:
-      st = ParseFlatKeyed(text, keys, false, s);
+      st = ParseFlatKeyed(text, keys, false, s, err);
       break;
     case Format::kList:
-      st = ParseList(text, Slots{s.value + 1, s.flag + 1}, f.cap, &count);
+      st = ParseList(text, Slots{s.value + 1, s.flag + 1}, f.cap, &count, err);
       break;
     case Format::kCpuacctStat:
-      st = ParseCpuacctStat(text, s);
+      st = ParseCpuacctStat(text, s, err);
       break;
     case Format::kPsi:
-      st = ParsePsi(text, s);
+      st = ParsePsi(text, s, err);
       break;
     case Format::kIoStat:
-      st = ParseIoStat(text, keys, Slots{s.value + 1, s.flag + 1}, f.cap, &count);
+      st = ParseIoStat(text, keys, Slots{s.value + 1, s.flag + 1}, f.cap, &count, err);
       break;
     case Format::kBlkio:
-      st = ParseBlkio(text, Slots{s.value + 1, s.flag + 1}, f.cap, &count);
+      st = ParseBlkio(text, Slots{s.value + 1, s.flag + 1}, f.cap, &count, err);
       break;
     case Format::kCpuset:
-      st = ParseCpuset(text, s);
+      st = ParseCpuset(text, s, err);
       break;
     case Format::kNewlines:
       s.value[0] = CountNewlines(text);
@@ -152,8 +152,14 @@ void Reader::ReadFile(HandleTable& table, const Plan& plan, size_t i, RowState& 
   }
   if (!held) close(fd);
   if (f.hierarchy < 64 && table.hierarchy(f.hierarchy).cgroupfs) st.read_in |= 1ull << f.hierarchy;
+  ParseError* const err = out.parse_errors != nullptr ? &parse_error_ : nullptr;
   *status = ParseInto(f, std::string_view(buf_.data(), static_cast<size_t>(n)),
-                      Slots{out.values + row * plan.slots + f.slot_offset, out.flags + row * plan.slots + f.slot_offset});
+                      Slots{out.values + row * plan.slots + f.slot_offset, out.flags + row * plan.slots + f.slot_offset},
+                      err);
+  if (*status != kFileOk && err != nullptr) {
+    out.parse_errors->push_back(FileParseError{static_cast<uint32_t>(row), static_cast<uint32_t>(i), *err});
+    parse_error_.reason = ParseReason::kNone;
+  }
 }
 
 void Reader::FinishRow(HandleTable& table, const Plan& plan, RowState& st, BatchOut& out, size_t row) {

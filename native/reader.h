@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "handle.h"
+#include "parse/parse.h"
 #include "plan.h"
 
 namespace cgmgr {
@@ -30,6 +31,13 @@ enum ItemStatus : int32_t {
   kItemBadHandle = 2,  // the id is not an open handle
 };
 
+// Why a file of a batch did not parse (its status is kFileMalformed, kFileEmpty or kFileOverflow).
+struct FileParseError {
+  uint32_t row;
+  uint32_t file;  // index in the plan
+  ParseError error;
+};
+
 // Output arrays of one batch, all owned by the caller (JS typed arrays).
 struct BatchOut {
   uint64_t* values;   // rows * plan.slots cells (u64 bits, or doubles when as_double)
@@ -38,6 +46,9 @@ struct BatchOut {
   int32_t* item_status;  // rows
   double* sample_ms;     // rows, may be null: CLOCK_REALTIME of the row's read, in ms (like Date.now())
   bool as_double;
+  // Side table of parse failures, appended to only when a file fails to parse (nothing is allocated on success);
+  // may be null (no diagnosis kept).
+  std::vector<FileParseError>* parse_errors = nullptr;
 };
 
 class Reader {
@@ -70,6 +81,7 @@ class Reader {
   long ReadAll(int fd);
 
   std::vector<char> buf_;
+  ParseError parse_error_;  // the parsers' diagnosis of the file being read (written only when it fails)
 };
 
 }  // namespace cgmgr

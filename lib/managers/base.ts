@@ -6,6 +6,7 @@
 import { CgroupContext, type Cgroup } from '../cgroup';
 import { join } from '../paths';
 import type { CgroupStats } from '../stats';
+import { runAsync, runSync, type Steps } from '../steps';
 import { LruCache } from './cache';
 import { checkCacheSize, type CgroupManagerOptions, type ManagerStatsOptions, type SandboxCgroupPath } from './types';
 
@@ -36,7 +37,8 @@ export abstract class ManagerBase {
 
   abstract containerCgroupManager(sbParent: string, containerId: string): Cgroup;
   abstract sandboxCgroupManager(sbParent: string, sbId: string): Cgroup;
-  abstract sandboxCgroupPathSync(sbParent: string, sbId: string, containerMinMemory: number | bigint): SandboxCgroupPath;
+  /** @internal The sandbox path rule and its parent memory check, as engine steps (run sync or async below). */
+  protected abstract sandboxCgroupPathSteps(sbParent: string, sbId: string, containerMinMemory: number | bigint): Steps<SandboxCgroupPath>;
 
   /** Whether the per-id handle caches exist (cgroup v1 only, as in CRI-O). */
   get hasCaches(): boolean {
@@ -81,8 +83,13 @@ export abstract class ManagerBase {
     return this.containerCgroupManager(sbParent, containerId).statsSync(options);
   }
 
+  /** The sandbox's cgroup parent and path; reads the parent's memory limit through the engine's async calls. */
   async sandboxCgroupPath(sbParent: string, sbId: string, containerMinMemory: number | bigint): Promise<SandboxCgroupPath> {
-    return this.sandboxCgroupPathSync(sbParent, sbId, containerMinMemory);
+    return runAsync(this.context.engine, this.sandboxCgroupPathSteps(sbParent, sbId, containerMinMemory));
+  }
+
+  sandboxCgroupPathSync(sbParent: string, sbId: string, containerMinMemory: number | bigint): SandboxCgroupPath {
+    return runSync(this.context.engine, this.sandboxCgroupPathSteps(sbParent, sbId, containerMinMemory));
   }
 
   async sandboxCgroupStats(sbParent: string, sbId: string, options?: ManagerStatsOptions): Promise<CgroupStats> {

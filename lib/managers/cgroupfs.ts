@@ -10,6 +10,7 @@ import { pid as checkPid } from '../validate';
 import { ManagerBase } from './base';
 import { crunContainerCgroupManager, execCgroupManagerFor, execPreconditions } from './common';
 import { verifyCgroupHasEnoughMemory } from './memory-check';
+import type { Steps } from '../steps';
 import * as sandbox from './sandbox';
 import {
   checkId, checkParent, type CgroupManager, type SandboxCgroupPath,
@@ -59,7 +60,8 @@ export class CgroupfsManager extends ManagerBase implements CgroupManager {
     return this.cachedContainer(containerId, p, () => newCgroup({ name: base(p), parent: dir(p) }, this.context));
   }
 
-  sandboxCgroupPathSync(sbParent: string, sbId: string, containerMinMemory: number | bigint): SandboxCgroupPath {
+  /** @internal */
+  protected *sandboxCgroupPathSteps(sbParent: string, sbId: string, containerMinMemory: number | bigint): Steps<SandboxCgroupPath> {
     checkParent(sbParent, 'sbParent');
     checkId(sbId, 'sbId');
     if (base(sbParent).endsWith('.slice')) {
@@ -67,7 +69,7 @@ export class CgroupfsManager extends ManagerBase implements CgroupManager {
         code: 'ERR_CGROUP_WRONG_DRIVER',
       });
     }
-    verifyCgroupHasEnoughMemory(sbParent, this.context, this.memoryMaxFile, containerMinMemory);
+    yield* verifyCgroupHasEnoughMemory(sbParent, this.context, this.memoryMaxFile, containerMinMemory);
     return { cgParent: sbParent, cgPath: join(sbParent, `crio-${sbId}`) };
   }
 

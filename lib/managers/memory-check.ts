@@ -7,6 +7,8 @@ import { CgroupError } from '../errors';
 import type { Hierarchy } from '../hierarchy';
 import { verifyMemoryIsEnough } from '../memory';
 import { join } from '../paths';
+import * as steps from '../steps';
+import type { Steps } from '../steps';
 
 const INT64_RE = /^[+-]?[0-9]+$/;
 
@@ -23,9 +25,10 @@ function parseInt64(s: string): { value?: bigint; error?: string } {
  * no symlinks). Absent → warning `Failed to find <file> at path: "<slicePath>"` and pass; other read errors →
  * `unable to read memory file for cgroups at <slicePath>: <inner>`; only trailing "\n" stripped; "" or "max" pass;
  * unparsable → `error converting cgroup memory value from string to int "<s>": <inner>`; too low → `pod set memory
- * limit <v> too low; should be at least <min> bytes`. The caller has validated slicePath (no "..", no NUL).
+ * limit <v> too low; should be at least <min> bytes`. The caller has validated slicePath (no "..", no NUL). As engine
+ * steps (lib/steps.ts): the sync and async sandboxCgroupPath run the same check.
  */
-export function verifyCgroupHasEnoughMemory(slicePath: string, ctx: CgroupContext, memoryMaxFile: string, min: number | bigint): void {
+export function* verifyCgroupHasEnoughMemory(slicePath: string, ctx: CgroupContext, memoryMaxFile: string, min: number | bigint): Steps<void> {
   const logger = ctx.logger;
   const rel = join('/', slicePath).slice(1);
   const h: Hierarchy | undefined = ctx.version === 2 ? unifiedHierarchy(ctx.layout) : ctx.layout.controllers.get('memory');
@@ -33,7 +36,7 @@ export function verifyCgroupHasEnoughMemory(slicePath: string, ctx: CgroupContex
   let text: string;
   try {
     if (h === undefined) throw Object.assign(new Error('the memory hierarchy is not mounted'), { code: 'ENOENT' });
-    text = ctx.engine.readTextSync(h, rel, memoryMaxFile);
+    text = yield* steps.read(h, rel, memoryMaxFile);
   } catch (e) {
     const err = e as CgroupError;
     if (err.code === 'ENOENT' || err.code === 'ERR_CGROUP_NOT_MOUNTED') {

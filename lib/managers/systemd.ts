@@ -10,6 +10,7 @@ import { pid as checkPid } from '../validate';
 import { ManagerBase } from './base';
 import { crunContainerCgroupManager, execCgroupManagerFor, execPreconditions } from './common';
 import { verifyCgroupHasEnoughMemory } from './memory-check';
+import type { Steps } from '../steps';
 import * as sandbox from './sandbox';
 import {
   checkId, checkParent, type CgroupManager, type CgroupManagerOptions, type SandboxCgroupPath,
@@ -115,7 +116,8 @@ export class SystemdManager extends ManagerBase implements CgroupManager {
     return this.cachedContainer(containerId, p, () => newCgroup({ name: containerId, parent: systemdParent(dir(p)), systemd: true }, this.context));
   }
 
-  sandboxCgroupPathSync(sbParent: string, sbId: string, containerMinMemory: number | bigint): SandboxCgroupPath {
+  /** @internal */
+  protected *sandboxCgroupPathSteps(sbParent: string, sbId: string, containerMinMemory: number | bigint): Steps<SandboxCgroupPath> {
     checkParent(sbParent, 'sbParent');
     checkId(sbId, 'sbId');
     if (sbParent === '') return { cgParent: '', cgPath: '' };
@@ -125,7 +127,7 @@ export class SystemdManager extends ManagerBase implements CgroupManager {
       });
     }
     const cgParent = base(sbParent);
-    verifyCgroupHasEnoughMemory(sbParent, this.context, this.memoryMaxFile, containerMinMemory);
+    yield* verifyCgroupHasEnoughMemory(sbParent, this.context, this.memoryMaxFile, containerMinMemory);
     return { cgParent, cgPath: `${cgParent}:crio:${sbId}` };
   }
 

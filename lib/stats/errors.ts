@@ -3,164 +3,100 @@
  * parse errors are `unable to parse <path>: <reason>` with the library's reasons (strconv messages, the key/value
  * line check, PSI tokens), and the v2 reader's collected errors are `error while statting cgroup v2: [e1 e2 ...]`.
  *
- * The native parsers report only "malformed"; the reason is recovered here by looking at the file's text again — on
- * the error path only.
+ * The reason comes from the native parser's own record of the failure (BatchResult.parseError: reason, line, field
+ * and the offending bytes as it saw them), never from reading the file a second time.
  */
-import type { FileSpec } from '../engine';
+import type { FormatName, ParseErrorRecord } from '../engine';
+import { PARSE_REASON } from '../engine';
 import { CgroupError } from '../errors';
 
-/** Go's %q for the strings that occur here (ASCII text of cgroup files). */
-export function goQuote(s: string): string {
+/** unicode.IsPrint: letters, marks, numbers, punctuation, symbols and the ASCII space. */
+const PRINTABLE = /^[\p{L}\p{M}\p{N}\p{P}\p{S} ]$/u;
+const ESCAPES: Record<number, string> = { 7: '\\a', 8: '\\b', 9: '\\t', 10: '\\n', 11: '\\v', 12: '\\f', 13: '\\r' };
+
+/** The rune at b[i] as utf8.DecodeRune decodes it: [code point, length], or [-1, 1] for an invalid byte. */
+function decodeRune(b: Uint8Array, i: number): [number, number] {
+  const c = b[i]!;
+  if (c < 0x80) return [c, 1];
+  const need = c >= 0xc2 && c <= 0xdf ? 1 : c >= 0xe0 && c <= 0xef ? 2 : c >= 0xf0 && c <= 0xf4 ? 3 : 0;
+  if (need === 0 || i + need >= b.length) return [-1, 1];
+  let cp = c & (0x3f >> need);
+  for (let k = 1; k <= need; k++) {
+    const d = b[i + k];
+    if (d === undefined || (d & 0xc0) !== 0x80) return [-1, 1];
+    // The second byte's range excludes overlong forms, surrogates and code points past U+10FFFF.
+    if (k === 1 && ((c === 0xe0 && d < 0xa0) || (c === 0xed && d > 0x9f) || (c === 0xf0 && d < 0x90) || (c === 0xf4 && d > 0x8f))) {
+      return [-1, 1];
+    }
+    cp = (cp << 6) | (d & 0x3f);
+  }
+  return [cp, need + 1];
+}
+
+/** Go's %q (strconv.Quote) of bytes: printable runes as they are, the rest escaped, invalid UTF-8 as \xNN. */
+export function goQuote(text: string | Uint8Array): string {
+  const b = typeof text === 'string' ? Buffer.from(text, 'utf8') : text;
   let out = '"';
-  for (const ch of s) {
-    const c = ch.codePointAt(0)!;
-    if (ch === '"' || ch === '\\') out += '\\' + ch;
-    else if (ch === '\n') out += '\\n';
-    else if (ch === '\t') out += '\\t';
-    else if (ch === '\r') out += '\\r';
-    else if (c < 0x20 || c === 0x7f) out += '\\x' + c.toString(16).padStart(2, '0');
-    else out += ch;
+  for (let i = 0; i < b.length;) {
+    const [cp, len] = decodeRune(b, i);
+    if (cp < 0) {
+      out += '\\x' + b[i]!.toString(16).padStart(2, '0');
+    } else {
+      const ch = String.fromCodePoint(cp);
+      if (ch === '"' || ch === '\\') out += '\\' + ch;
+      else if (PRINTABLE.test(ch)) out += ch;
+      else if (ESCAPES[cp] !== undefined) out += ESCAPES[cp];
+      else if (cp < 0x20 || cp === 0x7f) out += '\\x' + cp.toString(16).padStart(2, '0');
+      else if (cp < 0x10000) out += '\\u' + cp.toString(16).padStart(4, '0');
+      else out += '\\U' + cp.toString(16).padStart(8, '0');
+    }
+    i += len;
   }
   return out + '"';
 }
 
-const MAXU64 = (1n << 64n) - 1n;
-
-/** strconv.ParseUint(s, 10, bits): undefined when it parses, else its error message. */
-function parseUintError(s: string, bits = 64): string | undefined {
-  if (!/^[0-9]+$/.test(s)) {
-    return `strconv.ParseUint: parsing ${goQuote(s)}: invalid syntax`;
-  }
-  if (BigInt(s) > (bits === 64 ? MAXU64 : (1n << BigInt(bits)) - 1n)) {
-    return `strconv.ParseUint: parsing ${goQuote(s)}: value out of range`;
-  }
-  return undefined;
+/** The token quoted; a token the record cut short is marked so (the record keeps at most 256 bytes). */
+function quoted(e: ParseErrorRecord): string {
+  const q = goQuote(e.token);
+  return e.token.length < e.tokenSize ? `${q}... (${e.tokenSize} bytes)` : q;
 }
 
-/** fscommon.ParseUint: strconv.ParseUint, except that a negative integer is 0. */
-function goParseUintError(s: string): string | undefined {
-  const e = parseUintError(s);
-  if (e === undefined) return undefined;
-  if (/^-[0-9]+$/.test(s)) return undefined;
-  return e;
+/** The token as Go's %s prints it (the bytes as they are, here decoded as UTF-8). */
+function raw(e: ParseErrorRecord): string {
+  const s = e.token.toString('utf8');
+  return e.token.length < e.tokenSize ? `${s}... (${e.tokenSize} bytes)` : s;
 }
 
-/** strconv.ParseFloat(s, 64), approximately: undefined when it parses. */
-function parseFloatError(s: string): string | undefined {
-  const ok = /^[+-]?(inf|infinity|nan)$/i.test(s) ||
-    /^[+-]?(([0-9](_?[0-9])*)?\.?([0-9](_?[0-9])*)?([eE][+-]?[0-9]+)?)$/.test(s) && /[0-9]/.test(s) ||
-    /^[+-]?0[xX]([0-9a-fA-F_]*\.?[0-9a-fA-F_]*)[pP][+-]?[0-9]+$/.test(s);
-  if (ok) {
-    const v = Number(s.replace(/_/g, ''));
-    if (Number.isFinite(v) || /inf/i.test(s)) return undefined;
-    if (!Number.isNaN(v)) return `strconv.ParseFloat: parsing ${goQuote(s)}: value out of range`;
-    if (/nan/i.test(s)) return undefined;
-  }
-  return `strconv.ParseFloat: parsing ${goQuote(s)}: invalid syntax`;
-}
-
-/** bufio.Scanner's lines: split at '\n', one trailing '\r' dropped, no final empty line. */
-function scannerLines(text: string): string[] {
-  const lines = text.split('\n');
-  if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
-  return lines.map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l));
-}
-
-/** The library's reason for a file the native parser called malformed (or empty), or undefined if not recognised. */
-export function diagnose(spec: FileSpec, text: string): string | undefined {
-  switch (spec.format) {
-    case 'single': {
-      const s = text.trim();
-      if (s === 'max') return undefined;
-      return goParseUintError(s);
+/**
+ * The library's reason for a file of format `format` that did not parse, from the parser's record: what follows
+ * `unable to parse <path>: `. Undefined for a record that has no library wording (none, or too many entries).
+ */
+export function parseErrorReason(format: FormatName, e: ParseErrorRecord): string | undefined {
+  switch (e.reason) {
+    case PARSE_REASON.uintSyntax:
+    case PARSE_REASON.uintRange: {
+      const inner = `strconv.ParseUint: parsing ${quoted(e)}: ${e.reason === PARSE_REASON.uintRange ? 'value out of range' : 'invalid syntax'}`;
+      return format === 'psi' ? `invalid ${e.field} PSI value: ${inner}` : inner;
     }
-    case 'flatKeyed':
-      for (const line of scannerLines(text)) {
-        const sp = line.indexOf(' ');
-        const key = sp < 0 ? line : line.slice(0, sp);
-        const val = sp < 0 ? '' : line.slice(sp + 1);
-        if (sp < 0 || key === '' || val === '') return `line ${goQuote(line)} is not in "key value" format`;
-        const e = goParseUintError(val);
-        if (e !== undefined) return e;
-      }
-      return undefined;
-    case 'keyLookup':
-      for (const key of spec.keys ?? []) {
-        const line = text.split('\n').find((l) => l.startsWith(key + ' '));
-        if (line !== undefined) {
-          const e = goParseUintError(line.slice(key.length + 1));
-          if (e !== undefined) return e;
-        }
-      }
-      return undefined;
-    case 'list':
-      for (const tok of text.split(/\s+/).filter(Boolean)) {
-        const e = parseUintError(tok);
-        if (e !== undefined) return e;
-      }
-      return undefined;
-    case 'cpuset': {
-      const s = text.trim();
-      if (s === '') return 'empty file';
-      for (const part of s.split(',')) {
-        const dash = part.indexOf('-');
-        const nums = dash < 0 ? [part] : [part.slice(0, dash), part.slice(dash + 1)];
-        for (const n of nums) {
-          const e = parseUintError(n, 16);
-          if (e !== undefined) return e;
-        }
-        if (dash >= 0 && Number(nums[0]) > Number(nums[1])) return 'invalid values, from > to';
-      }
-      return undefined;
-    }
-    case 'psi':
-      for (const line of scannerLines(text)) {
-        const parts = line.split(/[ \t\n\v\f\r]+/).filter(Boolean);
-        if (parts[0] !== 'some' && parts[0] !== 'full') continue;
-        for (const tok of parts.slice(1)) {
-          const eq = tok.indexOf('=');
-          if (eq < 0) return `invalid psi data: ${goQuote(tok)}`;
-          const key = tok.slice(0, eq);
-          const val = tok.slice(eq + 1);
-          let e: string | undefined;
-          if (key === 'total') e = parseUintError(val);
-          else if (key === 'avg10' || key === 'avg60' || key === 'avg300') e = parseFloatError(val);
-          if (e !== undefined) return `invalid ${key} PSI value: ${e}`;
-        }
-      }
-      return undefined;
-    case 'cpuacctStat': {
-      const f = text.split(/\s+/).filter(Boolean);
-      if (f.length < 4 || f[0] !== 'user' || f[2] !== 'system') return `malformed line: ${text}`;
-      return parseUintError(f[1]!) ?? parseUintError(f[3]!);
-    }
-    case 'ioStat':
-      for (const line of text.split('\n')) {
-        const parts = line.split(/\s+/).filter(Boolean);
-        if (parts.length < 2) continue;
-        const dev = parts[0]!.split(':');
-        if (dev.length !== 2) continue;
-        const e = parseUintError(dev[0]!) ?? parseUintError(dev[1]!);
-        if (e !== undefined) return e;
-        for (const tok of parts.slice(1)) {
-          const kv = tok.split('=');
-          if (kv.length !== 2 || !(spec.keys ?? []).includes(kv[0]!)) continue;
-          const ve = parseUintError(kv[1]!);
-          if (ve !== undefined) return ve;
-        }
-      }
-      return undefined;
-    case 'blkio':
-      for (const line of scannerLines(text)) {
-        const f = line.split(/[ :]+/).filter(Boolean);
-        if (f.length < 3) {
-          if (f.length === 2 && f[0] === 'Total') continue;
-          return `malformed line: ${line}`;
-        }
-        const e = parseUintError(f[0]!) ?? parseUintError(f[1]!) ?? parseUintError(f[f.length === 4 ? 3 : 2]!);
-        if (e !== undefined) return e;
-      }
-      return undefined;
+    case PARSE_REASON.floatSyntax:
+    case PARSE_REASON.floatRange:
+      return `invalid ${e.field} PSI value: strconv.ParseFloat: parsing ${quoted(e)}: ${e.reason === PARSE_REASON.floatRange ? 'value out of range' : 'invalid syntax'}`;
+    case PARSE_REASON.keyValueLine:
+      return `line ${quoted(e)} is not in "key value" format`;
+    case PARSE_REASON.malformedLine:
+      return `malformed line: ${raw(e)}`;
+    case PARSE_REASON.noEquals:
+      return `invalid psi data: ${quoted(e)}`;
+    case PARSE_REASON.empty:
+      return 'empty file';
+    case PARSE_REASON.reversedRange:
+      return 'invalid values, from > to';
+    case PARSE_REASON.lineTooLong:
+      return 'bufio.Scanner: token too long';
+    case PARSE_REASON.noFields:
+      return `line ${e.line} has no fields`;
+    case PARSE_REASON.notPid:
+      return `line ${e.line}: ${quoted(e)} is not a pid`;
     default:
       return undefined;
   }

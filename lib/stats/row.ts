@@ -6,7 +6,7 @@
 import type { BatchResult, Engine, FileSpec, ReadPlan } from '../engine';
 import { FILE_STATUS, PLAN_MAX_CAP, SLOT } from '../engine';
 import { CgroupError, decodeSysStatus, sysError } from '../errors';
-import { diagnose } from './errors';
+import { parseErrorReason } from './errors';
 
 export const MAXU64 = (1n << 64n) - 1n;
 export const U64 = 1n << 64n;
@@ -50,7 +50,10 @@ export class RowRead {
     return this.entries.get(key);
   }
 
-  /** The error of a file, with the library's wording where the content can be diagnosed. Cached per file. */
+  /**
+   * The error of a file, with the library's wording from the native parser's record of why it failed (what it saw in
+   * this read; the file is not read again). Cached per file.
+   */
   error(key: string): CgroupError | undefined {
     const cached = this.errs.get(key);
     if (cached) return cached;
@@ -59,13 +62,8 @@ export class RowRead {
     let err = this.result.error(this.row, e.file);
     if (!err) return undefined;
     if (err.code === 'ERR_CGROUP_PARSE' && err.path !== undefined) {
-      let text: string | undefined;
-      try {
-        text = this.engine.readFile(this.id, e.spec.controller, e.spec.name);
-      } catch {
-        text = undefined; // gone meanwhile: keep the engine's wording
-      }
-      const reason = text === undefined ? undefined : diagnose(e.spec, text);
+      const record = this.result.parseError(this.row, e.file);
+      const reason = record === undefined ? undefined : parseErrorReason(e.spec.format, record);
       if (reason !== undefined) {
         err = new CgroupError(`unable to parse ${err.path}: ${reason}`, {
           code: 'ERR_CGROUP_PARSE', path: err.path, controller: e.spec.controller, file: e.spec.name,

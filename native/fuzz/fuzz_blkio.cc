@@ -47,7 +47,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (const uint32_t cap : {0u, 1u, 4u, 64u}) {
     fuzz::GuardedSlots slots(cap * 4);
     uint32_t count = 0xFFFFFFFF;
-    const cgmgr::ParseStatus st = cgmgr::ParseBlkio(in.view(), slots.slots(), cap, &count);
+    cgmgr::ParseError perr;
+    const cgmgr::ParseStatus st = cgmgr::ParseBlkio(in.view(), slots.slots(), cap, &count, &perr);
+    fuzz::CheckParseError(perr, st, in.view());
     fuzz::CheckStatus(st);
     slots.CheckGuard();
     if (bad) {

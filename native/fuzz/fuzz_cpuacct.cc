@@ -6,7 +6,9 @@
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   fuzz::ExactBuffer in(data, size);
   fuzz::GuardedSlots slots(2);
-  const cgmgr::ParseStatus st = cgmgr::ParseCpuacctStat(in.view(), slots.slots());
+  cgmgr::ParseError perr;
+  const cgmgr::ParseStatus st = cgmgr::ParseCpuacctStat(in.view(), slots.slots(), &perr);
+  fuzz::CheckParseError(perr, st, in.view());
   fuzz::CheckStatus(st);
   slots.CheckGuard();
   slots.CheckFlags(0, 2, false);

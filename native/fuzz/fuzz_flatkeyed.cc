@@ -53,8 +53,10 @@ Expect RefLookup(const std::string& text, const std::vector<std::string>& keys) 
 void Run(const fuzz::ExactBuffer& in, const std::vector<std::string>& keys, bool strict) {
   std::vector<std::string_view> views(keys.begin(), keys.end());
   fuzz::GuardedSlots slots(keys.size());
+  cgmgr::ParseError perr;
   const cgmgr::ParseStatus st = cgmgr::ParseFlatKeyed(
-      in.view(), cgmgr::KeySet{views.data(), static_cast<uint32_t>(views.size())}, strict, slots.slots());
+      in.view(), cgmgr::KeySet{views.data(), static_cast<uint32_t>(views.size())}, strict, slots.slots(), &perr);
+  fuzz::CheckParseError(perr, st, in.view());
   fuzz::CheckStatus(st);
   slots.CheckGuard();
   slots.CheckFlags(0, keys.size(), false);

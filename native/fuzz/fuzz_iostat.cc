@@ -59,7 +59,9 @@ void Run(const fuzz::ExactBuffer& in, const std::vector<std::string>& keys) {
   for (const uint32_t cap : {0u, 1u, 3u, 32u}) {
     fuzz::GuardedSlots slots(cap * per);
     uint32_t count = 0xFFFFFFFF;
-    const cgmgr::ParseStatus st = cgmgr::ParseIoStat(in.view(), ks, slots.slots(), cap, &count);
+    cgmgr::ParseError perr;
+    const cgmgr::ParseStatus st = cgmgr::ParseIoStat(in.view(), ks, slots.slots(), cap, &count, &perr);
+    fuzz::CheckParseError(perr, st, in.view());
     fuzz::CheckStatus(st);
     slots.CheckGuard();
     if (e.status == cgmgr::ParseStatus::kMalformed) {

@@ -22,7 +22,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (const uint32_t cap : {0u, 1u, 3u, 128u}) {
     std::vector<int32_t> out(cap + fuzz::kGuard, -7);
     uint32_t count = 0xFFFFFFFF;
-    const cgmgr::ParseStatus st = cgmgr::ParsePidList(in.view(), out.data(), cap, &count);
+    cgmgr::ParseError perr;
+    const cgmgr::ParseStatus st = cgmgr::ParsePidList(in.view(), out.data(), cap, &count, &perr);
+    fuzz::CheckParseError(perr, st, in.view());
     fuzz::CheckStatus(st);
     for (size_t i = cap; i < out.size(); ++i) FUZZ_CHECK(out[i] == -7, "pid slot %zu past cap %u written", i, cap);
     if (bad) {

@@ -54,7 +54,9 @@ Expect RefPsi(const std::string& text) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   fuzz::ExactBuffer in(data, size);
   fuzz::GuardedSlots slots(cgmgr::kPsiSlots);
-  const cgmgr::ParseStatus st = cgmgr::ParsePsi(in.view(), slots.slots());
+  cgmgr::ParseError perr;
+  const cgmgr::ParseStatus st = cgmgr::ParsePsi(in.view(), slots.slots(), &perr);
+  fuzz::CheckParseError(perr, st, in.view());
   fuzz::CheckStatus(st);
   slots.CheckGuard();
   slots.CheckFlags(0, 8, true);

@@ -6,7 +6,9 @@
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   fuzz::ExactBuffer in(data, size);
   fuzz::GuardedSlots slots(1);
-  const cgmgr::ParseStatus st = cgmgr::ParseSingle(in.view(), slots.slots());
+  cgmgr::ParseError perr;
+  const cgmgr::ParseStatus st = cgmgr::ParseSingle(in.view(), slots.slots(), &perr);
+  fuzz::CheckParseError(perr, st, in.view());
   fuzz::CheckStatus(st);
   slots.CheckGuard();
   slots.CheckFlags(0, 1, false);

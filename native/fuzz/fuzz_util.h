@@ -88,6 +88,42 @@ inline void CheckStatus(cgmgr::ParseStatus s) {
   FUZZ_CHECK(v >= 0 && v <= 3, "status %d", v);
 }
 
+// The parser's diagnosis agrees with its status and is well-formed: ok leaves it alone; every failure has a reason of
+// the enum (kOverflow's is kTooMany; kEmpty's kEmpty, or ParseSingle's ParseUint error of ""); the field and token
+// fit their bounds; a token is bytes of the text (every parser points into the text it was given) and is cut only
+// when it is longer than the bound; the line is within the text's lines.
+inline void CheckParseError(const cgmgr::ParseError& e, cgmgr::ParseStatus st, std::string_view text) {
+  using cgmgr::ParseReason;
+  const int r = static_cast<int>(e.reason);
+  if (st == cgmgr::ParseStatus::kOk) {
+    FUZZ_CHECK(e.reason == ParseReason::kNone, "ok but reason %d", r);
+    return;
+  }
+  FUZZ_CHECK(e.reason != ParseReason::kNone && e.reason < ParseReason::kCount, "status %d: reason %d", Status(st), r);
+  if (st == cgmgr::ParseStatus::kOverflow) FUZZ_CHECK(e.reason == ParseReason::kTooMany, "overflow: reason %d", r);
+  if (st == cgmgr::ParseStatus::kEmpty) {
+    FUZZ_CHECK(e.reason == ParseReason::kEmpty || e.reason == ParseReason::kUintSyntax, "empty: reason %d", r);
+  }
+  if (st == cgmgr::ParseStatus::kMalformed) {
+    FUZZ_CHECK(e.reason != ParseReason::kTooMany && e.reason != ParseReason::kEmpty, "malformed: reason %d", r);
+  }
+  FUZZ_CHECK(e.field_len <= cgmgr::ParseError::kMaxField, "field_len %u", e.field_len);
+  FUZZ_CHECK(e.token_len <= cgmgr::ParseError::kMaxToken, "token_len %u", e.token_len);
+  FUZZ_CHECK(e.token_len <= e.token_size, "token_len %u > token_size %u", e.token_len, e.token_size);
+  FUZZ_CHECK(e.token_size <= text.size(), "token_size %u > text %zu", e.token_size, text.size());
+  if (e.token_size <= cgmgr::ParseError::kMaxToken) {
+    FUZZ_CHECK(e.token_len == e.token_size, "short token cut: %u of %u", e.token_len, e.token_size);
+  } else {
+    FUZZ_CHECK(e.token_len + 3 >= cgmgr::ParseError::kMaxToken, "long token cut to %u", e.token_len);
+  }
+  if (e.token_len > 0) {
+    FUZZ_CHECK(text.find(std::string_view(e.token, e.token_len)) != std::string_view::npos, "token not in the text");
+  }
+  size_t lines = 1;
+  for (const char c : text) lines += c == '\n' ? 1 : 0;
+  FUZZ_CHECK(e.line <= lines, "line %u of %zu", e.line, lines);
+}
+
 // Splits "<header>\n<body>" (no '\n': empty header). Used to let the fuzzer choose keys.
 inline void SplitHeader(const uint8_t* data, size_t size, std::string* header, const uint8_t** body, size_t* body_size) {
   const void* nl = size ? std::memchr(data, '\n', size) : nullptr;

@@ -7,10 +7,13 @@ namespace cgmgr {
 // GetCgroupParamString (TrimSpace); an empty result is the "empty file" error; then strings.Split on ",", each part
 // cut at its first "-", every number strconv.ParseUint(x, 10, 16) (so at most 65535), from > to an error. The slot
 // holds how many numbers the list names (a CPU named twice counts twice, as the Go slice would hold it twice).
-ParseStatus ParseCpuset(std::string_view text, Slots out) {
+ParseStatus ParseCpuset(std::string_view text, Slots out, ParseError* err) {
   scan::ClearSlots(out, 1);
   const std::string_view s = scan::TrimSpace(text);
-  if (s.empty()) return ParseStatus::kEmpty;
+  if (s.empty()) {
+    SetParseError(err, ParseReason::kEmpty, text, nullptr, {}, {});
+    return ParseStatus::kEmpty;
+  }
   uint64_t total = 0;
   size_t pos = 0;
   for (;;) {
@@ -20,14 +23,24 @@ ParseStatus ParseCpuset(std::string_view text, Slots out) {
     uint64_t from = 0;
     uint64_t to = 0;
     if (dash == std::string_view::npos) {
-      if (scan::ScanUint(part, 65535, &from) != scan::UintResult::kOk) return ParseStatus::kMalformed;
-      total += 1;
-    } else {
-      if (scan::ScanUint(part.substr(0, dash), 65535, &from) != scan::UintResult::kOk ||
-          scan::ScanUint(part.substr(dash + 1), 65535, &to) != scan::UintResult::kOk) {
+      if (scan::ScanUint(part, 65535, &from) != scan::UintResult::kOk) {
+        SetUintError(err, text, {}, part, 65535);
         return ParseStatus::kMalformed;
       }
-      if (from > to) return ParseStatus::kMalformed;
+      total += 1;
+    } else {
+      if (scan::ScanUint(part.substr(0, dash), 65535, &from) != scan::UintResult::kOk) {
+        SetUintError(err, text, {}, part.substr(0, dash), 65535);
+        return ParseStatus::kMalformed;
+      }
+      if (scan::ScanUint(part.substr(dash + 1), 65535, &to) != scan::UintResult::kOk) {
+        SetUintError(err, text, {}, part.substr(dash + 1), 65535);
+        return ParseStatus::kMalformed;
+      }
+      if (from > to) {
+        SetParseError(err, ParseReason::kReversedRange, text, part.data(), {}, part);
+        return ParseStatus::kMalformed;
+      }
       total += to - from + 1;
     }
     if (comma == std::string_view::npos) break;

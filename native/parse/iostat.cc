@@ -55,8 +55,9 @@ inline size_t OnlyOne(std::string_view s, char c) {
 }
 
 // Parses the requested keys of one effective line into the device's slots (if stored). A bad value of a requested
-// key is the library's parse error.
-bool ParseTokens(std::string_view line, KeySet keys, Slots out, size_t base, bool stored) {
+// key is the library's parse error (into *err, when given).
+bool ParseTokens(std::string_view text, std::string_view line, KeySet keys, Slots out, size_t base, bool stored,
+                 ParseError* err) {
   scan::Fields tokens(line);
   std::string_view tok;
   tokens.Next(&tok);  // the device
@@ -69,7 +70,10 @@ bool ParseTokens(std::string_view line, KeySet keys, Slots out, size_t base, boo
       const std::string_view k = keys.keys[i];
       if (k.size() != eq || (eq > 0 && (k[0] != tok[0] || std::memcmp(k.data(), tok.data(), eq) != 0))) continue;
       if (!parsed) {
-        if (!scan::ParseUintStrict(tok.substr(eq + 1), &v)) return false;
+        if (!scan::ParseUintStrict(tok.substr(eq + 1), &v)) {
+          SetUintError(err, text, k, tok.substr(eq + 1));
+          return false;
+        }
         parsed = true;
       }
       if (stored) scan::SetValue(out, base + 2 + i, v);
@@ -90,10 +94,16 @@ bool SplitDevice(std::string_view key, std::string_view* major, std::string_view
 // The device of an io.stat line, by the library's rules: a line whose first field is not "MAJ:MIN" with exactly one
 // ':' is skipped; a non-numeric major or minor is malformed.
 enum class DeviceKey { kSkip, kMalformed, kOk };
-DeviceKey ParseDeviceKey(std::string_view line, std::string_view* key, std::string_view* major_text,
-                         std::string_view* minor_text, uint64_t* major, uint64_t* minor) {
+DeviceKey ParseDeviceKey(std::string_view text, std::string_view line, std::string_view* key,
+                         std::string_view* major_text, std::string_view* minor_text, uint64_t* major, uint64_t* minor,
+                         ParseError* err) {
   if (!KeyOf(line, key) || !SplitDevice(*key, major_text, minor_text)) return DeviceKey::kSkip;
-  if (!scan::ParseUintStrict(*major_text, major) || !scan::ParseUintStrict(*minor_text, minor)) {
+  if (!scan::ParseUintStrict(*major_text, major)) {
+    SetUintError(err, text, "major", *major_text);
+    return DeviceKey::kMalformed;
+  }
+  if (!scan::ParseUintStrict(*minor_text, minor)) {
+    SetUintError(err, text, "minor", *minor_text);
     return DeviceKey::kMalformed;
   }
   return DeviceKey::kOk;
@@ -134,7 +144,7 @@ Fast ParseFast(std::string_view text, KeySet keys, Slots out, uint32_t cap, uint
     std::string_view minor_text;
     uint64_t major = 0;
     uint64_t minor = 0;
-    const DeviceKey dk = ParseDeviceKey(line, &key, &major_text, &minor_text, &major, &minor);
+    const DeviceKey dk = ParseDeviceKey(text, line, &key, &major_text, &minor_text, &major, &minor, nullptr);
     if (dk == DeviceKey::kSkip) continue;
     if (dk == DeviceKey::kMalformed) {
       result = ParseStatus::kMalformed;
@@ -157,7 +167,7 @@ Fast ParseFast(std::string_view text, KeySet keys, Slots out, uint32_t cap, uint
     scan::SetValue(out, base, major);
     scan::SetValue(out, base + 1, minor);
     scan::ClearSlots(Slots{out.value + base + 2, out.flag + base + 2}, keys.count);
-    if (!ParseTokens(line, keys, out, base, true)) out.flag[base] = kValue | kPendingError;
+    if (!ParseTokens(text, line, keys, out, base, true, nullptr)) out.flag[base] = kValue | kPendingError;
   }
   if (lines.error()) result = ParseStatus::kMalformed;
   if (settle()) result = ParseStatus::kMalformed;
@@ -168,7 +178,7 @@ Fast ParseFast(std::string_view text, KeySet keys, Slots out, uint32_t cap, uint
 
 // Any input: for each first appearance of a key, look back for an earlier line with it and forward for the last one.
 // Quadratic in the number of lines, so only used when the fast pass cannot be.
-ParseStatus ParseSlow(std::string_view text, KeySet keys, Slots out, uint32_t cap, uint32_t* count) {
+ParseStatus ParseSlow(std::string_view text, KeySet keys, Slots out, uint32_t cap, uint32_t* count, ParseError* err) {
   const size_t per = 2 + static_cast<size_t>(keys.count);
   const char* const begin = text.data();
   const char* const end = begin + text.size();
@@ -185,7 +195,7 @@ ParseStatus ParseSlow(std::string_view text, KeySet keys, Slots out, uint32_t ca
     std::string_view minor_text;
     uint64_t major = 0;
     uint64_t minor = 0;
-    const DeviceKey dk = ParseDeviceKey(line, &key, &major_text, &minor_text, &major, &minor);
+    const DeviceKey dk = ParseDeviceKey(text, line, &key, &major_text, &minor_text, &major, &minor, err);
     if (dk == DeviceKey::kSkip) continue;
     if (dk == DeviceKey::kMalformed) {
       result = ParseStatus::kMalformed;
@@ -202,24 +212,39 @@ ParseStatus ParseSlow(std::string_view text, KeySet keys, Slots out, uint32_t ca
       scan::SetValue(out, base + 1, minor);
       scan::ClearSlots(Slots{out.value + base + 2, out.flag + base + 2}, keys.count);
     }
-    if (!ParseTokens(effective, keys, out, base, stored)) {
+    if (!ParseTokens(text, effective, keys, out, base, stored, err)) {
       result = ParseStatus::kMalformed;
       break;
     }
   }
   *count = Clamp32(devices);
-  if (result != ParseStatus::kOk || lines.error()) return ParseStatus::kMalformed;
-  return devices > cap ? ParseStatus::kOverflow : ParseStatus::kOk;
+  if (result != ParseStatus::kOk) return ParseStatus::kMalformed;
+  if (lines.error()) {
+    SetParseError(err, ParseReason::kLineTooLong, text, lines.position(), {}, {});
+    return ParseStatus::kMalformed;
+  }
+  if (devices <= cap) return ParseStatus::kOk;
+  SetParseError(err, ParseReason::kTooMany, text, nullptr, {}, {});
+  return ParseStatus::kOverflow;
 }
 
 }  // namespace
 
-ParseStatus ParseIoStat(std::string_view text, KeySet keys, Slots out, uint32_t cap, uint32_t* count) {
+ParseStatus ParseIoStat(std::string_view text, KeySet keys, Slots out, uint32_t cap, uint32_t* count,
+                        ParseError* err) {
   *count = 0;
   ParseStatus status = ParseStatus::kOk;
-  if (ParseFast(text, keys, out, cap, count, &status) == Fast::kDone) return status;
+  if (ParseFast(text, keys, out, cap, count, &status) == Fast::kDone) {
+    if (status == ParseStatus::kOk || err == nullptr) return status;
+    // The fast pass only knows that the file is malformed: the literal pass says why (same semantics, same status;
+    // the slots are partly filled either way).
+    *count = 0;
+    const ParseStatus again = ParseSlow(text, keys, out, cap, count, err);
+    if (again == ParseStatus::kMalformed) return again;
+    return status;
+  }
   *count = 0;
-  return ParseSlow(text, keys, out, cap, count);
+  return ParseSlow(text, keys, out, cap, count, err);
 }
 
 }  // namespace cgmgr

@@ -56,14 +56,37 @@ constexpr uint64_t kPow10[9] = {1, 10, 100, 1000, 10000, 100000, 1000000, 100000
 // Fast route per line: the ' ' found sixteen bytes at a time, then up to 15 digits recognised eight at a time and
 // followed by '\n'; the value is only converted when the key may be one of those requested. Anything else (a sign,
 // '\r', 16 digits or more, garbage, the last 16 bytes of the file) takes the general route through GoParseUint.
-ParseStatus ParseStrict(std::string_view text, KeySet keys, Slots out) {
+// The error of the line at `line` (the first the loop below rejects): the Scanner's ErrTooLong when the line is too
+// long (the Scanner fails before it yields the line), else ParseKeyValue's: the line shape, or the value's number.
+__attribute__((cold)) void StrictError(std::string_view text, const char* line, ParseError* err) {
+  if (err == nullptr) return;
+  const char* const end = text.data() + text.size();
+  const char* nl = static_cast<const char*>(std::memchr(line, '\n', static_cast<size_t>(end - line)));
+  const char* const le = nl != nullptr ? nl : end;
+  if (static_cast<size_t>(le - line) > scan::Lines::kMaxLine) {
+    SetParseError(err, ParseReason::kLineTooLong, text, line, {}, {});
+    return;
+  }
+  const std::string_view l(line, static_cast<size_t>((le > line && le[-1] == '\r' ? le - 1 : le) - line));
+  const size_t sp = l.find(' ');
+  if (sp == std::string_view::npos || sp == 0 || sp + 1 == l.size()) {
+    SetParseError(err, ParseReason::kKeyValueLine, text, line, {}, l);
+    return;
+  }
+  SetUintError(err, text, l.substr(0, sp), l.substr(sp + 1));
+}
+
+ParseStatus ParseStrict(std::string_view text, KeySet keys, Slots out, ParseError* err) {
   const KeyFilter filter(keys);
   const char* p = text.data();
   const char* const end = p + text.size();
   while (p < end) {
     const char* const line = p;
     const char* const sp = scan::FindSpaceOrNewline(p, end);
-    if (sp == line || sp == end || *sp == '\n') return ParseStatus::kMalformed;  // empty key, or no ' ' on the line
+    if (sp == line || sp == end || *sp == '\n') {  // empty key, or no ' ' on the line
+      StrictError(text, line, err);
+      return ParseStatus::kMalformed;
+    }
     const size_t klen = static_cast<size_t>(sp - line);
     const bool wanted = filter.MayMatch(line, klen);
     const char* const val = sp + 1;
@@ -93,9 +116,15 @@ ParseStatus ParseStrict(std::string_view text, KeySet keys, Slots out) {
       const char* nl = static_cast<const char*>(std::memchr(val, '\n', static_cast<size_t>(end - val)));
       le = nl != nullptr ? nl : end;
       const char* const ve = (le > val && le[-1] == '\r') ? le - 1 : le;  // the Scanner drops one '\r'
-      if (!scan::GoParseUint(std::string_view(val, static_cast<size_t>(ve - val)), &v)) return ParseStatus::kMalformed;
+      if (!scan::GoParseUint(std::string_view(val, static_cast<size_t>(ve - val)), &v)) {
+        StrictError(text, line, err);
+        return ParseStatus::kMalformed;
+      }
     }
-    if (static_cast<size_t>(le - line) > scan::Lines::kMaxLine) return ParseStatus::kMalformed;  // ErrTooLong
+    if (static_cast<size_t>(le - line) > scan::Lines::kMaxLine) {  // ErrTooLong
+      StrictError(text, line, err);
+      return ParseStatus::kMalformed;
+    }
     if (wanted) Store(keys, out, line, klen, v);
     p = le == end ? end : le + 1;
   }
@@ -104,7 +133,34 @@ ParseStatus ParseStrict(std::string_view text, KeySet keys, Slots out) {
 
 // !strict: fscommon.GetValueByKey, once per key: strings.Split(content, "\n") (no '\r' handling, no length limit),
 // the first line with the prefix "<key> " gives the value (the whole rest of the line, fscommon.ParseUint).
-ParseStatus ParseLookup(std::string_view text, KeySet keys, Slots out) {
+// The library calls GetValueByKey once per key, in order: the error is that of the first key (in key order) whose
+// first "<key> " line has a bad value. Cold: only after a lookup failed.
+__attribute__((cold)) void LookupError(std::string_view text, KeySet keys, ParseError* err) {
+  if (err == nullptr) return;
+  const char* const end = text.data() + text.size();
+  for (uint32_t i = 0; i < keys.count; ++i) {
+    const std::string_view k = keys.keys[i];
+    const char* p = text.data();
+    for (;;) {
+      const char* nl = static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(end - p)));
+      const char* const le = nl != nullptr ? nl : end;
+      const size_t len = static_cast<size_t>(le - p);
+      if (len > k.size() && p[k.size()] == ' ' && SameBytes(k.data(), p, k.size())) {
+        const std::string_view value(p + k.size() + 1, len - k.size() - 1);
+        uint64_t v = 0;
+        if (!scan::GoParseUint(value, &v)) {
+          SetUintError(err, text, k, value);
+          return;
+        }
+        break;  // the first such line is the key's: its value is fine
+      }
+      if (nl == nullptr) break;
+      p = nl + 1;
+    }
+  }
+}
+
+ParseStatus ParseLookup(std::string_view text, KeySet keys, Slots out, ParseError* err) {
   uint32_t remaining = keys.count;
   const char* p = text.data();
   const char* const end = p + text.size();
@@ -118,7 +174,10 @@ ParseStatus ParseLookup(std::string_view text, KeySet keys, Slots out) {
       if (len <= k.size() || p[k.size()] != ' ' || out.flag[i] != kAbsent) continue;
       if (!k.empty() && (k[0] != p[0] || !SameBytes(k.data(), p, k.size()))) continue;
       uint64_t v = 0;
-      if (!scan::FastGoParseUint(p + k.size() + 1, len - k.size() - 1, end, &v)) return ParseStatus::kMalformed;
+      if (!scan::FastGoParseUint(p + k.size() + 1, len - k.size() - 1, end, &v)) {
+        LookupError(text, keys, err);
+        return ParseStatus::kMalformed;
+      }
       scan::SetValue(out, i, v);
       --remaining;
     }
@@ -130,27 +189,39 @@ ParseStatus ParseLookup(std::string_view text, KeySet keys, Slots out) {
 
 }  // namespace
 
-ParseStatus ParseFlatKeyed(std::string_view text, KeySet keys, bool strict, Slots out) {
+ParseStatus ParseFlatKeyed(std::string_view text, KeySet keys, bool strict, Slots out, ParseError* err) {
   scan::ClearSlots(out, keys.count);
-  return strict ? ParseStrict(text, keys, out) : ParseLookup(text, keys, out);
+  return strict ? ParseStrict(text, keys, out, err) : ParseLookup(text, keys, out, err);
 }
 
 // fs/cpuacct.go getCpuUsageBreakdown: strings.Fields(data); at least 4 fields, fields[0] == "user",
 // fields[2] == "system" (else a malformed-line error, an empty file included), then strconv.ParseUint of fields[1]
 // and fields[3].
-ParseStatus ParseCpuacctStat(std::string_view text, Slots out) {
+ParseStatus ParseCpuacctStat(std::string_view text, Slots out, ParseError* err) {
   scan::ClearSlots(out, 2);
   scan::Fields fields(text);
   std::string_view f[4];
   for (auto& field : f) {
-    if (!fields.Next(&field)) return ParseStatus::kMalformed;
+    if (!fields.Next(&field)) {
+      SetParseError(err, ParseReason::kMalformedLine, text, text.data(), {}, text);  // "malformed line: <data>"
+      return ParseStatus::kMalformed;
+    }
   }
-  if (f[0] != "user" || f[2] != "system") return ParseStatus::kMalformed;
+  if (f[0] != "user" || f[2] != "system") {
+    SetParseError(err, ParseReason::kMalformedLine, text, text.data(), {}, text);
+    return ParseStatus::kMalformed;
+  }
   uint64_t user = 0;
   uint64_t system = 0;
-  if (!scan::ParseUintStrict(f[1], &user)) return ParseStatus::kMalformed;
+  if (!scan::ParseUintStrict(f[1], &user)) {
+    SetUintError(err, text, "user", f[1]);
+    return ParseStatus::kMalformed;
+  }
   scan::SetValue(out, 0, user);
-  if (!scan::ParseUintStrict(f[3], &system)) return ParseStatus::kMalformed;
+  if (!scan::ParseUintStrict(f[3], &system)) {
+    SetUintError(err, text, "system", f[3]);
+    return ParseStatus::kMalformed;
+  }
   scan::SetValue(out, 1, system);
   return ParseStatus::kOk;
 }

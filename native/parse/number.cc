@@ -15,24 +15,31 @@ bool ParseUintToken(std::string_view token, uint64_t* out) {
 }
 
 // fscommon.GetCgroupParamUint: TrimSpace, "max" -> MaxUint64, else fscommon.ParseUint.
-ParseStatus ParseSingle(std::string_view text, Slots out) {
+ParseStatus ParseSingle(std::string_view text, Slots out, ParseError* err) {
   scan::ClearSlots(out, 1);
   const std::string_view s = scan::TrimSpace(text);
-  if (s.empty()) return ParseStatus::kEmpty;
+  if (s.empty()) {
+    // The library parses the empty string: strconv.ParseUint's syntax error with token "".
+    SetParseError(err, ParseReason::kUintSyntax, text, nullptr, {}, {});
+    return ParseStatus::kEmpty;
+  }
   if (s == "max") {
     out.value[0] = UINT64_MAX;
     out.flag[0] = kMax;
     return ParseStatus::kOk;
   }
   uint64_t v = 0;
-  if (!scan::GoParseUint(s, &v)) return ParseStatus::kMalformed;
+  if (!scan::GoParseUint(s, &v)) {
+    SetUintError(err, text, {}, s);  // fscommon.ParseUint returns ParseUint's error
+    return ParseStatus::kMalformed;
+  }
   scan::SetValue(out, 0, v);
   return ParseStatus::kOk;
 }
 
 // fs/cpuacct.go getPercpuUsage: strings.Fields, strconv.ParseUint (no negative -> 0 here). Every field is checked,
 // also past cap, so a bad field anywhere is kMalformed (which wins over kOverflow).
-ParseStatus ParseList(std::string_view text, Slots out, uint32_t cap, uint32_t* count) {
+ParseStatus ParseList(std::string_view text, Slots out, uint32_t cap, uint32_t* count, ParseError* err) {
   scan::Fields fields(text);
   std::string_view f;
   uint64_t n = 0;
@@ -40,6 +47,7 @@ ParseStatus ParseList(std::string_view text, Slots out, uint32_t cap, uint32_t* 
   while (fields.Next(&f)) {
     uint64_t v = 0;
     if (!scan::ParseUintStrict(f, &v)) {
+      SetUintError(err, text, {}, f);
       malformed = true;
       break;
     }
@@ -48,7 +56,9 @@ ParseStatus ParseList(std::string_view text, Slots out, uint32_t cap, uint32_t* 
   }
   *count = n > UINT32_MAX ? UINT32_MAX : static_cast<uint32_t>(n);
   if (malformed) return ParseStatus::kMalformed;
-  return n > cap ? ParseStatus::kOverflow : ParseStatus::kOk;
+  if (n <= cap) return ParseStatus::kOk;
+  SetParseError(err, ParseReason::kTooMany, text, nullptr, {}, {});
+  return ParseStatus::kOverflow;
 }
 
 uint32_t CountNewlines(std::string_view text) {

@@ -66,8 +66,8 @@ void AppendInt(char* buf, size_t* n, long v) {
   *n = static_cast<size_t>(r.ptr - buf);
 }
 
-// strconv.ParseFloat(s, 64) == nil, with its value.
-bool GoParseFloat(std::string_view s, double* out) {
+// strconv.ParseFloat(s, 64) == nil, with its value. On failure *range (when given) says whether it was ErrRange.
+bool GoParseFloat(std::string_view s, double* out, bool* range = nullptr) {
   const size_t n = s.size();
   if (n == 0) return false;
   const char* p = s.data();
@@ -219,7 +219,10 @@ bool GoParseFloat(std::string_view s, double* out) {
   if (r.ec == std::errc::result_out_of_range) {
     // The value is 0.<digits> x base^exponent with a non-zero first digit: a positive exponent means it is too large
     // (Go: ±Inf and ErrRange), otherwise too small (Go: ±0, no error).
-    if (exponent > 0) return false;
+    if (exponent > 0) {
+      if (range != nullptr) *range = true;
+      return false;
+    }
     *out = neg ? -0.0 : 0.0;
     return true;
   }
@@ -254,6 +257,16 @@ inline bool ParseAverage(std::string_view s, double* out) {
   return true;
 }
 
+// The ParseFloat error of a PSI average that failed.
+__attribute__((cold)) void FloatError(ParseError* err, std::string_view text, std::string_view key,
+                                      std::string_view val) {
+  if (err == nullptr) return;
+  double ignored = 0;
+  bool range = false;
+  GoParseFloat(val, &ignored, &range);
+  SetParseError(err, range ? ParseReason::kFloatRange : ParseReason::kFloatSyntax, text, val.data(), key, val);
+}
+
 inline void SetFloat(Slots out, size_t i, double d) {
   std::memcpy(&out.value[i], &d, sizeof d);
   out.flag[i] = kFloat;
@@ -261,14 +274,17 @@ inline void SetFloat(Slots out, size_t i, double d) {
 
 }  // namespace
 
-ParseStatus ParsePsi(std::string_view text, Slots out) {
+ParseStatus ParsePsi(std::string_view text, Slots out, ParseError* err) {
   scan::ClearSlots(out, kPsiSlots);
   scan::Lines lines(text);
   std::string_view line;
   while (lines.Next(&line)) {
     scan::Fields fields(line);
     std::string_view word;
-    if (!fields.Next(&word)) return ParseStatus::kMalformed;  // the Go reader indexes parts[0]: it would panic
+    if (!fields.Next(&word)) {  // the Go reader indexes parts[0]: it would panic
+      SetParseError(err, ParseReason::kNoFields, text, line.data(), {}, line);
+      return ParseStatus::kMalformed;
+    }
     size_t base;
     if (word == "some") {
       base = 0;
@@ -285,7 +301,10 @@ ParseStatus ParsePsi(std::string_view text, Slots out) {
     std::string_view tok;
     while (fields.Next(&tok)) {
       const size_t eq = tok.find('=');
-      if (eq == std::string_view::npos) return ParseStatus::kMalformed;  // invalid psi data
+      if (eq == std::string_view::npos) {  // invalid psi data
+        SetParseError(err, ParseReason::kNoEquals, text, tok.data(), {}, tok);
+        return ParseStatus::kMalformed;
+      }
       const std::string_view key = tok.substr(0, eq);
       const std::string_view val = tok.substr(eq + 1);
       size_t slot;
@@ -297,18 +316,26 @@ ParseStatus ParsePsi(std::string_view text, Slots out) {
         slot = 2;
       } else if (key == "total") {
         uint64_t t = 0;
-        if (!scan::ParseUintStrict(val, &t)) return ParseStatus::kMalformed;
+        if (!scan::ParseUintStrict(val, &t)) {
+          SetUintError(err, text, key, val);
+          return ParseStatus::kMalformed;
+        }
         scan::SetValue(out, base + 3, t);
         continue;
       } else {
         continue;  // unknown keys are ignored, their values never parsed
       }
       double d = 0;
-      if (!ParseAverage(val, &d)) return ParseStatus::kMalformed;
+      if (!ParseAverage(val, &d)) {
+        FloatError(err, text, key, val);
+        return ParseStatus::kMalformed;
+      }
       SetFloat(out, base + slot, d);
     }
   }
-  return lines.error() ? ParseStatus::kMalformed : ParseStatus::kOk;
+  if (!lines.error()) return ParseStatus::kOk;
+  SetParseError(err, ParseReason::kLineTooLong, text, lines.position(), {}, {});
+  return ParseStatus::kMalformed;
 }
 
 }  // namespace cgmgr

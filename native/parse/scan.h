@@ -163,7 +163,8 @@ class Lines {
 
 // strconv.ParseUint(s, 10, 64) scans left to right and stops at the first problem: a byte that is not a digit is a
 // syntax error, a digit that takes the value past 2^64-1 is a range error (so "99999999999999999999x" is a range
-// error, not a syntax error; GoParseUint depends on that). With a smaller max only ok / not ok is meaningful.
+// error, not a syntax error; GoParseUint depends on that). With a smaller max (ParseUint's bitSize) the range error
+// likewise comes at the first digit that takes the value past max ("70000x" with max 65535 is a range error).
 enum class UintResult { kOk, kSyntax, kRange };
 
 inline UintResult ScanUint(std::string_view s, uint64_t max, uint64_t* out) {
@@ -177,15 +178,15 @@ inline UintResult ScanUint(std::string_view s, uint64_t max, uint64_t* out) {
     const unsigned d = p[i] - static_cast<unsigned>('0');
     if (d > 9) return UintResult::kSyntax;
     v = v * 10 + d;
+    if (v > max) return UintResult::kRange;  // folds away for max == UINT64_MAX
   }
   for (; i < n; ++i) {
     const unsigned d = p[i] - static_cast<unsigned>('0');
     if (d > 9) return UintResult::kSyntax;
-    if (__builtin_mul_overflow(v, uint64_t{10}, &v) || __builtin_add_overflow(v, uint64_t{d}, &v)) {
+    if (__builtin_mul_overflow(v, uint64_t{10}, &v) || __builtin_add_overflow(v, uint64_t{d}, &v) || v > max) {
       return UintResult::kRange;
     }
   }
-  if (v > max) return UintResult::kRange;
   *out = v;
   return UintResult::kOk;
 }

@@ -63,6 +63,12 @@ t.test('the parsers\' statuses are the file statuses they become', async (t) => 
   for (const [k, v] of parse) t.equal(engine.FILE_STATUS[tsName(k, 'k')], v, `ParseStatus ${k}`);
 });
 
+t.test('PARSE_REASON is native/parse/parse.h ParseReason (kCount is the count)', async (t) => {
+  const cpp = cppEnum('parse/parse.h', 'ParseReason');
+  sameTable(t, engine.PARSE_REASON, cpp, 'k', 'PARSE_REASON', ['kCount']);
+  t.equal(Object.keys(engine.PARSE_REASON).length, cpp.find(([k]) => k === 'kCount')[1], 'kCount = number of reasons');
+});
+
 t.test('PID_STATUS is native/procs.h PidStatus', async (t) => {
   sameTable(t, engine.PID_STATUS, cppEnum('procs.h', 'PidStatus'), 'kPid', 'PID_STATUS');
 });
