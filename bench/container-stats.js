@@ -130,12 +130,14 @@ async function main() {
   let sweeps = 5;
   let jsonFile;
   let shard = 300;
+  let warmup = 1;
   eachArg(process.argv.slice(2), (flag, next) => {
     if (flag === '--n') n = Number(next());
     else if (flag === '--rounds') rounds = Number(next());
     else if (flag === '--sweeps') sweeps = Number(next());
     else if (flag === '--json') jsonFile = next();
     else if (flag === '--shard') shard = Number(next());
+    else if (flag === '--warmup') warmup = Number(next());
     else return false;
     return true;
   });
@@ -194,7 +196,7 @@ async function main() {
   const shards = [];
   for (let i = 0; i < n; i += shard) {
     const specFile = path.join(tmp, `spec-${i}.json`);
-    fs.writeFileSync(specFile, JSON.stringify({ parents: parents.slice(i, i + shard), ids: ids.slice(i, i + shard), warmup: 1, sweeps }));
+    fs.writeFileSync(specFile, JSON.stringify({ parents: parents.slice(i, i + shard), ids: ids.slice(i, i + shard), warmup, sweeps }));
     shards.push({ specFile, input: rels.slice(i, i + shard).join('\n') + '\n' });
   }
   const nodeWorker = (variant, specFile = shards[0].specFile) => runJson(process.execPath, [__filename, '--worker', variant, specFile]);
@@ -214,9 +216,9 @@ async function main() {
     { id: 'sync', label: 'cgmgr `containerCgroupStatsSync`, cached handles', run: sharded((sh) => nodeWorker('sync', sh.specFile)) },
     { id: 'async', label: 'cgmgr `await containerCgroupStats`, one per await', run: sharded((sh) => nodeWorker('async', sh.specFile)) },
     { id: 'statsSync', label: 'cgmgr `statsSync(path)` (no held handle)', run: sharded((sh) => nodeWorker('statsSync', sh.specFile)) },
-    { id: 'c', label: `C loop: held fds + pread + parse, the same ${files.length} files`, run: sharded((sh) => runJson(cloop, [CGROOT, '1', String(sweeps), filesFile], sh.input)) },
+    { id: 'c', label: `C loop: held fds + pread + parse, the same ${files.length} files`, run: sharded((sh) => runJson(cloop, [CGROOT, String(warmup), String(sweeps), filesFile], sh.input)) },
   ];
-  if (go.bin) variants.push({ id: 'go', label: 'runc `GetStats` (Go, libcontainer/cgroups/fs)', run: sharded((sh) => runJson(go.bin, [CGROOT, '1', String(sweeps)], sh.input)) });
+  if (go.bin) variants.push({ id: 'go', label: 'runc `GetStats` (Go, libcontainer/cgroups/fs)', run: sharded((sh) => runJson(go.bin, [CGROOT, String(warmup), String(sweeps)], sh.input)) });
 
   const per = new Map(variants.map((v) => [v.id, []]));
   for (let r = 0; r < rounds; r++) {

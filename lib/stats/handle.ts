@@ -12,7 +12,8 @@
 import type { BatchResult, Engine } from '../engine';
 import { CgroupError } from '../errors';
 import { cgroupRelPath } from '../validate';
-import { compileStats, statsOfRow, type CompiledStats, type StatsReader, type StatsResult } from './reader';
+import type { ReadContext } from './controller';
+import { compileStats, statsOfRowIn, type CompiledStats, type StatsReader, type StatsResult } from './reader';
 import type { CgroupStats, StatsOptions } from './types';
 
 type NumFor<O> = O extends { bigint: true } ? bigint : number;
@@ -40,6 +41,8 @@ export class StatsHandle {
   private readonly ids = new Uint32Array(1);
   private lastControllers: StatsOptions['controllers'];
   private lastCompiled: CompiledStats | undefined;
+  /** What the readers read this cgroup with under lastCompiled (made once per plan, not per read). */
+  private lastCtx: ReadContext | undefined;
   private closed = false;
 
   constructor(private readonly reader: StatsReader, readonly path: string) {
@@ -54,6 +57,7 @@ export class StatsHandle {
     const c = compileStats(this.reader.engine, this.reader.context(controllers));
     this.lastControllers = controllers;
     this.lastCompiled = c;
+    this.lastCtx = { ...c.ctx, path: this.rel, procRoot: this.reader.procRoot };
     return c;
   }
 
@@ -76,7 +80,7 @@ export class StatsHandle {
     if (result === undefined) sharedResults.set(c, (result = engine.result(c.plan, 1, { bigint: true })));
     this.ids[0] = id;
     engine.readSync(c.plan, this.ids, result);
-    const r = statsOfRow<N>(c, engine, result, 0, id, this.rel, this.reader.procRoot, options.bigint === true, this.path);
+    const r = statsOfRowIn<N>(c, engine, result, 0, id, this.lastCtx!, options.bigint === true, this.path);
     if (result.itemStatus[0] !== 0) {
       // Gone (or re-created under the same name): reopen on the next call.
       engine.close(id);
