@@ -97,8 +97,13 @@ export class StatsHandle {
   }
 
   /** readSync(), as a promise: answered on the calling thread (a single cgroup's read is shorter than a pool hop). */
-  async read<O extends ReadOptions | undefined = undefined>(options?: O): Promise<CgroupStats<NumFor<O>>> {
-    return this.readSync(options);
+  read<O extends ReadOptions | undefined = undefined>(options?: O): Promise<CgroupStats<NumFor<O>>> {
+    // Not an async function: one settled promise, no extra ticks for the caller's await.
+    try {
+      return Promise.resolve(this.readSync(options));
+    } catch (e) {
+      return Promise.reject(e);
+    }
   }
 
   /** Closes the engine handle (its held descriptors). Reads after close() throw ERR_CGROUP_HANDLE_CLOSED. */

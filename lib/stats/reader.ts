@@ -138,7 +138,7 @@ function extractRow(c: CompiledStats, engine: Engine, result: BatchResult | unde
     if (rr.gone) out.gone = result.rowError(row);
     for (const r of c.wanted) {
       const errs = r.read(rr.scope(r.name), raw, ctx);
-      (r.name === 'procs' ? out.procsErrors : out.statErrors).push(...errs);
+      if (errs.length > 0) (r.name === 'procs' ? out.procsErrors : out.statErrors).push(...errs);
     }
   } else {
     for (const r of c.wanted) r.skip(raw);

@@ -112,8 +112,14 @@ export class Files {
     this.offsets = r.offsets;
   }
 
+  // The last name asked for: a reader asks several questions of one file in a row (ok, then value, value, ...).
+  private lastName: string | undefined;
+  private lastEntry: PlanEntry | undefined;
+
   private entry(name: string): PlanEntry | undefined {
-    return this.mine.get(name);
+    if (name === this.lastName) return this.lastEntry;
+    this.lastName = name;
+    return (this.lastEntry = this.mine.get(name));
   }
 
   private status(e: PlanEntry): number {
