@@ -10,7 +10,12 @@
 // per-process median sweep (all N containers once). Prints per-container µs and the ratios against the targets of
 // issue 13: runc / cgmgr sync >= 4, runc / cgmgr async >= 4, cgmgr sync / C loop <= 1.3.
 //
-//   node bench/container-stats.js [--n 1000] [--rounds 3] [--sweeps 5] [--shard 300] [--json FILE]
+// Every variant first runs --warmup sweeps that are not timed (default 5: V8 compiles the JS path optimised only after
+// some thousand calls, and a runtime calls this every few seconds for as long as the container lives; the C loop and
+// Go warm their caches likewise). The bound: the C loop is the floor for these files, so runc / C loop is the most any
+// reader of these files can be faster than runc; --per-file prints the C loop's cost of each file alone.
+//
+//   node bench/container-stats.js [--n 1000] [--rounds 3] [--sweeps 5] [--warmup 5] [--shard 300] [--per-file] [--json FILE]
 // Internal: node bench/container-stats.js --worker VARIANT SPECFILE
 const fs = require('node:fs');
 const os = require('node:os');
@@ -130,7 +135,8 @@ async function main() {
   let sweeps = 5;
   let jsonFile;
   let shard = 300;
-  let warmup = 1;
+  let warmup = 5;
+  let perFile = false;
   eachArg(process.argv.slice(2), (flag, next) => {
     if (flag === '--n') n = Number(next());
     else if (flag === '--rounds') rounds = Number(next());
@@ -138,6 +144,7 @@ async function main() {
     else if (flag === '--json') jsonFile = next();
     else if (flag === '--shard') shard = Number(next());
     else if (flag === '--warmup') warmup = Number(next());
+    else if (flag === '--per-file') perFile = true;
     else return false;
     return true;
   });
@@ -228,7 +235,7 @@ async function main() {
     }
   }
   const usOf = (id) => (per.has(id) ? (median(per.get(id)) / n) * 1000 : NaN);
-  console.log(`per-container stats, N=${n} cgroups (v1: ${hiers.join(', ')}), shards of ${shard}, ${rounds} rounds × ${sweeps} sweeps, node ${process.version}, ${os.cpus().length} CPUs, load ${os.loadavg()[0].toFixed(2)}`);
+  console.log(`per-container stats, N=${n} cgroups (v1: ${hiers.join(', ')}), shards of ${shard}, ${rounds} rounds × ${sweeps} sweeps after ${warmup} untimed, node ${process.version}, ${os.cpus().length} CPUs, load ${os.loadavg()[0].toFixed(2)}`);
   console.log(`files per call: ${files.length}`);
   console.log('| variant | µs per container |');
   console.log('|---|---:|');
@@ -245,7 +252,27 @@ async function main() {
   ratio('runc GetStats / cgmgr async', '≥ 4', (x) => x >= 4, usOf('go') / usOf('async'));
   ratio('cgmgr sync / C loop (same files)', '≤ 1.3', (x) => x <= 1.3, usOf('sync') / usOf('c'));
   ratio('cgmgr statsSync(path) / cgmgr sync', '(held handles gain)', () => true, usOf('statsSync') / usOf('sync'));
+  // The bound: nothing that reads these files beats the C loop, so runc / C loop caps "runc / cgmgr".
+  const bound = usOf('go') / usOf('c');
+  console.log(`\nbound: runc GetStats / C loop = ${Number.isNaN(bound) ? 'n/a' : bound.toFixed(2) + '×'}: the most any reader of these ${files.length} files can be faster than runc ` +
+    `(runc ≥ 4× needs ${Number.isNaN(bound) ? 'n/a' : bound >= 4 ? 'the call within ' + (bound / 4).toFixed(2) + '× the C loop' : 'fewer files: out of reach here'})`);
+  let fileCosts;
+  if (perFile) {
+    // Each file alone through the C loop (held fd + pread + parse), one round: what each costs the kernel per container.
+    fileCosts = [];
+    for (const f of files) {
+      const one = path.join(tmp, 'one-file.txt');
+      fs.writeFileSync(one, f + '\n');
+      const ms = await sharded((sh) => runJson(cloop, [CGROOT, String(warmup), String(sweeps), one], sh.input))();
+      fileCosts.push({ file: f, us: (ms / n) * 1000 });
+    }
+    const total = fileCosts.reduce((a, b) => a + b.us, 0);
+    console.log(`\n| file (C loop, alone) | µs per container | share |`);
+    console.log('|---|---:|---:|');
+    for (const fc of [...fileCosts].sort((a, b) => b.us - a.us)) console.log(`| ${fc.file} | ${fc.us.toFixed(2)} | ${((100 * fc.us) / total).toFixed(0)}% |`);
+    console.log(`| sum of the files alone | ${total.toFixed(1)} | |`);
+  }
   if (jsonFile) {
-    fs.writeFileSync(jsonFile, JSON.stringify({ n, rounds, sweeps, files, usPerContainer: Object.fromEntries(variants.map((v) => [v.id, usOf(v.id)])), ratios }, null, 2) + '\n');
+    fs.writeFileSync(jsonFile, JSON.stringify({ n, rounds, sweeps, warmup, files, usPerContainer: Object.fromEntries(variants.map((v) => [v.id, usOf(v.id)])), ratios, bound, fileCosts }, null, 2) + '\n');
   }
 }
