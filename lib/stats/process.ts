@@ -54,7 +54,7 @@ export function scanProcessesSync(pids: readonly number[] | null, procRoot: stri
     }
     let limits: string | undefined;
     try {
-      limits = fs.readFileSync(`${base}${pid}/limits`, 'latin1');
+      limits = fs.readFileSync(`${base}${pid}/limits`, 'utf8');
     } catch {
       limits = undefined;
     }
