@@ -41,6 +41,8 @@ export class StatsHandle {
   private readonly ids = new Uint32Array(1);
   private lastControllers: StatsOptions['controllers'];
   private lastCompiled: CompiledStats | undefined;
+  /** The shared result of lastCompiled's plan (looked up once, not per read). */
+  private lastResult: BatchResult | undefined;
   /** What the readers read this cgroup with under lastCompiled (made once per plan, not per read). */
   private lastCtx: ReadContext | undefined;
   private closed = false;
@@ -76,8 +78,12 @@ export class StatsHandle {
     }
     const id = this.held.id;
     if (c.plan === undefined) return this.reader.readSync([this.path], options)[0] as StatsResult<N>;
-    let result = sharedResults.get(c);
-    if (result === undefined) sharedResults.set(c, (result = engine.result(c.plan, 1, { bigint: true })));
+    let result = this.lastResult;
+    if (result === undefined || result.plan !== c.plan) {
+      result = sharedResults.get(c);
+      if (result === undefined) sharedResults.set(c, (result = engine.result(c.plan, 1, { bigint: true })));
+      this.lastResult = result;
+    }
     this.ids[0] = id;
     engine.readSync(c.plan, this.ids, result);
     const r = statsOfRowIn<N>(c, engine, result, 0, id, this.lastCtx!, options.bigint === true, this.path);
