@@ -24,8 +24,7 @@ export interface PlanEntry {
 
 /** One row of a batch result: the engine, the handle, and the plan's files by qualified key (`<reader>:<name>`). */
 export class RowRead {
-  /** Made on the first error (most rows have none). */
-  private errs: Map<string, CgroupError> | undefined;
+  private readonly errs = new Map<string, CgroupError>();
   /** The row's file statuses start here in result.fileStatus. */
   readonly statusBase: number;
   /** The row's values and flags start here in result.values / result.flags. */
@@ -66,7 +65,7 @@ export class RowRead {
 
   /** The error of a file, with the library's wording where the content can be diagnosed. Cached per file. */
   error(key: string): CgroupError | undefined {
-    const cached = this.errs?.get(key);
+    const cached = this.errs.get(key);
     if (cached) return cached;
     const e = this.entries.get(key);
     if (!e) return undefined;
@@ -86,7 +85,7 @@ export class RowRead {
         });
       }
     }
-    (this.errs ??= new Map()).set(key, err);
+    this.errs.set(key, err);
     return err;
   }
 }
