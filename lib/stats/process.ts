@@ -31,6 +31,35 @@ export function nofileSoft(limits: string): bigint | undefined {
   return BigInt(field);
 }
 
+/** Reused by readSmallFile (grown when a file fills it). */
+let limitsBuf = Buffer.allocUnsafe(4096);
+
+/**
+ * A small file's text (latin1: /proc/<pid>/limits is ASCII), or undefined when it cannot be read. One read, not
+ * readFileSync's read-until-zero: a read that does not fill the buffer has the whole file (a /proc seq file is made
+ * whole at offset 0, as the engine reads cgroup files); one that fills it is read again into a larger buffer.
+ */
+function readSmallFile(file: string): string | undefined {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'r');
+  } catch {
+    return undefined;
+  }
+  try {
+    for (;;) {
+      const n = fs.readSync(fd, limitsBuf, 0, limitsBuf.length, 0);
+      if (n < limitsBuf.length) return limitsBuf.toString('latin1', 0, n);
+      if (limitsBuf.length >= 1 << 20) return undefined; // no limits file is this big
+      limitsBuf = Buffer.allocUnsafe(limitsBuf.length * 4);
+    }
+  } catch {
+    return undefined;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 export function scanProcessesSync(pids: readonly number[] | null, procRoot: string): ProcessScan {
   const out: ProcessScan = { fileDescriptors: 0n, sockets: 0n, ulimitsSoft: 0n };
   if (pids === null || pids.length === 0) return out;
@@ -52,12 +81,7 @@ export function scanProcessesSync(pids: readonly number[] | null, procRoot: stri
         // closed meanwhile: skipped
       }
     }
-    let limits: string | undefined;
-    try {
-      limits = fs.readFileSync(`${base}${pid}/limits`, 'utf8');
-    } catch {
-      limits = undefined;
-    }
+    const limits = readSmallFile(`${base}${pid}/limits`);
     const soft = limits === undefined ? undefined : nofileSoft(limits);
     if (soft !== undefined) out.ulimitsSoft = soft;
   }

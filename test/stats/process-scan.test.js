@@ -43,6 +43,11 @@ t.test('scan of a recorded /proc: descriptors, sockets, the last parsable limit'
   t.same(scanProcessesSync(null, root), { fileDescriptors: 0n, sockets: 0n, ulimitsSoft: 0n }, 'no pids');
   t.same(scanProcessesSync([], root + '/'), { fileDescriptors: 0n, sockets: 0n, ulimitsSoft: 0n });
   t.same(scanProcessesSync([10], root + '/'), { fileDescriptors: 4n, sockets: 2n, ulimitsSoft: 1024n }, 'a procRoot with a trailing slash');
+  // A limits file larger than the first read's buffer is read whole.
+  proc(14, [], 'Filler line of no interest\n'.repeat(1000) + LIMITS('777'));
+  t.same(scanProcessesSync([14], root), { fileDescriptors: 0n, sockets: 0n, ulimitsSoft: 777n }, 'a 27 KB limits file');
+  t.same(await scanProcesses([14], root), { fileDescriptors: 0n, sockets: 0n, ulimitsSoft: 777n });
+  t.same(scanProcessesSync([10], root), { fileDescriptors: 4n, sockets: 2n, ulimitsSoft: 1024n }, 'and a small one after it');
 });
 
 t.test('scan of a live process of ours matches its /proc', { skip: fs.existsSync('/proc/self/fd') ? false : 'no /proc' }, async (t) => {
