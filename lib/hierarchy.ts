@@ -103,7 +103,8 @@ function fromDirectories(root: string, version: 1 | 2 | undefined): Array<Omit<H
     return [{ version: 2, path: root, controllers: readControllers(root), mountRoot: '/' }];
   }
   const out: Array<Omit<Hierarchy, 'index'>> = [];
-  for (const ent of fs.readdirSync(root, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+  // By code point: localeCompare would load ICU's collator, ~10 ms of a CLI's start (the same order for cgroup names).
+  for (const ent of fs.readdirSync(root, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
     if (!ent.isDirectory()) continue; // co-mount aliases are symlinks (cpu -> cpu,cpuacct): one hierarchy each
     const dir = path.join(root, ent.name);
     if (ent.name === 'unified') {

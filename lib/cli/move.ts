@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { libctrManager } from '../managers';
+import { libctrManager } from '../managers/libctr';
 import { base, dir } from '../paths';
 import { cgroupRelPath, pid as checkPid } from '../validate';
 import type { Command } from './command';

@@ -3,7 +3,7 @@
  * container and its sandbox, and where conmon goes. Nothing is created; the sandbox path includes the parent's
  * memory check (a read of the parent's memory limit, spec §5.3) with --min-memory (default 0: only parse errors fail).
  */
-import { setCgroupManager } from '../managers';
+import type { CgroupManager, CgroupManagerOptions } from '../managers';
 import { expandSlice, join } from '../paths';
 import type { Command } from './command';
 import { EXIT_OK, UsageError, intOption, parseCommand, toJson } from './io';
@@ -49,6 +49,17 @@ function conmonPlace(manager: string, parent: string, id: string): { unit: strin
   return { unit, path: join(expandSlice(parent === '' ? 'system.slice' : parent), unit) };
 }
 
+/**
+ * setCgroupManager(name) for the two valid names, loading only that manager's module: `cgmgr paths --manager cgroupfs`
+ * does not load the systemd manager and its D-Bus client (a command that starts fast; bench/startup.js).
+ */
+function managerNamed(name: 'systemd' | 'cgroupfs', options: CgroupManagerOptions): CgroupManager {
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  if (name === 'cgroupfs') return new (require('../managers/cgroupfs') as typeof import('../managers/cgroupfs')).CgroupfsManager(options);
+  return new (require('../managers/systemd') as typeof import('../managers/systemd')).SystemdManager(options);
+  /* eslint-enable @typescript-eslint/no-require-imports */
+}
+
 export const pathsCommand: Command = {
   name: 'paths',
   summary: 'the cgroup paths the systemd or cgroupfs manager computes for a container',
@@ -71,7 +82,7 @@ export const pathsCommand: Command = {
     if (values.id === undefined) throw new UsageError('--id is required');
     if (values.parent === undefined) throw new UsageError('--parent is required ("" for the default)');
     const minMemory = intOption(values['min-memory'], 'min-memory', 0) ?? 0;
-    const m = setCgroupManager(manager, values.root === undefined ? {} : { root: values.root });
+    const m = managerNamed(manager, values.root === undefined ? {} : { root: values.root });
     const { id, parent } = { id: values.id, parent: values.parent };
     const sandbox = m.sandboxCgroupPathSync(parent, id, minMemory);
     const conmon = conmonPlace(manager, parent, id);

@@ -50,20 +50,33 @@ export abstract class ManagerBase {
     return { containers: this.containerCache?.size ?? 0, sandboxes: this.sandboxCache?.size ?? 0 };
   }
 
-  /** The cached container handle of `id` for `key` (its path), or a new one from `make`, cached on v1. */
-  protected cachedContainer(id: string, key: string, make: () => Cgroup): Cgroup {
-    return ManagerBase.cached(this.containerCache, id, key, make);
+  /**
+   * The cached container handle of `id` for `key` (its path), or a new one from `make`, cached on v1. `parentArg` is the
+   * sbParent the path was computed from: the next call with the same id and sbParent finds the handle by
+   * containerByArg without computing (or validating) the path again — the per-container stats call's first step.
+   */
+  protected cachedContainer(id: string, key: string, make: () => Cgroup, parentArg?: string): Cgroup {
+    return ManagerBase.cached(this.containerCache, id, key, make, parentArg);
   }
 
-  protected cachedSandbox(id: string, key: string, make: () => Cgroup): Cgroup {
-    return ManagerBase.cached(this.sandboxCache, id, key, make);
+  protected cachedSandbox(id: string, key: string, make: () => Cgroup, parentArg?: string): Cgroup {
+    return ManagerBase.cached(this.sandboxCache, id, key, make, parentArg);
   }
 
-  private static cached(cache: LruCache<Cgroup> | undefined, id: string, key: string, make: () => Cgroup): Cgroup {
-    const hit = cache?.get(id, key);
+  /** The cached container handle that this very (sbParent, id) pair led to last time (v1), else undefined. */
+  protected containerByArg(sbParent: string, id: string): Cgroup | undefined {
+    return this.containerCache?.getByArg(id, sbParent);
+  }
+
+  protected sandboxByArg(sbParent: string, id: string): Cgroup | undefined {
+    return this.sandboxCache?.getByArg(id, sbParent);
+  }
+
+  private static cached(cache: LruCache<Cgroup> | undefined, id: string, key: string, make: () => Cgroup, arg?: string): Cgroup {
+    const hit = cache?.get(id, key, arg);
     if (hit) return hit;
     const cg = make();
-    cache?.set(id, key, cg);
+    cache?.set(id, key, cg, arg);
     return cg;
   }
 

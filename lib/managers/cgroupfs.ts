@@ -56,8 +56,10 @@ export class CgroupfsManager extends ManagerBase implements CgroupManager {
   }
 
   containerCgroupManager(sbParent: string, containerId: string): Cgroup {
+    const hit = this.containerByArg(sbParent, containerId);
+    if (hit) return hit;
     const p = this.containerCgroupAbsolutePath(sbParent, containerId);
-    return this.cachedContainer(containerId, p, () => newCgroup({ name: base(p), parent: dir(p) }, this.context));
+    return this.cachedContainer(containerId, p, () => newCgroup({ name: base(p), parent: dir(p) }, this.context), sbParent);
   }
 
   /** @internal */
@@ -78,13 +80,15 @@ export class CgroupfsManager extends ManagerBase implements CgroupManager {
    * ExpandSlice on the parent here and always failed. An empty parent has no pod cgroup: an error.
    */
   sandboxCgroupManager(sbParent: string, sbId: string): Cgroup {
+    const hit = this.sandboxByArg(sbParent, sbId);
+    if (hit) return hit;
     checkParent(sbParent, 'sbParent');
     checkId(sbId, 'sbId');
     if (sbParent === '' || join('/', sbParent) === '/') {
       throw new CgroupError(`sandbox ${sbId} has no cgroup parent to read stats from`, { code: 'ERR_CGROUP_NO_PARENT' });
     }
     const p = join('/', sbParent);
-    return this.cachedSandbox(sbId, p, () => newCgroup({ name: base(p), parent: dir(p) }, this.context));
+    return this.cachedSandbox(sbId, p, () => newCgroup({ name: base(p), parent: dir(p) }, this.context), sbParent);
   }
 
   private conmonPrepare(cid: string, cgroupParent: string, conmonCgroup: string, pid: number, resources: CgroupResources | null | undefined) {

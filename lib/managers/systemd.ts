@@ -112,8 +112,10 @@ export class SystemdManager extends ManagerBase implements CgroupManager {
   }
 
   containerCgroupManager(sbParent: string, containerId: string): Cgroup {
+    const hit = this.containerByArg(sbParent, containerId);
+    if (hit) return hit;
     const p = this.containerCgroupAbsolutePath(sbParent, containerId);
-    return this.cachedContainer(containerId, p, () => newCgroup({ name: containerId, parent: systemdParent(dir(p)), systemd: true }, this.context));
+    return this.cachedContainer(containerId, p, () => newCgroup({ name: containerId, parent: systemdParent(dir(p)), systemd: true }, this.context), sbParent);
   }
 
   /** @internal */
@@ -133,6 +135,8 @@ export class SystemdManager extends ManagerBase implements CgroupManager {
 
   /** The pod slice itself (spec §2.4; Q-9: a top-level slice fails with `invalid slice name: /`). */
   sandboxCgroupManager(sbParent: string, sbId: string): Cgroup {
+    const hit = this.sandboxByArg(sbParent, sbId);
+    if (hit) return hit;
     checkParent(sbParent, 'sbParent');
     checkId(sbId, 'sbId');
     const name = base(sbParent);
@@ -144,7 +148,7 @@ export class SystemdManager extends ManagerBase implements CgroupManager {
     }
     // The library expands the parent again: a top-level pod slice gives "/" → `invalid slice name: /` (Q-9).
     const parent = systemdParent(dir(s));
-    return this.cachedSandbox(sbId, s, () => newCgroup({ name: base(s), parent, systemd: true }, this.context));
+    return this.cachedSandbox(sbId, s, () => newCgroup({ name: base(s), parent, systemd: true }, this.context), sbParent);
   }
 
   /**

@@ -62,16 +62,18 @@ export function checkId(value: unknown, name: string): string {
   return cgroupName(value, name);
 }
 
+/** A '.' or '..' element of a path. */
+const DOT_ELEMENT = /(?:^|\/)\.\.?(?:\/|$)/;
+
 /**
  * A cgroup parent: a string without NUL, with no '.' or '..' element (so it cannot leave the root), at most 4095
  * bytes. Leading, trailing and repeated slashes are allowed (Go's Join cleans them); '' means the default parent.
  */
 export function checkParent(value: unknown, name: string): string {
   if (typeof value !== 'string') throw invalidArg(name, value, 'must be a string');
-  if (value.includes('\0') || Buffer.byteLength(value) >= 4096) throw invalidArg(name, value, 'must be a cgroup path (no NUL, under 4096 bytes)');
-  for (const part of value.split('/')) {
-    if (part === '.' || part === '..') throw invalidArg(name, value, "must be a clean cgroup path (no '.' or '..' elements)");
-  }
+  // A UTF-16 unit is at most 3 UTF-8 bytes: a short string needs no byte count (the per-container call checks this).
+  if (value.includes('\0') || (value.length > 1365 && Buffer.byteLength(value) >= 4096)) throw invalidArg(name, value, 'must be a cgroup path (no NUL, under 4096 bytes)');
+  if (DOT_ELEMENT.test(value)) throw invalidArg(name, value, "must be a clean cgroup path (no '.' or '..' elements)");
   return value;
 }
 

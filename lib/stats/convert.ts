@@ -115,7 +115,7 @@ export function convert(raw: RawStats, scan: ProcessScan, systemNano: bigint): C
       psi: psi(raw.blkio.psi),
     },
     systemNano,
-    absent: [...derivedAbsent(raw)].sort(),
+    absent: sortedAbsent(derivedAbsent(raw)),
     version: raw.version,
   };
   if (raw.events !== undefined) {
@@ -128,9 +128,9 @@ export function convert(raw: RawStats, scan: ProcessScan, systemNano: bigint): C
   return stats;
 }
 
-/** The readers' absent fields plus those computed from them. */
+/** The readers' absent fields plus those computed from them (added to raw.absent: the raw stats are the call's own). */
 function derivedAbsent(raw: RawStats): Set<string> {
-  const a = new Set(raw.absent);
+  const a = raw.absent;
   const has = (f: string) => a.has(f);
   if (has('memory.usage')) a.add('memory.workingSetBytes');
   if (has('memory.usage') || has('memory.limit')) a.add('memory.availableBytes');
@@ -144,53 +144,108 @@ function derivedAbsent(raw: RawStats): Set<string> {
   return a;
 }
 
+/** The last absent set seen, in insertion order, and its sorted copy: consecutive reads mostly miss the same fields. */
+let lastAbsent: string[] = [];
+let lastSorted: readonly string[] = [];
+
+/** The absent fields, sorted (a fresh array each call; the sort is skipped when the set equals the previous one). */
+function sortedAbsent(a: Set<string>): string[] {
+  let same = a.size === lastAbsent.length;
+  if (same) {
+    let i = 0;
+    for (const f of a) {
+      if (f !== lastAbsent[i++]) {
+        same = false;
+        break;
+      }
+    }
+  }
+  if (!same) {
+    lastAbsent = [...a];
+    lastSorted = [...lastAbsent].sort();
+  }
+  return lastSorted.slice();
+}
+
 /** A bigint CgroupStats in number mode: Number(), and Infinity for an unlimited (2^64-1) limit. */
 export function toNumbers(s: CgroupStats<bigint>): CgroupStats<number> {
-  const n = (v: bigint) => Number(v);
-  const psiN = (p: PSIStats<bigint> | null): PSIStats<number> | null =>
-    p === null ? null : { some: { ...p.some, total: n(p.some.total) }, full: { ...p.full, total: n(p.full.total) } };
   const m = s.memory;
   // Unlimited (2^64-1) limits are Infinity, and so is the swap left under an unlimited swap limit.
-  const inf = (v: bigint) => (v === MAXU64 ? Infinity : n(v));
   const memory: CgroupStats<number>['memory'] = {
-    usage: n(m.usage), cache: n(m.cache), limit: inf(m.limit), maxUsage: n(m.maxUsage),
-    workingSetBytes: n(m.workingSetBytes), rssBytes: n(m.rssBytes), pageFaults: n(m.pageFaults),
-    majorPageFaults: n(m.majorPageFaults), availableBytes: n(m.availableBytes), kernelUsage: n(m.kernelUsage),
-    kernelTCPUsage: n(m.kernelTCPUsage), swapUsage: n(m.swapUsage), swapLimit: inf(m.swapLimit),
-    swapAvailableBytes: m.swapLimit === MAXU64 ? Infinity : n(m.swapAvailableBytes), fileMapped: n(m.fileMapped),
-    failcnt: n(m.failcnt), psi: psiN(m.psi),
+    usage: Number(m.usage), cache: Number(m.cache), limit: inf(m.limit), maxUsage: Number(m.maxUsage),
+    workingSetBytes: Number(m.workingSetBytes), rssBytes: Number(m.rssBytes), pageFaults: Number(m.pageFaults),
+    majorPageFaults: Number(m.majorPageFaults), availableBytes: Number(m.availableBytes), kernelUsage: Number(m.kernelUsage),
+    kernelTCPUsage: Number(m.kernelTCPUsage), swapUsage: Number(m.swapUsage), swapLimit: inf(m.swapLimit),
+    swapAvailableBytes: m.swapLimit === MAXU64 ? Infinity : Number(m.swapAvailableBytes), fileMapped: Number(m.fileMapped),
+    failcnt: Number(m.failcnt), psi: psiNumbers(m.psi),
   };
+  const c = s.cpu;
   const out: CgroupStats<number> = {
     memory,
     cpu: {
-      totalUsageNano: n(s.cpu.totalUsageNano),
-      perCPUUsage: s.cpu.perCPUUsage === null ? null : s.cpu.perCPUUsage.map(n),
-      usageInKernelmode: n(s.cpu.usageInKernelmode),
-      usageInUsermode: n(s.cpu.usageInUsermode),
-      throttlingActivePeriods: n(s.cpu.throttlingActivePeriods),
-      throttledPeriods: n(s.cpu.throttledPeriods),
-      throttledTime: n(s.cpu.throttledTime),
-      psi: psiN(s.cpu.psi),
+      totalUsageNano: Number(c.totalUsageNano),
+      perCPUUsage: c.perCPUUsage === null ? null : numbers(c.perCPUUsage),
+      usageInKernelmode: Number(c.usageInKernelmode),
+      usageInUsermode: Number(c.usageInUsermode),
+      throttlingActivePeriods: Number(c.throttlingActivePeriods),
+      throttledPeriods: Number(c.throttledPeriods),
+      throttledTime: Number(c.throttledTime),
+      psi: psiNumbers(c.psi),
     },
-    hugetlb: Object.fromEntries(Object.entries(s.hugetlb).map(([k, h]) => [k, { usage: n(h.usage), max: n(h.max) }])),
+    hugetlb: hugetlbNumbers(s.hugetlb),
     pid: {
-      current: n(s.pid.current), limit: n(s.pid.limit), pids: s.pid.pids, fileDescriptors: n(s.pid.fileDescriptors),
-      sockets: n(s.pid.sockets), threads: n(s.pid.threads), threadsMax: n(s.pid.threadsMax), ulimitsSoft: n(s.pid.ulimitsSoft),
+      current: Number(s.pid.current), limit: Number(s.pid.limit), pids: s.pid.pids, fileDescriptors: Number(s.pid.fileDescriptors),
+      sockets: Number(s.pid.sockets), threads: Number(s.pid.threads), threadsMax: Number(s.pid.threadsMax),
+      ulimitsSoft: Number(s.pid.ulimitsSoft),
     },
     diskIO: {
-      ioServiceBytes: s.diskIO.ioServiceBytes.map((e) => ({ major: n(e.major), minor: n(e.minor), op: e.op, value: n(e.value) })),
-      ioServiced: s.diskIO.ioServiced.map((e) => ({ major: n(e.major), minor: n(e.minor), op: e.op, value: n(e.value) })),
-      psi: psiN(s.diskIO.psi),
+      ioServiceBytes: blkioNumbers(s.diskIO.ioServiceBytes),
+      ioServiced: blkioNumbers(s.diskIO.ioServiced),
+      psi: psiNumbers(s.diskIO.psi),
     },
-    systemNano: n(s.systemNano),
+    systemNano: Number(s.systemNano),
     absent: s.absent,
     version: s.version,
   };
   if (s.memoryEvents) {
     const e = s.memoryEvents;
     out.memoryEvents = {
-      low: n(e.low), high: n(e.high), max: n(e.max), oom: n(e.oom), oomKill: n(e.oomKill), oomGroupKill: n(e.oomGroupKill),
+      low: Number(e.low), high: Number(e.high), max: Number(e.max), oom: Number(e.oom), oomKill: Number(e.oomKill),
+      oomGroupKill: Number(e.oomGroupKill),
     };
+  }
+  return out;
+}
+
+function inf(v: bigint): number {
+  return v === MAXU64 ? Infinity : Number(v);
+}
+
+function numbers(list: readonly bigint[]): number[] {
+  const out = new Array<number>(list.length);
+  for (let i = 0; i < list.length; i++) out[i] = Number(list[i]!);
+  return out;
+}
+
+function psiNumbers(p: PSIStats<bigint> | null): PSIStats<number> | null {
+  if (p === null) return null;
+  return {
+    some: { avg10: p.some.avg10, avg60: p.some.avg60, avg300: p.some.avg300, total: Number(p.some.total) },
+    full: { avg10: p.full.avg10, avg60: p.full.avg60, avg300: p.full.avg300, total: Number(p.full.total) },
+  };
+}
+
+function hugetlbNumbers(h: CgroupStats<bigint>['hugetlb']): CgroupStats<number>['hugetlb'] {
+  const out: CgroupStats<number>['hugetlb'] = {};
+  for (const k in h) out[k] = { usage: Number(h[k]!.usage), max: Number(h[k]!.max) };
+  return out;
+}
+
+function blkioNumbers(list: readonly BlkioStatEntry<bigint>[]): BlkioStatEntry<number>[] {
+  const out = new Array<BlkioStatEntry<number>>(list.length);
+  for (let i = 0; i < list.length; i++) {
+    const e = list[i]!;
+    out[i] = { major: Number(e.major), minor: Number(e.minor), op: e.op, value: Number(e.value) };
   }
   return out;
 }

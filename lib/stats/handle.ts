@@ -12,7 +12,8 @@
 import type { BatchResult, Engine } from '../engine';
 import { CgroupError } from '../errors';
 import { cgroupRelPath } from '../validate';
-import { compileStats, statsOfRow, type CompiledStats, type StatsReader, type StatsResult } from './reader';
+import type { ReadContext } from './controller';
+import { compileStats, statsOfRowIn, type CompiledStats, type StatsReader, type StatsResult } from './reader';
 import type { CgroupStats, StatsOptions } from './types';
 
 type NumFor<O> = O extends { bigint: true } ? bigint : number;
@@ -40,6 +41,10 @@ export class StatsHandle {
   private readonly ids = new Uint32Array(1);
   private lastControllers: StatsOptions['controllers'];
   private lastCompiled: CompiledStats | undefined;
+  /** The shared result of lastCompiled's plan (looked up once, not per read). */
+  private lastResult: BatchResult | undefined;
+  /** What the readers read this cgroup with under lastCompiled (made once per plan, not per read). */
+  private lastCtx: ReadContext | undefined;
   private closed = false;
 
   constructor(private readonly reader: StatsReader, readonly path: string) {
@@ -54,6 +59,7 @@ export class StatsHandle {
     const c = compileStats(this.reader.engine, this.reader.context(controllers));
     this.lastControllers = controllers;
     this.lastCompiled = c;
+    this.lastCtx = { ...c.ctx, path: this.rel, procRoot: this.reader.procRoot };
     return c;
   }
 
@@ -72,11 +78,15 @@ export class StatsHandle {
     }
     const id = this.held.id;
     if (c.plan === undefined) return this.reader.readSync([this.path], options)[0] as StatsResult<N>;
-    let result = sharedResults.get(c);
-    if (result === undefined) sharedResults.set(c, (result = engine.result(c.plan, 1, { bigint: true })));
+    let result = this.lastResult;
+    if (result === undefined || result.plan !== c.plan) {
+      result = sharedResults.get(c);
+      if (result === undefined) sharedResults.set(c, (result = engine.result(c.plan, 1, { bigint: true })));
+      this.lastResult = result;
+    }
     this.ids[0] = id;
     engine.readSync(c.plan, this.ids, result);
-    const r = statsOfRow<N>(c, engine, result, 0, id, this.rel, this.reader.procRoot, options.bigint === true, this.path);
+    const r = statsOfRowIn<N>(c, engine, result, 0, id, this.lastCtx!, options.bigint === true, this.path);
     if (result.itemStatus[0] !== 0) {
       // Gone (or re-created under the same name): reopen on the next call.
       engine.close(id);
@@ -93,8 +103,13 @@ export class StatsHandle {
   }
 
   /** readSync(), as a promise: answered on the calling thread (a single cgroup's read is shorter than a pool hop). */
-  async read<O extends ReadOptions | undefined = undefined>(options?: O): Promise<CgroupStats<NumFor<O>>> {
-    return this.readSync(options);
+  read<O extends ReadOptions | undefined = undefined>(options?: O): Promise<CgroupStats<NumFor<O>>> {
+    // Not an async function: one settled promise, no extra ticks for the caller's await.
+    try {
+      return Promise.resolve(this.readSync(options));
+    } catch (e) {
+      return Promise.reject(e);
+    }
   }
 
   /** Closes the engine handle (its held descriptors). Reads after close() throw ERR_CGROUP_HANDLE_CLOSED. */

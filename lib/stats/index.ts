@@ -8,7 +8,7 @@
  * A single call rejects (throws) on the library's error, with what was read on `err.partial` (DECISIONS Q-18); a batch
  * never fails as a whole.
  */
-import { StatsHandle } from './handle';
+import type * as HandleModule from './handle';
 import { cachedReader, type StatsError, type StatsResult } from './reader';
 import type { CgroupStats, StatsOptions } from './types';
 
@@ -21,7 +21,17 @@ export { StatsReader, controllerMask, type StatsError, type StatsResult } from '
 export { hugePageSizeNames, hugePageSizes } from './hugepages';
 export { isMemoryUnlimited, V1_UNLIMITED_MIN } from './convert';
 export { nofileSoft } from './process';
-export { StatsHandle } from './handle';
+// StatsHandle is loaded on first use (a hook's first statsSync does not need it): a getter over a placeholder that
+// cjs-module-lexer sees, so `import { StatsHandle } from 'cgmgr/stats'` works from ES modules too.
+export declare const StatsHandle: typeof HandleModule.StatsHandle;
+export type StatsHandle = HandleModule.StatsHandle;
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const handleModule = (): typeof HandleModule => require('./handle') as typeof HandleModule;
+exports.StatsHandle = undefined;
+// (A name in a variable: cjs-module-lexer drops an export whose defineProperty getter it cannot read as `return a.b`.)
+for (const name of ['StatsHandle'] as const) {
+  Object.defineProperty(exports, name, { enumerable: true, configurable: false, get: () => handleModule()[name] });
+}
 
 type NumFor<O extends StatsOptions | undefined> = O extends { bigint: true } ? bigint : number;
 
@@ -64,5 +74,5 @@ export type { StatsError as CgroupStatsError };
  * (given per read).
  */
 export function openStatsHandle(path: string, options: Omit<StatsOptions, 'controllers' | 'bigint'> = {}): StatsHandle {
-  return new StatsHandle(cachedReader(options), path);
+  return new (handleModule().StatsHandle)(cachedReader(options), path);
 }

@@ -20,17 +20,53 @@ const MAXU64 = (1n << 64n) - 1n;
 
 /** The soft "Max open files" of a /proc/<pid>/limits text, or undefined when the line is missing or unparsable. */
 export function nofileSoft(limits: string): bigint | undefined {
-  const line = limits.split('\n').find((l) => l.startsWith(LABEL));
-  if (line === undefined) return undefined;
-  const field = line.slice(LABEL.length).trim().split(/\s+/)[0] ?? '';
+  // The first line that starts with the label (found without splitting the text into lines).
+  let at = limits.startsWith(LABEL) ? 0 : limits.indexOf('\n' + LABEL) + 1;
+  if (at === 0 && !limits.startsWith(LABEL)) return undefined;
+  at += LABEL.length;
+  const end = limits.indexOf('\n', at);
+  const line = end < 0 ? limits.slice(at) : limits.slice(at, end);
+  const field = line.trim().split(/\s+/)[0] ?? '';
   if (!/^[0-9]+$/.test(field) || BigInt(field) > MAXU64) return undefined;
   return BigInt(field);
 }
 
+/** Reused by readSmallFile (grown when a file fills it). */
+let limitsBuf = Buffer.allocUnsafe(4096);
+
+/**
+ * A small file's text (latin1: /proc/<pid>/limits is ASCII), or undefined when it cannot be read. One read, not
+ * readFileSync's read-until-zero: a read that does not fill the buffer has the whole file (a /proc seq file is made
+ * whole at offset 0, as the engine reads cgroup files); one that fills it is read again into a larger buffer.
+ */
+function readSmallFile(file: string): string | undefined {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'r');
+  } catch {
+    return undefined;
+  }
+  try {
+    for (;;) {
+      const n = fs.readSync(fd, limitsBuf, 0, limitsBuf.length, 0);
+      if (n < limitsBuf.length) return limitsBuf.toString('latin1', 0, n);
+      if (limitsBuf.length >= 1 << 20) return undefined; // no limits file is this big
+      limitsBuf = Buffer.allocUnsafe(limitsBuf.length * 4);
+    }
+  } catch {
+    return undefined;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 export function scanProcessesSync(pids: readonly number[] | null, procRoot: string): ProcessScan {
   const out: ProcessScan = { fileDescriptors: 0n, sockets: 0n, ulimitsSoft: 0n };
-  for (const pid of pids ?? []) {
-    const fdDir = path.join(procRoot, String(pid), 'fd');
+  if (pids === null || pids.length === 0) return out;
+  // pids are integers and procRoot is resolved: plain concatenation makes the same paths as path.join.
+  const base = procRoot.endsWith('/') ? procRoot : procRoot + '/';
+  for (const pid of pids) {
+    const fdDir = `${base}${pid}/fd/`;
     let names: string[] = [];
     try {
       names = fs.readdirSync(fdDir);
@@ -40,17 +76,12 @@ export function scanProcessesSync(pids: readonly number[] | null, procRoot: stri
     out.fileDescriptors += BigInt(names.length);
     for (const n of names) {
       try {
-        if (fs.readlinkSync(path.join(fdDir, n)).startsWith('socket')) out.sockets++;
+        if (fs.readlinkSync(fdDir + n).startsWith('socket')) out.sockets++;
       } catch {
         // closed meanwhile: skipped
       }
     }
-    let limits: string | undefined;
-    try {
-      limits = fs.readFileSync(path.join(procRoot, String(pid), 'limits'), 'utf8');
-    } catch {
-      limits = undefined;
-    }
+    const limits = readSmallFile(`${base}${pid}/limits`);
     const soft = limits === undefined ? undefined : nofileSoft(limits);
     if (soft !== undefined) out.ulimitsSoft = soft;
   }

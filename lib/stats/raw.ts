@@ -105,8 +105,20 @@ export const FIELDS = {
   memoryEvents: ['low', 'high', 'max', 'oom', 'oomKill', 'oomGroupKill'],
 } as const;
 
+/** `<section>.<field>` strings, made once: a read adds the same strings every time (no concatenation, hash cached). */
+const dotted = new Map<string, Map<string, string>>();
+
+/** The string `<section>.<field>` (the same string object for the same pair). */
+export function dottedName(section: string, field: string): string {
+  let bySection = dotted.get(section);
+  if (bySection === undefined) dotted.set(section, (bySection = new Map()));
+  let name = bySection.get(field);
+  if (name === undefined) bySection.set(field, (name = `${section}.${field}`));
+  return name;
+}
+
 export function markAbsent(raw: RawStats, section: string, fields: readonly string[]): void {
-  for (const f of fields) raw.absent.add(`${section}.${f}`);
+  for (let i = 0; i < fields.length; i++) raw.absent.add(dottedName(section, fields[i]!));
 }
 
 /** u64 arithmetic of Go: the result modulo 2^64. */

@@ -138,7 +138,7 @@ function extractRow(c: CompiledStats, engine: Engine, result: BatchResult | unde
     if (rr.gone) out.gone = result.rowError(row);
     for (const r of c.wanted) {
       const errs = r.read(rr.scope(r.name), raw, ctx);
-      (r.name === 'procs' ? out.procsErrors : out.statErrors).push(...errs);
+      if (errs.length > 0) (r.name === 'procs' ? out.procsErrors : out.statErrors).push(...errs);
     }
   } else {
     for (const r of c.wanted) r.skip(raw);
@@ -157,8 +157,14 @@ export function compileStats(engine: Engine, ctx: PlanContext, extras?: PlanExtr
  */
 export function statsOfRow<N extends number | bigint>(c: CompiledStats, engine: Engine, result: BatchResult, row: number,
   id: number, rel: string, procRoot: string, bigint: boolean, displayPath: string): StatsResult<N> {
-  const o = extractRow(c, engine, result, row, id, { ...c.ctx, path: rel, procRoot });
-  const scan = (c.ctx.mask & CONTROLLERS.process) !== 0 ? scanProcessesSync(o.raw.procs, procRoot) : emptyScan();
+  return statsOfRowIn<N>(c, engine, result, row, id, { ...c.ctx, path: rel, procRoot }, bigint, displayPath);
+}
+
+/** statsOfRow with the row's ReadContext made by the caller (a StatsHandle makes it once, not per read). */
+export function statsOfRowIn<N extends number | bigint>(c: CompiledStats, engine: Engine, result: BatchResult, row: number,
+  id: number, ctx: ReadContext, bigint: boolean, displayPath: string): StatsResult<N> {
+  const o = extractRow(c, engine, result, row, id, ctx);
+  const scan = (c.ctx.mask & CONTROLLERS.process) !== 0 ? scanProcessesSync(o.raw.procs, ctx.procRoot) : emptyScan();
   return finish<N>(o, scan, c.ctx.version, bigint, displayPath);
 }
 

@@ -25,6 +25,14 @@ export interface PlanEntry {
 /** One row of a batch result: the engine, the handle, and the plan's files by qualified key (`<reader>:<name>`). */
 export class RowRead {
   private readonly errs = new Map<string, CgroupError>();
+  /** The row's file statuses start here in result.fileStatus. */
+  readonly statusBase: number;
+  /** The row's values and flags start here in result.values / result.flags. */
+  readonly slotBase: number;
+  /** The slot offset of each file of the plan. */
+  readonly offsets: readonly number[];
+  /** The plan's entries by reader, then by local name. */
+  private readonly byReader: Map<string, Map<string, PlanEntry>>;
 
   constructor(
     readonly engine: Engine,
@@ -34,8 +42,13 @@ export class RowRead {
     readonly id: number,
     readonly entries: ReadonlyMap<string, PlanEntry>,
     /** Every file the readers asked for, planned or not (a hierarchy that is not mounted is not planned). */
-    readonly specs: ReadonlyMap<string, FileSpec> = new Map(),
-  ) {}
+    readonly specs: ReadonlyMap<string, FileSpec> = NO_SPECS,
+  ) {
+    this.statusBase = row * plan.files.length;
+    this.slotBase = row * plan.slots;
+    this.offsets = planOffsets(plan);
+    this.byReader = byReader(entries);
+  }
 
   /** The cgroup vanished during the read (ENODEV on a held descriptor, or its directory went away). */
   get gone(): boolean {
@@ -43,7 +56,7 @@ export class RowRead {
   }
 
   scope(prefix: string): Files {
-    return new Files(this, prefix, byReader(this.entries).get(prefix) ?? NO_ENTRIES);
+    return new Files(this, prefix, this.byReader.get(prefix) ?? NO_ENTRIES);
   }
 
   entry(key: string): PlanEntry | undefined {
@@ -77,11 +90,37 @@ export class RowRead {
 
 /** A controller reader's view of a row: its own files by local name. */
 export class Files {
+  // The row's arrays, looked up once per reader rather than once per question (a row asks ~100 of them).
+  private readonly fileStatus: Int32Array;
+  private readonly statusBase: number;
+  private readonly flags: Uint8Array;
+  private readonly values: Float64Array | BigUint64Array;
+  private readonly slotBase: number;
+  private readonly offsets: readonly number[];
+
   constructor(private readonly r: RowRead, private readonly prefix: string,
-    private readonly mine: ReadonlyMap<string, PlanEntry> = byReader(r.entries).get(prefix) ?? NO_ENTRIES) {}
+    private readonly mine: ReadonlyMap<string, PlanEntry> = byReader(r.entries).get(prefix) ?? NO_ENTRIES) {
+    const result = r.result;
+    this.fileStatus = result.fileStatus;
+    this.statusBase = r.statusBase;
+    this.flags = result.flags;
+    this.values = result.values;
+    this.slotBase = r.slotBase;
+    this.offsets = r.offsets;
+  }
+
+  // The last name asked for: a reader asks several questions of one file in a row (ok, then value, value, ...).
+  private lastName: string | undefined;
+  private lastEntry: PlanEntry | undefined;
 
   private entry(name: string): PlanEntry | undefined {
-    return this.mine.get(name);
+    if (name === this.lastName) return this.lastEntry;
+    this.lastName = name;
+    return (this.lastEntry = this.mine.get(name));
+  }
+
+  private status(e: PlanEntry): number {
+    return this.fileStatus[this.statusBase + e.file]!;
   }
 
   /** The row's cgroup vanished during the read. */
@@ -92,7 +131,7 @@ export class Files {
   /** The file was read and parsed. */
   ok(name: string): boolean {
     const e = this.entry(name);
-    return e !== undefined && this.r.result.status(this.r.row, e.file) === FILE_STATUS.ok;
+    return e !== undefined && this.status(e) === FILE_STATUS.ok;
   }
 
   /**
@@ -103,7 +142,7 @@ export class Files {
   missing(name: string): boolean {
     const e = this.entry(name);
     if (e === undefined) return true;
-    const s = this.r.result.status(this.r.row, e.file);
+    const s = this.status(e);
     if (s === FILE_STATUS.ok) return false;
     if (this.r.gone) return true;
     return this.r.result.absent(this.r.row, e.file);
@@ -113,7 +152,7 @@ export class Files {
   notSupported(name: string): boolean {
     const e = this.entry(name);
     if (e === undefined) return false;
-    const s = this.r.result.status(this.r.row, e.file);
+    const s = this.status(e);
     return s < 0 && decodeSysStatus(s).errno === EOPNOTSUPP;
   }
 
@@ -137,7 +176,7 @@ export class Files {
         code: 'ERR_CGROUP_NOT_MOUNTED', ...(spec ? { controller: spec.controller, file: spec.name } : {}),
       });
     }
-    if (this.r.result.status(this.r.row, e.file) === FILE_STATUS.notInHierarchy) {
+    if (this.status(e) === FILE_STATUS.notInHierarchy) {
       // The library opens <hierarchy>/<cgroup>/<file> and gets ENOENT: say the same.
       const plan = this.r.plan.files[e.file]!;
       return sysError(ENOENT, 'openat', this.r.engine.filePath(this.r.id, plan.hierarchy, plan.name), {
@@ -152,22 +191,24 @@ export class Files {
   noDir(name: string): boolean {
     const e = this.entry(name);
     if (e === undefined) return true;
-    return this.r.result.status(this.r.row, e.file) === FILE_STATUS.notInHierarchy;
+    return this.status(e) === FILE_STATUS.notInHierarchy;
   }
 
   /** Slot k as a u64 ("max" is 2^64-1), or undefined when the slot is absent. */
   value(name: string, k = 0): bigint | undefined {
     const e = this.entry(name);
     if (e === undefined) return undefined;
-    const v = this.r.result.get(this.r.row, e.file, k);
-    if (v === undefined) return undefined;
+    const i = this.slotBase + this.offsets[e.file]! + k;
+    const flag = this.flags[i];
+    if (flag === SLOT.absent) return undefined;
+    const v = flag === SLOT.float ? this.r.result.floats[i]! : this.values[i]!;
     return typeof v === 'bigint' ? v : BigInt(Math.trunc(v));
   }
 
   /** Slot k holds the literal "max". */
   isMax(name: string, k = 0): boolean {
     const e = this.entry(name);
-    return e !== undefined && this.r.result.flag(this.r.row, e.file, k) === SLOT.max;
+    return e !== undefined && this.flags[this.slotBase + this.offsets[e.file]! + k] === SLOT.max;
   }
 
   /** Slot k as a double (PSI averages); 0 when absent. */
@@ -186,7 +227,7 @@ export class Files {
   /** For list/ioStat/blkio files: whether the file had more entries than the plan's capacity. */
   overflow(name: string): boolean {
     const e = this.entry(name);
-    return e !== undefined && this.r.result.status(this.r.row, e.file) === FILE_STATUS.overflow;
+    return e !== undefined && this.status(e) === FILE_STATUS.overflow;
   }
 
   /**
@@ -267,6 +308,15 @@ export class Files {
 }
 
 const NO_ENTRIES: ReadonlyMap<string, PlanEntry> = new Map();
+const NO_SPECS: ReadonlyMap<string, FileSpec> = new Map();
+const offsetsOf = new WeakMap<ReadPlan, readonly number[]>();
+
+/** The slot offset of each file of a plan, as an array (made once per plan). */
+function planOffsets(plan: ReadPlan): readonly number[] {
+  let o = offsetsOf.get(plan);
+  if (o === undefined) offsetsOf.set(plan, (o = plan.files.map((f) => f.offset)));
+  return o;
+}
 const split = new WeakMap<ReadonlyMap<string, PlanEntry>, Map<string, Map<string, PlanEntry>>>();
 
 /** A plan's entries by reader, then by local name (`<reader>:<name>` split once per plan, not per lookup). */

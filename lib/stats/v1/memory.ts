@@ -44,10 +44,10 @@ export const memory = defineReader({
       return first(f.requiredError(name));
     };
     if (!f.ok('stat')) return fail('stat');
-    V1_MEMORY_STAT_KEYS.forEach((key, i) => {
+    for (let i = 0; i < V1_MEMORY_STAT_KEYS.length; i++) {
       const v = f.value('stat', i);
-      if (v !== undefined) m.stats.set(key, v);
-    });
+      if (v !== undefined) m.stats.set(V1_MEMORY_STAT_KEYS[i]!, v);
+    }
     if (!m.stats.has('cache')) raw.absent.add('memory.cache');
     if (!m.stats.has('total_rss')) raw.absent.add('memory.rssBytes');
     m.cache = m.stats.get('cache') ?? 0n;

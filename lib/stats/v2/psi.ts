@@ -29,6 +29,7 @@ function toPSI(f: Files): RawPSI {
 
 function pressure(resource: Resource): TypedReader<'p'> {
   const section = SECTION[resource];
+  const absentField = `${section}.psi`;
   return defineReader({
     name: `psi-${resource}`,
     wants: (ctx) => (ctx.mask & CONTROLLERS.psi) !== 0 && (ctx.version === 2 || ctx.layout.unified !== undefined),
@@ -43,15 +44,15 @@ function pressure(resource: Resource): TypedReader<'p'> {
       };
       if (f.ok('p')) {
         set(toPSI(f));
-        raw.absent.delete(`${section}.psi`); // a v1 reader before it marks PSI absent (not in the library's v1 stats)
+        raw.absent.delete(absentField); // a v1 reader before it marks PSI absent (not in the library's v1 stats)
         return [];
       }
-      raw.absent.add(`${section}.psi`);
+      raw.absent.add(absentField);
       set(null);
       if (f.missing('p') || f.notSupported('p')) return [];
       return [f.error('p')!];
     },
-    skip: (raw) => raw.absent.add(`${section}.psi`),
+    skip: (raw) => raw.absent.add(absentField),
   });
 }
 
