@@ -27,6 +27,7 @@ export interface NativePlanFile {
   keys?: string[];
   cap?: number;
   hold?: boolean;
+  tier?: number;
 }
 
 export interface NativeEngine {
@@ -36,9 +37,9 @@ export interface NativeEngine {
   createPlan(files: NativePlanFile[]): { id: number; slots: number; offsets: number[] };
   freePlan(id: number): boolean;
   read(plan: number, ids: Uint32Array, values: Float64Array | BigUint64Array, flags: Uint8Array,
-    fileStatus: Int32Array, itemStatus: Int32Array, sampleMs: Float64Array | undefined, asDouble: boolean): void;
+    fileStatus: Int32Array, itemStatus: Int32Array, sampleMs: Float64Array | undefined, asDouble: boolean, rowTiers?: Uint8Array): void;
   readAsync(plan: number, ids: Uint32Array, values: Float64Array | BigUint64Array, flags: Uint8Array,
-    fileStatus: Int32Array, itemStatus: Int32Array, sampleMs: Float64Array | undefined, asDouble: boolean): Promise<void>;
+    fileStatus: Int32Array, itemStatus: Int32Array, sampleMs: Float64Array | undefined, asDouble: boolean, rowTiers?: Uint8Array): Promise<void>;
   readFile(id: number, hierarchy: number, name: string): string;
   readPids(id: number, hierarchy: number, name: string): Int32Array;
   writePids(ids: Uint32Array, pids: Int32Array, hierarchy: number, results: Int32Array): void;

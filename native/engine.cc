@@ -202,6 +202,7 @@ class ReadJob : public AsyncJob {
   ReadJob(std::shared_ptr<HandleTable> table, std::shared_ptr<const Plan> plan, const uint32_t* ids, size_t count,
           const BatchOut& shape)
       : table_(std::move(table)), plan_(std::move(plan)), ids_(ids, ids + count) {
+    if (shape.row_tier != nullptr) row_tier_.assign(shape.row_tier, shape.row_tier + count);
     const size_t slots = plan_->slots * count, files = plan_->files.size() * count;
     values_.resize(slots);
     flags_.resize(slots);
@@ -209,7 +210,8 @@ class ReadJob : public AsyncJob {
     item_status_.resize(count);
     if (shape.sample_ms != nullptr) sample_ms_.resize(count);
     out_ = BatchOut{values_.data(), flags_.data(), file_status_.data(), item_status_.data(),
-                    shape.sample_ms != nullptr ? sample_ms_.data() : nullptr, shape.as_double};
+                    shape.sample_ms != nullptr ? sample_ms_.data() : nullptr, shape.as_double,
+                    shape.row_tier != nullptr ? row_tier_.data() : nullptr};
   }
 
  protected:
@@ -232,6 +234,7 @@ class ReadJob : public AsyncJob {
   std::shared_ptr<HandleTable> table_;
   std::shared_ptr<const Plan> plan_;
   std::vector<uint32_t> ids_;
+  std::vector<uint8_t> row_tier_;  // copied at the call, like ids_
   std::vector<uint64_t> values_;
   std::vector<uint8_t> flags_;
   std::vector<int32_t> file_status_, item_status_;
@@ -397,7 +400,7 @@ Napi::Value Engine::Info(const Napi::CallbackInfo& info) {
   return o;
 }
 
-// createPlan([{ hierarchy, name, format, keys, cap, hold }]) -> { id, slots, offsets: number[] }. Plan ids are unique
+// createPlan([{ hierarchy, name, format, keys, cap, hold, tier }]) -> { id, slots, offsets: number[] }. Plan ids are unique
 // over the engine's lifetime; freePlan(id) ends a plan (lib/engine.ts calls it when the ReadPlan is collected or
 // freed). Every property is read once; a throwing getter or Proxy trap ends the call with its own exception.
 Napi::Value Engine::CreatePlan(const Napi::CallbackInfo& info) {
@@ -427,13 +430,13 @@ Napi::Value Engine::CreatePlan(const Napi::CallbackInfo& info) {
       return env.Undefined();
     }
     Napi::Object o = v.As<Napi::Object>();
-    Napi::Value got[6];
-    const char* const props[6] = {"hierarchy", "name", "format", "keys", "cap", "hold"};
-    for (int k = 0; k < 6; k++) {
+    Napi::Value got[7];
+    const char* const props[7] = {"hierarchy", "name", "format", "keys", "cap", "hold", "tier"};
+    for (int k = 0; k < 7; k++) {
       got[k] = o.Get(props[k]);
       if (ExceptionPending(env)) return env.Undefined();
     }
-    Napi::Value hier = got[0], name = got[1], format = got[2], keys = got[3], cap = got[4], hold = got[5];
+    Napi::Value hier = got[0], name = got[1], format = got[2], keys = got[3], cap = got[4], hold = got[5], tier = got[6];
     if (!hier.IsNumber() || !name.IsString() || !format.IsNumber()) {
       ThrowTypeError(env, "createPlan: file " + std::to_string(i) + " needs hierarchy, name and format");
       return env.Undefined();
@@ -442,11 +445,13 @@ Napi::Value Engine::CreatePlan(const Napi::CallbackInfo& info) {
     double h = hier.As<Napi::Number>().DoubleValue();
     double fm = format.As<Napi::Number>().DoubleValue();
     double c = cap.IsNumber() ? cap.As<Napi::Number>().DoubleValue() : 0;
+    double t = tier.IsNumber() ? tier.As<Napi::Number>().DoubleValue() : 0;
     std::string n = name.As<Napi::String>().Utf8Value();
     if (!(h >= 0 && h < static_cast<double>(table_->hierarchy_count())) || h != static_cast<uint32_t>(h) ||
         !(fm >= 0 && fm < static_cast<double>(Format::kCount)) || fm != static_cast<uint32_t>(fm) ||
-        !(c >= 0 && c <= kMaxCap) || c != static_cast<uint32_t>(c) || !IsValidName(n)) {
-      ThrowRangeError(env, "createPlan: bad hierarchy, format, cap or name for file " + std::to_string(i),
+        !(c >= 0 && c <= kMaxCap) || c != static_cast<uint32_t>(c) || !(t >= 0 && t <= UINT8_MAX) ||
+        t != static_cast<uint32_t>(t) || !IsValidName(n)) {
+      ThrowRangeError(env, "createPlan: bad hierarchy, format, cap, tier or name for file " + std::to_string(i),
                       "ERR_CGROUP_PLAN");
       return env.Undefined();
     }
@@ -454,6 +459,7 @@ Napi::Value Engine::CreatePlan(const Napi::CallbackInfo& info) {
     f.format = static_cast<Format>(static_cast<uint32_t>(fm));
     f.cap = static_cast<uint32_t>(c);
     f.hold = !hold.IsBoolean() || hold.As<Napi::Boolean>().Value();
+    f.tier = static_cast<uint8_t>(t);
     if (keys.IsArray()) {
       Napi::Array ka = keys.As<Napi::Array>();
       const uint32_t nk = ka.Length();
@@ -559,6 +565,12 @@ bool Engine::ParseReadArgs(const Napi::CallbackInfo& info, std::shared_ptr<const
   if (!info[6].IsUndefined() && !info[6].IsNull()) {
     out->sample_ms = TypedArg<double>(info, 6, napi_float64_array, *count, "sampleMs");
     if (out->sample_ms == nullptr) return false;
+  }
+  // Optional rowTiers (Uint8Array, one per row): files of a higher tier than the row's are not read.
+  out->row_tier = nullptr;
+  if (info.Length() > 8 && !info[8].IsUndefined() && !info[8].IsNull()) {
+    out->row_tier = TypedArg<uint8_t>(info, 8, napi_uint8_array, *count, "rowTiers");
+    if (out->row_tier == nullptr) return false;
   }
   return true;
 }

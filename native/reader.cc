@@ -196,7 +196,14 @@ void Reader::ReadRow(HandleTable& table, uint32_t id, const Plan& plan, BatchOut
   RowState st;
   st.handle = BeginRow(table, id, plan, out, row);
   if (st.handle == nullptr) return;
-  for (size_t i = 0; i < plan.files.size(); i++) ReadFile(table, plan, i, st, out, row);
+  const uint8_t max_tier = out.row_tier == nullptr ? UINT8_MAX : out.row_tier[row];
+  for (size_t i = 0; i < plan.files.size(); i++) {
+    if (plan.files[i].tier > max_tier) {
+      out.file_status[row * plan.files.size() + i] = kFileNotRead;
+      continue;
+    }
+    ReadFile(table, plan, i, st, out, row);
+  }
   FinishRow(table, plan, st, out, row);
 }
 

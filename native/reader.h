@@ -20,6 +20,7 @@ enum FileStatus : int32_t {
   kFileEmpty = 3,
   kFileNotInHierarchy = 4,  // the cgroup does not exist in that file's hierarchy (or it is not mounted)
   kFileSkipped = 5,         // not read: the handle is invalid
+  kFileNotRead = 6,         // not read: the file's tier is above the row's (BatchOut::row_tier); its slots are absent
   kFileNotRegular = 7,      // not a regular file (a FIFO, device or directory): never read
 };
 
@@ -38,6 +39,8 @@ struct BatchOut {
   int32_t* item_status;  // rows
   double* sample_ms;     // rows, may be null: CLOCK_REALTIME of the row's read, in ms (like Date.now())
   bool as_double;
+  // Per row, the highest file tier read (PlanFile::tier); null reads every file. May be null.
+  const uint8_t* row_tier = nullptr;
 };
 
 class Reader {
