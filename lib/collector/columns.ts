@@ -326,6 +326,23 @@ export class ColumnProgram {
     }
   }
 
+  /** The plan files (indices) any column reads: its source, second operand, fallback, required files, blkio families.
+   * The collector's read tiers (lib/collector/tiers.ts) read these every sweep unless they are spec files. */
+  files(): Set<number> {
+    const used = new Set<number>();
+    const add = (f: number): void => { if (f >= 0) used.add(f); };
+    for (let i = 0; i < FIELD_COUNT; i++) {
+      if (this.op[i] === OP_ABSENT) continue;
+      add(this.fileA[i]!);
+      add(this.fileB[i]!);
+      add(this.fallbackFile[i]!);
+      for (const f of this.requires[i] ?? []) add(f);
+      const fam = this.families[i];
+      if (fam !== undefined) for (let c = 0; c < fam.length; c += 4) { add(fam[c]!); add(fam[c + 2]!); }
+    }
+    return used;
+  }
+
   /** Fills row `out` of values/present (number mode) from row `row` of a bigint BatchResult. Allocates nothing. */
   extractNumber(r: BatchResult, words: Uint32Array, row: number, values: Float64Array, present: Uint8Array, out: number): void {
     const base = row * this.slots;
