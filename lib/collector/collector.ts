@@ -135,6 +135,10 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
   private readonly detailSlots: TierSlots | undefined;
   private readonly detailPlan: ReadPlan | undefined;
   private detailResult: BatchResult | undefined;
+  /** The stats plan as compiled (every file with its full capacity): stats(row) of a row whose detail files the
+   * sweep did not read is built on a one-row result of it. Undefined without tiers. */
+  private readonly full: CompiledStats | undefined;
+  private fullResult: BatchResult | undefined;
   private readonly phase = new SpecPhase();
   /** Per row of the sweep being read, its tier (usage only, or with the spec files). */
   private rowTiers = new Uint8Array(0);
@@ -200,12 +204,13 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
     }
     this.specIntervalMs = specIntervalMs;
     const compiled = compileStats(this.engine, ctx, extrasFor(this.version, mask));
-    this.program = new ColumnProgram(compiled, this.version);
-    this.tiers = fileTiers(compiled, this.version, this.program.files());
+    this.tiers = fileTiers(compiled, this.version, new ColumnProgram(compiled, this.version).files());
     if (specIntervalMs > 0 && compiled.plan !== undefined) {
-      // The same files in the same order (so the same slots, entries and column program), with their tiers: usage
-      // files held, spec and detail files opened per read.
+      // The same files in the same order (so the same entries), with their tiers: usage files held, spec and detail
+      // files opened per read, detail files with the least capacity (a sweep never reads them: their slots would only
+      // be cleared and copied every sweep). The column program is compiled for this plan's slots.
       this.compiled = { ...compiled, plan: this.engine.plan(tieredSpecs(compiled, this.tiers)) };
+      this.full = compiled;
       this.specSlots = new TierSlots(this.compiled, this.tiers, TIER.spec);
       this.detailSlots = new TierSlots(this.compiled, this.tiers, TIER.detail);
       if (this.detailSlots.files.length > 0) {
@@ -217,6 +222,7 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
     } else {
       this.compiled = compiled;
     }
+    this.program = new ColumnProgram(this.compiled, this.version);
     const idh = this.version === 1 ? layout.controllers.get('memory') ?? layout.hierarchies[0] : layout.hierarchies[0];
     this.identityHierarchy = idh?.index ?? 0;
     if (options.oomEvents !== false) {
@@ -550,26 +556,52 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
     }
   }
 
-  /** The detail files (only stats(row) reads them) of a row that did not read them, read now and put into the row. */
-  private readDetail(row: number, id: number): void {
-    const t = this.detailSlots;
-    const r = this.result;
-    if (t === undefined || this.detailPlan === undefined || r === undefined) return;
+  /**
+   * stats(row) of a row whose detail files (only stats(row) reads them) the sweep did not read: a one-row result of
+   * the full plan with the row's usage and spec files copied from the sweep and the detail files read now.
+   */
+  private statsWithDetail(row: number, e: Entry, bigint: boolean): StatsResult<number | bigint> {
+    const t = this.detailSlots!;
+    const full = this.full!;
+    const r = this.result!;
+    const fp = full.plan!;
+    const f1 = (this.fullResult ??= this.engine.result(fp, 1, { bigint: true }));
+    const w1 = new Uint32Array(f1.values.buffer);
     const files = r.plan.files.length;
-    if (r.fileStatus[row * files + t.files[0]!] !== FILE_STATUS.notRead) return;
-    this.detailResult ??= this.engine.result(this.detailPlan, 1, { bigint: true });
-    const d = this.engine.readSync(this.detailPlan, [id], this.detailResult);
-    const dw = new Uint32Array(d.values.buffer);
-    for (let j = 0; j < t.files.length; j++) {
-      r.fileStatus[row * files + t.files[j]!] = d.fileStatus[j]!;
-      const from = this.detailPlan.files[j]!.offset;
-      const to = row * r.plan.slots + t.offsets[j]!;
-      for (let s = 0; s < t.counts[j]!; s++) {
-        r.flags[to + s] = d.flags[from + s]!;
-        this.words[2 * (to + s)] = dw[2 * (from + s)]!;
-        this.words[2 * (to + s) + 1] = dw[2 * (from + s) + 1]!;
+    const isDetail = new Uint8Array(files);
+    for (const i of t.files) isDetail[i] = 1;
+    for (let i = 0; i < files; i++) {
+      if (isDetail[i] === 1) continue;
+      f1.fileStatus[i] = r.fileStatus[row * files + i]!;
+      const from = row * r.plan.slots + r.plan.files[i]!.offset;
+      const to = fp.files[i]!.offset;
+      const n = (i + 1 < files ? fp.files[i + 1]!.offset : fp.slots) - to;
+      for (let s = 0; s < n; s++) {
+        f1.flags[to + s] = r.flags[from + s]!;
+        w1[2 * (to + s)] = this.words[2 * (from + s)]!;
+        w1[2 * (to + s) + 1] = this.words[2 * (from + s) + 1]!;
       }
     }
+    this.detailResult ??= this.engine.result(this.detailPlan!, 1, { bigint: true });
+    const d = this.engine.readSync(this.detailPlan!, [e.id], this.detailResult);
+    const dw = new Uint32Array(d.values.buffer);
+    for (let j = 0; j < t.files.length; j++) {
+      const i = t.files[j]!;
+      f1.fileStatus[i] = d.fileStatus[j]!;
+      const from = this.detailPlan!.files[j]!.offset;
+      const to = fp.files[i]!.offset;
+      const n = (j + 1 < t.files.length ? this.detailPlan!.files[j + 1]!.offset : this.detailPlan!.slots) - from;
+      for (let s = 0; s < n; s++) {
+        f1.flags[to + s] = d.flags[from + s]!;
+        w1[2 * (to + s)] = dw[2 * (from + s)]!;
+        w1[2 * (to + s) + 1] = dw[2 * (from + s) + 1]!;
+      }
+    }
+    // The cgroup vanished while its detail files were read: the row says so, as a sweep would.
+    f1.itemStatus[0] = r.itemStatus[row] === ITEM_STATUS.ok ? d.itemStatus[0]! : r.itemStatus[row]!;
+    f1.sampleMs[0] = r.sampleMs[row]!;
+    f1.ids = Uint32Array.of(e.id);
+    return statsOfRow(full, this.engine, f1, 0, e.id, e.rel, this.procRoot, bigint, e.path);
   }
 
   /**
@@ -605,7 +637,11 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
       if (this.result === undefined) {
         throw new CgroupError('the collector reads no files for its controllers', { code: 'ERR_CGROUP_NOT_MOUNTED' });
       }
-      if (this.result.itemStatus[row] === ITEM_STATUS.ok) this.readDetail(row, e.id);
+      const t = this.detailSlots;
+      if (t !== undefined && t.files.length > 0 && this.result.itemStatus[row] === ITEM_STATUS.ok &&
+        this.result.fileStatus[row * this.result.plan.files.length + t.files[0]!] === FILE_STATUS.notRead) {
+        return this.statsWithDetail(row, e, bigint);
+      }
       return statsOfRow(this.compiled, this.engine, this.result, row, e.id, e.rel, this.procRoot, bigint, e.path);
     },
     errorOf: (row: number): CgroupError | undefined => {
