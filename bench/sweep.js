@@ -15,11 +15,17 @@
  * this benchmark started). Variants, each in fresh processes, interleaved over rounds (cell = median over rounds of
  * the per-process median sweep; ‡ = run in shards of ≤ --shard cgroups, one after another, sweep = sum of shard
  * medians, because RLIMIT_NOFILE cannot hold every file of N cgroups in one process):
- *   - C loop (bench/sweeploop.c, built with cc at run time): held fds + pread + parse, over the collector's files;
- *   - collector collect() and await collectAsync(), sharded like the C loop and in one process (default fd budget);
+ *   - C loop (bench/sweeploop.c, built with cc at run time): held fds + pread + parse, over the files a collector
+ *     sweep reads (its usage tier: docs/collector.md "Read tiers");
+ *   - collector collect() and await collectAsync(), sharded like the C loop and in one process (default fd budget),
+ *     each also timed over sweeps that re-read every spec file (refreshSpec()); the targets are checked on the steady
+ *     state of sweeps every 10 s with the default 60 s spec interval (a sixth of the spec files per sweep);
+ *   - collector collect() with specIntervalMs 0 (every file every sweep, as before the tiers), sharded;
  *   - Node: held fds + fs.readSync(fd, buf, 0, n, 0) + parse, over the collector's files (sharded);
  *   - Go: runc libcontainer/cgroups/fs GetStats (bench/go/getstats, built offline in GOPATH mode), when Go and
  *     Debian's golang-github-opencontainers-runc-dev are installed (skipped with the reason otherwise).
+ * Per-file cost: the C loop over every file of the collector's plan (usage, spec, detail) with each read timed in
+ * context (SWEEPLOOP_PER_FILE=1), µs per cgroup per file, beside the budget per cgroup the targets leave.
  * Event loop: during collectAsync sweeps of all N in one process, perf_hooks.monitorEventLoopDelay (1 ms resolution)
  * and eventLoopUtilization: the share of the sweep the loop was free to run other callbacks.
  * Soak: one process sweeps (collectAsync) N cgroups S times while 1% of them are replaced every sweep (half removed
@@ -56,9 +62,9 @@ function loadCollector() {
   return require(path.join(PKG_ROOT, 'dist', 'collector'));
 }
 
-function newCollector() {
+function newCollector(options = {}) {
   const { StatsCollector } = loadCollector();
-  return new StatsCollector({ controllers: CONTROLLERS });
+  return new StatsCollector({ controllers: CONTROLLERS, ...options });
 }
 
 /** The files of the collector's plan, as "controller/name", with their read tier (usage, spec, detail). */
@@ -80,6 +86,7 @@ async function worker(variant, specFile) {
   switch (variant) {
     case 'files': out = workerFiles(spec); break;
     case 'collector-sync': out = await workerCollector(spec, false); break;
+    case 'collector-sync-all': out = await workerCollector({ ...spec, specIntervalMs: 0 }, false); break;
     case 'collector-async': out = await workerCollector(spec, true); break;
     case 'node-held': out = workerNodeHeld(spec); break;
     case 'soak': out = await workerSoak(spec); break;
@@ -99,7 +106,7 @@ function workerFiles(spec) {
 
 async function workerCollector(spec, async) {
   const { rels, warmup, sweeps } = spec;
-  const c = newCollector();
+  const c = newCollector(spec.specIntervalMs === undefined ? {} : { specIntervalMs: spec.specIntervalMs });
   const t0 = performance.now();
   for (const r of rels) c.add(r);
   const openMs = performance.now() - t0;
@@ -354,6 +361,7 @@ const VARIANTS = [
   { id: 'c', label: 'C loop, held fds + pread + parse (the usage files a sweep reads)', sharded: true },
   { id: 'collector-sync-shard', label: '**collector `collect()`**', kind: 'collector-sync', sharded: true },
   { id: 'collector-async-shard', label: '**collector `await collectAsync()`**', kind: 'collector-async', sharded: true },
+  { id: 'collector-sync-all-shard', label: 'collector `collect()` with `specIntervalMs: 0` (every file every sweep, as before the tiers)', kind: 'collector-sync-all', sharded: true },
   { id: 'collector-sync', label: 'collector `collect()`, 1 process, default fd budget', kind: 'collector-sync', sharded: false },
   { id: 'collector-async', label: 'collector `await collectAsync()`, 1 process, default fd budget', kind: 'collector-async', sharded: false, probe: true },
   { id: 'node-held', label: 'best pure Node: held fds + `fs.readSync` at 0 + parse (same files)', kind: 'node-held', sharded: true },
@@ -370,7 +378,7 @@ async function runVariantOnce(v, rels, counts, opts) {
     let r;
     if (v.id === 'c') r = await runProcess(opts.cbin, [CGROOT, String(counts.warmup), String(counts.sweeps), ...opts.files], s.join('\n') + '\n', 300000);
     else if (v.id === 'go') r = await runProcess(opts.go.bin, [CGROOT, '1', String(counts.goSweeps)], s.join('\n') + '\n', 600000);
-    else r = await runWorker(v.kind, { rels: s, warmup: counts.warmup, sweeps: counts.sweeps, files: opts.files, probe: v.probe ? opts.probeSweeps : 0, sample: true, specSweeps: v.kind === 'node-held' ? 0 : counts.specSweeps });
+    else r = await runWorker(v.kind, { rels: s, warmup: counts.warmup, sweeps: counts.sweeps, files: opts.files, probe: v.probe ? opts.probeSweeps : 0, sample: true, specSweeps: v.kind === 'node-held' || v.kind === 'collector-sync-all' ? 0 : counts.specSweeps });
     if (r.ok !== undefined && r.ok !== s.length) throw new Error(`${v.id}: only ${r.ok} of ${s.length} cgroups read`);
     if (r.complete !== undefined && r.complete !== s.length) {
       throw new Error(`${v.id}: only ${r.complete} of ${s.length} rows have memory, CPU and pids values (process fds: ${r.fds}, held ${r.usage.heldFds} of budget ${r.usage.fdBudget})`);
@@ -664,6 +672,8 @@ async function main() {
     ratio(`runc GetStats / collector \`collectAsync()\` ‡ (${am})`, '≥ 10 · ≥ 8 at 5000', (x, n) => x >= asyncTarget(n), (n) => ms('go', n) / amortized('collector-async-shard', n));
     ratio('runc GetStats / collector `collect()`, 1 process, a sweep with no spec read due', null, null, (n) => ms('go', n) / ms('collector-sync', n));
     ratio('runc GetStats / collector `collectAsync()`, 1 process, a sweep with no spec read due', null, null, (n) => ms('go', n) / ms('collector-async', n));
+    ratio('what the tiers buy: `collect()` ‡ with every file every sweep / with tiers, no spec read due', null, null, (n) => ms('collector-sync-all-shard', n) / ms('collector-sync-shard', n));
+    ratio(`what the tiers buy: \`collect()\` ‡ with every file every sweep / with tiers (${SCRAPE_S} s/60 s)`, null, null, (n) => ms('collector-sync-all-shard', n) / amortized('collector-sync-shard', n));
     ratio('collector `collect()` ‡ / C loop ‡ (usage files)', '≤ 1.2', (x) => x <= 1.2, (n) => ms('collector-sync-shard', n) / ms('c', n));
     ratio('collector `collectAsync()` ‡ / C loop ‡ (usage files)', '≤ 1.2', (x) => x <= 1.2, (n) => ms('collector-async-shard', n) / ms('c', n));
     ratio('best pure Node ‡ / collector `collect()` ‡', null, null, (n) => ms('node-held', n) / ms('collector-sync-shard', n));
