@@ -68,7 +68,8 @@ const EXTRA_FILES = {
     period: { controller: 'cpu', name: 'cpu.cfs_period_us', format: 'single' },
   },
   2: {
-    procs: { controller: 'memory', name: 'cgroup.procs', format: 'newlines' },
+    // No procs: on v2 the pids reader plans cgroup.procs (its pids.current fallback) whenever pids is read, and the
+    // processes column reads that one (the same file in the one hierarchy: read twice per sweep before).
     low: { controller: 'memory', name: 'memory.low', format: 'single' },
     weight: { controller: 'cpu', name: 'cpu.weight', format: 'single' },
   },
@@ -174,7 +175,7 @@ export const SOURCES: Readonly<Record<1 | 2, Sources>> = {
     memory_inactive_file_bytes: v(M2.stat, { key: 'inactive_file' }),
     pids_current: v(v2.pids.key.current, { fallback: v2.pids.key.procs }),
     pids_limit: v(v2.pids.key.max),
-    processes: v(extra('procs')),
+    processes: v(v2.pids.key.procs),
     io_read_bytes: { kind: 'ioStatSum', file: v2.io.key.stat, key: 'rbytes' },
     io_write_bytes: { kind: 'ioStatSum', file: v2.io.key.stat, key: 'wbytes' },
     io_read_ops: { kind: 'ioStatSum', file: v2.io.key.stat, key: 'rios' },
