@@ -29,8 +29,11 @@ export const FORMAT = {
 } as const;
 export type FormatName = keyof typeof FORMAT;
 
-/** Per file status of a batch row; negative values are failed syscalls. Keep in step with native/reader.h. */
-export const FILE_STATUS = { ok: 0, malformed: 1, overflow: 2, empty: 3, notInHierarchy: 4, skipped: 5, notRegular: 7 } as const;
+/**
+ * Per file status of a batch row; negative values are failed syscalls. Keep in step with native/reader.h. `notRead`: the
+ * file's tier is above the row's (a read with `tiers`): not read, its slots absent.
+ */
+export const FILE_STATUS = { ok: 0, malformed: 1, overflow: 2, empty: 3, notInHierarchy: 4, skipped: 5, notRead: 6, notRegular: 7 } as const;
 /** Why a file did not parse (BatchResult.parseError(...).reason). Keep in step with native/parse/parse.h ParseReason. */
 export const PARSE_REASON = {
   none: 0,
@@ -80,11 +83,21 @@ export interface FileSpec {
   cap?: number;
   /** Keep the file's descriptor open between reads (within the budget). Default true. */
   hold?: boolean;
+  /** 0..255, default 0. A read given per-row `tiers` reads this file only in rows whose tier is at least this
+   * (the others get FILE_STATUS.notRead); a read without `tiers` reads every file. */
+  tier?: number;
 }
 
-export interface PlannedFile extends Required<Omit<FileSpec, 'hold' | 'keys' | 'cap'>> {
+/** Options of a batch read. */
+export interface ReadOptions {
+  /** Per row (at least as many as ids), the highest file tier to read (FileSpec.tier); omitted: every file. */
+  tiers?: Uint8Array;
+}
+
+export interface PlannedFile extends Required<Omit<FileSpec, 'hold' | 'keys' | 'cap' | 'tier'>> {
   keys: string[];
   cap: number;
+  tier: number;
   hierarchy: Hierarchy;
   /** First slot of this file in a row. */
   offset: number;
@@ -262,6 +275,8 @@ export class BatchResult {
         return new CgroupError(`the cgroup does not exist in the ${f.controller || 'unified'} hierarchy`, { code: 'ERR_CGROUP_NOT_IN_HIERARCHY', path, ...extra });
       case FILE_STATUS.notRegular:
         return new CgroupError(`${path} is not a regular file (a FIFO, device or directory is never read)`, { code: 'ERR_CGROUP_NOT_REGULAR_FILE', path, ...extra });
+      case FILE_STATUS.notRead:
+        return new CgroupError(`${path} was not read (its tier is above the row's)`, { code: 'ERR_CGROUP_NOT_READ', path, ...extra });
       default:
         return new CgroupError(`the cgroup handle is closed`, { code: 'ERR_CGROUP_HANDLE_CLOSED', ...extra });
     }
@@ -402,7 +417,7 @@ export class Engine {
     const holds: boolean[] = [];
     const planned: PlannedFile[] = Array.from(files, (f: FileSpec, i) => {
       if (f === null || typeof f !== 'object') throw invalidArg(`files[${i}]`, f, 'must be an object');
-      const { controller, name, format, keys, cap, hold } = f;
+      const { controller, name, format, keys, cap, hold, tier } = f;
       if (typeof controller !== 'string') throw invalidArg(`files[${i}].controller`, controller, 'must be a string');
       if (typeof format !== 'string' || !Object.hasOwn(FORMAT, format)) {
         throw invalidArg(`files[${i}].format`, format, `must be one of ${Object.keys(FORMAT).join(', ')}`);
@@ -414,13 +429,16 @@ export class Engine {
         throw invalidArg(`files[${i}].cap`, cap, `must be an integer from 0 to ${PLAN_MAX_CAP}`);
       }
       if (hold !== undefined && typeof hold !== 'boolean') throw invalidArg(`files[${i}].hold`, hold, 'must be a boolean');
+      if (tier !== undefined && (!Number.isInteger(tier) || tier < 0 || tier > 255)) {
+        throw invalidArg(`files[${i}].tier`, tier, 'must be an integer from 0 to 255');
+      }
       holds.push(hold ?? true);
       return {
         controller, name: cgroupName(name, `files[${i}].name`), format, keys: keys === undefined ? [] : [...keys], cap: cap ?? 0,
-        hierarchy: this.hierarchyFor(controller), offset: 0,
+        tier: tier ?? 0, hierarchy: this.hierarchyFor(controller), offset: 0,
       };
     });
-    const key = JSON.stringify(planned.map((f, i) => [f.hierarchy.index, f.name, f.format, f.keys, f.cap, holds[i]]));
+    const key = JSON.stringify(planned.map((f, i) => [f.hierarchy.index, f.name, f.format, f.keys, f.cap, holds[i], f.tier]));
     const live = this.plans.get(key)?.deref();
     if (live !== undefined && !live.freed) {
       live.uses++;
@@ -430,6 +448,7 @@ export class Engine {
     try {
       compiled = this.nativeEngine.createPlan(planned.map((f, i) => ({
         hierarchy: f.hierarchy.index, name: f.name, format: FORMAT[f.format], keys: f.keys, cap: f.cap, hold: holds[i]!,
+        tier: f.tier,
       })));
     } catch (err) {
       // Native range checks (keys/capacity per format, sizes): a CgroupError with a code, like every plan() error.
@@ -448,7 +467,7 @@ export class Engine {
     return new BatchResult(plan, rows, options);
   }
 
-  private prepare(plan: ReadPlan, ids: Uint32Array | readonly number[], result?: BatchResult): [Uint32Array, BatchResult] {
+  private prepare(plan: ReadPlan, ids: Uint32Array | readonly number[], result?: BatchResult, options?: ReadOptions): [Uint32Array, BatchResult, Uint8Array | undefined] {
     if (!(plan instanceof ReadPlan)) throw invalidArg('plan', plan, 'must be a ReadPlan');
     if (plan.engine !== this) throw invalidArg('plan', 'ReadPlan', 'belongs to another engine');
     plan.checkLive();
@@ -456,15 +475,20 @@ export class Engine {
     const idArray = toIds(ids);
     const out = result ?? new BatchResult(plan, idArray.length);
     if (out.plan !== plan || out.rows < idArray.length) throw invalidArg('result', 'BatchResult', 'must be made for this plan with enough rows');
+    if (options !== undefined && (options === null || typeof options !== 'object')) throw invalidArg('options', options, 'must be an object');
+    const tiers = options?.tiers;
+    if (tiers !== undefined && !(tiers instanceof Uint8Array && tiers.length >= idArray.length)) {
+      throw invalidArg('options.tiers', tiers, 'must be a Uint8Array with a tier per row');
+    }
     out.ids = idArray;
     out.clearParseErrors();
-    return [idArray, out];
+    return [idArray, out, tiers];
   }
 
-  /** Reads a plan for every handle, synchronously. */
-  readSync(plan: ReadPlan, ids: Uint32Array | readonly number[], result?: BatchResult): BatchResult {
-    const [idArray, out] = this.prepare(plan, ids, result);
-    out.addParseErrors(this.nativeEngine.read(plan.id, idArray, out.values, out.flags, out.fileStatus, out.itemStatus, out.sampleMs, !out.bigint));
+  /** Reads a plan for every handle, synchronously (with `tiers`: only the files of each row's tier and below). */
+  readSync(plan: ReadPlan, ids: Uint32Array | readonly number[], result?: BatchResult, options?: ReadOptions): BatchResult {
+    const [idArray, out, tiers] = this.prepare(plan, ids, result, options);
+    out.addParseErrors(this.nativeEngine.read(plan.id, idArray, out.values, out.flags, out.fileStatus, out.itemStatus, out.sampleMs, !out.bigint, tiers));
     return out;
   }
 
@@ -474,8 +498,8 @@ export class Engine {
    * count); rows of different handles are read in parallel (docs/engine.md). Do not touch `result` (or `ids`) until
    * the promise settles.
    */
-  async read(plan: ReadPlan, ids: Uint32Array | readonly number[], result?: BatchResult, options: { workers?: number } = {}): Promise<BatchResult> {
-    const [idArray, out] = this.prepare(plan, ids, result);
+  async read(plan: ReadPlan, ids: Uint32Array | readonly number[], result?: BatchResult, options: ReadOptions & { workers?: number } = {}): Promise<BatchResult> {
+    const [idArray, out, tiers] = this.prepare(plan, ids, result, options);
     const n = idArray.length;
     const workers = options.workers ?? defaultWorkers(n);
     if (!Number.isInteger(workers) || workers < 1) throw invalidArg('workers', workers, 'must be a positive integer');
@@ -489,7 +513,7 @@ export class Engine {
       const end = Math.min(n, start + chunk);
       parts.push(this.nativeEngine.readAsync(plan.id, idArray.subarray(start, end), out.values.subarray(start * slots, end * slots),
         out.flags.subarray(start * slots, end * slots), out.fileStatus.subarray(start * files, end * files),
-        out.itemStatus.subarray(start, end), out.sampleMs.subarray(start, end), !out.bigint)
+        out.itemStatus.subarray(start, end), out.sampleMs.subarray(start, end), !out.bigint, tiers?.subarray(start, end))
         .then((records) => out.addParseErrors(records, start)));
     }
     await Promise.all(parts);

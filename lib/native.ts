@@ -27,6 +27,7 @@ export interface NativePlanFile {
   keys?: string[];
   cap?: number;
   hold?: boolean;
+  tier?: number;
 }
 
 export interface NativeEngine {
@@ -36,9 +37,9 @@ export interface NativeEngine {
   createPlan(files: NativePlanFile[]): { id: number; slots: number; offsets: number[] };
   freePlan(id: number): boolean;
   read(plan: number, ids: Uint32Array, values: Float64Array | BigUint64Array, flags: Uint8Array,
-    fileStatus: Int32Array, itemStatus: Int32Array, sampleMs: Float64Array | undefined, asDouble: boolean): NativeFileParseError[] | undefined;
+    fileStatus: Int32Array, itemStatus: Int32Array, sampleMs: Float64Array | undefined, asDouble: boolean, rowTiers?: Uint8Array): NativeFileParseError[] | undefined;
   readAsync(plan: number, ids: Uint32Array, values: Float64Array | BigUint64Array, flags: Uint8Array,
-    fileStatus: Int32Array, itemStatus: Int32Array, sampleMs: Float64Array | undefined, asDouble: boolean): Promise<NativeFileParseError[] | undefined>;
+    fileStatus: Int32Array, itemStatus: Int32Array, sampleMs: Float64Array | undefined, asDouble: boolean, rowTiers?: Uint8Array): Promise<NativeFileParseError[] | undefined>;
   readFile(id: number, hierarchy: number, name: string): string;
   readPids(id: number, hierarchy: number, name: string): Int32Array;
   readPidsAsync(id: number, hierarchy: number, name: string): Promise<Int32Array>;

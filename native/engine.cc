@@ -221,22 +221,31 @@ class ReadJob : public AsyncJob {
  public:
   ReadJob(std::shared_ptr<HandleTable> table, std::shared_ptr<const Plan> plan, const uint32_t* ids, size_t count,
           const BatchOut& shape)
-      : table_(std::move(table)), plan_(std::move(plan)), ids_(ids, ids + count) {
+      : table_(std::move(table)), plan_(std::move(plan)), ids_(ids, ids + count),
+        want_sample_(shape.sample_ms != nullptr), as_double_(shape.as_double) {
+    if (shape.row_tier != nullptr) row_tier_.assign(shape.row_tier, shape.row_tier + count);
+  }
+
+ protected:
+  // The output buffers are allocated (and zeroed) here, on the worker: for a wide plan they are megabytes (the v1
+  // default plan's device lists: 21 KB a row), whose page faults and zeroing took ~48 ms of the JS thread per 1000
+  // rows when the call made them.
+  void Execute() override {
+    const size_t count = ids_.size();
     const size_t slots = plan_->slots * count, files = plan_->files.size() * count;
     values_.resize(slots);
     flags_.resize(slots);
     file_status_.resize(files);
     item_status_.resize(count);
-    if (shape.sample_ms != nullptr) sample_ms_.resize(count);
+    if (want_sample_) sample_ms_.resize(count);
     out_ = BatchOut{values_.data(), flags_.data(), file_status_.data(), item_status_.data(),
-                    shape.sample_ms != nullptr ? sample_ms_.data() : nullptr, shape.as_double, &parse_errors_};
+                    want_sample_ ? sample_ms_.data() : nullptr, as_double_, &parse_errors_,
+                    row_tier_.empty() ? nullptr : row_tier_.data()};
+    reader_.ReadBatch(*table_, ids_.data(), count, *plan_, out_);
   }
-
- protected:
-  void Execute() override { reader_.ReadBatch(*table_, ids_.data(), ids_.size(), *plan_, out_); }
   bool CopyOut(napi_env env, std::string* code, std::string* message) override {
     // References: 0 values, 1 flags, 2 fileStatus, 3 itemStatus, 4 sampleMs (optional).
-    bool ok = CopyInto(env, Ref(0), values_.data(), values_.size() * sizeof(uint64_t)) &&
+    bool ok = CopyWrittenValues(env, Ref(0)) &&
               CopyInto(env, Ref(1), flags_.data(), flags_.size()) &&
               CopyInto(env, Ref(2), file_status_.data(), file_status_.size() * sizeof(int32_t)) &&
               CopyInto(env, Ref(3), item_status_.data(), item_status_.size() * sizeof(int32_t)) &&
@@ -251,9 +260,58 @@ class ReadJob : public AsyncJob {
   napi_value ResolveValue(napi_env env) override { return ParseErrorsToJs(env, parse_errors_); }
 
  private:
+  // Copies the value cells a read can have written into the caller's values array, on the JS thread: every slot of a
+  // fixed-size file, and of a list, blkio or ioStat file its count and the entries it holds (a value counts only
+  // where its flag says so, and the flags are copied whole) — not the whole capacity of every device list in every
+  // row (21 KB a row for the v1 default plan).
+  bool CopyWrittenValues(napi_env env, napi_value v) {
+    if (values_.empty()) return true;
+    if (v == nullptr) return false;
+    napi_typedarray_type type;
+    size_t len = 0, offset = 0;
+    void* data = nullptr;
+    napi_value ab;
+    if (napi_get_typedarray_info(env, v, &type, &len, &data, &ab, &offset) != napi_ok || data == nullptr) return false;
+    if ((type != napi_float64_array && type != napi_biguint64_array) || len < values_.size()) return false;
+    uint64_t* dst = static_cast<uint64_t*>(data);
+    const Plan& p = *plan_;
+    const size_t rows = ids_.size();
+    for (size_t row = 0; row < rows; row++) {
+      const size_t base = row * p.slots;
+      for (const PlanFile& f : p.files) {
+        const size_t at = base + f.slot_offset;
+        size_t n = f.slot_count;
+        uint32_t per = 0;
+        if (f.format == Format::kList) per = 1;
+        else if (f.format == Format::kBlkio) per = 4;
+        else if (f.format == Format::kIoStat) per = 2 + static_cast<uint32_t>(f.keys.size());
+        if (per != 0) {
+          uint64_t count = 0;
+          if (flags_[at] == kValue) {
+            if (out_.as_double) {
+              double d;
+              memcpy(&d, &values_[at], sizeof d);
+              count = d > 0 ? static_cast<uint64_t>(d) : 0;
+            } else {
+              count = values_[at];
+            }
+          }
+          const uint64_t held = count < f.cap ? count : f.cap;
+          n = static_cast<size_t>(1 + held * per);
+          if (n > f.slot_count) n = f.slot_count;
+        }
+        memcpy(dst + at, &values_[at], n * sizeof(uint64_t));
+      }
+    }
+    return true;
+  }
+
   std::shared_ptr<HandleTable> table_;
   std::shared_ptr<const Plan> plan_;
   std::vector<uint32_t> ids_;
+  bool want_sample_;
+  bool as_double_;
+  std::vector<uint8_t> row_tier_;  // copied at the call, like ids_
   std::vector<uint64_t> values_;
   std::vector<uint8_t> flags_;
   std::vector<int32_t> file_status_, item_status_;
@@ -487,7 +545,7 @@ Napi::Value Engine::Info(const Napi::CallbackInfo& info) {
   return o;
 }
 
-// createPlan([{ hierarchy, name, format, keys, cap, hold }]) -> { id, slots, offsets: number[] }. Plan ids are unique
+// createPlan([{ hierarchy, name, format, keys, cap, hold, tier }]) -> { id, slots, offsets: number[] }. Plan ids are unique
 // over the engine's lifetime; freePlan(id) ends a plan (lib/engine.ts calls it when the ReadPlan is collected or
 // freed). Every property is read once; a throwing getter or Proxy trap ends the call with its own exception.
 Napi::Value Engine::CreatePlan(const Napi::CallbackInfo& info) {
@@ -517,13 +575,13 @@ Napi::Value Engine::CreatePlan(const Napi::CallbackInfo& info) {
       return env.Undefined();
     }
     Napi::Object o = v.As<Napi::Object>();
-    Napi::Value got[6];
-    const char* const props[6] = {"hierarchy", "name", "format", "keys", "cap", "hold"};
-    for (int k = 0; k < 6; k++) {
+    Napi::Value got[7];
+    const char* const props[7] = {"hierarchy", "name", "format", "keys", "cap", "hold", "tier"};
+    for (int k = 0; k < 7; k++) {
       got[k] = o.Get(props[k]);
       if (ExceptionPending(env)) return env.Undefined();
     }
-    Napi::Value hier = got[0], name = got[1], format = got[2], keys = got[3], cap = got[4], hold = got[5];
+    Napi::Value hier = got[0], name = got[1], format = got[2], keys = got[3], cap = got[4], hold = got[5], tier = got[6];
     if (!hier.IsNumber() || !name.IsString() || !format.IsNumber()) {
       ThrowTypeError(env, "createPlan: file " + std::to_string(i) + " needs hierarchy, name and format");
       return env.Undefined();
@@ -532,11 +590,13 @@ Napi::Value Engine::CreatePlan(const Napi::CallbackInfo& info) {
     double h = hier.As<Napi::Number>().DoubleValue();
     double fm = format.As<Napi::Number>().DoubleValue();
     double c = cap.IsNumber() ? cap.As<Napi::Number>().DoubleValue() : 0;
+    double t = tier.IsNumber() ? tier.As<Napi::Number>().DoubleValue() : 0;
     std::string n = name.As<Napi::String>().Utf8Value();
     if (!(h >= 0 && h < static_cast<double>(table_->hierarchy_count())) || h != static_cast<uint32_t>(h) ||
         !(fm >= 0 && fm < static_cast<double>(Format::kCount)) || fm != static_cast<uint32_t>(fm) ||
-        !(c >= 0 && c <= kMaxCap) || c != static_cast<uint32_t>(c) || !IsValidName(n)) {
-      ThrowRangeError(env, "createPlan: bad hierarchy, format, cap or name for file " + std::to_string(i),
+        !(c >= 0 && c <= kMaxCap) || c != static_cast<uint32_t>(c) || !(t >= 0 && t <= UINT8_MAX) ||
+        t != static_cast<uint32_t>(t) || !IsValidName(n)) {
+      ThrowRangeError(env, "createPlan: bad hierarchy, format, cap, tier or name for file " + std::to_string(i),
                       "ERR_CGROUP_PLAN");
       return env.Undefined();
     }
@@ -544,6 +604,7 @@ Napi::Value Engine::CreatePlan(const Napi::CallbackInfo& info) {
     f.format = static_cast<Format>(static_cast<uint32_t>(fm));
     f.cap = static_cast<uint32_t>(c);
     f.hold = !hold.IsBoolean() || hold.As<Napi::Boolean>().Value();
+    f.tier = static_cast<uint8_t>(t);
     if (keys.IsArray()) {
       Napi::Array ka = keys.As<Napi::Array>();
       const uint32_t nk = ka.Length();
@@ -649,6 +710,12 @@ bool Engine::ParseReadArgs(const Napi::CallbackInfo& info, std::shared_ptr<const
   if (!info[6].IsUndefined() && !info[6].IsNull()) {
     out->sample_ms = TypedArg<double>(info, 6, napi_float64_array, *count, "sampleMs");
     if (out->sample_ms == nullptr) return false;
+  }
+  // Optional rowTiers (Uint8Array, one per row): files of a higher tier than the row's are not read.
+  out->row_tier = nullptr;
+  if (info.Length() > 8 && !info[8].IsUndefined() && !info[8].IsNull()) {
+    out->row_tier = TypedArg<uint8_t>(info, 8, napi_uint8_array, *count, "rowTiers");
+    if (out->row_tier == nullptr) return false;
   }
   return true;
 }

@@ -38,7 +38,7 @@ class Engine : public Napi::ObjectWrap<Engine> {
   Napi::Value Usage(const Napi::CallbackInfo& info);
   Napi::Value Destroy(const Napi::CallbackInfo& info);
 
-  // Validates read(plan, ids, values, flags, fileStatus, itemStatus, sampleMs, asDouble); on failure throws.
+  // Validates read(plan, ids, values, flags, fileStatus, itemStatus, sampleMs, asDouble, rowTiers?); on failure throws.
   bool ParseReadArgs(const Napi::CallbackInfo& info, std::shared_ptr<const Plan>* plan, const uint32_t** ids,
                      size_t* count, BatchOut* out);
   void ThrowStatus(Napi::Env env, int32_t status, uint32_t id, uint32_t hier, const std::string& name);

@@ -102,7 +102,8 @@ long Reader::ReadAll(int fd) {
 }
 
 Handle* Reader::BeginRow(HandleTable& table, uint32_t id, const Plan& plan, BatchOut& out, size_t row) {
-  memset(out.values + row * plan.slots, 0, sizeof(uint64_t) * plan.slots);
+  // Only the flags are cleared: a value cell counts only where its flag says so (every reader of a result checks the
+  // flag first), so clearing 8 bytes per slot of a wide row (device lists) every sweep would only churn the cache.
   memset(out.flags + row * plan.slots, 0, plan.slots);
   if (out.sample_ms != nullptr) out.sample_ms[row] = NowMs();
   Handle* h = table.Get(id);
@@ -202,7 +203,14 @@ void Reader::ReadRow(HandleTable& table, uint32_t id, const Plan& plan, BatchOut
   RowState st;
   st.handle = BeginRow(table, id, plan, out, row);
   if (st.handle == nullptr) return;
-  for (size_t i = 0; i < plan.files.size(); i++) ReadFile(table, plan, i, st, out, row);
+  const uint8_t max_tier = out.row_tier == nullptr ? UINT8_MAX : out.row_tier[row];
+  for (size_t i = 0; i < plan.files.size(); i++) {
+    if (plan.files[i].tier > max_tier) {
+      out.file_status[row * plan.files.size() + i] = kFileNotRead;
+      continue;
+    }
+    ReadFile(table, plan, i, st, out, row);
+  }
   FinishRow(table, plan, st, out, row);
 }
 

@@ -21,6 +21,7 @@ enum FileStatus : int32_t {
   kFileEmpty = 3,
   kFileNotInHierarchy = 4,  // the cgroup does not exist in that file's hierarchy (or it is not mounted)
   kFileSkipped = 5,         // not read: the handle is invalid
+  kFileNotRead = 6,         // not read: the file's tier is above the row's (BatchOut::row_tier); its slots are absent
   kFileNotRegular = 7,      // not a regular file (a FIFO, device or directory): never read
 };
 
@@ -49,6 +50,8 @@ struct BatchOut {
   // Side table of parse failures, appended to only when a file fails to parse (nothing is allocated on success);
   // may be null (no diagnosis kept).
   std::vector<FileParseError>* parse_errors = nullptr;
+  // Per row, the highest file tier read (PlanFile::tier); null reads every file. May be null.
+  const uint8_t* row_tier = nullptr;
 };
 
 class Reader {

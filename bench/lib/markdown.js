@@ -21,14 +21,14 @@ function variantTable(variants, sizes, cell) {
   return lines;
 }
 
-/** The ratio table: one row per { label, target, check, perN }, a ✓/✗ verdict where a check is given. */
+/** The ratio table: one row per { label, target, check, perN }, a ✓/✗ verdict where a check (x, n) is given. */
 function ratioTable(ratios, sizes) {
   const lines = headerPerN(['ratio', 'target'], sizes);
   for (const r of ratios) {
     lines.push(`| ${r.label} | ${r.target || '–'} | ${sizes.map((n) => {
       const x = r.perN[n];
       if (!Number.isFinite(x)) return '–';
-      return `${fmtX(x)}${r.check ? (r.check(x) ? ' ✓' : ' ✗') : ''}`;
+      return `${fmtX(x)}${r.check ? (r.check(x, n) ? ' ✓' : ' ✗') : ''}`;
     }).join(' | ')} |`);
   }
   return lines;

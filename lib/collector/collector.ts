@@ -22,6 +22,7 @@ import { hugePageSizes } from '../stats/hugepages';
 import { CONTROLLERS, type StatsOptions } from '../stats/types';
 import { cgroupRelPath } from '../validate';
 import { ColumnProgram, extrasFor } from './columns';
+import { copySpec, fileTiers, newSpecCopy, SpecPhase, TIER, TIER_NAMES, tieredSpecs, TierSlots, type SpecCopy, type TierName } from './tiers';
 import { FIELD, FIELD_COUNT, ROW_STATUS } from './layout';
 import { oomSource, type OomEvent, type OomSource } from './oom';
 import { RATE_COUNT, RATE_FIELDS, Sweep, type Labels } from './sweep';
@@ -55,6 +56,13 @@ export interface CollectorOptions {
   engine?: Engine;
   /** Passed to the collector's own engine. */
   resolve?: EngineOptions['resolve'];
+  /**
+   * How often each cgroup's spec files (limits, shares, quota/period, weights, pids.max, ...: lib/collector/tiers.ts)
+   * are read, in ms. Default 60000. A cgroup's first sweep reads them; later sweeps carry the values of the last read
+   * (so spec columns and the stats(row) fields from those files are at most this old) and re-read them for a slice of
+   * the cgroups each sweep. 0: every sweep reads every file (no tiers).
+   */
+  specIntervalMs?: number;
 }
 
 export interface CollectorUsage extends EngineUsage {
@@ -81,6 +89,10 @@ interface Entry {
   previous: Float64Array;
   previousMs: number;
   oomKill: number;
+  /** The values of the last read of its spec files; when they were read; when they are due again (NaN: now). */
+  spec: SpecCopy | undefined;
+  specMs: number;
+  specDueMs: number;
 }
 
 export interface CollectorEvents {
@@ -96,6 +108,9 @@ export interface CollectorEvents {
   /** Something degraded but the collector carries on (a tree watcher fell back to rescans, a label function threw). */
   warning: [Error];
 }
+
+/** Default of CollectorOptions.specIntervalMs: a cgroup's spec files are read again after a minute. */
+export const DEFAULT_SPEC_INTERVAL_MS = 60_000;
 
 const DEFAULT_MASK: Record<1 | 2, number> = {
   1: CONTROLLERS.memory | CONTROLLERS.cpu | CONTROLLERS.cpuacct | CONTROLLERS.pids | CONTROLLERS.io | CONTROLLERS.memoryEvents,
@@ -113,6 +128,20 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
   readonly oomPush: boolean;
   private readonly compiled: CompiledStats;
   private readonly program: ColumnProgram;
+  /** Spec re-read interval (0: no tiers); the tier of each plan file; where the spec and detail files sit in a row. */
+  readonly specIntervalMs: number;
+  private readonly tiers: Uint8Array;
+  private readonly specSlots: TierSlots | undefined;
+  private readonly detailSlots: TierSlots | undefined;
+  private readonly detailPlan: ReadPlan | undefined;
+  private detailResult: BatchResult | undefined;
+  /** The stats plan as compiled (every file with its full capacity): stats(row) of a row whose detail files the
+   * sweep did not read is built on a one-row result of it. Undefined without tiers. */
+  private readonly full: CompiledStats | undefined;
+  private fullResult: BatchResult | undefined;
+  private readonly phase = new SpecPhase();
+  /** Per row of the sweep being read, its tier (usage only, or with the spec files). */
+  private rowTiers = new Uint8Array(0);
   private readonly procRoot: string;
   private readonly identityHierarchy: number;
   private readonly byPath = new Map<string, Entry>();
@@ -169,7 +198,30 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
       version: this.version, layout, mask,
       hugePageSizes: (mask & CONTROLLERS.hugetlb) !== 0 ? hugePageSizes() : [],
     };
-    this.compiled = compileStats(this.engine, ctx, extrasFor(this.version, mask));
+    const specIntervalMs = options.specIntervalMs ?? DEFAULT_SPEC_INTERVAL_MS;
+    if (typeof specIntervalMs !== 'number' || !(specIntervalMs >= 0) || !Number.isFinite(specIntervalMs)) {
+      throw invalidArg('specIntervalMs', specIntervalMs, 'must be a number of ms, 0 or more');
+    }
+    this.specIntervalMs = specIntervalMs;
+    const compiled = compileStats(this.engine, ctx, extrasFor(this.version, mask));
+    this.tiers = fileTiers(compiled, this.version, new ColumnProgram(compiled, this.version).files());
+    if (specIntervalMs > 0 && compiled.plan !== undefined) {
+      // The same files in the same order (so the same entries), with their tiers: usage files held, spec and detail
+      // files opened per read, detail files with the least capacity (a sweep never reads them: their slots would only
+      // be cleared and copied every sweep). The column program is compiled for this plan's slots.
+      this.compiled = { ...compiled, plan: this.engine.plan(tieredSpecs(compiled, this.tiers)) };
+      this.full = compiled;
+      this.specSlots = new TierSlots(this.compiled, this.tiers, TIER.spec);
+      this.detailSlots = new TierSlots(this.compiled, this.tiers, TIER.detail);
+      if (this.detailSlots.files.length > 0) {
+        this.detailPlan = this.engine.plan(Array.from(this.detailSlots.files, (i) => {
+          const f = compiled.plan!.files[i]!;
+          return { controller: f.controller, name: f.name, format: f.format, keys: [...f.keys], cap: f.cap, hold: false };
+        }));
+      }
+    } else {
+      this.compiled = compiled;
+    }
     this.program = new ColumnProgram(this.compiled, this.version);
     const idh = this.version === 1 ? layout.controllers.get('memory') ?? layout.hierarchies[0] : layout.hierarchies[0];
     this.identityHierarchy = idh?.index ?? 0;
@@ -223,7 +275,7 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
     }
     const entry: Entry = {
       path: key, rel, id, identity, labels: { ...labels }, previous: new Float64Array(RATE_COUNT).fill(NaN),
-      previousMs: NaN, oomKill: NaN,
+      previousMs: NaN, oomKill: NaN, spec: undefined, specMs: NaN, specDueMs: NaN,
     };
     this.byPath.set(key, entry);
     this.list = [...this.list, entry];
@@ -345,14 +397,44 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
       this.result = this.engine.result(plan, Math.max(rows, 16, Math.ceil((this.result?.rows ?? 0) * 1.5)), { bigint: true });
       this.words = new Uint32Array(this.result.values.buffer);
     }
+    if (this.specSlots !== undefined) {
+      // A row reads its spec files when it has none yet (a new registration) or they are due; the others carry them.
+      if (this.rowTiers.length < rows) this.rowTiers = new Uint8Array(Math.max(rows, Math.ceil(this.rowTiers.length * 1.5)));
+      const now = Date.now();
+      const list = this.list;
+      for (let row = 0; row < rows; row++) {
+        const e = list[row]!;
+        this.rowTiers[row] = e.spec === undefined || !(now < e.specDueMs) ? TIER.spec : TIER.usage;
+      }
+    }
     return this.list;
+  }
+
+  /** The read options of a sweep of `rows` rows: per-row tiers, or none (every file) without tiers. */
+  private readOptions(): { tiers?: Uint8Array } {
+    return this.specSlots === undefined ? {} : { tiers: this.rowTiers };
+  }
+
+  /**
+   * Makes the next sweep read the spec files of a cgroup (by path), or of every registered cgroup: after a runtime
+   * changed its limits, say. Returns false when the path is not registered.
+   */
+  refreshSpec(p?: string): boolean {
+    if (p === undefined) {
+      for (const e of this.list) e.specDueMs = NaN;
+      return true;
+    }
+    const e = this.byPath.get(displayPath(p));
+    if (e === undefined) return false;
+    e.specDueMs = NaN;
+    return true;
   }
 
   /** Reads every registered cgroup on the calling thread (runtime hooks). */
   collect<S extends Sweep>(options: CollectOptions<S> = {}): S {
     if (this.inFlight !== undefined) throw new CgroupError('a collectAsync() is in progress', { code: 'ERR_COLLECTOR_BUSY' });
     const list = this.prepare();
-    if (this.compiled.plan !== undefined && list.length > 0) this.engine.readSync(this.compiled.plan, this.ids, this.result);
+    if (this.compiled.plan !== undefined && list.length > 0) this.engine.readSync(this.compiled.plan, this.ids, this.result, this.readOptions());
     return this.finish(list, options.into);
   }
 
@@ -365,7 +447,7 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
     const list = this.prepare();
     const ids = this.ids;
     const p = this.compiled.plan !== undefined && list.length > 0
-      ? this.engine.read(this.compiled.plan, ids, this.result)
+      ? this.engine.read(this.compiled.plan, ids, this.result, this.readOptions())
       : Promise.resolve(undefined);
     this.inFlight = p;
     try {
@@ -410,12 +492,16 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
       sweep.sampleMs[row] = r === undefined ? Date.now() : r.sampleMs[row]!;
       const o = row * FIELD_COUNT;
       if (st !== ITEM_STATUS.ok || r === undefined) {
+        sweep.specMs[row] = NaN;
         sweep.present.fill(0, o, o + FIELD_COUNT);
         if (this.bigint) (sweep.values as BigUint64Array).fill(0n, o, o + FIELD_COUNT);
         else (sweep.values as Float64Array).fill(NaN, o, o + FIELD_COUNT);
         if (st === ITEM_STATUS.gone) gone.push(e);
         continue;
       }
+      if (this.specSlots !== undefined) this.carrySpec(e, r, row);
+      else e.specMs = sweep.sampleMs[row]!;
+      sweep.specMs[row] = e.specMs;
       let nums: Float64Array;
       let base: number;
       if (this.bigint) {
@@ -443,6 +529,79 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
       }
     }
     return sweep;
+  }
+
+  /**
+   * A row that read its spec files keeps their values (and is due again one interval later, the first time after a
+   * phase of the interval: spread); a row that did not gets the kept values put back into the result, so the columns
+   * and stats(row) see them as read.
+   */
+  private carrySpec(e: Entry, r: BatchResult, row: number): void {
+    const t = this.specSlots!;
+    const files = r.plan.files.length;
+    if (this.rowTiers[row] === TIER.spec) {
+      const first = e.spec === undefined;
+      e.spec ??= newSpecCopy(t);
+      copySpec(t, r.fileStatus, r.flags, this.words, files, r.plan.slots, row, e.spec, true);
+      e.specMs = r.sampleMs[row]!;
+      // A spec file that failed (EMFILE, EACCES, malformed: not merely absent) is read again by the next sweep.
+      let failed = false;
+      for (let j = 0; j < t.files.length; j++) {
+        const s = e.spec.status[j]!;
+        if (s === FILE_STATUS.malformed || s === FILE_STATUS.notRegular || s === FILE_STATUS.overflow || (s < 0 && -s % 4096 !== ENOENT)) failed = true;
+      }
+      e.specDueMs = failed ? NaN : e.specMs + this.specIntervalMs * (first ? this.phase.next() : 1);
+    } else if (e.spec !== undefined) {
+      copySpec(t, r.fileStatus, r.flags, this.words, files, r.plan.slots, row, e.spec, false);
+    }
+  }
+
+  /**
+   * stats(row) of a row whose detail files (only stats(row) reads them) the sweep did not read: a one-row result of
+   * the full plan with the row's usage and spec files copied from the sweep and the detail files read now.
+   */
+  private statsWithDetail(row: number, e: Entry, bigint: boolean): StatsResult<number | bigint> {
+    const t = this.detailSlots!;
+    const full = this.full!;
+    const r = this.result!;
+    const fp = full.plan!;
+    const f1 = (this.fullResult ??= this.engine.result(fp, 1, { bigint: true }));
+    const w1 = new Uint32Array(f1.values.buffer);
+    const files = r.plan.files.length;
+    const isDetail = new Uint8Array(files);
+    for (const i of t.files) isDetail[i] = 1;
+    for (let i = 0; i < files; i++) {
+      if (isDetail[i] === 1) continue;
+      f1.fileStatus[i] = r.fileStatus[row * files + i]!;
+      const from = row * r.plan.slots + r.plan.files[i]!.offset;
+      const to = fp.files[i]!.offset;
+      const n = (i + 1 < files ? fp.files[i + 1]!.offset : fp.slots) - to;
+      for (let s = 0; s < n; s++) {
+        f1.flags[to + s] = r.flags[from + s]!;
+        w1[2 * (to + s)] = this.words[2 * (from + s)]!;
+        w1[2 * (to + s) + 1] = this.words[2 * (from + s) + 1]!;
+      }
+    }
+    this.detailResult ??= this.engine.result(this.detailPlan!, 1, { bigint: true });
+    const d = this.engine.readSync(this.detailPlan!, [e.id], this.detailResult);
+    const dw = new Uint32Array(d.values.buffer);
+    for (let j = 0; j < t.files.length; j++) {
+      const i = t.files[j]!;
+      f1.fileStatus[i] = d.fileStatus[j]!;
+      const from = this.detailPlan!.files[j]!.offset;
+      const to = fp.files[i]!.offset;
+      const n = (j + 1 < t.files.length ? this.detailPlan!.files[j + 1]!.offset : this.detailPlan!.slots) - from;
+      for (let s = 0; s < n; s++) {
+        f1.flags[to + s] = d.flags[from + s]!;
+        w1[2 * (to + s)] = dw[2 * (from + s)]!;
+        w1[2 * (to + s) + 1] = dw[2 * (from + s) + 1]!;
+      }
+    }
+    // The cgroup vanished while its detail files were read: the row says so, as a sweep would.
+    f1.itemStatus[0] = r.itemStatus[row] === ITEM_STATUS.ok ? d.itemStatus[0]! : r.itemStatus[row]!;
+    f1.sampleMs[0] = r.sampleMs[row]!;
+    f1.ids = Uint32Array.of(e.id);
+    return statsOfRow(full, this.engine, f1, 0, e.id, e.rel, this.procRoot, bigint, e.path);
   }
 
   /**
@@ -477,6 +636,11 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
       const e = this.lastList[row]!;
       if (this.result === undefined) {
         throw new CgroupError('the collector reads no files for its controllers', { code: 'ERR_CGROUP_NOT_MOUNTED' });
+      }
+      const t = this.detailSlots;
+      if (t !== undefined && t.files.length > 0 && this.result.itemStatus[row] === ITEM_STATUS.ok &&
+        this.result.fileStatus[row * this.result.plan.files.length + t.files[0]!] === FILE_STATUS.notRead) {
+        return this.statsWithDetail(row, e, bigint);
       }
       return statsOfRow(this.compiled, this.engine, this.result, row, e.id, e.rel, this.procRoot, bigint, e.path);
     },
@@ -552,8 +716,10 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
 
   /** The files each sweep reads per cgroup (hierarchy mount path and file name), in plan order: what a benchmark's C
    * loop reading "the same files" must read. */
-  files(): Array<{ controller: string; hierarchy: string; name: string }> {
-    return (this.compiled.plan?.files ?? []).map((f) => ({ controller: f.controller, hierarchy: f.hierarchy.path, name: f.name }));
+  files(): Array<{ controller: string; hierarchy: string; name: string; tier: TierName }> {
+    return (this.compiled.plan?.files ?? []).map((f, i) => ({
+      controller: f.controller, hierarchy: f.hierarchy.path, name: f.name, tier: TIER_NAMES[this.tiers[i]!]!,
+    }));
   }
 
   /**

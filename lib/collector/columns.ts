@@ -68,7 +68,8 @@ const EXTRA_FILES = {
     period: { controller: 'cpu', name: 'cpu.cfs_period_us', format: 'single' },
   },
   2: {
-    procs: { controller: 'memory', name: 'cgroup.procs', format: 'newlines' },
+    // No procs: on v2 the pids reader plans cgroup.procs (its pids.current fallback) whenever pids is read, and the
+    // processes column reads that one (the same file in the one hierarchy: read twice per sweep before).
     low: { controller: 'memory', name: 'memory.low', format: 'single' },
     weight: { controller: 'cpu', name: 'cpu.weight', format: 'single' },
   },
@@ -174,7 +175,7 @@ export const SOURCES: Readonly<Record<1 | 2, Sources>> = {
     memory_inactive_file_bytes: v(M2.stat, { key: 'inactive_file' }),
     pids_current: v(v2.pids.key.current, { fallback: v2.pids.key.procs }),
     pids_limit: v(v2.pids.key.max),
-    processes: v(extra('procs')),
+    processes: v(v2.pids.key.procs),
     io_read_bytes: { kind: 'ioStatSum', file: v2.io.key.stat, key: 'rbytes' },
     io_write_bytes: { kind: 'ioStatSum', file: v2.io.key.stat, key: 'wbytes' },
     io_read_ops: { kind: 'ioStatSum', file: v2.io.key.stat, key: 'rios' },
@@ -324,6 +325,23 @@ export class ColumnProgram {
       if (a) [this.fileA[i], this.slotA[i]] = a;
       if (b) [this.fileB[i], this.slotB[i]] = b;
     }
+  }
+
+  /** The plan files (indices) any column reads: its source, second operand, fallback, required files, blkio families.
+   * The collector's read tiers (lib/collector/tiers.ts) read these every sweep unless they are spec files. */
+  files(): Set<number> {
+    const used = new Set<number>();
+    const add = (f: number): void => { if (f >= 0) used.add(f); };
+    for (let i = 0; i < FIELD_COUNT; i++) {
+      if (this.op[i] === OP_ABSENT) continue;
+      add(this.fileA[i]!);
+      add(this.fileB[i]!);
+      add(this.fallbackFile[i]!);
+      for (const f of this.requires[i] ?? []) add(f);
+      const fam = this.families[i];
+      if (fam !== undefined) for (let c = 0; c < fam.length; c += 4) { add(fam[c]!); add(fam[c + 2]!); }
+    }
+    return used;
   }
 
   /** Fills row `out` of values/present (number mode) from row `row` of a bigint BatchResult. Allocates nothing. */

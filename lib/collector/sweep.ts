@@ -60,6 +60,12 @@ export class Sweep<V extends Float64Array | BigUint64Array = Float64Array | BigU
   readonly sampleMs: Float64Array;
   /** The cgroup's identity: the inode of its directory (memory hierarchy on v1) when it was added. */
   readonly identity: Float64Array;
+  /**
+   * When the row's spec files (limits, shares, quota/period, weights, pids.max: the collector's spec tier) were read,
+   * ms since the epoch: `sampleMs` when this sweep read them, earlier when it carries the values of an earlier read
+   * (at most `specIntervalMs` before). NaN for a row that was not read.
+   */
+  readonly specMs: Float64Array;
   /** The previous sample of the RATE_FIELDS of the same identity (NaN when there is none), and its time. */
   readonly previous: Float64Array;
   readonly previousMs: Float64Array;
@@ -77,6 +83,7 @@ export class Sweep<V extends Float64Array | BigUint64Array = Float64Array | BigU
     this.status = new Int32Array(capacity);
     this.sampleMs = new Float64Array(capacity);
     this.identity = new Float64Array(capacity);
+    this.specMs = new Float64Array(capacity);
     this.previous = new Float64Array(capacity * RATE_COUNT);
     this.previousMs = new Float64Array(capacity);
   }
