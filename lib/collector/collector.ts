@@ -24,6 +24,7 @@ import { cgroupRelPath } from '../validate';
 import { ColumnProgram, extrasFor } from './columns';
 import { FIELD, FIELD_COUNT, ROW_STATUS } from './layout';
 import { oomSource, type OomEvent, type OomSource } from './oom';
+import { cgroupStartTimeMs } from './start-time';
 import { RATE_COUNT, RATE_FIELDS, Sweep, type Labels } from './sweep';
 import { ChildWatcher, TreeWatcher, type TreeWatchOptions, type WatchOptions } from './watch';
 
@@ -81,6 +82,8 @@ interface Entry {
   previous: Float64Array;
   previousMs: number;
   oomKill: number;
+  /** When the cgroup was created, as cAdvisor estimates it (start-time.ts): read once, at add(). NaN if unknown. */
+  startMs: number;
 }
 
 export interface CollectorEvents {
@@ -224,6 +227,7 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
     const entry: Entry = {
       path: key, rel, id, identity, labels: { ...labels }, previous: new Float64Array(RATE_COUNT).fill(NaN),
       previousMs: NaN, oomKill: NaN,
+      startMs: cgroupStartTimeMs(this.engine.layout, rel, this.engine.info(id)?.present),
     };
     this.byPath.set(key, entry);
     this.list = [...this.list, entry];
@@ -427,6 +431,7 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
         nums = sweep.values as Float64Array;
         base = o;
       }
+      this.fillLifetime(sweep, o, e.startMs, sweep.sampleMs[row]!);
       if (failedFile(r, row) >= 0) {
         sweep.status[row] = ROW_STATUS.error;
         if (failedRows++ === 0) firstFailed = row;
@@ -443,6 +448,24 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
       }
     }
     return sweep;
+  }
+
+  /** The lifetime columns of a read row: start time (NaN: absent) and last seen (the row's sample time, whole ms). */
+  private fillLifetime(sweep: Sweep, o: number, startMs: number, sampleMs: number): void {
+    const seen = Math.floor(sampleMs);
+    const s = o + FIELD.start_time_ms;
+    const l = o + FIELD.last_seen_ms;
+    sweep.present[s] = Number.isNaN(startMs) ? 0 : 1;
+    sweep.present[l] = 1;
+    if (this.bigint) {
+      const values = sweep.values as BigUint64Array;
+      values[s] = Number.isNaN(startMs) ? 0n : BigInt(startMs);
+      values[l] = BigInt(seen);
+    } else {
+      const values = sweep.values as Float64Array;
+      values[s] = startMs;
+      values[l] = seen;
+    }
   }
 
   /**
