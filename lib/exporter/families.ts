@@ -12,6 +12,8 @@
  *  - `container_last_seen` is the time the row was read (the sweep's sample time), not the time of the scrape;
  *  - the cfs counters are written for every cgroup that has them, not only for those with a quota (cAdvisor's
  *    condition `Quota != 0`);
+ *  - v1 `container_memory_failures_total` has the hierarchy scope only; v2's reservation is memory.low (cAdvisor:
+ *    memory.min); `container_processes` counts the cgroup's own cgroup.procs (cAdvisor walks /proc);
  *  - not exposed (no source in a sweep): per-CPU usage, file descriptors, sockets, ulimits.
  */
 import { FIELD } from '../collector/layout';

@@ -105,6 +105,16 @@ t.test('every family is well formed', async (t) => {
   }
 });
 
+t.test('docs/exporter.md lists every family by its full name, with its group', async (t) => {
+  const doc = fs.readFileSync(path.join(__dirname, '..', '..', 'docs', 'exporter.md'), 'utf8');
+  const rows = doc.split('\n').filter((l) => /^\| [a-zA-Z_]+ \| `container_/.test(l));
+  for (const f of FAMILIES) {
+    const row = rows.find((l) => l.includes(`\`${f.name}\``) || l.includes(`\`${f.name}{`));
+    t.ok(row, `${f.name} is in the families table`);
+    if (row) t.ok(row.startsWith(`| ${f.group} |`) && row.includes(` | ${f.type} | `), `${f.name}: group ${f.group}, ${f.type}`);
+  }
+});
+
 t.test('promtool check metrics', { skip: promtoolSkip }, async (t) => {
   for (const which of Object.keys(CASES)) {
     const r = promtoolCheck(renderMetrics(sweepOf(t, which)));
