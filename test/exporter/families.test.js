@@ -105,8 +105,11 @@ t.test('start time: the cgroup\'s lowest mtime, read once when it is added; last
   t.ok(seen <= swept);
 
   // An older mtime on one of its directories (our own cgroup): the collector that has it keeps what it read at add()...
-  const hourAgo = new Date(before - 3600e3);
-  fs.utimesSync(sub.dir('memory'), hourAgo, hourAgo);
+  // An older time, after the machine booted (earlier ones are the boot time: below): halfway between boot and mkdir.
+  const btimeMs = Number(/^btime (\d+)$/m.exec(fs.readFileSync('/proc/stat', 'utf8'))[1]) * 1000;
+  const older = new Date(Math.floor((btimeMs + before) / 2000) * 1000);
+  t.ok(older.getTime() > btimeMs && older.getTime() < before - 500, 'an mtime between boot and the mkdir');
+  fs.utimesSync(sub.dir('memory'), older, older);
   const s2 = c.collect();
   t.equal(s2.get(0, 'start_time_ms'), start, 'read once: a later sweep does not stat again');
   t.ok(s2.get(0, 'last_seen_ms') >= seen, 'last seen moves with each sweep');
@@ -116,7 +119,7 @@ t.test('start time: the cgroup\'s lowest mtime, read once when it is added; last
   c2.add(id);
   const s3 = c2.collect();
   t.equal(s3.get(0, 'start_time_ms'), Math.floor(fs.statSync(sub.dir('memory')).mtimeMs), 'a new registration: the lowest mtime');
-  t.equal(Math.floor(s3.get(0, 'start_time_ms') / 1000), Math.floor(hourAgo.getTime() / 1000));
+  t.equal(Math.floor(s3.get(0, 'start_time_ms') / 1000), Math.floor(older.getTime() / 1000));
   // Never before the machine booted (cAdvisor clamps to the boot time).
   fs.utimesSync(sub.dir('memory'), new Date('2000-01-01T00:00:00Z'), new Date('2000-01-01T00:00:00Z'));
   const btime = Number(/^btime (\d+)$/m.exec(fs.readFileSync('/proc/stat', 'utf8'))[1]);

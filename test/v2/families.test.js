@@ -93,14 +93,22 @@ t.test('v2: cpu.max, memory.stat detail, start time and last seen on real cgroup
   const start = s.get(rl, 'start_time_ms');
   t.ok(start >= before - 50 && start <= added, `start ${start} between the mkdir (${before}) and add() (${added})`);
   t.equal(s.get(rl, 'last_seen_ms'), Math.floor(s.sampleMs[rl]), 'last seen: the row\'s sample time');
-  const hourAgo = new Date(before - 3600e3);
-  fs.utimesSync(sub.dir('', 'limited'), hourAgo, hourAgo);
+  // An older time, after the machine booted (earlier ones are the boot time: below): halfway between boot and mkdir.
+  const btimeMs = Number(/^btime (\d+)$/m.exec(fs.readFileSync('/proc/stat', 'utf8'))[1]) * 1000;
+  const older = new Date(Math.floor((btimeMs + before) / 2000) * 1000);
+  t.ok(older.getTime() > btimeMs && older.getTime() < before - 500, 'an mtime between boot and the mkdir');
+  fs.utimesSync(sub.dir('', 'limited'), older, older);
   t.equal(c.collect().get(rl, 'start_time_ms'), start, 'read once: a later sweep does not stat again');
   const c2 = new StatsCollector({ oomEvents: false });
   t.teardown(() => c2.close());
   c2.add(limited);
-  t.equal(Math.floor(c2.collect().get(0, 'start_time_ms') / 1000), Math.floor(hourAgo.getTime() / 1000),
+  t.equal(Math.floor(c2.collect().get(0, 'start_time_ms') / 1000), Math.floor(older.getTime() / 1000),
     'a new registration reads the lowest mtime');
+  fs.utimesSync(sub.dir('', 'limited'), new Date('2000-01-01T00:00:00Z'), new Date('2000-01-01T00:00:00Z'));
+  const c3 = new StatsCollector({ oomEvents: false });
+  t.teardown(() => c3.close());
+  c3.add(limited);
+  t.equal(c3.collect().get(0, 'start_time_ms'), btimeMs, 'an mtime before boot: the boot time (cAdvisor)');
 
   // The exposition.
   const text = renderMetrics(c.collect());
