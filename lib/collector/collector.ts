@@ -418,6 +418,7 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
         if (this.bigint) (sweep.values as BigUint64Array).fill(0n, o, o + FIELD_COUNT);
         else (sweep.values as Float64Array).fill(NaN, o, o + FIELD_COUNT);
         if (st === ITEM_STATUS.gone) gone.push(e);
+        else if (r === undefined) this.fillLifetime(sweep, o, e.startMs, sweep.sampleMs[row]!); // no files to read
         continue;
       }
       let nums: Float64Array;

@@ -186,6 +186,22 @@ t.test('bad input and lifecycle', async (t) => {
   await t.rejects(c.collectAsync(), { code: 'ERR_COLLECTOR_CLOSED' });
 });
 
+t.test('lifetime columns: start time from the tree\'s mtimes, last seen; also for a collector that reads no file', async (t) => {
+  const dir = path.join(V2, V2_POD);
+  const lowest = Math.min(fs.statSync(dir).mtimeMs, fs.statSync(path.join(dir, 'cgroup.events')).mtimeMs);
+  const btime = Number(/^btime (\d+)$/m.exec(fs.readFileSync('/proc/stat', 'utf8'))[1]) * 1000;
+  for (const controllers of [undefined, []]) {
+    const c = new StatsCollector(controllers ? { root: V2, controllers } : { root: V2 });
+    t.teardown(() => c.close());
+    c.add(V2_POD);
+    t.equal(c.plan === undefined, controllers !== undefined, controllers ? 'no controllers: no plan, no file read' : 'the default plan');
+    const s = c.collect();
+    t.equal(s.get(0, 'start_time_ms'), Math.floor(Math.max(lowest, btime)), 'the lowest mtime of the directory and cgroup.events');
+    t.equal(s.get(0, 'last_seen_ms'), Math.floor(s.sampleMs[0]), 'the sample time');
+    if (controllers) t.same(Object.keys(s.row(0)), ['start_time_ms', 'last_seen_ms'], 'nothing else without files');
+  }
+});
+
 t.test('collectAsync: same values as collect, queued when concurrent', async (t) => {
   const c = new StatsCollector({ root: V2 });
   t.teardown(() => c.close());
