@@ -26,6 +26,7 @@ export const FORMAT = {
   blkio: 7,
   cpuset: 8,
   newlines: 9,
+  cpuMax: 10,
 } as const;
 export type FormatName = keyof typeof FORMAT;
 

@@ -5,7 +5,7 @@
 //           newlines: the number of '\n'; the other formats: the number of slots
 //   values  BigUint64Array of slots (pids: Int32Array of cap pids; newlines: empty)
 //   flags   Uint8Array, one SlotFlag per slot (pids, newlines: empty)
-// Slots: single 1, flatKeyed keys.length, list cap, cpuacctStat 2, psi 8, ioStat cap * (2 + keys.length),
+// Slots: single 1, flatKeyed keys.length, list cap, cpuacctStat 2, cpuMax 2, psi 8, ioStat cap * (2 + keys.length),
 // blkio cap * 4, cpuset 1. text may also be a Uint8Array/Buffer (the bytes as they are, e.g. not valid UTF-8).
 #include "parse_binding.h"
 
@@ -126,7 +126,7 @@ Napi::Value ParseText(const Napi::CallbackInfo& info) {
     slots = keys.count;
   } else if (format == "list") {
     slots = cap;
-  } else if (format == "cpuacctStat") {
+  } else if (format == "cpuacctStat" || format == "cpuMax") {
     slots = 2;
   } else if (format == "psi") {
     slots = kPsiSlots;
@@ -136,8 +136,8 @@ Napi::Value ParseText(const Napi::CallbackInfo& info) {
     slots = static_cast<size_t>(cap) * kBlkioSlotsPerEntry;
   } else {
     return Fail(env,
-                "parseText: format must be one of single, flatKeyed, list, cpuacctStat, psi, ioStat, blkio, cpuset, "
-                "pids, newlines");
+                "parseText: format must be one of single, flatKeyed, list, cpuacctStat, cpuMax, psi, ioStat, blkio, "
+                "cpuset, pids, newlines");
   }
   if (slots > kMaxSlots) return Fail(env, "parseText: cap * slots per entry is too large");
 
@@ -164,6 +164,8 @@ Napi::Value ParseText(const Napi::CallbackInfo& info) {
     status = ParseList(text, out, cap, &count, &error);
   } else if (format == "cpuacctStat") {
     status = ParseCpuacctStat(text, out, &error);
+  } else if (format == "cpuMax") {
+    status = ParseCpuMax(text, out, &error);
   } else if (format == "psi") {
     status = ParsePsi(text, out, &error);
   } else if (format == "ioStat") {

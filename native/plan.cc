@@ -17,6 +17,7 @@ uint32_t SlotCount(Format format, uint32_t keys, uint32_t cap) {
     case Format::kList:
       return cap == 0 ? 0 : 1 + cap;
     case Format::kCpuacctStat:
+    case Format::kCpuMax:
       return 2;
     case Format::kPsi:
       return kPsiSlots;

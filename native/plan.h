@@ -23,7 +23,8 @@ enum class Format : uint8_t {
   kBlkio = 7,        // 1 + cap * 4 slots: count, then per entry major, minor, op, value
   kCpuset = 8,       // 1 slot: number of cpus/nodes
   kNewlines = 9,     // 1 slot: number of '\n' (v2 pids fallback)
-  kCount = 10,
+  kCpuMax = 10,      // 2 slots: quota ("max" -> kMax), period (v2 cpu.max)
+  kCount = 11,
 };
 
 struct PlanFile {

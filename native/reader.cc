@@ -63,6 +63,9 @@ int32_t ParseInto(const PlanFile& f, std::string_view text, Slots s, ParseError*
     case Format::kCpuset:
       st = ParseCpuset(text, s, err);
       break;
+    case Format::kCpuMax:
+      st = ParseCpuMax(text, s, err);
+      break;
     case Format::kNewlines:
       s.value[0] = CountNewlines(text);
       s.flag[0] = kValue;

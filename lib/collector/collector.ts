@@ -25,6 +25,7 @@ import { ColumnProgram, extrasFor } from './columns';
 import { copySpec, fileTiers, newSpecCopy, SpecPhase, TIER, TIER_NAMES, tieredSpecs, TierSlots, type SpecCopy, type TierName } from './tiers';
 import { FIELD, FIELD_COUNT, ROW_STATUS } from './layout';
 import { oomSource, type OomEvent, type OomSource } from './oom';
+import { cgroupStartTimeMs } from './start-time';
 import { RATE_COUNT, RATE_FIELDS, Sweep, type Labels } from './sweep';
 import { ChildWatcher, TreeWatcher, type TreeWatchOptions, type WatchOptions } from './watch';
 
@@ -93,6 +94,8 @@ interface Entry {
   spec: SpecCopy | undefined;
   specMs: number;
   specDueMs: number;
+  /** When the cgroup was created, as cAdvisor estimates it (start-time.ts): read once, at add(). NaN if unknown. */
+  startMs: number;
 }
 
 export interface CollectorEvents {
@@ -276,6 +279,7 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
     const entry: Entry = {
       path: key, rel, id, identity, labels: { ...labels }, previous: new Float64Array(RATE_COUNT).fill(NaN),
       previousMs: NaN, oomKill: NaN, spec: undefined, specMs: NaN, specDueMs: NaN,
+      startMs: cgroupStartTimeMs(this.engine.layout, rel, this.engine.info(id)?.present),
     };
     this.byPath.set(key, entry);
     this.list = [...this.list, entry];
@@ -497,6 +501,7 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
         if (this.bigint) (sweep.values as BigUint64Array).fill(0n, o, o + FIELD_COUNT);
         else (sweep.values as Float64Array).fill(NaN, o, o + FIELD_COUNT);
         if (st === ITEM_STATUS.gone) gone.push(e);
+        else if (r === undefined) this.fillLifetime(sweep, o, e.startMs, sweep.sampleMs[row]!); // no files to read
         continue;
       }
       if (this.specSlots !== undefined) this.carrySpec(e, r, row);
@@ -513,6 +518,7 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
         nums = sweep.values as Float64Array;
         base = o;
       }
+      this.fillLifetime(sweep, o, e.startMs, sweep.sampleMs[row]!);
       if (failedFile(r, row) >= 0) {
         sweep.status[row] = ROW_STATUS.error;
         if (failedRows++ === 0) firstFailed = row;
@@ -529,6 +535,24 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
       }
     }
     return sweep;
+  }
+
+  /** The lifetime columns of a read row: start time (NaN: absent) and last seen (the row's sample time, whole ms). */
+  private fillLifetime(sweep: Sweep, o: number, startMs: number, sampleMs: number): void {
+    const seen = Math.floor(sampleMs);
+    const s = o + FIELD.start_time_ms;
+    const l = o + FIELD.last_seen_ms;
+    sweep.present[s] = Number.isNaN(startMs) ? 0 : 1;
+    sweep.present[l] = 1;
+    if (this.bigint) {
+      const values = sweep.values as BigUint64Array;
+      values[s] = Number.isNaN(startMs) ? 0n : BigInt(startMs);
+      values[l] = BigInt(seen);
+    } else {
+      const values = sweep.values as Float64Array;
+      values[s] = startMs;
+      values[l] = seen;
+    }
   }
 
   /**

@@ -72,6 +72,8 @@ const EXTRA_FILES = {
     // processes column reads that one (the same file in the one hierarchy: read twice per sweep before).
     low: { controller: 'memory', name: 'memory.low', format: 'single' },
     weight: { controller: 'cpu', name: 'cpu.weight', format: 'single' },
+    // Spec: "<quota|max> <period>" (cAdvisor's GetSpec: quota only when not "max").
+    cpuMax: { controller: 'cpu', name: 'cpu.max', format: 'cpuMax' },
   },
 } as const satisfies Record<1 | 2, Record<string, FileSpec>>;
 
@@ -79,16 +81,38 @@ type ExtraName = keyof (typeof EXTRA_FILES)[1] | keyof (typeof EXTRA_FILES)[2];
 /** The plan key of an extra file (compileStats plans them under `extra:<name>`). */
 const extra = (name: ExtraName): PlanKey => `extra:${name}` as PlanKey;
 
+/**
+ * The memory.stat detail columns (layout 2) and their keys: v2's own keys, v1's hierarchical `total_*` keys where
+ * v1 has them (dirty, writeback, shmem and, since 5.9, the refaults; v1 has no slab, sock, pgscan or pgsteal).
+ */
+const MEMORY_DETAIL: ReadonlyArray<[FieldName, string | undefined, string]> = [
+  ['memory_dirty_bytes', 'total_dirty', 'file_dirty'],
+  ['memory_writeback_bytes', 'total_writeback', 'file_writeback'],
+  ['memory_shmem_bytes', 'total_shmem', 'shmem'],
+  ['memory_slab_bytes', undefined, 'slab'],
+  ['memory_slab_reclaimable_bytes', undefined, 'slab_reclaimable'],
+  ['memory_slab_unreclaimable_bytes', undefined, 'slab_unreclaimable'],
+  ['memory_sock_bytes', undefined, 'sock'],
+  ['memory_pgscan', undefined, 'pgscan'],
+  ['memory_pgsteal', undefined, 'pgsteal'],
+  ['memory_workingset_refault_anon', 'total_workingset_refault_anon', 'workingset_refault_anon'],
+  ['memory_workingset_refault_file', 'total_workingset_refault_file', 'workingset_refault_file'],
+];
+const detailKeys = (version: 1 | 2): string[] =>
+  MEMORY_DETAIL.map((d) => d[version]).filter((k): k is string => k !== undefined);
+const detailSources = (version: 1 | 2, stat: PlanKey): Sources =>
+  Object.fromEntries(MEMORY_DETAIL.filter((d) => d[version] !== undefined).map((d) => [d[0], v(stat, { key: d[version] })]));
+
 /** Extra memory.stat keys the columns need beyond the stats readers' (appended: the readers' slots do not move). */
 const EXTRA_KEYS: Record<1 | 2, Array<[PlanKey, string[]]>> = {
-  1: [[v1.memory.key.stat, ['total_cache', 'total_pgfault', 'total_pgmajfault', 'total_active_file']]],
-  2: [[v2.memory.key.stat, ['kernel', 'active_file']]],
+  1: [[v1.memory.key.stat, ['total_cache', 'total_pgfault', 'total_pgmajfault', 'total_active_file', ...detailKeys(1)]]],
+  2: [[v2.memory.key.stat, ['kernel', 'active_file', ...detailKeys(2)]]],
 };
 
 /** The controller (CONTROLLERS bit) each extra file belongs to: it is read only when that controller is. */
 const EXTRA_CONTROLLER: Readonly<Record<ExtraName, number>> = {
   procs: CONTROLLERS.pids, softLimit: CONTROLLERS.memory, shares: CONTROLLERS.cpu, quota: CONTROLLERS.cpu,
-  period: CONTROLLERS.cpu, low: CONTROLLERS.memory, weight: CONTROLLERS.cpu,
+  period: CONTROLLERS.cpu, low: CONTROLLERS.memory, weight: CONTROLLERS.cpu, cpuMax: CONTROLLERS.cpu,
 };
 
 /** The extra keys and files for the controllers in `mask` (a column whose controller is not read is absent). */
@@ -115,7 +139,11 @@ const R1 = [M1.stat];
 const R2 = [M2.stat, M2.current, M2.max];
 const R2_SWAP = [...R2, M2.swapMax];
 
-/** Every column's source per version. Exported for the tests that check each column against stats(row). */
+/**
+ * Every column's source per version. Exported for the tests that check each column against stats(row). The lifetime
+ * columns (start_time_ms, last_seen_ms) have none: the collector fills them (a stat when a cgroup is added, the
+ * row's sample time).
+ */
 export const SOURCES: Readonly<Record<1 | 2, Sources>> = {
   1: {
     cpu_usage_ns: v(v1.cpuacct.key.usage),
@@ -153,6 +181,7 @@ export const SOURCES: Readonly<Record<1 | 2, Sources>> = {
     // cpu.cfs_quota_us "-1" parses as 0 (the library's ParseUint of a negative number); no quota is unlimited.
     cpu_quota_us: v(extra('quota'), { zeroIsUnlimited: true }),
     cpu_period_us: v(extra('period')),
+    ...detailSources(1, M1.stat),
   },
   2: {
     cpu_usage_ns: v(v2.cpu.key.stat, { key: 'usage_usec', scale: v2Scale('usage_usec') }),
@@ -188,6 +217,10 @@ export const SOURCES: Readonly<Record<1 | 2, Sources>> = {
     memory_swap_limit_bytes: v(M2.swapMax),
     memory_reservation_bytes: v(extra('low')),
     cpu_shares: { kind: 'weightToShares', file: extra('weight') },
+    // cpu.max: "max" is Infinity (no quota), as v1's -1.
+    cpu_quota_us: v(extra('cpuMax'), { slot: 0 }),
+    cpu_period_us: v(extra('cpuMax'), { slot: 1 }),
+    ...detailSources(2, M2.stat),
   },
 };
 

@@ -1,13 +1,13 @@
 /**
  * The collector's row layout: a fixed, versioned list of columns (FIELDS), each in the unit its name says (`_ns`,
- * `_bytes`, `_us`, plain counts). A column that has no source on a cgroup (file or key missing, controller not read,
+ * `_bytes`, `_us`, `_ms` — wall clock, ms since the epoch —, plain counts). A column that has no source on a cgroup (file or key missing, controller not read,
  * not on this cgroup version) is *absent*: NaN in a Float64Array sweep, and `present = 0` in either mode — never 0.
  * "max"/unlimited is Infinity (2^64−1 in a bigint sweep).
  *
  * Bump LAYOUT_VERSION whenever a column is added, removed or moved; columns are only ever appended.
  */
 
-export const LAYOUT_VERSION = 1;
+export const LAYOUT_VERSION = 2;
 
 export const FIELDS = [
   // CPU (counters)
@@ -28,6 +28,14 @@ export const FIELDS = [
   // Spec (limits and settings)
   'memory_limit_bytes', 'memory_swap_limit_bytes', 'memory_reservation_bytes',
   'cpu_shares', 'cpu_quota_us', 'cpu_period_us',
+  // Layout 2. memory.stat detail (v2 keys; v1 the hierarchical total_* keys where v1 has them): gauges in bytes...
+  'memory_dirty_bytes', 'memory_writeback_bytes', 'memory_shmem_bytes', 'memory_slab_bytes',
+  'memory_slab_reclaimable_bytes', 'memory_slab_unreclaimable_bytes', 'memory_sock_bytes',
+  // ... and counters (pages)
+  'memory_pgscan', 'memory_pgsteal', 'memory_workingset_refault_anon', 'memory_workingset_refault_file',
+  // Lifetime: when the cgroup was created (as cAdvisor estimates it, read once when it is added) and when the row was
+  // read (the sweep's sampleMs).
+  'start_time_ms', 'last_seen_ms',
 ] as const;
 
 export type FieldName = (typeof FIELDS)[number];

@@ -2,11 +2,19 @@
  * The metric families the exporter exposes: cAdvisor's names, types, units and help (google/cadvisor
  * metrics/prometheus.go; ../shared/ECOSYSTEM.md §8), each fed by columns of the collector's layout.
  *
- * Deviations, all for a valid exposition (promtool check metrics) or for want of a source:
+ * Deviations (docs/exporter.md lists every family with its source per version), for a valid exposition (promtool
+ * check metrics), for want of a source, or to say more than cAdvisor:
  *  - cAdvisor's `container_memory_failcnt` is a counter without `_total`: exposed as `container_memory_failcnt_total`
  *    (what cAdvisor's client emits in OpenMetrics anyway);
  *  - io totals are not per device: `container_fs_{reads,writes}{_bytes,}_total` without a `device` label;
- *  - not exposed (no source in a sweep): per-CPU usage, file descriptors, sockets, ulimits, start time, last seen.
+ *  - ours, not cAdvisor's: `container_memory_{shmem,slab,slab_reclaimable,slab_unreclaimable,sock}_bytes` (v2
+ *    memory.stat; v1 has only total_shmem);
+ *  - `container_last_seen` is the time the row was read (the sweep's sample time), not the time of the scrape;
+ *  - the cfs counters are written for every cgroup that has them, not only for those with a quota (cAdvisor's
+ *    condition `Quota != 0`);
+ *  - v1 `container_memory_failures_total` has the hierarchy scope only; v2's reservation is memory.low (cAdvisor:
+ *    memory.min); `container_processes` counts the cgroup's own cgroup.procs (cAdvisor walks /proc);
+ *  - not exposed (no source in a sweep): per-CPU usage, file descriptors, sockets, ulimits.
  */
 import { FIELD } from '../collector/layout';
 
@@ -21,7 +29,9 @@ export type Transform =
   /** cAdvisor's threads_max: unlimited is 0 */
   | 'zeroIfUnlimited'
   /** only finite positive values (cpu quota: none when unlimited) */
-  | 'finitePositive';
+  | 'finitePositive'
+  /** ms since the epoch -> whole seconds (cAdvisor's `float64(t.Unix())`) */
+  | 'unixSeconds';
 
 export interface SampleSpec {
   field: number;
@@ -60,7 +70,7 @@ const US = 1e6;
 
 /** The group of a family by its name. */
 function groupOf(name: string): FamilyGroup {
-  if (name.startsWith('container_spec_')) return 'spec';
+  if (name.startsWith('container_spec_') || name === 'container_start_time_seconds' || name === 'container_last_seen') return 'spec';
   if (name.startsWith('container_pressure_')) return 'pressure';
   if (name.startsWith('container_cpu_')) return 'cpu';
   if (name.startsWith('container_memory_')) return 'memory';
@@ -105,6 +115,19 @@ export const FAMILIES: readonly Family[] = [
   ]),
   gauge('container_memory_total_active_file_bytes', 'Current total active file in bytes.', one(FIELD.memory_active_file_bytes), 'bytes'),
   gauge('container_memory_total_inactive_file_bytes', 'Current total inactive file in bytes.', one(FIELD.memory_inactive_file_bytes), 'bytes'),
+  // memory.stat detail: cAdvisor's names (v2 memory.stat; v1 total_dirty/total_writeback/total_workingset_refault_*)...
+  gauge('container_memory_file_dirty_bytes', 'Number of bytes of file cache that has been modified but not yet written back to disk.', one(FIELD.memory_dirty_bytes), 'bytes'),
+  gauge('container_memory_file_writeback_bytes', 'Number of bytes of file cache that is currently being written back to disk.', one(FIELD.memory_writeback_bytes), 'bytes'),
+  counter('container_memory_pgscan_total', 'Cumulative number of pages scanned by the page reclaim algorithm.', one(FIELD.memory_pgscan)),
+  counter('container_memory_pgsteal_total', 'Cumulative number of pages reclaimed by the page reclaim algorithm.', one(FIELD.memory_pgsteal)),
+  counter('container_memory_workingset_refault_anon_total', 'Cumulative number of refaults of previously evicted anonymous pages.', one(FIELD.memory_workingset_refault_anon)),
+  counter('container_memory_workingset_refault_file_total', 'Cumulative number of refaults of previously evicted file pages.', one(FIELD.memory_workingset_refault_file)),
+  // ... and ours, where cAdvisor has none (deviation: not cAdvisor families).
+  gauge('container_memory_shmem_bytes', 'Number of bytes of shared memory (tmpfs, shm segments, shared anonymous mappings).', one(FIELD.memory_shmem_bytes), 'bytes'),
+  gauge('container_memory_slab_bytes', 'Number of bytes of kernel slab memory (reclaimable and unreclaimable).', one(FIELD.memory_slab_bytes), 'bytes'),
+  gauge('container_memory_slab_reclaimable_bytes', 'Number of bytes of kernel slab memory that might be reclaimed (dentries, inodes).', one(FIELD.memory_slab_reclaimable_bytes), 'bytes'),
+  gauge('container_memory_slab_unreclaimable_bytes', 'Number of bytes of kernel slab memory that cannot be reclaimed under memory pressure.', one(FIELD.memory_slab_unreclaimable_bytes), 'bytes'),
+  gauge('container_memory_sock_bytes', 'Number of bytes of memory used in network transmission buffers.', one(FIELD.memory_sock_bytes), 'bytes'),
   counter('container_memory_events_high_total', 'Number of times processes of the cgroup were throttled and routed to perform direct memory reclaim (memory.high).', one(FIELD.memory_events_high)),
   counter('container_memory_events_max_total', 'Number of times the cgroup memory usage was about to go over memory.max.', one(FIELD.memory_events_max)),
   counter('container_oom_events_total', 'Count of out of memory events observed for the container', one(FIELD.oom_kill)),
@@ -124,6 +147,8 @@ export const FAMILIES: readonly Family[] = [
   gauge('container_spec_cpu_shares', 'CPU share of the container.', one(FIELD.cpu_shares)),
   gauge('container_spec_cpu_quota', 'CPU quota of the container.', one(FIELD.cpu_quota_us, { transform: 'finitePositive' })),
   gauge('container_spec_cpu_period', 'CPU period of the container.', one(FIELD.cpu_period_us)),
+  gauge('container_start_time_seconds', 'Start time of the container since unix epoch in seconds.', one(FIELD.start_time_ms, { transform: 'unixSeconds' }), 'seconds'),
+  gauge('container_last_seen', 'Last time a container was seen by the exporter', one(FIELD.last_seen_ms, { transform: 'unixSeconds' })),
 ];
 
 /** OpenMetrics family name: the sample name without `_total` for counters. */

@@ -90,6 +90,9 @@ export function transformNumber(value: number, s: SampleSpec): number | undefine
     case 'finitePositive':
       if (!(Number.isFinite(x) && x > 0)) return undefined;
       break;
+    case 'unixSeconds':
+      x = Math.floor(x / 1000);
+      break;
     default:
   }
   return x;

@@ -1,5 +1,5 @@
 // Number-shaped files: one token (ParseUintToken), a single value file (ParseSingle), a whitespace separated list
-// (ParseList) and the newline count of cgroup.procs (CountNewlines).
+// (ParseList), v2 cpu.max (ParseCpuMax) and the newline count of cgroup.procs (CountNewlines).
 #include <cstring>
 
 #include "parse/parse.h"
@@ -59,6 +59,43 @@ ParseStatus ParseList(std::string_view text, Slots out, uint32_t cap, uint32_t* 
   if (n <= cap) return ParseStatus::kOk;
   SetParseError(err, ParseReason::kTooMany, text, nullptr, {}, {});
   return ParseStatus::kOverflow;
+}
+
+// cAdvisor's GetSpec reads cpu.max as "<quota|max> <period>"; the kernel writes exactly that. Anything else (one
+// field, three, a negative or non-numeric quota, a "max" period) is malformed rather than half a value.
+ParseStatus ParseCpuMax(std::string_view text, Slots out, ParseError* err) {
+  scan::ClearSlots(out, 2);
+  scan::Fields fields(text);
+  std::string_view f[2];
+  uint32_t n = 0;
+  std::string_view extra;
+  while (n < 2 && fields.Next(&f[n])) ++n;
+  if (n == 0) {
+    SetParseError(err, ParseReason::kEmpty, text, nullptr, {}, {});
+    return ParseStatus::kEmpty;
+  }
+  if (n < 2 || fields.Next(&extra)) {
+    SetParseError(err, ParseReason::kMalformedLine, text, text.data(), {}, scan::TrimSpace(text));
+    return ParseStatus::kMalformed;
+  }
+  uint64_t quota = 0;
+  uint64_t period = 0;
+  if (!scan::ParseUintStrict(f[1], &period)) {
+    SetUintError(err, text, "period", f[1]);
+    return ParseStatus::kMalformed;
+  }
+  if (f[0] == "max") {
+    out.value[0] = UINT64_MAX;
+    out.flag[0] = kMax;
+  } else if (scan::ParseUintStrict(f[0], &quota)) {
+    scan::SetValue(out, 0, quota);
+  } else {
+    scan::ClearSlots(out, 2);
+    SetUintError(err, text, "quota", f[0]);
+    return ParseStatus::kMalformed;
+  }
+  scan::SetValue(out, 1, period);
+  return ParseStatus::kOk;
 }
 
 uint32_t CountNewlines(std::string_view text) {

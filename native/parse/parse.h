@@ -102,6 +102,10 @@ ParseStatus ParseFlatKeyed(std::string_view text, KeySet keys, bool strict, Slot
 // up to cap slots; *count = number of entries in the file.
 ParseStatus ParseList(std::string_view text, Slots out, uint32_t cap, uint32_t* count, ParseError* err = nullptr);
 
+// v2 cpu.max ("$MAX $PERIOD\n", $MAX a number or "max"): strings.Fields must give exactly two fields, the quota
+// ("max" -> kMax, else strict unsigned) and the period (strict unsigned). 2 slots: quota, period. Empty -> kEmpty.
+ParseStatus ParseCpuMax(std::string_view text, Slots out, ParseError* err = nullptr);
+
 // cpuacct.stat: the first four whitespace fields must be "user <n> system <n>". 2 slots: user ticks, system ticks.
 ParseStatus ParseCpuacctStat(std::string_view text, Slots out, ParseError* err = nullptr);
 

@@ -33,6 +33,50 @@ function statKey(text, key) {
 const sum = (entries, op) => entries.filter((e) => e.op === op).reduce((a, e) => a + e.value, 0n);
 const sub0 = (a, b) => (a > b ? a - b : 0n);
 
+/** A field of cpu.max ("max" is unlimited), or undefined when the file is not there. */
+function cpuMax(text, i) {
+  if (text === undefined) return undefined;
+  const f = text.trim().split(/\s+/);
+  return f[i] === 'max' ? MAXU64 : BigInt(f[i]);
+}
+
+/** The memory.stat detail columns: [column, v1 key or undefined (absent on v1), v2 key]. */
+const DETAIL = [
+  ['memory_dirty_bytes', 'total_dirty', 'file_dirty'],
+  ['memory_writeback_bytes', 'total_writeback', 'file_writeback'],
+  ['memory_shmem_bytes', 'total_shmem', 'shmem'],
+  ['memory_slab_bytes', undefined, 'slab'],
+  ['memory_slab_reclaimable_bytes', undefined, 'slab_reclaimable'],
+  ['memory_slab_unreclaimable_bytes', undefined, 'slab_unreclaimable'],
+  ['memory_sock_bytes', undefined, 'sock'],
+  ['memory_pgscan', undefined, 'pgscan'],
+  ['memory_pgsteal', undefined, 'pgsteal'],
+  ['memory_workingset_refault_anon', 'total_workingset_refault_anon', 'workingset_refault_anon'],
+  ['memory_workingset_refault_file', 'total_workingset_refault_file', 'workingset_refault_file'],
+];
+const detail = (version) => Object.fromEntries(DETAIL.map(([col, k1, k2]) => {
+  const key = version === 1 ? k1 : k2;
+  return [col, key === undefined ? ['absent'] : ['file', (f) => statKey(f('memory', 'memory.stat'), key)]];
+}));
+
+/** The start time cAdvisor's GetSpec gives a cgroup: the lowest mtime of its directories and of cgroup.clone_children
+ * (v1) / cgroup.events (v2) in them, as whole ms, not before boot. Written here from stat(2), independently of
+ * lib/collector/start-time.ts. */
+function expectedStartMs(root, version, cg) {
+  const dirs = version === 2 ? [[path.join(root, cg), 'cgroup.events']]
+    : fs.readdirSync(root).map((h) => [path.join(root, h, cg), h === 'unified' ? 'cgroup.events' : 'cgroup.clone_children']);
+  let lowest = Infinity;
+  for (const [dir, file] of dirs) {
+    let d;
+    try { d = fs.statSync(dir); } catch { continue; }
+    if (!d.isDirectory()) continue;
+    lowest = Math.min(lowest, d.mtimeMs);
+    try { lowest = Math.min(lowest, fs.statSync(path.join(dir, file)).mtimeMs); } catch { /* not there */ }
+  }
+  const btime = Number(/^btime (\d+)$/m.exec(fs.readFileSync('/proc/stat', 'utf8'))[1]) * 1000;
+  return lowest === Infinity ? undefined : BigInt(Math.floor(Math.max(lowest, btime)));
+}
+
 /**
  * Per version, per column: [kind, expected(stats, file)] where kind 'stats' takes the CgroupStats of the row and
  * `absent(field)` says whether that field is absent; kind 'file' reads the cgroup's file (`file(controller, name)`).
@@ -83,6 +127,11 @@ const CHECKS = {
     cpu_shares: ['file', (f) => u64(f('cpu', 'cpu.shares'))],
     cpu_quota_us: ['file', (f) => { const q = u64(f('cpu', 'cpu.cfs_quota_us')); return q === 0n ? MAXU64 : q; }],
     cpu_period_us: ['file', (f) => u64(f('cpu', 'cpu.cfs_period_us'))],
+    // memory.stat detail: v1's hierarchical total_* keys where v1 has them; no slab, sock, pgscan, pgsteal on v1.
+    ...detail(1),
+    // Lifetime: not in CgroupStats or a file's content; checked against stat(2) and the sample time.
+    start_time_ms: ['lifetime'],
+    last_seen_ms: ['lifetime'],
   },
   2: {
     cpu_usage_ns: ['stats', (s) => s.cpu.totalUsageNano, 'cpu.totalUsageNano'],
@@ -127,8 +176,12 @@ const CHECKS = {
       const w = u64(f('cpu', 'cpu.weight'));
       return w === undefined || w < 1n || w > 10000n ? undefined : 2n + ((w - 1n) * 262142n) / 9999n;
     }],
-    cpu_quota_us: ['absent'],
-    cpu_period_us: ['absent'],
+    // cpu.max "<quota|max> <period>": CgroupStats has no quota or period.
+    cpu_quota_us: ['file', (f) => cpuMax(f('cpu', 'cpu.max'), 0)],
+    cpu_period_us: ['file', (f) => cpuMax(f('cpu', 'cpu.max'), 1)],
+    ...detail(2),
+    start_time_ms: ['lifetime'],
+    last_seen_ms: ['lifetime'],
   },
 };
 
@@ -176,6 +229,8 @@ function checkSweep(t, collector, root, version, paths, stableFiles = () => true
       let want;
       if (kind === 'absent') {
         want = undefined;
+      } else if (kind === 'lifetime') {
+        want = name === 'last_seen_ms' ? BigInt(Math.floor(sweep.sampleMs[row])) : expectedStartMs(root, version, cg);
       } else if (kind === 'stats' && version === 2 && cg === '/' && ROOT_EMULATED.has(name)) {
         continue; // stats() emulates the v2 root's memory from /proc/meminfo; sweeps read no /proc
       } else if (kind === 'stats') {

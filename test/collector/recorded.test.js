@@ -19,7 +19,7 @@ const int = (file) => Number(fs.readFileSync(file, 'utf8').trim());
 const kv = (file) => Object.fromEntries(fs.readFileSync(file, 'utf8').trim().split('\n').map((l) => l.split(/\s+/)).map(([k, v]) => [k, Number(v)]));
 
 t.test('layout: versioned, names unique, FIELD indexes FIELDS', async (t) => {
-  t.equal(LAYOUT_VERSION, 1);
+  t.equal(LAYOUT_VERSION, 2);
   t.equal(FIELDS.length, FIELD_COUNT);
   t.equal(new Set(FIELDS).size, FIELDS.length, 'no duplicate column');
   FIELDS.forEach((f, i) => t.equal(FIELD[f], i, f));
@@ -111,7 +111,13 @@ t.test('v2 recorded tree: two rows, labels, bigint sweep, sweep refilled in plac
   t.equal(s.present[FIELD_COUNT + FIELD.memory_failcnt], 0);
   const weight = BigInt(fs.readFileSync(path.join(dir, 'cpu.weight'), 'utf8').trim());
   t.equal(s.get(1, 'cpu_shares'), 2n + ((weight - 1n) * 262142n) / 9999n, 'v2 cpu.weight as shares (cAdvisor)');
-  t.equal(s.get(1, 'cpu_quota_us'), undefined, 'v2 cpu.max is not read: absent');
+  const cpuMax = fs.readFileSync(path.join(dir, 'cpu.max'), 'utf8').trim().split(' ');
+  t.equal(cpuMax[0], 'max', 'the tree\'s container has no quota');
+  t.equal(s.get(1, 'cpu_quota_us'), (1n << 64n) - 1n, 'v2 cpu.max "max": unlimited (2^64-1 in a bigint sweep)');
+  t.equal(s.get(1, 'cpu_period_us'), BigInt(cpuMax[1]), 'v2 cpu.max period');
+  t.equal(s.get(1, 'memory_dirty_bytes'), BigInt(ms.file_dirty), 'v2 memory.stat file_dirty');
+  t.equal(s.get(1, 'memory_slab_bytes'), BigInt(ms.slab));
+  t.equal(s.get(1, 'memory_workingset_refault_file'), BigInt(ms.workingset_refault_file));
   const psi = fs.readFileSync(path.join(dir, 'cpu.pressure'), 'utf8');
   t.equal(s.get(1, 'psi_cpu_some_us'), BigInt(/some .*total=(\d+)/.exec(psi)[1]));
   t.equal(s.get(1, 'psi_cpu_full_us'), BigInt(/full .*total=(\d+)/.exec(psi)[1]));
@@ -180,15 +186,33 @@ t.test('bad input and lifecycle', async (t) => {
   await t.rejects(c.collectAsync(), { code: 'ERR_COLLECTOR_CLOSED' });
 });
 
+t.test('lifetime columns: start time from the tree\'s mtimes, last seen; also for a collector that reads no file', async (t) => {
+  const dir = path.join(V2, V2_POD);
+  const lowest = Math.min(fs.statSync(dir).mtimeMs, fs.statSync(path.join(dir, 'cgroup.events')).mtimeMs);
+  const btime = Number(/^btime (\d+)$/m.exec(fs.readFileSync('/proc/stat', 'utf8'))[1]) * 1000;
+  for (const controllers of [undefined, []]) {
+    const c = new StatsCollector(controllers ? { root: V2, controllers } : { root: V2 });
+    t.teardown(() => c.close());
+    c.add(V2_POD);
+    t.equal(c.plan === undefined, controllers !== undefined, controllers ? 'no controllers: no plan, no file read' : 'the default plan');
+    const s = c.collect();
+    t.equal(s.get(0, 'start_time_ms'), Math.floor(Math.max(lowest, btime)), 'the lowest mtime of the directory and cgroup.events');
+    t.equal(s.get(0, 'last_seen_ms'), Math.floor(s.sampleMs[0]), 'the sample time');
+    if (controllers) t.same(Object.keys(s.row(0)), ['start_time_ms', 'last_seen_ms'], 'nothing else without files');
+  }
+});
+
 t.test('collectAsync: same values as collect, queued when concurrent', async (t) => {
   const c = new StatsCollector({ root: V2 });
   t.teardown(() => c.close());
   c.add(V2_POD).add(V2_CTR);
+  // Every column but last_seen_ms (each sweep's own sample time) is the tree's, the same in every sweep.
+  const rows = (s) => [0, 1].map((r) => { const o = s.row(r); t.ok(o.last_seen_ms >= Math.floor(s.sampleMs[r])); delete o.last_seen_ms; return o; });
   const a = c.collect();
-  const rowA = [a.row(0), a.row(1)];
+  const rowA = rows(a);
   const [x, y] = await Promise.all([c.collectAsync(), c.collectAsync()]);
-  t.same([x.row(0), x.row(1)], rowA);
-  t.same([y.row(0), y.row(1)], rowA);
+  t.same(rows(x), rowA);
+  t.same(rows(y), rowA);
   const p = c.collectAsync();
   t.throws(() => c.collect(), { code: 'ERR_COLLECTOR_BUSY' }, 'no sync sweep into the buffers an async one is filling');
   await p;

@@ -5,7 +5,7 @@
 const t = require('tap');
 const fs = require('node:fs');
 const path = require('node:path');
-const { StatsCollector } = require('../../dist/collector');
+const { StatsCollector, FIELD, FIELD_COUNT } = require('../../dist/collector');
 const { renderMetrics, FAMILIES } = require('../../dist/exporter');
 const { promtoolSkip, promtoolCheck, openMetricsSkip, openMetricsCheck } = require('../helpers/exposition');
 
@@ -25,12 +25,27 @@ const CASES = {
   },
 };
 
-function sweepOf(t, which) {
+/** Fixed lifetime columns for the golden files: the real ones are the checkout's mtimes and the time of the sweep
+ * (checked on their own below). */
+const PINNED = { start_time_ms: 1764547200000, last_seen_ms: 1764633600123 };
+function pin(s) {
+  for (let row = 0; row < s.rows; row++) {
+    for (const [col, ms] of Object.entries(PINNED)) {
+      const i = row * FIELD_COUNT + FIELD[col];
+      s.values[i] = s.bigint ? BigInt(ms) : ms;
+      s.present[i] = 1;
+    }
+  }
+  return s;
+}
+
+function sweepOf(t, which, { bigint = false, pinned = true } = {}) {
   const k = CASES[which];
-  const c = new StatsCollector({ root: k.root });
+  const c = new StatsCollector({ root: k.root, bigint });
   t.teardown(() => c.close());
   for (const [p, labels] of k.rows) c.add(p, labels);
-  return c.collect();
+  const s = c.collect();
+  return pinned ? pin(s) : s;
 }
 
 for (const which of Object.keys(CASES)) {
@@ -90,6 +105,16 @@ t.test('every family is well formed', async (t) => {
   }
 });
 
+t.test('docs/exporter.md lists every family by its full name, with its group', async (t) => {
+  const doc = fs.readFileSync(path.join(__dirname, '..', '..', 'docs', 'exporter.md'), 'utf8');
+  const rows = doc.split('\n').filter((l) => /^\| [a-zA-Z_]+ \| `container_/.test(l));
+  for (const f of FAMILIES) {
+    const row = rows.find((l) => l.includes(`\`${f.name}\``) || l.includes(`\`${f.name}{`));
+    t.ok(row, `${f.name} is in the families table`);
+    if (row) t.ok(row.startsWith(`| ${f.group} |`) && row.includes(` | ${f.type} | `), `${f.name}: group ${f.group}, ${f.type}`);
+  }
+});
+
 t.test('promtool check metrics', { skip: promtoolSkip }, async (t) => {
   for (const which of Object.keys(CASES)) {
     const r = promtoolCheck(renderMetrics(sweepOf(t, which)));
@@ -112,11 +137,77 @@ t.test('strict OpenMetrics parser', { skip: openMetricsSkip }, async (t) => {
 
 t.test('bigint sweeps render the same text', async (t) => {
   for (const which of Object.keys(CASES)) {
+    t.equal(renderMetrics(sweepOf(t, which, { bigint: true })), renderMetrics(sweepOf(t, which)), `${which}: a bigint sweep`);
+  }
+});
+
+t.test('v2 cpu.max: the quota only when set (as cAdvisor), the period always', async (t) => {
+  const pod = path.join(TREES, 'v2-limits', V2_POD.slice(1));
+  const limited = fs.readdirSync(pod).filter((d) => d.startsWith('crio-') && fs.readFileSync(path.join(pod, d, 'cpu.max'), 'utf8').trim() !== 'max 100000');
+  t.equal(limited.length, 1, 'the tree has one container with a quota');
+  const [quota, period] = fs.readFileSync(path.join(pod, limited[0], 'cpu.max'), 'utf8').trim().split(' ').map(Number);
+  const c = new StatsCollector({ root: path.join(TREES, 'v2-limits') });
+  t.teardown(() => c.close());
+  const ctr = `${V2_POD}/${limited[0]}`;
+  c.add(V2_POD).add(ctr);
+  const text = renderMetrics(c.collect());
+  const series = (name, id) => new RegExp(`^${name}\\{id="${id.replace(/\./g, '\\.')}",[^}]*\\} (\\S+)$`, 'm').exec(text)?.[1];
+  t.equal(series('container_spec_cpu_quota', ctr), String(quota), 'cpu.max quota');
+  t.equal(series('container_spec_cpu_period', ctr), String(period), 'cpu.max period');
+  t.equal(series('container_spec_cpu_quota', V2_POD), undefined, '"max": no quota sample');
+  t.equal(series('container_spec_cpu_period', V2_POD), '100000', 'the period of an unlimited cgroup');
+  if (!promtoolSkip) t.ok(promtoolCheck(text).ok, 'promtool accepts it');
+});
+
+t.test('memory.stat detail: cAdvisor\'s families from v2 keys and v1 total_* keys; ours for shmem, slab, sock', async (t) => {
+  const v2 = renderMetrics(sweepOf(t, 'v2'));
+  const v1 = renderMetrics(sweepOf(t, 'v1'));
+  const value = (text, name, id) => new RegExp(`^${name}\\{id="${id.replace(/\./g, '\\.')}",[^}]*\\} (\\S+)$`, 'm').exec(text)?.[1];
+  const stat = (file) => Object.fromEntries(fs.readFileSync(file, 'utf8').trim().split('\n').map((l) => l.split(' ')));
+  const m2 = stat(path.join(TREES, 'v2-full', V2_CTR.slice(1), 'memory.stat'));
+  const m1 = stat(path.join(TREES, 'v1-real', 'memory', 'cgmgr-rec', 'ctr', 'memory.stat'));
+  const families = [
+    ['container_memory_file_dirty_bytes', 'file_dirty', 'total_dirty'],
+    ['container_memory_file_writeback_bytes', 'file_writeback', 'total_writeback'],
+    ['container_memory_pgscan_total', 'pgscan', undefined],
+    ['container_memory_pgsteal_total', 'pgsteal', undefined],
+    ['container_memory_workingset_refault_anon_total', 'workingset_refault_anon', 'total_workingset_refault_anon'],
+    ['container_memory_workingset_refault_file_total', 'workingset_refault_file', 'total_workingset_refault_file'],
+    ['container_memory_shmem_bytes', 'shmem', 'total_shmem'],
+    ['container_memory_slab_bytes', 'slab', undefined],
+    ['container_memory_slab_reclaimable_bytes', 'slab_reclaimable', undefined],
+    ['container_memory_slab_unreclaimable_bytes', 'slab_unreclaimable', undefined],
+    ['container_memory_sock_bytes', 'sock', undefined],
+  ];
+  for (const [name, k2, k1] of families) {
+    t.ok(FAMILIES.some((f) => f.name === name && f.group === 'memory'), `${name} is a memory family`);
+    t.equal(value(v2, name, V2_CTR), m2[k2], `v2 ${name} = memory.stat ${k2}`);
+    t.equal(value(v1, name, '/cgmgr-rec/ctr'), k1 === undefined ? undefined : m1[k1], k1 ? `v1 ${name} = memory.stat ${k1}` : `v1 has no ${name}: no sample`);
+  }
+  t.ok(Number(m2.slab) > 0 && Number(m1.total_dirty) >= 0, 'the trees hold values to compare');
+});
+
+t.test('start time (cAdvisor: the lowest mtime of the cgroup\'s directories and rarely written files) and last seen', async (t) => {
+  for (const which of Object.keys(CASES)) {
     const k = CASES[which];
-    const c = new StatsCollector({ root: k.root, bigint: true });
-    t.teardown(() => c.close());
-    for (const [p, labels] of k.rows) c.add(p, labels);
-    t.equal(renderMetrics(c), renderMetrics(sweepOf(t, which)), `${which}: renderMetrics(collector) of a bigint collector`);
+    const before = Date.now();
+    const s = sweepOf(t, which, { pinned: false });
+    const after = Date.now();
+    const text = renderMetrics(s);
+    for (const [cg] of k.rows) {
+      const dirs = which === 'v2' ? [[path.join(k.root, cg), 'cgroup.events']]
+        : fs.readdirSync(k.root).map((h) => [path.join(k.root, h, cg), 'cgroup.clone_children']).filter(([d]) => fs.existsSync(d));
+      let lowest = Infinity;
+      for (const [d, f] of dirs) {
+        lowest = Math.min(lowest, fs.statSync(d).mtimeMs);
+        if (fs.existsSync(path.join(d, f))) lowest = Math.min(lowest, fs.statSync(path.join(d, f)).mtimeMs);
+      }
+      const id = cg.replace(/\./g, '\\.');
+      const start = Number(new RegExp(`^container_start_time_seconds\\{id="${id}",[^}]*\\} (\\S+)$`, 'm').exec(text)?.[1]);
+      const seen = Number(new RegExp(`^container_last_seen\\{id="${id}",[^}]*\\} (\\S+)$`, 'm').exec(text)?.[1]);
+      t.equal(start, Math.floor(lowest / 1000), `${which} ${cg}: start time in whole seconds`);
+      t.ok(seen >= Math.floor(before / 1000) && seen <= Math.floor(after / 1000), `${which} ${cg}: last seen ${seen} is the sweep's time`);
+    }
   }
 });
 

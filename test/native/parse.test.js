@@ -177,6 +177,7 @@ t.test('parseText: result shape and slot counts per format', async (t) => {
     ['flatKeyed', ['a', 'b', 'c'], 0, 3],
     ['list', [], 5, 5],
     ['cpuacctStat', [], 0, 2],
+    ['cpuMax', [], 0, 2],
     ['psi', [], 0, 8],
     ['ioStat', ['rbytes', 'wbytes'], 3, 12],
     ['blkio', [], 3, 12],
@@ -383,6 +384,26 @@ t.test('list: cpuacct.usage_percpu', async (t) => {
   for (const s of ['-1', '1 -1', '+1', '1,2', '18446744073709551616', 'max', '1.0'])
     t.equal(list(s, 4).status, MALFORMED, `${JSON.stringify(s)}: strict unsigned`);
   t.same(list('18446744073709551615', 1).values, [U64_MAX], 'u64 max');
+});
+
+// ---- cpu.max (v2) ---------------------------------------------------------------------------------------------
+
+t.test('cpuMax: "<quota|max> <period>", exactly two fields', async (t) => {
+  const max = (s) => {
+    const r = parseText('cpuMax', s, [], 0, false);
+    return { status: r.status, values: Array.from(r.values), flags: Array.from(r.flags) };
+  };
+  t.same(max('max 100000\n'), { status: OK, values: [U64_MAX, 100000n], flags: [2, 1] }, 'no quota: max');
+  t.same(max('50000 100000\n'), { status: OK, values: [50000n, 100000n], flags: [1, 1] }, 'a quota');
+  t.same(max(' 1000\t1000 '), { status: OK, values: [1000n, 1000n], flags: [1, 1] }, 'fields, any whitespace');
+  t.same(max('18446744073709551615 1'), { status: OK, values: [U64_MAX, 1n], flags: [1, 1] }, 'u64 max as a number');
+  t.equal(max('').status, 3, 'empty');
+  t.equal(max(' \n').status, 3, 'blank');
+  for (const [s, why] of [['100000', 'one field'], ['max 100000 1', 'three fields'], ['-1 100000', 'negative quota'],
+    ['max max', 'a max period'], ['50000 x', 'bad period'], ['MAX 100000', 'case'], ['18446744073709551616 1', 'past u64']]) {
+    const r = max(s);
+    t.same(r, { status: 1, values: [0n, 0n], flags: [0, 0] }, `${why}: malformed, no half value`);
+  }
 });
 
 // ---- cpuacct.stat ---------------------------------------------------------------------------------------------
