@@ -24,6 +24,7 @@ import { cgroupRelPath } from '../validate';
 import { ColumnProgram, extrasFor } from './columns';
 import { FIELD, FIELD_COUNT, ROW_STATUS } from './layout';
 import { oomSource, type OomEvent, type OomSource } from './oom';
+import { ProcessFigureScanner } from './process-figures';
 import { RATE_COUNT, RATE_FIELDS, Sweep, type Labels } from './sweep';
 import { ChildWatcher, TreeWatcher, type TreeWatchOptions, type WatchOptions } from './watch';
 
@@ -51,6 +52,13 @@ export interface CollectorOptions {
   /** Push OOM events (v2: inotify on memory.events; v1: eventfds on memory.oom_control in one epoll thread) for every
    * registered cgroup. Default true. Sweeps report OOM kills (a rising oom_kill) as events in any case. */
   oomEvents?: boolean;
+  /**
+   * The process figures (cAdvisor's opt-in `process` metrics): each sweep also counts, per cgroup, the open
+   * descriptors and sockets of the processes of its own cgroup.procs from /proc (columns `file_descriptors`,
+   * `sockets`; absent when off). Costs a few syscalls per process and one per descriptor, on the calling thread
+   * (lib/collector/process-figures.ts, bench/process-figures.js). Default false.
+   */
+  processMetrics?: boolean;
   /** Use this engine (shares its handles' budget) instead of a collector-owned one. */
   engine?: Engine;
   /** Passed to the collector's own engine. */
@@ -132,6 +140,8 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
   private readonly scratch = new Float64Array(FIELD_COUNT);
   private readonly scratchPresent = new Uint8Array(FIELD_COUNT);
   private readonly oom: OomSource | undefined;
+  /** The /proc scan of the process figures (processMetrics), or undefined when off. */
+  private readonly processFigures: ProcessFigureScanner | undefined;
   private readonly watchers = new Set<ChildWatcher | TreeWatcher>();
   /** Rows of the last sweep that could not be read, and the last such failure. */
   private failedRows = 0;
@@ -180,6 +190,12 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
       }, (err) => this.emit('error', err));
     }
     this.oomPush = this.oom !== undefined;
+    this.processFigures = options.processMetrics === true ? new ProcessFigureScanner(this.engine, this.procRoot) : undefined;
+  }
+
+  /** Whether sweeps fill the process figures (`processMetrics`). */
+  get processMetrics(): boolean {
+    return this.processFigures !== undefined;
   }
 
   /** Registered cgroups. */
@@ -436,6 +452,7 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
       this.noteOomKill(e, nums[base + FIELD.oom_kill]!);
     }
     this.noteReadErrors(sweep, failedRows, firstFailed);
+    this.processFigures?.fill(sweep, (row) => list[row]!.id);
     for (const e of gone) {
       if (this.byPath.get(e.path) === e) {
         this.drop(e);

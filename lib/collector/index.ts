@@ -18,4 +18,5 @@ export { StatsCollector, type CollectOptions, type CollectorEvents, type Collect
 export { FIELD, FIELD_COUNT, FIELDS, LAYOUT_VERSION, ROW_STATUS, type FieldName } from './layout';
 export { RATE_FIELDS, Sweep, type Labels, type Rates } from './sweep';
 export type { OomEvent } from './oom';
+export { scanProcessFigures, type ProcessFigures } from './process-figures';
 export { ChildWatcher, TreeWatcher, type TreeWatchOptions, type WatchOptions } from './watch';

@@ -7,7 +7,7 @@
  * Bump LAYOUT_VERSION whenever a column is added, removed or moved; columns are only ever appended.
  */
 
-export const LAYOUT_VERSION = 1;
+export const LAYOUT_VERSION = 2;
 
 export const FIELDS = [
   // CPU (counters)
@@ -28,6 +28,9 @@ export const FIELDS = [
   // Spec (limits and settings)
   'memory_limit_bytes', 'memory_swap_limit_bytes', 'memory_reservation_bytes',
   'cpu_shares', 'cpu_quota_us', 'cpu_period_us',
+  // Process figures (opt-in `processMetrics`: a /proc scan of the pids of the cgroup's own cgroup.procs; absent
+  // otherwise): open descriptors (entries of /proc/<pid>/fd) and those that are sockets
+  'file_descriptors', 'sockets',
 ] as const;
 
 export type FieldName = (typeof FIELDS)[number];
@@ -52,4 +55,9 @@ export const ROW_STATUS = {
    * it feeds are absent, the others hold values; `sweep.error(row)` says what failed.
    */
   error: 3,
+  /**
+   * The cgroup is gone; the row holds its last sample, read when it emptied (v2 cgroup.events `populated 0`, or its
+   * last process's exit on v1) before it was removed (lib/collector/last-sample.ts). It is in one sweep only.
+   */
+  final: 4,
 } as const;

@@ -6,7 +6,9 @@
  *  - cAdvisor's `container_memory_failcnt` is a counter without `_total`: exposed as `container_memory_failcnt_total`
  *    (what cAdvisor's client emits in OpenMetrics anyway);
  *  - io totals are not per device: `container_fs_{reads,writes}{_bytes,}_total` without a `device` label;
- *  - not exposed (no source in a sweep): per-CPU usage, file descriptors, sockets, ulimits, start time, last seen.
+ *  - not exposed (no source in a sweep): per-CPU usage, ulimits, start time, last seen;
+ *  - `container_file_descriptors` and `container_sockets` only from a collector with `processMetrics` (cAdvisor's
+ *    opt-in `process` metrics); `container_threads` is pids.current, as cAdvisor's (setThreadsStats).
  */
 import { FIELD } from '../collector/layout';
 
@@ -111,6 +113,9 @@ export const FAMILIES: readonly Family[] = [
   gauge('container_threads', 'Number of threads running inside the container', one(FIELD.pids_current)),
   gauge('container_threads_max', 'Maximum number of threads allowed inside the container, infinity if value is zero', one(FIELD.pids_limit, { transform: 'zeroIfUnlimited' })),
   gauge('container_processes', 'Number of processes running inside the container.', one(FIELD.processes)),
+  // Only with the collector's processMetrics (the /proc scan; absent otherwise, so no series).
+  gauge('container_file_descriptors', 'Number of open file descriptors for the container.', one(FIELD.file_descriptors)),
+  gauge('container_sockets', 'Number of open sockets for the container.', one(FIELD.sockets)),
   counter('container_fs_reads_bytes_total', 'Cumulative count of bytes read', one(FIELD.io_read_bytes), 'bytes'),
   counter('container_fs_writes_bytes_total', 'Cumulative count of bytes written', one(FIELD.io_write_bytes), 'bytes'),
   counter('container_fs_reads_total', 'Cumulative count of reads completed', one(FIELD.io_read_ops)),
