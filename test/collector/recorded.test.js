@@ -19,7 +19,7 @@ const int = (file) => Number(fs.readFileSync(file, 'utf8').trim());
 const kv = (file) => Object.fromEntries(fs.readFileSync(file, 'utf8').trim().split('\n').map((l) => l.split(/\s+/)).map(([k, v]) => [k, Number(v)]));
 
 t.test('layout: versioned, names unique, FIELD indexes FIELDS', async (t) => {
-  t.equal(LAYOUT_VERSION, 1);
+  t.equal(LAYOUT_VERSION, 2);
   t.equal(FIELDS.length, FIELD_COUNT);
   t.equal(new Set(FIELDS).size, FIELDS.length, 'no duplicate column');
   FIELDS.forEach((f, i) => t.equal(FIELD[f], i, f));
