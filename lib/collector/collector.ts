@@ -277,7 +277,7 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
     this.list = [...this.list, entry];
     this.dirty = true;
     this.oom?.add(entry.path, id, identity);
-    this.empties?.add(entry.path);
+    this.empties?.add(entry.path, id);
     return this;
   }
 
@@ -547,6 +547,7 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
       for (let k = 0; k < RATE_COUNT; k++) e.previous[k] = nums[base + RATE_FIELDS[k]!]!;
       e.previousMs = sweep.sampleMs[row]!;
       this.noteOomKill(e, nums[base + FIELD.oom_kill]!);
+      this.empties?.seen?.(e.path, nums[base + FIELD.processes]!);
     }
     for (let k = 0; k < retired.length; k++) {
       const row = list.length + k;

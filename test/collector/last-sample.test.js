@@ -26,6 +26,10 @@ const V1 = ['memory', 'cpu', 'cpuacct', 'pids'];
 const H = [...V1, 'unified'];
 const MiB = 1024 * 1024;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+/** Pidfds this process holds. */
+const pidfds = () => fs.readdirSync('/proc/self/fd').filter((n) => {
+  try { return fs.readlinkSync(`/proc/self/fd/${n}`) === 'anon_inode:[pidfd]'; } catch { return false; }
+}).length;
 
 /**
  * Runs a node job inside `rel` of the subtree in every hierarchy of `hs` (a shell moves itself there, then execs):
@@ -33,8 +37,12 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
  */
 function job(sub, rel, hs, ms, mib = 16) {
   const procs = hs.map((h) => sub.dir(h, `${rel}/cgroup.procs`));
-  const code = `const b=Buffer.alloc(${mib}*1048576,1);const e=Date.now()+${ms};let x=0;while(Date.now()<e)x+=b[x%b.length];`
-    + 'const u=process.cpuUsage();process.stdout.write(String(u.user+u.system));';
+  // Burns until it has used ms of CPU in the script (not wall time: a loaded machine still gets a job of known CPU),
+  // and reports that CPU only: the time before it (fork and exec, partly spent before the shell joined the cgroup)
+  // is not the job's.
+  const code = `const u0=process.cpuUsage();const b=Buffer.alloc(${mib}*1048576,1);let x=0,u=process.cpuUsage(u0);`
+    + `while(u.user+u.system<${ms}*1000){for(let i=0;i<1e5;i++)x+=b[i%b.length];u=process.cpuUsage(u0);}`
+    + 'u=process.cpuUsage(u0);process.stdout.write(String(u.user+u.system));';
   const child = spawn('sh', ['-c', 'for f in "$@"; do echo $$ > "$f" || exit 9; done; exec "$0" -e "$JOB"', process.execPath, ...procs],
     { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, JOB: code } });
   sub.pids.add(child.pid);
@@ -85,7 +93,7 @@ t.test('a job that exits between two sweeps: its last sample in a final event an
   const j = job(sub, 'job', H, 400, 24);
   const { code, cpuUs } = await j.done;
   t.equal(code, 0, 'the job ran');
-  t.ok(cpuUs >= 300000, `the job burned ${cpuUs} µs of CPU`);
+  t.ok(cpuUs >= 400000, `the job burned ${cpuUs} µs of CPU`);
   const fin = await finalSeen; // no sweep in between
   t.equal(fin.path, p('job'));
   t.same(fin.labels, { name: 'job' });
@@ -169,28 +177,61 @@ t.test('repopulated and emptied again: one final event each time, the last one w
   t.equal(s.get(0, 'cpu_usage_ns'), finals[1].values.cpu_usage_ns, 'the last emptying');
 });
 
-t.test('lastSample: false, and a cgroup outside the unified hierarchy: no watch, the row is just gone', opts, async (t) => {
-  const sub = makeSubtree(t, V1);
+t.test('lastSample: false: no watch, the row is just gone', opts, async (t) => {
+  const sub = makeSubtree(t, H);
   sub.mkdir();
-  sub.mkdir('v1only');
-  const p = `/${sub.name}/v1only`;
-  for (const options of [{ lastSample: false }, {}]) {
-    const c = new StatsCollector(options);
-    t.teardown(() => c.close());
-    c.add(p);
-    t.equal(c.usage().emptyWatches, 0, `no empty watch (${JSON.stringify(options)})`);
-    c.on('final', () => t.fail('no final event'));
-  }
-  const sub2 = makeSubtree(t, H);
-  sub2.mkdir();
-  sub2.mkdir('y');
+  sub.mkdir('y');
   const c = new StatsCollector({ lastSample: false });
   t.teardown(() => c.close());
-  c.add(`/${sub2.name}/y`);
+  c.add(`/${sub.name}/y`);
+  t.equal(c.usage().emptyWatches, 0, 'no empty watch');
   c.on('final', () => t.fail('no final event when off'));
-  await job(sub2, 'y', H, 50).done;
-  await removeCgroup(sub2, 'y', H);
+  await job(sub, 'y', H, 50).done;
+  await removeCgroup(sub, 'y', H);
   const s = c.collect();
   t.equal(s.status[0], ROW_STATUS.gone, 'gone, without a last sample');
   t.equal(s.get(0, 'cpu_usage_ns'), undefined);
+});
+
+t.test('a v1 cgroup outside the unified hierarchy: a pidfd on one of its processes at a time', opts, async (t) => {
+  const sub = makeSubtree(t, V1);
+  sub.mkdir();
+  sub.mkdir('pj');
+  const p = `/${sub.name}/pj`;
+  const c = new StatsCollector();
+  t.teardown(() => c.close());
+  c.add(p);
+  t.equal(c.usage().emptyWatches, 1, 'watched (not yet armed: no process)');
+  t.equal(pidfds(), 0);
+  const finals = [];
+  c.on('final', (e) => finals.push(e));
+  // The shell (the lowest pid, watched first once a sweep has seen it) starts a longer burner, then becomes a shorter
+  // one: the watched process exits first, the watch moves to the other, whose exit empties the cgroup.
+  const procs = V1.map((h) => sub.dir(h, 'pj/cgroup.procs'));
+  const burn = (ms) => `const u0=process.cpuUsage();let u=u0;while(u.user+u.system<${ms}*1000)u=process.cpuUsage(u0);process.stdout.write((u.user+u.system)+'\\n');`;
+  const child = spawn('sh', ['-c', 'for f in "$@"; do echo $$ > "$f" || exit 9; done; "$0" -e "$LONG" & exec "$0" -e "$SHORT"', process.execPath, ...procs],
+    { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, LONG: burn(2500), SHORT: burn(200) } });
+  sub.pids.add(child.pid);
+  let out = '';
+  child.stdout.setEncoding('utf8').on('data', (d) => { out += d; });
+  const closed = new Promise((resolve) => child.stdout.once('close', resolve));
+  // Polled a little over a second apart: a held v1 cgroup.procs re-read within a second of its previous read returns
+  // the kernel's cached pid list (cgroup_pidlist_start), so faster sweeps would keep seeing the empty cgroup.
+  for (const end = Date.now() + 30000; Date.now() < end; await sleep(1100)) {
+    const s = c.collect(); // a sweep that counts processes arms the watch
+    if (s.get(0, 'processes') === 2) break;
+  }
+  t.equal(pidfds(), 1, 'one pidfd held while armed');
+  await closed;
+  for (const end = Date.now() + 30000; finals.length === 0 && Date.now() < end;) await sleep(10);
+  t.equal(finals.length, 1, 'one final event, when the last process exited');
+  const cpuUs = out.trim().split('\n').map(Number).reduce((a, b) => a + b, 0);
+  t.equal(out.trim().split('\n').length, 2, 'both burners reported');
+  t.ok(finals[0].values.cpu_usage_ns >= cpuUs * 1000, `final CPU ${finals[0].values.cpu_usage_ns} ns >= both burners' ${cpuUs * 1000} ns`);
+  t.equal(finals[0].values.processes, 0, 'read once empty');
+  t.equal(pidfds(), 0, 'the pidfd is closed once its process exited');
+  await removeCgroup(sub, 'pj', V1);
+  const s = c.collect();
+  t.equal(s.status[0], ROW_STATUS.final, 'the sweep after removal holds the last sample');
+  t.equal(s.get(0, 'cpu_usage_ns'), finals[0].values.cpu_usage_ns);
 });
