@@ -93,13 +93,15 @@ class EitherEmptySource implements EmptySource {
 }
 
 /** v1 pid watches per collector at most (one descriptor each, within the process budget's share for watches). */
-export const V1_PID_WATCH_LIMIT = 4096;
+export const V1_PID_WATCH_LIMIT = 1024;
 
 interface PidWatchEntry {
   path: string;
   id: number;
   /** Whether a process of the cgroup is watched now. */
   armed: boolean;
+  /** pidfd_open failed for want of descriptors (the watches' share of the budget): sweeps stop re-arming it. */
+  starved: boolean;
 }
 
 /** v1: a pidfd on one process of the cgroup's own cgroup.procs at a time (native/pid_watch.cc). */
@@ -120,7 +122,7 @@ export class PidExitWatcher implements EmptySource {
   add(path: string, id: number): boolean {
     this.remove(path);
     if (path === '/' || this.byToken.size >= V1_PID_WATCH_LIMIT) return false;
-    const e: PidWatchEntry = { path, id, armed: false };
+    const e: PidWatchEntry = { path, id, armed: false, starved: false };
     this.byToken.set(id, e);
     this.tokens.set(path, id);
     this.arm(e, false);
@@ -154,7 +156,8 @@ export class PidExitWatcher implements EmptySource {
         this.watch.add(pid, e.id);
       } catch (err) {
         if ((err as { code?: string }).code === 'ESRCH') continue; // exited meanwhile: read again
-        return; // EMFILE (the watches' share of the budget) or closed: sweeps only
+        e.starved = true; // EMFILE (the watches' share of the budget) or closed: sweeps only
+        return;
       }
       // The pid may have exited and been reused before pidfd_open: it must still be in the cgroup.
       if (this.pidsOf(e)?.includes(pid) === true) {
@@ -175,7 +178,7 @@ export class PidExitWatcher implements EmptySource {
     const token = this.tokens.get(path);
     if (token === undefined || !(processes > 0)) return;
     const e = this.byToken.get(token)!;
-    if (!e.armed) this.arm(e, false);
+    if (!e.armed && !e.starved) this.arm(e, false);
   }
 
   remove(path: string): void {
