@@ -95,3 +95,26 @@ t.test('file descriptors and sockets of processes holding a known number of each
   t.equal(s4.get(s4.rowOf(p('busy')), 'file_descriptors'), 3, 'the remaining process only');
   t.equal(s4.get(s4.rowOf(p('busy')), 'sockets'), 0);
 });
+
+t.test('v1: processes (and so the scan) follow a process moved in between sweeps less than a second apart', opts, async (t) => {
+  // Before: the held cgroup.procs was re-read within the kernel pid list's one-second lifetime, which returns the
+  // cached list, so `processes` stayed 0 (and the scan was skipped as for an empty cgroup) while pids.current was 1.
+  const sub = makeSubtree(t, H);
+  sub.mkdir();
+  const c = new StatsCollector({ processMetrics: true, oomEvents: false, lastSample: false });
+  t.teardown(() => c.close());
+  c.add(`/${sub.name}`);
+  let s = c.collect();
+  t.equal(s.get(0, 'processes'), 0, 'empty');
+  s = c.collect({ into: s }); // again within the second: the list a held descriptor would keep
+  await sleeperIn(sub, '', ['ignore', 'ignore', 'ignore']);
+  let seen;
+  for (const end = Date.now() + 10000; Date.now() < end; await new Promise((r) => setTimeout(r, 50))) {
+    s = c.collect({ into: s });
+    seen = s.get(0, 'processes');
+    if (seen === 1) break;
+  }
+  t.equal(seen, 1, 'the process is counted by the next sweeps');
+  t.equal(s.get(0, 'pids_current'), 1);
+  t.equal(s.get(0, 'file_descriptors'), 3, 'and scanned');
+});
