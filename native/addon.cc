@@ -8,6 +8,7 @@
 #include "oom_watch.h"
 #include "parse_binding.h"
 #include "pid_watch.h"
+#include "proc_scan.h"
 #include "sysinfo.h"
 
 namespace {
@@ -20,6 +21,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   cgmgr::OomWatch::Init(env, exports);
   cgmgr::InitParseBinding(env, exports);
   cgmgr::PidWatch::Init(env, exports);
+  cgmgr::InitProcScanBinding(env, exports);
   cgmgr::InitSysinfoBinding(env, exports);
   return exports;
 }

@@ -6,13 +6,13 @@
  * cannot be read (exited, or another user's without CAP_SYS_PTRACE) adds nothing, a link that cannot be read is not a
  * socket.
  *
- * The scan runs on the calling thread after the batch read (in collectAsync() too): its cost, a few syscalls per
- * process plus one readlink per descriptor, is measured by bench/process-figures.js. A cgroup whose `processes`
+ * The scan runs on the calling thread after the batch read (in collectAsync() too), in C: its cost, a few syscalls
+ * per process plus one readlinkat per descriptor, is measured by bench/process-figures.js. A cgroup whose `processes`
  * column says it has no process is not scanned (0 and 0). A cgroup whose cgroup.procs cannot be read (gone meanwhile)
  * has both columns absent.
  */
-import * as fs from 'node:fs';
 import type { Engine } from '../engine';
+import { native } from '../native';
 import { FIELD, FIELD_COUNT, ROW_STATUS } from './layout';
 import type { Sweep } from './sweep';
 
@@ -22,28 +22,14 @@ export interface ProcessFigures {
   sockets: number;
 }
 
-/** cAdvisor's fd and socket count over `pids` (procRoot stands in for /proc). */
-export function scanProcessFigures(pids: readonly number[], procRoot: string): ProcessFigures {
-  let fileDescriptors = 0;
-  let sockets = 0;
-  for (const pid of pids) {
-    const dir = `${procRoot}/${pid}/fd`;
-    let names: string[];
-    try {
-      names = fs.readdirSync(dir);
-    } catch {
-      continue; // exited, or not ours to read: cAdvisor skips it too
-    }
-    fileDescriptors += names.length;
-    for (const n of names) {
-      try {
-        if (fs.readlinkSync(`${dir}/${n}`).startsWith('socket')) sockets++;
-      } catch {
-        // closed meanwhile: not a socket
-      }
-    }
-  }
-  return { fileDescriptors, sockets };
+/**
+ * cAdvisor's fd and socket count over `pids` (procRoot, an absolute path, stands in for /proc), in C
+ * (native/proc_scan.cc: getdents64 and readlinkat on one directory descriptor per pid). Undefined when a pid could not
+ * be scanned for want of a descriptor in the process budget (a partial sum would be a wrong number).
+ */
+export function scanProcessFigures(pids: readonly number[], procRoot: string): ProcessFigures | undefined {
+  const r = native.scanProcFds(procRoot, Int32Array.from(pids));
+  return r[2]! > 0 ? undefined : { fileDescriptors: r[0]!, sockets: r[1]! };
 }
 
 /** Fills the process columns of a collector's sweeps. @internal */

@@ -37,6 +37,14 @@ t.test('scanProcessFigures counts what /proc says, skips what it cannot read', (
   t.ok(self.fileDescriptors >= 3, 'this process has at least stdio');
   t.same(scanProcessFigures([2147483646], '/proc'), { fileDescriptors: 0, sockets: 0 }, 'a pid that does not exist adds nothing');
   t.same(scanProcessFigures([], '/proc'), { fileDescriptors: 0, sockets: 0 });
+  t.throws(() => scanProcessFigures([1], 'proc'), { name: 'TypeError' }, 'a relative procRoot is a TypeError');
+  // A recorded /proc: two fd entries of pid 7, one a link to a socket (links are what readlinkat reads).
+  const root = fs.mkdtempSync(path.join(require('node:os').tmpdir(), 'cgmgr-proc-'));
+  t.teardown(() => fs.rmSync(root, { recursive: true, force: true }));
+  fs.mkdirSync(path.join(root, '7', 'fd'), { recursive: true });
+  fs.symlinkSync('socket:[12345]', path.join(root, '7', 'fd', '3'));
+  fs.symlinkSync('/dev/null', path.join(root, '7', 'fd', '4'));
+  t.same(scanProcessFigures([7, 8], root), { fileDescriptors: 2, sockets: 1 }, 'entries and socket links; pid 8 has none');
   t.end();
 });
 
