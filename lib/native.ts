@@ -85,7 +85,7 @@ export interface NativeAddon {
   OomWatch: new (callback: (token: number) => void) => NativeOomWatch;
   PidWatch: new (callback: (token: number) => void) => NativePidWatch;
   /** The process figures' /proc scan (native/proc_scan.h): [descriptors, sockets, pids not scanned for want of a
-   * descriptor in the process budget]. */
+   * descriptor (EMFILE/ENFILE)]. */
   scanProcFds(procRoot: string, pids: Int32Array): Float64Array;
   /** The engine's write side (native/fsops.h): mkdir, rmdir, list child directories, read or write one small file. */
   fsOp(engine: NativeEngine, op: number, hierarchy: number, relPath: string, name: string, data: string): unknown;

@@ -1,6 +1,6 @@
 // The process figures' /proc scan (lib/collector/process-figures.ts, cAdvisor's processStatsFromProcs): per pid the
-// entries of <procRoot>/<pid>/fd and how many of them link to a socket, in C (getdents64 + readlinkat on one directory
-// descriptor per pid, held from the process descriptor budget while it is open).
+// entries of <procRoot>/<pid>/fd and how many of them link to a socket, in C (getdents64 + readlinkat on one transient
+// directory descriptor per pid, as the engine's reads past its held descriptors).
 #ifndef CGMGR_PROC_SCAN_H_
 #define CGMGR_PROC_SCAN_H_
 
@@ -14,7 +14,7 @@ namespace cgmgr {
 struct ProcFigures {
   uint64_t fds = 0;
   uint64_t sockets = 0;
-  uint64_t starved = 0;  // pids not scanned: no descriptor left in the process budget
+  uint64_t starved = 0;  // pids not scanned: EMFILE/ENFILE opening their fd directory
 };
 
 // Adds the figures of one pid to `out`. A pid whose fd directory cannot be opened or read (exited, not ours) adds

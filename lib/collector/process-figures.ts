@@ -24,8 +24,8 @@ export interface ProcessFigures {
 
 /**
  * cAdvisor's fd and socket count over `pids` (procRoot, an absolute path, stands in for /proc), in C
- * (native/proc_scan.cc: getdents64 and readlinkat on one directory descriptor per pid). Undefined when a pid could not
- * be scanned for want of a descriptor in the process budget (a partial sum would be a wrong number).
+ * (native/proc_scan.cc: getdents64 and readlinkat on one transient directory descriptor per pid). Undefined when a pid
+ * could not be scanned for want of a descriptor (EMFILE/ENFILE: a partial sum would be a wrong number).
  */
 export function scanProcessFigures(pids: readonly number[], procRoot: string): ProcessFigures | undefined {
   const r = native.scanProcFds(procRoot, Int32Array.from(pids));
