@@ -41,7 +41,8 @@ export interface CollectorOptions {
    * plus psi on v2 and on a hybrid host with the unified hierarchy. The columns' own files (spec values, cgroup.procs,
    * v1 blkio.throttle.*_recursive) are read with their controller; a column whose controller is not read is absent.
    * On v1 the io columns read blkio.throttle.*_recursive directly; stats(row).diskIO (the stats reader's ten-file blkio
-   * search) only when io is asked for explicitly. The process scan (`process`) happens only in stats(row).
+   * search) only when io is asked for explicitly. The process scan of the `process` controller happens only in
+   * stats(row); the sweep's own process figures are `processMetrics`.
    */
   controllers?: StatsOptions['controllers'];
   /** Most descriptors the collector keeps open (the engine's budget; past it files are opened per read). Default:
