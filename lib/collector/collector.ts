@@ -484,9 +484,16 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
   }
 
   private finish<S extends Sweep>(list: Entry[], into: S | undefined): S {
-    // Cgroups dropped since the last sweep (gone) whose last sample was read: one more row each, after the list's.
-    const retired = this.retired;
+    // Cgroups dropped since the last sweep (gone) whose last sample was read: one more row each, after the list's —
+    // unless this sweep's list still has them (dropped during an async read): then that row holds the last sample.
+    let retired = this.retired;
     this.retired = [];
+    let inList: Set<Entry> | undefined;
+    if (retired.length > 0) {
+      const listed = new Set(list);
+      inList = new Set(retired.filter((e) => listed.has(e)));
+      if (inList.size > 0) retired = retired.filter((e) => !inList!.has(e));
+    }
     const rows = list.length + retired.length;
     const sweep = (into !== undefined && into.capacity >= rows && into.bigint === this.bigint
       ? into : new Sweep(Math.max(rows, into?.capacity ?? 0), this.bigint)) as S;
@@ -518,7 +525,7 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
       sweep.status[row] = st === ITEM_STATUS.ok ? ROW_STATUS.ok : st === ITEM_STATUS.gone ? ROW_STATUS.gone : ROW_STATUS.closed;
       sweep.sampleMs[row] = r === undefined ? Date.now() : r.sampleMs[row]!;
       const o = row * FIELD_COUNT;
-      if (st === ITEM_STATUS.gone && e.final !== undefined) {
+      if (e.final !== undefined && (st === ITEM_STATUS.gone || inList?.has(e) === true)) {
         this.putLastSample(sweep, row, e);
         gone.push(e);
         continue;
