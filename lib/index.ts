@@ -42,7 +42,8 @@ export type {
 } from './managers';
 export type { BusOptions, DBusError, Probe, ScopeError } from './systemd';
 export type {
-  CollectOptions, CollectorEvents, CollectorOptions, FieldName, Labels, OomEvent, Rates, TreeWatchOptions, WatchOptions,
+  CollectOptions, CollectorEvents, CollectorOptions, FieldName, FinalEvent, Labels, OomEvent, Rates, TreeWatchOptions,
+  WatchOptions,
 } from './collector';
 export type {
   ExpositionFormat, Family, FamilyGroup, MetricsServer, MetricsServerCounts, MetricsServerOptions, PromClientOptions,

@@ -89,6 +89,15 @@ export interface NativeOomWatch {
   size(): number;
 }
 
+/** Process exits (lib/collector/last-sample.ts): one pidfd per watched process, served by one native thread; each
+ * watch is one-shot (the callback gets its token once the process has exited). */
+export interface NativePidWatch {
+  add(pid: number, token: number): void;
+  remove(token: number): boolean;
+  close(): void;
+  size(): number;
+}
+
 export interface NativeAddon {
   init(errorClass: typeof CgroupError, sysError: (errno: number, syscall: string, path?: string) => CgroupError): void;
   Engine: new (paths: string[], fdBudget: number, resolveMode: number) => NativeEngine;
@@ -98,6 +107,10 @@ export interface NativeAddon {
   sysinfo(): { totalram: bigint; rawTotalram: bigint; memUnit: number };
   nofileLimit(): { soft: number; hard: number };
   OomWatch: new (callback: (token: number) => void) => NativeOomWatch;
+  PidWatch: new (callback: (token: number) => void) => NativePidWatch;
+  /** The process figures' /proc scan (native/proc_scan.h): [descriptors, sockets, pids not scanned for want of a
+   * descriptor (EMFILE/ENFILE)]. */
+  scanProcFds(procRoot: string, pids: Int32Array): Float64Array;
   /** The engine's write side (native/fsops.h): mkdir, rmdir, list child directories, read or write one small file. */
   fsOp(engine: NativeEngine, op: number, hierarchy: number, relPath: string, name: string, data: string): unknown;
   fsOpAsync(engine: NativeEngine, op: number, hierarchy: number, relPath: string, name: string, data: string): Promise<unknown>;

@@ -7,6 +7,8 @@
 #include "mounts.h"
 #include "oom_watch.h"
 #include "parse_binding.h"
+#include "pid_watch.h"
+#include "proc_scan.h"
 #include "sysinfo.h"
 
 namespace {
@@ -18,6 +20,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   cgmgr::InitMountsBinding(env, exports);
   cgmgr::OomWatch::Init(env, exports);
   cgmgr::InitParseBinding(env, exports);
+  cgmgr::PidWatch::Init(env, exports);
+  cgmgr::InitProcScanBinding(env, exports);
   cgmgr::InitSysinfoBinding(env, exports);
   return exports;
 }

@@ -25,6 +25,8 @@ Options:
   --root DIR      cgroup root (default /sys/fs/cgroup)
   --enable_metrics LIST   only these metric groups or families (comma-separated, repeatable; groups: cpu,
                   memory, diskIO, process, oom_event, pressure, spec; families by name, e.g. container_threads)
+                  Naming the process group (or container_file_descriptors / container_sockets) also turns on
+                  the /proc scan those two families need (cAdvisor's opt-in process metrics; off by default)
   --disable_metrics LIST  not these metric groups or families
   --label-allow LIST      only these series labels (id and a family's own labels are always kept)
   --label-deny LIST       not these series labels (e.g. image,name)
@@ -41,6 +43,9 @@ Exit status: 0 stopped by SIGINT/SIGTERM, 1 could not start (EADDRINUSE, EACCES,
 `;
 
 export const DEFAULT_PORT = 9101;
+
+/** --enable_metrics items that turn the collector's process scan on. */
+const PROCESS_SCAN_NAMES = ['process', 'container_file_descriptors', 'container_sockets'];
 
 export const serveCommand: Command = {
   name: 'serve',
@@ -86,8 +91,10 @@ export const serveCommand: Command = {
     } catch (err) {
       throw new UsageError((err as Error).message);
     }
+    // cAdvisor's process metrics are opt-in (--enable_metrics=process): the /proc scan runs only when asked for.
+    const processMetrics = (selection.enable ?? []).some((x) => PROCESS_SCAN_NAMES.includes(x));
     const kubernetes = values.kubernetes === true || values['runtime-endpoint'] !== undefined;
-    const rootOption = values.root === undefined ? {} : { root: values.root };
+    const rootOption = { ...(values.root === undefined ? {} : { root: values.root }), ...(processMetrics ? { processMetrics } : {}) };
     let collector: InstanceType<typeof StatsCollector>;
     let extraMetrics: (() => SelfMetric[]) | undefined;
     if (kubernetes) {

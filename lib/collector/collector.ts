@@ -23,9 +23,11 @@ import { CONTROLLERS, type StatsOptions } from '../stats/types';
 import { cgroupRelPath } from '../validate';
 import { ColumnProgram, extrasFor } from './columns';
 import { copySpec, fileTiers, newSpecCopy, SpecPhase, TIER, TIER_NAMES, tieredSpecs, TierSlots, type SpecCopy, type TierName } from './tiers';
-import { FIELD, FIELD_COUNT, ROW_STATUS } from './layout';
+import { FIELD, FIELD_COUNT, FIELDS, ROW_STATUS, type FieldName } from './layout';
 import { oomSource, type OomEvent, type OomSource } from './oom';
 import { cgroupStartTimeMs } from './start-time';
+import { ProcessFigureScanner } from './process-figures';
+import { emptySource, type EmptySource, type LastSample } from './last-sample';
 import { RATE_COUNT, RATE_FIELDS, Sweep, type Labels } from './sweep';
 import { ChildWatcher, TreeWatcher, type TreeWatchOptions, type WatchOptions } from './watch';
 
@@ -41,7 +43,8 @@ export interface CollectorOptions {
    * plus psi on v2 and on a hybrid host with the unified hierarchy. The columns' own files (spec values, cgroup.procs,
    * v1 blkio.throttle.*_recursive) are read with their controller; a column whose controller is not read is absent.
    * On v1 the io columns read blkio.throttle.*_recursive directly; stats(row).diskIO (the stats reader's ten-file blkio
-   * search) only when io is asked for explicitly. The process scan (`process`) happens only in stats(row).
+   * search) only when io is asked for explicitly. The process scan of the `process` controller happens only in
+   * stats(row); the sweep's own process figures are `processMetrics`.
    */
   controllers?: StatsOptions['controllers'];
   /** Most descriptors the collector keeps open (the engine's budget; past it files are opened per read). Default:
@@ -53,6 +56,20 @@ export interface CollectorOptions {
   /** Push OOM events (v2: inotify on memory.events; v1: eventfds on memory.oom_control in one epoll thread) for every
    * registered cgroup. Default true. Sweeps report OOM kills (a rising oom_kill) as events in any case. */
   oomEvents?: boolean;
+  /**
+   * The process figures (cAdvisor's opt-in `process` metrics): each sweep also counts, per cgroup, the open
+   * descriptors and sockets of the processes of its own cgroup.procs from /proc (columns `file_descriptors`,
+   * `sockets`; absent when off). Costs a few syscalls per process and one per descriptor, on the calling thread
+   * (lib/collector/process-figures.ts, bench/process-figures.js). Default false.
+   */
+  processMetrics?: boolean;
+  /**
+   * Read a cgroup's counters once more when it empties (v2, and v1 hybrid hosts for cgroups also in the unified
+   * hierarchy: inotify on cgroup.events), so a short-lived container's last values reach users: a 'final' event
+   * then, and the next sweep's row of the cgroup, once it is removed, holds them (ROW_STATUS.final) instead of
+   * nothing. lib/collector/last-sample.ts. Default true.
+   */
+  lastSample?: boolean;
   /** Use this engine (shares its handles' budget) instead of a collector-owned one. */
   engine?: Engine;
   /** Passed to the collector's own engine. */
@@ -73,6 +90,19 @@ export interface CollectorUsage extends EngineUsage {
   failedRows: number;
   /** The last ERR_COLLECTOR_READ (undefined until a sweep fails a row). */
   lastError: CgroupError | undefined;
+  /** Cgroups watched for emptying (their last sample, `lastSample`). */
+  emptyWatches: number;
+}
+
+/** A registered cgroup emptied: its counters read then, before it could be removed. */
+export interface FinalEvent {
+  path: string;
+  labels: Labels;
+  identity: number;
+  /** When the counters were read (ms since the epoch). */
+  timeMs: number;
+  /** The row's columns (absent ones left out), as Sweep.row(). */
+  values: Partial<Record<FieldName, number | bigint>>;
 }
 
 export interface CollectOptions<S extends Sweep = Sweep> {
@@ -96,6 +126,8 @@ interface Entry {
   specDueMs: number;
   /** When the cgroup was created, as cAdvisor estimates it (start-time.ts): read once, at add(). NaN if unknown. */
   startMs: number;
+  /** Its counters read when it last emptied (lastSample). */
+  final?: LastSample;
 }
 
 export interface CollectorEvents {
@@ -103,6 +135,8 @@ export interface CollectorEvents {
   oom: [OomEvent];
   /** A cgroup vanished (found gone by a sweep, removed from a watched parent, or re-created and added again) and was dropped. */
   gone: [{ path: string; labels: Labels; identity: number }];
+  /** A registered cgroup emptied (its processes exited): its last sample, read before it is removed (lastSample). */
+  final: [FinalEvent];
   /** A cgroup was added by a watcher. */
   add: [{ path: string; labels: Labels }];
   /** A watcher failed (the error is also the watcher's), or a sweep could not read some rows (ERR_COLLECTOR_READ,
@@ -164,6 +198,13 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
   private readonly scratch = new Float64Array(FIELD_COUNT);
   private readonly scratchPresent = new Uint8Array(FIELD_COUNT);
   private readonly oom: OomSource | undefined;
+  /** The /proc scan of the process figures (processMetrics), or undefined when off. */
+  private readonly processFigures: ProcessFigureScanner | undefined;
+  /** Emptying cgroups (lastSample), and the gone ones whose last sample the next sweep still reports. */
+  private readonly empties: EmptySource | undefined;
+  private retired: Entry[] = [];
+  private lastResult: BatchResult | undefined;
+  private lastWords: Uint32Array | undefined;
   private readonly watchers = new Set<ChildWatcher | TreeWatcher>();
   /** Rows of the last sweep that could not be read, and the last such failure. */
   private failedRows = 0;
@@ -235,6 +276,13 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
       }, (err) => this.emit('error', err));
     }
     this.oomPush = this.oom !== undefined;
+    this.processFigures = options.processMetrics === true ? new ProcessFigureScanner(this.engine, this.procRoot) : undefined;
+    this.empties = options.lastSample === false ? undefined : emptySource(this.engine, (p) => this.readLastSample(p));
+  }
+
+  /** Whether sweeps fill the process figures (`processMetrics`). */
+  get processMetrics(): boolean {
+    return this.processFigures !== undefined;
   }
 
   /** Registered cgroups. */
@@ -274,6 +322,7 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
       }
       // Re-created behind the collector's back: the old cgroup is gone (its identity ends here).
       this.drop(existing);
+      this.retire(existing);
       this.emit('gone', { path: existing.path, labels: existing.labels, identity: existing.identity });
     }
     const entry: Entry = {
@@ -285,6 +334,7 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
     this.list = [...this.list, entry];
     this.dirty = true;
     this.oom?.add(entry.path, id, identity);
+    this.empties?.add(entry.path, id);
     return this;
   }
 
@@ -378,7 +428,63 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
     this.list = this.list.filter((x) => x !== e);
     this.dirty = true;
     this.oom?.remove(e.path);
+    this.empties?.remove(e.path);
     this.engine.close(e.id);
+  }
+
+  /** A dropped cgroup that went away: the next sweep reports its last sample, if it has one (ROW_STATUS.final). */
+  private retire(e: Entry): void {
+    if (e.final !== undefined) this.retired.push(e);
+  }
+
+  /**
+   * A registered cgroup emptied: its counters, read now (one row through the sweep's plan and columns) before a
+   * runtime removes it, are kept for the sweep that finds it gone and told in a 'final' event.
+   */
+  private readLastSample(p: string): void {
+    const e = this.byPath.get(p);
+    const plan = this.compiled.plan;
+    if (e === undefined || plan === undefined || this.closed) return;
+    if (this.lastResult === undefined) {
+      this.lastResult = this.engine.result(plan, 1, { bigint: true });
+      this.lastWords = new Uint32Array(this.lastResult.values.buffer);
+    }
+    const r = this.lastResult;
+    try {
+      this.engine.readSync(plan, [e.id], r);
+    } catch {
+      return; // closed meanwhile
+    }
+    if (r.itemStatus[0] !== ITEM_STATUS.ok) return; // removed first: the sweep finds it gone
+    const values = this.bigint ? new BigUint64Array(FIELD_COUNT) : new Float64Array(FIELD_COUNT);
+    const present = new Uint8Array(FIELD_COUNT);
+    if (values instanceof BigUint64Array) {
+      this.program.extractBigint(r, this.lastWords!, 0, values, present, 0, this.scratch, this.scratchPresent);
+    } else {
+      this.program.extractNumber(r, this.lastWords!, 0, values, present, 0);
+    }
+    if (this.processFigures !== undefined) {
+      // Empty: no process holds a descriptor.
+      for (const f of [FIELD.file_descriptors, FIELD.sockets]) {
+        values[f] = (values instanceof BigUint64Array ? 0n : 0) as never;
+        present[f] = 1;
+      }
+    }
+    e.final = { values, present, sampleMs: r.sampleMs[0]! };
+    this.noteOomKill(e, present[FIELD.oom_kill] === 1 ? Number(values[FIELD.oom_kill]) : NaN);
+    const row: Partial<Record<FieldName, number | bigint>> = {};
+    for (let f = 0; f < FIELD_COUNT; f++) if (present[f] === 1) row[FIELDS[f]!] = values[f]!;
+    this.emit('final', { path: e.path, labels: e.labels, identity: e.identity, timeMs: e.final.sampleMs, values: row });
+  }
+
+  /** Fills a sweep row with a gone cgroup's last sample. */
+  private putLastSample(sweep: Sweep, row: number, e: Entry): void {
+    const f = e.final!;
+    const o = row * FIELD_COUNT;
+    sweep.values.set(f.values as never, o);
+    sweep.present.set(f.present, o);
+    sweep.status[row] = ROW_STATUS.final;
+    sweep.sampleMs[row] = f.sampleMs;
   }
 
   private identityOf(id: number): number {
@@ -464,7 +570,17 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
   }
 
   private finish<S extends Sweep>(list: Entry[], into: S | undefined): S {
-    const rows = list.length;
+    // Cgroups dropped since the last sweep (gone) whose last sample was read: one more row each, after the list's —
+    // unless this sweep's list still has them (dropped during an async read): then that row holds the last sample.
+    let retired = this.retired;
+    this.retired = [];
+    let inList: Set<Entry> | undefined;
+    if (retired.length > 0) {
+      const listed = new Set(list);
+      inList = new Set(retired.filter((e) => listed.has(e)));
+      if (inList.size > 0) retired = retired.filter((e) => !inList!.has(e));
+    }
+    const rows = list.length + retired.length;
     const sweep = (into !== undefined && into.capacity >= rows && into.bigint === this.bigint
       ? into : new Sweep(Math.max(rows, into?.capacity ?? 0), this.bigint)) as S;
     this.gen++;
@@ -480,13 +596,13 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
       this.rowPaths = list.map((e) => e.path);
       this.rowLabels = list.map((e) => e.labels);
     }
-    sweep.paths = this.rowPaths;
-    sweep.labels = this.rowLabels;
+    sweep.paths = retired.length === 0 ? this.rowPaths : [...this.rowPaths, ...retired.map((e) => e.path)];
+    sweep.labels = retired.length === 0 ? this.rowLabels : [...this.rowLabels, ...retired.map((e) => e.labels)];
     const r = this.result;
     const gone: Entry[] = [];
     let failedRows = 0;
     let firstFailed = -1;
-    for (let row = 0; row < rows; row++) {
+    for (let row = 0; row < list.length; row++) {
       const e = list[row]!;
       sweep.identity[row] = e.identity;
       sweep.previousMs[row] = e.previousMs;
@@ -495,6 +611,11 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
       sweep.status[row] = st === ITEM_STATUS.ok ? ROW_STATUS.ok : st === ITEM_STATUS.gone ? ROW_STATUS.gone : ROW_STATUS.closed;
       sweep.sampleMs[row] = r === undefined ? Date.now() : r.sampleMs[row]!;
       const o = row * FIELD_COUNT;
+      if (e.final !== undefined && (st === ITEM_STATUS.gone || inList?.has(e) === true)) {
+        this.putLastSample(sweep, row, e);
+        gone.push(e);
+        continue;
+      }
       if (st !== ITEM_STATUS.ok || r === undefined) {
         sweep.specMs[row] = NaN;
         sweep.present.fill(0, o, o + FIELD_COUNT);
@@ -526,8 +647,18 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
       for (let k = 0; k < RATE_COUNT; k++) e.previous[k] = nums[base + RATE_FIELDS[k]!]!;
       e.previousMs = sweep.sampleMs[row]!;
       this.noteOomKill(e, nums[base + FIELD.oom_kill]!);
+      this.empties?.seen?.(e.path, nums[base + FIELD.processes]!);
+    }
+    for (let k = 0; k < retired.length; k++) {
+      const row = list.length + k;
+      const e = retired[k]!;
+      sweep.identity[row] = e.identity;
+      sweep.previousMs[row] = e.previousMs;
+      for (let j = 0; j < RATE_COUNT; j++) sweep.previous[row * RATE_COUNT + j] = e.previous[j]!;
+      this.putLastSample(sweep, row, e);
     }
     this.noteReadErrors(sweep, failedRows, firstFailed);
+    this.processFigures?.fill(sweep, (row) => list[row]!.id);
     for (const e of gone) {
       if (this.byPath.get(e.path) === e) {
         this.drop(e);
@@ -693,6 +824,7 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
         const e = this.byPath.get(displayPath(p));
         if (e === undefined) return;
         this.drop(e);
+        this.retire(e);
         this.emit('gone', { path: e.path, labels: e.labels, identity: e.identity });
       },
     };
@@ -754,7 +886,7 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
   usage(): CollectorUsage {
     return {
       ...this.engine.usage(), registered: this.size, oomWatches: this.oom?.size ?? 0, failedRows: this.failedRows,
-      lastError: this.lastReadError,
+      lastError: this.lastReadError, emptyWatches: this.empties?.size ?? 0,
     };
   }
 
@@ -766,6 +898,8 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
     for (const { timer } of this.settling.values()) clearTimeout(timer);
     this.settling.clear();
     this.oom?.close();
+    this.empties?.close();
+    this.retired = [];
     for (const e of this.list) this.engine.close(e.id);
     this.byPath.clear();
     this.list = [];

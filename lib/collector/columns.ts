@@ -61,7 +61,10 @@ const v = (file: PlanKey, more: Omit<Extract<Source, { kind: 'value' }>, 'kind' 
 /** Extra files the columns need beyond the stats readers' (spec values that CgroupStats does not carry). */
 const EXTRA_FILES = {
   1: {
-    procs: { controller: 'memory', name: 'cgroup.procs', format: 'newlines' },
+    // Not held: a v1 cgroup.procs read again through the same open file within a second of the previous read returns
+    // the kernel's cached pid list (cgroup_pidlist_start reuses it while it lives), so sweeps faster than once a second
+    // counted a process moved in or out never; a fresh open loads the list anew.
+    procs: { controller: 'memory', name: 'cgroup.procs', format: 'newlines', hold: false },
     softLimit: { controller: 'memory', name: 'memory.soft_limit_in_bytes', format: 'single' },
     shares: { controller: 'cpu', name: 'cpu.shares', format: 'single' },
     quota: { controller: 'cpu', name: 'cpu.cfs_quota_us', format: 'single' },

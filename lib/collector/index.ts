@@ -4,6 +4,7 @@
  *   const c = new StatsCollector({ bigint: false });      // own engine (held descriptors under maxOpenFiles)
  *   c.add('/kubepods/pod1/crio-abc', { name: 'abc' });    // or c.watch('/kubepods/pod1') for its children
  *   c.on('oom', (e) => ...);                              // { path, labels, identity, count, delta, timeMs }
+ *   c.on('final', (e) => ...);                            // a cgroup emptied: { path, labels, identity, timeMs, values }
  *   const s = await c.collectAsync({ into: previous });   // or c.collect() on the calling thread
  *   for (let r = 0; r < s.rows; r++) {
  *     if (!s.ok(r)) continue;                             // ROW_STATUS.gone rows are dropped from the collector
@@ -14,8 +15,9 @@
  *
  * Layout: FIELDS / FIELD / FIELD_COUNT / LAYOUT_VERSION (lib/collector/layout.ts). docs/collector.md.
  */
-export { StatsCollector, type CollectOptions, type CollectorEvents, type CollectorOptions } from './collector';
+export { StatsCollector, type CollectOptions, type CollectorEvents, type CollectorOptions, type FinalEvent } from './collector';
 export { FIELD, FIELD_COUNT, FIELDS, LAYOUT_VERSION, ROW_STATUS, type FieldName } from './layout';
 export { RATE_FIELDS, Sweep, type Labels, type Rates } from './sweep';
 export type { OomEvent } from './oom';
+export { scanProcessFigures, type ProcessFigures } from './process-figures';
 export { ChildWatcher, TreeWatcher, type TreeWatchOptions, type WatchOptions } from './watch';

@@ -36,6 +36,9 @@ export const FIELDS = [
   // Lifetime: when the cgroup was created (as cAdvisor estimates it, read once when it is added) and when the row was
   // read (the sweep's sampleMs).
   'start_time_ms', 'last_seen_ms',
+  // Process figures (opt-in `processMetrics`: a /proc scan of the pids of the cgroup's own cgroup.procs; absent
+  // otherwise): open descriptors (entries of /proc/<pid>/fd) and those that are sockets
+  'file_descriptors', 'sockets',
 ] as const;
 
 export type FieldName = (typeof FIELDS)[number];
@@ -60,4 +63,9 @@ export const ROW_STATUS = {
    * it feeds are absent, the others hold values; `sweep.error(row)` says what failed.
    */
   error: 3,
+  /**
+   * The cgroup is gone; the row holds its last sample, read when it emptied (v2 cgroup.events `populated 0`, or its
+   * last process's exit on v1) before it was removed (lib/collector/last-sample.ts). It is in one sweep only.
+   */
+  final: 4,
 } as const;

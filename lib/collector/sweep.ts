@@ -96,6 +96,15 @@ export class Sweep<V extends Float64Array | BigUint64Array = Float64Array | BigU
     return this.values[i] as V extends BigUint64Array ? bigint : number;
   }
 
+  /**
+   * Whether a row holds values: read now (ok, or error with some columns absent), or the last sample of a cgroup
+   * that emptied and was removed (final).
+   */
+  hasValues(row: number): boolean {
+    const st = this.status[row];
+    return st === ROW_STATUS.ok || st === ROW_STATUS.error || st === ROW_STATUS.final;
+  }
+
   /** Whether a row's cgroup was read without error (its columns may still be absent one by one). */
   ok(row: number): boolean {
     return this.status[row] === ROW_STATUS.ok;
@@ -115,6 +124,8 @@ export class Sweep<V extends Float64Array | BigUint64Array = Float64Array | BigU
         return new CgroupError(`cgroup ${this.paths[row]} is gone`, { code: 'ERR_CGROUP_GONE', path: this.paths[row] });
       case ROW_STATUS.closed:
         return new CgroupError(`cgroup ${this.paths[row]} was removed from the collector during the sweep`, { code: 'ERR_CGROUP_HANDLE_CLOSED', path: this.paths[row] });
+      case ROW_STATUS.final:
+        return new CgroupError(`cgroup ${this.paths[row]} is gone (the row holds its last sample, read when it emptied)`, { code: 'ERR_CGROUP_GONE', path: this.paths[row] });
       default:
         return this.source!.errorOf(row);
     }
@@ -139,6 +150,7 @@ export class Sweep<V extends Float64Array | BigUint64Array = Float64Array | BigU
    */
   stats(row: number): CgroupStats<V extends BigUint64Array ? bigint : number> {
     this.checkCurrent(row);
+    if (this.status[row] === ROW_STATUS.final) throw this.error(row)!;
     const r = this.source!.statsOf(row, this.bigint);
     if (!r.ok) throw r.error;
     return r.stats as CgroupStats<V extends BigUint64Array ? bigint : number>;
@@ -147,7 +159,8 @@ export class Sweep<V extends Float64Array | BigUint64Array = Float64Array | BigU
   /** Rates since the previous sample of the same cgroup identity, or undefined when there is none (first sample,
    * gone, or the counters went backwards). */
   rates(row: number): Rates | undefined {
-    if (this.status[row] !== ROW_STATUS.ok && this.status[row] !== ROW_STATUS.error) return undefined;
+    const st = this.status[row];
+    if (st !== ROW_STATUS.ok && st !== ROW_STATUS.error && st !== ROW_STATUS.final) return undefined;
     const prevMs = this.previousMs[row]!;
     const interval = (this.sampleMs[row]! - prevMs) / 1000;
     if (!(interval > 0)) return undefined;

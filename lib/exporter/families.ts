@@ -14,7 +14,9 @@
  *    condition `Quota != 0`);
  *  - v1 `container_memory_failures_total` has the hierarchy scope only; v2's reservation is memory.low (cAdvisor:
  *    memory.min); `container_processes` counts the cgroup's own cgroup.procs (cAdvisor walks /proc);
- *  - not exposed (no source in a sweep): per-CPU usage, file descriptors, sockets, ulimits.
+ *  - not exposed (no source in a sweep): per-CPU usage, ulimits;
+ *  - `container_file_descriptors` and `container_sockets` only from a collector with `processMetrics` (cAdvisor's
+ *    opt-in `process` metrics); `container_threads` is pids.current, as cAdvisor's (setThreadsStats).
  */
 import { FIELD } from '../collector/layout';
 
@@ -134,6 +136,9 @@ export const FAMILIES: readonly Family[] = [
   gauge('container_threads', 'Number of threads running inside the container', one(FIELD.pids_current)),
   gauge('container_threads_max', 'Maximum number of threads allowed inside the container, infinity if value is zero', one(FIELD.pids_limit, { transform: 'zeroIfUnlimited' })),
   gauge('container_processes', 'Number of processes running inside the container.', one(FIELD.processes)),
+  // Only with the collector's processMetrics (the /proc scan; absent otherwise, so no series).
+  gauge('container_file_descriptors', 'Number of open file descriptors for the container.', one(FIELD.file_descriptors)),
+  gauge('container_sockets', 'Number of open sockets for the container.', one(FIELD.sockets)),
   counter('container_fs_reads_bytes_total', 'Cumulative count of bytes read', one(FIELD.io_read_bytes), 'bytes'),
   counter('container_fs_writes_bytes_total', 'Cumulative count of bytes written', one(FIELD.io_write_bytes), 'bytes'),
   counter('container_fs_reads_total', 'Cumulative count of reads completed', one(FIELD.io_read_ops)),

@@ -110,7 +110,7 @@ class RenderJob {
           while (this.row < rows) {
             const row = this.row++;
             const st = status[row];
-            if (st !== ROW_STATUS.ok && st !== ROW_STATUS.error) continue;
+            if (st !== ROW_STATUS.ok && st !== ROW_STATUS.error && st !== ROW_STATUS.final) continue;
             let v: string | undefined;
             if (numbers !== undefined) {
               const i = row * FIELD_COUNT + s.field;

@@ -62,9 +62,13 @@ export function sampleValue(sweep: Sweep, row: number, s: SampleSpec): string | 
   return x === undefined ? undefined : formatValue(x);
 }
 
-/** Rows that were read: ok, or with some files failed (their columns are absent, the others are exposed). */
+/**
+ * Rows that were read: ok, or with some files failed (their columns are absent, the others are exposed), or the last
+ * sample of a cgroup that emptied and went (exposed in this one scrape, then its series end).
+ */
 export function readRow(sweep: Sweep, row: number): boolean {
-  return sweep.status[row] === ROW_STATUS.ok || sweep.status[row] === ROW_STATUS.error;
+  const st = sweep.status[row];
+  return st === ROW_STATUS.ok || st === ROW_STATUS.error || st === ROW_STATUS.final;
 }
 
 /** The sample value of a spec in a row as a number, or undefined when there is none to expose. */

@@ -108,6 +108,9 @@ const CHECKS = {
     // CgroupStats says 0 for "max" (CRI-O); the column says unlimited.
     pids_limit: ['stats', (s) => (s.pid.limit === 0n ? MAXU64 : s.pid.limit), 'pid.limit'],
     processes: ['file', (f) => { const x = f('memory', 'cgroup.procs'); return x === undefined ? undefined : BigInt(x.split('\n').length - 1); }],
+    // The process figures only with processMetrics (test/collector/process-figures.test.js).
+    file_descriptors: ['absent'],
+    sockets: ['absent'],
     io_read_bytes: ['stats', (s) => sum(s.diskIO.ioServiceBytes, 'Read'), 'diskIO.ioServiceBytes'],
     io_write_bytes: ['stats', (s) => sum(s.diskIO.ioServiceBytes, 'Write'), 'diskIO.ioServiceBytes'],
     io_read_ops: ['stats', (s) => sum(s.diskIO.ioServiced, 'Read'), 'diskIO.ioServiced'],
@@ -156,6 +159,9 @@ const CHECKS = {
     pids_current: ['stats', (s) => s.pid.current, 'pid.current'],
     pids_limit: ['stats', (s) => (s.pid.limit === 0n ? MAXU64 : s.pid.limit), 'pid.limit'],
     processes: ['file', (f) => { const x = f('', 'cgroup.procs'); return x === undefined ? undefined : BigInt(x.split('\n').length - 1); }],
+    // The process figures only with processMetrics (test/collector/process-figures.test.js).
+    file_descriptors: ['absent'],
+    sockets: ['absent'],
     io_read_bytes: ['stats', (s) => sum(s.diskIO.ioServiceBytes, 'Read'), 'diskIO.ioServiceBytes'],
     io_write_bytes: ['stats', (s) => sum(s.diskIO.ioServiceBytes, 'Write'), 'diskIO.ioServiceBytes'],
     io_read_ops: ['stats', (s) => sum(s.diskIO.ioServiced, 'Read'), 'diskIO.ioServiced'],
