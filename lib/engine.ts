@@ -98,6 +98,8 @@ export interface ReadOptions {
 export interface PlannedFile extends Required<Omit<FileSpec, 'hold' | 'keys' | 'cap' | 'tier'>> {
   keys: string[];
   cap: number;
+  /** Whether the engine keeps the file's descriptor open between reads (FileSpec.hold, default true). */
+  hold: boolean;
   tier: number;
   hierarchy: Hierarchy;
   /** First slot of this file in a row. */
@@ -436,7 +438,7 @@ export class Engine {
       holds.push(hold ?? true);
       return {
         controller, name: cgroupName(name, `files[${i}].name`), format, keys: keys === undefined ? [] : [...keys], cap: cap ?? 0,
-        tier: tier ?? 0, hierarchy: this.hierarchyFor(controller), offset: 0,
+        hold: hold ?? true, tier: tier ?? 0, hierarchy: this.hierarchyFor(controller), offset: 0,
       };
     });
     const key = JSON.stringify(planned.map((f, i) => [f.hierarchy.index, f.name, f.format, f.keys, f.cap, holds[i], f.tier]));

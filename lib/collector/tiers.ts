@@ -68,14 +68,16 @@ export function fileTiers(c: CompiledStats, version: 1 | 2, columnFiles: Readonl
 }
 
 /**
- * The plan's files as specs with their tiers, for the sweep plan: usage files held, the others opened per read;
- * detail files (never read by a sweep) with a capacity of 1, so their slots take no room in every row (stats(row)
- * reads them with their full capacity).
+ * The plan's files as specs with their tiers, for the sweep plan: usage files held (as their specs allow), the others
+ * opened per read; detail files (never read by a sweep) with a capacity of 1, so their slots take no room in every row
+ * (stats(row) reads them with their full capacity).
  */
 export function tieredSpecs(c: CompiledStats, tiers: Uint8Array): FileSpec[] {
   return (c.plan?.files ?? []).map((f, i) => ({
     controller: f.controller, name: f.name, format: f.format, keys: [...f.keys],
-    cap: tiers[i] === TIER.detail && f.cap > 0 ? 1 : f.cap, hold: tiers[i] === TIER.usage, tier: tiers[i]!,
+    // A usage file is held unless its spec says not to (v1 cgroup.procs: a held one re-read within a second gives the
+    // kernel's cached pid list).
+    cap: tiers[i] === TIER.detail && f.cap > 0 ? 1 : f.cap, hold: tiers[i] === TIER.usage && f.hold, tier: tiers[i]!,
   }));
 }
 
