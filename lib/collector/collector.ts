@@ -21,7 +21,12 @@ import { compileStats, controllerMask, statsOfRow, type CompiledStats, type Stat
 import { hugePageSizes } from '../stats/hugepages';
 import { CONTROLLERS, type StatsOptions } from '../stats/types';
 import { cgroupRelPath } from '../validate';
+import { parseCgroupIdentity } from '../identity';
 import { ColumnProgram, extrasFor } from './columns';
+import { DeviceNames } from './devices';
+import { IoDeviceProgram } from './io-devices';
+import { NetworkReader, newNetState, type NetState } from './network';
+import { KeyTable } from './vectors';
 import { FIELD, FIELD_COUNT, ROW_STATUS } from './layout';
 import { oomSource, type OomEvent, type OomSource } from './oom';
 import { RATE_COUNT, RATE_FIELDS, Sweep, type Labels } from './sweep';
@@ -55,7 +60,19 @@ export interface CollectorOptions {
   engine?: Engine;
   /** Passed to the collector's own engine. */
   resolve?: EngineOptions['resolve'];
+  /**
+   * Which rows get network figures (`sweep.network`, per interface, from /proc/<pid>/net/dev of a process of the row's
+   * cgroup or its descendants): 'pods' (default) the pod-level cgroups (`kubepods…/pod<uid>`,
+   * `kubepods-…-pod<uid>.slice`: lib/identity.ts), as cAdvisor reports a pod's network on its infra container;
+   * 'all' every row; 'none' no row (no /proc reads); or a function of the row's path (`/a/b`) saying whether it gets
+   * them, asked once when the row is added.
+   */
+  network?: NetworkMode;
+  /** Where /sys is (device names of the io per device figures: /sys/dev/block/<maj>:<min>/uevent). */
+  sysRoot?: string;
 }
+
+export type NetworkMode = 'pods' | 'all' | 'none' | ((path: string) => boolean);
 
 export interface CollectorUsage extends EngineUsage {
   registered: number;
@@ -81,6 +98,8 @@ interface Entry {
   previous: Float64Array;
   previousMs: number;
   oomKill: number;
+  /** The pod's process for network figures, or undefined when the row has none. */
+  net: NetState | undefined;
 }
 
 export interface CollectorEvents {
@@ -141,6 +160,13 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
   private readonly settling = new Map<string, { tries: number; timer: NodeJS.Timeout }>();
   /** Bumped by every setLabels() that changed a row's labels: renderers caching label text per row compare it. */
   labelsVersion = 0;
+  /** Which rows get network figures. */
+  readonly network: NetworkMode;
+  /** io per device and network per interface: label values interned for the collector's life, and their readers. */
+  private readonly ioKeys = new KeyTable('device');
+  private readonly netKeys = new KeyTable('interface');
+  private readonly ioDevices: IoDeviceProgram;
+  private readonly netReader: NetworkReader | undefined;
 
   constructor(options: CollectorOptions = {}) {
     super();
@@ -173,6 +199,13 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
     this.program = new ColumnProgram(this.compiled, this.version);
     const idh = this.version === 1 ? layout.controllers.get('memory') ?? layout.hierarchies[0] : layout.hierarchies[0];
     this.identityHierarchy = idh?.index ?? 0;
+    this.ioDevices = new IoDeviceProgram(this.compiled, this.version, new DeviceNames(path.resolve(options.sysRoot ?? '/sys')), this.ioKeys);
+    const network = options.network ?? 'pods';
+    if (network !== 'pods' && network !== 'all' && network !== 'none' && typeof network !== 'function') {
+      throw invalidArg('network', network, "must be 'pods', 'all', 'none' or a function of a cgroup path");
+    }
+    this.network = network;
+    if (network !== 'none' && idh !== undefined) this.netReader = new NetworkReader(this.procRoot, idh.path, this.netKeys);
     if (options.oomEvents !== false) {
       this.oom = oomSource(this.engine, (p, count) => {
         const e = this.byPath.get(p);
@@ -224,6 +257,7 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
     const entry: Entry = {
       path: key, rel, id, identity, labels: { ...labels }, previous: new Float64Array(RATE_COUNT).fill(NaN),
       previousMs: NaN, oomKill: NaN,
+      net: this.wantsNetwork(key) ? newNetState() : undefined,
     };
     this.byPath.set(key, entry);
     this.list = [...this.list, entry];
@@ -396,6 +430,7 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
     }
     sweep.paths = this.rowPaths;
     sweep.labels = this.rowLabels;
+    this.startVectors(sweep);
     const r = this.result;
     const gone: Entry[] = [];
     let failedRows = 0;
@@ -414,6 +449,7 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
         if (this.bigint) (sweep.values as BigUint64Array).fill(0n, o, o + FIELD_COUNT);
         else (sweep.values as Float64Array).fill(NaN, o, o + FIELD_COUNT);
         if (st === ITEM_STATUS.gone) gone.push(e);
+        this.fillVectors(sweep, row, e, undefined);
         continue;
       }
       let nums: Float64Array;
@@ -434,6 +470,7 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
       for (let k = 0; k < RATE_COUNT; k++) e.previous[k] = nums[base + RATE_FIELDS[k]!]!;
       e.previousMs = sweep.sampleMs[row]!;
       this.noteOomKill(e, nums[base + FIELD.oom_kill]!);
+      this.fillVectors(sweep, row, e, r);
     }
     this.noteReadErrors(sweep, failedRows, firstFailed);
     for (const e of gone) {
@@ -443,6 +480,29 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
       }
     }
     return sweep;
+  }
+
+  private wantsNetwork(p: string): boolean {
+    const n = this.network;
+    if (this.netReader === undefined || n === 'none') return false;
+    if (n === 'all') return true;
+    if (n === 'pods') return parseCgroupIdentity(p).kind === 'pod';
+    return n(p) === true;
+  }
+
+  private startVectors(sweep: Sweep): void {
+    sweep.io.keys = this.ioKeys;
+    sweep.network.keys = this.netKeys;
+    sweep.io.reset();
+    sweep.network.reset();
+  }
+
+  /** A row's io per device (from the batch result; none for a row not read) and network per interface (pod rows). */
+  private fillVectors(sweep: Sweep, row: number, e: Entry, r: BatchResult | undefined): void {
+    if (r !== undefined && this.ioDevices.reads) this.ioDevices.extract(r, this.words, row, sweep.io);
+    sweep.io.endRow(row);
+    if (r !== undefined && e.net !== undefined && this.netReader !== undefined) this.netReader.read(e.rel, e.net, sweep.network);
+    sweep.network.endRow(row);
   }
 
   /**

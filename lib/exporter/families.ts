@@ -5,10 +5,14 @@
  * Deviations, all for a valid exposition (promtool check metrics) or for want of a source:
  *  - cAdvisor's `container_memory_failcnt` is a counter without `_total`: exposed as `container_memory_failcnt_total`
  *    (what cAdvisor's client emits in OpenMetrics anyway);
- *  - io totals are not per device: `container_fs_{reads,writes}{_bytes,}_total` without a `device` label;
+ *  - io is per device only (`container_fs_{reads,writes}{_bytes,}_total{device}`, as cAdvisor): the per-row totals
+ *    (the io_* columns) are not exposed, so no name is exposed both with and without `device`; a device with no
+ *    /sys/dev/block entry is `device="<major>:<minor>"` (cAdvisor: empty);
+ *  - network is per pod-level cgroup (the collector's `network` option), from /proc/<pid>/net/dev of a pod process;
  *  - not exposed (no source in a sweep): per-CPU usage, file descriptors, sockets, ulimits, start time, last seen.
  */
 import { FIELD } from '../collector/layout';
+import { IO_COLUMNS, NETWORK_COLUMNS } from '../collector/vectors';
 
 export type MetricType = 'counter' | 'gauge';
 
@@ -23,8 +27,20 @@ export type Transform =
   /** only finite positive values (cpu quota: none when unlimited) */
   | 'finitePositive';
 
+/** A sample per entry of one of the sweep's vector stores (sweep.io, sweep.network), labelled with the entry's key. */
+export interface VectorSample {
+  store: 'io' | 'network';
+  /** The column in that store (IO_COLUMNS, NETWORK_COLUMNS). */
+  column: number;
+  /** The label the entry's key is the value of (the store's KeyTable label). */
+  label: 'device' | 'interface';
+}
+
 export interface SampleSpec {
+  /** The column of a fixed sample; -1 for a vector sample. */
   field: number;
+  /** Set for samples per device or interface: `field` is then unused. */
+  vector?: VectorSample;
   /** The sample is value / divisor (ns -> s: 1e9; dividing, not multiplying by 1e-9, keeps 0.43 from printing as
    * 0.43000000000000005). */
   divisor?: number;
@@ -40,7 +56,7 @@ export interface SampleSpec {
  * (`cpu`, `memory`, `diskIO`, `process`, `oom_event`, `pressure`); `spec` (limits and settings) is ours: cAdvisor
  * always writes its spec families.
  */
-export const FAMILY_GROUPS = ['cpu', 'memory', 'diskIO', 'process', 'oom_event', 'pressure', 'spec'] as const;
+export const FAMILY_GROUPS = ['cpu', 'memory', 'diskIO', 'network', 'process', 'oom_event', 'pressure', 'spec'] as const;
 export type FamilyGroup = (typeof FAMILY_GROUPS)[number];
 
 export interface Family {
@@ -65,6 +81,7 @@ function groupOf(name: string): FamilyGroup {
   if (name.startsWith('container_cpu_')) return 'cpu';
   if (name.startsWith('container_memory_')) return 'memory';
   if (name.startsWith('container_fs_')) return 'diskIO';
+  if (name.startsWith('container_network_')) return 'network';
   if (name === 'container_oom_events_total') return 'oom_event';
   return 'process';
 }
@@ -74,6 +91,17 @@ const counter = (name: string, help: string, samples: SampleSpec[], unit?: Famil
 const gauge = (name: string, help: string, samples: SampleSpec[], unit?: Family['unit']): Family =>
   ({ name, group: groupOf(name), help, type: 'gauge', samples, ...(unit ? { unit } : {}) });
 const one = (field: number, more: Omit<SampleSpec, 'field'> = {}): SampleSpec[] => [{ field, ...more }];
+const perDevice = (column: (typeof IO_COLUMNS)[number]): SampleSpec[] =>
+  [{ field: -1, vector: { store: 'io', column: IO_COLUMNS.indexOf(column), label: 'device' } }];
+const perInterface = (column: (typeof NETWORK_COLUMNS)[number]): SampleSpec[] =>
+  [{ field: -1, vector: { store: 'network', column: NETWORK_COLUMNS.indexOf(column), label: 'interface' } }];
+
+const network = (dir: 'receive' | 'transmit', verb: string, while_: string): Family[] => [
+  counter(`container_network_${dir}_bytes_total`, `Cumulative count of bytes ${verb}`, perInterface(`${dir}_bytes`), 'bytes'),
+  counter(`container_network_${dir}_packets_total`, `Cumulative count of packets ${verb}`, perInterface(`${dir}_packets`)),
+  counter(`container_network_${dir}_packets_dropped_total`, `Cumulative count of packets dropped while ${while_}`, perInterface(`${dir}_dropped`)),
+  counter(`container_network_${dir}_errors_total`, `Cumulative count of errors encountered while ${while_}`, perInterface(`${dir}_errors`)),
+];
 
 const pressure = (resource: 'cpu' | 'memory' | 'io', some: number, full: number): Family[] => [
   counter(`container_pressure_${resource}_waiting_seconds_total`, `Total time duration tasks in the container have waited due to ${resource} congestion.`, one(some, { divisor: US }), 'seconds'),
@@ -111,10 +139,13 @@ export const FAMILIES: readonly Family[] = [
   gauge('container_threads', 'Number of threads running inside the container', one(FIELD.pids_current)),
   gauge('container_threads_max', 'Maximum number of threads allowed inside the container, infinity if value is zero', one(FIELD.pids_limit, { transform: 'zeroIfUnlimited' })),
   gauge('container_processes', 'Number of processes running inside the container.', one(FIELD.processes)),
-  counter('container_fs_reads_bytes_total', 'Cumulative count of bytes read', one(FIELD.io_read_bytes), 'bytes'),
-  counter('container_fs_writes_bytes_total', 'Cumulative count of bytes written', one(FIELD.io_write_bytes), 'bytes'),
-  counter('container_fs_reads_total', 'Cumulative count of reads completed', one(FIELD.io_read_ops)),
-  counter('container_fs_writes_total', 'Cumulative count of writes completed', one(FIELD.io_write_ops)),
+  // Per device only, as cAdvisor (the io_* columns' per-row totals are not exposed: one name, one label set).
+  counter('container_fs_reads_bytes_total', 'Cumulative count of bytes read', perDevice('read_bytes'), 'bytes'),
+  counter('container_fs_writes_bytes_total', 'Cumulative count of bytes written', perDevice('write_bytes'), 'bytes'),
+  counter('container_fs_reads_total', 'Cumulative count of reads completed', perDevice('read_ops')),
+  counter('container_fs_writes_total', 'Cumulative count of writes completed', perDevice('write_ops')),
+  ...network('receive', 'received', 'receiving'),
+  ...network('transmit', 'transmitted', 'transmitting'),
   ...pressure('cpu', FIELD.psi_cpu_some_us, FIELD.psi_cpu_full_us),
   ...pressure('memory', FIELD.psi_memory_some_us, FIELD.psi_memory_full_us),
   ...pressure('io', FIELD.psi_io_some_us, FIELD.psi_io_full_us),
