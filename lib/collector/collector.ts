@@ -25,7 +25,7 @@ import { parseCgroupIdentity } from '../identity';
 import { ColumnProgram, extrasFor } from './columns';
 import { DeviceNames } from './devices';
 import { IoDeviceProgram } from './io-devices';
-import { NetworkReader, newNetState, type NetState } from './network';
+import { NetworkReader, newNetState, type NetState, type NetworkCounts } from './network';
 import { KeyTable } from './vectors';
 import { FIELD, FIELD_COUNT, ROW_STATUS } from './layout';
 import { oomSource, type OomEvent, type OomSource } from './oom';
@@ -81,6 +81,9 @@ export interface CollectorUsage extends EngineUsage {
   failedRows: number;
   /** The last ERR_COLLECTOR_READ (undefined until a sweep fails a row). */
   lastError: CgroupError | undefined;
+  /** Network figures: /proc/<pid>/net/dev reads, and pid look-ups in pods' cgroups (a pod's first sweep, or its
+   * process gone). */
+  network: NetworkCounts;
 }
 
 export interface CollectOptions<S extends Sweep = Sweep> {
@@ -624,7 +627,7 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
   usage(): CollectorUsage {
     return {
       ...this.engine.usage(), registered: this.size, oomWatches: this.oom?.size ?? 0, failedRows: this.failedRows,
-      lastError: this.lastReadError,
+      lastError: this.lastReadError, network: { ...(this.netReader?.counts ?? { reads: 0, lookups: 0 }) },
     };
   }
 
