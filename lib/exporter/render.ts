@@ -66,15 +66,29 @@ interface LabelText {
 interface CachedPrefix extends LabelText {
   labels: Labels;
   seen: number;
-  /** The text without one label (a row label named as a vector family's own label, `device` or `interface`). */
-  without?: Map<string, LabelText>;
+  /** The text for a vector family with this entry label: the text itself, or without a row label of that name. */
+  vector?: Map<string, LabelText>;
 }
 
-/** A row's label text for a vector family, and an entry key's `,label="value"`. */
+/** An entry key's label text, made and kept the first time it is written. */
+function keyText(keys: KeyTable, key: number, texts: Array<LabelText | undefined>): LabelText {
+  const text = `,${keys.label}="${escapeValue(keys.names[key]!)}"`;
+  const t = { text, ascii: ASCII.test(text) };
+  texts[key] = t;
+  return t;
+}
+
+/** A row's label text for a vector family, and an entry key's `,label="value"` (the texts of one KeyTable). */
 type VectorPrefix = (row: number, label: string) => LabelText;
-type KeyText = (keys: KeyTable, key: number) => LabelText;
+type KeyTexts = (keys: KeyTable) => Array<LabelText | undefined>;
 
 const NO_LABELS: Labels = Object.freeze({});
+
+/** `k="v",…` of label pairs (values escaped). */
+function textOf(pairs: Array<[string, string]>): LabelText {
+  const text = pairs.map(([k, v]) => `${k}="${escapeValue(v)}"`).join(',');
+  return { text, ascii: ASCII.test(text) };
+}
 // eslint-disable-next-line no-control-regex
 const ASCII = /^[\x00-\x7f]*$/;
 
@@ -98,7 +112,7 @@ class RenderJob {
     private readonly sweep: Sweep,
     private readonly prefix: (row: number) => CachedPrefix,
     private readonly vectorPrefix: VectorPrefix,
-    private readonly keyText: KeyText,
+    private readonly keyTexts: KeyTexts,
     private readonly writer: ChunkWriter,
     private readonly openMetrics: boolean,
     /** More families after the sweep's (cgmgr's own metrics), before OpenMetrics' `# EOF`. */
@@ -123,6 +137,7 @@ class RenderJob {
           const plain = s.divisor === undefined && s.transform === undefined;
           const vec = s.vector;
           const store = vec === undefined ? undefined : sweep[vec.store];
+          const keyTexts = store === undefined ? undefined : this.keyTexts(store.keys);
           while (this.row < rows) {
             const row = this.row++;
             const st = status[row];
@@ -130,7 +145,7 @@ class RenderJob {
             if (store !== undefined) {
               // One sample per entry of the row (device, interface): the row's labels, then the entry's.
               const to = store.to(row);
-              let rowText: string | undefined;
+              let pe: LabelText | undefined;
               for (let e = store.from(row); e < to; e++) {
                 const x = store.values[e * store.width + vec!.column]!;
                 if (Number.isNaN(x)) continue;
@@ -139,14 +154,14 @@ class RenderJob {
                   ascii &&= f.ascii;
                   this.header = true;
                 }
-                if (rowText === undefined) {
-                  const pe = this.vectorPrefix(row, vec!.label);
+                if (pe === undefined) {
+                  pe = this.vectorPrefix(row, vec!.label);
                   ascii &&= pe.ascii;
-                  rowText = `${p.head}${pe.text}`;
                 }
-                const k = this.keyText(store.keys, store.key[e]!);
+                const key = store.key[e]!;
+                const k = keyTexts![key] ?? keyText(store.keys, key, keyTexts!);
                 ascii &&= k.ascii;
-                text += `${rowText}${k.text}${p.tail}${formatValue(x)}\n`;
+                text += `${p.head}${pe.text}${k.text}${p.tail}${formatValue(x)}\n`;
               }
               if (text.length >= BATCH) {
                 writer.write(text, ascii);
@@ -208,7 +223,7 @@ export class ExpositionRenderer {
   private readonly keep: ((name: string) => boolean) | undefined;
   private readonly prefixCache = new Map<string, CachedPrefix>();
   /** `,device="…"` per key of each KeyTable (a key's name never changes). */
-  private readonly keyTexts = new WeakMap<KeyTable, LabelText[]>();
+  private readonly keyTexts = new WeakMap<KeyTable, Array<LabelText | undefined>>();
 
   constructor(options: RenderOptions = {}, readonly pool: ChunkPool = new ChunkPool()) {
     const format = options.format ?? 'prometheus';
@@ -271,38 +286,30 @@ export class ExpositionRenderer {
   private vectorPrefixes(sweep: Sweep, prefix: (row: number) => CachedPrefix): VectorPrefix {
     return (row, label) => {
       const e = prefix(row);
-      if (!e.text.includes(`,${label}="`)) return e; // a '"' inside a value is escaped: this is a label boundary
-      e.without ??= new Map();
-      let w = e.without.get(label);
+      e.vector ??= new Map();
+      let w = e.vector.get(label);
       if (w === undefined) {
-        const text = seriesLabels(sweep, row, this.constant, this.keep).filter(([k]) => k !== label)
-          .map(([k, v]) => `${k}="${escapeValue(v)}"`).join(',');
-        w = { text, ascii: ASCII.test(text) };
-        e.without.set(label, w);
+        // A '"' inside a value is escaped, so `,<label>="` in the text is a label boundary: the row has that label.
+        w = e.text.includes(`,${label}="`) ? textOf(seriesLabels(sweep, row, this.constant, this.keep).filter(([k]) => k !== label)) : e;
+        e.vector.set(label, w);
       }
       return w;
     };
   }
 
-  private keyTextOf: KeyText = (keys, key) => {
+  private keyTextsOf: KeyTexts = (keys) => {
     let texts = this.keyTexts.get(keys);
     if (texts === undefined) {
       texts = [];
       this.keyTexts.set(keys, texts);
     }
-    let t = texts[key];
-    if (t === undefined) {
-      const text = `,${keys.label}="${escapeValue(keys.names[key]!)}"`;
-      t = { text, ascii: ASCII.test(text) };
-      texts[key] = t;
-    }
-    return t;
+    return texts;
   };
 
   private job(sweep: Sweep, emit: (chunk: Buffer) => void, trailer = ''): RenderJob {
     if (!(sweep instanceof Sweep)) throw invalidArg('source', sweep, 'must be a Sweep');
     const prefix = this.prefixes(sweep);
-    return new RenderJob(this.plans, sweep, prefix, this.vectorPrefixes(sweep, prefix), this.keyTextOf, new ChunkWriter(this.pool, emit),
+    return new RenderJob(this.plans, sweep, prefix, this.vectorPrefixes(sweep, prefix), this.keyTextsOf, new ChunkWriter(this.pool, emit),
       this.format === 'openmetrics', trailer);
   }
 
