@@ -6,7 +6,8 @@
  *
  * The pid is kept between sweeps while it lives in the same network namespace (the inode of /proc/<pid>/ns/net, read
  * beside each net/dev read): a pid that exited or was reused by a process of another namespace is looked up again
- * from the cgroup. No descriptor is held between sweeps (an open net/dev would keep a deleted pod's namespace alive).
+ * from the cgroup. (A process of another uid, without CAP_SYS_PTRACE, hides its ns link: its pid is then kept while
+ * it lives, without the namespace check.) No descriptor is held between sweeps (an open net/dev would keep a deleted pod's namespace alive).
  * Reads happen on the calling thread while the sweep is filled: open, read, close of net/dev and a stat of ns/net per
  * pod row (more only when the pid changes).
  */
@@ -79,7 +80,7 @@ export class NetworkReader {
         const devPath = path.join(this.procRoot, line, 'net', 'dev');
         const nsPath = path.join(this.procRoot, line, 'ns', 'net');
         const ns = nsOf(nsPath);
-        if (ns < 0) continue;
+        if (ns === NS_GONE) continue;
         const n = this.readDev(devPath);
         if (n < 0 || nsOf(nsPath) !== ns) continue;
         Object.assign(state, { pid: Number(line), ns, devPath, nsPath });
@@ -185,12 +186,18 @@ function ignored(b: Buffer, from: number, to: number): boolean {
   return false;
 }
 
-/** The inode of a network namespace link (/proc/<pid>/ns/net), or -1. */
+/** No such process (or no /proc entry). */
+const NS_GONE = -1;
+/** The namespace link of a process we may not inspect (EACCES: another uid without CAP_SYS_PTRACE), while its net/dev,
+ * world-readable, can still be read: the pid is then kept while it lives, without the namespace check. */
+const NS_HIDDEN = -2;
+
+/** The inode of a network namespace link (/proc/<pid>/ns/net), NS_GONE or NS_HIDDEN. */
 function nsOf(file: string): number {
   try {
     const st = fs.statSync(file, { throwIfNoEntry: false });
-    return st === undefined ? -1 : st.ino;
-  } catch {
-    return -1; // EACCES, ESRCH: not a process we can read
+    return st === undefined ? NS_GONE : st.ino;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EACCES' || (err as NodeJS.ErrnoException).code === 'EPERM' ? NS_HIDDEN : NS_GONE;
   }
 }
