@@ -196,3 +196,69 @@ t.test("network: 'none', 'all' and a predicate", { skip }, async (t) => {
   t.same(rowsWith({ network: (p) => p === `/${sub.name}` }), all, 'a predicate of the path');
   t.throws(() => new StatsCollector({ network: 'some' }), { code: 'ERR_INVALID_ARG_VALUE' });
 });
+
+// ---- recorded: a scratch /proc and cgroup tree ---------------------------------------------------------------------
+
+const os = require('node:os');
+const TREES = path.join(__dirname, '..', 'fixtures', 'trees');
+const V2_POD = '/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod123.slice';
+
+/** A scratch /proc with net/dev texts per pid (and an ns/net file each). */
+function scratchProc(t, files) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `cgmgr-vectors-proc-${process.pid}-`));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  for (const [pid, text] of Object.entries(files)) {
+    fs.mkdirSync(path.join(dir, pid, 'net'), { recursive: true });
+    fs.mkdirSync(path.join(dir, pid, 'ns'));
+    fs.writeFileSync(path.join(dir, pid, 'net', 'dev'), text);
+    fs.writeFileSync(path.join(dir, pid, 'ns', 'net'), 'ns');
+  }
+  return dir;
+}
+
+const HEAD = 'Inter-|   Receive                                                |  Transmit\n' +
+  ' face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed\n';
+const line = (name, base) => `${name.padStart(6)}: ${Array.from({ length: 16 }, (_, i) => base + i).join(' ')}\n`;
+
+t.test('net/dev parsing: names cAdvisor ignores, long names, a last line without newline, many interfaces', async (t) => {
+  const many = Array.from({ length: 400 }, (_, i) => line(`e${i}`, i * 100)).join('');
+  const proc = scratchProc(t, {
+    4242: HEAD + line('lo', 1) + line('veth1234', 2) + line('docker0', 3) + line('nerdctl0', 4) + line('eth0', 1000) +
+      line('abcdefghijklmno', 2000) + line('lo2', 5) + line('eth1', 3000).trimEnd(),
+  });
+  const c = new StatsCollector({ root: path.join(TREES, 'v2-full'), procRoot: proc, network: (p) => p === V2_POD, oomEvents: false });
+  t.teardown(() => c.close());
+  c.add(V2_POD);
+  let s = c.collect();
+  t.same(Object.keys(s.network.row(0)), ['eth0', 'abcdefghijklmno', 'eth1'], 'lo*, veth*, docker*, nerdctl* left out, as cAdvisor');
+  t.same(s.network.row(0).eth0, {
+    receive_bytes: 1000, receive_packets: 1001, receive_errors: 1002, receive_dropped: 1003,
+    transmit_bytes: 1008, transmit_packets: 1009, transmit_errors: 1010, transmit_dropped: 1011,
+  }, 'columns 0-3 and 8-11 of the 16');
+  t.equal(s.network.get(0, 'eth1', 'transmit_dropped'), 3011, 'a last line without its newline');
+  // The same pid, now with 400 interfaces (more than the first read buffer): all read, names interned once.
+  fs.writeFileSync(path.join(proc, '4242', 'net', 'dev'), HEAD + many);
+  s = c.collect({ into: s });
+  t.equal(s.network.to(0) - s.network.from(0), 400, 'every interface of a 40 KiB file');
+  t.equal(s.network.get(0, 'e399', 'receive_bytes'), 39900);
+  const names = s.network.keys.names.length;
+  c.collect({ into: s });
+  t.equal(s.network.keys.names.length, names, 'no new names on the next sweep');
+  t.equal(c.usage().network.lookups, 1, 'one pid look-up in three sweeps');
+  // The process goes: no entries, and the next look-up finds no other.
+  fs.rmSync(path.join(proc, '4242'), { recursive: true });
+  s = c.collect({ into: s });
+  t.equal(s.network.to(0) - s.network.from(0), 0, 'gone: no interfaces');
+  t.equal(c.usage().network.lookups, 2);
+  // Its cgroup names the second pid too: once that one has a /proc entry, it is used.
+  scratchProcAdd(proc, 4250, HEAD + line('eth0', 7000));
+  s = c.collect({ into: s });
+  t.equal(s.network.get(0, 'eth0', 'receive_bytes'), 7000, 'the next process of the pod (4250)');
+});
+
+function scratchProcAdd(dir, pid, text) {
+  fs.mkdirSync(path.join(dir, String(pid), 'net'), { recursive: true });
+  fs.mkdirSync(path.join(dir, String(pid), 'ns'));
+  fs.writeFileSync(path.join(dir, String(pid), 'net', 'dev'), text);
+  fs.writeFileSync(path.join(dir, String(pid), 'ns', 'net'), 'ns');
+}
