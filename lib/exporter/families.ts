@@ -53,8 +53,8 @@ export interface SampleSpec {
 
 /**
  * The groups families are switched on and off by (`cgmgr serve --disable_metrics`), cAdvisor's where it has them
- * (`cpu`, `memory`, `diskIO`, `process`, `oom_event`, `pressure`); `spec` (limits and settings) is ours: cAdvisor
- * always writes its spec families.
+ * (`cpu`, `memory`, `diskIO`, `network`, `process`, `oom_event`, `pressure`); `spec` (limits and settings) is ours:
+ * cAdvisor always writes its spec families.
  */
 export const FAMILY_GROUPS = ['cpu', 'memory', 'diskIO', 'network', 'process', 'oom_event', 'pressure', 'spec'] as const;
 export type FamilyGroup = (typeof FAMILY_GROUPS)[number];
