@@ -74,8 +74,8 @@ export class VectorStore {
   constructor(public keys: KeyTable, readonly columns: readonly string[], rows: number, entries = Math.max(16, rows)) {
     this.width = columns.length;
     this.start = new Int32Array(rows + 1);
-    this.key = new Int32Array(entries);
-    this.values = new Float64Array(entries * this.width);
+    this.key = new Int32Array(Math.max(16, entries));
+    this.values = new Float64Array(this.key.length * this.width);
   }
 
   /** Starts a sweep. */
@@ -102,7 +102,7 @@ export class VectorStore {
   }
 
   private grow(): void {
-    const key = new Int32Array(this.key.length * 2);
+    const key = new Int32Array(Math.max(16, this.key.length * 2));
     key.set(this.key);
     const values = new Float64Array(key.length * this.width);
     values.set(this.values);
