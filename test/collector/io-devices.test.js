@@ -180,3 +180,30 @@ t.test('a real cgroup: direct I/O on a loop device of our own, per device', { sk
   t.ok(io[dev]?.write_ops >= 1 && io[dev]?.read_ops >= 1, 'ops counted');
   checkSums(t, s, 0, 'the real cgroup');
 });
+
+t.test('VectorStore: entries per row, merged by key, grown when full', async (t) => {
+  const { VectorStore, KeyTable } = require('../../dist/collector');
+  const s = new VectorStore(new KeyTable('device'), IO_COLUMNS, 3, 0);
+  s.reset();
+  const a = s.keys.ofName('/dev/a');
+  const b = s.keys.ofName('/dev/b');
+  for (let row = 0; row < 3; row++) {
+    const from = s.length;
+    for (let i = 0; i < 20; i++) {
+      const e = s.entry(from, i % 2 === 0 ? a : b); // two keys: two entries per row, whatever the number of calls
+      s.values[e * s.width] = (s.values[e * s.width] || 0) + 1;
+    }
+    s.endRow(row);
+  }
+  t.equal(s.length, 6);
+  t.same(s.row(1), { '/dev/a': { read_bytes: 10 }, '/dev/b': { read_bytes: 10 } }, 'absent columns (NaN) left out');
+  t.equal(s.get(2, '/dev/b', 'read_bytes'), 10);
+  t.equal(s.get(2, '/dev/b', 'write_bytes'), undefined, 'NaN is no value');
+  t.equal(s.keys.ofName('/dev/a'), a, 'a name keeps its key');
+  const big = new VectorStore(new KeyTable('device'), IO_COLUMNS, 1, 1);
+  big.reset();
+  for (let k = 0; k < 100; k++) big.values[big.entry(0, big.keys.ofName(`d${k}`)) * 4 + 3] = k;
+  big.endRow(0);
+  t.equal(big.to(0), 100, 'grown past its first 16 entries');
+  t.equal(big.get(0, 'd99', 'write_ops'), 99, 'values kept across growth');
+});
