@@ -1,6 +1,6 @@
 'use strict';
 // io per device on a real cgroup v2 kernel (the qemu guest of test/vm, `bash test/vm/run-v2-suite.sh
-// test/v2/vectors.test.js`; skipped on a v1 / hybrid host): O_DIRECT reads of the guest's null disk by a process of
+// test/v2/io-devices.test.js`; skipped on a v1 / hybrid host): O_DIRECT reads of the guest's null disk by a process of
 // the test's own cgroup appear in sweep.io under the disk's /dev name (from /sys/dev/block), equal to io.stat's line
 // for it, summing with the other devices to the io columns, and in the exposition as container_fs_*{device}.
 const t = require('tap');
