@@ -27,7 +27,10 @@
  *   - full scrape, gzip and identity: wall time at the client from request to last byte; the server's CPU time per
  *     scrape (utime + stime of the whole server process from /proc, all threads: sweep, render, zlib); bytes;
  *   - 100 concurrent scrapes (identity, then gzip): the server's peak RSS (VmRSS sampled every 5 ms) and its
- *     renders, beside its RSS before.
+ *     renders, beside its RSS before;
+ *   - the vector families (issue 12: io per device, network per pod): a sync sweep with network on one row in five
+ *     (/proc/<pid>/net/dev of each) against one without (pids-only collectors, same rows), and renderSync of a sweep
+ *     with 2 devices per row and those interfaces against the same sweep without.
  * Targets (issue 12): gzip scrape ≤ 1.3× the async sweep at N=5000; render never blocking the loop > 20 ms; ≤ 200 ms
  * of CPU per scrape.
  *
@@ -189,6 +192,89 @@ async function serverChild() {
       }
       pc.unregister();
       return { ms, maxGap, bytes };
+    },
+    async vectors({ count, rels }) {
+      // (1) Sweep: the network figures' own cost. Two small collectors (pids only: 3 files per cgroup) of the same
+      // rows, swept alternately on the calling thread: one without network, one with it for one row in five (the
+      // ctr-0 rows, where each pod's process is: as the pod rows of a node would be). (2) Render: renderSync of one
+      // sweep of all columns as is, and with io per device (2 devices on every row) and network (the interfaces read on
+      // one row in five) added to its vector stores: the entries are synthetic, the bench's cgroups do no block I/O.
+      const podLike = (p) => p.endsWith('/ctr-0');
+      const plain = new StatsCollector({ controllers: ['pids'], network: 'none', oomEvents: false });
+      const withNet = new StatsCollector({ controllers: ['pids'], network: podLike, oomEvents: false });
+      try {
+        rels.forEach((r) => { plain.add(r); withNet.add(r); });
+        let a = plain.collect();
+        let b = withNet.collect(); // the pid look-ups of a pod's first sweep
+        const lookups0 = withNet.usage().network.lookups;
+        const plainMs = [];
+        const netMs = [];
+        for (let i = 0; i < count; i++) {
+          let t = performance.now();
+          a = plain.collect({ into: a });
+          plainMs.push(performance.now() - t);
+          t = performance.now();
+          b = withNet.collect({ into: b });
+          netMs.push(performance.now() - t);
+        }
+        const podRows = rels.filter(podLike).length;
+        let interfaces = 0;
+        for (let r = 0; r < b.rows; r++) interfaces += b.network.to(r) - b.network.from(r);
+        // The same sweep twice: as is, and a copy with vector entries; rendered alternately (the same machine load).
+        const { Sweep } = require(path.join(PKG_ROOT, 'dist', 'collector'));
+        const v = new Sweep(sweep.capacity, false);
+        v.values.set(sweep.values);
+        v.present.set(sweep.present);
+        v.status.set(sweep.status);
+        Object.assign(v, { rows: sweep.rows, version: sweep.version, paths: sweep.paths, labels: sweep.labels });
+        v.io.reset();
+        v.network.reset();
+        for (let row = 0; row < v.rows; row++) {
+          for (const d of ['/dev/vda', '/dev/vdb']) {
+            const e = v.io.entry(v.io.from(row), v.io.keys.ofName(d));
+            for (let c = 0; c < v.io.width; c++) v.io.values[e * v.io.width + c] = row * 4096 + c;
+          }
+          v.io.endRow(row);
+          const br = b.rowOf(v.paths[row]);
+          if (br >= 0) {
+            for (let e = b.network.from(br); e < b.network.to(br); e++) {
+              const k = v.network.entry(v.network.from(row), v.network.keys.ofName(b.network.keys.names[b.network.key[e]]));
+              for (let c = 0; c < b.network.width; c++) v.network.values[k * b.network.width + c] = b.network.values[e * b.network.width + c];
+            }
+          }
+          v.network.endRow(row);
+        }
+        const renderers = [new ExpositionRenderer({ labels: { instance: 'node-1' } }), new ExpositionRenderer({ labels: { instance: 'node-1' } })];
+        const one = (i, s) => {
+          const t = performance.now();
+          const chunks = renderers[i].renderSync(s);
+          const ms = performance.now() - t;
+          const bytes = chunks.reduce((n, c) => n + c.length, 0);
+          for (const c of chunks) renderers[i].pool.give(c);
+          return { ms, bytes };
+        };
+        one(0, sweep); // label texts and key texts cached, as between a server's sweeps
+        one(1, v);
+        const baseMs = [];
+        const vecMs = [];
+        let base;
+        let vec;
+        for (let i = 0; i < 2 * count; i++) {
+          base = one(0, sweep);
+          baseMs.push(base.ms);
+          vec = one(1, v);
+          vecMs.push(vec.ms);
+        }
+        base.ms = median(baseMs);
+        vec.ms = median(vecMs);
+        return {
+          plainMs: median(plainMs), netMs: median(netMs), podRows, interfaces, lookups: withNet.usage().network.lookups - lookups0,
+          renderBaseMs: base.ms, renderBaseBytes: base.bytes, renderVecMs: vec.ms, renderVecBytes: vec.bytes,
+        };
+      } finally {
+        plain.close();
+        withNet.close();
+      }
     },
     loopStart() {
       const h = monitorEventLoopDelay({ resolution: 1 });
@@ -371,6 +457,8 @@ async function measureN(n, tree, opts, out) {
     r.gzipAloneMs = median(rd.gzipMs);
     r.gzipAloneCpuMs = median(rd.gzipCpu);
 
+    r.vectors = await srv.call('vectors', { count: Math.max(3, k), rels });
+
     const pc = await srv.call('promClient', { count: Math.max(2, Math.ceil(k / 2)) });
     r.promClientMs = median(pc.ms);
     r.promClientMaxBlockMs = Math.max(...pc.maxGap);
@@ -418,6 +506,12 @@ function report(results, meta) {
   row('max event-loop block: during an identity scrape (worst / median)', (r) => `${fmtMs(r.identity.maxBlockMs)} / ${fmtMs(r.identity.medianBlockMs)} ms`);
   row('max event-loop block: prom-client', (r) => `${fmtMs(r.promClientMaxBlockMs)} ms`);
   row('response bytes: gzip / identity', (r) => `${(r.gzip.bytes / 1e6).toFixed(2)} MB / ${(r.identity.bytes / 1e6).toFixed(1)} MB`);
+  row('network per pod: sync sweep of a pids-only collector with network on one row in five / without (its cost per pod row)',
+    (r) => `${fmtMs(r.vectors.netMs)} / ${fmtMs(r.vectors.plainMs)} ms (${fmtMs(((r.vectors.netMs - r.vectors.plainMs) * 1000) / r.vectors.podRows)} µs per pod, ` +
+      `${r.vectors.podRows} pods, ${r.vectors.interfaces} interfaces, ${r.vectors.lookups} pid look-ups after the first sweep)`);
+  row('renderSync with io per device (2 devices per row, synthetic) and those interfaces / without',
+    (r) => `${fmtMs(r.vectors.renderVecMs)} / ${fmtMs(r.vectors.renderBaseMs)} ms (${fmtX(r.vectors.renderVecMs / r.vectors.renderBaseMs)}; ` +
+      `${(r.vectors.renderVecBytes / 1e6).toFixed(1)} / ${(r.vectors.renderBaseBytes / 1e6).toFixed(1)} MB)`);
   row('server RSS after registering the cgroups and one sweep', (r) => `${r.rssAfterSetupMB.toFixed(0)} MB`);
   row('100 concurrent identity scrapes: server RSS before → peak (renders)', (r) => `${r.concurrentIdentity.rssBeforeMB.toFixed(0)} → ${r.concurrentIdentity.rssPeakMB.toFixed(0)} MB (${r.concurrentIdentity.renders})`);
   row('100 concurrent gzip scrapes: server RSS before → peak (renders)', (r) => `${r.concurrentGzip.rssBeforeMB.toFixed(0)} → ${r.concurrentGzip.rssPeakMB.toFixed(0)} MB (${r.concurrentGzip.renders})`);

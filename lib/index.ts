@@ -42,7 +42,8 @@ export type {
 } from './managers';
 export type { BusOptions, DBusError, Probe, ScopeError } from './systemd';
 export type {
-  CollectOptions, CollectorEvents, CollectorOptions, FieldName, FinalEvent, Labels, OomEvent, Rates, TreeWatchOptions,
+  CollectOptions, CollectorEvents, CollectorOptions, FieldName, FinalEvent, Labels, NetworkMode, OomEvent, Rates,
+  TreeWatchOptions,
   WatchOptions,
 } from './collector';
 export type {
@@ -139,7 +140,7 @@ const LAZY: ReadonlyArray<[() => Record<string, unknown>, readonly string[]]> = 
   [() => require('./systemd'), ['DEFAULT_JOB_TIMEOUT_MS', 'SystemdBus', 'rangeToBits', 'sharedBus', 'systemdRunningAt',
     'systemdSupportsAllowedCPUs']],
   [() => require('./collector'), ['ChildWatcher', 'TreeWatcher', 'FIELD', 'FIELDS', 'FIELD_COUNT', 'LAYOUT_VERSION', 'RATE_FIELDS',
-    'ROW_STATUS', 'StatsCollector', 'Sweep']],
+    'ROW_STATUS', 'StatsCollector', 'Sweep', 'IO_COLUMNS', 'NETWORK_COLUMNS', 'KeyTable', 'VectorStore']],
   [() => require('./exporter'), ['CONTENT_TYPE', 'FAMILIES', 'createMetricsServer', 'familyName', 'negotiateFormat',
     'promClientCollector', 'renderMetrics', 'ExpositionRenderer', 'FAMILY_GROUPS', 'selectFamilies']],
   [() => require('./kubernetes'), ['CriClient', 'CriError', 'KubernetesCollector', 'NameCache', 'createKubernetesCollector',

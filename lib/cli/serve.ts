@@ -24,13 +24,15 @@ Options:
   --watch PARENT  also serve PARENT's children as they are created and removed (repeatable)
   --root DIR      cgroup root (default /sys/fs/cgroup)
   --enable_metrics LIST   only these metric groups or families (comma-separated, repeatable; groups: cpu,
-                  memory, diskIO, process, oom_event, pressure, spec; families by name, e.g. container_threads)
+                  memory, diskIO, network, process, oom_event, pressure, spec; families by name, e.g. container_threads)
                   Naming the process group (or container_file_descriptors / container_sockets) also turns on
                   the /proc scan those two families need (cAdvisor's opt-in process metrics; off by default)
   --disable_metrics LIST  not these metric groups or families
   --label-allow LIST      only these series labels (id and a family's own labels are always kept)
   --label-deny LIST       not these series labels (e.g. image,name)
   --max-age MS    serve a finished sweep for MS milliseconds before sweeping again (default 1000)
+  --network WHICH which cgroups get container_network_* (from /proc/<pid>/net/dev of one of their processes):
+                  pods (default: pod-level cgroups), all, none
   --kubernetes    serve every pod and container cgroup of this node (found at any depth, followed as they
                   come and go) with kubelet's labels (namespace, pod, container, image) from the CRI runtime
   --runtime-endpoint unix:///PATH
@@ -63,6 +65,7 @@ export const serveCommand: Command = {
       'label-allow': { type: 'string', multiple: true },
       'label-deny': { type: 'string', multiple: true },
       'max-age': { type: 'string' },
+      network: { type: 'string' },
       json: { type: 'boolean' },
       kubernetes: { type: 'boolean' },
       'runtime-endpoint': { type: 'string' },
@@ -94,7 +97,9 @@ export const serveCommand: Command = {
     // cAdvisor's process metrics are opt-in (--enable_metrics=process): the /proc scan runs only when asked for.
     const processMetrics = (selection.enable ?? []).some((x) => PROCESS_SCAN_NAMES.includes(x));
     const kubernetes = values.kubernetes === true || values['runtime-endpoint'] !== undefined;
-    const rootOption = { ...(values.root === undefined ? {} : { root: values.root }), ...(processMetrics ? { processMetrics } : {}) };
+    const network = values.network ?? 'pods';
+    if (network !== 'pods' && network !== 'all' && network !== 'none') throw new UsageError(`--network: expected pods, all or none, got '${network}'`);
+    const rootOption = { ...(values.root === undefined ? {} : { root: values.root }), ...(processMetrics ? { processMetrics } : {}), network } as const;
     let collector: InstanceType<typeof StatsCollector>;
     let extraMetrics: (() => SelfMetric[]) | undefined;
     if (kubernetes) {

@@ -21,8 +21,13 @@ import { compileStats, controllerMask, statsOfRow, type CompiledStats, type Stat
 import { hugePageSizes } from '../stats/hugepages';
 import { CONTROLLERS, type StatsOptions } from '../stats/types';
 import { cgroupRelPath } from '../validate';
+import { parseCgroupIdentity } from '../identity';
 import { ColumnProgram, extrasFor } from './columns';
 import { copySpec, fileTiers, newSpecCopy, SpecPhase, TIER, TIER_NAMES, tieredSpecs, TierSlots, type SpecCopy, type TierName } from './tiers';
+import { DeviceNames } from './devices';
+import { IoDeviceProgram } from './io-devices';
+import { NetworkReader, newNetState, type NetState, type NetworkCounts } from './network';
+import { KeyTable } from './vectors';
 import { FIELD, FIELD_COUNT, FIELDS, ROW_STATUS, type FieldName } from './layout';
 import { oomSource, type OomEvent, type OomSource } from './oom';
 import { cgroupStartTimeMs } from './start-time';
@@ -81,7 +86,19 @@ export interface CollectorOptions {
    * the cgroups each sweep. 0: every sweep reads every file (no tiers).
    */
   specIntervalMs?: number;
+  /**
+   * Which rows get network figures (`sweep.network`, per interface, from /proc/<pid>/net/dev of a process of the row's
+   * cgroup or its descendants): 'pods' (default) the pod-level cgroups (`kubepods…/pod<uid>`,
+   * `kubepods-…-pod<uid>.slice`: lib/identity.ts), as cAdvisor reports a pod's network on its infra container;
+   * 'all' every row; 'none' no row (no /proc reads); or a function of the row's path (`/a/b`) saying whether it gets
+   * them, asked once when the row is added.
+   */
+  network?: NetworkMode;
+  /** Where /sys is (device names of the io per device figures: /sys/dev/block/<maj>:<min>/uevent). */
+  sysRoot?: string;
 }
+
+export type NetworkMode = 'pods' | 'all' | 'none' | ((path: string) => boolean);
 
 export interface CollectorUsage extends EngineUsage {
   registered: number;
@@ -92,6 +109,9 @@ export interface CollectorUsage extends EngineUsage {
   lastError: CgroupError | undefined;
   /** Cgroups watched for emptying (their last sample, `lastSample`). */
   emptyWatches: number;
+  /** Network figures: /proc/<pid>/net/dev reads, and pid look-ups in pods' cgroups (a pod's first sweep, or its
+   * process gone). */
+  network: NetworkCounts;
 }
 
 /** A registered cgroup emptied: its counters read then, before it could be removed. */
@@ -128,6 +148,8 @@ interface Entry {
   startMs: number;
   /** Its counters read when it last emptied (lastSample). */
   final?: LastSample;
+  /** The pod's process for network figures, or undefined when the row has none. */
+  net: NetState | undefined;
 }
 
 export interface CollectorEvents {
@@ -214,6 +236,13 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
   private readonly settling = new Map<string, { tries: number; timer: NodeJS.Timeout }>();
   /** Bumped by every setLabels() that changed a row's labels: renderers caching label text per row compare it. */
   labelsVersion = 0;
+  /** Which rows get network figures. */
+  readonly network: NetworkMode;
+  /** io per device and network per interface: label values interned for the collector's life, and their readers. */
+  private readonly ioKeys = new KeyTable('device');
+  private readonly netKeys = new KeyTable('interface');
+  private readonly ioDevices: IoDeviceProgram;
+  private readonly netReader: NetworkReader | undefined;
 
   constructor(options: CollectorOptions = {}) {
     super();
@@ -269,6 +298,13 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
     this.program = new ColumnProgram(this.compiled, this.version);
     const idh = this.version === 1 ? layout.controllers.get('memory') ?? layout.hierarchies[0] : layout.hierarchies[0];
     this.identityHierarchy = idh?.index ?? 0;
+    this.ioDevices = new IoDeviceProgram(this.compiled, this.version, new DeviceNames(path.resolve(options.sysRoot ?? '/sys')), this.ioKeys);
+    const network = options.network ?? 'pods';
+    if (network !== 'pods' && network !== 'all' && network !== 'none' && typeof network !== 'function') {
+      throw invalidArg('network', network, "must be 'pods', 'all', 'none' or a function of a cgroup path");
+    }
+    this.network = network;
+    if (network !== 'none' && idh !== undefined) this.netReader = new NetworkReader(this.procRoot, idh.path, this.netKeys);
     if (options.oomEvents !== false) {
       this.oom = oomSource(this.engine, (p, count) => {
         const e = this.byPath.get(p);
@@ -329,6 +365,7 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
       path: key, rel, id, identity, labels: { ...labels }, previous: new Float64Array(RATE_COUNT).fill(NaN),
       previousMs: NaN, oomKill: NaN, spec: undefined, specMs: NaN, specDueMs: NaN,
       startMs: cgroupStartTimeMs(this.engine.layout, rel, this.engine.info(id)?.present),
+      net: this.wantsNetwork(key) ? newNetState() : undefined,
     };
     this.byPath.set(key, entry);
     this.list = [...this.list, entry];
@@ -598,6 +635,7 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
     }
     sweep.paths = retired.length === 0 ? this.rowPaths : [...this.rowPaths, ...retired.map((e) => e.path)];
     sweep.labels = retired.length === 0 ? this.rowLabels : [...this.rowLabels, ...retired.map((e) => e.labels)];
+    this.startVectors(sweep);
     const r = this.result;
     const gone: Entry[] = [];
     let failedRows = 0;
@@ -613,6 +651,7 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
       const o = row * FIELD_COUNT;
       if (e.final !== undefined && (st === ITEM_STATUS.gone || inList?.has(e) === true)) {
         this.putLastSample(sweep, row, e);
+        this.fillVectors(sweep, row, e, undefined);
         gone.push(e);
         continue;
       }
@@ -623,6 +662,7 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
         else (sweep.values as Float64Array).fill(NaN, o, o + FIELD_COUNT);
         if (st === ITEM_STATUS.gone) gone.push(e);
         else if (r === undefined) this.fillLifetime(sweep, o, e.startMs, sweep.sampleMs[row]!); // no files to read
+        this.fillVectors(sweep, row, e, undefined);
         continue;
       }
       if (this.specSlots !== undefined) this.carrySpec(e, r, row);
@@ -648,6 +688,7 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
       e.previousMs = sweep.sampleMs[row]!;
       this.noteOomKill(e, nums[base + FIELD.oom_kill]!);
       this.empties?.seen?.(e.path, nums[base + FIELD.processes]!);
+      this.fillVectors(sweep, row, e, r);
     }
     for (let k = 0; k < retired.length; k++) {
       const row = list.length + k;
@@ -656,6 +697,7 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
       sweep.previousMs[row] = e.previousMs;
       for (let j = 0; j < RATE_COUNT; j++) sweep.previous[row * RATE_COUNT + j] = e.previous[j]!;
       this.putLastSample(sweep, row, e);
+      this.fillVectors(sweep, row, e, undefined);
     }
     this.noteReadErrors(sweep, failedRows, firstFailed);
     this.processFigures?.fill(sweep, (row) => list[row]!.id);
@@ -757,6 +799,29 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
     f1.sampleMs[0] = r.sampleMs[row]!;
     f1.ids = Uint32Array.of(e.id);
     return statsOfRow(full, this.engine, f1, 0, e.id, e.rel, this.procRoot, bigint, e.path);
+  }
+
+  private wantsNetwork(p: string): boolean {
+    const n = this.network;
+    if (this.netReader === undefined || n === 'none') return false;
+    if (n === 'all') return true;
+    if (n === 'pods') return parseCgroupIdentity(p).kind === 'pod';
+    return n(p) === true;
+  }
+
+  private startVectors(sweep: Sweep): void {
+    sweep.io.keys = this.ioKeys;
+    sweep.network.keys = this.netKeys;
+    sweep.io.reset();
+    sweep.network.reset();
+  }
+
+  /** A row's io per device (from the batch result; none for a row not read) and network per interface (pod rows). */
+  private fillVectors(sweep: Sweep, row: number, e: Entry, r: BatchResult | undefined): void {
+    if (r !== undefined && this.ioDevices.reads) this.ioDevices.extract(r, this.words, row, sweep.io);
+    sweep.io.endRow(row);
+    if (r !== undefined && e.net !== undefined && this.netReader !== undefined) this.netReader.read(e.rel, e.net, sweep.network);
+    sweep.network.endRow(row);
   }
 
   /**
@@ -887,6 +952,7 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
     return {
       ...this.engine.usage(), registered: this.size, oomWatches: this.oom?.size ?? 0, failedRows: this.failedRows,
       lastError: this.lastReadError, emptyWatches: this.empties?.size ?? 0,
+      network: { ...(this.netReader?.counts ?? { reads: 0, lookups: 0 }) },
     };
   }
 

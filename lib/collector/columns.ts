@@ -530,8 +530,8 @@ function allRead(fs: Int32Array, fbase: number, files: Int32Array): boolean {
 const MAXU64 = (1n << 64n) - 1n;
 const TWO32 = 4294967296;
 
-/** A cell of a bigint result as a number: NaN when absent, Infinity for "max", the double for PSI averages. */
-function cell(flags: Uint8Array, words: Uint32Array, floats: Float64Array, i: number): number {
+/** A cell of a bigint result as a number: NaN when absent, Infinity for "max", the double for PSI averages (also io-devices.ts). */
+export function cell(flags: Uint8Array, words: Uint32Array, floats: Float64Array, i: number): number {
   const f = flags[i];
   if (f === SLOT.value) return words[2 * i + 1]! * TWO32 + words[2 * i]!;
   if (f === SLOT.max) return Infinity;

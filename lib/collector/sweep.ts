@@ -12,6 +12,7 @@ import { CgroupError } from '../errors';
 import type { CgroupStats } from '../stats/types';
 import type { StatsResult } from '../stats/reader';
 import { FIELD, FIELD_COUNT, FIELDS, ROW_STATUS, type FieldName } from './layout';
+import { IO_COLUMNS, KeyTable, NETWORK_COLUMNS, VectorStore } from './vectors';
 
 /** Labels of a registered cgroup (cAdvisor's `name`, `container`, `pod`, `namespace`, `image`, or anything else). */
 export type Labels = Readonly<Record<string, string>>;
@@ -72,6 +73,10 @@ export class Sweep<V extends Float64Array | BigUint64Array = Float64Array | BigU
   /** Path (as added, with a leading '/') and labels of each row. */
   paths: readonly string[] = [];
   labels: readonly Labels[] = [];
+  /** io per device (`device` label values; IO_COLUMNS per entry), every row with io files (lib/collector/vectors.ts). */
+  readonly io: VectorStore;
+  /** Network per interface (`interface` label values; NETWORK_COLUMNS per entry), pod rows only by default. */
+  readonly network: VectorStore;
   /** @internal */
   source: SweepSource | undefined;
   /** @internal */
@@ -86,6 +91,8 @@ export class Sweep<V extends Float64Array | BigUint64Array = Float64Array | BigU
     this.specMs = new Float64Array(capacity);
     this.previous = new Float64Array(capacity * RATE_COUNT);
     this.previousMs = new Float64Array(capacity);
+    this.io = new VectorStore(new KeyTable('device'), IO_COLUMNS, capacity, capacity * 2);
+    this.network = new VectorStore(new KeyTable('interface'), NETWORK_COLUMNS, capacity);
   }
 
   /** The value of a column (by index or name), or undefined when absent. */

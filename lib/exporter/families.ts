@@ -6,7 +6,10 @@
  * check metrics), for want of a source, or to say more than cAdvisor:
  *  - cAdvisor's `container_memory_failcnt` is a counter without `_total`: exposed as `container_memory_failcnt_total`
  *    (what cAdvisor's client emits in OpenMetrics anyway);
- *  - io totals are not per device: `container_fs_{reads,writes}{_bytes,}_total` without a `device` label;
+ *  - io is per device only (`container_fs_{reads,writes}{_bytes,}_total{device}`, as cAdvisor): the per-row totals
+ *    (the io_* columns) are not exposed, so no name is exposed both with and without `device`; a device with no
+ *    /sys/dev/block entry is `device="<major>:<minor>"` (cAdvisor: empty);
+ *  - network is per pod-level cgroup (the collector's `network` option), from /proc/<pid>/net/dev of a pod process;
  *  - ours, not cAdvisor's: `container_memory_{shmem,slab,slab_reclaimable,slab_unreclaimable,sock}_bytes` (v2
  *    memory.stat; v1 has only total_shmem);
  *  - `container_last_seen` is the time the row was read (the sweep's sample time), not the time of the scrape;
@@ -19,6 +22,7 @@
  *    opt-in `process` metrics); `container_threads` is pids.current, as cAdvisor's (setThreadsStats).
  */
 import { FIELD } from '../collector/layout';
+import { IO_COLUMNS, NETWORK_COLUMNS } from '../collector/vectors';
 
 export type MetricType = 'counter' | 'gauge';
 
@@ -35,8 +39,20 @@ export type Transform =
   /** ms since the epoch -> whole seconds (cAdvisor's `float64(t.Unix())`) */
   | 'unixSeconds';
 
+/** A sample per entry of one of the sweep's vector stores (sweep.io, sweep.network), labelled with the entry's key. */
+export interface VectorSample {
+  store: 'io' | 'network';
+  /** The column in that store (IO_COLUMNS, NETWORK_COLUMNS). */
+  column: number;
+  /** The label the entry's key is the value of (the store's KeyTable label). */
+  label: 'device' | 'interface';
+}
+
 export interface SampleSpec {
+  /** The column of a fixed sample; -1 for a vector sample. */
   field: number;
+  /** Set for samples per device or interface: `field` is then unused. */
+  vector?: VectorSample;
   /** The sample is value / divisor (ns -> s: 1e9; dividing, not multiplying by 1e-9, keeps 0.43 from printing as
    * 0.43000000000000005). */
   divisor?: number;
@@ -49,10 +65,10 @@ export interface SampleSpec {
 
 /**
  * The groups families are switched on and off by (`cgmgr serve --disable_metrics`), cAdvisor's where it has them
- * (`cpu`, `memory`, `diskIO`, `process`, `oom_event`, `pressure`); `spec` (limits and settings) is ours: cAdvisor
- * always writes its spec families.
+ * (`cpu`, `memory`, `diskIO`, `network`, `process`, `oom_event`, `pressure`); `spec` (limits and settings) is ours:
+ * cAdvisor always writes its spec families.
  */
-export const FAMILY_GROUPS = ['cpu', 'memory', 'diskIO', 'process', 'oom_event', 'pressure', 'spec'] as const;
+export const FAMILY_GROUPS = ['cpu', 'memory', 'diskIO', 'network', 'process', 'oom_event', 'pressure', 'spec'] as const;
 export type FamilyGroup = (typeof FAMILY_GROUPS)[number];
 
 export interface Family {
@@ -77,6 +93,7 @@ function groupOf(name: string): FamilyGroup {
   if (name.startsWith('container_cpu_')) return 'cpu';
   if (name.startsWith('container_memory_')) return 'memory';
   if (name.startsWith('container_fs_')) return 'diskIO';
+  if (name.startsWith('container_network_')) return 'network';
   if (name === 'container_oom_events_total') return 'oom_event';
   return 'process';
 }
@@ -86,6 +103,17 @@ const counter = (name: string, help: string, samples: SampleSpec[], unit?: Famil
 const gauge = (name: string, help: string, samples: SampleSpec[], unit?: Family['unit']): Family =>
   ({ name, group: groupOf(name), help, type: 'gauge', samples, ...(unit ? { unit } : {}) });
 const one = (field: number, more: Omit<SampleSpec, 'field'> = {}): SampleSpec[] => [{ field, ...more }];
+const perDevice = (column: (typeof IO_COLUMNS)[number]): SampleSpec[] =>
+  [{ field: -1, vector: { store: 'io', column: IO_COLUMNS.indexOf(column), label: 'device' } }];
+const perInterface = (column: (typeof NETWORK_COLUMNS)[number]): SampleSpec[] =>
+  [{ field: -1, vector: { store: 'network', column: NETWORK_COLUMNS.indexOf(column), label: 'interface' } }];
+
+const network = (dir: 'receive' | 'transmit', verb: string, while_: string): Family[] => [
+  counter(`container_network_${dir}_bytes_total`, `Cumulative count of bytes ${verb}`, perInterface(`${dir}_bytes`), 'bytes'),
+  counter(`container_network_${dir}_packets_total`, `Cumulative count of packets ${verb}`, perInterface(`${dir}_packets`)),
+  counter(`container_network_${dir}_packets_dropped_total`, `Cumulative count of packets dropped while ${while_}`, perInterface(`${dir}_dropped`)),
+  counter(`container_network_${dir}_errors_total`, `Cumulative count of errors encountered while ${while_}`, perInterface(`${dir}_errors`)),
+];
 
 const pressure = (resource: 'cpu' | 'memory' | 'io', some: number, full: number): Family[] => [
   counter(`container_pressure_${resource}_waiting_seconds_total`, `Total time duration tasks in the container have waited due to ${resource} congestion.`, one(some, { divisor: US }), 'seconds'),
@@ -139,10 +167,13 @@ export const FAMILIES: readonly Family[] = [
   // Only with the collector's processMetrics (the /proc scan; absent otherwise, so no series).
   gauge('container_file_descriptors', 'Number of open file descriptors for the container.', one(FIELD.file_descriptors)),
   gauge('container_sockets', 'Number of open sockets for the container.', one(FIELD.sockets)),
-  counter('container_fs_reads_bytes_total', 'Cumulative count of bytes read', one(FIELD.io_read_bytes), 'bytes'),
-  counter('container_fs_writes_bytes_total', 'Cumulative count of bytes written', one(FIELD.io_write_bytes), 'bytes'),
-  counter('container_fs_reads_total', 'Cumulative count of reads completed', one(FIELD.io_read_ops)),
-  counter('container_fs_writes_total', 'Cumulative count of writes completed', one(FIELD.io_write_ops)),
+  // Per device only, as cAdvisor (the io_* columns' per-row totals are not exposed: one name, one label set).
+  counter('container_fs_reads_bytes_total', 'Cumulative count of bytes read', perDevice('read_bytes'), 'bytes'),
+  counter('container_fs_writes_bytes_total', 'Cumulative count of bytes written', perDevice('write_bytes'), 'bytes'),
+  counter('container_fs_reads_total', 'Cumulative count of reads completed', perDevice('read_ops')),
+  counter('container_fs_writes_total', 'Cumulative count of writes completed', perDevice('write_ops')),
+  ...network('receive', 'received', 'receiving'),
+  ...network('transmit', 'transmitted', 'transmitting'),
   ...pressure('cpu', FIELD.psi_cpu_some_us, FIELD.psi_cpu_full_us),
   ...pressure('memory', FIELD.psi_memory_some_us, FIELD.psi_memory_full_us),
   ...pressure('io', FIELD.psi_io_some_us, FIELD.psi_io_full_us),

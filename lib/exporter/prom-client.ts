@@ -9,7 +9,7 @@ import type { Sweep, Labels } from '../collector/sweep';
 import { CgroupError } from '../errors';
 import { familyName, type Family } from './families';
 import { labelFilter, selectFamilies, type Selection } from './selection';
-import { sampleNumber, seriesLabels } from './series';
+import { readRow, sampleNumber, seriesLabels } from './series';
 
 /** The part of a prom-client Registry this uses. */
 export interface RegistryLike {
@@ -105,6 +105,20 @@ export function promClientCollector(collector: StatsCollector, options: PromClie
         const s = await sweep();
         const values: Array<{ labels: Record<string, string>; value: number }> = [];
         for (const spec of f.samples) {
+          const vec = spec.vector;
+          if (vec !== undefined) {
+            // One value per device or interface of the row: the row's labels, then the entry's (which wins).
+            const store = s[vec.store];
+            for (let row = 0; row < s.rows; row++) {
+              if (!readRow(s, row)) continue;
+              for (let e = store.from(row); e < store.to(row); e++) {
+                const v = store.values[e * store.width + vec.column]!;
+                if (Number.isNaN(v)) continue;
+                values.push({ labels: { ...labelsOf(s, row), [vec.label]: store.keys.names[store.key[e]!]! }, value: v });
+              }
+            }
+            continue;
+          }
           for (let row = 0; row < s.rows; row++) {
             const v = sampleNumber(s, row, spec);
             if (v === undefined) continue;

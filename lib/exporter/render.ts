@@ -1,6 +1,8 @@
 /**
  * The text exposition of a sweep: Prometheus text format 0.0.4 or OpenMetrics 1.0.0, cAdvisor's families
- * (families.ts), one series per registered cgroup (labels and values: series.ts). No timestamps.
+ * (families.ts), one series per registered cgroup (labels and values: series.ts) — or, for the families per device or
+ * interface, one per entry of the row in the sweep's vector store (`device="…"`/`interface="…"` after the row's
+ * labels; a row label of that name is left out of those series). No timestamps.
  *
  * An ExpositionRenderer renders into pooled byte chunks (chunks.ts), never one whole-exposition string, and keeps
  * each row's label text between sweeps (rebuilt when the row's path or labels object changes: the collector gives a
@@ -11,6 +13,7 @@
 import { performance } from 'node:perf_hooks';
 import { StatsCollector } from '../collector/collector';
 import { Sweep, type Labels } from '../collector/sweep';
+import type { KeyTable } from '../collector/vectors';
 import { invalidArg } from '../errors';
 import { ChunkPool, ChunkWriter } from './chunks';
 import { familyName, type Family, type SampleSpec } from './families';
@@ -54,15 +57,38 @@ interface FamilyPlan {
   samples: SamplePlan[];
 }
 
-interface CachedPrefix {
-  labels: Labels;
+interface LabelText {
   text: string;
   /** The text is all ASCII (written as latin1, its length its byte count). */
   ascii: boolean;
-  seen: number;
 }
 
+interface CachedPrefix extends LabelText {
+  labels: Labels;
+  seen: number;
+  /** The text for a vector family with this entry label: the text itself, or without a row label of that name. */
+  vector?: Map<string, LabelText>;
+}
+
+/** An entry key's label text, made and kept the first time it is written. */
+function keyText(keys: KeyTable, key: number, texts: Array<LabelText | undefined>): LabelText {
+  const text = `,${keys.label}="${escapeValue(keys.names[key]!)}"`;
+  const t = { text, ascii: ASCII.test(text) };
+  texts[key] = t;
+  return t;
+}
+
+/** A row's label text for a vector family, and an entry key's `,label="value"` (the texts of one KeyTable). */
+type VectorPrefix = (row: number, label: string) => LabelText;
+type KeyTexts = (keys: KeyTable) => Array<LabelText | undefined>;
+
 const NO_LABELS: Labels = Object.freeze({});
+
+/** `k="v",…` of label pairs (values escaped). */
+function textOf(pairs: Array<[string, string]>): LabelText {
+  const text = pairs.map(([k, v]) => `${k}="${escapeValue(v)}"`).join(',');
+  return { text, ascii: ASCII.test(text) };
+}
 // eslint-disable-next-line no-control-regex
 const ASCII = /^[\x00-\x7f]*$/;
 
@@ -85,6 +111,8 @@ class RenderJob {
     private readonly plans: readonly FamilyPlan[],
     private readonly sweep: Sweep,
     private readonly prefix: (row: number) => CachedPrefix,
+    private readonly vectorPrefix: VectorPrefix,
+    private readonly keyTexts: KeyTexts,
     private readonly writer: ChunkWriter,
     private readonly openMetrics: boolean,
     /** More families after the sweep's (cgmgr's own metrics), before OpenMetrics' `# EOF`. */
@@ -107,10 +135,42 @@ class RenderJob {
           const numbers = sweep.bigint ? undefined : (sweep.values as Float64Array);
           const { present, status } = sweep;
           const plain = s.divisor === undefined && s.transform === undefined;
+          const vec = s.vector;
+          const store = vec === undefined ? undefined : sweep[vec.store];
+          const keyTexts = store === undefined ? undefined : this.keyTexts(store.keys);
           while (this.row < rows) {
             const row = this.row++;
             const st = status[row];
             if (st !== ROW_STATUS.ok && st !== ROW_STATUS.error && st !== ROW_STATUS.final) continue;
+            if (store !== undefined) {
+              // One sample per entry of the row (device, interface): the row's labels, then the entry's.
+              const to = store.to(row);
+              let pe: LabelText | undefined;
+              for (let e = store.from(row); e < to; e++) {
+                const x = store.values[e * store.width + vec!.column]!;
+                if (Number.isNaN(x)) continue;
+                if (!this.header) {
+                  text += f.header;
+                  ascii &&= f.ascii;
+                  this.header = true;
+                }
+                if (pe === undefined) {
+                  pe = this.vectorPrefix(row, vec!.label);
+                  ascii &&= pe.ascii;
+                }
+                const key = store.key[e]!;
+                const k = keyTexts![key] ?? keyText(store.keys, key, keyTexts!);
+                ascii &&= k.ascii;
+                text += `${p.head}${pe.text}${k.text}${p.tail}${formatValue(x)}\n`;
+              }
+              if (text.length >= BATCH) {
+                writer.write(text, ascii);
+                text = '';
+                ascii = p.ascii;
+                if (stop()) return false;
+              }
+              continue;
+            }
             let v: string | undefined;
             if (numbers !== undefined) {
               const i = row * FIELD_COUNT + s.field;
@@ -162,6 +222,8 @@ export class ExpositionRenderer {
   private readonly constant: Labels;
   private readonly keep: ((name: string) => boolean) | undefined;
   private readonly prefixCache = new Map<string, CachedPrefix>();
+  /** `,device="…"` per key of each KeyTable (a key's name never changes). */
+  private readonly keyTexts = new WeakMap<KeyTable, Array<LabelText | undefined>>();
 
   constructor(options: RenderOptions = {}, readonly pool: ChunkPool = new ChunkPool()) {
     const format = options.format ?? 'prometheus';
@@ -220,9 +282,35 @@ export class ExpositionRenderer {
     };
   }
 
+  /** The row's label text without `label` when the row has a label of that name (else the row's text). */
+  private vectorPrefixes(sweep: Sweep, prefix: (row: number) => CachedPrefix): VectorPrefix {
+    return (row, label) => {
+      const e = prefix(row);
+      e.vector ??= new Map();
+      let w = e.vector.get(label);
+      if (w === undefined) {
+        // A '"' inside a value is escaped, so `,<label>="` in the text is a label boundary: the row has that label.
+        w = e.text.includes(`,${label}="`) ? textOf(seriesLabels(sweep, row, this.constant, this.keep).filter(([k]) => k !== label)) : e;
+        e.vector.set(label, w);
+      }
+      return w;
+    };
+  }
+
+  private keyTextsOf: KeyTexts = (keys) => {
+    let texts = this.keyTexts.get(keys);
+    if (texts === undefined) {
+      texts = [];
+      this.keyTexts.set(keys, texts);
+    }
+    return texts;
+  };
+
   private job(sweep: Sweep, emit: (chunk: Buffer) => void, trailer = ''): RenderJob {
     if (!(sweep instanceof Sweep)) throw invalidArg('source', sweep, 'must be a Sweep');
-    return new RenderJob(this.plans, sweep, this.prefixes(sweep), new ChunkWriter(this.pool, emit), this.format === 'openmetrics', trailer);
+    const prefix = this.prefixes(sweep);
+    return new RenderJob(this.plans, sweep, prefix, this.vectorPrefixes(sweep, prefix), this.keyTextsOf, new ChunkWriter(this.pool, emit),
+      this.format === 'openmetrics', trailer);
   }
 
   /** The whole exposition at once, as chunks (give them back to `pool` when done with them). */

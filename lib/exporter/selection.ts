@@ -1,7 +1,8 @@
 /**
  * Which families and labels an exposition carries, for users who must cut cardinality: cAdvisor's
  * `--enable_metrics` / `--disable_metrics` by group (FAMILY_GROUPS) or by family name, and label allow/deny lists.
- * `id` and the family's own labels (`cpu`, `failure_type`, `scope`) are always kept, so every series stays unique.
+ * `id` and the family's own labels (`cpu`, `failure_type`, `scope`; `device`, `interface` of the vector families) are
+ * always kept, so every series stays unique.
  */
 import { invalidArg } from '../errors';
 import { FAMILIES, FAMILY_GROUPS, familyName, type Family } from './families';

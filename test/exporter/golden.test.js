@@ -11,6 +11,8 @@ const { promtoolSkip, promtoolCheck, openMetricsSkip, openMetricsCheck } = requi
 
 const TREES = path.join(__dirname, '..', 'fixtures', 'trees');
 const GOLDEN = path.join(__dirname, 'golden');
+const SYS = path.join(__dirname, '..', 'fixtures', 'sys');
+const PROC = path.join(__dirname, '..', 'fixtures', 'proc');
 const V2_POD = '/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod123.slice';
 const V2_CTR = `${V2_POD}/crio-5f1a3c9e2b7d4e6f8a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f.scope`;
 
@@ -39,9 +41,15 @@ function pin(s) {
   return s;
 }
 
+// The v2 tree's pod is `pod123` (no valid pod UID, so not a pod to parseCgroupIdentity): network for it by predicate.
+function optionsOf(which, more = {}) {
+  return { root: CASES[which].root, sysRoot: SYS, procRoot: PROC, network: (p) => p === V2_POD, ...more };
+}
+
 function sweepOf(t, which, { bigint = false, pinned = true } = {}) {
   const k = CASES[which];
-  const c = new StatsCollector({ root: k.root, bigint });
+  // Device names and the pod's network from fixtures, not from this host (test/fixtures/sys, test/fixtures/proc).
+  const c = new StatsCollector(optionsOf(which, { bigint }));
   t.teardown(() => c.close());
   for (const [p, labels] of k.rows) c.add(p, labels);
   const s = c.collect();

@@ -49,7 +49,7 @@ t.test('--enable_metrics and --label-allow', async (t) => {
 });
 
 t.test('bad selections are usage errors', async (t) => {
-  for (const args of [['--enable_metrics', 'network'], ['--disable_metrics', 'cpu,bogus'], ['--label-deny', 'id'], ['--max-age', '-5']]) {
+  for (const args of [['--enable_metrics', 'tcp'], ['--disable_metrics', 'cpu,bogus'], ['--label-deny', 'id'], ['--max-age', '-5'], ['--network', 'some']]) {
     const r = run('serve', '--port', '0', '--root', TREE, ...args, 'cgmgr-rec');
     t.equal(r.status, 2, `${args.join(' ')}: exit 2`);
     t.match(r.stderr, /cgmgr serve: /);
