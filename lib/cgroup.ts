@@ -491,7 +491,7 @@ export class Cgroup {
    */
   async stats<O extends HandleStatsOptions | undefined = undefined>(options?: O): Promise<CgroupStats<NumFor<O>>> {
     const held = this.heldStats(options);
-    if (held) return held.read(options) as Promise<CgroupStats<NumFor<O>>>;
+    if (held) return held.read(options);
     const o: HandleStatsOptions = options ?? {};
     const [r] = await this.context.statsReader(o).read([this.relPath], { controllers: o.controllers, bigint: o.bigint === true });
     return unwrapStats(r!) as CgroupStats<NumFor<O>>;
@@ -499,7 +499,7 @@ export class Cgroup {
 
   statsSync<O extends HandleStatsOptions | undefined = undefined>(options?: O): CgroupStats<NumFor<O>> {
     const held = this.heldStats(options);
-    if (held) return held.readSync(options) as CgroupStats<NumFor<O>>;
+    if (held) return held.readSync(options);
     const o: HandleStatsOptions = options ?? {};
     const [r] = this.context.statsReader(o).readSync([this.relPath], { controllers: o.controllers, bigint: o.bigint === true });
     return unwrapStats(r!) as CgroupStats<NumFor<O>>;
