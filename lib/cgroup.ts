@@ -23,10 +23,10 @@ import * as steps from './steps';
 import { runAsync, runSync, type Steps } from './steps';
 
 /** lib/stats, loaded on the first stats read (`cgmgr paths` / `cgmgr move` never load it). */
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+/* eslint-disable @typescript-eslint/no-require-imports -- lazy: loaded on the first stats read */
 const statsReaderModule = (): typeof import('./stats/reader') => require('./stats/reader') as typeof import('./stats/reader');
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const statsHandleModule = (): typeof import('./stats/handle') => require('./stats/handle') as typeof import('./stats/handle');
+/* eslint-enable @typescript-eslint/no-require-imports */
 import { pid as checkPid } from './validate';
 
 /** Log sink for the few messages CRI-O logs (warnings of the memory check, info of systemd create/remove). */
