@@ -59,6 +59,8 @@ let counter = 0;
  * with tap's teardown. Returns { name, dir(h, rel), mkdir(rel), spawnSleep(), kill(pid), cleanup() }.
  */
 function makeSubtree(t, hierarchies) {
+  const optIn = kernelOptInSkipReason();
+  if (optIn) throw new Error(`makeSubtree: ${optIn} (guard the test with realKernelSkipReason())`);
   for (const h of hierarchies) {
     if (h !== '' && !isHierarchy(h)) throw new Error(`${path.join(ROOT, h)} is no mounted cgroup hierarchy: refusing to write there`);
   }
