@@ -23,12 +23,11 @@ import * as steps from './steps';
 import { runAsync, runSync, type Steps } from './steps';
 
 /** lib/stats, loaded on the first stats read (`cgmgr paths` / `cgmgr move` never load it). */
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+/* eslint-disable @typescript-eslint/no-require-imports -- lazy: loaded on the first stats read */
 const statsReaderModule = (): typeof import('./stats/reader') => require('./stats/reader') as typeof import('./stats/reader');
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const statsHandleModule = (): typeof import('./stats/handle') => require('./stats/handle') as typeof import('./stats/handle');
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const statsOomModule = (): typeof import('./stats/oom') => require('./stats/oom') as typeof import('./stats/oom');
+/* eslint-enable @typescript-eslint/no-require-imports */
 import { pid as checkPid } from './validate';
 
 /** Log sink for the few messages CRI-O logs (warnings of the memory check, info of systemd create/remove). */
@@ -494,7 +493,7 @@ export class Cgroup {
    */
   async stats<O extends HandleStatsOptions | undefined = undefined>(options?: O): Promise<CgroupStats<NumFor<O>>> {
     const held = this.heldStats(options);
-    if (held) return held.read(options) as Promise<CgroupStats<NumFor<O>>>;
+    if (held) return held.read(options);
     const o: HandleStatsOptions = options ?? {};
     const [r] = await this.context.statsReader(o).read([this.relPath], { controllers: o.controllers, bigint: o.bigint === true });
     return unwrapStats(r!) as CgroupStats<NumFor<O>>;
@@ -502,7 +501,7 @@ export class Cgroup {
 
   statsSync<O extends HandleStatsOptions | undefined = undefined>(options?: O): CgroupStats<NumFor<O>> {
     const held = this.heldStats(options);
-    if (held) return held.readSync(options) as CgroupStats<NumFor<O>>;
+    if (held) return held.readSync(options);
     const o: HandleStatsOptions = options ?? {};
     const [r] = this.context.statsReader(o).readSync([this.relPath], { controllers: o.controllers, bigint: o.bigint === true });
     return unwrapStats(r!) as CgroupStats<NumFor<O>>;

@@ -23,13 +23,15 @@ export interface CommandEntry {
   load(): Command;
 }
 
+/* eslint-disable @typescript-eslint/no-require-imports -- lazy: a command's module loads only when it runs */
 export const COMMANDS: readonly CommandEntry[] = [
-  { name: 'stats', summary: 'memory, CPU and task counts of cgroups (table or --json)', load: () => require('./cli/stats').statsCommand },
-  { name: 'top', summary: 'live view of the busiest cgroups (q quits)', load: () => require('./cli/top').topCommand },
-  { name: 'paths', summary: 'the cgroup paths the systemd or cgroupfs manager computes for a container', load: () => require('./cli/paths').pathsCommand },
-  { name: 'move', summary: 'move a process into a cgroup in every hierarchy', load: () => require('./cli/move').moveCommand },
-  { name: 'serve', summary: 'serve Prometheus metrics at /metrics until SIGINT/SIGTERM', load: () => require('./cli/serve').serveCommand },
+  { name: 'stats', summary: 'memory, CPU and task counts of cgroups (table or --json)', load: () => (require('./cli/stats') as typeof import('./cli/stats')).statsCommand },
+  { name: 'top', summary: 'live view of the busiest cgroups (q quits)', load: () => (require('./cli/top') as typeof import('./cli/top')).topCommand },
+  { name: 'paths', summary: 'the cgroup paths the systemd or cgroupfs manager computes for a container', load: () => (require('./cli/paths') as typeof import('./cli/paths')).pathsCommand },
+  { name: 'move', summary: 'move a process into a cgroup in every hierarchy', load: () => (require('./cli/move') as typeof import('./cli/move')).moveCommand },
+  { name: 'serve', summary: 'serve Prometheus metrics at /metrics until SIGINT/SIGTERM', load: () => (require('./cli/serve') as typeof import('./cli/serve')).serveCommand },
 ];
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 function usage(): string {
   const w = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -42,7 +42,7 @@ export type OptionValues<O extends OptionSpec> = {
 export function parseCommand<const O extends OptionSpec>(argv: string[], options: O, allowPositionals = false): { values: OptionValues<O>; positionals: string[] } {
   try {
     const r = parseArgs({ args: argv, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals, strict: true });
-    return { values: r.values as OptionValues<O>, positionals: r.positionals };
+    return { values: r.values, positionals: r.positionals };
   } catch (err) {
     throw new UsageError(parseArgsMessage(err as Error & { code?: string }, options, allowPositionals));
   }

@@ -99,7 +99,8 @@ export const pathsCommand: Command = {
       io.stdout.write(toJson(out));
     } else {
       // "key:  value", values as typed ("" shown as "", no value as -).
-      const entries = Object.entries(out);
+      const values: Record<keyof ManagerPaths, string | null> = out;
+      const entries = Object.entries(values);
       const w = Math.max(...entries.map(([k]) => k.length)) + 1;
       const show = (v: string | null): string => (v === null ? '-' : v === '' ? '""' : v);
       io.stdout.write(entries.map(([k, v]) => `${(k + ':').padEnd(w)}  ${show(v)}`).join('\n') + '\n');

@@ -77,7 +77,7 @@ export function readStatsRows(engine: Engine, paths: string[]): StatsRow[] {
       if (status === ROW_STATUS.error) row.error = sweep.error(r)?.message;
       // Exact 64-bit columns (the collector in bigint mode); "max" and v1's unlimited are Infinity (JSON "max").
       const get = (f: Parameters<typeof sweep.get>[1]): bigint | null => {
-        const v = sweep.get(r, f) as bigint | number | undefined;
+        const v = sweep.get(r, f);
         return typeof v === 'bigint' ? v : null;
       };
       const num = (v: bigint | null, scale = 1): number | null => (v === null ? null : Number(v) * scale);

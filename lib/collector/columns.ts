@@ -256,11 +256,11 @@ export class ColumnProgram {
   private readonly arg = new Float64Array(FIELD_COUNT);
   private readonly zeroUnlimited = new Uint8Array(FIELD_COUNT);
   /** Per column: the files (indices) that must have been read for it to be present; the fallback file and slot. */
-  private readonly requires: Array<Int32Array | undefined> = new Array(FIELD_COUNT).fill(undefined);
+  private readonly requires: Array<Int32Array | undefined> = new Array<Int32Array | undefined>(FIELD_COUNT).fill(undefined);
   private readonly fallbackFile = new Int32Array(FIELD_COUNT).fill(-1);
   private readonly fallbackSlot = new Int32Array(FIELD_COUNT);
   /** blkio columns: per family in the library's order (first file, its slot, target file, its slot). */
-  private readonly families: Array<Int32Array | undefined> = new Array(FIELD_COUNT).fill(undefined);
+  private readonly families: Array<Int32Array | undefined> = new Array<Int32Array | undefined>(FIELD_COUNT).fill(undefined);
   private readonly fileCount: number;
   private readonly slots: number;
 

@@ -23,7 +23,7 @@ export interface Selection {
 function stringList(name: string, v: unknown): readonly string[] | undefined {
   if (v === undefined) return undefined;
   if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) throw invalidArg(name, v, 'must be an array of strings');
-  return v as string[];
+  return v;
 }
 
 /** Whether a group or family name names f. */

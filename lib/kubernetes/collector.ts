@@ -57,7 +57,7 @@ export class KubernetesCollector extends StatsCollector {
       const roots = options.roots ?? ['/'];
       if (!Array.isArray(roots) || roots.length === 0) throw invalidArg('roots', roots, 'must be a non-empty array of cgroup paths');
       const descend = descendPredicate(options.searchDepth === undefined ? {} : { searchDepth: options.searchDepth });
-      for (const root of roots) {
+      for (const root of roots as readonly string[]) {
         this.trees.push(this.watchTree(root, {
           filter: isWorkloadCgroup,
           descend,

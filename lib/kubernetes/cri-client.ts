@@ -104,7 +104,10 @@ function load(): NonNullable<typeof loaded> {
   let grpc: GrpcModule;
   let protoLoader: typeof import('@grpc/proto-loader');
   try {
+    // Optional dependencies, loaded on first use (a missing one is the error below).
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
     grpc = require('@grpc/grpc-js') as GrpcModule;
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
     protoLoader = require('@grpc/proto-loader') as typeof import('@grpc/proto-loader');
   } catch (err) {
     throw new CgroupError('Kubernetes mode needs the optional dependencies @grpc/grpc-js and @grpc/proto-loader ' +

@@ -58,5 +58,5 @@ export function defineReader<F extends string>(
   r: Omit<ControllerReader, 'files'> & { files(ctx: PlanContext): Record<F, import('../engine').FileSpec> },
 ): TypedReader<F> {
   const key = new Proxy({}, { get: (_t, k) => `${r.name}:${String(k)}` }) as { readonly [K in F]: PlanKey };
-  return Object.assign(r, { key }) as TypedReader<F>;
+  return Object.assign(r, { key });
 }

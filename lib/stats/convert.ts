@@ -39,7 +39,7 @@ function sub(a: bigint, b: bigint): bigint {
 export function workingSetOf<T extends number | bigint>(usage: T, inactive: T | undefined): T {
   if (inactive === undefined) return usage;
   if (typeof usage === 'bigint') return sub(usage, inactive as bigint) as T;
-  return ((usage as number) > (inactive as number) ? (usage as number) - (inactive as number) : 0) as T;
+  return (usage > (inactive as number) ? usage - (inactive as number) : 0) as T;
 }
 
 function psi(p: RawPSI | null): PSIStats<bigint> | null {

@@ -87,7 +87,7 @@ const compiledCache = new WeakMap<Engine, Map<string, CompiledStats>>();
 
 function compile(engine: Engine, ctx: PlanContext, extras?: PlanExtras): CompiledStats {
   let cache = compiledCache.get(engine);
-  if (!cache) compiledCache.set(engine, (cache = new Map()));
+  if (!cache) compiledCache.set(engine, (cache = new Map<string, CompiledStats>()));
   const key = `${ctx.version}|${ctx.mask}|${ctx.hugePageSizes.join(',')}` + (extras === undefined ? '' : `|${JSON.stringify(extras)}`);
   const hit = cache.get(key);
   if (hit) return hit;
@@ -320,7 +320,7 @@ export class StatsReader {
       }
       const outs = this.outcomes(c, result, rel, live, ids);
       const wantsScan = (c.ctx.mask & CONTROLLERS.process) !== 0;
-      const scans = await Promise.all(outs.map((o) => (wantsScan ? scanProcesses(o.raw.procs, this.procRoot) : emptyScan())));
+      const scans = await Promise.all(outs.map((o) => (wantsScan ? scanProcesses(o.raw.procs, this.procRoot) : Promise.resolve(emptyScan()))));
       const byIndex = new Map(live.map((i, row) => [i, row]));
       return rel.map((r, i) => {
         const f = failures.get(i);

@@ -328,7 +328,7 @@ function byReader(entries: ReadonlyMap<string, PlanEntry>): Map<string, Map<stri
       const colon = key.indexOf(':');
       const reader = key.slice(0, colon);
       let mine = m.get(reader);
-      if (mine === undefined) m.set(reader, (mine = new Map()));
+      if (mine === undefined) m.set(reader, (mine = new Map<string, PlanEntry>()));
       mine.set(key.slice(colon + 1), e);
     }
     split.set(entries, m);
@@ -346,7 +346,7 @@ const singlePlans = new WeakMap<Engine, Map<string, ReadPlan>>();
 
 function singleFilePlan(engine: Engine, spec: FileSpec): ReadPlan {
   let plans = singlePlans.get(engine);
-  if (!plans) singlePlans.set(engine, (plans = new Map()));
+  if (!plans) singlePlans.set(engine, (plans = new Map<string, ReadPlan>()));
   const key = JSON.stringify([spec.controller, spec.name, spec.format, spec.keys ?? [], spec.cap ?? 0]);
   let plan = plans.get(key);
   if (!plan) {

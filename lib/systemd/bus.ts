@@ -7,6 +7,7 @@
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
+import { inspect } from 'node:util';
 import { CgroupError, invalidArg } from '../errors';
 
 // The library has no usable types for what we use; this is the part of it we rely on.
@@ -257,7 +258,7 @@ class Connection {
         this.native.invoke(wire, (err, ...body) => {
           done(fail);
           if (err) {
-            const text = typeof err.message === 'string' && err.message !== '' ? err.message : String(err.name ?? err);
+            const text = typeof err.message === 'string' && err.message !== '' ? err.message : (err.name ?? inspect(err));
             const e = dbusError(text, 'ERR_DBUS_CALL', err.name);
             reject(e);
           } else {

@@ -75,7 +75,14 @@ t.test('sweeps with processes, churn between sweeps, identity and rates', opts, 
   t.equal(s1.identity[row(s1, 'idle')], fs.statSync(sub.dir('memory', 'idle')).ino, 'identity: the memory directory inode');
   t.equal(s1.rates(0), undefined, 'no rates before a second sample');
 
-  await sleep(700);
+  // Rates need a second sample after the busy loop has run a while: wait until it has (no fixed sleep), 0.6 s at least
+  // and a tenth of a core meanwhile.
+  const t1 = Date.now();
+  const used1 = int(sub.dir('cpuacct', 'busy/cpuacct.usage'));
+  await waitFor(t, 'the busy loop to run', () => {
+    const ms = Date.now() - t1;
+    return ms >= 600 && int(sub.dir('cpuacct', 'busy/cpuacct.usage')) - used1 >= ms * 1e5;
+  }, 4000);
   const before = int(sub.dir('cpuacct', 'busy/cpuacct.usage'));
   const s2 = await c.collectAsync();
   const after = int(sub.dir('cpuacct', 'busy/cpuacct.usage'));
@@ -140,8 +147,14 @@ t.test('watch(parent): children added and dropped as they come and go', opts, as
   t.same(gone, [`/${sub.name}/a`]);
   t.same(w.children, [`/${sub.name}/b`]);
   w.close();
+  // The barrier for the negative check: a watch of the test's own on the same directory. libuv's one inotify
+  // instance hands an event to every watch of the directory in the same pass, so once the probe has seen 'c', an
+  // open watcher would have added it.
+  const seen = new Set();
+  const probe = fs.watch(sub.dir('memory'), { persistent: false }, (_event, name) => seen.add(name));
+  t.teardown(() => probe.close());
   sub.mkdir('c');
-  await sleep(200);
+  await waitFor(t, 'the probe watch to see c', () => seen.has('c'));
   t.notOk(c.has(`/${sub.name}/c`), 'a closed watcher adds nothing');
 });
 
@@ -256,7 +269,11 @@ t.test('cgroup v2 on this host\'s unified hierarchy: cpu.stat and cgroup.procs a
   await new Promise((resolve) => child.once('spawn', resolve));
   fs.writeFileSync(sub.dir('unified', 'a/cgroup.procs'), String(child.pid));
   c.collect();
-  await sleep(500);
+  // Wait until the loop has run 0.3 s and used a tenth of a core meanwhile (no fixed sleep).
+  const usageUsec = () => Number(/usage_usec (\d+)/.exec(fs.readFileSync(sub.dir('unified', 'a/cpu.stat'), 'utf8'))[1]);
+  const t0 = Date.now();
+  const u0 = usageUsec();
+  await waitFor(t, 'the busy loop to run', () => Date.now() - t0 >= 300 && usageUsec() - u0 >= (Date.now() - t0) * 100, 4000);
   const s = c.collect();
   t.equal(s.status[0], ROW_STATUS.ok);
   t.equal(s.get(0, 'processes'), 1);

@@ -8,8 +8,20 @@ const { spawn } = require('node:child_process');
 
 const ROOT = '/sys/fs/cgroup';
 
-/** Why real-kernel tests cannot run here, or undefined when they can. */
+/**
+ * Destructive kernel tests (they create cgroups, move processes, write limits, start runtimes or a systemd) run only
+ * when asked: CGMGR_TEST_KERNEL=1, which `npm test`, `npm run test:host`, .ci/run and the qemu guest set. Why such a
+ * test skips without it, or undefined when it was asked for.
+ */
+function kernelOptInSkipReason() {
+  if (process.env.CGMGR_TEST_KERNEL === '1') return undefined;
+  return 'destructive kernel test (creates cgroups, moves processes or starts runtimes): set CGMGR_TEST_KERNEL=1 to run it';
+}
+
+/** Why real-kernel tests cannot run here (not asked for, not root, no writable cgroupfs), or undefined when they can. */
 function realKernelSkipReason() {
+  const optIn = kernelOptInSkipReason();
+  if (optIn) return optIn;
   if (process.getuid && process.getuid() !== 0) return 'needs root to create cgroups';
   try {
     fs.accessSync(path.join(ROOT, 'memory'), fs.constants.W_OK);
@@ -47,6 +59,8 @@ let counter = 0;
  * with tap's teardown. Returns { name, dir(h, rel), mkdir(rel), spawnSleep(), kill(pid), cleanup() }.
  */
 function makeSubtree(t, hierarchies) {
+  const optIn = kernelOptInSkipReason();
+  if (optIn) throw new Error(`makeSubtree: ${optIn} (guard the test with realKernelSkipReason())`);
   for (const h of hierarchies) {
     if (h !== '' && !isHierarchy(h)) throw new Error(`${path.join(ROOT, h)} is no mounted cgroup hierarchy: refusing to write there`);
   }
@@ -104,4 +118,4 @@ function makeSubtree(t, hierarchies) {
 }
 
 module.exports = {
-  isHierarchy, ROOT, realKernelSkipReason, hierarchyDirs, makeSubtree };
+  isHierarchy, ROOT, kernelOptInSkipReason, realKernelSkipReason, hierarchyDirs, makeSubtree };

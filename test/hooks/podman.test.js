@@ -11,6 +11,7 @@ const os = require('node:os');
 const path = require('node:path');
 const crypto = require('node:crypto');
 const { spawnSync } = require('node:child_process');
+const { kernelOptInSkipReason } = require('../helpers/cgroups');
 
 const PKG = path.resolve(__dirname, '..', '..');
 const HOOK = path.join(PKG, 'examples', 'oci-hook', 'record-stats.js');
@@ -22,6 +23,8 @@ function which(cmd) {
 }
 
 function skipReason() {
+  const optIn = kernelOptInSkipReason();
+  if (optIn) return optIn;
   if (process.getuid && process.getuid() !== 0) return 'needs root (podman with the cgroupfs manager)';
   for (const cmd of ['podman', 'runc']) if (!which(cmd)) return `${cmd} is not installed (apt-get install podman runc)`;
   if (!fs.existsSync('/bin/busybox') || !/static/.test(spawnSync('file', ['-L', '/bin/busybox'], { encoding: 'utf8' }).stdout ?? 'static')) {

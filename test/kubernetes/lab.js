@@ -5,6 +5,7 @@ const { spawn, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
+const { kernelOptInSkipReason } = require('../helpers/cgroups');
 
 // The lab's scripts: a copy of ../shared/cri-lab in test/kubernetes/cri-lab (CRILAB_SCRIPTS overrides).
 const LAB = process.env.CRILAB_SCRIPTS ?? path.join(__dirname, 'cri-lab');
@@ -15,6 +16,8 @@ function which(cmd) {
 }
 
 function labSkip() {
+  const optIn = kernelOptInSkipReason();
+  if (optIn) return optIn;
   if (process.getuid?.() !== 0) return 'the CRI lab needs root';
   if (!fs.existsSync(path.join(LAB, 'start.sh'))) return `no CRI lab scripts at ${LAB}`;
   for (const b of ['containerd', 'containerd-shim-runc-v2', 'ctr', 'runc', 'busybox']) {

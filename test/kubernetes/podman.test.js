@@ -10,8 +10,11 @@ const crypto = require('node:crypto');
 const { spawnSync } = require('node:child_process');
 const { createKubernetesCollector, parseCgroupIdentity } = require('../../dist');
 const { waitFor } = require('./lab');
+const { kernelOptInSkipReason } = require('../helpers/cgroups');
 
 function skipReason() {
+  const optIn = kernelOptInSkipReason();
+  if (optIn) return optIn;
   if (process.getuid?.() !== 0) return 'podman with the cgroupfs manager needs root';
   for (const b of ['podman', 'runc']) {
     if (spawnSync('sh', ['-c', `command -v ${b}`]).status !== 0) return `${b} not installed (apt-get install podman runc)`;

@@ -5,6 +5,7 @@
 const fs = require('node:fs');
 const path = require('node:path');
 const { spawn, spawnSync } = require('node:child_process');
+const { kernelOptInSkipReason } = require('../helpers/cgroups');
 
 const DIR = path.join(__dirname, 'sandbox');
 const HIERS = ['cpu', 'cpuacct', 'cpuset', 'memory', 'devices', 'freezer', 'blkio', 'pids', 'systemd', 'unified'];
@@ -18,6 +19,8 @@ function cleanEnv(extra) {
 
 /** Why the sandbox cannot start here, or undefined. */
 function unavailable() {
+  const optIn = kernelOptInSkipReason();
+  if (optIn) return optIn;
   if (process.getuid() !== 0) return 'the systemd sandbox needs root';
   if (!fs.existsSync('/lib/systemd/systemd')) return 'systemd is not installed (/lib/systemd/systemd)';
   for (const b of ['dbus-daemon', 'busctl', 'unshare', 'nsenter']) {

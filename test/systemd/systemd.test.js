@@ -7,6 +7,7 @@ const fs = require('node:fs');
 const cgmgr = require('../../dist');
 const sd = require('../../dist/systemd');
 const { startSandbox } = require('./sandbox');
+const { waitFor } = require('../helpers/wait');
 
 const vectors = JSON.parse(fs.readFileSync(require.resolve('../fixtures/manager-vectors.json'), 'utf8'));
 const SD = vectors.filter((v) => v.kind === 'moveConmonToCgroup' && v.input.manager === 'systemd');
@@ -305,7 +306,9 @@ function main() {
     const before = bus.connects;
     const lost = sd.jobTrackerFor(bus).counts.lost;
     const moving = manager({ jobTimeoutMs: 20000 }).moveConmonToCgroup('mid1', 'kubepods-pod3.slice', 'pod', p.pid);
-    await sleep(300);
+    // Wait until systemd holds the scope's start job (queued behind crio.service), not a fixed time.
+    await waitFor(async () => (await sd.callManager(bus, 'ListJobs', '', []))[0].some((j) => j[1] === 'crio-conmon-mid1.scope'),
+      'the scope\'s start job to be queued');
     t.equal((await sd.unitState(bus, 'crio-conmon-mid1.scope')).activeState, 'inactive', 'the job is still queued');
     const r = sb.execSync(['systemctl', 'restart', 'dbus.service']);
     t.equal(r.status, 0, `dbus-daemon restarted ${r.stderr}`);

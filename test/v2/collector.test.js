@@ -182,8 +182,12 @@ t.test(`v2 StatsCollector over ${N} cgroups: sweeps, kernel values, identity, re
   // hold a host core for the whole test).
   const busy = spawnIn(p, 'c000', ['sh', '-c', 'while :; do :; done']);
   t.ok(await populated(p, 'c000'), 'the busy loop is in its cgroup');
+  const tA = Date.now();
   const sA = c.collect({ into: s1 });
-  await sleep(1000);
+  // ~1 s apart, and the loop has had 0.4 of a core meanwhile: a condition, not a fixed sleep.
+  const usec = () => Number(/usage_usec (\d+)/.exec(fs.readFileSync(p.file('c000', 'cpu.stat'), 'utf8'))[1]);
+  const uA = usec();
+  t.ok(await until(() => Date.now() - tA >= 1000 && usec() - uA >= (Date.now() - tA) * 400, 60000), 'the busy loop ran');
   const s3 = await c.collectAsync({ into: sA });
   await p.sub.kill(busy);
   t.equal(s3, s1, 'into: the sweep is refilled');

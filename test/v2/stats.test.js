@@ -99,7 +99,12 @@ t.test('v2 cpu: usage, user/system, throttling under cpu.max "10000 100000", cpu
   const start = process.hrtime.bigint();
   const LOOP = ['sh', '-c', 'while :; do :; done'];
   const loops = [spawnIn(cg, LOOP), spawnIn(cg, LOOP)];
-  await new Promise((r) => setTimeout(r, 1200));
+  // Until both loops have been throttled a few periods and waited for each other (cpu.pressure), not a fixed time.
+  const someTotal = () => BigInt(/^some .* total=(\d+)$/m.exec(read(cg.file('cpu.pressure')))[1]);
+  for (const end = Date.now() + 60000; Date.now() < end; await new Promise((r) => setTimeout(r, 50))) {
+    const st = kv(cg.file('cpu.stat'));
+    if (st.nr_throttled >= 3n && st.user_usec > 0n && someTotal() > before.cpu.psi.some.total) break;
+  }
   const running = await cgmgr.stats(cg.rel, { bigint: true, controllers: ['cpu', 'pids', 'psi'] });
   for (const c of loops) await cg.sub.kill(c);
   const elapsed = process.hrtime.bigint() - start;

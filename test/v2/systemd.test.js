@@ -15,6 +15,7 @@ const path = require('node:path');
 const { spawn } = require('node:child_process');
 const cgmgr = require('../../dist');
 const sd = require('../../dist/systemd');
+const { kernelOptInSkipReason } = require('../helpers/cgroups');
 
 const ROOT = '/sys/fs/cgroup';
 const SYSTEM_BUS = '/run/dbus/system_bus_socket';
@@ -24,6 +25,8 @@ const JOB_MS = 120000; // generous: JS and systemd run ~19x slower under emulati
 
 const read = (f) => fs.readFileSync(f, 'utf8').trim();
 function skipReason() {
+  const optIn = kernelOptInSkipReason();
+  if (optIn) return optIn;
   if (process.getuid && process.getuid() !== 0) return 'needs root (systemd units, cgroup files)';
   if (!fs.existsSync(path.join(ROOT, 'cgroup.controllers'))) return 'not a cgroup v2 (unified) host: runs in the systemd qemu guest (npm run test:v2)';
   let comm = '';

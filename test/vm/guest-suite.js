@@ -10,6 +10,8 @@ const fs = require('node:fs');
 // Direct runs of tap get a 30 s process timeout unless TAP_TIMEOUT says otherwise; the guest is ~19x slower than
 // the host for CPU-bound JS, and run.sh has its own hard limit for the whole VM.
 if (!process.env.TAP_TIMEOUT) process.env.TAP_TIMEOUT = '600';
+// The guest is thrown away after the run: the destructive kernel tests are what it is for (test/helpers/cgroups.js).
+if (process.env.CGMGR_TEST_KERNEL === undefined) process.env.CGMGR_TEST_KERNEL = '1';
 
 const files = process.argv.slice(2);
 if (files.length === 0) {
