@@ -31,7 +31,9 @@ export function libc(): 'glibc' | 'musl' {
     let ldd = '';
     try {
       ldd = fs.readFileSync('/usr/bin/ldd', 'latin1').slice(0, 4096);
-    } catch { /* no ldd: ask the report */ }
+    } catch {
+      /* no ldd: ask the report */
+    }
     if (ldd.includes('GNU C Library') || ldd.includes('GLIBC')) libcCache = 'glibc';
     else if (ldd.includes('musl')) libcCache = 'musl';
     else {
@@ -43,7 +45,11 @@ export function libc(): 'glibc' | 'musl' {
 }
 
 /** The prebuild's path for a platform, architecture and C library (relative to the package root). */
-export function prebuildPath(platform: string = process.platform, arch: string = process.arch, c: string = libc()): string {
+export function prebuildPath(
+  platform: string = process.platform,
+  arch: string = process.arch,
+  c: string = libc(),
+): string {
   return path.join('prebuilds', `${platform}-${arch}`, `cgmgr.napi.${c}.node`);
 }
 

@@ -24,8 +24,10 @@ import { runAsync, runSync, type Steps } from './steps';
 
 /** lib/stats, loaded on the first stats read (`cgmgr paths` / `cgmgr move` never load it). */
 /* eslint-disable @typescript-eslint/no-require-imports -- lazy: loaded on the first stats read */
-const statsReaderModule = (): typeof import('./stats/reader') => require('./stats/reader') as typeof import('./stats/reader');
-const statsHandleModule = (): typeof import('./stats/handle') => require('./stats/handle') as typeof import('./stats/handle');
+const statsReaderModule = (): typeof import('./stats/reader') =>
+  require('./stats/reader') as typeof import('./stats/reader');
+const statsHandleModule = (): typeof import('./stats/handle') =>
+  require('./stats/handle') as typeof import('./stats/handle');
 const statsOomModule = (): typeof import('./stats/oom') => require('./stats/oom') as typeof import('./stats/oom');
 /* eslint-enable @typescript-eslint/no-require-imports */
 import { pid as checkPid } from './validate';
@@ -120,16 +122,20 @@ export class CgroupContext {
   constructor(options: CgroupOptions = {}) {
     if (options === null || typeof options !== 'object') throw invalidArg('options', options, 'must be an object');
     const root = options.root ?? DEFAULT_ROOT;
-    if (typeof root !== 'string' || root === '' || root.includes('\0')) throw invalidArg('root', root, 'must be a non-empty path');
+    if (typeof root !== 'string' || root === '' || root.includes('\0'))
+      throw invalidArg('root', root, 'must be a non-empty path');
     this.root = nodePath.resolve(root);
     const procRoot = options.procRoot ?? '/proc';
-    if (typeof procRoot !== 'string' || procRoot === '' || procRoot.includes('\0')) throw invalidArg('procRoot', procRoot, 'must be a non-empty path');
+    if (typeof procRoot !== 'string' || procRoot === '' || procRoot.includes('\0'))
+      throw invalidArg('procRoot', procRoot, 'must be a non-empty path');
     this.procRoot = nodePath.resolve(procRoot);
     if (options.version !== undefined && options.version !== 1 && options.version !== 2) {
       throw invalidArg('version', options.version, 'must be 1 or 2');
     }
     // CRI-O's test (statfs magic); a plain directory standing in for the root is v2 when it has cgroup.controllers.
-    this.version = options.version ?? (isCgroup2(this.root) || fs.existsSync(nodePath.join(this.root, 'cgroup.controllers')) ? 2 : 1);
+    this.version =
+      options.version ??
+      (isCgroup2(this.root) || fs.existsSync(nodePath.join(this.root, 'cgroup.controllers')) ? 2 : 1);
     this.mountinfo = options.mountinfo;
     if (options.maxOpenFiles !== undefined && (!Number.isInteger(options.maxOpenFiles) || options.maxOpenFiles < 0)) {
       throw invalidArg('maxOpenFiles', options.maxOpenFiles, 'must be a non-negative integer');
@@ -147,13 +153,20 @@ export class CgroupContext {
   }
 
   get layout(): Layout {
-    this.layoutCache ??= discoverHierarchies({ root: this.root, version: this.version, ...(this.mountinfo ? { mountinfo: this.mountinfo } : {}) });
+    this.layoutCache ??= discoverHierarchies({
+      root: this.root,
+      version: this.version,
+      ...(this.mountinfo ? { mountinfo: this.mountinfo } : {}),
+    });
     return this.layoutCache;
   }
 
   /** The one engine of this context: its handles' reads, writes, mkdirs, rmdirs, pid moves and stats all use it. */
   get engine(): Engine {
-    this.engineCache ??= new Engine({ layout: this.layout, ...(this.maxOpenFiles === undefined ? {} : { fdBudget: this.maxOpenFiles }) });
+    this.engineCache ??= new Engine({
+      layout: this.layout,
+      ...(this.maxOpenFiles === undefined ? {} : { fdBudget: this.maxOpenFiles }),
+    });
     return this.engineCache;
   }
 
@@ -163,7 +176,9 @@ export class CgroupContext {
     let r = this.readers.get(key);
     if (r === undefined) {
       r = new (statsReaderModule().StatsReader)({
-        engine: this.engine, version: this.version, procRoot: this.procRoot,
+        engine: this.engine,
+        version: this.version,
+        procRoot: this.procRoot,
         ...(options.sysRoot === undefined ? {} : { sysRoot: options.sysRoot }),
         ...(options.hugePageSizes === undefined ? {} : { hugePageSizes: options.hugePageSizes }),
       });
@@ -180,8 +195,12 @@ function v1Hierarchies(layout: Layout): Hierarchy[] {
 
 /** The cgroup2 hierarchy of a unified (v2) layout: the one mounted at the root. */
 export function unifiedHierarchy(layout: Layout): Hierarchy {
-  const h = layout.hierarchies.find((x) => x.version === 2 && x.path === layout.root) ?? layout.unified ?? layout.hierarchies[0];
-  if (h === undefined) throw new CgroupError(`no cgroup hierarchy mounted under ${layout.root}`, { code: 'ERR_CGROUP_NOT_MOUNTED' });
+  const h =
+    layout.hierarchies.find((x) => x.version === 2 && x.path === layout.root) ??
+    layout.unified ??
+    layout.hierarchies[0];
+  if (h === undefined)
+    throw new CgroupError(`no cgroup hierarchy mounted under ${layout.root}`, { code: 'ERR_CGROUP_NOT_MOUNTED' });
   return h;
 }
 
@@ -230,10 +249,12 @@ function checkResources(r: unknown): CgroupResources {
     }
   };
   const list = (v: unknown, name: string): void => {
-    if (v !== undefined && (typeof v !== 'string' || !/^[0-9,\- ]*$/.test(v))) throw invalidArg(name, v, 'must be a cpu/node list like "0-3,5"');
+    if (v !== undefined && (typeof v !== 'string' || !/^[0-9,\- ]*$/.test(v)))
+      throw invalidArg(name, v, 'must be a cpu/node list like "0-3,5"');
   };
   if (res.cpu !== undefined) {
-    if (res.cpu === null || typeof res.cpu !== 'object') throw invalidArg('resources.cpu', res.cpu, 'must be an object');
+    if (res.cpu === null || typeof res.cpu !== 'object')
+      throw invalidArg('resources.cpu', res.cpu, 'must be an object');
     list(res.cpu.cpus, 'resources.cpu.cpus');
     list(res.cpu.mems, 'resources.cpu.mems');
     int(res.cpu.shares, 'resources.cpu.shares', 0);
@@ -241,11 +262,13 @@ function checkResources(r: unknown): CgroupResources {
     int(res.cpu.period, 'resources.cpu.period', 0);
   }
   if (res.memory !== undefined) {
-    if (res.memory === null || typeof res.memory !== 'object') throw invalidArg('resources.memory', res.memory, 'must be an object');
+    if (res.memory === null || typeof res.memory !== 'object')
+      throw invalidArg('resources.memory', res.memory, 'must be an object');
     int(res.memory.limit, 'resources.memory.limit', -1);
   }
   if (res.pids !== undefined) {
-    if (res.pids === null || typeof res.pids !== 'object') throw invalidArg('resources.pids', res.pids, 'must be an object');
+    if (res.pids === null || typeof res.pids !== 'object')
+      throw invalidArg('resources.pids', res.pids, 'must be an object');
     int(res.pids.limit, 'resources.pids.limit', -1);
   }
   return res;
@@ -330,16 +353,23 @@ export class Cgroup {
     const ctx = this.context;
     if (ctx.version === 2) return unifiedHierarchy(ctx.layout);
     const h = ctx.layout.controllers.get(controller);
-    if (h === undefined) throw new CgroupError(`the ${controller} hierarchy is not mounted`, { code: 'ERR_CGROUP_NOT_MOUNTED', controller });
+    if (h === undefined)
+      throw new CgroupError(`the ${controller} hierarchy is not mounted`, {
+        code: 'ERR_CGROUP_NOT_MOUNTED',
+        controller,
+      });
     return h;
   }
 
   /** @internal Refuses the root cgroup (and so anything that resolved to it) as the target of a create or remove. */
   refuseRoot(what: string): void {
     if (this.relPath === '') {
-      throw new CgroupError(`refusing to ${what} the root cgroup: a container or sandbox cgroup must be below the hierarchy root`, {
-        code: 'ERR_CGROUP_ROOT_REFUSED',
-      });
+      throw new CgroupError(
+        `refusing to ${what} the root cgroup: a container or sandbox cgroup must be below the hierarchy root`,
+        {
+          code: 'ERR_CGROUP_ROOT_REFUSED',
+        },
+      );
     }
   }
 
@@ -402,7 +432,9 @@ export class Cgroup {
     let controllers: string[] = [];
     try {
       controllers = (yield* steps.read(h, '', 'cgroup.controllers')).split(/\s+/).filter(Boolean);
-    } catch { /* no controllers to enable */ }
+    } catch {
+      /* no controllers to enable */
+    }
     const parts = this.relPath.split('/');
     for (let i = 0; i < parts.length; i++) {
       const cur = parts.slice(0, i).join('/');
@@ -412,7 +444,11 @@ export class Cgroup {
           yield* steps.write(h, cur, 'cgroup.subtree_control', controllers.map((c) => '+' + c).join(' '));
         } catch {
           for (const c of controllers) {
-            try { yield* steps.write(h, cur, 'cgroup.subtree_control', '+' + c); } catch { /* not available here */ }
+            try {
+              yield* steps.write(h, cur, 'cgroup.subtree_control', '+' + c);
+            } catch {
+              /* not available here */
+            }
           }
         }
       }
@@ -451,7 +487,12 @@ export class Cgroup {
   addPidsSync(pids: readonly number[]): void {
     const list = this.checkPids(pids);
     if (list.length === 0) return;
-    const errors = this.withHandle((id, engine) => engine.writePidsSync(list.map(() => id), list));
+    const errors = this.withHandle((id, engine) =>
+      engine.writePidsSync(
+        list.map(() => id),
+        list,
+      ),
+    );
     const first = errors.find((e) => e !== undefined);
     if (first) throw first;
   }
@@ -459,7 +500,12 @@ export class Cgroup {
   async addPids(pids: readonly number[]): Promise<void> {
     const list = this.checkPids(pids);
     if (list.length === 0) return;
-    const errors = await this.withHandleAsync((id, engine) => engine.writePids(list.map(() => id), list));
+    const errors = await this.withHandleAsync((id, engine) =>
+      engine.writePids(
+        list.map(() => id),
+        list,
+      ),
+    );
     const first = errors.find((e) => e !== undefined);
     if (first) throw first;
   }
@@ -469,7 +515,10 @@ export class Cgroup {
     const l = this.context.layout;
     for (const c of ['devices', 'pids', 'memory', 'cpu', 'cpuset']) if (l.controllers.has(c)) return c;
     const h = v1Hierarchies(l)[0];
-    if (!h) throw new CgroupError(`no cgroup hierarchy mounted under ${this.context.root}`, { code: 'ERR_CGROUP_NOT_MOUNTED' });
+    if (!h)
+      throw new CgroupError(`no cgroup hierarchy mounted under ${this.context.root}`, {
+        code: 'ERR_CGROUP_NOT_MOUNTED',
+      });
     return h.controllers[0]!;
   }
 
@@ -495,7 +544,9 @@ export class Cgroup {
     const held = this.heldStats(options);
     if (held) return held.read(options);
     const o: HandleStatsOptions = options ?? {};
-    const [r] = await this.context.statsReader(o).read([this.relPath], { controllers: o.controllers, bigint: o.bigint === true });
+    const [r] = await this.context
+      .statsReader(o)
+      .read([this.relPath], { controllers: o.controllers, bigint: o.bigint === true });
     return unwrapStats(r!) as CgroupStats<NumFor<O>>;
   }
 
@@ -503,7 +554,9 @@ export class Cgroup {
     const held = this.heldStats(options);
     if (held) return held.readSync(options);
     const o: HandleStatsOptions = options ?? {};
-    const [r] = this.context.statsReader(o).readSync([this.relPath], { controllers: o.controllers, bigint: o.bigint === true });
+    const [r] = this.context
+      .statsReader(o)
+      .readSync([this.relPath], { controllers: o.controllers, bigint: o.bigint === true });
     return unwrapStats(r!) as CgroupStats<NumFor<O>>;
   }
 
@@ -517,7 +570,8 @@ export class Cgroup {
   }
 
   private heldStats(options: HandleStatsOptions | undefined): StatsHandle | undefined {
-    if (options !== undefined && Object.keys(options).some((k) => k !== 'controllers' && k !== 'bigint')) return undefined;
+    if (options !== undefined && Object.keys(options).some((k) => k !== 'controllers' && k !== 'bigint'))
+      return undefined;
     return (this.statsHandle ??= new (statsHandleModule().StatsHandle)(this.context.statsReader(), this.relPath));
   }
 
@@ -572,8 +626,10 @@ export class Cgroup {
       if (cpu.shares) {
         yield* this.writeFile('cpu', 'cpu.shares', String(cpu.shares));
         const got = Number(yield* this.readFile('cpu', 'cpu.shares'));
-        if (cpu.shares > got) throw new CgroupError(`the maximum allowed cpu-shares is ${got}`, { code: 'ERR_CGROUP_CPU_SHARES' });
-        if (cpu.shares < got) throw new CgroupError(`the minimum allowed cpu-shares is ${got}`, { code: 'ERR_CGROUP_CPU_SHARES' });
+        if (cpu.shares > got)
+          throw new CgroupError(`the maximum allowed cpu-shares is ${got}`, { code: 'ERR_CGROUP_CPU_SHARES' });
+        if (cpu.shares < got)
+          throw new CgroupError(`the minimum allowed cpu-shares is ${got}`, { code: 'ERR_CGROUP_CPU_SHARES' });
       }
       const quota = cpu.quota ?? 0;
       const period = cpu.period ?? 0;
@@ -597,7 +653,8 @@ export class Cgroup {
       else yield* this.writeFile('memory', 'memory.limit_in_bytes', String(mem));
     }
     const pidsLimit = r.pids?.limit;
-    if (pidsLimit !== undefined && pidsLimit !== 0) yield* this.writeFile('pids', 'pids.max', pidsLimit === -1 ? 'max' : String(pidsLimit));
+    if (pidsLimit !== undefined && pidsLimit !== 0)
+      yield* this.writeFile('pids', 'pids.max', pidsLimit === -1 ? 'max' : String(pidsLimit));
   }
 
   // ---- destroy --------------------------------------------------------------------------------------------------
@@ -630,9 +687,12 @@ export class Cgroup {
     }
     if (failed.size === 0) return;
     if (this.context.version === 2) throw fsError(lastError);
-    const all = Object.entries(this.paths).filter(([, d]) => failed.has(d)).sort(([a], [b]) => (a < b ? -1 : 1));
+    const all = Object.entries(this.paths)
+      .filter(([, d]) => failed.has(d))
+      .sort(([a], [b]) => (a < b ? -1 : 1));
     throw new CgroupError(`Failed to remove paths: map[${all.map(([c, d]) => `${c}:${d}`).join(' ')}]`, {
-      code: 'ERR_CGROUP_REMOVE', cause: lastError,
+      code: 'ERR_CGROUP_REMOVE',
+      cause: lastError,
     });
   }
 }
@@ -663,11 +723,17 @@ function* ensureCpuset(h: Hierarchy, rel: string): Steps<void> {
  * back-off. Never the hierarchy root (the engine refuses it too), never through a symlink.
  */
 function* removePath(h: Hierarchy, rel: string): Steps<void> {
-  if (rel === '') throw new CgroupError(`refusing to remove the hierarchy root ${h.path}`, { code: 'ERR_CGROUP_ROOT_REFUSED', path: h.path });
+  if (rel === '')
+    throw new CgroupError(`refusing to remove the hierarchy root ${h.path}`, {
+      code: 'ERR_CGROUP_ROOT_REFUSED',
+      path: h.path,
+    });
   try {
     yield* steps.rmdir(h, rel); // false: it did not exist, which is success
     return;
-  } catch { /* not empty, busy, or not a directory: look inside */ }
+  } catch {
+    /* not empty, busy, or not a directory: look inside */
+  }
   const names = yield* steps.children(h, rel);
   if (names === undefined) return;
   for (const name of names) yield* removePath(h, `${rel}/${name}`);
@@ -695,7 +761,9 @@ function unwrapStats<N extends number | bigint>(r: StatsResult<N>): CgroupStats<
 export function newCgroup(config: CgroupConfig, context: CgroupContext): Cgroup {
   if (config.systemd) {
     if (!context.systemdRunning()) {
-      throw new CgroupError('systemd not running on this host, cannot use systemd cgroups manager', { code: 'ERR_CGROUP_NO_SYSTEMD' });
+      throw new CgroupError('systemd not running on this host, cannot use systemd cgroups manager', {
+        code: 'ERR_CGROUP_NO_SYSTEMD',
+      });
     }
     const prefix = config.scopePrefix ?? 'crio';
     const unit = config.name.endsWith('.slice') ? config.name : `${prefix}-${config.name}.scope`;
@@ -707,9 +775,14 @@ export function newCgroup(config: CgroupConfig, context: CgroupContext): Cgroup 
   // A relative path is resolved under the parent of our own cgroup (the "0::" line of /proc/self/cgroup).
   let own = '/';
   try {
-    const line = fs.readFileSync(nodePath.join(context.procRoot, 'self', 'cgroup'), 'utf8').split('\n').find((l) => l.startsWith('0::'));
+    const line = fs
+      .readFileSync(nodePath.join(context.procRoot, 'self', 'cgroup'), 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('0::'));
     if (line) own = line.slice(3) || '/';
-  } catch { /* treat as / */ }
+  } catch {
+    /* treat as / */
+  }
   return new Cgroup(config, context, join(dir(cleanElem(own) || '/'), inner));
 }
 

@@ -25,11 +25,31 @@ export interface CommandEntry {
 
 /* eslint-disable @typescript-eslint/no-require-imports -- lazy: a command's module loads only when it runs */
 export const COMMANDS: readonly CommandEntry[] = [
-  { name: 'stats', summary: 'memory, CPU and task counts of cgroups (table or --json)', load: () => (require('./cli/stats') as typeof import('./cli/stats')).statsCommand },
-  { name: 'top', summary: 'live view of the busiest cgroups (q quits)', load: () => (require('./cli/top') as typeof import('./cli/top')).topCommand },
-  { name: 'paths', summary: 'the cgroup paths the systemd or cgroupfs manager computes for a container', load: () => (require('./cli/paths') as typeof import('./cli/paths')).pathsCommand },
-  { name: 'move', summary: 'move a process into a cgroup in every hierarchy', load: () => (require('./cli/move') as typeof import('./cli/move')).moveCommand },
-  { name: 'serve', summary: 'serve Prometheus metrics at /metrics until SIGINT/SIGTERM', load: () => (require('./cli/serve') as typeof import('./cli/serve')).serveCommand },
+  {
+    name: 'stats',
+    summary: 'memory, CPU and task counts of cgroups (table or --json)',
+    load: () => (require('./cli/stats') as typeof import('./cli/stats')).statsCommand,
+  },
+  {
+    name: 'top',
+    summary: 'live view of the busiest cgroups (q quits)',
+    load: () => (require('./cli/top') as typeof import('./cli/top')).topCommand,
+  },
+  {
+    name: 'paths',
+    summary: 'the cgroup paths the systemd or cgroupfs manager computes for a container',
+    load: () => (require('./cli/paths') as typeof import('./cli/paths')).pathsCommand,
+  },
+  {
+    name: 'move',
+    summary: 'move a process into a cgroup in every hierarchy',
+    load: () => (require('./cli/move') as typeof import('./cli/move')).moveCommand,
+  },
+  {
+    name: 'serve',
+    summary: 'serve Prometheus metrics at /metrics until SIGINT/SIGTERM',
+    load: () => (require('./cli/serve') as typeof import('./cli/serve')).serveCommand,
+  },
 ];
 /* eslint-enable @typescript-eslint/no-require-imports */
 
@@ -50,16 +70,22 @@ Exit status: 0 ok, 1 operational error, 2 usage error.
 
 /** This package's version (from its package.json). */
 export function version(): string {
-  return (JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')) as { version: string }).version;
+  return (JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')) as { version: string })
+    .version;
 }
 
 /** The message for a first argument that is no command. */
 function unknownCommand(name: string): string {
   if (name.startsWith('-')) {
-    return `unknown option ${name}${didYouMean(name.replace(/^-+/, ''), ['help', 'version'], '--')}: ` +
-      'a command comes first, its options after it (cgmgr <command> [options])';
+    return (
+      `unknown option ${name}${didYouMean(name.replace(/^-+/, ''), ['help', 'version'], '--')}: ` +
+      'a command comes first, its options after it (cgmgr <command> [options])'
+    );
   }
-  return `unknown command '${name}'${didYouMean(name, COMMANDS.map((c) => c.name))}`;
+  return `unknown command '${name}'${didYouMean(
+    name,
+    COMMANDS.map((c) => c.name),
+  )}`;
 }
 
 /** Runs the command line `argv` (without node and the script); resolves to the exit code. */
@@ -104,10 +130,13 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
 }
 
 if (require.main === module) {
-  main(process.argv.slice(2)).then((code) => {
-    process.exitCode = code;
-  }, (err: unknown) => {
-    process.stderr.write(errorLine(err));
-    process.exitCode = EXIT_FAILURE;
-  });
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      process.stderr.write(errorLine(err));
+      process.exitCode = EXIT_FAILURE;
+    },
+  );
 }

@@ -34,7 +34,16 @@ export type FormatName = keyof typeof FORMAT;
  * Per file status of a batch row; negative values are failed syscalls. Keep in step with native/reader.h. `notRead`: the
  * file's tier is above the row's (a read with `tiers`): not read, its slots absent.
  */
-export const FILE_STATUS = { ok: 0, malformed: 1, overflow: 2, empty: 3, notInHierarchy: 4, skipped: 5, notRead: 6, notRegular: 7 } as const;
+export const FILE_STATUS = {
+  ok: 0,
+  malformed: 1,
+  overflow: 2,
+  empty: 3,
+  notInHierarchy: 4,
+  skipped: 5,
+  notRead: 6,
+  notRegular: 7,
+} as const;
 /** Why a file did not parse (BatchResult.parseError(...).reason). Keep in step with native/parse/parse.h ParseReason. */
 export const PARSE_REASON = {
   none: 0,
@@ -141,8 +150,14 @@ export class ReadPlan {
   private readonly ticket: PlanTicket;
 
   /** @internal */
-  constructor(readonly engine: Engine, readonly id: number, readonly slots: number, readonly files: readonly PlannedFile[],
-    key = '', plans = new Map<string, WeakRef<ReadPlan>>()) {
+  constructor(
+    readonly engine: Engine,
+    readonly id: number,
+    readonly slots: number,
+    readonly files: readonly PlannedFile[],
+    key = '',
+    plans = new Map<string, WeakRef<ReadPlan>>(),
+  ) {
     this.ticket = { native: engine.nativeEngine, plans, id, key };
     planRegistry.register(this, this.ticket, this);
   }
@@ -194,7 +209,11 @@ export class BatchResult {
   /** The parsers' diagnoses of the last read's failed files, by `row * files + file`; undefined when none failed. */
   private parseErrors: Map<number, ParseErrorRecord> | undefined;
 
-  constructor(readonly plan: ReadPlan, readonly rows: number, options: ResultOptions = {}) {
+  constructor(
+    readonly plan: ReadPlan,
+    readonly rows: number,
+    options: ResultOptions = {},
+  ) {
     this.bigint = options.bigint === true;
     const buffer = new ArrayBuffer(8 * plan.slots * rows);
     this.values = this.bigint ? new BigUint64Array(buffer) : new Float64Array(buffer);
@@ -269,17 +288,37 @@ export class BatchResult {
     }
     switch (s) {
       case FILE_STATUS.malformed:
-        return new CgroupError(`unable to parse ${path}: malformed ${f.format} content`, { code: 'ERR_CGROUP_PARSE', path, ...extra });
+        return new CgroupError(`unable to parse ${path}: malformed ${f.format} content`, {
+          code: 'ERR_CGROUP_PARSE',
+          path,
+          ...extra,
+        });
       case FILE_STATUS.empty:
         return new CgroupError(`unable to parse ${path}: empty file`, { code: 'ERR_CGROUP_PARSE', path, ...extra });
       case FILE_STATUS.overflow:
-        return new CgroupError(`${path}: more entries than the plan's capacity (${f.cap})`, { code: 'ERR_CGROUP_CAPACITY', path, ...extra });
+        return new CgroupError(`${path}: more entries than the plan's capacity (${f.cap})`, {
+          code: 'ERR_CGROUP_CAPACITY',
+          path,
+          ...extra,
+        });
       case FILE_STATUS.notInHierarchy:
-        return new CgroupError(`the cgroup does not exist in the ${f.controller || 'unified'} hierarchy`, { code: 'ERR_CGROUP_NOT_IN_HIERARCHY', path, ...extra });
+        return new CgroupError(`the cgroup does not exist in the ${f.controller || 'unified'} hierarchy`, {
+          code: 'ERR_CGROUP_NOT_IN_HIERARCHY',
+          path,
+          ...extra,
+        });
       case FILE_STATUS.notRegular:
-        return new CgroupError(`${path} is not a regular file (a FIFO, device or directory is never read)`, { code: 'ERR_CGROUP_NOT_REGULAR_FILE', path, ...extra });
+        return new CgroupError(`${path} is not a regular file (a FIFO, device or directory is never read)`, {
+          code: 'ERR_CGROUP_NOT_REGULAR_FILE',
+          path,
+          ...extra,
+        });
       case FILE_STATUS.notRead:
-        return new CgroupError(`${path} was not read (its tier is above the row's)`, { code: 'ERR_CGROUP_NOT_READ', path, ...extra });
+        return new CgroupError(`${path} was not read (its tier is above the row's)`, {
+          code: 'ERR_CGROUP_NOT_READ',
+          path,
+          ...extra,
+        });
       default:
         return new CgroupError(`the cgroup handle is closed`, { code: 'ERR_CGROUP_HANDLE_CLOSED', ...extra });
     }
@@ -288,8 +327,10 @@ export class BatchResult {
   /** True when file f of row r does not exist in a cgroup that does (ENOENT on a live cgroup). */
   absent(row: number, file: number): boolean {
     const s = this.status(row, file);
-    return (s < 0 && decodeSysStatus(s).errno === ENOENT && this.itemStatus[row] === ITEM_STATUS.ok) ||
-      s === FILE_STATUS.notInHierarchy;
+    return (
+      (s < 0 && decodeSysStatus(s).errno === ENOENT && this.itemStatus[row] === ITEM_STATUS.ok) ||
+      s === FILE_STATUS.notInHierarchy
+    );
   }
 
   /** The row-level error: the cgroup is gone (ERR_CGROUP_GONE) or the handle closed. */
@@ -299,7 +340,10 @@ export class BatchResult {
     const id = this.ids[row]!;
     const info = this.plan.engine.nativeEngine.info(id);
     if (s === ITEM_STATUS.gone) {
-      return new CgroupError(`cgroup ${info ? '/' + info.path : ''} is gone`, { code: 'ERR_CGROUP_GONE', ...(info ? { path: '/' + info.path } : {}) });
+      return new CgroupError(`cgroup ${info ? '/' + info.path : ''} is gone`, {
+        code: 'ERR_CGROUP_GONE',
+        ...(info ? { path: '/' + info.path } : {}),
+      });
     }
     return new CgroupError('the cgroup handle is closed', { code: 'ERR_CGROUP_HANDLE_CLOSED' });
   }
@@ -382,7 +426,11 @@ export class Engine {
     const budget = Math.min(asked, processFdBudget(), 0xffffffff);
     const resolve = options.resolve ?? 'auto';
     if (!(resolve in RESOLVE)) throw invalidArg('resolve', resolve, "must be 'auto', 'openat2' or 'walk'");
-    this.nativeEngine = new native.Engine(this.layout.hierarchies.map((h) => h.path), budget, RESOLVE[resolve]);
+    this.nativeEngine = new native.Engine(
+      this.layout.hierarchies.map((h) => h.path),
+      budget,
+      RESOLVE[resolve],
+    );
   }
 
   /** The hierarchy that holds a controller's files (see FileSpec.controller). */
@@ -392,7 +440,8 @@ export class Engine {
     const h = controller === '' || controller === 'unified' ? l.unified : l.controllers.get(controller);
     if (h === undefined) {
       throw new CgroupError(`the ${controller || 'unified'} hierarchy is not mounted under ${l.root}`, {
-        code: 'ERR_CGROUP_NOT_MOUNTED', controller,
+        code: 'ERR_CGROUP_NOT_MOUNTED',
+        controller,
       });
     }
     return h;
@@ -431,17 +480,27 @@ export class Engine {
       if (cap !== undefined && (!Number.isInteger(cap) || cap < 0 || cap > PLAN_MAX_CAP)) {
         throw invalidArg(`files[${i}].cap`, cap, `must be an integer from 0 to ${PLAN_MAX_CAP}`);
       }
-      if (hold !== undefined && typeof hold !== 'boolean') throw invalidArg(`files[${i}].hold`, hold, 'must be a boolean');
+      if (hold !== undefined && typeof hold !== 'boolean')
+        throw invalidArg(`files[${i}].hold`, hold, 'must be a boolean');
       if (tier !== undefined && (!Number.isInteger(tier) || tier < 0 || tier > 255)) {
         throw invalidArg(`files[${i}].tier`, tier, 'must be an integer from 0 to 255');
       }
       holds.push(hold ?? true);
       return {
-        controller, name: cgroupName(name, `files[${i}].name`), format, keys: keys === undefined ? [] : [...keys], cap: cap ?? 0,
-        hold: hold ?? true, tier: tier ?? 0, hierarchy: this.hierarchyFor(controller), offset: 0,
+        controller,
+        name: cgroupName(name, `files[${i}].name`),
+        format,
+        keys: keys === undefined ? [] : [...keys],
+        cap: cap ?? 0,
+        hold: hold ?? true,
+        tier: tier ?? 0,
+        hierarchy: this.hierarchyFor(controller),
+        offset: 0,
       };
     });
-    const key = JSON.stringify(planned.map((f, i) => [f.hierarchy.index, f.name, f.format, f.keys, f.cap, holds[i], f.tier]));
+    const key = JSON.stringify(
+      planned.map((f, i) => [f.hierarchy.index, f.name, f.format, f.keys, f.cap, holds[i], f.tier]),
+    );
     const live = this.plans.get(key)?.deref();
     if (live !== undefined && !live.freed) {
       live.uses++;
@@ -449,17 +508,27 @@ export class Engine {
     }
     let compiled: { id: number; slots: number; offsets: number[] };
     try {
-      compiled = this.nativeEngine.createPlan(planned.map((f, i) => ({
-        hierarchy: f.hierarchy.index, name: f.name, format: FORMAT[f.format], keys: f.keys, cap: f.cap, hold: holds[i]!,
-        tier: f.tier,
-      })));
+      compiled = this.nativeEngine.createPlan(
+        planned.map((f, i) => ({
+          hierarchy: f.hierarchy.index,
+          name: f.name,
+          format: FORMAT[f.format],
+          keys: f.keys,
+          cap: f.cap,
+          hold: holds[i]!,
+          tier: f.tier,
+        })),
+      );
     } catch (err) {
       // Native range checks (keys/capacity per format, sizes): a CgroupError with a code, like every plan() error.
       if (err instanceof CgroupError) throw err;
       const e = err as Error & { code?: string };
       throw new CgroupError(`plan(): ${e.message}`, { code: e.code ?? 'ERR_CGROUP_PLAN' });
     }
-    planned.forEach((f, i) => { f.offset = compiled.offsets[i]!; Object.freeze(f); });
+    planned.forEach((f, i) => {
+      f.offset = compiled.offsets[i]!;
+      Object.freeze(f);
+    });
     const plan = new ReadPlan(this, compiled.id, compiled.slots, Object.freeze(planned), key, this.plans);
     this.plans.set(key, new WeakRef(plan));
     return plan;
@@ -470,15 +539,23 @@ export class Engine {
     return new BatchResult(plan, rows, options);
   }
 
-  private prepare(plan: ReadPlan, ids: Uint32Array | readonly number[], result?: BatchResult, options?: ReadOptions): [Uint32Array, BatchResult, Uint8Array | undefined] {
+  private prepare(
+    plan: ReadPlan,
+    ids: Uint32Array | readonly number[],
+    result?: BatchResult,
+    options?: ReadOptions,
+  ): [Uint32Array, BatchResult, Uint8Array | undefined] {
     if (!(plan instanceof ReadPlan)) throw invalidArg('plan', plan, 'must be a ReadPlan');
     if (plan.engine !== this) throw invalidArg('plan', 'ReadPlan', 'belongs to another engine');
     plan.checkLive();
-    if (!(result === undefined || result instanceof BatchResult)) throw invalidArg('result', result, 'must be a BatchResult');
+    if (!(result === undefined || result instanceof BatchResult))
+      throw invalidArg('result', result, 'must be a BatchResult');
     const idArray = toIds(ids);
     const out = result ?? new BatchResult(plan, idArray.length);
-    if (out.plan !== plan || out.rows < idArray.length) throw invalidArg('result', 'BatchResult', 'must be made for this plan with enough rows');
-    if (options !== undefined && (options === null || typeof options !== 'object')) throw invalidArg('options', options, 'must be an object');
+    if (out.plan !== plan || out.rows < idArray.length)
+      throw invalidArg('result', 'BatchResult', 'must be made for this plan with enough rows');
+    if (options !== undefined && (options === null || typeof options !== 'object'))
+      throw invalidArg('options', options, 'must be an object');
     const tiers = options?.tiers;
     if (tiers !== undefined && !(tiers instanceof Uint8Array && tiers.length >= idArray.length)) {
       throw invalidArg('options.tiers', tiers, 'must be a Uint8Array with a tier per row');
@@ -489,9 +566,26 @@ export class Engine {
   }
 
   /** Reads a plan for every handle, synchronously (with `tiers`: only the files of each row's tier and below). */
-  readSync(plan: ReadPlan, ids: Uint32Array | readonly number[], result?: BatchResult, options?: ReadOptions): BatchResult {
+  readSync(
+    plan: ReadPlan,
+    ids: Uint32Array | readonly number[],
+    result?: BatchResult,
+    options?: ReadOptions,
+  ): BatchResult {
     const [idArray, out, tiers] = this.prepare(plan, ids, result, options);
-    out.addParseErrors(this.nativeEngine.read(plan.id, idArray, out.values, out.flags, out.fileStatus, out.itemStatus, out.sampleMs, !out.bigint, tiers));
+    out.addParseErrors(
+      this.nativeEngine.read(
+        plan.id,
+        idArray,
+        out.values,
+        out.flags,
+        out.fileStatus,
+        out.itemStatus,
+        out.sampleMs,
+        !out.bigint,
+        tiers,
+      ),
+    );
     return out;
   }
 
@@ -501,7 +595,12 @@ export class Engine {
    * count); rows of different handles are read in parallel (docs/engine.md). Do not touch `result` (or `ids`) until
    * the promise settles.
    */
-  async read(plan: ReadPlan, ids: Uint32Array | readonly number[], result?: BatchResult, options: ReadOptions & { workers?: number } = {}): Promise<BatchResult> {
+  async read(
+    plan: ReadPlan,
+    ids: Uint32Array | readonly number[],
+    result?: BatchResult,
+    options: ReadOptions & { workers?: number } = {},
+  ): Promise<BatchResult> {
     const [idArray, out, tiers] = this.prepare(plan, ids, result, options);
     const n = idArray.length;
     const workers = options.workers ?? defaultWorkers(n);
@@ -514,10 +613,21 @@ export class Engine {
     for (let w = 0; w < count; w++) {
       const start = Math.min(n, w * chunk);
       const end = Math.min(n, start + chunk);
-      parts.push(this.nativeEngine.readAsync(plan.id, idArray.subarray(start, end), out.values.subarray(start * slots, end * slots),
-        out.flags.subarray(start * slots, end * slots), out.fileStatus.subarray(start * files, end * files),
-        out.itemStatus.subarray(start, end), out.sampleMs.subarray(start, end), !out.bigint, tiers?.subarray(start, end))
-        .then((records) => out.addParseErrors(records, start)));
+      parts.push(
+        this.nativeEngine
+          .readAsync(
+            plan.id,
+            idArray.subarray(start, end),
+            out.values.subarray(start * slots, end * slots),
+            out.flags.subarray(start * slots, end * slots),
+            out.fileStatus.subarray(start * files, end * files),
+            out.itemStatus.subarray(start, end),
+            out.sampleMs.subarray(start, end),
+            !out.bigint,
+            tiers?.subarray(start, end),
+          )
+          .then((records) => out.addParseErrors(records, start)),
+      );
     }
     await Promise.all(parts);
     return out;
@@ -533,7 +643,8 @@ export class Engine {
   /** The index of a hierarchy given by controller name or as a Hierarchy of this engine's layout. */
   hierarchyIndex(where: HierarchyRef): number {
     if (typeof where === 'string') return this.hierarchyFor(where).index;
-    if (where !== null && typeof where === 'object' && this.layout.hierarchies[where.index] === where) return where.index;
+    if (where !== null && typeof where === 'object' && this.layout.hierarchies[where.index] === where)
+      return where.index;
     throw invalidArg('hierarchy', where, "must be a controller name or a Hierarchy of this engine's layout");
   }
 
@@ -570,7 +681,10 @@ export class Engine {
   }
 
   async children(where: HierarchyRef, path: string): Promise<string[] | undefined> {
-    return ((await native.fsOpAsync(this.nativeEngine, FS_OP.list, ...this.fsArgs(where, path))) as string[] | null) ?? undefined;
+    return (
+      ((await native.fsOpAsync(this.nativeEngine, FS_OP.list, ...this.fsArgs(where, path))) as string[] | null) ??
+      undefined
+    );
   }
 
   /** A small file (at most 1 MiB) of the cgroup `path`, as text. Only regular files are read. */
@@ -607,7 +721,8 @@ export class Engine {
   private pidArgs(ids: Uint32Array | readonly number[], pids: Int32Array | readonly number[], controller?: string) {
     const idArray = toIds(ids);
     const pidArray = pids instanceof Int32Array ? pids : Int32Array.from(pids.map((p, i) => checkPid(p, `pids[${i}]`)));
-    if (pidArray.length !== idArray.length) throw invalidArg('pids', pidArray.length, `must have one pid per id (${idArray.length})`);
+    if (pidArray.length !== idArray.length)
+      throw invalidArg('pids', pidArray.length, `must have one pid per id (${idArray.length})`);
     const hier = controller === undefined ? -1 : this.hierarchyFor(controller).index;
     return { idArray, pidArray, hier, results: new Int32Array(idArray.length) };
   }
@@ -617,19 +732,32 @@ export class Engine {
    * in when controller is undefined. Returns one result per pid: undefined for success, or the error of that pid
    * (ESRCH for a pid that has exited), never a failed batch.
    */
-  writePidsSync(ids: Uint32Array | readonly number[], pids: Int32Array | readonly number[], controller?: string): Array<CgroupError | undefined> {
+  writePidsSync(
+    ids: Uint32Array | readonly number[],
+    pids: Int32Array | readonly number[],
+    controller?: string,
+  ): Array<CgroupError | undefined> {
     const a = this.pidArgs(ids, pids, controller);
     this.nativeEngine.writePids(a.idArray, a.pidArray, a.hier, a.results);
     return this.pidResults(a.idArray, a.pidArray, a.hier, a.results);
   }
 
-  async writePids(ids: Uint32Array | readonly number[], pids: Int32Array | readonly number[], controller?: string): Promise<Array<CgroupError | undefined>> {
+  async writePids(
+    ids: Uint32Array | readonly number[],
+    pids: Int32Array | readonly number[],
+    controller?: string,
+  ): Promise<Array<CgroupError | undefined>> {
     const a = this.pidArgs(ids, pids, controller);
     await this.nativeEngine.writePidsAsync(a.idArray, a.pidArray, a.hier, a.results);
     return this.pidResults(a.idArray, a.pidArray, a.hier, a.results);
   }
 
-  private pidResults(ids: Uint32Array, pids: Int32Array, hier: number, results: Int32Array): Array<CgroupError | undefined> {
+  private pidResults(
+    ids: Uint32Array,
+    pids: Int32Array,
+    hier: number,
+    results: Int32Array,
+  ): Array<CgroupError | undefined> {
     return Array.from(results, (s, i) => {
       if (s === PID_STATUS.ok) return undefined;
       const target = hier >= 0 ? this.layout.hierarchies[hier]! : undefined;
@@ -638,12 +766,19 @@ export class Engine {
         const { errno, syscall } = decodeSysStatus(s);
         return sysError(errno, syscall, path ?? this.cgroupPath(ids[i]!), { file: 'cgroup.procs' });
       }
-      if (s === PID_STATUS.badHandle) return new CgroupError('the cgroup handle is closed', { code: 'ERR_CGROUP_HANDLE_CLOSED' });
+      if (s === PID_STATUS.badHandle)
+        return new CgroupError('the cgroup handle is closed', { code: 'ERR_CGROUP_HANDLE_CLOSED' });
       if (s === PID_STATUS.invalid) return invalidArg(`pids[${i}]`, pids[i], 'must be a positive 32-bit integer');
       if (s === PID_STATUS.notRegular) {
-        return new CgroupError('cgroup.procs is not a regular file', { code: 'ERR_CGROUP_NOT_REGULAR_FILE', ...(path ? { path } : {}) });
+        return new CgroupError('cgroup.procs is not a regular file', {
+          code: 'ERR_CGROUP_NOT_REGULAR_FILE',
+          ...(path ? { path } : {}),
+        });
       }
-      return new CgroupError(`the cgroup does not exist in hierarchy ${target?.path}`, { code: 'ERR_CGROUP_NOT_IN_HIERARCHY', ...(path ? { path } : {}) });
+      return new CgroupError(`the cgroup does not exist in hierarchy ${target?.path}`, {
+        code: 'ERR_CGROUP_NOT_IN_HIERARCHY',
+        ...(path ? { path } : {}),
+      });
     });
   }
 

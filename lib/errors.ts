@@ -47,11 +47,20 @@ export function decodeSysStatus(status: number): { errno: number; syscall: strin
 }
 
 /** A CgroupError for a failed syscall, worded like Node's: "ENOENT: no such file or directory, openat '/x'". */
-export function sysError(errno: number, syscall: string, path: string | undefined, extra?: Partial<CgroupErrorProperties>): CgroupError {
+export function sysError(
+  errno: number,
+  syscall: string,
+  path: string | undefined,
+  extra?: Partial<CgroupErrorProperties>,
+): CgroupError {
   const code = errnoName(errno);
   const where = path === undefined ? '' : ` '${path}'`;
   return new CgroupError(`${code}: ${errnoMessage(errno)}, ${syscall}${where}`, {
-    code, errno: -errno, syscall, ...(path === undefined ? {} : { path }), ...extra,
+    code,
+    errno: -errno,
+    syscall,
+    ...(path === undefined ? {} : { path }),
+    ...extra,
   });
 }
 

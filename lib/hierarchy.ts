@@ -104,14 +104,19 @@ function fromDirectories(root: string, version: 1 | 2 | undefined): Array<Omit<H
   }
   const out: Array<Omit<Hierarchy, 'index'>> = [];
   // By code point: localeCompare would load ICU's collator, ~10 ms of a CLI's start (the same order for cgroup names).
-  for (const ent of fs.readdirSync(root, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+  for (const ent of fs
+    .readdirSync(root, { withFileTypes: true })
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
     if (!ent.isDirectory()) continue; // co-mount aliases are symlinks (cpu -> cpu,cpuacct): one hierarchy each
     const dir = path.join(root, ent.name);
     if (ent.name === 'unified') {
       out.push({ version: 2, path: dir, controllers: readControllers(dir), mountRoot: '/' });
     } else {
       out.push({
-        version: 1, path: dir, controllers: ent.name.split(',').map((c) => (c === 'systemd' ? 'name=systemd' : c)), mountRoot: '/',
+        version: 1,
+        path: dir,
+        controllers: ent.name.split(',').map((c) => (c === 'systemd' ? 'name=systemd' : c)),
+        mountRoot: '/',
       });
     }
   }
@@ -125,7 +130,8 @@ export function discoverHierarchies(options: DiscoverOptions = {}): Layout {
   if (found.length === 0) found = fromDirectories(root, options.version);
   if (found.length === 0) {
     throw new CgroupError(`no cgroup hierarchy found at ${root} (neither in ${mountinfo} nor as directories)`, {
-      code: 'ERR_CGROUP_NO_HIERARCHY', path: root,
+      code: 'ERR_CGROUP_NO_HIERARCHY',
+      path: root,
     });
   }
   const rootIsV2 = found.some((h) => h.version === 2 && h.path === root);

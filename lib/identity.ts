@@ -152,7 +152,12 @@ export function parseCgroupIdentity(p: string): CgroupIdentity {
     if (!systemd && QOS.has(next)) {
       qos = next as QosClass;
       i++;
-    } else if (systemd && next.startsWith(`${stem}-`) && next.endsWith('.slice') && QOS.has(next.slice(stem.length + 1, -'.slice'.length))) {
+    } else if (
+      systemd &&
+      next.startsWith(`${stem}-`) &&
+      next.endsWith('.slice') &&
+      QOS.has(next.slice(stem.length + 1, -'.slice'.length))
+    ) {
       qos = next.slice(stem.length + 1, -'.slice'.length) as QosClass;
       i++;
     }
@@ -170,8 +175,13 @@ export function parseCgroupIdentity(p: string): CgroupIdentity {
   // A cgroupfs-named component under a systemd pod slice (or the reverse) is not what either driver makes.
   if ((cn.driver ?? 'cgroupfs') !== driver) return other;
   const id: CgroupIdentity = {
-    kind: cn.kind === 'conmon' ? 'conmon' : 'sandbox-or-container', path, podUid: pod.uid, podPath, containerId: cn.id,
-    qos: podQos, driver,
+    kind: cn.kind === 'conmon' ? 'conmon' : 'sandbox-or-container',
+    path,
+    podUid: pod.uid,
+    podPath,
+    containerId: cn.id,
+    qos: podQos,
+    driver,
   };
   // A bare id: containerd (CRI-O's cgroupfs names are crio-<id>); cri-dockerd names them so too, but is rarer.
   id.runtime = cn.runtime ?? 'containerd';

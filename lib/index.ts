@@ -22,14 +22,41 @@ import type * as WalkModule from './walk';
 // Loaded now: what stats() needs anyway.
 export { CgroupError, type CgroupErrorProperties } from './errors';
 export {
-  DEFAULT_ROOT, discoverHierarchies, hierarchiesFromMountinfo, isCgroup2, type DiscoverOptions, type Hierarchy, type Layout,
+  DEFAULT_ROOT,
+  discoverHierarchies,
+  hierarchiesFromMountinfo,
+  isCgroup2,
+  type DiscoverOptions,
+  type Hierarchy,
+  type Layout,
 } from './hierarchy';
 export { Engine, type EngineOptions, type FileSpec, type FormatName } from './engine';
 export {
-  CONTROLLERS, DEFAULT_CONTROLLERS, StatsReader, controllerMask, hugePageSizeNames, hugePageSizes, isMemoryUnlimited,
-  stats, statsMany, statsManySync, statsSync, V1_UNLIMITED_MIN,
-  type BlkioStatEntry, type CgroupStats, type CgroupStatsError, type ControllerName, type CPUStats, type DiskIOStats,
-  type HugetlbStats, type MemoryEvents, type MemoryStats, type PidsStats, type PSIData, type PSIStats, type StatsOptions,
+  CONTROLLERS,
+  DEFAULT_CONTROLLERS,
+  StatsReader,
+  controllerMask,
+  hugePageSizeNames,
+  hugePageSizes,
+  isMemoryUnlimited,
+  stats,
+  statsMany,
+  statsManySync,
+  statsSync,
+  V1_UNLIMITED_MIN,
+  type BlkioStatEntry,
+  type CgroupStats,
+  type CgroupStatsError,
+  type ControllerName,
+  type CPUStats,
+  type DiskIOStats,
+  type HugetlbStats,
+  type MemoryEvents,
+  type MemoryStats,
+  type PidsStats,
+  type PSIData,
+  type PSIStats,
+  type StatsOptions,
   type StatsResult,
 } from './stats';
 
@@ -38,17 +65,37 @@ export type { ListOptions } from './walk';
 export type { MemLimitOptions, SysinfoFn } from './memory';
 export type { CgroupConfig, CgroupOptions, CgroupResources, Logger } from './cgroup';
 export type {
-  CgroupManager, CgroupManagerOptions, ManagerStatsOptions, SandboxCgroupPath, SystemdConmonError, SystemdManagerOptions,
+  CgroupManager,
+  CgroupManagerOptions,
+  ManagerStatsOptions,
+  SandboxCgroupPath,
+  SystemdConmonError,
+  SystemdManagerOptions,
 } from './managers';
 export type { BusOptions, DBusError, Probe, ScopeError } from './systemd';
 export type {
-  CollectOptions, CollectorEvents, CollectorOptions, FieldName, FinalEvent, Labels, NetworkMode, OomEvent, Rates,
+  CollectOptions,
+  CollectorEvents,
+  CollectorOptions,
+  FieldName,
+  FinalEvent,
+  Labels,
+  NetworkMode,
+  OomEvent,
+  Rates,
   TreeWatchOptions,
   WatchOptions,
 } from './collector';
 export type {
-  ExpositionFormat, Family, FamilyGroup, MetricsServer, MetricsServerCounts, MetricsServerOptions, PromClientOptions,
-  RenderOptions, Selection,
+  ExpositionFormat,
+  Family,
+  FamilyGroup,
+  MetricsServer,
+  MetricsServerCounts,
+  MetricsServerOptions,
+  PromClientOptions,
+  RenderOptions,
+  Selection,
 } from './exporter';
 export type { CgroupIdentity, CgroupKind, KubernetesCollectorOptions, QosClass, RuntimeGuess } from './kubernetes';
 
@@ -134,37 +181,149 @@ const LAZY: ReadonlyArray<[() => Record<string, unknown>, readonly string[]]> = 
   [() => require('./memory'), ['memLimitGivenSystem', 'verifyMemoryIsEnough']],
   [() => require('./paths'), ['base', 'clean', 'dir', 'expandSlice', 'join']],
   [() => require('./cgroup'), ['Cgroup', 'CgroupContext', 'cpuMaxValue', 'isSystemdRunning', 'sharesToWeight']],
-  [() => require('./managers'), ['CGROUP_MEMORY_PATH_V1', 'CGROUP_MEMORY_PATH_V2', 'CRIO_PREFIX', 'DEFAULT_CGROUP_MANAGER',
-    'CgroupfsManager', 'LruCache', 'SystemdManager', 'libctrManager', 'moveProcessToContainerCgroup',
-    'moveProcessToContainerCgroupSync', 'newDefault', 'newSystemdManager', 'parseCgroupFile', 'setCgroupManager']],
-  [() => require('./systemd'), ['DEFAULT_JOB_TIMEOUT_MS', 'SystemdBus', 'rangeToBits', 'sharedBus', 'systemdRunningAt',
-    'systemdSupportsAllowedCPUs']],
-  [() => require('./collector'), ['ChildWatcher', 'TreeWatcher', 'FIELD', 'FIELDS', 'FIELD_COUNT', 'LAYOUT_VERSION', 'RATE_FIELDS',
-    'ROW_STATUS', 'StatsCollector', 'Sweep', 'IO_COLUMNS', 'NETWORK_COLUMNS', 'KeyTable', 'VectorStore']],
-  [() => require('./exporter'), ['CONTENT_TYPE', 'FAMILIES', 'createMetricsServer', 'familyName', 'negotiateFormat',
-    'promClientCollector', 'renderMetrics', 'ExpositionRenderer', 'FAMILY_GROUPS', 'selectFamilies']],
-  [() => require('./kubernetes'), ['CriClient', 'CriError', 'KubernetesCollector', 'NameCache', 'createKubernetesCollector',
-    'parseCgroupIdentity', 'resolveRuntimeEndpoint']],
+  [
+    () => require('./managers'),
+    [
+      'CGROUP_MEMORY_PATH_V1',
+      'CGROUP_MEMORY_PATH_V2',
+      'CRIO_PREFIX',
+      'DEFAULT_CGROUP_MANAGER',
+      'CgroupfsManager',
+      'LruCache',
+      'SystemdManager',
+      'libctrManager',
+      'moveProcessToContainerCgroup',
+      'moveProcessToContainerCgroupSync',
+      'newDefault',
+      'newSystemdManager',
+      'parseCgroupFile',
+      'setCgroupManager',
+    ],
+  ],
+  [
+    () => require('./systemd'),
+    [
+      'DEFAULT_JOB_TIMEOUT_MS',
+      'SystemdBus',
+      'rangeToBits',
+      'sharedBus',
+      'systemdRunningAt',
+      'systemdSupportsAllowedCPUs',
+    ],
+  ],
+  [
+    () => require('./collector'),
+    [
+      'ChildWatcher',
+      'TreeWatcher',
+      'FIELD',
+      'FIELDS',
+      'FIELD_COUNT',
+      'LAYOUT_VERSION',
+      'RATE_FIELDS',
+      'ROW_STATUS',
+      'StatsCollector',
+      'Sweep',
+      'IO_COLUMNS',
+      'NETWORK_COLUMNS',
+      'KeyTable',
+      'VectorStore',
+    ],
+  ],
+  [
+    () => require('./exporter'),
+    [
+      'CONTENT_TYPE',
+      'FAMILIES',
+      'createMetricsServer',
+      'familyName',
+      'negotiateFormat',
+      'promClientCollector',
+      'renderMetrics',
+      'ExpositionRenderer',
+      'FAMILY_GROUPS',
+      'selectFamilies',
+    ],
+  ],
+  [
+    () => require('./kubernetes'),
+    [
+      'CriClient',
+      'CriError',
+      'KubernetesCollector',
+      'NameCache',
+      'createKubernetesCollector',
+      'parseCgroupIdentity',
+      'resolveRuntimeEndpoint',
+    ],
+  ],
 ];
 
 // An ES-module import (`import { StatsCollector } from 'cgmgr'`) learns a CommonJS module's names by reading its source
 // for `exports.NAME =` (cjs-module-lexer), not by running it: these placeholders make the lazy names visible to it, and
 // the getters below replace them at once. Such an import reads every name, so it loads every part; a hook that wants
 // less requires the package (CommonJS) or a subpath.
-exports.listCgroups = exports.memLimitGivenSystem = exports.verifyMemoryIsEnough = exports.base = exports.clean =
-  exports.dir = exports.expandSlice = exports.join = exports.Cgroup = exports.CgroupContext = exports.cpuMaxValue =
-  exports.isSystemdRunning = exports.sharesToWeight = exports.CGROUP_MEMORY_PATH_V1 = exports.CGROUP_MEMORY_PATH_V2 =
-  exports.CRIO_PREFIX = exports.DEFAULT_CGROUP_MANAGER = exports.CgroupfsManager = exports.LruCache =
-  exports.SystemdManager = exports.libctrManager = exports.moveProcessToContainerCgroup =
-  exports.moveProcessToContainerCgroupSync = exports.newDefault = exports.newSystemdManager =
-  exports.parseCgroupFile = exports.setCgroupManager = exports.DEFAULT_JOB_TIMEOUT_MS = exports.SystemdBus =
-  exports.rangeToBits = exports.sharedBus = exports.systemdRunningAt = exports.systemdSupportsAllowedCPUs =
-  exports.ChildWatcher = exports.TreeWatcher = exports.FIELD = exports.FIELDS = exports.FIELD_COUNT = exports.LAYOUT_VERSION =
-  exports.RATE_FIELDS = exports.ROW_STATUS = exports.StatsCollector = exports.Sweep = exports.CONTENT_TYPE =
-  exports.FAMILIES = exports.createMetricsServer = exports.familyName = exports.negotiateFormat =
-  exports.promClientCollector = exports.renderMetrics = exports.ExpositionRenderer = exports.FAMILY_GROUPS = exports.selectFamilies =
-  exports.CriClient = exports.CriError = exports.KubernetesCollector = exports.NameCache = exports.createKubernetesCollector =
-  exports.parseCgroupIdentity = exports.resolveRuntimeEndpoint = undefined;
+exports.listCgroups =
+  exports.memLimitGivenSystem =
+  exports.verifyMemoryIsEnough =
+  exports.base =
+  exports.clean =
+  exports.dir =
+  exports.expandSlice =
+  exports.join =
+  exports.Cgroup =
+  exports.CgroupContext =
+  exports.cpuMaxValue =
+  exports.isSystemdRunning =
+  exports.sharesToWeight =
+  exports.CGROUP_MEMORY_PATH_V1 =
+  exports.CGROUP_MEMORY_PATH_V2 =
+  exports.CRIO_PREFIX =
+  exports.DEFAULT_CGROUP_MANAGER =
+  exports.CgroupfsManager =
+  exports.LruCache =
+  exports.SystemdManager =
+  exports.libctrManager =
+  exports.moveProcessToContainerCgroup =
+  exports.moveProcessToContainerCgroupSync =
+  exports.newDefault =
+  exports.newSystemdManager =
+  exports.parseCgroupFile =
+  exports.setCgroupManager =
+  exports.DEFAULT_JOB_TIMEOUT_MS =
+  exports.SystemdBus =
+  exports.rangeToBits =
+  exports.sharedBus =
+  exports.systemdRunningAt =
+  exports.systemdSupportsAllowedCPUs =
+  exports.ChildWatcher =
+  exports.TreeWatcher =
+  exports.FIELD =
+  exports.FIELDS =
+  exports.FIELD_COUNT =
+  exports.LAYOUT_VERSION =
+  exports.RATE_FIELDS =
+  exports.ROW_STATUS =
+  exports.StatsCollector =
+  exports.Sweep =
+  exports.CONTENT_TYPE =
+  exports.FAMILIES =
+  exports.createMetricsServer =
+  exports.familyName =
+  exports.negotiateFormat =
+  exports.promClientCollector =
+  exports.renderMetrics =
+  exports.ExpositionRenderer =
+  exports.FAMILY_GROUPS =
+  exports.selectFamilies =
+  exports.CriClient =
+  exports.CriError =
+  exports.KubernetesCollector =
+  exports.NameCache =
+  exports.createKubernetesCollector =
+  exports.parseCgroupIdentity =
+  exports.resolveRuntimeEndpoint =
+    undefined;
 
 for (const [load, names] of LAZY) {
   let mod: Record<string, unknown> | undefined;

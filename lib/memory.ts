@@ -36,10 +36,11 @@ export function memLimitGivenSystem(limit: number | bigint, options: MemLimitOpt
     const ram = totalRam(options);
     return ram !== undefined && limit > ram ? ram : limit;
   }
-  if (typeof limit !== 'number' || Number.isNaN(limit) || limit < 0) throw invalidArg('limit', limit, 'must be a non-negative number');
+  if (typeof limit !== 'number' || Number.isNaN(limit) || limit < 0)
+    throw invalidArg('limit', limit, 'must be a non-negative number');
   const ram = totalRam(options);
   if (ram === undefined) return limit;
-  return limit > Number(ram) || (limit === Infinity) ? Number(ram) : limit;
+  return limit > Number(ram) || limit === Infinity ? Number(ram) : limit;
 }
 
 /**
@@ -51,7 +52,9 @@ export function verifyMemoryIsEnough(limit: number | bigint, min: number | bigin
   const l = toInt64(limit, 'limit');
   const m = toInt64(min, 'min');
   if (l !== 0n && l < m) {
-    throw new CgroupError(`set memory limit ${l} too low; should be at least ${m} bytes`, { code: 'ERR_CGROUP_MEMORY_TOO_LOW' });
+    throw new CgroupError(`set memory limit ${l} too low; should be at least ${m} bytes`, {
+      code: 'ERR_CGROUP_MEMORY_TOO_LOW',
+    });
   }
 }
 
@@ -60,6 +63,7 @@ function toInt64(v: number | bigint, name: string): bigint {
     if (!Number.isSafeInteger(v)) throw invalidArg(name, v, 'must be an integer');
     return BigInt(v);
   }
-  if (typeof v !== 'bigint' || v < -(1n << 63n) || v >= 1n << 63n) throw invalidArg(name, v, 'must be a 64-bit integer');
+  if (typeof v !== 'bigint' || v < -(1n << 63n) || v >= 1n << 63n)
+    throw invalidArg(name, v, 'must be a 64-bit integer');
   return v;
 }

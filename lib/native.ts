@@ -36,18 +36,43 @@ export interface NativeEngine {
   info(id: number): NativeHandleInfo | null;
   createPlan(files: NativePlanFile[]): { id: number; slots: number; offsets: number[] };
   freePlan(id: number): boolean;
-  read(plan: number, ids: Uint32Array, values: Float64Array | BigUint64Array, flags: Uint8Array,
-    fileStatus: Int32Array, itemStatus: Int32Array, sampleMs: Float64Array | undefined, asDouble: boolean, rowTiers?: Uint8Array): NativeFileParseError[] | undefined;
-  readAsync(plan: number, ids: Uint32Array, values: Float64Array | BigUint64Array, flags: Uint8Array,
-    fileStatus: Int32Array, itemStatus: Int32Array, sampleMs: Float64Array | undefined, asDouble: boolean, rowTiers?: Uint8Array): Promise<NativeFileParseError[] | undefined>;
+  read(
+    plan: number,
+    ids: Uint32Array,
+    values: Float64Array | BigUint64Array,
+    flags: Uint8Array,
+    fileStatus: Int32Array,
+    itemStatus: Int32Array,
+    sampleMs: Float64Array | undefined,
+    asDouble: boolean,
+    rowTiers?: Uint8Array,
+  ): NativeFileParseError[] | undefined;
+  readAsync(
+    plan: number,
+    ids: Uint32Array,
+    values: Float64Array | BigUint64Array,
+    flags: Uint8Array,
+    fileStatus: Int32Array,
+    itemStatus: Int32Array,
+    sampleMs: Float64Array | undefined,
+    asDouble: boolean,
+    rowTiers?: Uint8Array,
+  ): Promise<NativeFileParseError[] | undefined>;
   readFile(id: number, hierarchy: number, name: string): string;
   readPids(id: number, hierarchy: number, name: string): Int32Array;
   readPidsAsync(id: number, hierarchy: number, name: string): Promise<Int32Array>;
   writePids(ids: Uint32Array, pids: Int32Array, hierarchy: number, results: Int32Array): void;
   writePidsAsync(ids: Uint32Array, pids: Int32Array, hierarchy: number, results: Int32Array): Promise<void>;
   usage(): {
-    heldFds: number; fdBudget: number; handles: number; hierarchies: number; plans: number;
-    processHeldFds: number; processFdBudget: number; nofileLimit: number; fdPressure: boolean;
+    heldFds: number;
+    fdBudget: number;
+    handles: number;
+    hierarchies: number;
+    plans: number;
+    processHeldFds: number;
+    processFdBudget: number;
+    nofileLimit: number;
+    fdPressure: boolean;
   };
   destroy(): void;
 }
@@ -113,7 +138,14 @@ export interface NativeAddon {
   scanProcFds(procRoot: string, pids: Int32Array): Float64Array;
   /** The engine's write side (native/fsops.h): mkdir, rmdir, list child directories, read or write one small file. */
   fsOp(engine: NativeEngine, op: number, hierarchy: number, relPath: string, name: string, data: string): unknown;
-  fsOpAsync(engine: NativeEngine, op: number, hierarchy: number, relPath: string, name: string, data: string): Promise<unknown>;
+  fsOpAsync(
+    engine: NativeEngine,
+    op: number,
+    hierarchy: number,
+    relPath: string,
+    name: string,
+    data: string,
+  ): Promise<unknown>;
   CGROUP2_SUPER_MAGIC: number;
   CGROUP_SUPER_MAGIC: number;
 }
@@ -140,15 +172,17 @@ function load(): NativeAddon {
       const why = fs.existsSync(file) ? reason(err) : 'not found';
       failures.push(`${kind} ${file}: ${why}`);
       const next = candidates[i + 1];
-      if (next && why !== 'not found') process.stderr.write(`cgmgr: the ${kind} ${file} did not load (${why}); trying the ${next.kind}\n`);
+      if (next && why !== 'not found')
+        process.stderr.write(`cgmgr: the ${kind} ${file} did not load (${why}); trying the ${next.kind}\n`);
     }
   }
   const explicit = candidates[0]!.kind === 'CGMGR_ADDON';
   throw new CgroupError(
     `cgmgr: could not load the native addon (tried ${failures.join('; ')}).\n` +
-    (explicit ? 'Unset CGMGR_ADDON to use the package\'s own addon, or point it at a built cgmgr.node.'
-      : `There is no prebuilt addon for ${process.platform}-${process.arch} (${libc()}) that loads here: build it with ` +
-        `\`npm rebuild cgmgr\` (or \`npx node-gyp rebuild\` in ${PACKAGE_ROOT}); that needs python3, make and g++.`),
+      (explicit
+        ? "Unset CGMGR_ADDON to use the package's own addon, or point it at a built cgmgr.node."
+        : `There is no prebuilt addon for ${process.platform}-${process.arch} (${libc()}) that loads here: build it with ` +
+          `\`npm rebuild cgmgr\` (or \`npx node-gyp rebuild\` in ${PACKAGE_ROOT}); that needs python3, make and g++.`),
     { code: 'ERR_CGROUP_ADDON_LOAD' },
   );
 }

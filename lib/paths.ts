@@ -10,7 +10,8 @@ export function clean(p: string): string {
   if (p === '') return '.';
   // Already clean (the common case: a manager's own joins): no "//", no element starting with "." (so no "." or ".."),
   // no trailing slash.
-  if (!p.includes('//') && !p.includes('/.') && p.charCodeAt(0) !== 46 && (p.length === 1 || !p.endsWith('/'))) return p;
+  if (!p.includes('//') && !p.includes('/.') && p.charCodeAt(0) !== 46 && (p.length === 1 || !p.endsWith('/')))
+    return p;
   const rooted = p.startsWith('/');
   const out: string[] = [];
   for (const part of p.split('/')) {
@@ -29,7 +30,8 @@ export function clean(p: string): string {
 
 /** Go's path.Join: the non-empty elements joined by "/" and cleaned; "" when every element is empty. */
 export function join(...elems: string[]): string {
-  if (elems.length === 3 && elems[0] === '/' && elems[1] !== '' && elems[2] !== '') return clean(`/${elems[1]}/${elems[2]}`);
+  if (elems.length === 3 && elems[0] === '/' && elems[1] !== '' && elems[2] !== '')
+    return clean(`/${elems[1]}/${elems[2]}`);
   const parts = elems.filter((e) => e !== '');
   if (parts.length === 0) return '';
   return clean(parts.join('/'));

@@ -61,23 +61,35 @@ function sleepSync(ms: number): void {
 
 function stepSync(engine: Engine, s: FsStep): unknown {
   switch (s.op) {
-    case 'mkdir': return engine.mkdirSync(s.h, s.path);
-    case 'rmdir': return engine.rmdirSync(s.h, s.path);
-    case 'list': return engine.childrenSync(s.h, s.path);
-    case 'read': return engine.readTextSync(s.h, s.path, s.name);
-    case 'write': return engine.writeTextSync(s.h, s.path, s.name, s.data);
-    case 'sleep': return sleepSync(s.ms);
+    case 'mkdir':
+      return engine.mkdirSync(s.h, s.path);
+    case 'rmdir':
+      return engine.rmdirSync(s.h, s.path);
+    case 'list':
+      return engine.childrenSync(s.h, s.path);
+    case 'read':
+      return engine.readTextSync(s.h, s.path, s.name);
+    case 'write':
+      return engine.writeTextSync(s.h, s.path, s.name, s.data);
+    case 'sleep':
+      return sleepSync(s.ms);
   }
 }
 
 function stepAsync(engine: Engine, s: FsStep): Promise<unknown> {
   switch (s.op) {
-    case 'mkdir': return engine.mkdir(s.h, s.path);
-    case 'rmdir': return engine.rmdir(s.h, s.path);
-    case 'list': return engine.children(s.h, s.path);
-    case 'read': return engine.readText(s.h, s.path, s.name);
-    case 'write': return engine.writeText(s.h, s.path, s.name, s.data);
-    case 'sleep': return new Promise((resolve) => setTimeout(resolve, s.ms));
+    case 'mkdir':
+      return engine.mkdir(s.h, s.path);
+    case 'rmdir':
+      return engine.rmdir(s.h, s.path);
+    case 'list':
+      return engine.children(s.h, s.path);
+    case 'read':
+      return engine.readText(s.h, s.path, s.name);
+    case 'write':
+      return engine.writeText(s.h, s.path, s.name, s.data);
+    case 'sleep':
+      return new Promise((resolve) => setTimeout(resolve, s.ms));
   }
 }
 

@@ -25,8 +25,15 @@ export function cgroupRelPath(value: unknown, name = 'path'): string {
 
 /** A single file or cgroup name: non-empty, no '/', not '.' or '..', no NUL. */
 export function cgroupName(value: unknown, name = 'name'): string {
-  if (typeof value !== 'string' || value === '' || value === '.' || value === '..' || value.includes('/') ||
-      value.includes('\0') || Buffer.byteLength(value) > 255) {
+  if (
+    typeof value !== 'string' ||
+    value === '' ||
+    value === '.' ||
+    value === '..' ||
+    value.includes('/') ||
+    value.includes('\0') ||
+    Buffer.byteLength(value) > 255
+  ) {
     throw invalidArg(name, value, "must be a name (non-empty, no '/', not '.' or '..', no NUL)");
   }
   return value;

@@ -221,8 +221,11 @@ class ReadJob : public AsyncJob {
  public:
   ReadJob(std::shared_ptr<HandleTable> table, std::shared_ptr<const Plan> plan, const uint32_t* ids, size_t count,
           const BatchOut& shape)
-      : table_(std::move(table)), plan_(std::move(plan)), ids_(ids, ids + count),
-        want_sample_(shape.sample_ms != nullptr), as_double_(shape.as_double) {
+      : table_(std::move(table)),
+        plan_(std::move(plan)),
+        ids_(ids, ids + count),
+        want_sample_(shape.sample_ms != nullptr),
+        as_double_(shape.as_double) {
     if (shape.row_tier != nullptr) row_tier_.assign(shape.row_tier, shape.row_tier + count);
   }
 
@@ -238,15 +241,19 @@ class ReadJob : public AsyncJob {
     file_status_.resize(files);
     item_status_.resize(count);
     if (want_sample_) sample_ms_.resize(count);
-    out_ = BatchOut{values_.data(), flags_.data(), file_status_.data(), item_status_.data(),
-                    want_sample_ ? sample_ms_.data() : nullptr, as_double_, &parse_errors_,
+    out_ = BatchOut{values_.data(),
+                    flags_.data(),
+                    file_status_.data(),
+                    item_status_.data(),
+                    want_sample_ ? sample_ms_.data() : nullptr,
+                    as_double_,
+                    &parse_errors_,
                     row_tier_.empty() ? nullptr : row_tier_.data()};
     reader_.ReadBatch(*table_, ids_.data(), count, *plan_, out_);
   }
   bool CopyOut(napi_env env, std::string* code, std::string* message) override {
     // References: 0 values, 1 flags, 2 fileStatus, 3 itemStatus, 4 sampleMs (optional).
-    bool ok = CopyWrittenValues(env, Ref(0)) &&
-              CopyInto(env, Ref(1), flags_.data(), flags_.size()) &&
+    bool ok = CopyWrittenValues(env, Ref(0)) && CopyInto(env, Ref(1), flags_.data(), flags_.size()) &&
               CopyInto(env, Ref(2), file_status_.data(), file_status_.size() * sizeof(int32_t)) &&
               CopyInto(env, Ref(3), item_status_.data(), item_status_.size() * sizeof(int32_t)) &&
               (sample_ms_.empty() || CopyInto(env, Ref(4), sample_ms_.data(), sample_ms_.size() * sizeof(double)));
@@ -384,8 +391,7 @@ class ReadPidsJob : public AsyncJob {
 
 class WritePidsJob : public AsyncJob {
  public:
-  WritePidsJob(std::shared_ptr<HandleTable> table, const uint32_t* ids, const int32_t* pids, size_t count,
-               int32_t hier)
+  WritePidsJob(std::shared_ptr<HandleTable> table, const uint32_t* ids, const int32_t* pids, size_t count, int32_t hier)
       : table_(std::move(table)), ids_(ids, ids + count), pids_(pids, pids + count), results_(count), hier_(hier) {}
 
  protected:
@@ -491,8 +497,9 @@ Napi::Value Engine::Open(const Napi::CallbackInfo& info) {
   std::string rel;
   if (!StringArg(info, 0, "path", &rel)) return env.Undefined();
   if (!IsValidRelPath(rel)) {
-    ThrowCgroupError(env, "ERR_CGROUP_INVALID_PATH",
-                     "invalid cgroup path '" + rel + "': a relative path of names (no '..', '.', empty or absolute parts)");
+    ThrowCgroupError(
+        env, "ERR_CGROUP_INVALID_PATH",
+        "invalid cgroup path '" + rel + "': a relative path of names (no '..', '.', empty or absolute parts)");
     return env.Undefined();
   }
   if (table_->shut_down()) {
@@ -581,7 +588,8 @@ Napi::Value Engine::CreatePlan(const Napi::CallbackInfo& info) {
       got[k] = o.Get(props[k]);
       if (ExceptionPending(env)) return env.Undefined();
     }
-    Napi::Value hier = got[0], name = got[1], format = got[2], keys = got[3], cap = got[4], hold = got[5], tier = got[6];
+    Napi::Value hier = got[0], name = got[1], format = got[2], keys = got[3], cap = got[4], hold = got[5],
+                tier = got[6];
     if (!hier.IsNumber() || !name.IsString() || !format.IsNumber()) {
       ThrowTypeError(env, "createPlan: file " + std::to_string(i) + " needs hierarchy, name and format");
       return env.Undefined();

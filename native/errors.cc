@@ -33,7 +33,7 @@ void Throw(Napi::Env env, const std::string& message, const char* code, int err,
 }  // namespace
 
 const char* SyscallName(int32_t id) {
-  static const char* const kNames[] = {"",      "openat", "openat2", "read",      "pread",
+  static const char* const kNames[] = {"",      "openat", "openat2", "read",  "pread",
                                        "write", "fstat",  "statfs",  "close", "getrlimit"};
   if (id < 0 || id >= static_cast<int32_t>(sizeof(kNames) / sizeof(kNames[0]))) return "";
   return kNames[id];

@@ -12,8 +12,16 @@ namespace cgmgr {
 
 // Syscall ids used in encoded per-item statuses (see EncodeSysStatus). Keep in step with lib/errors.ts SYSCALLS.
 enum SyscallId : int32_t {
-  kSysNone = 0, kSysOpenat = 1, kSysOpenat2 = 2, kSysRead = 3, kSysPread = 4, kSysWrite = 5, kSysFstat = 6,
-  kSysStatfs = 7, kSysClose = 8, kSysGetrlimit = 9,
+  kSysNone = 0,
+  kSysOpenat = 1,
+  kSysOpenat2 = 2,
+  kSysRead = 3,
+  kSysPread = 4,
+  kSysWrite = 5,
+  kSysFstat = 6,
+  kSysStatfs = 7,
+  kSysClose = 8,
+  kSysGetrlimit = 9,
 };
 const char* SyscallName(int32_t id);
 

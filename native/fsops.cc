@@ -34,12 +34,12 @@ struct FsRequest {
 };
 
 struct FsResult {
-  int err = 0;                  // errno of the failed call, 0 on success
-  const char* syscall = "";     // which call failed
-  bool not_regular = false;     // kRead / kWrite met something other than a regular file
-  bool flag = false;            // kMkdir: created (false: it existed); kRmdir: removed (false: it did not exist)
-  bool missing = false;         // kList: the directory does not exist
-  std::string text;             // kRead
+  int err = 0;                     // errno of the failed call, 0 on success
+  const char* syscall = "";        // which call failed
+  bool not_regular = false;        // kRead / kWrite met something other than a regular file
+  bool flag = false;               // kMkdir: created (false: it existed); kRmdir: removed (false: it did not exist)
+  bool missing = false;            // kList: the directory does not exist
+  std::string text;                // kRead
   std::vector<std::string> names;  // kList
 
   void Fail(int e, const char* call) {
@@ -219,12 +219,18 @@ void Write(const FsRequest& r, FsResult* out) {
 
 void Run(const FsRequest& r, FsResult* out) {
   switch (r.op) {
-    case FsOpCode::kMkdir: return Mkdir(r, out);
-    case FsOpCode::kRmdir: return Rmdir(r, out);
-    case FsOpCode::kList: return List(r, out);
-    case FsOpCode::kRead: return Read(r, out);
-    case FsOpCode::kWrite: return Write(r, out);
-    case FsOpCode::kCount: break;
+    case FsOpCode::kMkdir:
+      return Mkdir(r, out);
+    case FsOpCode::kRmdir:
+      return Rmdir(r, out);
+    case FsOpCode::kList:
+      return List(r, out);
+    case FsOpCode::kRead:
+      return Read(r, out);
+    case FsOpCode::kWrite:
+      return Write(r, out);
+    case FsOpCode::kCount:
+      break;
   }
 }
 
@@ -292,7 +298,8 @@ bool Uint32At(const Napi::CallbackInfo& info, size_t i, const char* what, uint32
   }
   double d = info[i].As<Napi::Number>().DoubleValue();
   if (!(d >= 0 && d <= 4294967295.0) || d != static_cast<double>(static_cast<uint32_t>(d))) {
-    Napi::RangeError::New(info.Env(), std::string(what) + " must be an unsigned 32-bit integer").ThrowAsJavaScriptException();
+    Napi::RangeError::New(info.Env(), std::string(what) + " must be an unsigned 32-bit integer")
+        .ThrowAsJavaScriptException();
     return false;
   }
   *out = static_cast<uint32_t>(d);
@@ -334,8 +341,9 @@ bool ParseArgs(const Napi::CallbackInfo& info, FsRequest* req, std::string* path
   req->op = static_cast<FsOpCode>(op);
   if (!StringAt(info, 3, "path", &req->rel)) return false;
   if (!IsValidRelPath(req->rel)) {
-    ThrowCgroupError(env, "ERR_CGROUP_INVALID_PATH",
-                     "invalid cgroup path '" + req->rel + "': a relative path of names (no '..', '.', empty or absolute parts)");
+    ThrowCgroupError(
+        env, "ERR_CGROUP_INVALID_PATH",
+        "invalid cgroup path '" + req->rel + "': a relative path of names (no '..', '.', empty or absolute parts)");
     return false;
   }
   if ((req->op == FsOpCode::kMkdir || req->op == FsOpCode::kRmdir) && req->rel.empty()) {

@@ -80,7 +80,9 @@ size_t BudgetForLimit(size_t limit) {
   return limit > headroom ? limit - headroom : 0;
 }
 
-void EnsureProcessBudget() { std::call_once(g_budget_once, [] { RefreshProcessFdBudget(); }); }
+void EnsureProcessBudget() {
+  std::call_once(g_budget_once, [] { RefreshProcessFdBudget(); });
+}
 
 bool TryTake(std::atomic<size_t>& counter, size_t n, size_t limit) {
   size_t cur = counter.load();
@@ -221,8 +223,7 @@ HandleTable::~HandleTable() {
   }
 }
 
-SysResult HandleTable::Init(const std::vector<std::string>& paths, size_t fd_budget, ResolveMode mode,
-                            size_t* failed) {
+SysResult HandleTable::Init(const std::vector<std::string>& paths, size_t fd_budget, ResolveMode mode, size_t* failed) {
   budget_ = fd_budget;
   mode_ = mode;
   EnsureProcessBudget();

@@ -57,18 +57,18 @@ struct Hierarchy {
 struct HandleDir {
   enum State : uint8_t { kMissing = 0, kHeld = 1, kTransient = 2 };
   State state = kMissing;
-  int fd = -1;        // held O_PATH directory descriptor (state kHeld)
-  int row_fd = -1;    // kTransient: the directory resolved for the row being read (closed by EndRow)
-  uint64_t ino = 0;   // identity of the directory at open time
+  int fd = -1;       // held O_PATH directory descriptor (state kHeld)
+  int row_fd = -1;   // kTransient: the directory resolved for the row being read (closed by EndRow)
+  uint64_t ino = 0;  // identity of the directory at open time
   uint64_t dev = 0;
 };
 
 struct Handle {
   bool live = false;
   uint32_t generation = 0;
-  std::string rel;                // relative path below each hierarchy root ("" = root)
-  std::vector<HandleDir> dirs;    // one per hierarchy
-  std::vector<int> file_fds;      // held file descriptors, indexed by file id (-1 = not held, kAbsentFd = absent)
+  std::string rel;              // relative path below each hierarchy root ("" = root)
+  std::vector<HandleDir> dirs;  // one per hierarchy
+  std::vector<int> file_fds;    // held file descriptors, indexed by file id (-1 = not held, kAbsentFd = absent)
   // Files found absent (ENOENT in a cgroup that was not gone, e.g. blkio.bfq.* without BFQ) are remembered until then
   // (CLOCK_MONOTONIC ns), so a row does not probe them, nor re-check the cgroup's identity, on every read. A file that
   // appears later (a controller enabled, a scheduler loaded) is seen within kAbsentRecheckNs.
@@ -191,10 +191,10 @@ constexpr uint32_t kMaxGeneration = 0xff;
 // OOM watches: RLIMIT_NOFILE's soft limit less headroom for Node itself (a quarter, at least kProcessHeadroom).
 constexpr size_t kProcessHeadroom = 128;
 struct ProcessFds {
-  size_t held;      // descriptors held now (engines' held directories and files, OOM watches)
-  size_t budget;    // most that may be held
-  size_t limit;     // RLIMIT_NOFILE soft limit (SIZE_MAX: unlimited)
-  bool pressure;    // an open failed with EMFILE/ENFILE: the budget was cut to what was held then
+  size_t held;    // descriptors held now (engines' held directories and files, OOM watches)
+  size_t budget;  // most that may be held
+  size_t limit;   // RLIMIT_NOFILE soft limit (SIZE_MAX: unlimited)
+  bool pressure;  // an open failed with EMFILE/ENFILE: the budget was cut to what was held then
 };
 ProcessFds ProcessFdUsage();
 // Re-reads RLIMIT_NOFILE (an Engine's constructor does) and sets the budget from it, unless pressure cut it.

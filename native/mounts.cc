@@ -14,8 +14,8 @@ std::string Unescape(std::string_view s) {
   std::string out;
   out.reserve(s.size());
   for (size_t i = 0; i < s.size(); i++) {
-    if (s[i] == '\\' && i + 3 < s.size() && s[i + 1] >= '0' && s[i + 1] <= '3' &&
-        s[i + 2] >= '0' && s[i + 2] <= '7' && s[i + 3] >= '0' && s[i + 3] <= '7') {
+    if (s[i] == '\\' && i + 3 < s.size() && s[i + 1] >= '0' && s[i + 1] <= '3' && s[i + 2] >= '0' && s[i + 2] <= '7' &&
+        s[i + 3] >= '0' && s[i + 3] <= '7') {
       out.push_back(static_cast<char>((s[i + 1] - '0') * 64 + (s[i + 2] - '0') * 8 + (s[i + 3] - '0')));
       i += 3;
     } else {
@@ -27,8 +27,8 @@ std::string Unescape(std::string_view s) {
 
 // Options of a v1 cgroup mount that are not controllers.
 bool IsMountOption(std::string_view opt) {
-  static constexpr std::string_view kOptions[] = {"rw", "ro", "noprefix", "clone_children", "xattr",
-                                                  "cpuset_v2_mode", "favordynmods", "none"};
+  static constexpr std::string_view kOptions[] = {
+      "rw", "ro", "noprefix", "clone_children", "xattr", "cpuset_v2_mode", "favordynmods", "none"};
   for (auto o : kOptions) {
     if (opt == o) return true;
   }

@@ -26,12 +26,13 @@ int CloseRetry(int fd) {
 }  // namespace
 
 void OomWatch::Init(Napi::Env env, Napi::Object exports) {
-  Napi::Function ctor = DefineClass(env, "OomWatch", {
-      InstanceMethod<&OomWatch::Add>("add"),
-      InstanceMethod<&OomWatch::Remove>("remove"),
-      InstanceMethod<&OomWatch::Close>("close"),
-      InstanceMethod<&OomWatch::Size>("size"),
-  });
+  Napi::Function ctor = DefineClass(env, "OomWatch",
+                                    {
+                                        InstanceMethod<&OomWatch::Add>("add"),
+                                        InstanceMethod<&OomWatch::Remove>("remove"),
+                                        InstanceMethod<&OomWatch::Close>("close"),
+                                        InstanceMethod<&OomWatch::Size>("size"),
+                                    });
   exports.Set("OomWatch", ctor);
 }
 

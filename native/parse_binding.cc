@@ -143,7 +143,8 @@ Napi::Value ParseText(const Napi::CallbackInfo& info) {
 
   Napi::TypedArrayOf<uint64_t> values = Napi::TypedArrayOf<uint64_t>::New(env, slots, napi_biguint64_array);
   Napi::Uint8Array flags = Napi::Uint8Array::New(env, slots);
-  if (values.IsEmpty() || flags.IsEmpty() || ExceptionPending(env)) return env.Null();  // allocation failed, or teardown
+  if (values.IsEmpty() || flags.IsEmpty() || ExceptionPending(env))
+    return env.Null();  // allocation failed, or teardown
   if (slots > 0 && (values.Data() == nullptr || flags.Data() == nullptr)) return env.Null();
   // The parsers never touch more than their slots; give them a valid pointer even for zero slots.
   uint64_t dummy_value = 0;

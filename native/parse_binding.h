@@ -14,5 +14,5 @@ napi_value ParseErrorToJs(napi_env env, const ParseError& e);
 // A batch's parse failures as JS: an array of ParseErrorToJs objects with { row, file } added, or undefined when there
 // are none (the common case allocates nothing). nullptr with an exception pending on failure.
 napi_value ParseErrorsToJs(napi_env env, const std::vector<FileParseError>& errors);
-}
+}  // namespace cgmgr
 #endif

@@ -28,12 +28,13 @@ int CloseFd(int fd) {
 }  // namespace
 
 void PidWatch::Init(Napi::Env env, Napi::Object exports) {
-  Napi::Function ctor = DefineClass(env, "PidWatch", {
-      InstanceMethod<&PidWatch::Add>("add"),
-      InstanceMethod<&PidWatch::Remove>("remove"),
-      InstanceMethod<&PidWatch::Close>("close"),
-      InstanceMethod<&PidWatch::Size>("size"),
-  });
+  Napi::Function ctor = DefineClass(env, "PidWatch",
+                                    {
+                                        InstanceMethod<&PidWatch::Add>("add"),
+                                        InstanceMethod<&PidWatch::Remove>("remove"),
+                                        InstanceMethod<&PidWatch::Close>("close"),
+                                        InstanceMethod<&PidWatch::Size>("size"),
+                                    });
   exports.Set("PidWatch", ctor);
 }
 

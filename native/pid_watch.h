@@ -38,7 +38,7 @@ class PidWatch : public Napi::ObjectWrap<PidWatch> {
 
   Napi::ThreadSafeFunction tsfn_;
   std::thread thread_;
-  std::mutex mutex_;  // guards watches_
+  std::mutex mutex_;                           // guards watches_
   std::unordered_map<uint32_t, int> watches_;  // token -> pidfd
   int epoll_fd_ = -1;
   int stop_fd_ = -1;

@@ -28,12 +28,12 @@ enum class Format : uint8_t {
 };
 
 struct PlanFile {
-  uint32_t file_id = 0;       // HandleTable file id (hierarchy + name)
+  uint32_t file_id = 0;  // HandleTable file id (hierarchy + name)
   uint32_t hierarchy = 0;
   Format format = Format::kSingle;
-  bool hold = true;           // keep the descriptor open for pread (within the budget)
-  uint8_t tier = 0;           // a read given per-row tiers skips this file in rows whose tier is lower (kFileNotRead)
-  uint32_t cap = 0;           // list/device/entry capacity
+  bool hold = true;  // keep the descriptor open for pread (within the budget)
+  uint8_t tier = 0;  // a read given per-row tiers skips this file in rows whose tier is lower (kFileNotRead)
+  uint32_t cap = 0;  // list/device/entry capacity
   uint32_t slot_offset = 0;
   uint32_t slot_count = 0;
   std::vector<std::string> key_storage;

@@ -57,7 +57,7 @@ void ScanPidFds(const std::string& proc_root, int32_t pid, ProcFigures* out) {
   int dfd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd < 0) {
     if (errno == EMFILE || errno == ENFILE) out->starved++;  // a partial sum would be a wrong number
-    return;  // otherwise exited, or not ours to read
+    return;                                                  // otherwise exited, or not ours to read
   }
   alignas(8) char buf[8192];
   char link[16];

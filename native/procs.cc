@@ -43,7 +43,7 @@ void CloseAll(std::vector<int>& fds) {
 void WritePids(HandleTable& table, const uint32_t* ids, const int32_t* pids, size_t count, int32_t hier,
                int32_t* results) {
   const size_t nh = table.hierarchy_count();
-  std::vector<int> fds(nh, -1);        // cgroup.procs of the current cgroup, per hierarchy
+  std::vector<int> fds(nh, -1);          // cgroup.procs of the current cgroup, per hierarchy
   std::vector<int32_t> open_err(nh, 0);  // why a hierarchy has no descriptor
   bool have_current = false;
   uint32_t current = 0;

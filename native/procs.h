@@ -16,15 +16,15 @@ namespace cgmgr {
 // Keep in step with lib/engine.ts PID_STATUS.
 enum PidStatus : int32_t {
   kPidOk = 0,
-  kPidBadHandle = 2,        // the id is not an open handle
-  kPidNotInHierarchy = 4,   // an explicit hierarchy the cgroup does not exist in
-  kPidInvalid = 6,          // not a positive 32-bit pid
-  kPidNotRegular = 7,       // the file is not a regular file (ReadText/WriteText)
+  kPidBadHandle = 2,       // the id is not an open handle
+  kPidNotInHierarchy = 4,  // an explicit hierarchy the cgroup does not exist in
+  kPidInvalid = 6,         // not a positive 32-bit pid
+  kPidNotRegular = 7,      // the file is not a regular file (ReadText/WriteText)
 };
 
 constexpr size_t kMaxTextFile = 16 * 1024 * 1024;  // ReadText refuses larger files (EFBIG)
 
-constexpr int kEinvalAttempts = 5;      // spec §2.6: EINVAL (a task still in TASK_NEW) is retried,
+constexpr int kEinvalAttempts = 5;       // spec §2.6: EINVAL (a task still in TASK_NEW) is retried,
 constexpr int kEinvalRetryDelayMs = 30;  // 30 ms apart, 5 attempts in all
 
 // Writes pids[i] into ids[i]'s cgroup.procs: in hierarchy `hier`, or in every hierarchy the cgroup exists in when

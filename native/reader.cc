@@ -142,7 +142,8 @@ void Reader::ReadFile(HandleTable& table, const Plan& plan, size_t i, RowState& 
     if (fd == -ENOENT && f.hierarchy < 64) {
       st.missing_in |= 1ull << f.hierarchy;
       // Only a file's own ENOENT (openat in a resolved directory) says the file is absent.
-      if (sc == kSysOpenat && st.new_absent_count < RowState::kMaxNewAbsent) st.new_absent[st.new_absent_count++] = f.file_id;
+      if (sc == kSysOpenat && st.new_absent_count < RowState::kMaxNewAbsent)
+        st.new_absent[st.new_absent_count++] = f.file_id;
     }
     return;
   }
@@ -157,9 +158,9 @@ void Reader::ReadFile(HandleTable& table, const Plan& plan, size_t i, RowState& 
   if (!held) close(fd);
   if (f.hierarchy < 64 && table.hierarchy(f.hierarchy).cgroupfs) st.read_in |= 1ull << f.hierarchy;
   ParseError* const err = out.parse_errors != nullptr ? &parse_error_ : nullptr;
-  *status = ParseInto(f, std::string_view(buf_.data(), static_cast<size_t>(n)),
-                      Slots{out.values + row * plan.slots + f.slot_offset, out.flags + row * plan.slots + f.slot_offset},
-                      err);
+  *status = ParseInto(
+      f, std::string_view(buf_.data(), static_cast<size_t>(n)),
+      Slots{out.values + row * plan.slots + f.slot_offset, out.flags + row * plan.slots + f.slot_offset}, err);
   if (*status != kFileOk && err != nullptr) {
     out.parse_errors->push_back(FileParseError{static_cast<uint32_t>(row), static_cast<uint32_t>(i), *err});
     parse_error_.reason = ParseReason::kNone;

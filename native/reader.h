@@ -17,7 +17,7 @@ namespace cgmgr {
 enum FileStatus : int32_t {
   kFileOk = 0,
   kFileMalformed = 1,
-  kFileOverflow = 2,        // more entries than the plan's capacity; the count slot says how many
+  kFileOverflow = 2,  // more entries than the plan's capacity; the count slot says how many
   kFileEmpty = 3,
   kFileNotInHierarchy = 4,  // the cgroup does not exist in that file's hierarchy (or it is not mounted)
   kFileSkipped = 5,         // not read: the handle is invalid
@@ -41,8 +41,8 @@ struct FileParseError {
 
 // Output arrays of one batch, all owned by the caller (JS typed arrays).
 struct BatchOut {
-  uint64_t* values;   // rows * plan.slots cells (u64 bits, or doubles when as_double)
-  uint8_t* flags;     // rows * plan.slots
+  uint64_t* values;      // rows * plan.slots cells (u64 bits, or doubles when as_double)
+  uint8_t* flags;        // rows * plan.slots
   int32_t* file_status;  // rows * plan.files.size()
   int32_t* item_status;  // rows
   double* sample_ms;     // rows, may be null: CLOCK_REALTIME of the row's read, in ms (like Date.now())

@@ -39,9 +39,18 @@ export type OptionValues<O extends OptionSpec> = {
 } & { help?: boolean };
 
 /** node:util parseArgs (strict), with `-h/--help` added and its errors turned into UsageErrors. */
-export function parseCommand<const O extends OptionSpec>(argv: string[], options: O, allowPositionals = false): { values: OptionValues<O>; positionals: string[] } {
+export function parseCommand<const O extends OptionSpec>(
+  argv: string[],
+  options: O,
+  allowPositionals = false,
+): { values: OptionValues<O>; positionals: string[] } {
   try {
-    const r = parseArgs({ args: argv, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals, strict: true });
+    const r = parseArgs({
+      args: argv,
+      options: { ...options, help: { type: 'boolean', short: 'h' } },
+      allowPositionals,
+      strict: true,
+    });
     return { values: r.values, positionals: r.positionals };
   } catch (err) {
     throw new UsageError(parseArgsMessage(err as Error & { code?: string }, options, allowPositionals));
@@ -72,11 +81,18 @@ function parseArgsMessage(err: Error & { code?: string }, options: OptionSpec, a
 }
 
 /** An integer option: undefined when absent, else a checked integer in [min, max]. */
-export function intOption(value: string | undefined, name: string, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
+export function intOption(
+  value: string | undefined,
+  name: string,
+  min: number,
+  max = Number.MAX_SAFE_INTEGER,
+): number | undefined {
   if (value === undefined) return undefined;
   const n = /^[+-]?\d+$/.test(value.trim()) ? Number(value) : NaN;
   if (!Number.isSafeInteger(n) || n < min || n > max) {
-    throw new UsageError(`--${name} must be an integer from ${min}${max === Number.MAX_SAFE_INTEGER ? '' : ` to ${max}`}, got ${JSON.stringify(value)}`);
+    throw new UsageError(
+      `--${name} must be an integer from ${min}${max === Number.MAX_SAFE_INTEGER ? '' : ` to ${max}`}, got ${JSON.stringify(value)}`,
+    );
   }
   return n;
 }
@@ -85,7 +101,8 @@ export function intOption(value: string | undefined, name: string, min: number, 
 export function numberOption(value: string | undefined, name: string, min: number, max: number): number | undefined {
   if (value === undefined) return undefined;
   const n = value.trim() === '' ? NaN : Number(value);
-  if (!Number.isFinite(n) || n < min || n > max) throw new UsageError(`--${name} must be a number from ${min} to ${max}, got ${JSON.stringify(value)}`);
+  if (!Number.isFinite(n) || n < min || n > max)
+    throw new UsageError(`--${name} must be a number from ${min} to ${max}, got ${JSON.stringify(value)}`);
   return n;
 }
 
@@ -95,14 +112,23 @@ export function numberOption(value: string | undefined, name: string, min: numbe
  * "max"; NaN is null. Ends with a newline. docs/cli.md documents this for `--json`.
  */
 export function toJson(value: unknown, indent = 2): string {
-  return JSON.stringify(value, (_k, v: unknown) => {
-    if (typeof v === 'bigint') return v <= BigInt(Number.MAX_SAFE_INTEGER) && v >= -BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v.toString();
-    if (typeof v === 'number') {
-      if (!Number.isFinite(v)) return Number.isNaN(v) ? null : 'max';
-      if (Number.isInteger(v) && !Number.isSafeInteger(v)) return BigInt(v).toString();
-    }
-    return v;
-  }, indent) + '\n';
+  return (
+    JSON.stringify(
+      value,
+      (_k, v: unknown) => {
+        if (typeof v === 'bigint')
+          return v <= BigInt(Number.MAX_SAFE_INTEGER) && v >= -BigInt(Number.MAX_SAFE_INTEGER)
+            ? Number(v)
+            : v.toString();
+        if (typeof v === 'number') {
+          if (!Number.isFinite(v)) return Number.isNaN(v) ? null : 'max';
+          if (Number.isInteger(v) && !Number.isSafeInteger(v)) return BigInt(v).toString();
+        }
+        return v;
+      },
+      indent,
+    ) + '\n'
+  );
 }
 
 /**
@@ -158,7 +184,10 @@ export function formatBytes(value: number | bigint | null | undefined): string {
 export function renderTable(header: string[], rows: string[][], width?: number): string[] {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((c) => (c[i] ?? '').length)));
   const line = (c: string[]): string => {
-    const s = c.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ').trimEnd();
+    const s = c
+      .map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!)))
+      .join('  ')
+      .trimEnd();
     return width !== undefined && s.length > width ? s.slice(0, width) : s;
   };
   return [line(header), ...rows.map(line)];

@@ -47,7 +47,8 @@ export const moveCommand: Command = {
     }
     if (values.pid === undefined) throw new UsageError('--pid is required');
     if (values.to === undefined || values.to === '') throw new UsageError('--to is required');
-    if (!/^\d+$/.test(values.pid)) throw new UsageError(`--pid must be a process id, got ${JSON.stringify(values.pid)}`);
+    if (!/^\d+$/.test(values.pid))
+      throw new UsageError(`--pid must be a process id, got ${JSON.stringify(values.pid)}`);
     const pid = checkPid(Number(values.pid), 'pid');
     const target = '/' + cgroupRelPath(values.to, 'to');
     const cg = libctrManager(base(target), dir(target), false, values.root === undefined ? {} : { root: values.root });
@@ -56,17 +57,21 @@ export const moveCommand: Command = {
     // The hierarchy of each directory: the directory without the cgroup's path, named by its last part (v1), or
     // "unified" for the one v2 hierarchy.
     const all = cg.dirs();
-    const name = (d: string): string => all.length === 1 ? 'unified' : path.basename(cg.innerPath === '/' ? d : d.slice(0, -cg.innerPath.length));
+    const name = (d: string): string =>
+      all.length === 1 ? 'unified' : path.basename(cg.innerPath === '/' ? d : d.slice(0, -cg.innerPath.length));
     const directories = all.filter((d) => fs.existsSync(d));
     const hierarchies = directories.map(name);
     const skipped = all.filter((d) => !fs.existsSync(d)).map(name);
     if (values.json) {
       io.stdout.write(toJson({ pid, cgroup: cg.innerPath, directories, hierarchies, skipped }));
     } else {
-      const where = all.length === 1 ? '' : ` in ${hierarchies.length} of ${all.length} hierarchies (${hierarchies.join(', ')})`;
+      const where =
+        all.length === 1 ? '' : ` in ${hierarchies.length} of ${all.length} hierarchies (${hierarchies.join(', ')})`;
       io.stdout.write(`moved ${pid} to ${cg.innerPath}${where}\n`);
       if (skipped.length > 0) {
-        io.stderr.write(`cgmgr move: skipped ${skipped.join(', ')}: ${cg.innerPath} does not exist there (--create makes it in every hierarchy)\n`);
+        io.stderr.write(
+          `cgmgr move: skipped ${skipped.join(', ')}: ${cg.innerPath} does not exist there (--create makes it in every hierarchy)\n`,
+        );
       }
     }
     return EXIT_OK;

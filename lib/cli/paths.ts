@@ -55,7 +55,8 @@ function conmonPlace(manager: string, parent: string, id: string): { unit: strin
  */
 function managerNamed(name: 'systemd' | 'cgroupfs', options: CgroupManagerOptions): CgroupManager {
   /* eslint-disable @typescript-eslint/no-require-imports */
-  if (name === 'cgroupfs') return new (require('../managers/cgroupfs') as typeof import('../managers/cgroupfs')).CgroupfsManager(options);
+  if (name === 'cgroupfs')
+    return new (require('../managers/cgroupfs') as typeof import('../managers/cgroupfs')).CgroupfsManager(options);
   return new (require('../managers/systemd') as typeof import('../managers/systemd')).SystemdManager(options);
   /* eslint-enable @typescript-eslint/no-require-imports */
 }
@@ -87,7 +88,9 @@ export const pathsCommand: Command = {
     const sandbox = m.sandboxCgroupPathSync(parent, id, minMemory);
     const conmon = conmonPlace(manager, parent, id);
     const out: ManagerPaths = {
-      manager, parent, id,
+      manager,
+      parent,
+      id,
       containerCgroupPath: m.containerCgroupPath(parent, id),
       containerCgroupAbsolutePath: m.containerCgroupAbsolutePath(parent, id),
       sandboxCgroupParent: sandbox.cgParent,

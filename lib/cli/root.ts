@@ -11,8 +11,25 @@ import { UsageError } from './io';
 const CGROUP_SUPER_MAGIC = 0x27e0eb;
 const CGROUP2_SUPER_MAGIC = 0x63677270;
 /** Directory names of v1 hierarchies (co-mounted ones are these joined by commas, e.g. "cpu,cpuacct"). */
-const V1_NAMES = new Set(['blkio', 'cpu', 'cpuacct', 'cpuset', 'devices', 'freezer', 'hugetlb', 'memory', 'misc', 'net_cls',
-  'net_prio', 'perf_event', 'pids', 'rdma', 'systemd', 'unified', 'name=systemd']);
+const V1_NAMES = new Set([
+  'blkio',
+  'cpu',
+  'cpuacct',
+  'cpuset',
+  'devices',
+  'freezer',
+  'hugetlb',
+  'memory',
+  'misc',
+  'net_cls',
+  'net_prio',
+  'perf_event',
+  'pids',
+  'rdma',
+  'systemd',
+  'unified',
+  'name=systemd',
+]);
 
 function isCgroupFs(dir: string): boolean {
   try {
@@ -32,15 +49,19 @@ export function checkRoot(dir: string): void {
   } catch (err) {
     if (err instanceof UsageError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
-    throw new UsageError(`--root ${dir} ${code === 'ENOENT' ? 'does not exist' : `cannot be read (${code ?? (err as Error).message})`}`);
+    throw new UsageError(
+      `--root ${dir} ${code === 'ENOENT' ? 'does not exist' : `cannot be read (${code ?? (err as Error).message})`}`,
+    );
   }
   if (isCgroupFs(dir)) return;
   if (entries.some((e) => e.isFile() && (e.name === 'cgroup.controllers' || e.name === 'cgroup.procs'))) return;
   const dirs = entries.filter((e) => e.isDirectory()).map((e) => e.name);
   if (dirs.some((d) => isCgroupFs(path.join(dir, d)))) return;
   if (dirs.some((d) => d.split(',').every((c) => V1_NAMES.has(c)))) return;
-  throw new UsageError(`--root ${dir} is neither a cgroup filesystem nor a recorded cgroup tree ` +
-    '(no cgroup.procs or cgroup.controllers in it, no cgroup mounts or v1 controller directories below it)');
+  throw new UsageError(
+    `--root ${dir} is neither a cgroup filesystem nor a recorded cgroup tree ` +
+      '(no cgroup.procs or cgroup.controllers in it, no cgroup mounts or v1 controller directories below it)',
+  );
 }
 
 /** The value of --root in a command line (`--root DIR` or `--root=DIR`), up to a `--`; undefined when absent. */

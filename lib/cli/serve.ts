@@ -54,22 +54,26 @@ export const serveCommand: Command = {
   summary: 'serve Prometheus metrics at /metrics until SIGINT/SIGTERM',
   usage: USAGE,
   async run(argv, io) {
-    const { values, positionals: paths } = parseCommand(argv, {
-      port: { type: 'string' },
-      host: { type: 'string' },
-      depth: { type: 'string' },
-      watch: { type: 'string', multiple: true },
-      root: { type: 'string' },
-      enable_metrics: { type: 'string', multiple: true },
-      disable_metrics: { type: 'string', multiple: true },
-      'label-allow': { type: 'string', multiple: true },
-      'label-deny': { type: 'string', multiple: true },
-      'max-age': { type: 'string' },
-      network: { type: 'string' },
-      json: { type: 'boolean' },
-      kubernetes: { type: 'boolean' },
-      'runtime-endpoint': { type: 'string' },
-    }, true);
+    const { values, positionals: paths } = parseCommand(
+      argv,
+      {
+        port: { type: 'string' },
+        host: { type: 'string' },
+        depth: { type: 'string' },
+        watch: { type: 'string', multiple: true },
+        root: { type: 'string' },
+        enable_metrics: { type: 'string', multiple: true },
+        disable_metrics: { type: 'string', multiple: true },
+        'label-allow': { type: 'string', multiple: true },
+        'label-deny': { type: 'string', multiple: true },
+        'max-age': { type: 'string' },
+        network: { type: 'string' },
+        json: { type: 'boolean' },
+        kubernetes: { type: 'boolean' },
+        'runtime-endpoint': { type: 'string' },
+      },
+      true,
+    );
     if (values.help) {
       io.stdout.write(USAGE);
       return EXIT_OK;
@@ -79,7 +83,12 @@ export const serveCommand: Command = {
     const host = values.host === undefined || values.host === '' ? '127.0.0.1' : values.host;
     const maxAgeMs = intOption(values['max-age'], 'max-age', 0, 3_600_000) ?? 1000;
     const list = (v: string[] | undefined): string[] | undefined =>
-      v === undefined ? undefined : v.flatMap((x) => x.split(',')).map((x) => x.trim()).filter((x) => x.length > 0);
+      v === undefined
+        ? undefined
+        : v
+            .flatMap((x) => x.split(','))
+            .map((x) => x.trim())
+            .filter((x) => x.length > 0);
     const selection = {
       ...(values.enable_metrics ? { enable: list(values.enable_metrics) } : {}),
       ...(values.disable_metrics ? { disable: list(values.disable_metrics) } : {}),
@@ -98,20 +107,38 @@ export const serveCommand: Command = {
     const processMetrics = (selection.enable ?? []).some((x) => PROCESS_SCAN_NAMES.includes(x));
     const kubernetes = values.kubernetes === true || values['runtime-endpoint'] !== undefined;
     const network = values.network ?? 'pods';
-    if (network !== 'pods' && network !== 'all' && network !== 'none') throw new UsageError(`--network: expected pods, all or none, got '${network}'`);
-    const rootOption = { ...(values.root === undefined ? {} : { root: values.root }), ...(processMetrics ? { processMetrics } : {}), network } as const;
+    if (network !== 'pods' && network !== 'all' && network !== 'none')
+      throw new UsageError(`--network: expected pods, all or none, got '${network}'`);
+    const rootOption = {
+      ...(values.root === undefined ? {} : { root: values.root }),
+      ...(processMetrics ? { processMetrics } : {}),
+      network,
+    } as const;
     let collector: InstanceType<typeof StatsCollector>;
     let extraMetrics: (() => SelfMetric[]) | undefined;
     if (kubernetes) {
       const { createKubernetesCollector } = await import('../kubernetes/collector');
       const k = createKubernetesCollector({
-        ...rootOption, ...(values['runtime-endpoint'] === undefined ? {} : { runtimeEndpoint: values['runtime-endpoint'] }),
+        ...rootOption,
+        ...(values['runtime-endpoint'] === undefined ? {} : { runtimeEndpoint: values['runtime-endpoint'] }),
       });
       k.on('warning', (err) => io.stderr.write(`cgmgr: warning: ${err.message}\n`));
-      k.names?.on('recovered', () => io.stderr.write(`cgmgr: container runtime at ${k.runtimeEndpoint} answers again: names are back\n`));
+      k.names?.on('recovered', () =>
+        io.stderr.write(`cgmgr: container runtime at ${k.runtimeEndpoint} answers again: names are back\n`),
+      );
       extraMetrics = () => [
-        { name: 'cgmgr_runtime_errors_total', help: 'Failed calls to the CRI runtime.', type: 'counter', value: k.names?.errors ?? 0 },
-        { name: 'cgmgr_runtime_up', help: 'Whether the last relist of the CRI runtime succeeded.', type: 'gauge', value: k.names?.up ? 1 : 0 },
+        {
+          name: 'cgmgr_runtime_errors_total',
+          help: 'Failed calls to the CRI runtime.',
+          type: 'counter',
+          value: k.names?.errors ?? 0,
+        },
+        {
+          name: 'cgmgr_runtime_up',
+          help: 'Whether the last relist of the CRI runtime succeeded.',
+          type: 'gauge',
+          value: k.names?.up ? 1 : 0,
+        },
       ];
       collector = k;
     } else {
@@ -129,7 +156,13 @@ export const serveCommand: Command = {
       for (const parent of values.watch ?? []) collector.watch(parent);
       collector.on('error', (err) => io.stderr.write(`cgmgr: watch: ${err.message}\n`));
       const server = await createMetricsServer({
-        port, host, collector, maxAgeMs, ...selection, selfMetrics: true, ...(extraMetrics ? { extraMetrics } : {}),
+        port,
+        host,
+        collector,
+        maxAgeMs,
+        ...selection,
+        selfMetrics: true,
+        ...(extraMetrics ? { extraMetrics } : {}),
       });
       const signal = await new Promise<NodeJS.Signals>((resolve) => {
         const onSignal = (s: NodeJS.Signals): void => {

@@ -6,7 +6,18 @@ import { Engine } from '../engine';
 import { listCgroups } from '../walk';
 import type { Command } from './command';
 import { workloadLabel } from '../kubernetes/cli-names';
-import { EXIT_FAILURE, EXIT_OK, formatBytes, intOption, limitValue, parseCommand, renderTable, styler, toJson, type Io } from './io';
+import {
+  EXIT_FAILURE,
+  EXIT_OK,
+  formatBytes,
+  intOption,
+  limitValue,
+  parseCommand,
+  renderTable,
+  styler,
+  toJson,
+  type Io,
+} from './io';
 
 const USAGE = `Usage: cgmgr stats [options] [path...]
 
@@ -52,9 +63,20 @@ export interface StatsRow {
 export function readStatsRows(engine: Engine, paths: string[]): StatsRow[] {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { StatsCollector, ROW_STATUS } = require('../collector') as typeof import('../collector');
-  const collector = new StatsCollector({ engine, controllers: ['memory', 'cpu', 'cpuacct', 'pids'], oomEvents: false, bigint: true });
+  const collector = new StatsCollector({
+    engine,
+    controllers: ['memory', 'cpu', 'cpuacct', 'pids'],
+    oomEvents: false,
+    bigint: true,
+  });
   try {
-    const rows: StatsRow[] = paths.map((p) => ({ path: '/' + p.replace(/^\/+/, ''), memoryUsage: null, memoryLimit: null, cpuSeconds: null, pids: null }));
+    const rows: StatsRow[] = paths.map((p) => ({
+      path: '/' + p.replace(/^\/+/, ''),
+      memoryUsage: null,
+      memoryLimit: null,
+      cpuSeconds: null,
+      pids: null,
+    }));
     const added: boolean[] = rows.map((row) => {
       try {
         collector.add(row.path);
@@ -94,10 +116,17 @@ export function readStatsRows(engine: Engine, paths: string[]): StatsRow[] {
 
 function table(rows: StatsRow[], io: Io, kubernetes: boolean): string {
   const style = styler(io.stdout);
-  const lines = renderTable(['CGROUP', ...(kubernetes ? ['POD'] : []), 'MEMORY', 'LIMIT', 'CPU(s)', 'PIDS'], rows.map((r) => [
-    r.path, ...(kubernetes ? [workloadLabel(r) || '-'] : []), formatBytes(r.memoryUsage), formatBytes(r.memoryLimit), r.cpuSeconds === null ? '-' : r.cpuSeconds.toFixed(2),
-    r.pids === null ? '-' : String(r.pids),
-  ]));
+  const lines = renderTable(
+    ['CGROUP', ...(kubernetes ? ['POD'] : []), 'MEMORY', 'LIMIT', 'CPU(s)', 'PIDS'],
+    rows.map((r) => [
+      r.path,
+      ...(kubernetes ? [workloadLabel(r) || '-'] : []),
+      formatBytes(r.memoryUsage),
+      formatBytes(r.memoryLimit),
+      r.cpuSeconds === null ? '-' : r.cpuSeconds.toFixed(2),
+      r.pids === null ? '-' : String(r.pids),
+    ]),
+  );
   lines[0] = style('bold', lines[0]!);
   return lines.join('\n') + '\n';
 }
@@ -107,13 +136,17 @@ export const statsCommand: Command = {
   summary: 'memory, CPU and task counts of cgroups (table or --json)',
   usage: USAGE,
   async run(argv, io) {
-    const { values, positionals: paths } = parseCommand(argv, {
-      root: { type: 'string' },
-      depth: { type: 'string' },
-      json: { type: 'boolean' },
-      kubernetes: { type: 'boolean' },
-      'runtime-endpoint': { type: 'string' },
-    }, true);
+    const { values, positionals: paths } = parseCommand(
+      argv,
+      {
+        root: { type: 'string' },
+        depth: { type: 'string' },
+        json: { type: 'boolean' },
+        kubernetes: { type: 'boolean' },
+        'runtime-endpoint': { type: 'string' },
+      },
+      true,
+    );
     if (values.help) {
       io.stdout.write(USAGE);
       return EXIT_OK;
@@ -139,7 +172,8 @@ export const statsCommand: Command = {
     }
     io.stdout.write(values.json ? toJson(rows) : table(rows, io, kubernetes));
     // In a table a failed row is all dashes: say why on stderr (JSON carries it in the row's `error`).
-    if (!values.json && paths.length > 0) for (const r of rows) if (r.error !== undefined) io.stderr.write(`cgmgr: ${r.path}: ${r.error}\n`);
+    if (!values.json && paths.length > 0)
+      for (const r of rows) if (r.error !== undefined) io.stderr.write(`cgmgr: ${r.path}: ${r.error}\n`);
     return rows.some((r) => r.error !== undefined) && paths.length > 0 ? EXIT_FAILURE : EXIT_OK;
   },
 };

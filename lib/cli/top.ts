@@ -11,7 +11,19 @@ import type { StatsCollector, Sweep } from '../collector';
 import { workloadLabel } from '../kubernetes/cli-names';
 import { listCgroups } from '../walk';
 import type { Command } from './command';
-import { EXIT_OK, UsageError, formatBytes, intOption, limitValue, numberOption, parseCommand, renderTable, styler, toJson, type Io } from './io';
+import {
+  EXIT_OK,
+  UsageError,
+  formatBytes,
+  intOption,
+  limitValue,
+  numberOption,
+  parseCommand,
+  renderTable,
+  styler,
+  toJson,
+  type Io,
+} from './io';
 
 const USAGE = `Usage: cgmgr top [options]
 
@@ -78,7 +90,8 @@ export function frameRows(sweep: Sweep, sort: 'cpu' | 'memory', limit: number): 
       pids: num(sweep.get(r, 'pids_current')),
     });
     const l = sweep.labels[r];
-    if (l?.pod) Object.assign(rows[rows.length - 1]!, { namespace: l.namespace ?? '', pod: l.pod, container: l.container ?? '' });
+    if (l?.pod)
+      Object.assign(rows[rows.length - 1]!, { namespace: l.namespace ?? '', pod: l.pod, container: l.container ?? '' });
   }
   const key = (row: TopRow): number => (sort === 'cpu' ? row.cpuCores : row.memoryBytes) ?? -1;
   rows.sort((a, b) => key(b) - key(a) || (b.memoryBytes ?? -1) - (a.memoryBytes ?? -1) || (a.path < b.path ? -1 : 1));
@@ -87,15 +100,23 @@ export function frameRows(sweep: Sweep, sort: 'cpu' | 'memory', limit: number): 
 
 function renderFrame(frame: TopFrame, io: Io, width: number | undefined): string {
   const style = styler(io.stdout);
-  const header = `cgmgr top  ${frame.time.slice(11, 19)}  ${frame.cgroups} cgroups  sorted by ${frame.sort}  every ${frame.intervalSeconds} s` +
+  const header =
+    `cgmgr top  ${frame.time.slice(11, 19)}  ${frame.cgroups} cgroups  sorted by ${frame.sort}  every ${frame.intervalSeconds} s` +
     (io.stdout.isTTY ? '  (q quits)' : '');
   const cells = frame.rows.map((r) => [
-    r.pod ? workloadLabel(r) : r.path, r.cpuCores === null ? '-' : r.cpuCores.toFixed(2), formatBytes(r.memoryBytes), formatBytes(r.workingSetBytes),
-    formatBytes(r.memoryLimitBytes), r.pids === null ? '-' : String(r.pids),
+    r.pod ? workloadLabel(r) : r.path,
+    r.cpuCores === null ? '-' : r.cpuCores.toFixed(2),
+    formatBytes(r.memoryBytes),
+    formatBytes(r.workingSetBytes),
+    formatBytes(r.memoryLimitBytes),
+    r.pids === null ? '-' : String(r.pids),
   ]);
   // A long path keeps its end (the part that names the cgroup) when the table is wider than the terminal.
   if (width !== undefined) {
-    const others = renderTable(['', 'CPU', 'MEMORY', 'WORKING SET', 'LIMIT', 'TASKS'], cells.map((c) => ['', ...c.slice(1)]))[0]!.length;
+    const others = renderTable(
+      ['', 'CPU', 'MEMORY', 'WORKING SET', 'LIMIT', 'TASKS'],
+      cells.map((c) => ['', ...c.slice(1)]),
+    )[0]!.length;
     const room = Math.max(12, width - others - 2);
     for (const c of cells) if (c[0]!.length > room) c[0] = '…' + c[0]!.slice(c[0]!.length - room + 1);
   }
@@ -167,7 +188,8 @@ export const topCommand: Command = {
     }
     const interval = numberOption(values.interval, 'interval', 0.05, 86400) ?? 2;
     const sort = values.sort ?? 'cpu';
-    if (sort !== 'cpu' && sort !== 'memory') throw new UsageError(`--sort must be cpu or memory, got ${JSON.stringify(sort)}`);
+    if (sort !== 'cpu' && sort !== 'memory')
+      throw new UsageError(`--sort must be cpu or memory, got ${JSON.stringify(sort)}`);
     const depth = intOption(values.depth, 'depth', 0, 64) ?? 3;
     const live = io.stdout.isTTY === true && !values.json;
     const iterations = intOption(values.iterations, 'iterations', 1) ?? (live ? Infinity : 1);
@@ -177,13 +199,17 @@ export const topCommand: Command = {
     const kubernetes = values.kubernetes === true || values['runtime-endpoint'] !== undefined;
     const { StatsCollector } = await import('../collector'); // loaded only by this command
     const co = {
-      ...(values.root === undefined ? {} : { root: values.root }), controllers: ['memory', 'cpu', 'cpuacct', 'pids'] as const, oomEvents: false,
+      ...(values.root === undefined ? {} : { root: values.root }),
+      controllers: ['memory', 'cpu', 'cpuacct', 'pids'] as const,
+      oomEvents: false,
     };
     let collector: InstanceType<typeof StatsCollector>;
     if (kubernetes) {
       const { createKubernetesCollector } = await import('../kubernetes/collector');
       collector = createKubernetesCollector({
-        ...co, controllers: [...co.controllers], ...(values['runtime-endpoint'] === undefined ? {} : { runtimeEndpoint: values['runtime-endpoint'] }),
+        ...co,
+        controllers: [...co.controllers],
+        ...(values['runtime-endpoint'] === undefined ? {} : { runtimeEndpoint: values['runtime-endpoint'] }),
       });
       if (!live) collector.on('warning', (err) => io.stderr.write(`cgmgr: warning: ${err.message}\n`));
     } else {
@@ -195,26 +221,32 @@ export const topCommand: Command = {
       quit = true;
       wake?.();
     };
-    const wait = (ms: number): Promise<void> => new Promise((resolve) => {
-      const t = setTimeout(resolve, ms);
-      wake = () => {
-        clearTimeout(t);
-        resolve();
-      };
-    });
+    const wait = (ms: number): Promise<void> =>
+      new Promise((resolve) => {
+        const t = setTimeout(resolve, ms);
+        wake = () => {
+          clearTimeout(t);
+          resolve();
+        };
+      });
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
     const terminal = live ? takeTerminal(io, stop) : undefined;
     try {
       if (!kubernetes) refreshList(collector, depth);
-      if (collector.size === 0 && !kubernetes) throw new Error(`no cgroups found under ${collector.engine.layout.hierarchies[0]?.path ?? 'the root'}`);
+      if (collector.size === 0 && !kubernetes)
+        throw new Error(`no cgroups found under ${collector.engine.layout.hierarchies[0]?.path ?? 'the root'}`);
       let sweep = await collector.collectAsync();
       for (let frame = 0; frame < iterations && !quit; frame++) {
         await wait(interval * 1000);
         if (quit) break;
         sweep = await collector.collectAsync({ into: sweep });
         const out: TopFrame = {
-          time: new Date().toISOString(), intervalSeconds: interval, cgroups: sweep.rows, sort, rows: frameRows(sweep, sort, limit()),
+          time: new Date().toISOString(),
+          intervalSeconds: interval,
+          cgroups: sweep.rows,
+          sort,
+          rows: frameRows(sweep, sort, limit()),
         };
         if (values.json) io.stdout.write(toJson(out, 0));
         else if (live) io.stdout.write('\x1b[H\x1b[2J' + renderFrame(out, io, io.stdout.columns || undefined));

@@ -13,7 +13,16 @@
 import { EventEmitter } from 'node:events';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Engine, FILE_STATUS, ITEM_STATUS, defaultFdBudget, type BatchResult, type EngineOptions, type EngineUsage, type ReadPlan } from '../engine';
+import {
+  Engine,
+  FILE_STATUS,
+  ITEM_STATUS,
+  defaultFdBudget,
+  type BatchResult,
+  type EngineOptions,
+  type EngineUsage,
+  type ReadPlan,
+} from '../engine';
 import { CgroupError, invalidArg } from '../errors';
 import { DEFAULT_ROOT, discoverHierarchies } from '../hierarchy';
 import type { CgroupManager } from '../managers/types';
@@ -23,7 +32,18 @@ import { CONTROLLERS, type StatsOptions } from '../stats/types';
 import { cgroupRelPath } from '../validate';
 import { parseCgroupIdentity } from '../identity';
 import { ColumnProgram, extrasFor } from './columns';
-import { copySpec, fileTiers, newSpecCopy, SpecPhase, TIER, TIER_NAMES, tieredSpecs, TierSlots, type SpecCopy, type TierName } from './tiers';
+import {
+  copySpec,
+  fileTiers,
+  newSpecCopy,
+  SpecPhase,
+  TIER,
+  TIER_NAMES,
+  tieredSpecs,
+  TierSlots,
+  type SpecCopy,
+  type TierName,
+} from './tiers';
 import { DeviceNames } from './devices';
 import { IoDeviceProgram } from './io-devices';
 import { NetworkReader, newNetState, type NetState, type NetworkCounts } from './network';
@@ -172,8 +192,20 @@ export interface CollectorEvents {
 export const DEFAULT_SPEC_INTERVAL_MS = 60_000;
 
 const DEFAULT_MASK: Record<1 | 2, number> = {
-  1: CONTROLLERS.memory | CONTROLLERS.cpu | CONTROLLERS.cpuacct | CONTROLLERS.pids | CONTROLLERS.io | CONTROLLERS.memoryEvents,
-  2: CONTROLLERS.memory | CONTROLLERS.cpu | CONTROLLERS.pids | CONTROLLERS.io | CONTROLLERS.memoryEvents | CONTROLLERS.psi,
+  1:
+    CONTROLLERS.memory |
+    CONTROLLERS.cpu |
+    CONTROLLERS.cpuacct |
+    CONTROLLERS.pids |
+    CONTROLLERS.io |
+    CONTROLLERS.memoryEvents,
+  2:
+    CONTROLLERS.memory |
+    CONTROLLERS.cpu |
+    CONTROLLERS.pids |
+    CONTROLLERS.io |
+    CONTROLLERS.memoryEvents |
+    CONTROLLERS.psi,
 };
 
 export class StatsCollector extends EventEmitter<CollectorEvents> {
@@ -263,12 +295,18 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
     this.version = options.version ?? layout.version;
     this.bigint = options.bigint === true;
     this.procRoot = path.resolve(options.procRoot ?? '/proc');
-    let mask = options.controllers === undefined ? DEFAULT_MASK[this.version] : controllerMask(options.controllers, this.version);
-    if (options.controllers === undefined && this.version === 1 && layout.unified !== undefined) mask |= CONTROLLERS.psi;
+    let mask =
+      options.controllers === undefined
+        ? DEFAULT_MASK[this.version]
+        : controllerMask(options.controllers, this.version);
+    if (options.controllers === undefined && this.version === 1 && layout.unified !== undefined)
+      mask |= CONTROLLERS.psi;
     this.mask = mask;
     // The io columns read the stats readers' files (on v1 the blkio family search), as stats(row).diskIO does.
     const ctx = {
-      version: this.version, layout, mask,
+      version: this.version,
+      layout,
+      mask,
       hugePageSizes: (mask & CONTROLLERS.hugetlb) !== 0 ? hugePageSizes() : [],
     };
     const specIntervalMs = options.specIntervalMs ?? DEFAULT_SPEC_INTERVAL_MS;
@@ -287,32 +325,53 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
       this.specSlots = new TierSlots(this.compiled, this.tiers, TIER.spec);
       this.detailSlots = new TierSlots(this.compiled, this.tiers, TIER.detail);
       if (this.detailSlots.files.length > 0) {
-        this.detailPlan = this.engine.plan(Array.from(this.detailSlots.files, (i) => {
-          const f = compiled.plan!.files[i]!;
-          return { controller: f.controller, name: f.name, format: f.format, keys: [...f.keys], cap: f.cap, hold: false };
-        }));
+        this.detailPlan = this.engine.plan(
+          Array.from(this.detailSlots.files, (i) => {
+            const f = compiled.plan!.files[i]!;
+            return {
+              controller: f.controller,
+              name: f.name,
+              format: f.format,
+              keys: [...f.keys],
+              cap: f.cap,
+              hold: false,
+            };
+          }),
+        );
       }
     } else {
       this.compiled = compiled;
     }
     this.program = new ColumnProgram(this.compiled, this.version);
-    const idh = this.version === 1 ? layout.controllers.get('memory') ?? layout.hierarchies[0] : layout.hierarchies[0];
+    const idh =
+      this.version === 1 ? (layout.controllers.get('memory') ?? layout.hierarchies[0]) : layout.hierarchies[0];
     this.identityHierarchy = idh?.index ?? 0;
-    this.ioDevices = new IoDeviceProgram(this.compiled, this.version, new DeviceNames(path.resolve(options.sysRoot ?? '/sys')), this.ioKeys);
+    this.ioDevices = new IoDeviceProgram(
+      this.compiled,
+      this.version,
+      new DeviceNames(path.resolve(options.sysRoot ?? '/sys')),
+      this.ioKeys,
+    );
     const network = options.network ?? 'pods';
     if (network !== 'pods' && network !== 'all' && network !== 'none' && typeof network !== 'function') {
       throw invalidArg('network', network, "must be 'pods', 'all', 'none' or a function of a cgroup path");
     }
     this.network = network;
-    if (network !== 'none' && idh !== undefined) this.netReader = new NetworkReader(this.procRoot, idh.path, this.netKeys);
+    if (network !== 'none' && idh !== undefined)
+      this.netReader = new NetworkReader(this.procRoot, idh.path, this.netKeys);
     if (options.oomEvents !== false) {
-      this.oom = oomSource(this.engine, (p, count) => {
-        const e = this.byPath.get(p);
-        if (e !== undefined) this.noteOomKill(e, count);
-      }, (err) => this.emit('error', err));
+      this.oom = oomSource(
+        this.engine,
+        (p, count) => {
+          const e = this.byPath.get(p);
+          if (e !== undefined) this.noteOomKill(e, count);
+        },
+        (err) => this.emit('error', err),
+      );
     }
     this.oomPush = this.oom !== undefined;
-    this.processFigures = options.processMetrics === true ? new ProcessFigureScanner(this.engine, this.procRoot) : undefined;
+    this.processFigures =
+      options.processMetrics === true ? new ProcessFigureScanner(this.engine, this.procRoot) : undefined;
     this.empties = options.lastSample === false ? undefined : emptySource(this.engine, (p) => this.readLastSample(p));
   }
 
@@ -344,7 +403,8 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
     this.checkOpen();
     const rel = cgroupRelPath(p);
     const key = displayPath(rel);
-    if (labels === null || typeof labels !== 'object') throw invalidArg('labels', labels, 'must be an object of strings');
+    if (labels === null || typeof labels !== 'object')
+      throw invalidArg('labels', labels, 'must be an object of strings');
     const existing = this.byPath.get(key);
     const id = this.engine.open(rel);
     const identity = this.identityOf(id);
@@ -362,8 +422,17 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
       this.emit('gone', { path: existing.path, labels: existing.labels, identity: existing.identity });
     }
     const entry: Entry = {
-      path: key, rel, id, identity, labels: { ...labels }, previous: new Float64Array(RATE_COUNT).fill(NaN),
-      previousMs: NaN, oomKill: NaN, spec: undefined, specMs: NaN, specDueMs: NaN,
+      path: key,
+      rel,
+      id,
+      identity,
+      labels: { ...labels },
+      previous: new Float64Array(RATE_COUNT).fill(NaN),
+      previousMs: NaN,
+      oomKill: NaN,
+      spec: undefined,
+      specMs: NaN,
+      specDueMs: NaN,
       startMs: cgroupStartTimeMs(this.engine.layout, rel, this.engine.info(id)?.present),
       net: this.wantsNetwork(key) ? newNetState() : undefined,
     };
@@ -380,7 +449,12 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
    * `containerCgroupAbsolutePath(sbParent, containerId)` (cgroupfs: `<parent>/crio-<id>`; systemd:
    * `<expanded slice>/crio-<id>.scope`), labelled `{ name: <container id>, ...labels }`. Returns the path.
    */
-  addContainer(manager: Pick<CgroupManager, 'containerCgroupAbsolutePath'>, sbParent: string, containerId: string, labels: Labels = {}): string {
+  addContainer(
+    manager: Pick<CgroupManager, 'containerCgroupAbsolutePath'>,
+    sbParent: string,
+    containerId: string,
+    labels: Labels = {},
+  ): string {
     const p = manager.containerCgroupAbsolutePath(sbParent, containerId);
     this.add(p, { name: containerId, ...labels });
     return displayPath(p);
@@ -393,7 +467,8 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
    */
   setLabels(p: string, labels: Labels): boolean {
     this.checkOpen();
-    if (labels === null || typeof labels !== 'object') throw invalidArg('labels', labels, 'must be an object of strings');
+    if (labels === null || typeof labels !== 'object')
+      throw invalidArg('labels', labels, 'must be an object of strings');
     const e = this.byPath.get(displayPath(p));
     if (e === undefined) return false;
     const next = Object.freeze({ ...labels });
@@ -503,7 +578,8 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
     if (this.processFigures !== undefined) {
       // Empty: no process holds a descriptor.
       for (const f of [FIELD.file_descriptors, FIELD.sockets]) {
-        values[f] = (values instanceof BigUint64Array ? 0n : 0) as never;
+        if (values instanceof BigUint64Array) values[f] = 0n;
+        else values[f] = 0;
         present[f] = 1;
       }
     }
@@ -541,12 +617,15 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
     const rows = this.ids.length;
     const plan = this.compiled.plan;
     if (plan !== undefined && (this.result === undefined || this.result.rows < rows)) {
-      this.result = this.engine.result(plan, Math.max(rows, 16, Math.ceil((this.result?.rows ?? 0) * 1.5)), { bigint: true });
+      this.result = this.engine.result(plan, Math.max(rows, 16, Math.ceil((this.result?.rows ?? 0) * 1.5)), {
+        bigint: true,
+      });
       this.words = new Uint32Array(this.result.values.buffer);
     }
     if (this.specSlots !== undefined) {
       // A row reads its spec files when it has none yet (a new registration) or they are due; the others carry them.
-      if (this.rowTiers.length < rows) this.rowTiers = new Uint8Array(Math.max(rows, Math.ceil(this.rowTiers.length * 1.5)));
+      if (this.rowTiers.length < rows)
+        this.rowTiers = new Uint8Array(Math.max(rows, Math.ceil(this.rowTiers.length * 1.5)));
       const now = Date.now();
       const list = this.list;
       for (let row = 0; row < rows; row++) {
@@ -579,9 +658,11 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
 
   /** Reads every registered cgroup on the calling thread (runtime hooks). */
   collect<S extends Sweep>(options: CollectOptions<S> = {}): S {
-    if (this.inFlight !== undefined) throw new CgroupError('a collectAsync() is in progress', { code: 'ERR_COLLECTOR_BUSY' });
+    if (this.inFlight !== undefined)
+      throw new CgroupError('a collectAsync() is in progress', { code: 'ERR_COLLECTOR_BUSY' });
     const list = this.prepare();
-    if (this.compiled.plan !== undefined && list.length > 0) this.engine.readSync(this.compiled.plan, this.ids, this.result, this.readOptions());
+    if (this.compiled.plan !== undefined && list.length > 0)
+      this.engine.readSync(this.compiled.plan, this.ids, this.result, this.readOptions());
     return this.finish(list, options.into);
   }
 
@@ -593,9 +674,10 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
     while (this.inFlight !== undefined) await this.inFlight.catch(() => undefined);
     const list = this.prepare();
     const ids = this.ids;
-    const p = this.compiled.plan !== undefined && list.length > 0
-      ? this.engine.read(this.compiled.plan, ids, this.result, this.readOptions())
-      : Promise.resolve(undefined);
+    const p =
+      this.compiled.plan !== undefined && list.length > 0
+        ? this.engine.read(this.compiled.plan, ids, this.result, this.readOptions())
+        : Promise.resolve(undefined);
     this.inFlight = p;
     try {
       await p;
@@ -618,8 +700,11 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
       if (inList.size > 0) retired = retired.filter((e) => !inList!.has(e));
     }
     const rows = list.length + retired.length;
-    const sweep = (into !== undefined && into.capacity >= rows && into.bigint === this.bigint
-      ? into : new Sweep(Math.max(rows, into?.capacity ?? 0), this.bigint)) as S;
+    const sweep = (
+      into !== undefined && into.capacity >= rows && into.bigint === this.bigint
+        ? into
+        : new Sweep(Math.max(rows, into?.capacity ?? 0), this.bigint)
+    ) as S;
     this.gen++;
     this.lastList = list;
     sweep.rows = rows;
@@ -646,7 +731,8 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
       sweep.previousMs[row] = e.previousMs;
       for (let k = 0; k < RATE_COUNT; k++) sweep.previous[row * RATE_COUNT + k] = e.previous[k]!;
       const st = r === undefined ? ITEM_STATUS.ok : r.itemStatus[row]!;
-      sweep.status[row] = st === ITEM_STATUS.ok ? ROW_STATUS.ok : st === ITEM_STATUS.gone ? ROW_STATUS.gone : ROW_STATUS.closed;
+      sweep.status[row] =
+        st === ITEM_STATUS.ok ? ROW_STATUS.ok : st === ITEM_STATUS.gone ? ROW_STATUS.gone : ROW_STATUS.closed;
       sweep.sampleMs[row] = r === undefined ? Date.now() : r.sampleMs[row]!;
       const o = row * FIELD_COUNT;
       if (e.final !== undefined && (st === ITEM_STATUS.gone || inList?.has(e) === true)) {
@@ -671,7 +757,16 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
       let nums: Float64Array;
       let base: number;
       if (this.bigint) {
-        this.program.extractBigint(r, this.words, row, sweep.values as BigUint64Array, sweep.present, row, this.scratch, this.scratchPresent);
+        this.program.extractBigint(
+          r,
+          this.words,
+          row,
+          sweep.values as BigUint64Array,
+          sweep.present,
+          row,
+          this.scratch,
+          this.scratchPresent,
+        );
         nums = this.scratch;
         base = 0;
       } else {
@@ -745,7 +840,13 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
       let failed = false;
       for (let j = 0; j < t.files.length; j++) {
         const s = e.spec.status[j]!;
-        if (s === FILE_STATUS.malformed || s === FILE_STATUS.notRegular || s === FILE_STATUS.overflow || (s < 0 && -s % 4096 !== ENOENT)) failed = true;
+        if (
+          s === FILE_STATUS.malformed ||
+          s === FILE_STATUS.notRegular ||
+          s === FILE_STATUS.overflow ||
+          (s < 0 && -s % 4096 !== ENOENT)
+        )
+          failed = true;
       }
       e.specDueMs = failed ? NaN : e.specMs + this.specIntervalMs * (first ? this.phase.next() : 1);
     } else if (e.spec !== undefined) {
@@ -820,7 +921,8 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
   private fillVectors(sweep: Sweep, row: number, e: Entry, r: BatchResult | undefined): void {
     if (r !== undefined && this.ioDevices.reads) this.ioDevices.extract(r, this.words, row, sweep.io);
     sweep.io.endRow(row);
-    if (r !== undefined && e.net !== undefined && this.netReader !== undefined) this.netReader.read(e.rel, e.net, sweep.network);
+    if (r !== undefined && e.net !== undefined && this.netReader !== undefined)
+      this.netReader.read(e.rel, e.net, sweep.network);
     sweep.network.endRow(row);
   }
 
@@ -846,7 +948,14 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
     const before = e.oomKill;
     e.oomKill = count;
     if (!Number.isNaN(before) && count > before) {
-      this.emit('oom', { path: e.path, labels: e.labels, identity: e.identity, count, delta: count - before, timeMs: Date.now() });
+      this.emit('oom', {
+        path: e.path,
+        labels: e.labels,
+        identity: e.identity,
+        count,
+        delta: count - before,
+        timeMs: Date.now(),
+      });
     }
   }
 
@@ -858,8 +967,12 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
         throw new CgroupError('the collector reads no files for its controllers', { code: 'ERR_CGROUP_NOT_MOUNTED' });
       }
       const t = this.detailSlots;
-      if (t !== undefined && t.files.length > 0 && this.result.itemStatus[row] === ITEM_STATUS.ok &&
-        this.result.fileStatus[row * this.result.plan.files.length + t.files[0]!] === FILE_STATUS.notRead) {
+      if (
+        t !== undefined &&
+        t.files.length > 0 &&
+        this.result.itemStatus[row] === ITEM_STATUS.ok &&
+        this.result.fileStatus[row * this.result.plan.files.length + t.files[0]!] === FILE_STATUS.notRead
+      ) {
         return this.statsWithDetail(row, e, bigint);
       }
       return statsOfRow(this.compiled, this.engine, this.result, row, e.id, e.rel, this.procRoot, bigint, e.path);
@@ -939,7 +1052,10 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
    * loop reading "the same files" must read. */
   files(): Array<{ controller: string; hierarchy: string; name: string; tier: TierName }> {
     return (this.compiled.plan?.files ?? []).map((f, i) => ({
-      controller: f.controller, hierarchy: f.hierarchy.path, name: f.name, tier: TIER_NAMES[this.tiers[i]!]!,
+      controller: f.controller,
+      hierarchy: f.hierarchy.path,
+      name: f.name,
+      tier: TIER_NAMES[this.tiers[i]!]!,
     }));
   }
 
@@ -950,8 +1066,12 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
    */
   usage(): CollectorUsage {
     return {
-      ...this.engine.usage(), registered: this.size, oomWatches: this.oom?.size ?? 0, failedRows: this.failedRows,
-      lastError: this.lastReadError, emptyWatches: this.empties?.size ?? 0,
+      ...this.engine.usage(),
+      registered: this.size,
+      oomWatches: this.oom?.size ?? 0,
+      failedRows: this.failedRows,
+      lastError: this.lastReadError,
+      emptyWatches: this.empties?.size ?? 0,
       network: { ...(this.netReader?.counts ?? { reads: 0, lookups: 0 }) },
     };
   }

@@ -24,39 +24,52 @@ import { PSI_SLOT } from '../stats/v2/psi';
 import { FIELD, FIELD_COUNT, type FieldName } from './layout';
 
 /** How a column is computed from its source slots. Files are typed plan keys of the stats readers (or extras). */
-type Source = (
+type Source =
   /**
    * slot `slot` (a number) or key `key` of a file, times `scale`; `zeroIsUnlimited` maps 0 to Infinity; `fallback`: a
    * file whose slot 0 is read instead when `file` is not there (v2 pids.current -> cgroup.procs lines, as stats() does).
    */
-  | { kind: 'value'; file: PlanKey; key?: string; slot?: number; scale?: number; zeroIsUnlimited?: boolean; fallback?: PlanKey }
-  /** usage − inactive file (lib/stats/convert workingSetOf). */
-  | { kind: 'workingSet'; usage: PlanKey; stat: PlanKey; inactiveKey: string }
-  /** v1 swap only: memsw usage − usage, clamped at 0 (cAdvisor's container_memory_swap). */
-  | { kind: 'swapV1'; memsw: PlanKey; usage: PlanKey }
-  /**
-   * v1 blkio: the stats reader's family search (lib/stats/v1/blkio FAMILIES: the first family whose first file has
-   * entries), then that family's `target` file's entries (major, minor, op code, value) summed for one op code.
-   */
-  | { kind: 'blkioSum'; target: 'ioServiceBytesRecursive' | 'ioServicedRecursive'; op: number }
-  /** v2 io.stat devices (2 + keys slots each) summed for one key. */
-  | { kind: 'ioStatSum'; file: PlanKey; key: string }
-  /** v2 cpu.weight as v1 cpu.shares, as cAdvisor converts it: 2 + (weight − 1) × 262142 / 9999, integer division. */
-  | { kind: 'weightToShares'; file: PlanKey }
-) & {
-  /**
-   * Files that must have been read for the column to be present: the stats reader leaves the field absent without
-   * them (v1: no memory.stat, no memory block; v2: no memory.current or memory.max, no usage block).
-   */
-  requires?: readonly PlanKey[];
-};
+  (
+    | {
+        kind: 'value';
+        file: PlanKey;
+        key?: string;
+        slot?: number;
+        scale?: number;
+        zeroIsUnlimited?: boolean;
+        fallback?: PlanKey;
+      }
+    /** usage − inactive file (lib/stats/convert workingSetOf). */
+    | { kind: 'workingSet'; usage: PlanKey; stat: PlanKey; inactiveKey: string }
+    /** v1 swap only: memsw usage − usage, clamped at 0 (cAdvisor's container_memory_swap). */
+    | { kind: 'swapV1'; memsw: PlanKey; usage: PlanKey }
+    /**
+     * v1 blkio: the stats reader's family search (lib/stats/v1/blkio FAMILIES: the first family whose first file has
+     * entries), then that family's `target` file's entries (major, minor, op code, value) summed for one op code.
+     */
+    | { kind: 'blkioSum'; target: 'ioServiceBytesRecursive' | 'ioServicedRecursive'; op: number }
+    /** v2 io.stat devices (2 + keys slots each) summed for one key. */
+    | { kind: 'ioStatSum'; file: PlanKey; key: string }
+    /** v2 cpu.weight as v1 cpu.shares, as cAdvisor converts it: 2 + (weight − 1) × 262142 / 9999, integer division. */
+    | { kind: 'weightToShares'; file: PlanKey }
+  ) & {
+    /**
+     * Files that must have been read for the column to be present: the stats reader leaves the field absent without
+     * them (v1: no memory.stat, no memory block; v2: no memory.current or memory.max, no usage block).
+     */
+    requires?: readonly PlanKey[];
+  };
 
 const NS_PER_TICK = Number(ticksToNs(1n));
 const v2Scale = (key: keyof typeof V2_CPU_STAT): number => Number(V2_CPU_STAT[key][1]);
 
 type Sources = Partial<Record<FieldName, Source>>;
 
-const v = (file: PlanKey, more: Omit<Extract<Source, { kind: 'value' }>, 'kind' | 'file'> = {}): Source => ({ kind: 'value', file, ...more });
+const v = (file: PlanKey, more: Omit<Extract<Source, { kind: 'value' }>, 'kind' | 'file'> = {}): Source => ({
+  kind: 'value',
+  file,
+  ...more,
+});
 
 /** Extra files the columns need beyond the stats readers' (spec values that CgroupStats does not carry). */
 const EXTRA_FILES = {
@@ -104,24 +117,35 @@ const MEMORY_DETAIL: ReadonlyArray<[FieldName, string | undefined, string]> = [
 const detailKeys = (version: 1 | 2): string[] =>
   MEMORY_DETAIL.map((d) => d[version]).filter((k): k is string => k !== undefined);
 const detailSources = (version: 1 | 2, stat: PlanKey): Sources =>
-  Object.fromEntries(MEMORY_DETAIL.filter((d) => d[version] !== undefined).map((d) => [d[0], v(stat, { key: d[version] })]));
+  Object.fromEntries(
+    MEMORY_DETAIL.filter((d) => d[version] !== undefined).map((d) => [d[0], v(stat, { key: d[version] })]),
+  );
 
 /** Extra memory.stat keys the columns need beyond the stats readers' (appended: the readers' slots do not move). */
 const EXTRA_KEYS: Record<1 | 2, Array<[PlanKey, string[]]>> = {
-  1: [[v1.memory.key.stat, ['total_cache', 'total_pgfault', 'total_pgmajfault', 'total_active_file', ...detailKeys(1)]]],
+  1: [
+    [v1.memory.key.stat, ['total_cache', 'total_pgfault', 'total_pgmajfault', 'total_active_file', ...detailKeys(1)]],
+  ],
   2: [[v2.memory.key.stat, ['kernel', 'active_file', ...detailKeys(2)]]],
 };
 
 /** The controller (CONTROLLERS bit) each extra file belongs to: it is read only when that controller is. */
 const EXTRA_CONTROLLER: Readonly<Record<ExtraName, number>> = {
-  procs: CONTROLLERS.pids, softLimit: CONTROLLERS.memory, shares: CONTROLLERS.cpu, quota: CONTROLLERS.cpu,
-  period: CONTROLLERS.cpu, low: CONTROLLERS.memory, weight: CONTROLLERS.cpu, cpuMax: CONTROLLERS.cpu,
+  procs: CONTROLLERS.pids,
+  softLimit: CONTROLLERS.memory,
+  shares: CONTROLLERS.cpu,
+  quota: CONTROLLERS.cpu,
+  period: CONTROLLERS.cpu,
+  low: CONTROLLERS.memory,
+  weight: CONTROLLERS.cpu,
+  cpuMax: CONTROLLERS.cpu,
 };
 
 /** The extra keys and files for the controllers in `mask` (a column whose controller is not read is absent). */
 export function extrasFor(version: 1 | 2, mask: number): PlanExtras {
-  const files = Object.fromEntries(Object.entries(EXTRA_FILES[version])
-    .filter(([k]) => (EXTRA_CONTROLLER[k as ExtraName] & mask) !== 0)) as Record<string, FileSpec>;
+  const files = Object.fromEntries(
+    Object.entries(EXTRA_FILES[version]).filter(([k]) => (EXTRA_CONTROLLER[k as ExtraName] & mask) !== 0),
+  ) as Record<string, FileSpec>;
   return { keys: Object.fromEntries(EXTRA_KEYS[version]), files };
 }
 
@@ -156,7 +180,13 @@ export const SOURCES: Readonly<Record<1 | 2, Sources>> = {
     cpu_throttled_periods: v(v1.cpu.key.stat, { key: 'nr_throttled' }),
     cpu_throttled_ns: v(v1.cpu.key.stat, { key: 'throttled_time' }),
     memory_usage_bytes: v(M1.usage, { requires: R1 }),
-    memory_working_set_bytes: { kind: 'workingSet', usage: M1.usage, stat: M1.stat, inactiveKey: 'total_inactive_file', requires: R1 },
+    memory_working_set_bytes: {
+      kind: 'workingSet',
+      usage: M1.usage,
+      stat: M1.stat,
+      inactiveKey: 'total_inactive_file',
+      requires: R1,
+    },
     memory_rss_bytes: v(M1.stat, { key: 'total_rss' }),
     memory_cache_bytes: v(M1.stat, { key: 'total_cache' }),
     memory_swap_bytes: { kind: 'swapV1', memsw: M1.memswUsage, usage: M1.usage, requires: [M1.stat, M1.memswLimit] },
@@ -194,7 +224,13 @@ export const SOURCES: Readonly<Record<1 | 2, Sources>> = {
     cpu_throttled_periods: v(v2.cpu.key.stat, { key: 'nr_throttled', scale: v2Scale('nr_throttled') }),
     cpu_throttled_ns: v(v2.cpu.key.stat, { key: 'throttled_usec', scale: v2Scale('throttled_usec') }),
     memory_usage_bytes: v(M2.current, { requires: R2 }),
-    memory_working_set_bytes: { kind: 'workingSet', usage: M2.current, stat: M2.stat, inactiveKey: 'inactive_file', requires: R2 },
+    memory_working_set_bytes: {
+      kind: 'workingSet',
+      usage: M2.current,
+      stat: M2.stat,
+      inactiveKey: 'inactive_file',
+      requires: R2,
+    },
     memory_rss_bytes: v(M2.stat, { key: 'anon' }),
     memory_cache_bytes: v(M2.stat, { key: 'file' }),
     memory_swap_bytes: v(M2.swapCurrent, { requires: R2_SWAP }),
@@ -256,11 +292,15 @@ export class ColumnProgram {
   private readonly arg = new Float64Array(FIELD_COUNT);
   private readonly zeroUnlimited = new Uint8Array(FIELD_COUNT);
   /** Per column: the files (indices) that must have been read for it to be present; the fallback file and slot. */
-  private readonly requires: Array<Int32Array | undefined> = new Array<Int32Array | undefined>(FIELD_COUNT).fill(undefined);
+  private readonly requires: Array<Int32Array | undefined> = new Array<Int32Array | undefined>(FIELD_COUNT).fill(
+    undefined,
+  );
   private readonly fallbackFile = new Int32Array(FIELD_COUNT).fill(-1);
   private readonly fallbackSlot = new Int32Array(FIELD_COUNT);
   /** blkio columns: per family in the library's order (first file, its slot, target file, its slot). */
-  private readonly families: Array<Int32Array | undefined> = new Array<Int32Array | undefined>(FIELD_COUNT).fill(undefined);
+  private readonly families: Array<Int32Array | undefined> = new Array<Int32Array | undefined>(FIELD_COUNT).fill(
+    undefined,
+  );
   private readonly fileCount: number;
   private readonly slots: number;
 
@@ -352,7 +392,8 @@ export class ColumnProgram {
         const files: number[] = [];
         for (const k of src.requires) {
           const e = c.entries.get(k);
-          if (e === undefined) this.op[i] = OP_ABSENT; // a required file that is not planned: never present
+          if (e === undefined)
+            this.op[i] = OP_ABSENT; // a required file that is not planned: never present
           else files.push(e.file);
         }
         if (this.op[i] === OP_ABSENT) continue;
@@ -367,7 +408,9 @@ export class ColumnProgram {
    * The collector's read tiers (lib/collector/tiers.ts) read these every sweep unless they are spec files. */
   files(): Set<number> {
     const used = new Set<number>();
-    const add = (f: number): void => { if (f >= 0) used.add(f); };
+    const add = (f: number): void => {
+      if (f >= 0) used.add(f);
+    };
     for (let i = 0; i < FIELD_COUNT; i++) {
       if (this.op[i] === OP_ABSENT) continue;
       add(this.fileA[i]!);
@@ -375,13 +418,24 @@ export class ColumnProgram {
       add(this.fallbackFile[i]!);
       for (const f of this.requires[i] ?? []) add(f);
       const fam = this.families[i];
-      if (fam !== undefined) for (let c = 0; c < fam.length; c += 4) { add(fam[c]!); add(fam[c + 2]!); }
+      if (fam !== undefined)
+        for (let c = 0; c < fam.length; c += 4) {
+          add(fam[c]!);
+          add(fam[c + 2]!);
+        }
     }
     return used;
   }
 
   /** Fills row `out` of values/present (number mode) from row `row` of a bigint BatchResult. Allocates nothing. */
-  extractNumber(r: BatchResult, words: Uint32Array, row: number, values: Float64Array, present: Uint8Array, out: number): void {
+  extractNumber(
+    r: BatchResult,
+    words: Uint32Array,
+    row: number,
+    values: Float64Array,
+    present: Uint8Array,
+    out: number,
+  ): void {
     const base = row * this.slots;
     const fbase = row * this.fileCount;
     const o = out * FIELD_COUNT;
@@ -416,7 +470,8 @@ export class ColumnProgram {
           case OP_WS: {
             const usage = cell(flags, words, floats, sa);
             const fb = this.fileB[i]!;
-            const inactive = fb >= 0 && fs[fbase + fb] === FILE_STATUS.ok ? cell(flags, words, floats, base + this.slotB[i]!) : NaN;
+            const inactive =
+              fb >= 0 && fs[fbase + fb] === FILE_STATUS.ok ? cell(flags, words, floats, base + this.slotB[i]!) : NaN;
             x = workingSetOf(usage, Number.isNaN(inactive) ? undefined : inactive);
             break;
           }
@@ -454,8 +509,16 @@ export class ColumnProgram {
   }
 
   /** Fills row `out` of a bigint sweep: exact u64 arithmetic (allocates bigints). */
-  extractBigint(r: BatchResult, words: Uint32Array, row: number, values: BigUint64Array, present: Uint8Array, out: number,
-    scratch: Float64Array, scratchPresent: Uint8Array): void {
+  extractBigint(
+    r: BatchResult,
+    words: Uint32Array,
+    row: number,
+    values: BigUint64Array,
+    present: Uint8Array,
+    out: number,
+    scratch: Float64Array,
+    scratchPresent: Uint8Array,
+  ): void {
     // Compute in number mode for presence and the derived columns' shape, then replace direct values by exact ones.
     this.extractNumber(r, words, row, scratch, scratchPresent, 0);
     const base = row * this.slots;
@@ -468,11 +531,17 @@ export class ColumnProgram {
         values[o + i] = 0n;
       } else if (x === Infinity) {
         values[o + i] = MAXU64;
-      } else if (this.op[i] === OP_VALUE && Number.isInteger(this.arg[i]!) && r.flags[base + this.slotA[i]!] === SLOT.value) {
+      } else if (
+        this.op[i] === OP_VALUE &&
+        Number.isInteger(this.arg[i]!) &&
+        r.flags[base + this.slotA[i]!] === SLOT.value
+      ) {
         values[o + i] = big[base + this.slotA[i]!]! * BigInt(this.arg[i]!);
       } else if (this.op[i] === OP_WS) {
         const usage = big[base + this.slotA[i]!]!;
-        const hasInactive = this.fileB[i]! >= 0 && r.flags[base + this.slotB[i]!] === SLOT.value &&
+        const hasInactive =
+          this.fileB[i]! >= 0 &&
+          r.flags[base + this.slotB[i]!] === SLOT.value &&
           r.fileStatus[row * this.fileCount + this.fileB[i]!] === FILE_STATUS.ok;
         values[o + i] = workingSetOf(usage, hasInactive ? big[base + this.slotB[i]!]! : undefined);
       } else {

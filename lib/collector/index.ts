@@ -16,7 +16,14 @@
  * Layout: FIELDS / FIELD / FIELD_COUNT / LAYOUT_VERSION (lib/collector/layout.ts); io per device and network per
  * interface in s.io / s.network (VectorStore: IO_COLUMNS, NETWORK_COLUMNS). docs/collector.md.
  */
-export { StatsCollector, type CollectOptions, type CollectorEvents, type CollectorOptions, type FinalEvent, type NetworkMode } from './collector';
+export {
+  StatsCollector,
+  type CollectOptions,
+  type CollectorEvents,
+  type CollectorOptions,
+  type FinalEvent,
+  type NetworkMode,
+} from './collector';
 export { FIELD, FIELD_COUNT, FIELDS, LAYOUT_VERSION, ROW_STATUS, type FieldName } from './layout';
 export { RATE_FIELDS, Sweep, type Labels, type Rates } from './sweep';
 export type { OomEvent } from './oom';

@@ -32,7 +32,12 @@ export class IoDeviceProgram {
   private readonly slots: number;
   private readonly offsets: Int32Array;
 
-  constructor(c: CompiledStats, readonly version: 1 | 2, private readonly devices: DeviceNames, private readonly keys: KeyTable) {
+  constructor(
+    c: CompiledStats,
+    readonly version: 1 | 2,
+    private readonly devices: DeviceNames,
+    private readonly keys: KeyTable,
+  ) {
     const plan = c.plan;
     this.fileCount = plan?.files.length ?? 0;
     this.slots = plan?.slots ?? 0;
@@ -47,7 +52,9 @@ export class IoDeviceProgram {
       [this.v2File, this.v2Slot] = locate(v2.io.key.stat);
       const keys = c.entries.get(v2.io.key.stat)?.spec.keys ?? [];
       this.v2Per = 2 + keys.length;
-      IO_STAT_KEYS.forEach((k, i) => { this.v2Keys[i] = keys.indexOf(k); });
+      IO_STAT_KEYS.forEach((k, i) => {
+        this.v2Keys[i] = keys.indexOf(k);
+      });
     } else {
       for (const fam of FAMILIES) {
         const key = (name: string): PlanKey => `${v1.blkio.name}:${name}` as PlanKey;
@@ -112,7 +119,10 @@ export class IoDeviceProgram {
         const file = fams[c + 2 + 2 * t]!;
         if (file < 0 || !usable(r.fileStatus[fbase + file])) continue;
         const sa = base + fams[c + 3 + 2 * t]!;
-        const n = Math.min(cell(r.flags, words, r.floats, sa), (this.offsets[file + 1]! - this.offsets[file]! - 1) / BLKIO_ENTRY_SLOTS);
+        const n = Math.min(
+          cell(r.flags, words, r.floats, sa),
+          (this.offsets[file + 1]! - this.offsets[file]! - 1) / BLKIO_ENTRY_SLOTS,
+        );
         for (let j = 0; j < n; j++) {
           const s = sa + 1 + j * BLKIO_ENTRY_SLOTS;
           const op = words[2 * (s + 2)]!;

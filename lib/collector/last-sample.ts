@@ -48,7 +48,10 @@ export function populatedOf(text: string): boolean | undefined {
 export function emptySource(engine: Engine, onEmpty: (path: string) => void): EmptySource | undefined {
   const l = engine.layout;
   const h = l.version === 2 ? l.hierarchies[0] : l.unified;
-  const events = h !== undefined && isMounted(h.path, native.CGROUP2_SUPER_MAGIC) ? new CgroupEventsWatcher(h.path, onEmpty) : undefined;
+  const events =
+    h !== undefined && isMounted(h.path, native.CGROUP2_SUPER_MAGIC)
+      ? new CgroupEventsWatcher(h.path, onEmpty)
+      : undefined;
   if (l.version === 2) return events;
   const procs = l.controllers.get('memory') ?? l.hierarchies.find((x) => x.version === 1);
   if (procs === undefined || !isMounted(procs.path, native.CGROUP_SUPER_MAGIC)) return events;
@@ -66,7 +69,10 @@ function isMounted(p: string, magic: number): boolean {
 
 /** v1: cgroup.events of the unified hierarchy where the cgroup is in it, else a pid watch. */
 class EitherEmptySource implements EmptySource {
-  constructor(private readonly events: CgroupEventsWatcher | undefined, private readonly pids: PidExitWatcher) {}
+  constructor(
+    private readonly events: CgroupEventsWatcher | undefined,
+    private readonly pids: PidExitWatcher,
+  ) {}
 
   get size(): number {
     return (this.events?.size ?? 0) + this.pids.size;
@@ -110,7 +116,11 @@ export class PidExitWatcher implements EmptySource {
   private readonly byToken = new Map<number, PidWatchEntry>();
   private readonly tokens = new Map<string, number>();
 
-  constructor(private readonly engine: Engine, private readonly controller: string, private readonly onEmpty: (path: string) => void) {
+  constructor(
+    private readonly engine: Engine,
+    private readonly controller: string,
+    private readonly onEmpty: (path: string) => void,
+  ) {
     this.watch = new native.PidWatch((token) => this.exited(token));
   }
 
@@ -200,7 +210,10 @@ export class PidExitWatcher implements EmptySource {
 export class CgroupEventsWatcher implements EmptySource {
   private readonly watches = new Map<string, { w: fs.FSWatcher; populated: boolean }>();
 
-  constructor(private readonly hierarchyPath: string, private readonly onEmpty: (path: string) => void) {}
+  constructor(
+    private readonly hierarchyPath: string,
+    private readonly onEmpty: (path: string) => void,
+  ) {}
 
   get size(): number {
     return this.watches.size;

@@ -11,34 +11,74 @@ export const LAYOUT_VERSION = 2;
 
 export const FIELDS = [
   // CPU (counters)
-  'cpu_usage_ns', 'cpu_user_ns', 'cpu_system_ns',
-  'cpu_periods', 'cpu_throttled_periods', 'cpu_throttled_ns',
+  'cpu_usage_ns',
+  'cpu_user_ns',
+  'cpu_system_ns',
+  'cpu_periods',
+  'cpu_throttled_periods',
+  'cpu_throttled_ns',
   // Memory (gauges, bytes; failcnt/pgfault/pgmajfault are counters)
-  'memory_usage_bytes', 'memory_working_set_bytes', 'memory_rss_bytes', 'memory_cache_bytes', 'memory_swap_bytes',
-  'memory_mapped_file_bytes', 'memory_kernel_bytes', 'memory_max_usage_bytes', 'memory_failcnt',
-  'memory_pgfault', 'memory_pgmajfault', 'memory_active_file_bytes', 'memory_inactive_file_bytes',
+  'memory_usage_bytes',
+  'memory_working_set_bytes',
+  'memory_rss_bytes',
+  'memory_cache_bytes',
+  'memory_swap_bytes',
+  'memory_mapped_file_bytes',
+  'memory_kernel_bytes',
+  'memory_max_usage_bytes',
+  'memory_failcnt',
+  'memory_pgfault',
+  'memory_pgmajfault',
+  'memory_active_file_bytes',
+  'memory_inactive_file_bytes',
   // Tasks (pids.current counts threads; processes is the line count of the cgroup's own cgroup.procs)
-  'pids_current', 'pids_limit', 'processes',
+  'pids_current',
+  'pids_limit',
+  'processes',
   // IO totals over all devices (counters)
-  'io_read_bytes', 'io_write_bytes', 'io_read_ops', 'io_write_ops',
+  'io_read_bytes',
+  'io_write_bytes',
+  'io_read_ops',
+  'io_write_ops',
   // PSI totals (counters, µs)
-  'psi_cpu_some_us', 'psi_cpu_full_us', 'psi_memory_some_us', 'psi_memory_full_us', 'psi_io_some_us', 'psi_io_full_us',
+  'psi_cpu_some_us',
+  'psi_cpu_full_us',
+  'psi_memory_some_us',
+  'psi_memory_full_us',
+  'psi_io_some_us',
+  'psi_io_full_us',
   // Memory events (counters): v2 memory.events high/max/oom_kill; v1 memory.oom_control oom_kill
-  'memory_events_high', 'memory_events_max', 'oom_kill',
+  'memory_events_high',
+  'memory_events_max',
+  'oom_kill',
   // Spec (limits and settings)
-  'memory_limit_bytes', 'memory_swap_limit_bytes', 'memory_reservation_bytes',
-  'cpu_shares', 'cpu_quota_us', 'cpu_period_us',
+  'memory_limit_bytes',
+  'memory_swap_limit_bytes',
+  'memory_reservation_bytes',
+  'cpu_shares',
+  'cpu_quota_us',
+  'cpu_period_us',
   // Layout 2. memory.stat detail (v2 keys; v1 the hierarchical total_* keys where v1 has them): gauges in bytes...
-  'memory_dirty_bytes', 'memory_writeback_bytes', 'memory_shmem_bytes', 'memory_slab_bytes',
-  'memory_slab_reclaimable_bytes', 'memory_slab_unreclaimable_bytes', 'memory_sock_bytes',
+  'memory_dirty_bytes',
+  'memory_writeback_bytes',
+  'memory_shmem_bytes',
+  'memory_slab_bytes',
+  'memory_slab_reclaimable_bytes',
+  'memory_slab_unreclaimable_bytes',
+  'memory_sock_bytes',
   // ... and counters (pages)
-  'memory_pgscan', 'memory_pgsteal', 'memory_workingset_refault_anon', 'memory_workingset_refault_file',
+  'memory_pgscan',
+  'memory_pgsteal',
+  'memory_workingset_refault_anon',
+  'memory_workingset_refault_file',
   // Lifetime: when the cgroup was created (as cAdvisor estimates it, read once when it is added) and when the row was
   // read (the sweep's sampleMs).
-  'start_time_ms', 'last_seen_ms',
+  'start_time_ms',
+  'last_seen_ms',
   // Process figures (opt-in `processMetrics`: a /proc scan of the pids of the cgroup's own cgroup.procs; absent
   // otherwise): open descriptors (entries of /proc/<pid>/fd) and those that are sockets
-  'file_descriptors', 'sockets',
+  'file_descriptors',
+  'sockets',
 ] as const;
 
 export type FieldName = (typeof FIELDS)[number];

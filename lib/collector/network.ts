@@ -34,7 +34,9 @@ const IGNORED = ['lo', 'veth', 'docker', 'nerdctl'].map((s) => Buffer.from(s, 'l
 /** net/dev's columns kept (of 16 per interface): receive bytes, packets, errs, drop; transmit the same. */
 const KEEP = [0, 1, 2, 3, 8, 9, 10, 11];
 const COLUMN_OF = new Int8Array(16).fill(-1);
-KEEP.forEach((c, i) => { COLUMN_OF[c] = i; });
+KEEP.forEach((c, i) => {
+  COLUMN_OF[c] = i;
+});
 
 export interface NetworkCounts {
   /** net/dev reads. */
@@ -51,7 +53,11 @@ export class NetworkReader {
    * @param procRoot Where /proc is.
    * @param cgroupRoot The hierarchy whose cgroup.procs name the pod's processes (v1: memory's; v2: the unified one).
    */
-  constructor(private readonly procRoot: string, private readonly cgroupRoot: string, private readonly keys: KeyTable) {}
+  constructor(
+    private readonly procRoot: string,
+    private readonly cgroupRoot: string,
+    private readonly keys: KeyTable,
+  ) {}
 
   /** Adds the pod row's interfaces to `store` (the row being filled); none when the pod has no live process. */
   read(rel: string, state: NetState, store: VectorStore): void {
@@ -87,7 +93,8 @@ export class NetworkReader {
         return n;
       }
       try {
-        for (const e of fs.readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) queue.push(path.join(dir, e.name));
+        for (const e of fs.readdirSync(dir, { withFileTypes: true }))
+          if (e.isDirectory()) queue.push(path.join(dir, e.name));
       } catch {
         // gone meanwhile
       }
@@ -133,7 +140,8 @@ export class NetworkReader {
       while (i < n && b[i] === 32) i++;
       const nameStart = i;
       while (i < n && b[i] !== 58 && b[i] !== 10) i++;
-      if (i >= n || b[i] !== 58) { // no colon: not an interface line
+      if (i >= n || b[i] !== 58) {
+        // no colon: not an interface line
         while (i < n && b[i] !== 10) i++;
         i++;
         continue;
@@ -198,6 +206,8 @@ function nsOf(file: string): number {
     const st = fs.statSync(file, { throwIfNoEntry: false });
     return st === undefined ? NS_GONE : st.ino;
   } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EACCES' || (err as NodeJS.ErrnoException).code === 'EPERM' ? NS_HIDDEN : NS_GONE;
+    return (err as NodeJS.ErrnoException).code === 'EACCES' || (err as NodeJS.ErrnoException).code === 'EPERM'
+      ? NS_HIDDEN
+      : NS_GONE;
   }
 }

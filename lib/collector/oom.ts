@@ -37,7 +37,11 @@ export interface OomSource {
 }
 
 /** The OOM watcher for an engine's layout, or undefined when push notification is not available (then sweeps only). */
-export function oomSource(engine: Engine, onCount: (path: string, count: number) => void, onError: (err: Error) => void): OomSource | undefined {
+export function oomSource(
+  engine: Engine,
+  onCount: (path: string, count: number) => void,
+  onError: (err: Error) => void,
+): OomSource | undefined {
   const l = engine.layout;
   // Only on a mounted cgroup file system: a recorded tree's cgroup.event_control is a plain file (never written).
   const memory = l.version === 2 ? l.hierarchies[0] : l.controllers.get('memory');
@@ -48,7 +52,8 @@ export function oomSource(engine: Engine, onCount: (path: string, count: number)
   } catch {
     return undefined;
   }
-  if (l.version === 2) return fsType === native.CGROUP2_SUPER_MAGIC ? new OomWatcher(engine, onCount, onError) : undefined;
+  if (l.version === 2)
+    return fsType === native.CGROUP2_SUPER_MAGIC ? new OomWatcher(engine, onCount, onError) : undefined;
   if (fsType !== native.CGROUP_SUPER_MAGIC) return undefined;
   return new OomWatcherV1(engine, onCount);
 }
@@ -68,7 +73,10 @@ export class OomWatcherV1 implements OomSource {
   private readonly byToken = new Map<number, { path: string; id: number }>();
   private readonly tokens = new Map<string, number>();
 
-  constructor(private readonly engine: Engine, private readonly onCount: (path: string, count: number) => void) {
+  constructor(
+    private readonly engine: Engine,
+    private readonly onCount: (path: string, count: number) => void,
+  ) {
     this.watch = new native.OomWatch((token) => this.notified(token));
   }
 

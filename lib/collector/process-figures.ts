@@ -37,9 +37,17 @@ export class ProcessFigureScanner {
   /** The controller whose hierarchy's cgroup.procs lists the pids (cpu, as cAdvisor; else memory, else any). */
   private readonly controller: string;
 
-  constructor(private readonly engine: Engine, private readonly procRoot: string) {
+  constructor(
+    private readonly engine: Engine,
+    private readonly procRoot: string,
+  ) {
     const l = engine.layout;
-    this.controller = l.version === 2 || l.controllers.has('cpu') ? 'cpu' : l.controllers.has('memory') ? 'memory' : [...l.controllers.keys()][0] ?? 'cpu';
+    this.controller =
+      l.version === 2 || l.controllers.has('cpu')
+        ? 'cpu'
+        : l.controllers.has('memory')
+          ? 'memory'
+          : ([...l.controllers.keys()][0] ?? 'cpu');
   }
 
   /** The figures of one registered cgroup (engine handle id), or undefined when its cgroup.procs cannot be read. */

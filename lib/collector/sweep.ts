@@ -19,7 +19,11 @@ export type Labels = Readonly<Record<string, string>>;
 
 /** The columns a rate is computed from, in this order in `Sweep.previous`. */
 export const RATE_FIELDS = [
-  FIELD.cpu_usage_ns, FIELD.cpu_user_ns, FIELD.cpu_system_ns, FIELD.cpu_periods, FIELD.cpu_throttled_periods,
+  FIELD.cpu_usage_ns,
+  FIELD.cpu_user_ns,
+  FIELD.cpu_system_ns,
+  FIELD.cpu_periods,
+  FIELD.cpu_throttled_periods,
   FIELD.cpu_throttled_ns,
 ] as const;
 export const RATE_COUNT = RATE_FIELDS.length;
@@ -82,7 +86,10 @@ export class Sweep<V extends Float64Array | BigUint64Array = Float64Array | BigU
   /** @internal */
   generation = -1;
 
-  constructor(readonly capacity: number, readonly bigint: boolean) {
+  constructor(
+    readonly capacity: number,
+    readonly bigint: boolean,
+  ) {
     this.values = (bigint ? new BigUint64Array(capacity * FIELD_COUNT) : new Float64Array(capacity * FIELD_COUNT)) as V;
     this.present = new Uint8Array(capacity * FIELD_COUNT);
     this.status = new Int32Array(capacity);
@@ -130,9 +137,15 @@ export class Sweep<V extends Float64Array | BigUint64Array = Float64Array | BigU
       case ROW_STATUS.gone:
         return new CgroupError(`cgroup ${this.paths[row]} is gone`, { code: 'ERR_CGROUP_GONE', path: this.paths[row] });
       case ROW_STATUS.closed:
-        return new CgroupError(`cgroup ${this.paths[row]} was removed from the collector during the sweep`, { code: 'ERR_CGROUP_HANDLE_CLOSED', path: this.paths[row] });
+        return new CgroupError(`cgroup ${this.paths[row]} was removed from the collector during the sweep`, {
+          code: 'ERR_CGROUP_HANDLE_CLOSED',
+          path: this.paths[row],
+        });
       case ROW_STATUS.final:
-        return new CgroupError(`cgroup ${this.paths[row]} is gone (the row holds its last sample, read when it emptied)`, { code: 'ERR_CGROUP_GONE', path: this.paths[row] });
+        return new CgroupError(
+          `cgroup ${this.paths[row]} is gone (the row holds its last sample, read when it emptied)`,
+          { code: 'ERR_CGROUP_GONE', path: this.paths[row] },
+        );
       default:
         return this.source!.errorOf(row);
     }
@@ -140,9 +153,13 @@ export class Sweep<V extends Float64Array | BigUint64Array = Float64Array | BigU
 
   private checkCurrent(row: number): void {
     if (this.source === undefined || this.source.generation() !== this.generation) {
-      throw new CgroupError('this sweep is stale: the collector has swept again (call stats(row) before the next collect)', { code: 'ERR_SWEEP_STALE' });
+      throw new CgroupError(
+        'this sweep is stale: the collector has swept again (call stats(row) before the next collect)',
+        { code: 'ERR_SWEEP_STALE' },
+      );
     }
-    if (!(row >= 0 && row < this.rows)) throw new CgroupError(`no row ${row} in this sweep (${this.rows} rows)`, { code: 'ERR_OUT_OF_RANGE' });
+    if (!(row >= 0 && row < this.rows))
+      throw new CgroupError(`no row ${row} in this sweep (${this.rows} rows)`, { code: 'ERR_OUT_OF_RANGE' });
   }
 
   /** Index of a path in this sweep, or -1. */

@@ -26,23 +26,71 @@ export const TIER_NAMES: readonly TierName[] = ['usage', 'spec', 'detail'];
 const SPEC_FILES: Readonly<Record<1 | 2, { names: ReadonlySet<string>; patterns: readonly RegExp[] }>> = {
   1: {
     names: new Set([
-      'memory.limit_in_bytes', 'memory.soft_limit_in_bytes', 'memory.memsw.limit_in_bytes', 'memory.kmem.limit_in_bytes',
-      'memory.kmem.tcp.limit_in_bytes', 'memory.use_hierarchy', 'memory.swappiness', 'memory.move_charge_at_immigrate',
-      'cpu.shares', 'cpu.cfs_quota_us', 'cpu.cfs_period_us', 'cpu.cfs_burst_us', 'cpu.rt_runtime_us', 'cpu.rt_period_us',
-      'cpu.idle', 'pids.max', 'cpuset.cpus', 'cpuset.mems', 'cpuset.effective_cpus', 'cpuset.effective_mems',
-      'cpuset.cpu_exclusive', 'cpuset.mem_exclusive', 'blkio.weight', 'blkio.leaf_weight', 'blkio.bfq.weight',
-      'blkio.throttle.read_bps_device', 'blkio.throttle.write_bps_device', 'blkio.throttle.read_iops_device',
-      'blkio.throttle.write_iops_device', 'net_cls.classid', 'net_prio.ifpriomap', 'devices.list',
+      'memory.limit_in_bytes',
+      'memory.soft_limit_in_bytes',
+      'memory.memsw.limit_in_bytes',
+      'memory.kmem.limit_in_bytes',
+      'memory.kmem.tcp.limit_in_bytes',
+      'memory.use_hierarchy',
+      'memory.swappiness',
+      'memory.move_charge_at_immigrate',
+      'cpu.shares',
+      'cpu.cfs_quota_us',
+      'cpu.cfs_period_us',
+      'cpu.cfs_burst_us',
+      'cpu.rt_runtime_us',
+      'cpu.rt_period_us',
+      'cpu.idle',
+      'pids.max',
+      'cpuset.cpus',
+      'cpuset.mems',
+      'cpuset.effective_cpus',
+      'cpuset.effective_mems',
+      'cpuset.cpu_exclusive',
+      'cpuset.mem_exclusive',
+      'blkio.weight',
+      'blkio.leaf_weight',
+      'blkio.bfq.weight',
+      'blkio.throttle.read_bps_device',
+      'blkio.throttle.write_bps_device',
+      'blkio.throttle.read_iops_device',
+      'blkio.throttle.write_iops_device',
+      'net_cls.classid',
+      'net_prio.ifpriomap',
+      'devices.list',
     ]),
     patterns: [/^hugetlb\.[^.]+\.(rsvd\.)?limit_in_bytes$/],
   },
   2: {
     names: new Set([
-      'memory.max', 'memory.high', 'memory.low', 'memory.min', 'memory.swap.max', 'memory.swap.high', 'memory.zswap.max',
-      'memory.oom.group', 'cpu.max', 'cpu.max.burst', 'cpu.weight', 'cpu.weight.nice', 'cpu.idle', 'cpu.uclamp.min',
-      'cpu.uclamp.max', 'pids.max', 'io.max', 'io.weight', 'io.bfq.weight', 'io.latency', 'cpuset.cpus', 'cpuset.mems',
-      'cpuset.cpus.effective', 'cpuset.mems.effective', 'cpuset.cpus.partition', 'cgroup.max.depth',
-      'cgroup.max.descendants', 'cgroup.type',
+      'memory.max',
+      'memory.high',
+      'memory.low',
+      'memory.min',
+      'memory.swap.max',
+      'memory.swap.high',
+      'memory.zswap.max',
+      'memory.oom.group',
+      'cpu.max',
+      'cpu.max.burst',
+      'cpu.weight',
+      'cpu.weight.nice',
+      'cpu.idle',
+      'cpu.uclamp.min',
+      'cpu.uclamp.max',
+      'pids.max',
+      'io.max',
+      'io.weight',
+      'io.bfq.weight',
+      'io.latency',
+      'cpuset.cpus',
+      'cpuset.mems',
+      'cpuset.cpus.effective',
+      'cpuset.mems.effective',
+      'cpuset.cpus.partition',
+      'cgroup.max.depth',
+      'cgroup.max.descendants',
+      'cgroup.type',
     ]),
     patterns: [/^hugetlb\.[^.]+\.(rsvd\.)?max$/],
   },
@@ -74,10 +122,15 @@ export function fileTiers(c: CompiledStats, version: 1 | 2, columnFiles: Readonl
  */
 export function tieredSpecs(c: CompiledStats, tiers: Uint8Array): FileSpec[] {
   return (c.plan?.files ?? []).map((f, i) => ({
-    controller: f.controller, name: f.name, format: f.format, keys: [...f.keys],
+    controller: f.controller,
+    name: f.name,
+    format: f.format,
+    keys: [...f.keys],
     // A usage file is held unless its spec says not to (v1 cgroup.procs: a held one re-read within a second gives the
     // kernel's cached pid list).
-    cap: tiers[i] === TIER.detail && f.cap > 0 ? 1 : f.cap, hold: tiers[i] === TIER.usage && f.hold, tier: tiers[i]!,
+    cap: tiers[i] === TIER.detail && f.cap > 0 ? 1 : f.cap,
+    hold: tiers[i] === TIER.usage && f.hold,
+    tier: tiers[i]!,
   }));
 }
 
@@ -92,10 +145,15 @@ export class TierSlots {
   constructor(c: CompiledStats, tiers: Uint8Array, tier: number) {
     const plan = c.plan;
     const idx: number[] = [];
-    tiers.forEach((t, i) => { if (t === tier) idx.push(i); });
+    tiers.forEach((t, i) => {
+      if (t === tier) idx.push(i);
+    });
     this.files = Int32Array.from(idx);
     this.offsets = Int32Array.from(idx, (i) => plan!.files[i]!.offset);
-    this.counts = Int32Array.from(idx, (i) => (i + 1 < plan!.files.length ? plan!.files[i + 1]!.offset : plan!.slots) - plan!.files[i]!.offset);
+    this.counts = Int32Array.from(
+      idx,
+      (i) => (i + 1 < plan!.files.length ? plan!.files[i + 1]!.offset : plan!.slots) - plan!.files[i]!.offset,
+    );
     this.slots = this.counts.reduce((a, b) => a + b, 0);
   }
 }
@@ -108,15 +166,28 @@ export interface SpecCopy {
 }
 
 export function newSpecCopy(t: TierSlots): SpecCopy {
-  return { status: new Int32Array(t.files.length), flags: new Uint8Array(t.slots), words: new Uint32Array(2 * t.slots) };
+  return {
+    status: new Int32Array(t.files.length),
+    flags: new Uint8Array(t.slots),
+    words: new Uint32Array(2 * t.slots),
+  };
 }
 
 /**
  * Copies the files of `t` between a row of a bigint BatchResult (`words` = a Uint32Array view of its values) and a
  * SpecCopy: `save` true stores the row's, false puts the copy into the row.
  */
-export function copySpec(t: TierSlots, fileStatus: Int32Array, flags: Uint8Array, words: Uint32Array, fileCount: number,
-  slots: number, row: number, copy: SpecCopy, save: boolean): void {
+export function copySpec(
+  t: TierSlots,
+  fileStatus: Int32Array,
+  flags: Uint8Array,
+  words: Uint32Array,
+  fileCount: number,
+  slots: number,
+  row: number,
+  copy: SpecCopy,
+  save: boolean,
+): void {
   const fbase = row * fileCount;
   const sbase = row * slots;
   let k = 0;

@@ -11,8 +11,14 @@
 /** The columns of each vector, in entry order. */
 export const IO_COLUMNS = ['read_bytes', 'write_bytes', 'read_ops', 'write_ops'] as const;
 export const NETWORK_COLUMNS = [
-  'receive_bytes', 'receive_packets', 'receive_errors', 'receive_dropped',
-  'transmit_bytes', 'transmit_packets', 'transmit_errors', 'transmit_dropped',
+  'receive_bytes',
+  'receive_packets',
+  'receive_errors',
+  'receive_dropped',
+  'transmit_bytes',
+  'transmit_packets',
+  'transmit_errors',
+  'transmit_dropped',
 ] as const;
 export type IoColumn = (typeof IO_COLUMNS)[number];
 export type NetworkColumn = (typeof NETWORK_COLUMNS)[number];
@@ -71,7 +77,12 @@ export class VectorStore {
   length = 0;
   readonly width: number;
 
-  constructor(public keys: KeyTable, readonly columns: readonly string[], rows: number, entries = Math.max(16, rows)) {
+  constructor(
+    public keys: KeyTable,
+    readonly columns: readonly string[],
+    rows: number,
+    entries = Math.max(16, rows),
+  ) {
     this.width = columns.length;
     this.start = new Int32Array(rows + 1);
     this.key = new Int32Array(Math.max(16, entries));

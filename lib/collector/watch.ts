@@ -13,7 +13,11 @@ import type { Labels } from './sweep';
 function watchError(err: unknown, dir: string): CgroupError {
   if (err instanceof CgroupError) return err;
   const e = err as NodeJS.ErrnoException;
-  const props: ConstructorParameters<typeof CgroupError>[1] = { code: e?.code ?? 'ERR_CGROUP_WATCH', path: dir, cause: err };
+  const props: ConstructorParameters<typeof CgroupError>[1] = {
+    code: e?.code ?? 'ERR_CGROUP_WATCH',
+    path: dir,
+    cause: err,
+  };
   if (typeof e?.errno === 'number') props.errno = e.errno;
   if (typeof e?.syscall === 'string') props.syscall = e.syscall;
   return new CgroupError(`cannot watch ${dir}: ${e?.message ?? String(err)}`, props);
@@ -42,7 +46,12 @@ export class ChildWatcher {
   private open = true;
 
   /** @internal */
-  constructor(hierarchyPath: string, rel: string, private readonly options: WatchOptions, private readonly sink: WatchSink) {
+  constructor(
+    hierarchyPath: string,
+    rel: string,
+    private readonly options: WatchOptions,
+    private readonly sink: WatchSink,
+  ) {
     this.parent = `/${rel}`;
     this.dir = path.join(hierarchyPath, rel);
     // Before: a raw `Error: ENAMETOOLONG` (or ENOENT, ...) escaped from fs.watch (issue 15 item 6).
@@ -158,7 +167,12 @@ export class TreeWatcher {
   degraded: string | undefined;
 
   /** @internal */
-  constructor(hierarchyPath: string, rel: string, private readonly options: TreeWatchOptions, private readonly sink: TreeWatchSink) {
+  constructor(
+    hierarchyPath: string,
+    rel: string,
+    private readonly options: TreeWatchOptions,
+    private readonly sink: TreeWatchSink,
+  ) {
     this.root = rel.length === 0 ? '/' : `/${rel}`;
     this.base = hierarchyPath;
     if (!fs.statSync(this.abs(this.root)).isDirectory()) throw new Error(`not a directory: ${this.abs(this.root)}`);
@@ -209,7 +223,9 @@ export class TreeWatcher {
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' || code === 'ENOTDIR') return; // removed meanwhile; the parent's event drops it
-      this.degrade(`inotify: ${(err as Error).message}${code === 'ENOSPC' ? ' (fs.inotify.max_user_watches)' : code === 'EMFILE' ? ' (fs.inotify.max_user_instances)' : ''}`);
+      this.degrade(
+        `inotify: ${(err as Error).message}${code === 'ENOSPC' ? ' (fs.inotify.max_user_watches)' : code === 'EMFILE' ? ' (fs.inotify.max_user_instances)' : ''}`,
+      );
     }
   }
 
@@ -284,7 +300,10 @@ export class TreeWatcher {
     if (d === undefined || !this.open) return;
     let names: string[];
     try {
-      names = fs.readdirSync(this.abs(p), { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
+      names = fs
+        .readdirSync(this.abs(p), { withFileTypes: true })
+        .filter((e) => e.isDirectory())
+        .map((e) => e.name);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' || code === 'ENOTDIR') {

@@ -14,7 +14,10 @@ export class ChunkPool {
   /** The most chunks out at once (how much of a body existed at one time). */
   peak = 0;
 
-  constructor(readonly chunkSize = CHUNK_SIZE, readonly maxFree = 512) {}
+  constructor(
+    readonly chunkSize = CHUNK_SIZE,
+    readonly maxFree = 512,
+  ) {}
 
   /** A chunk of chunkSize bytes (contents undefined). */
   take(): Buffer {
@@ -48,7 +51,10 @@ export class ChunkWriter {
   /** Bytes written so far. */
   bytes = 0;
 
-  constructor(private readonly pool: ChunkPool, private readonly emit: (chunk: Buffer) => void) {
+  constructor(
+    private readonly pool: ChunkPool,
+    private readonly emit: (chunk: Buffer) => void,
+  ) {
     this.buf = pool.take();
   }
 

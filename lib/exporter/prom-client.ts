@@ -33,7 +33,13 @@ export interface PromClientMetric {
   help: string;
   type: Family['type'];
   aggregator: 'sum';
-  get(): Promise<{ name: string; help: string; type: string; aggregator: 'sum'; values: Array<{ labels: Record<string, string>; value: number }> }>;
+  get(): Promise<{
+    name: string;
+    help: string;
+    type: string;
+    aggregator: 'sum';
+    values: Array<{ labels: Record<string, string>; value: number }>;
+  }>;
   reset(): void;
 }
 
@@ -44,16 +50,22 @@ function loadPromClient(): { register: RegistryLike } {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     return require('prom-client') as { register: RegistryLike };
   } catch (err) {
-    throw new CgroupError(`promClientCollector needs the optional peer dependency prom-client (npm install prom-client): ${(err as Error).message}`, {
-      code: 'ERR_MODULE_NOT_FOUND',
-    });
+    throw new CgroupError(
+      `promClientCollector needs the optional peer dependency prom-client (npm install prom-client): ${(err as Error).message}`,
+      {
+        code: 'ERR_MODULE_NOT_FOUND',
+      },
+    );
   }
 }
 
 /**
  * Registers the collector's families with a prom-client registry. Returns the metric objects and `unregister()`.
  */
-export function promClientCollector(collector: StatsCollector, options: PromClientOptions = {}): { metrics: PromClientMetric[]; unregister(): void } {
+export function promClientCollector(
+  collector: StatsCollector,
+  options: PromClientOptions = {},
+): { metrics: PromClientMetric[]; unregister(): void } {
   const registry = options.registry ?? loadPromClient().register;
   const maxAge = options.maxAgeMs ?? 0;
   const constant = options.labels ?? {};
@@ -65,12 +77,15 @@ export function promClientCollector(collector: StatsCollector, options: PromClie
     if (pending !== undefined) return pending;
     // maxAgeMs 0: never reuse (a scrape in the same millisecond as the last one sweeps again).
     if (last !== undefined && Date.now() - last.at < maxAge) return Promise.resolve(last.sweep);
-    pending = collector.collectAsync().then((s) => {
-      last = { sweep: s, at: Date.now() };
-      return s;
-    }).finally(() => {
-      pending = undefined;
-    });
+    pending = collector
+      .collectAsync()
+      .then((s) => {
+        last = { sweep: s, at: Date.now() };
+        return s;
+      })
+      .finally(() => {
+        pending = undefined;
+      });
     return pending;
   };
   // Each row's label object, kept between scrapes while the row's path and labels object are unchanged (as the
@@ -114,7 +129,10 @@ export function promClientCollector(collector: StatsCollector, options: PromClie
               for (let e = store.from(row); e < store.to(row); e++) {
                 const v = store.values[e * store.width + vec.column]!;
                 if (Number.isNaN(v)) continue;
-                values.push({ labels: { ...labelsOf(s, row), [vec.label]: store.keys.names[store.key[e]!]! }, value: v });
+                values.push({
+                  labels: { ...labelsOf(s, row), [vec.label]: store.keys.names[store.key[e]!]! },
+                  value: v,
+                });
               }
             }
             continue;

@@ -225,12 +225,17 @@ export class ExpositionRenderer {
   /** `,device="…"` per key of each KeyTable (a key's name never changes). */
   private readonly keyTexts = new WeakMap<KeyTable, Array<LabelText | undefined>>();
 
-  constructor(options: RenderOptions = {}, readonly pool: ChunkPool = new ChunkPool()) {
+  constructor(
+    options: RenderOptions = {},
+    readonly pool: ChunkPool = new ChunkPool(),
+  ) {
     const format = options.format ?? 'prometheus';
-    if (format !== 'prometheus' && format !== 'openmetrics') throw invalidArg('format', format, "must be 'prometheus' or 'openmetrics'");
+    if (format !== 'prometheus' && format !== 'openmetrics')
+      throw invalidArg('format', format, "must be 'prometheus' or 'openmetrics'");
     this.format = format;
     const constant = options.labels ?? {};
-    if (constant === null || typeof constant !== 'object') throw invalidArg('labels', constant, 'must be an object of strings');
+    if (constant === null || typeof constant !== 'object')
+      throw invalidArg('labels', constant, 'must be an object of strings');
     for (const k of Object.keys(constant)) labelName(k); // an empty name fails now, not in the middle of a render
     this.constant = constant;
     this.keep = labelFilter(options);
@@ -245,7 +250,13 @@ export class ExpositionRenderer {
         ascii: ASCII.test(header),
         samples: f.samples.map((spec) => {
           const head = `${f.name}{`;
-          const tail = `${spec.labels === undefined ? '' : Object.entries(spec.labels).map(([k, v]) => `,${k}="${escapeValue(v)}"`).join('')}} `;
+          const tail = `${
+            spec.labels === undefined
+              ? ''
+              : Object.entries(spec.labels)
+                  .map(([k, v]) => `,${k}="${escapeValue(v)}"`)
+                  .join('')
+          }} `;
           return { spec, head, tail, ascii: ASCII.test(head) && ASCII.test(tail) };
         }),
       };
@@ -271,7 +282,9 @@ export class ExpositionRenderer {
       const labels = sweep.labels[row] ?? NO_LABELS;
       e = cache.get(path);
       if (e === undefined || e.labels !== labels) {
-        const text = seriesLabels(sweep, row, this.constant, this.keep).map(([k, v]) => `${k}="${escapeValue(v)}"`).join(',');
+        const text = seriesLabels(sweep, row, this.constant, this.keep)
+          .map(([k, v]) => `${k}="${escapeValue(v)}"`)
+          .join(',');
         e = { labels, text, ascii: ASCII.test(text), seen: mark };
         cache.set(path, e);
         this.counts.prefixBuilds++;
@@ -290,7 +303,9 @@ export class ExpositionRenderer {
       let w = e.vector.get(label);
       if (w === undefined) {
         // A '"' inside a value is escaped, so `,<label>="` in the text is a label boundary: the row has that label.
-        w = e.text.includes(`,${label}="`) ? textOf(seriesLabels(sweep, row, this.constant, this.keep).filter(([k]) => k !== label)) : e;
+        w = e.text.includes(`,${label}="`)
+          ? textOf(seriesLabels(sweep, row, this.constant, this.keep).filter(([k]) => k !== label))
+          : e;
         e.vector.set(label, w);
       }
       return w;
@@ -309,8 +324,16 @@ export class ExpositionRenderer {
   private job(sweep: Sweep, emit: (chunk: Buffer) => void, trailer = ''): RenderJob {
     if (!(sweep instanceof Sweep)) throw invalidArg('source', sweep, 'must be a Sweep');
     const prefix = this.prefixes(sweep);
-    return new RenderJob(this.plans, sweep, prefix, this.vectorPrefixes(sweep, prefix), this.keyTextsOf, new ChunkWriter(this.pool, emit),
-      this.format === 'openmetrics', trailer);
+    return new RenderJob(
+      this.plans,
+      sweep,
+      prefix,
+      this.vectorPrefixes(sweep, prefix),
+      this.keyTextsOf,
+      new ChunkWriter(this.pool, emit),
+      this.format === 'openmetrics',
+      trailer,
+    );
   }
 
   /** The whole exposition at once, as chunks (give them back to `pool` when done with them). */
@@ -326,9 +349,16 @@ export class ExpositionRenderer {
    * waits for `resume` to settle. Resolves with the chunks when no `emit` is given. `trailer` is exposition text
    * written after the sweep's families (before OpenMetrics' `# EOF`): the server's own metrics.
    */
-  async render(sweep: Sweep, options: {
-    emit?: (chunk: Buffer) => void; sliceMs?: number; paused?: () => boolean; resume?: () => Promise<void>; trailer?: string;
-  } = {}): Promise<Buffer[]> {
+  async render(
+    sweep: Sweep,
+    options: {
+      emit?: (chunk: Buffer) => void;
+      sliceMs?: number;
+      paused?: () => boolean;
+      resume?: () => Promise<void>;
+      trailer?: string;
+    } = {},
+  ): Promise<Buffer[]> {
     const chunks: Buffer[] = [];
     const emit = options.emit ?? ((c: Buffer) => chunks.push(c));
     const sliceMs = options.sliceMs ?? DEFAULT_SLICE_MS;

@@ -73,7 +73,10 @@ export class ScrapeCache {
   private current: Current | undefined;
   private closed = false;
 
-  constructor(private readonly collector: StatsCollector, private readonly options: ScrapeCacheOptions = {}) {
+  constructor(
+    private readonly collector: StatsCollector,
+    private readonly options: ScrapeCacheOptions = {},
+  ) {
     this.maxAgeMs = options.maxAgeMs ?? 1000;
     this.gzipLevel = options.gzipLevel ?? 1;
     this.sliceMs = options.sliceMs;
@@ -154,15 +157,28 @@ export class ScrapeCache {
   private async renderPlain(sweep: Sweep, format: ExpositionFormat): Promise<Body> {
     this.counts.renders++;
     const chunks = await this.renderer(format).render(sweep, {
-      ...(this.sliceMs === undefined ? {} : { sliceMs: this.sliceMs }), trailer: this.options.trailer?.(format) ?? '',
+      ...(this.sliceMs === undefined ? {} : { sliceMs: this.sliceMs }),
+      trailer: this.options.trailer?.(format) ?? '',
     });
-    return { format, encoding: 'identity', chunks, length: chunks.reduce((n, c) => n + c.length, 0), users: 0, stale: false, pooled: true };
+    return {
+      format,
+      encoding: 'identity',
+      chunks,
+      length: chunks.reduce((n, c) => n + c.length, 0),
+      users: 0,
+      stale: false,
+      pooled: true,
+    };
   }
 
   private async renderGzip(sweep: Sweep, format: ExpositionFormat): Promise<Body> {
     this.counts.renders++;
     this.counts.compressions++;
-    const gz = zlib.createGzip({ level: this.gzipLevel, chunkSize: 256 * 1024, writableHighWaterMark: 4 * GZIP_INPUT_CHUNK } as zlib.ZlibOptions);
+    const gz = zlib.createGzip({
+      level: this.gzipLevel,
+      chunkSize: 256 * 1024,
+      writableHighWaterMark: 4 * GZIP_INPUT_CHUNK,
+    } as zlib.ZlibOptions);
     const out: Buffer[] = [];
     gz.on('data', (c: Buffer) => out.push(c));
     const ended = new Promise<void>((resolve, reject) => {
@@ -179,15 +195,16 @@ export class ScrapeCache {
           gz.write(chunk, () => this.pool.give(chunk));
         },
         paused: () => gz.writableNeedDrain,
-        resume: () => new Promise<void>((resolve) => {
-          const done = (): void => {
-            gz.off('drain', done);
-            gz.off('error', done);
-            resolve();
-          };
-          gz.once('drain', done);
-          gz.once('error', done);
-        }),
+        resume: () =>
+          new Promise<void>((resolve) => {
+            const done = (): void => {
+              gz.off('drain', done);
+              gz.off('error', done);
+              resolve();
+            };
+            gz.once('drain', done);
+            gz.once('error', done);
+          }),
       });
       gz.end();
       await ended;
@@ -195,6 +212,14 @@ export class ScrapeCache {
       gz.destroy();
       throw err;
     }
-    return { format, encoding: 'gzip', chunks: out, length: out.reduce((n, c) => n + c.length, 0), users: 0, stale: false, pooled: false };
+    return {
+      format,
+      encoding: 'gzip',
+      chunks: out,
+      length: out.reduce((n, c) => n + c.length, 0),
+      users: 0,
+      stale: false,
+      pooled: false,
+    };
   }
 }

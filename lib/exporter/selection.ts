@@ -22,7 +22,8 @@ export interface Selection {
 
 function stringList(name: string, v: unknown): readonly string[] | undefined {
   if (v === undefined) return undefined;
-  if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) throw invalidArg(name, v, 'must be an array of strings');
+  if (!Array.isArray(v) || !v.every((x) => typeof x === 'string'))
+    throw invalidArg(name, v, 'must be an array of strings');
   return v;
 }
 
@@ -36,7 +37,10 @@ export function selectFamilies(sel: Selection = {}): Family[] {
   const only = stringList('families', sel.families);
   const enable = stringList('enable', sel.enable);
   const disable = stringList('disable', sel.disable);
-  for (const [what, list] of [['enable', enable], ['disable', disable]] as const) {
+  for (const [what, list] of [
+    ['enable', enable],
+    ['disable', disable],
+  ] as const) {
     for (const item of list ?? []) {
       if (!FAMILIES.some((f) => names(item, f))) {
         throw invalidArg(what, item, `is neither a family nor a group (${FAMILY_GROUPS.join(', ')})`);
@@ -44,9 +48,12 @@ export function selectFamilies(sel: Selection = {}): Family[] {
     }
   }
   const wanted = only === undefined ? undefined : new Set(only);
-  return FAMILIES.filter((f) => (wanted === undefined || wanted.has(f.name))
-    && (enable === undefined || enable.some((i) => names(i, f)))
-    && (disable === undefined || !disable.some((i) => names(i, f))));
+  return FAMILIES.filter(
+    (f) =>
+      (wanted === undefined || wanted.has(f.name)) &&
+      (enable === undefined || enable.some((i) => names(i, f))) &&
+      (disable === undefined || !disable.some((i) => names(i, f))),
+  );
 }
 
 /** A predicate over (sanitised) series label names, or undefined when every label is kept. */

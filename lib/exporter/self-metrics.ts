@@ -17,8 +17,15 @@ export interface SelfMetric {
 export function renderSelfMetrics(metrics: readonly SelfMetric[], format: ExpositionFormat): string {
   const out: string[] = [];
   for (const m of metrics) {
-    const family = format === 'openmetrics' && m.type === 'counter' && m.name.endsWith('_total') ? m.name.slice(0, -'_total'.length) : m.name;
-    out.push(`# HELP ${family} ${m.help}`, `# TYPE ${family} ${m.type}`, `${m.name} ${Number.isFinite(m.value) ? String(m.value) : 'NaN'}`);
+    const family =
+      format === 'openmetrics' && m.type === 'counter' && m.name.endsWith('_total')
+        ? m.name.slice(0, -'_total'.length)
+        : m.name;
+    out.push(
+      `# HELP ${family} ${m.help}`,
+      `# TYPE ${family} ${m.type}`,
+      `${m.name} ${Number.isFinite(m.value) ? String(m.value) : 'NaN'}`,
+    );
   }
   return out.length === 0 ? '' : `${out.join('\n')}\n`;
 }

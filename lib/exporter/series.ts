@@ -36,7 +36,12 @@ export function formatValue(x: number): string {
 }
 
 /** The labels of a row's series, in order: id, name, then the others sorted (constant ones under the row's own). */
-export function seriesLabels(sweep: Sweep, row: number, constant: Labels, keep?: (name: string) => boolean): Array<[string, string]> {
+export function seriesLabels(
+  sweep: Sweep,
+  row: number,
+  constant: Labels,
+  keep?: (name: string) => boolean,
+): Array<[string, string]> {
   const own = sweep.labels[row] ?? {};
   const merged = new Map<string, string>();
   for (const [k, v] of Object.entries(constant)) merged.set(labelName(k), String(v));
@@ -101,4 +106,3 @@ export function transformNumber(value: number, s: SampleSpec): number | undefine
   }
   return x;
 }
-

@@ -127,20 +127,25 @@ const TEXT = { 'content-type': 'text/plain; charset=utf-8' };
 
 export async function createMetricsServer(options: MetricsServerOptions = {}): Promise<MetricsServer> {
   const port = options.port ?? 9101;
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw invalidArg('port', port, 'must be an integer in [0, 65535]');
-  if (options.host !== undefined && typeof options.host !== 'string') throw invalidArg('host', options.host, 'must be a string');
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw invalidArg('port', port, 'must be an integer in [0, 65535]');
+  if (options.host !== undefined && typeof options.host !== 'string')
+    throw invalidArg('host', options.host, 'must be a string');
   const host = options.host === undefined || options.host === '' ? '127.0.0.1' : options.host;
   const urlPath = options.path ?? '/metrics';
-  if (typeof urlPath !== 'string' || !urlPath.startsWith('/') || urlPath.startsWith('//')) throw invalidArg('path', urlPath, "must start with a single '/'");
+  if (typeof urlPath !== 'string' || !urlPath.startsWith('/') || urlPath.startsWith('//'))
+    throw invalidArg('path', urlPath, "must start with a single '/'");
   const maxRequests = positiveInt('maxRequests', options.maxRequests, 128);
   const maxConnections = positiveInt('maxConnections', options.maxConnections, 256);
   const headersTimeout = positiveInt('headersTimeoutMs', options.headersTimeoutMs, 10_000);
   const requestTimeout = positiveInt('requestTimeoutMs', options.requestTimeoutMs, 30_000);
-  if (requestTimeout < headersTimeout) throw invalidArg('requestTimeoutMs', requestTimeout, 'must not be below headersTimeoutMs');
+  if (requestTimeout < headersTimeout)
+    throw invalidArg('requestTimeoutMs', requestTimeout, 'must not be below headersTimeoutMs');
   const idleTimeout = positiveInt('idleTimeoutMs', options.idleTimeoutMs, 60_000);
   const maxAgeMs = nonNegative('maxAgeMs', options.maxAgeMs, 1000);
   const gzipLevel = options.gzipLevel ?? 1;
-  if (!Number.isInteger(gzipLevel) || gzipLevel < 1 || gzipLevel > 9) throw invalidArg('gzipLevel', gzipLevel, 'must be an integer in [1, 9]');
+  if (!Number.isInteger(gzipLevel) || gzipLevel < 1 || gzipLevel > 9)
+    throw invalidArg('gzipLevel', gzipLevel, 'must be an integer in [1, 9]');
 
   const owned = options.collector === undefined;
   const collector = options.collector ?? new StatsCollector(options);
@@ -148,16 +153,36 @@ export async function createMetricsServer(options: MetricsServerOptions = {}): P
   let scrapeErrors = 0;
   const own = (format: ExpositionFormat): string => {
     if (options.selfMetrics !== true) return '';
-    return renderSelfMetrics([
-      { name: 'cgmgr_sweep_duration_seconds', help: 'Duration of the last sweep of every registered cgroup.', type: 'gauge', value: cache.lastSweepSeconds },
-      { name: 'cgmgr_cgroups', help: 'Cgroups registered (one series set each).', type: 'gauge', value: collector.size },
-      { name: 'cgmgr_scrape_errors_total', help: 'Scrapes answered with an error.', type: 'counter', value: scrapeErrors },
-      ...(options.extraMetrics?.() ?? []),
-    ], format);
+    return renderSelfMetrics(
+      [
+        {
+          name: 'cgmgr_sweep_duration_seconds',
+          help: 'Duration of the last sweep of every registered cgroup.',
+          type: 'gauge',
+          value: cache.lastSweepSeconds,
+        },
+        {
+          name: 'cgmgr_cgroups',
+          help: 'Cgroups registered (one series set each).',
+          type: 'gauge',
+          value: collector.size,
+        },
+        {
+          name: 'cgmgr_scrape_errors_total',
+          help: 'Scrapes answered with an error.',
+          type: 'counter',
+          value: scrapeErrors,
+        },
+        ...(options.extraMetrics?.() ?? []),
+      ],
+      format,
+    );
   };
   try {
     cache = new ScrapeCache(collector, {
-      maxAgeMs, gzipLevel, trailer: own,
+      maxAgeMs,
+      gzipLevel,
+      trailer: own,
       ...(options.labels ? { labels: options.labels } : {}),
       ...(options.families ? { families: options.families } : {}),
       ...(options.enable ? { enable: options.enable } : {}),
@@ -185,7 +210,12 @@ export async function createMetricsServer(options: MetricsServerOptions = {}): P
     compressions: { get: () => cache.counts.compressions, enumerable: true },
   });
 
-  const send = (res: http.ServerResponse, status: number, text: string, headers: http.OutgoingHttpHeaders = {}): void => {
+  const send = (
+    res: http.ServerResponse,
+    status: number,
+    text: string,
+    headers: http.OutgoingHttpHeaders = {},
+  ): void => {
     if (res.headersSent) {
       res.destroy();
       return;
@@ -204,71 +234,82 @@ export async function createMetricsServer(options: MetricsServerOptions = {}): P
       counts.inFlight--;
       if (body !== undefined) cache.release(body);
     });
-    cache.acquire(format, encoding).then((b) => {
-      if (done) {
-        cache.release(b); // the client went away while the body was made
-        return;
-      }
-      body = b;
-      const headers: http.OutgoingHttpHeaders = { 'content-type': CONTENT_TYPE[format], 'content-length': b.length, vary: 'Accept, Accept-Encoding' };
-      if (encoding === 'gzip') headers['content-encoding'] = 'gzip';
-      res.writeHead(200, headers);
-      if (req.method === 'HEAD') {
+    cache
+      .acquire(format, encoding)
+      .then((b) => {
+        if (done) {
+          cache.release(b); // the client went away while the body was made
+          return;
+        }
+        body = b;
+        const headers: http.OutgoingHttpHeaders = {
+          'content-type': CONTENT_TYPE[format],
+          'content-length': b.length,
+          vary: 'Accept, Accept-Encoding',
+        };
+        if (encoding === 'gzip') headers['content-encoding'] = 'gzip';
+        res.writeHead(200, headers);
+        if (req.method === 'HEAD') {
+          res.end();
+          return;
+        }
+        res.cork();
+        for (const c of b.chunks) res.write(c);
         res.end();
-        return;
-      }
-      res.cork();
-      for (const c of b.chunks) res.write(c);
-      res.end();
-      res.uncork();
-    }).catch((err: Error) => {
-      scrapeErrors++;
-      if (!done) send(res, 500, `${err.message}\n`);
-    });
+        res.uncork();
+      })
+      .catch((err: Error) => {
+        scrapeErrors++;
+        if (!done) send(res, 500, `${err.message}\n`);
+      });
   };
 
-  const server = http.createServer({
-    headersTimeout: headersTimeout,
-    requestTimeout: requestTimeout,
-    connectionsCheckingInterval: Math.min(1000, Math.max(50, Math.floor(headersTimeout / 2))),
-    keepAliveTimeout: 5000,
-  }, (req, res) => {
-    try {
-      const p = targetPath(req.url);
-      if (p === undefined) {
-        send(res, 400, 'bad request target\n', { connection: 'close' });
-        return;
-      }
-      if (p === '/healthz' && urlPath !== '/healthz') {
-        // Liveness: the process serves. (A runtime that is down does not make the agent unhealthy: series keep flowing.)
-        if (req.method !== 'GET' && req.method !== 'HEAD') send(res, 405, 'method not allowed\n', { allow: 'GET, HEAD' });
-        else if (req.method === 'HEAD') res.writeHead(200, { ...TEXT, 'content-length': 3 }).end();
-        else send(res, 200, 'ok\n');
-        return;
-      }
-      if (p !== urlPath) {
-        send(res, 404, 'not found\n');
-        return;
-      }
-      if (req.method !== 'GET' && req.method !== 'HEAD') {
-        send(res, 405, 'method not allowed\n', { allow: 'GET, HEAD' });
-        return;
-      }
-      if (counts.inFlight >= maxRequests) {
-        counts.refused++;
-        send(res, 503, 'too many scrapes at once\n', { 'retry-after': '1' });
-        return;
-      }
-      scrape(req, res);
-    } catch (err) {
-      // Nothing above should throw; if it does, this request fails alone.
+  const server = http.createServer(
+    {
+      headersTimeout: headersTimeout,
+      requestTimeout: requestTimeout,
+      connectionsCheckingInterval: Math.min(1000, Math.max(50, Math.floor(headersTimeout / 2))),
+      keepAliveTimeout: 5000,
+    },
+    (req, res) => {
       try {
-        send(res, 500, `${(err as Error).message}\n`);
-      } catch {
-        res.destroy();
+        const p = targetPath(req.url);
+        if (p === undefined) {
+          send(res, 400, 'bad request target\n', { connection: 'close' });
+          return;
+        }
+        if (p === '/healthz' && urlPath !== '/healthz') {
+          // Liveness: the process serves. (A runtime that is down does not make the agent unhealthy: series keep flowing.)
+          if (req.method !== 'GET' && req.method !== 'HEAD')
+            send(res, 405, 'method not allowed\n', { allow: 'GET, HEAD' });
+          else if (req.method === 'HEAD') res.writeHead(200, { ...TEXT, 'content-length': 3 }).end();
+          else send(res, 200, 'ok\n');
+          return;
+        }
+        if (p !== urlPath) {
+          send(res, 404, 'not found\n');
+          return;
+        }
+        if (req.method !== 'GET' && req.method !== 'HEAD') {
+          send(res, 405, 'method not allowed\n', { allow: 'GET, HEAD' });
+          return;
+        }
+        if (counts.inFlight >= maxRequests) {
+          counts.refused++;
+          send(res, 503, 'too many scrapes at once\n', { 'retry-after': '1' });
+          return;
+        }
+        scrape(req, res);
+      } catch (err) {
+        // Nothing above should throw; if it does, this request fails alone.
+        try {
+          send(res, 500, `${(err as Error).message}\n`);
+        } catch {
+          res.destroy();
+        }
       }
-    }
-  });
+    },
+  );
   server.maxConnections = maxConnections;
   server.timeout = idleTimeout; // no 'timeout' listener: an idle socket is destroyed
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
@@ -279,8 +320,12 @@ export async function createMetricsServer(options: MetricsServerOptions = {}): P
       socket.destroy();
       return;
     }
-    const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large'
-      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
+    const status =
+      err.code === 'HPE_HEADER_OVERFLOW'
+        ? '431 Request Header Fields Too Large'
+        : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+          ? '408 Request Timeout'
+          : '400 Bad Request';
     socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
   });
   await new Promise<void>((resolve, reject) => {
@@ -302,11 +347,12 @@ export async function createMetricsServer(options: MetricsServerOptions = {}): P
     port: addr.port,
     collector,
     counts,
-    close: () => new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-      cache.close();
-      if (owned) collector.close();
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+        cache.close();
+        if (owned) collector.close();
+      }),
   };
 }

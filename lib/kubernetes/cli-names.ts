@@ -18,15 +18,24 @@ export interface WorkloadNamer {
   close(): void;
 }
 
-export async function workloadNamer(endpoint: string | undefined, warn: (message: string) => void, timeoutMs = 3000): Promise<WorkloadNamer> {
+export async function workloadNamer(
+  endpoint: string | undefined,
+  warn: (message: string) => void,
+  timeoutMs = 3000,
+): Promise<WorkloadNamer> {
   const names = new NameCache(resolveRuntimeEndpoint(endpoint), { timeoutMs, refreshIntervalMs: 3600000 });
   await names.refresh();
-  if (!names.up) warn(`container runtime at ${names.client.endpoint} unreachable (${names.lastError?.message ?? 'no answer'}): no pod names`);
+  if (!names.up)
+    warn(
+      `container runtime at ${names.client.endpoint} unreachable (${names.lastError?.message ?? 'no answer'}): no pod names`,
+    );
   names.close();
   return {
     lookup(p) {
       const l = names.labelsFor(parseCgroupIdentity(p));
-      return l === undefined ? undefined : { namespace: l.namespace ?? '', pod: l.pod ?? '', container: l.container ?? '' };
+      return l === undefined
+        ? undefined
+        : { namespace: l.namespace ?? '', pod: l.pod ?? '', container: l.container ?? '' };
     },
     close: () => names.close(),
   };

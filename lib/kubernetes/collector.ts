@@ -55,17 +55,20 @@ export class KubernetesCollector extends StatsCollector {
         this.on('gone', (e) => this.identities.delete(e.path));
       }
       const roots = options.roots ?? ['/'];
-      if (!Array.isArray(roots) || roots.length === 0) throw invalidArg('roots', roots, 'must be a non-empty array of cgroup paths');
+      if (!Array.isArray(roots) || roots.length === 0)
+        throw invalidArg('roots', roots, 'must be a non-empty array of cgroup paths');
       const descend = descendPredicate(options.searchDepth === undefined ? {} : { searchDepth: options.searchDepth });
       for (const root of roots as readonly string[]) {
-        this.trees.push(this.watchTree(root, {
-          filter: isWorkloadCgroup,
-          descend,
-          labels: (p) => this.labelsFor(p, true),
-          ...(options.maxWatches === undefined ? {} : { maxWatches: options.maxWatches }),
-          ...(options.rescanIntervalMs === undefined ? {} : { rescanIntervalMs: options.rescanIntervalMs }),
-          ...(options.verifyIntervalMs === undefined ? {} : { verifyIntervalMs: options.verifyIntervalMs }),
-        }));
+        this.trees.push(
+          this.watchTree(root, {
+            filter: isWorkloadCgroup,
+            descend,
+            labels: (p) => this.labelsFor(p, true),
+            ...(options.maxWatches === undefined ? {} : { maxWatches: options.maxWatches }),
+            ...(options.rescanIntervalMs === undefined ? {} : { rescanIntervalMs: options.rescanIntervalMs }),
+            ...(options.verifyIntervalMs === undefined ? {} : { verifyIntervalMs: options.verifyIntervalMs }),
+          }),
+        );
       }
       this.names?.start();
     } catch (err) {
@@ -106,7 +109,10 @@ export class KubernetesCollector extends StatsCollector {
     let unnamed = this.names?.unresolved() ?? false;
     for (const p of unnamed ? [] : this.paths()) {
       const kind = this.cgroupIdentity(p).kind;
-      if ((kind === 'pod' || kind === 'sandbox-or-container' || kind === 'container') && Object.keys(this.labelsOf(p) ?? {}).length === 0) {
+      if (
+        (kind === 'pod' || kind === 'sandbox-or-container' || kind === 'container') &&
+        Object.keys(this.labelsOf(p) ?? {}).length === 0
+      ) {
         unnamed = true;
         break;
       }

@@ -9,17 +9,27 @@ import * as path from 'node:path';
 import { CgroupError, invalidArg } from '../errors';
 
 /** The usual runtime sockets, in the order kubelet's tools (crictl) try them. */
-export const DEFAULT_RUNTIME_ENDPOINTS = ['unix:///run/containerd/containerd.sock', 'unix:///var/run/crio/crio.sock'] as const;
+export const DEFAULT_RUNTIME_ENDPOINTS = [
+  'unix:///run/containerd/containerd.sock',
+  'unix:///var/run/crio/crio.sock',
+] as const;
 
 /** A unix endpoint (`unix:///path`, `unix:/path` or an absolute path) as `unix:///path`; TypeError otherwise. */
 export function normalizeEndpoint(endpoint: string): string {
-  if (typeof endpoint !== 'string' || endpoint.length === 0) throw invalidArg('runtimeEndpoint', endpoint, 'must be a non-empty string');
+  if (typeof endpoint !== 'string' || endpoint.length === 0)
+    throw invalidArg('runtimeEndpoint', endpoint, 'must be a non-empty string');
   let p: string;
   if (endpoint.startsWith('unix://')) p = endpoint.slice('unix://'.length);
   else if (endpoint.startsWith('unix:')) p = endpoint.slice('unix:'.length);
   else if (endpoint.startsWith('/')) p = endpoint;
-  else throw invalidArg('runtimeEndpoint', endpoint, 'must be a unix socket (unix:///path/to/socket); other transports are not supported');
-  if (!p.startsWith('/') || p.includes('\0')) throw invalidArg('runtimeEndpoint', endpoint, 'must be an absolute socket path');
+  else
+    throw invalidArg(
+      'runtimeEndpoint',
+      endpoint,
+      'must be a unix socket (unix:///path/to/socket); other transports are not supported',
+    );
+  if (!p.startsWith('/') || p.includes('\0'))
+    throw invalidArg('runtimeEndpoint', endpoint, 'must be an absolute socket path');
   return `unix://${path.posix.normalize(p)}`;
 }
 
@@ -61,12 +71,23 @@ export interface CriContainer {
 }
 
 export interface CriContainerStatus {
-  status: { id: string; image: { image: string } | null; image_ref: string; labels: Record<string, string>; annotations: Record<string, string> } | null;
+  status: {
+    id: string;
+    image: { image: string } | null;
+    image_ref: string;
+    labels: Record<string, string>;
+    annotations: Record<string, string>;
+  } | null;
   info: Record<string, string>;
 }
 
 export interface CriSandboxStatus {
-  status: { id: string; metadata: CriPodSandbox['metadata']; labels: Record<string, string>; annotations: Record<string, string> } | null;
+  status: {
+    id: string;
+    metadata: CriPodSandbox['metadata'];
+    labels: Record<string, string>;
+    annotations: Record<string, string>;
+  } | null;
   info: Record<string, string>;
 }
 
@@ -88,13 +109,23 @@ export interface CriClientOptions {
 }
 
 type GrpcModule = typeof import('@grpc/grpc-js');
-type Unary = (req: object, meta: object, opts: { deadline: number }, cb: (err: Error | null, res: unknown) => void) => void;
+type Unary = (
+  req: object,
+  meta: object,
+  opts: { deadline: number },
+  cb: (err: Error | null, res: unknown) => void,
+) => void;
 
-let loaded: { grpc: GrpcModule; service: new (address: string, creds: unknown, options: object) => Record<string, unknown> } | undefined;
+let loaded:
+  | { grpc: GrpcModule; service: new (address: string, creds: unknown, options: object) => Record<string, unknown> }
+  | undefined;
 
 /** The proto next to the compiled code (when the build copies it) or in the package's lib/kubernetes/. */
 export function protoPath(): string {
-  const candidates = [path.join(__dirname, 'cri.proto'), path.join(__dirname, '..', '..', 'lib', 'kubernetes', 'cri.proto')];
+  const candidates = [
+    path.join(__dirname, 'cri.proto'),
+    path.join(__dirname, '..', '..', 'lib', 'kubernetes', 'cri.proto'),
+  ];
   for (const c of candidates) if (fs.existsSync(c)) return c;
   throw new CgroupError(`cri.proto not found (looked at ${candidates.join(', ')})`, { code: 'ERR_CRI_UNAVAILABLE' });
 }
@@ -110,18 +141,34 @@ function load(): NonNullable<typeof loaded> {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     protoLoader = require('@grpc/proto-loader') as typeof import('@grpc/proto-loader');
   } catch (err) {
-    throw new CgroupError('Kubernetes mode needs the optional dependencies @grpc/grpc-js and @grpc/proto-loader ' +
-      '(npm install @grpc/grpc-js @grpc/proto-loader)', { code: 'ERR_CRI_UNAVAILABLE', cause: err });
+    throw new CgroupError(
+      'Kubernetes mode needs the optional dependencies @grpc/grpc-js and @grpc/proto-loader ' +
+        '(npm install @grpc/grpc-js @grpc/proto-loader)',
+      { code: 'ERR_CRI_UNAVAILABLE', cause: err },
+    );
   }
-  const def = protoLoader.loadSync(protoPath(), { keepCase: true, longs: String, enums: String, defaults: true, oneofs: true });
-  const pkg = grpc.loadPackageDefinition(def) as unknown as { runtime: { v1: { RuntimeService: NonNullable<typeof loaded>['service'] } } };
+  const def = protoLoader.loadSync(protoPath(), {
+    keepCase: true,
+    longs: String,
+    enums: String,
+    defaults: true,
+    oneofs: true,
+  });
+  const pkg = grpc.loadPackageDefinition(def) as unknown as {
+    runtime: { v1: { RuntimeService: NonNullable<typeof loaded>['service'] } };
+  };
   loaded = { grpc, service: pkg.runtime.v1.RuntimeService };
   return loaded;
 }
 
 /** A CRI error: code ERR_CRI, `grpcCode` the gRPC status name (UNAVAILABLE, DEADLINE_EXCEEDED, UNIMPLEMENTED, ...). */
 export class CriError extends CgroupError {
-  constructor(message: string, readonly grpcCode: string, readonly endpoint: string, cause?: unknown) {
+  constructor(
+    message: string,
+    readonly grpcCode: string,
+    readonly endpoint: string,
+    cause?: unknown,
+  ) {
     super(message, { code: 'ERR_CRI', cause });
     this.name = 'CriError';
   }
@@ -137,7 +184,8 @@ export class CriClient {
   constructor(endpoint: string, options: CriClientOptions = {}) {
     this.endpoint = normalizeEndpoint(endpoint);
     const timeoutMs = options.timeoutMs ?? 2000;
-    if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw invalidArg('timeoutMs', timeoutMs, 'must be a positive number');
+    if (!Number.isFinite(timeoutMs) || timeoutMs <= 0)
+      throw invalidArg('timeoutMs', timeoutMs, 'must be a positive number');
     this.timeoutMs = timeoutMs;
     const { grpc, service } = load();
     this.grpc = grpc;
@@ -160,8 +208,13 @@ export class CriClient {
   }
 
   private wrap(method: string, err: Error & { code?: number; details?: string }): CriError {
-    const name = typeof err.code === 'number' ? this.grpc.status[err.code] ?? String(err.code) : 'UNKNOWN';
-    return new CriError(`CRI ${method} at ${this.endpoint}: ${name}: ${err.details ?? err.message}`, name, this.endpoint, err);
+    const name = typeof err.code === 'number' ? (this.grpc.status[err.code] ?? String(err.code)) : 'UNKNOWN';
+    return new CriError(
+      `CRI ${method} at ${this.endpoint}: ${name}: ${err.details ?? err.message}`,
+      name,
+      this.endpoint,
+      err,
+    );
   }
 
   version(): Promise<CriVersion> {

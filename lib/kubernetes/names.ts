@@ -143,7 +143,8 @@ export class NameCache extends EventEmitter<NameCacheEvents> {
   retryIn(ms: number): void {
     if (this.stopped || (!this.up && this.failures > 0)) return;
     const delay = Math.max(this.minRefreshMs, Math.min(ms, this.refreshIntervalMs));
-    if (this.running !== undefined) this.retryMs = Math.min(this.retryMs ?? Infinity, delay); // when this relist ends
+    if (this.running !== undefined)
+      this.retryMs = Math.min(this.retryMs ?? Infinity, delay); // when this relist ends
     else this.schedule(delay);
   }
 
@@ -158,7 +159,7 @@ export class NameCache extends EventEmitter<NameCacheEvents> {
         this.again = false;
         this.poke();
       } else if (this.timer === undefined) {
-        this.schedule(this.up ? retry ?? this.refreshIntervalMs : this.backoff());
+        this.schedule(this.up ? (retry ?? this.refreshIntervalMs) : this.backoff());
       }
     });
     return this.running;
@@ -190,8 +191,13 @@ export class NameCache extends EventEmitter<NameCacheEvents> {
       this.failures++;
       this.lastError = err as Error;
       if (this.up || this.failures === 1) {
-        this.emit('warning', new Error(`container runtime unreachable (${(err as Error).message}); ` +
-          'series carry only the cgroup id for new containers until it answers again (retrying with back-off)'));
+        this.emit(
+          'warning',
+          new Error(
+            `container runtime unreachable (${(err as Error).message}); ` +
+              'series carry only the cgroup id for new containers until it answers again (retrying with back-off)',
+          ),
+        );
       }
       this.up = false;
       this.cancelEvents?.();
@@ -202,17 +208,20 @@ export class NameCache extends EventEmitter<NameCacheEvents> {
   /** Follows the runtime's event stream where it has one (each event asks for a relist). */
   private follow(): void {
     this.eventMode = 'stream';
-    this.cancelEvents = this.client.events(() => this.poke(), (err) => {
-      this.cancelEvents = undefined;
-      if (this.stopped) return;
-      if (err?.grpcCode === 'UNIMPLEMENTED') {
-        this.eventsSupported = false; // polling only (containerd 1.6, older CRI-O)
-        this.eventMode = 'polling';
-        return;
-      }
-      this.eventMode = 'unknown';
-      this.poke(); // the stream broke: a relist finds out whether the runtime is still there
-    });
+    this.cancelEvents = this.client.events(
+      () => this.poke(),
+      (err) => {
+        this.cancelEvents = undefined;
+        if (this.stopped) return;
+        if (err?.grpcCode === 'UNIMPLEMENTED') {
+          this.eventsSupported = false; // polling only (containerd 1.6, older CRI-O)
+          this.eventMode = 'polling';
+          return;
+        }
+        this.eventMode = 'unknown';
+        this.poke(); // the stream broke: a relist finds out whether the runtime is still there
+      },
+    );
   }
 
   /** Applies a relist: new entries added (images resolved), vanished ones dropped. True when anything changed. */
@@ -235,15 +244,22 @@ export class NameCache extends EventEmitter<NameCacheEvents> {
         uid: md?.uid || labels[KUBE_LABELS.podUid] || '',
         name: md?.name || labels[KUBE_LABELS.podName] || '',
         namespace: md?.namespace || labels[KUBE_LABELS.podNamespace] || '',
-        labels, image: undefined, imageTries: 1,
+        labels,
+        image: undefined,
+        imageTries: 1,
       };
       info.image = await this.sandboxImage(s.id);
       this.sandboxes.set(s.id, info);
       changed = true;
     }
-    for (const id of [...this.sandboxes.keys()]) if (!seenS.has(id)) { this.sandboxes.delete(id); changed = true; }
+    for (const id of [...this.sandboxes.keys()])
+      if (!seenS.has(id)) {
+        this.sandboxes.delete(id);
+        changed = true;
+      }
     const pods = new Map<string, PodInfo>();
-    for (const s of this.sandboxes.values()) if (s.uid !== '') pods.set(s.uid, { namespace: s.namespace, name: s.name });
+    for (const s of this.sandboxes.values())
+      if (s.uid !== '') pods.set(s.uid, { namespace: s.namespace, name: s.name });
     for (const [uid, p] of pods) {
       const old = this.pods.get(uid);
       if (old === undefined || old.name !== p.name || old.namespace !== p.namespace) changed = true;
@@ -278,7 +294,11 @@ export class NameCache extends EventEmitter<NameCacheEvents> {
       this.containers.set(c.id, info);
       changed = true;
     }
-    for (const id of [...this.containers.keys()]) if (!seenC.has(id)) { this.containers.delete(id); changed = true; }
+    for (const id of [...this.containers.keys()])
+      if (!seenC.has(id)) {
+        this.containers.delete(id);
+        changed = true;
+      }
     return changed;
   }
 
@@ -303,8 +323,10 @@ export class NameCache extends EventEmitter<NameCacheEvents> {
   private async sandboxImage(id: string): Promise<string | undefined> {
     try {
       const r = await this.client.podSandboxStatus(id, true);
-      return imageFromInfo(r.info?.info, ['image']) ??
-        imageFromInfo(r.info?.info, ['runtimeSpec', 'annotations', 'io.kubernetes.cri.image-name']);
+      return (
+        imageFromInfo(r.info?.info, ['image']) ??
+        imageFromInfo(r.info?.info, ['runtimeSpec', 'annotations', 'io.kubernetes.cri.image-name'])
+      );
     } catch (err) {
       this.errors++;
       if ((err as { grpcCode?: string }).grpcCode === 'NOT_FOUND') return undefined;
@@ -329,10 +351,17 @@ export class NameCache extends EventEmitter<NameCacheEvents> {
     if (identity.kind !== 'sandbox-or-container' && identity.kind !== 'container') return undefined;
     const id = identity.containerId!;
     const c = this.containers.get(id);
-    if (c !== undefined) return { container: c.container, image: c.image ?? c.rawImage, name: id, namespace: c.namespace, pod: c.name };
+    if (c !== undefined)
+      return { container: c.container, image: c.image ?? c.rawImage, name: id, namespace: c.namespace, pod: c.name };
     const s = this.sandboxes.get(id);
     if (s !== undefined) {
-      return { container: this.sandboxContainerName(s, identity.runtime), image: s.image ?? '', name: id, namespace: s.namespace, pod: s.name };
+      return {
+        container: this.sandboxContainerName(s, identity.runtime),
+        image: s.image ?? '',
+        name: id,
+        namespace: s.namespace,
+        pod: s.name,
+      };
     }
     return undefined;
   }

@@ -38,7 +38,11 @@ export abstract class ManagerBase {
   abstract containerCgroupManager(sbParent: string, containerId: string): Cgroup;
   abstract sandboxCgroupManager(sbParent: string, sbId: string): Cgroup;
   /** @internal The sandbox path rule and its parent memory check, as engine steps (run sync or async below). */
-  protected abstract sandboxCgroupPathSteps(sbParent: string, sbId: string, containerMinMemory: number | bigint): Steps<SandboxCgroupPath>;
+  protected abstract sandboxCgroupPathSteps(
+    sbParent: string,
+    sbId: string,
+    containerMinMemory: number | bigint,
+  ): Steps<SandboxCgroupPath>;
 
   /** Whether the per-id handle caches exist (cgroup v1 only, as in CRI-O). */
   get hasCaches(): boolean {
@@ -72,7 +76,13 @@ export abstract class ManagerBase {
     return this.sandboxCache?.getByArg(id, sbParent);
   }
 
-  private static cached(cache: LruCache<Cgroup> | undefined, id: string, key: string, make: () => Cgroup, arg?: string): Cgroup {
+  private static cached(
+    cache: LruCache<Cgroup> | undefined,
+    id: string,
+    key: string,
+    make: () => Cgroup,
+    arg?: string,
+  ): Cgroup {
     const hit = cache?.get(id, key, arg);
     if (hit) return hit;
     const cg = make();
@@ -88,7 +98,11 @@ export abstract class ManagerBase {
     this.sandboxCache?.delete(sbId);
   }
 
-  async containerCgroupStats(sbParent: string, containerId: string, options?: ManagerStatsOptions): Promise<CgroupStats> {
+  async containerCgroupStats(
+    sbParent: string,
+    containerId: string,
+    options?: ManagerStatsOptions,
+  ): Promise<CgroupStats> {
     return this.containerCgroupManager(sbParent, containerId).stats(options);
   }
 
@@ -97,7 +111,11 @@ export abstract class ManagerBase {
   }
 
   /** The sandbox's cgroup parent and path; reads the parent's memory limit through the engine's async calls. */
-  async sandboxCgroupPath(sbParent: string, sbId: string, containerMinMemory: number | bigint): Promise<SandboxCgroupPath> {
+  async sandboxCgroupPath(
+    sbParent: string,
+    sbId: string,
+    containerMinMemory: number | bigint,
+  ): Promise<SandboxCgroupPath> {
     return runAsync(this.context.engine, this.sandboxCgroupPathSteps(sbParent, sbId, containerMinMemory));
   }
 

@@ -18,7 +18,10 @@ export class LruCache<V> {
 
   /** `onEvict` is called with every value that leaves the cache (evicted, replaced, rebuilt for another parent,
    * deleted or cleared), e.g. to give back the descriptors it holds. */
-  constructor(readonly capacity: number = DEFAULT_CACHE_SIZE, private readonly onEvict?: (value: V) => void) {}
+  constructor(
+    readonly capacity: number = DEFAULT_CACHE_SIZE,
+    private readonly onEvict?: (value: V) => void,
+  ) {}
 
   get size(): number {
     return this.map.size;

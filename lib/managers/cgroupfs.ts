@@ -12,9 +12,7 @@ import { crunContainerCgroupManager, execCgroupManagerFor, execPreconditions } f
 import { verifyCgroupHasEnoughMemory } from './memory-check';
 import type { Steps } from '../steps';
 import * as sandbox from './sandbox';
-import {
-  checkId, checkParent, type CgroupManager, type SandboxCgroupPath,
-} from './types';
+import { checkId, checkParent, type CgroupManager, type SandboxCgroupPath } from './types';
 
 export const CGROUPFS = 'cgroupfs';
 /** The cgroupfs default parent. */
@@ -26,7 +24,10 @@ export interface ConmonError extends CgroupError {
 }
 
 function withPath(e: unknown, p: string): never {
-  const err = e instanceof CgroupError ? e : new CgroupError(String((e as Error)?.message ?? e), { code: 'ERR_CGROUP_IO', cause: e });
+  const err =
+    e instanceof CgroupError
+      ? e
+      : new CgroupError(String((e as Error)?.message ?? e), { code: 'ERR_CGROUP_IO', cause: e });
   (err as ConmonError).cgroupPathToClean = p;
   throw err;
 }
@@ -59,17 +60,29 @@ export class CgroupfsManager extends ManagerBase implements CgroupManager {
     const hit = this.containerByArg(sbParent, containerId);
     if (hit) return hit;
     const p = this.containerCgroupAbsolutePath(sbParent, containerId);
-    return this.cachedContainer(containerId, p, () => newCgroup({ name: base(p), parent: dir(p) }, this.context), sbParent);
+    return this.cachedContainer(
+      containerId,
+      p,
+      () => newCgroup({ name: base(p), parent: dir(p) }, this.context),
+      sbParent,
+    );
   }
 
   /** @internal */
-  protected *sandboxCgroupPathSteps(sbParent: string, sbId: string, containerMinMemory: number | bigint): Steps<SandboxCgroupPath> {
+  protected *sandboxCgroupPathSteps(
+    sbParent: string,
+    sbId: string,
+    containerMinMemory: number | bigint,
+  ): Steps<SandboxCgroupPath> {
     checkParent(sbParent, 'sbParent');
     checkId(sbId, 'sbId');
     if (base(sbParent).endsWith('.slice')) {
-      throw new CgroupError(`cri-o configured with cgroupfs cgroup manager, but received systemd slice as parent: ${sbParent}`, {
-        code: 'ERR_CGROUP_WRONG_DRIVER',
-      });
+      throw new CgroupError(
+        `cri-o configured with cgroupfs cgroup manager, but received systemd slice as parent: ${sbParent}`,
+        {
+          code: 'ERR_CGROUP_WRONG_DRIVER',
+        },
+      );
     }
     yield* verifyCgroupHasEnoughMemory(sbParent, this.context, this.memoryMaxFile, containerMinMemory);
     return { cgParent: sbParent, cgPath: join(sbParent, `crio-${sbId}`) };
@@ -85,22 +98,34 @@ export class CgroupfsManager extends ManagerBase implements CgroupManager {
     checkParent(sbParent, 'sbParent');
     checkId(sbId, 'sbId');
     if (sbParent === '' || join('/', sbParent) === '/') {
-      throw new CgroupError(`sandbox ${sbId} has no cgroup parent to read stats from`, { code: 'ERR_CGROUP_NO_PARENT' });
+      throw new CgroupError(`sandbox ${sbId} has no cgroup parent to read stats from`, {
+        code: 'ERR_CGROUP_NO_PARENT',
+      });
     }
     const p = join('/', sbParent);
     return this.cachedSandbox(sbId, p, () => newCgroup({ name: base(p), parent: dir(p) }, this.context), sbParent);
   }
 
-  private conmonPrepare(cid: string, cgroupParent: string, conmonCgroup: string, pid: number, resources: CgroupResources | null | undefined) {
+  private conmonPrepare(
+    cid: string,
+    cgroupParent: string,
+    conmonCgroup: string,
+    pid: number,
+    resources: CgroupResources | null | undefined,
+  ) {
     if (conmonCgroup !== 'pod' && conmonCgroup !== '') {
-      const err = new CgroupError(`conmon cgroup ${conmonCgroup} invalid for cgroupfs`, { code: 'ERR_CGROUP_CONMON_CGROUP' });
+      const err = new CgroupError(`conmon cgroup ${conmonCgroup} invalid for cgroupfs`, {
+        code: 'ERR_CGROUP_CONMON_CGROUP',
+      });
       withPath(err, '');
     }
     checkId(cid, 'cid');
     checkParent(cgroupParent, 'cgroupParent');
     const p = checkConmonPid(pid);
     if (resources !== undefined && resources !== null && typeof resources !== 'object') {
-      throw new CgroupError(`The argument 'resources' must be an object. Received ${String(resources)}`, { code: 'ERR_INVALID_ARG_VALUE' });
+      throw new CgroupError(`The argument 'resources' must be an object. Received ${String(resources)}`, {
+        code: 'ERR_INVALID_ARG_VALUE',
+      });
     }
     const path = `${cgroupParent}/crio-conmon-${cid}`; // returned as CRI-O builds it: not cleaned (Q-21)
     const cg = newCgroup({ name: `crio-conmon-${cid}`, parent: join('/', cgroupParent) }, this.context);
@@ -114,12 +139,24 @@ export class CgroupfsManager extends ManagerBase implements CgroupManager {
    * pid moved (-1: none). conmonCgroup must be "pod" or "" (`conmon cgroup <v> invalid for cgroupfs`). Errors carry
    * `cgroupPathToClean`.
    */
-  moveConmonToCgroupSync(cid: string, cgroupParent: string, conmonCgroup: string, pid: number, resources?: CgroupResources | null): string {
+  moveConmonToCgroupSync(
+    cid: string,
+    cgroupParent: string,
+    conmonCgroup: string,
+    pid: number,
+    resources?: CgroupResources | null,
+  ): string {
     const { path, cg, pid: p, cpu } = this.conmonPrepare(cid, cgroupParent, conmonCgroup, pid, resources);
     try {
       cg.applySync(-1);
     } catch (e) {
-      withPath(new CgroupError(`failed to add conmon to cgroupfs sandbox cgroup: ${(e as Error).message}`, { code: (e as CgroupError).code ?? 'ERR_CGROUP_IO', cause: e }), path);
+      withPath(
+        new CgroupError(`failed to add conmon to cgroupfs sandbox cgroup: ${(e as Error).message}`, {
+          code: (e as CgroupError).code ?? 'ERR_CGROUP_IO',
+          cause: e,
+        }),
+        path,
+      );
     }
     if (cpu) {
       try {
@@ -132,18 +169,36 @@ export class CgroupfsManager extends ManagerBase implements CgroupManager {
       try {
         cg.addPidsSync([p]);
       } catch (e) {
-        withPath(new CgroupError(`failed to add conmon to cgroupfs sandbox cgroup: ${(e as Error).message}`, { code: (e as CgroupError).code ?? 'ERR_CGROUP_IO', cause: e }), path);
+        withPath(
+          new CgroupError(`failed to add conmon to cgroupfs sandbox cgroup: ${(e as Error).message}`, {
+            code: (e as CgroupError).code ?? 'ERR_CGROUP_IO',
+            cause: e,
+          }),
+          path,
+        );
       }
     }
     return path;
   }
 
-  async moveConmonToCgroup(cid: string, cgroupParent: string, conmonCgroup: string, pid: number, resources?: CgroupResources | null): Promise<string> {
+  async moveConmonToCgroup(
+    cid: string,
+    cgroupParent: string,
+    conmonCgroup: string,
+    pid: number,
+    resources?: CgroupResources | null,
+  ): Promise<string> {
     const { path, cg, pid: p, cpu } = this.conmonPrepare(cid, cgroupParent, conmonCgroup, pid, resources);
     try {
       await cg.apply(-1);
     } catch (e) {
-      withPath(new CgroupError(`failed to add conmon to cgroupfs sandbox cgroup: ${(e as Error).message}`, { code: (e as CgroupError).code ?? 'ERR_CGROUP_IO', cause: e }), path);
+      withPath(
+        new CgroupError(`failed to add conmon to cgroupfs sandbox cgroup: ${(e as Error).message}`, {
+          code: (e as CgroupError).code ?? 'ERR_CGROUP_IO',
+          cause: e,
+        }),
+        path,
+      );
     }
     if (cpu) {
       try {
@@ -156,7 +211,13 @@ export class CgroupfsManager extends ManagerBase implements CgroupManager {
       try {
         await cg.addPids([p]);
       } catch (e) {
-        withPath(new CgroupError(`failed to add conmon to cgroupfs sandbox cgroup: ${(e as Error).message}`, { code: (e as CgroupError).code ?? 'ERR_CGROUP_IO', cause: e }), path);
+        withPath(
+          new CgroupError(`failed to add conmon to cgroupfs sandbox cgroup: ${(e as Error).message}`, {
+            code: (e as CgroupError).code ?? 'ERR_CGROUP_IO',
+            cause: e,
+          }),
+          path,
+        );
       }
     }
     return path;

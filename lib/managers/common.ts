@@ -30,6 +30,8 @@ export function execCgroupManagerFor(containerDir: string, ctx: CgroupContext): 
 export function execPreconditions(cgroupPath: string, ctx: CgroupContext): void {
   if (cgroupPath === '') throw new CgroupError('container cgroup path is empty', { code: 'ERR_INVALID_ARG_VALUE' });
   if (ctx.version === 1) {
-    throw new CgroupError('exec cgroup with CgroupFD is only supported on cgroup v2', { code: 'ERR_CGROUP_UNSUPPORTED' });
+    throw new CgroupError('exec cgroup with CgroupFD is only supported on cgroup v2', {
+      code: 'ERR_CGROUP_UNSUPPORTED',
+    });
   }
 }

@@ -32,7 +32,6 @@ export function newDefault(options: SystemdManagerOptions = {}): CgroupManager {
   return setCgroupManager(DEFAULT_CGROUP_MANAGER, options);
 }
 
-
 export { CgroupfsManager } from './cgroupfs';
 export { SystemdManager } from './systemd';
 export type { SystemdManagerOptions, SystemdConmonError } from './systemd';

@@ -15,8 +15,10 @@ export const CRIO_PREFIX = 'crio';
  * refused (ERR_CGROUP_ROOT_REFUSED). Touches nothing on disk beyond mount discovery.
  */
 export function libctrManager(cgroup: string, parent: string, systemd: boolean, options: CgroupOptions = {}): Cgroup {
-  if (typeof cgroup !== 'string' || cgroup.includes('\0')) throw invalidArg('cgroup', cgroup, 'must be a string without NUL');
-  if (typeof parent !== 'string' || parent.includes('\0')) throw invalidArg('parent', parent, 'must be a string without NUL');
+  if (typeof cgroup !== 'string' || cgroup.includes('\0'))
+    throw invalidArg('cgroup', cgroup, 'must be a string without NUL');
+  if (typeof parent !== 'string' || parent.includes('\0'))
+    throw invalidArg('parent', parent, 'must be a string without NUL');
   const ctx = new CgroupContext(options);
   let p = parent;
   if (systemd) {
@@ -24,7 +26,9 @@ export function libctrManager(cgroup: string, parent: string, systemd: boolean, 
     if (p === '.') p = '-.slice';
   } else if (join('/', cgroup) === '/') {
     // '', '/', '.', 'a/..': no cgroup of its own; the handle would be its parent (or the caller's parent cgroup).
-    throw new CgroupError(`refusing cgroup '${cgroup}': it names no cgroup below its parent`, { code: 'ERR_CGROUP_ROOT_REFUSED' });
+    throw new CgroupError(`refusing cgroup '${cgroup}': it names no cgroup below its parent`, {
+      code: 'ERR_CGROUP_ROOT_REFUSED',
+    });
   }
   const cg = newCgroup({ name: cgroup, parent: p, systemd: systemd === true, scopePrefix: CRIO_PREFIX }, ctx);
   cg.refuseRoot('manage');

@@ -16,7 +16,8 @@ const INT64_RE = /^[+-]?[0-9]+$/;
 function parseInt64(s: string): { value?: bigint; error?: string } {
   if (!INT64_RE.test(s)) return { error: `strconv.ParseInt: parsing ${JSON.stringify(s)}: invalid syntax` };
   const v = BigInt(s);
-  if (v < -(1n << 63n) || v >= 1n << 63n) return { error: `strconv.ParseInt: parsing ${JSON.stringify(s)}: value out of range` };
+  if (v < -(1n << 63n) || v >= 1n << 63n)
+    return { error: `strconv.ParseInt: parsing ${JSON.stringify(s)}: value out of range` };
   return { value: v };
 }
 
@@ -28,10 +29,16 @@ function parseInt64(s: string): { value?: bigint; error?: string } {
  * limit <v> too low; should be at least <min> bytes`. The caller has validated slicePath (no "..", no NUL). As engine
  * steps (lib/steps.ts): the sync and async sandboxCgroupPath run the same check.
  */
-export function* verifyCgroupHasEnoughMemory(slicePath: string, ctx: CgroupContext, memoryMaxFile: string, min: number | bigint): Steps<void> {
+export function* verifyCgroupHasEnoughMemory(
+  slicePath: string,
+  ctx: CgroupContext,
+  memoryMaxFile: string,
+  min: number | bigint,
+): Steps<void> {
   const logger = ctx.logger;
   const rel = join('/', slicePath).slice(1);
-  const h: Hierarchy | undefined = ctx.version === 2 ? unifiedHierarchy(ctx.layout) : ctx.layout.controllers.get('memory');
+  const h: Hierarchy | undefined =
+    ctx.version === 2 ? unifiedHierarchy(ctx.layout) : ctx.layout.controllers.get('memory');
   const file = join(h?.path ?? join(ctx.root, 'memory'), rel, memoryMaxFile);
   let text: string;
   try {
@@ -43,16 +50,24 @@ export function* verifyCgroupHasEnoughMemory(slicePath: string, ctx: CgroupConte
       logger.warn?.(`Failed to find ${memoryMaxFile} at path: ${JSON.stringify(slicePath)}`);
       return;
     }
-    throw new CgroupError(`unable to read memory file for cgroups at ${slicePath}: ${err.message}`, { code: 'ERR_CGROUP_MEMORY_READ', path: file, cause: err });
+    throw new CgroupError(`unable to read memory file for cgroups at ${slicePath}: ${err.message}`, {
+      code: 'ERR_CGROUP_MEMORY_READ',
+      path: file,
+      cause: err,
+    });
   }
   let s = text;
   while (s.endsWith('\n')) s = s.slice(0, -1);
   if (s === '' || s === 'max') return;
   const parsed = parseInt64(s);
   if (parsed.error !== undefined) {
-    throw new CgroupError(`error converting cgroup memory value from string to int ${JSON.stringify(s)}: ${parsed.error}`, {
-      code: 'ERR_CGROUP_MEMORY_PARSE', path: file,
-    });
+    throw new CgroupError(
+      `error converting cgroup memory value from string to int ${JSON.stringify(s)}: ${parsed.error}`,
+      {
+        code: 'ERR_CGROUP_MEMORY_PARSE',
+        path: file,
+      },
+    );
   }
   try {
     verifyMemoryIsEnough(parsed.value!, min);

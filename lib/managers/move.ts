@@ -20,7 +20,9 @@ export function parseCgroupFile(text: string): Map<string, string> {
     if (line === '') continue;
     const parts = line.split(':');
     if (parts.length < 3) {
-      throw new CgroupError(`invalid cgroup entry: must contain at least two colons: ${line}`, { code: 'ERR_CGROUP_PARSE' });
+      throw new CgroupError(`invalid cgroup entry: must contain at least two colons: ${line}`, {
+        code: 'ERR_CGROUP_PARSE',
+      });
     }
     const p = parts.slice(2).join(':');
     for (const c of parts[1]!.split(',')) out.set(c, p);
@@ -114,7 +116,11 @@ function failure(e: CgroupError | undefined): CgroupError | undefined {
 }
 
 /** Moves commandPid into every cgroup of containerPid (commandPid -1: nothing is written). */
-export function moveProcessToContainerCgroupSync(containerPid: number, commandPid: number, options: CgroupOptions = {}): void {
+export function moveProcessToContainerCgroupSync(
+  containerPid: number,
+  commandPid: number,
+  options: CgroupOptions = {},
+): void {
   const cpid = checkPid(containerPid, 'containerPid');
   const pid = checkCommandPid(commandPid);
   const ctx = new CgroupContext(options);
@@ -132,7 +138,11 @@ export function moveProcessToContainerCgroupSync(containerPid: number, commandPi
   }
 }
 
-export async function moveProcessToContainerCgroup(containerPid: number, commandPid: number, options: CgroupOptions = {}): Promise<void> {
+export async function moveProcessToContainerCgroup(
+  containerPid: number,
+  commandPid: number,
+  options: CgroupOptions = {},
+): Promise<void> {
   const cpid = checkPid(containerPid, 'containerPid');
   const pid = checkCommandPid(commandPid);
   const ctx = new CgroupContext(options);

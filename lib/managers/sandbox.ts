@@ -14,20 +14,27 @@ import { runAsync, runSync, type Steps } from '../steps';
 function* prepareV1Cpuset(cg: Cgroup, ctx: CgroupContext): Steps<void> {
   const h = ctx.layout.controllers.get('cpuset');
   if (cg.path('cpuset') === undefined || h === undefined) {
-    throw new CgroupError('failed to find cpuset for newly created cgroup', { code: 'ERR_CGROUP_NOT_MOUNTED', controller: 'cpuset' });
+    throw new CgroupError('failed to find cpuset for newly created cgroup', {
+      code: 'ERR_CGROUP_NOT_MOUNTED',
+      controller: 'cpuset',
+    });
   }
   try {
     yield* steps.mkdirAll(h, cg.relPath);
   } catch (e) {
     if ((e as { code?: string }).code !== 'ENOENT') {
-      throw new CgroupError(`failed to create cpuset for newly created cgroup: ${(e as Error).message}`, { code: 'ERR_CGROUP_CREATE', cause: e });
+      throw new CgroupError(`failed to create cpuset for newly created cgroup: ${(e as Error).message}`, {
+        code: 'ERR_CGROUP_CREATE',
+        cause: e,
+      });
     }
   }
   try {
     yield* steps.write(h, cg.relPath, 'cpuset.sched_load_balance', '0');
   } catch (e) {
     throw new CgroupError(`failed to set sched_load_balance cpuset for newly created cgroup: ${(e as Error).message}`, {
-      code: 'ERR_CGROUP_WRITE', cause: e,
+      code: 'ERR_CGROUP_WRITE',
+      cause: e,
     });
   }
 }

@@ -12,9 +12,7 @@ import { crunContainerCgroupManager, execCgroupManagerFor, execPreconditions } f
 import { verifyCgroupHasEnoughMemory } from './memory-check';
 import type { Steps } from '../steps';
 import * as sandbox from './sandbox';
-import {
-  checkId, checkParent, type CgroupManager, type CgroupManagerOptions, type SandboxCgroupPath,
-} from './types';
+import { checkId, checkParent, type CgroupManager, type CgroupManagerOptions, type SandboxCgroupPath } from './types';
 import { SystemdBus, checkBusOptions, sharedBus, type BusOptions } from '../systemd/bus';
 import { conmonScopeProperties } from '../systemd/properties';
 import { cachedProbe, systemdSupportsAllowedCPUs, type Probe } from '../systemd/probes';
@@ -63,13 +61,15 @@ export class SystemdManager extends ManagerBase implements CgroupManager {
   constructor(options: SystemdManagerOptions = {}) {
     super(options);
     const t = options.jobTimeoutMs ?? DEFAULT_JOB_TIMEOUT_MS;
-    if (typeof t !== 'number' || !Number.isInteger(t) || t <= 0) throw invalidArg('jobTimeoutMs', t, 'must be a positive integer');
+    if (typeof t !== 'number' || !Number.isInteger(t) || t <= 0)
+      throw invalidArg('jobTimeoutMs', t, 'must be a positive integer');
     this.jobTimeoutMs = t;
     const b = options.bus ?? {};
     // Checked now, connected at the first D-Bus call.
     this.busOption = b instanceof SystemdBus ? b : checkBusOptions(b);
     const a = options.allowedCPUs;
-    if (a !== undefined && typeof a !== 'boolean' && typeof a !== 'function') throw invalidArg('allowedCPUs', a, 'must be a boolean or a function');
+    if (a !== undefined && typeof a !== 'boolean' && typeof a !== 'function')
+      throw invalidArg('allowedCPUs', a, 'must be a boolean or a function');
     this.allowedCPUs = cachedProbe(a, () => systemdSupportsAllowedCPUs(this.bus));
   }
 
@@ -115,18 +115,30 @@ export class SystemdManager extends ManagerBase implements CgroupManager {
     const hit = this.containerByArg(sbParent, containerId);
     if (hit) return hit;
     const p = this.containerCgroupAbsolutePath(sbParent, containerId);
-    return this.cachedContainer(containerId, p, () => newCgroup({ name: containerId, parent: systemdParent(dir(p)), systemd: true }, this.context), sbParent);
+    return this.cachedContainer(
+      containerId,
+      p,
+      () => newCgroup({ name: containerId, parent: systemdParent(dir(p)), systemd: true }, this.context),
+      sbParent,
+    );
   }
 
   /** @internal */
-  protected *sandboxCgroupPathSteps(sbParent: string, sbId: string, containerMinMemory: number | bigint): Steps<SandboxCgroupPath> {
+  protected *sandboxCgroupPathSteps(
+    sbParent: string,
+    sbId: string,
+    containerMinMemory: number | bigint,
+  ): Steps<SandboxCgroupPath> {
     checkParent(sbParent, 'sbParent');
     checkId(sbId, 'sbId');
     if (sbParent === '') return { cgParent: '', cgPath: '' };
     if (!base(sbParent).endsWith('.slice')) {
-      throw new CgroupError(`cri-o configured with systemd cgroup manager, but did not receive slice as parent: ${sbParent}`, {
-        code: 'ERR_CGROUP_WRONG_DRIVER',
-      });
+      throw new CgroupError(
+        `cri-o configured with systemd cgroup manager, but did not receive slice as parent: ${sbParent}`,
+        {
+          code: 'ERR_CGROUP_WRONG_DRIVER',
+        },
+      );
     }
     const cgParent = base(sbParent);
     yield* verifyCgroupHasEnoughMemory(sbParent, this.context, this.memoryMaxFile, containerMinMemory);
@@ -148,7 +160,12 @@ export class SystemdManager extends ManagerBase implements CgroupManager {
     }
     // The library expands the parent again: a top-level pod slice gives "/" → `invalid slice name: /` (Q-9).
     const parent = systemdParent(dir(s));
-    return this.cachedSandbox(sbId, s, () => newCgroup({ name: base(s), parent, systemd: true }, this.context), sbParent);
+    return this.cachedSandbox(
+      sbId,
+      s,
+      () => newCgroup({ name: base(s), parent, systemd: true }, this.context),
+      sbParent,
+    );
   }
 
   /**
@@ -160,7 +177,13 @@ export class SystemdManager extends ManagerBase implements CgroupManager {
    * `cgroupPathToClean: ""`), or `cpuset conversion error: …` before any D-Bus traffic. pid -1 ("none") is refused:
    * systemd cannot make an empty scope (CRI-O sends 4294967295 and gets an error back).
    */
-  async moveConmonToCgroup(cid: string, cgroupParent: string, conmonCgroup: string, pid: number, resources?: CgroupResources | null): Promise<string> {
+  async moveConmonToCgroup(
+    cid: string,
+    cgroupParent: string,
+    conmonCgroup: string,
+    pid: number,
+    resources?: CgroupResources | null,
+  ): Promise<string> {
     checkId(cid, 'cid');
     checkParent(cgroupParent, 'cgroupParent');
     checkParent(conmonCgroup, 'conmonCgroup');
@@ -172,13 +195,22 @@ export class SystemdManager extends ManagerBase implements CgroupManager {
     const slice = conmonCgroup.endsWith('.slice') ? conmonCgroup : cgroupParent;
     const unit = `crio-conmon-${cid}.scope`;
     const logger = this.context.logger;
-    const properties = await conmonScopeProperties({ pid, slice, resources, allowedCPUs: this.allowedCPUs, logError: logger.warn?.bind(logger) });
+    const properties = await conmonScopeProperties({
+      pid,
+      slice,
+      resources,
+      allowedCPUs: this.allowedCPUs,
+      logError: logger.warn?.bind(logger),
+    });
     logger.debug?.(`Running conmon under slice ${slice} and unitName ${unit}`);
     try {
       await runUnderSystemdScope(this.bus, { unit, pid, properties, jobTimeoutMs: this.jobTimeoutMs });
     } catch (e) {
       const inner = e as CgroupError;
-      const err = new CgroupError(`failed to add conmon to systemd sandbox cgroup: ${inner.message}`, { code: inner.code ?? 'ERR_CGROUP_SYSTEMD', cause: e }) as SystemdConmonError;
+      const err = new CgroupError(`failed to add conmon to systemd sandbox cgroup: ${inner.message}`, {
+        code: inner.code ?? 'ERR_CGROUP_SYSTEMD',
+        cause: e,
+      }) as SystemdConmonError;
       err.cgroupPathToClean = '';
       throw err;
     }
@@ -233,7 +265,9 @@ export class SystemdManager extends ManagerBase implements CgroupManager {
     execPreconditions(cgroupPath, this.context);
     const parts = cgroupPath.split(':');
     if (parts.length !== 3) {
-      throw new CgroupError(`invalid systemd cgroup path format: ${cgroupPath} (expected slice:prefix:containerID)`, { code: 'ERR_INVALID_ARG_VALUE' });
+      throw new CgroupError(`invalid systemd cgroup path format: ${cgroupPath} (expected slice:prefix:containerID)`, {
+        code: 'ERR_INVALID_ARG_VALUE',
+      });
     }
     checkId(parts[1], 'cgroupPath prefix');
     checkId(parts[2], 'cgroupPath containerID');

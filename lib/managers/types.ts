@@ -45,7 +45,13 @@ export interface CgroupManager {
   sandboxCgroupStats(sbParent: string, sbId: string, options?: ManagerStatsOptions): Promise<CgroupStats>;
   sandboxCgroupStatsSync(sbParent: string, sbId: string, options?: ManagerStatsOptions): CgroupStats;
   /** Places conmon; resolves to the cgroup path CRI-O must remove later ("" when there is none). */
-  moveConmonToCgroup(cid: string, cgroupParent: string, conmonCgroup: string, pid: number, resources?: CgroupResources | null): Promise<string>;
+  moveConmonToCgroup(
+    cid: string,
+    cgroupParent: string,
+    conmonCgroup: string,
+    pid: number,
+    resources?: CgroupResources | null,
+  ): Promise<string>;
   /** Creates the (empty) cgroup of a sandbox whose infra container is dropped. */
   createSandboxCgroup(sbParent: string, containerId: string): Promise<void>;
   createSandboxCgroupSync(sbParent: string, containerId: string): void;
@@ -72,13 +78,15 @@ const DOT_ELEMENT = /(?:^|\/)\.\.?(?:\/|$)/;
 export function checkParent(value: unknown, name: string): string {
   if (typeof value !== 'string') throw invalidArg(name, value, 'must be a string');
   // A UTF-16 unit is at most 3 UTF-8 bytes: a short string needs no byte count (the per-container call checks this).
-  if (value.includes('\0') || (value.length > 1365 && Buffer.byteLength(value) >= 4096)) throw invalidArg(name, value, 'must be a cgroup path (no NUL, under 4096 bytes)');
+  if (value.includes('\0') || (value.length > 1365 && Buffer.byteLength(value) >= 4096))
+    throw invalidArg(name, value, 'must be a cgroup path (no NUL, under 4096 bytes)');
   if (DOT_ELEMENT.test(value)) throw invalidArg(name, value, "must be a clean cgroup path (no '.' or '..' elements)");
   return value;
 }
 
 export function checkCacheSize(value: unknown): number {
   if (value === undefined) return 1024;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) throw invalidArg('cacheSize', value, 'must be a positive integer');
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1)
+    throw invalidArg('cacheSize', value, 'must be a positive integer');
   return value;
 }

@@ -63,10 +63,16 @@ export function convert(raw: RawStats, scan: ProcessScan, systemNano: bigint): C
   const swapUsage = v2 ? sub(m.swapUsage.usage, usage) : m.swapUsage.usage;
   // Q-13 (swap): the library's swap.max + memory.max wraps around when memory.max is max; unlimited instead.
   const swapLimit = v2 && limit === MAXU64 ? MAXU64 : m.swapUsage.limit;
-  const fileMapped = v2 ? m.stats.get('file_mapped') : m.stats.get(m.useHierarchy ? 'total_mapped_file' : 'mapped_file');
+  const fileMapped = v2
+    ? m.stats.get('file_mapped')
+    : m.stats.get(m.useHierarchy ? 'total_mapped_file' : 'mapped_file');
 
-  const diskEntry = (e: { major: bigint; minor: bigint; op: string; value: bigint }): BlkioStatEntry<bigint> =>
-    ({ major: e.major, minor: e.minor, op: e.op, value: e.value });
+  const diskEntry = (e: { major: bigint; minor: bigint; op: string; value: bigint }): BlkioStatEntry<bigint> => ({
+    major: e.major,
+    minor: e.minor,
+    op: e.op,
+    value: e.value,
+  });
 
   const stats: CgroupStats<bigint> = {
     memory: {
@@ -76,8 +82,8 @@ export function convert(raw: RawStats, scan: ProcessScan, systemNano: bigint): C
       maxUsage: m.usage.maxUsage,
       workingSetBytes: workingSet,
       rssBytes: m.stats.get(v2 ? 'anon' : 'total_rss') ?? 0n,
-      pageFaults: v2 ? m.stats.get('pgfault') ?? 0n : 0n,
-      majorPageFaults: v2 ? m.stats.get('pgmajfault') ?? 0n : 0n,
+      pageFaults: v2 ? (m.stats.get('pgfault') ?? 0n) : 0n,
+      majorPageFaults: v2 ? (m.stats.get('pgmajfault') ?? 0n) : 0n,
       availableBytes: available,
       kernelUsage: m.kernelUsage.usage,
       kernelTCPUsage: m.kernelTCPUsage.usage,
@@ -121,7 +127,11 @@ export function convert(raw: RawStats, scan: ProcessScan, systemNano: bigint): C
   if (raw.events !== undefined) {
     const e = raw.events;
     stats.memoryEvents = {
-      low: e.low ?? 0n, high: e.high ?? 0n, max: e.max ?? 0n, oom: e.oom ?? 0n, oomKill: e.oomKill ?? 0n,
+      low: e.low ?? 0n,
+      high: e.high ?? 0n,
+      max: e.max ?? 0n,
+      oom: e.oom ?? 0n,
+      oomKill: e.oomKill ?? 0n,
       oomGroupKill: e.oomGroupKill ?? 0n,
     };
   }
@@ -172,12 +182,23 @@ export function toNumbers(s: CgroupStats<bigint>): CgroupStats<number> {
   const m = s.memory;
   // Unlimited (2^64-1) limits are Infinity, and so is the swap left under an unlimited swap limit.
   const memory: CgroupStats<number>['memory'] = {
-    usage: Number(m.usage), cache: Number(m.cache), limit: inf(m.limit), maxUsage: Number(m.maxUsage),
-    workingSetBytes: Number(m.workingSetBytes), rssBytes: Number(m.rssBytes), pageFaults: Number(m.pageFaults),
-    majorPageFaults: Number(m.majorPageFaults), availableBytes: Number(m.availableBytes), kernelUsage: Number(m.kernelUsage),
-    kernelTCPUsage: Number(m.kernelTCPUsage), swapUsage: Number(m.swapUsage), swapLimit: inf(m.swapLimit),
-    swapAvailableBytes: m.swapLimit === MAXU64 ? Infinity : Number(m.swapAvailableBytes), fileMapped: Number(m.fileMapped),
-    failcnt: Number(m.failcnt), psi: psiNumbers(m.psi),
+    usage: Number(m.usage),
+    cache: Number(m.cache),
+    limit: inf(m.limit),
+    maxUsage: Number(m.maxUsage),
+    workingSetBytes: Number(m.workingSetBytes),
+    rssBytes: Number(m.rssBytes),
+    pageFaults: Number(m.pageFaults),
+    majorPageFaults: Number(m.majorPageFaults),
+    availableBytes: Number(m.availableBytes),
+    kernelUsage: Number(m.kernelUsage),
+    kernelTCPUsage: Number(m.kernelTCPUsage),
+    swapUsage: Number(m.swapUsage),
+    swapLimit: inf(m.swapLimit),
+    swapAvailableBytes: m.swapLimit === MAXU64 ? Infinity : Number(m.swapAvailableBytes),
+    fileMapped: Number(m.fileMapped),
+    failcnt: Number(m.failcnt),
+    psi: psiNumbers(m.psi),
   };
   const c = s.cpu;
   const out: CgroupStats<number> = {
@@ -194,8 +215,13 @@ export function toNumbers(s: CgroupStats<bigint>): CgroupStats<number> {
     },
     hugetlb: hugetlbNumbers(s.hugetlb),
     pid: {
-      current: Number(s.pid.current), limit: Number(s.pid.limit), pids: s.pid.pids, fileDescriptors: Number(s.pid.fileDescriptors),
-      sockets: Number(s.pid.sockets), threads: Number(s.pid.threads), threadsMax: Number(s.pid.threadsMax),
+      current: Number(s.pid.current),
+      limit: Number(s.pid.limit),
+      pids: s.pid.pids,
+      fileDescriptors: Number(s.pid.fileDescriptors),
+      sockets: Number(s.pid.sockets),
+      threads: Number(s.pid.threads),
+      threadsMax: Number(s.pid.threadsMax),
       ulimitsSoft: Number(s.pid.ulimitsSoft),
     },
     diskIO: {
@@ -210,7 +236,11 @@ export function toNumbers(s: CgroupStats<bigint>): CgroupStats<number> {
   if (s.memoryEvents) {
     const e = s.memoryEvents;
     out.memoryEvents = {
-      low: Number(e.low), high: Number(e.high), max: Number(e.max), oom: Number(e.oom), oomKill: Number(e.oomKill),
+      low: Number(e.low),
+      high: Number(e.high),
+      max: Number(e.max),
+      oom: Number(e.oom),
+      oomKill: Number(e.oomKill),
       oomGroupKill: Number(e.oomGroupKill),
     };
   }

@@ -25,7 +25,10 @@ function decodeRune(b: Uint8Array, i: number): [number, number] {
     const d = b[i + k];
     if (d === undefined || (d & 0xc0) !== 0x80) return [-1, 1];
     // The second byte's range excludes overlong forms, surrogates and code points past U+10FFFF.
-    if (k === 1 && ((c === 0xe0 && d < 0xa0) || (c === 0xed && d > 0x9f) || (c === 0xf0 && d < 0x90) || (c === 0xf4 && d > 0x8f))) {
+    if (
+      k === 1 &&
+      ((c === 0xe0 && d < 0xa0) || (c === 0xed && d > 0x9f) || (c === 0xf0 && d < 0x90) || (c === 0xf4 && d > 0x8f))
+    ) {
       return [-1, 1];
     }
     cp = (cp << 6) | (d & 0x3f);
@@ -106,7 +109,8 @@ export function parseErrorReason(format: FormatName, e: ParseErrorRecord): strin
 export function v2StatsError(errors: readonly CgroupError[]): CgroupError {
   const first = errors[0]!;
   const err = new CgroupError(`error while statting cgroup v2: [${errors.map((e) => e.message).join(' ')}]`, {
-    code: first.code, cause: first,
+    code: first.code,
+    cause: first,
     ...(first.path !== undefined ? { path: first.path } : {}),
   });
   return err;

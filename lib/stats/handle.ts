@@ -47,7 +47,10 @@ export class StatsHandle {
   private lastCtx: ReadContext | undefined;
   private closed = false;
 
-  constructor(private readonly reader: StatsReader, readonly path: string) {
+  constructor(
+    private readonly reader: StatsReader,
+    readonly path: string,
+  ) {
     this.rel = cgroupRelPath(path);
     this.held = { engine: reader.engine, id: undefined };
     finalizer.register(this, this.held, this);
@@ -108,6 +111,7 @@ export class StatsHandle {
     try {
       return Promise.resolve(this.readSync(options));
     } catch (e) {
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- what readSync threw, unchanged
       return Promise.reject(e);
     }
   }

@@ -14,8 +14,19 @@ import type { CgroupStats, StatsOptions } from './types';
 
 export { CONTROLLERS, DEFAULT_CONTROLLERS } from './types';
 export type {
-  BlkioStatEntry, CgroupStats, ControllerName, CPUStats, DiskIOStats, HugetlbStats, MemoryEvents, MemoryStats, Num,
-  PidsStats, PSIData, PSIStats, StatsOptions,
+  BlkioStatEntry,
+  CgroupStats,
+  ControllerName,
+  CPUStats,
+  DiskIOStats,
+  HugetlbStats,
+  MemoryEvents,
+  MemoryStats,
+  Num,
+  PidsStats,
+  PSIData,
+  PSIStats,
+  StatsOptions,
 } from './types';
 export { StatsReader, controllerMask, type StatsError, type StatsResult } from './reader';
 export { hugePageSizeNames, hugePageSizes } from './hugepages';
@@ -27,6 +38,7 @@ export declare const StatsHandle: typeof HandleModule.StatsHandle;
 export type StatsHandle = HandleModule.StatsHandle;
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const handleModule = (): typeof HandleModule => require('./handle') as typeof HandleModule;
+// eslint-disable-next-line @typescript-eslint/no-unsafe-member-access -- the placeholder cjs-module-lexer reads
 exports.StatsHandle = undefined;
 // (A name in a variable: cjs-module-lexer drops an export whose defineProperty getter it cannot read as `return a.b`.)
 for (const name of ['StatsHandle'] as const) {
@@ -41,29 +53,45 @@ function unwrap<N extends number | bigint>(r: StatsResult<N>): CgroupStats<N> {
 }
 
 /** The stats of one cgroup (a path relative to the cgroup root; '' or '/' is the root cgroup). */
-export async function stats<O extends StatsOptions | undefined = undefined>(path: string, options?: O): Promise<CgroupStats<NumFor<O>>> {
+export async function stats<O extends StatsOptions | undefined = undefined>(
+  path: string,
+  options?: O,
+): Promise<CgroupStats<NumFor<O>>> {
   const o: StatsOptions = options ?? {};
   const [r] = await cachedReader(o).read([path], { controllers: o.controllers, bigint: o.bigint === true });
   return unwrap(r as StatsResult<NumFor<O>>);
 }
 
 /** stats(), on the calling thread. */
-export function statsSync<O extends StatsOptions | undefined = undefined>(path: string, options?: O): CgroupStats<NumFor<O>> {
+export function statsSync<O extends StatsOptions | undefined = undefined>(
+  path: string,
+  options?: O,
+): CgroupStats<NumFor<O>> {
   const o: StatsOptions = options ?? {};
   const [r] = cachedReader(o).readSync([path], { controllers: o.controllers, bigint: o.bigint === true });
   return unwrap(r as StatsResult<NumFor<O>>);
 }
 
 /** The stats of many cgroups in one native batch: one result per path, `{ ok, stats }` or `{ ok: false, error }`. */
-export async function statsMany<O extends StatsOptions | undefined = undefined>(paths: readonly string[], options?: O): Promise<Array<StatsResult<NumFor<O>>>> {
+export async function statsMany<O extends StatsOptions | undefined = undefined>(
+  paths: readonly string[],
+  options?: O,
+): Promise<Array<StatsResult<NumFor<O>>>> {
   const o: StatsOptions = options ?? {};
-  return (await cachedReader(o).read(paths, { controllers: o.controllers, bigint: o.bigint === true })) as Array<StatsResult<NumFor<O>>>;
+  return (await cachedReader(o).read(paths, { controllers: o.controllers, bigint: o.bigint === true })) as Array<
+    StatsResult<NumFor<O>>
+  >;
 }
 
 /** statsMany(), on the calling thread. */
-export function statsManySync<O extends StatsOptions | undefined = undefined>(paths: readonly string[], options?: O): Array<StatsResult<NumFor<O>>> {
+export function statsManySync<O extends StatsOptions | undefined = undefined>(
+  paths: readonly string[],
+  options?: O,
+): Array<StatsResult<NumFor<O>>> {
   const o: StatsOptions = options ?? {};
-  return cachedReader(o).readSync(paths, { controllers: o.controllers, bigint: o.bigint === true }) as Array<StatsResult<NumFor<O>>>;
+  return cachedReader(o).readSync(paths, { controllers: o.controllers, bigint: o.bigint === true }) as Array<
+    StatsResult<NumFor<O>>
+  >;
 }
 
 export type { StatsError as CgroupStatsError };

@@ -16,7 +16,12 @@ function compiled(engine: Engine): { c: CompiledStats; result: BatchResult | und
   let p = plans.get(engine);
   if (p === undefined) {
     const l = engine.layout;
-    const c = compileStats(engine, { version: l.version, layout: l, mask: CONTROLLERS.memoryEvents, hugePageSizes: [] });
+    const c = compileStats(engine, {
+      version: l.version,
+      layout: l,
+      mask: CONTROLLERS.memoryEvents,
+      hugePageSizes: [],
+    });
     p = { c, result: c.plan === undefined ? undefined : engine.result(c.plan, 1, { bigint: true }) };
     plans.set(engine, p);
   }
@@ -28,10 +33,19 @@ function compiled(engine: Engine): { c: CompiledStats; result: BatchResult | und
  * is absent, else the error a direct read of the file gives — ENOENT when it is missing, ELOOP, not a regular file, a
  * parse error — or the row's when the cgroup went away.
  */
-function counter(engine: Engine, c: CompiledStats, result: BatchResult, id: number, strict: boolean): number | undefined {
+function counter(
+  engine: Engine,
+  c: CompiledStats,
+  result: BatchResult,
+  id: number,
+  strict: boolean,
+): number | undefined {
   const reader = c.wanted.find((r) => r.name === 'events');
   if (reader === undefined || c.plan === undefined) {
-    if (strict) throw new CgroupError('the memory hierarchy is not mounted: cannot read oom_kill', { code: 'ERR_CGROUP_NOT_MOUNTED' });
+    if (strict)
+      throw new CgroupError('the memory hierarchy is not mounted: cannot read oom_kill', {
+        code: 'ERR_CGROUP_NOT_MOUNTED',
+      });
     return undefined;
   }
   const row = new RowRead(engine, c.plan, result, 0, id, c.entries, c.specs);

@@ -91,17 +91,21 @@ export function scanProcessesSync(pids: readonly number[] | null, procRoot: stri
 export async function scanProcesses(pids: readonly number[] | null, procRoot: string): Promise<ProcessScan> {
   const list = pids ?? [];
   // Each pid's fd directory and limits are read concurrently; the fold keeps the pid order (the last pid's limit wins).
-  const per = await Promise.all(list.map(async (pid) => {
-    const fdDir = path.join(procRoot, String(pid), 'fd');
-    const names = await fs.promises.readdir(fdDir).catch(() => [] as string[]);
-    const links = await Promise.all(names.map((n) => fs.promises.readlink(path.join(fdDir, n)).catch(() => '')));
-    const limits = await fs.promises.readFile(path.join(procRoot, String(pid), 'limits'), 'utf8').catch(() => undefined);
-    return {
-      fds: BigInt(names.length),
-      sockets: BigInt(links.filter((l) => l.startsWith('socket')).length),
-      soft: limits === undefined ? undefined : nofileSoft(limits),
-    };
-  }));
+  const per = await Promise.all(
+    list.map(async (pid) => {
+      const fdDir = path.join(procRoot, String(pid), 'fd');
+      const names = await fs.promises.readdir(fdDir).catch(() => [] as string[]);
+      const links = await Promise.all(names.map((n) => fs.promises.readlink(path.join(fdDir, n)).catch(() => '')));
+      const limits = await fs.promises
+        .readFile(path.join(procRoot, String(pid), 'limits'), 'utf8')
+        .catch(() => undefined);
+      return {
+        fds: BigInt(names.length),
+        sockets: BigInt(links.filter((l) => l.startsWith('socket')).length),
+        soft: limits === undefined ? undefined : nofileSoft(limits),
+      };
+    }),
+  );
   const out: ProcessScan = { fileDescriptors: 0n, sockets: 0n, ulimitsSoft: 0n };
   for (const p of per) {
     out.fileDescriptors += p.fds;

@@ -28,7 +28,10 @@ export function procsReader(version: 1 | 2): ControllerReader {
       if (src.notSupported('procs')) {
         const text = f.readText(controller, 'cgroup.threads');
         if (text !== undefined) {
-          const list = text.split('\n').filter((l) => l !== '').map(Number);
+          const list = text
+            .split('\n')
+            .filter((l) => l !== '')
+            .map(Number);
           raw.procs = list.length > 0 ? list : null;
           return [];
         }

@@ -74,12 +74,25 @@ export function newRaw(version: 1 | 2): RawStats {
   return {
     version,
     memory: {
-      cache: 0n, usage: memoryData(), swapUsage: memoryData(), swapOnlyUsage: memoryData(), kernelUsage: memoryData(),
-      kernelTCPUsage: memoryData(), useHierarchy: false, stats: new Map(), psi: null,
+      cache: 0n,
+      usage: memoryData(),
+      swapUsage: memoryData(),
+      swapOnlyUsage: memoryData(),
+      kernelUsage: memoryData(),
+      kernelTCPUsage: memoryData(),
+      useHierarchy: false,
+      stats: new Map(),
+      psi: null,
     },
     cpu: {
-      totalUsage: 0n, percpuUsage: null, usageInKernelmode: 0n, usageInUsermode: 0n, periods: 0n, throttledPeriods: 0n,
-      throttledTime: 0n, psi: null,
+      totalUsage: 0n,
+      percpuUsage: null,
+      usageInKernelmode: 0n,
+      usageInUsermode: 0n,
+      periods: 0n,
+      throttledPeriods: 0n,
+      throttledTime: 0n,
+      psi: null,
     },
     pids: { current: 0n, limit: 0n },
     blkio: { ioServiceBytesRecursive: [], ioServicedRecursive: [], psi: null },
@@ -92,11 +105,33 @@ export function newRaw(version: 1 | 2): RawStats {
 
 /** Field lists of each output section, for marking a whole section absent. */
 export const FIELDS = {
-  memory: ['usage', 'cache', 'limit', 'maxUsage', 'workingSetBytes', 'rssBytes', 'pageFaults', 'majorPageFaults',
-    'availableBytes', 'kernelUsage', 'kernelTCPUsage', 'swapUsage', 'swapLimit', 'swapAvailableBytes', 'fileMapped',
-    'failcnt'],
-  cpu: ['totalUsageNano', 'perCPUUsage', 'usageInKernelmode', 'usageInUsermode', 'throttlingActivePeriods',
-    'throttledPeriods', 'throttledTime'],
+  memory: [
+    'usage',
+    'cache',
+    'limit',
+    'maxUsage',
+    'workingSetBytes',
+    'rssBytes',
+    'pageFaults',
+    'majorPageFaults',
+    'availableBytes',
+    'kernelUsage',
+    'kernelTCPUsage',
+    'swapUsage',
+    'swapLimit',
+    'swapAvailableBytes',
+    'fileMapped',
+    'failcnt',
+  ],
+  cpu: [
+    'totalUsageNano',
+    'perCPUUsage',
+    'usageInKernelmode',
+    'usageInUsermode',
+    'throttlingActivePeriods',
+    'throttledPeriods',
+    'throttledTime',
+  ],
   cpuThrottling: ['throttlingActivePeriods', 'throttledPeriods', 'throttledTime'],
   cpuUsage: ['totalUsageNano', 'perCPUUsage', 'usageInKernelmode', 'usageInUsermode'],
   pid: ['current', 'limit', 'threads', 'threadsMax'],
@@ -111,7 +146,7 @@ const dotted = new Map<string, Map<string, string>>();
 /** The string `<section>.<field>` (the same string object for the same pair). */
 export function dottedName(section: string, field: string): string {
   let bySection = dotted.get(section);
-  if (bySection === undefined) dotted.set(section, (bySection = new Map()));
+  if (bySection === undefined) dotted.set(section, (bySection = new Map<string, string>()));
   let name = bySection.get(field);
   if (name === undefined) bySection.set(field, (name = `${section}.${field}`));
   return name;

@@ -36,8 +36,7 @@ export interface StatsError<N extends number | bigint = number> extends CgroupEr
 
 /** One cgroup of a batch. */
 export type StatsResult<N extends number | bigint = number> =
-  | { path: string; ok: true; stats: CgroupStats<N> }
-  | { path: string; ok: false; error: StatsError<N> };
+  { path: string; ok: true; stats: CgroupStats<N> } | { path: string; ok: false; error: StatsError<N> };
 
 /** The readers of a version, in the library's order (lib/stats/v1, lib/stats/v2 READERS); only that version's are loaded. */
 function readersOf(version: 1 | 2): readonly ControllerReader[] {
@@ -49,14 +48,21 @@ function readersOf(version: 1 | 2): readonly ControllerReader[] {
 export function controllerMask(controllers: StatsOptions['controllers'], version: 1 | 2): number {
   if (controllers === undefined) return DEFAULT_CONTROLLERS[version];
   if (typeof controllers === 'number') {
-    if (!Number.isInteger(controllers) || controllers < 0) throw invalidArg('controllers', controllers, 'must be a mask of CONTROLLERS bits or a list of names');
+    if (!Number.isInteger(controllers) || controllers < 0)
+      throw invalidArg('controllers', controllers, 'must be a mask of CONTROLLERS bits or a list of names');
     return controllers;
   }
-  if (!Array.isArray(controllers)) throw invalidArg('controllers', controllers, 'must be a mask of CONTROLLERS bits or a list of names');
+  if (!Array.isArray(controllers))
+    throw invalidArg('controllers', controllers, 'must be a mask of CONTROLLERS bits or a list of names');
   let mask = 0;
   for (const name of controllers as readonly ControllerName[]) {
     const bit = name === 'blkio' ? CONTROLLERS.io : (CONTROLLERS as Record<string, number>)[name];
-    if (bit === undefined) throw invalidArg('controllers', name, `must name controllers among ${[...Object.keys(CONTROLLERS), 'blkio'].join(', ')}`);
+    if (bit === undefined)
+      throw invalidArg(
+        'controllers',
+        name,
+        `must name controllers among ${[...Object.keys(CONTROLLERS), 'blkio'].join(', ')}`,
+      );
     mask |= bit;
   }
   return mask;
@@ -88,7 +94,9 @@ const compiledCache = new WeakMap<Engine, Map<string, CompiledStats>>();
 function compile(engine: Engine, ctx: PlanContext, extras?: PlanExtras): CompiledStats {
   let cache = compiledCache.get(engine);
   if (!cache) compiledCache.set(engine, (cache = new Map<string, CompiledStats>()));
-  const key = `${ctx.version}|${ctx.mask}|${ctx.hugePageSizes.join(',')}` + (extras === undefined ? '' : `|${JSON.stringify(extras)}`);
+  const key =
+    `${ctx.version}|${ctx.mask}|${ctx.hugePageSizes.join(',')}` +
+    (extras === undefined ? '' : `|${JSON.stringify(extras)}`);
   const hit = cache.get(key);
   if (hit) return hit;
   const wanted: ControllerReader[] = [];
@@ -129,7 +137,14 @@ interface RowOutcome {
   gone?: CgroupError;
 }
 
-function extractRow(c: CompiledStats, engine: Engine, result: BatchResult | undefined, row: number, id: number, ctx: ReadContext): RowOutcome {
+function extractRow(
+  c: CompiledStats,
+  engine: Engine,
+  result: BatchResult | undefined,
+  row: number,
+  id: number,
+  ctx: ReadContext,
+): RowOutcome {
   const raw = newRaw(ctx.version);
   for (const r of c.skipped) r.skip(raw);
   const out: RowOutcome = { raw, statErrors: [], procsErrors: [] };
@@ -155,14 +170,31 @@ export function compileStats(engine: Engine, ctx: PlanContext, extras?: PlanExtr
  * For the collector: the CgroupStats (or the error) of one row of a batch read with a compiled plan, through the
  * same readers and converter as stats() (the /proc scan only when the mask asks for it).
  */
-export function statsOfRow<N extends number | bigint>(c: CompiledStats, engine: Engine, result: BatchResult, row: number,
-  id: number, rel: string, procRoot: string, bigint: boolean, displayPath: string): StatsResult<N> {
+export function statsOfRow<N extends number | bigint>(
+  c: CompiledStats,
+  engine: Engine,
+  result: BatchResult,
+  row: number,
+  id: number,
+  rel: string,
+  procRoot: string,
+  bigint: boolean,
+  displayPath: string,
+): StatsResult<N> {
   return statsOfRowIn<N>(c, engine, result, row, id, { ...c.ctx, path: rel, procRoot }, bigint, displayPath);
 }
 
 /** statsOfRow with the row's ReadContext made by the caller (a StatsHandle makes it once, not per read). */
-export function statsOfRowIn<N extends number | bigint>(c: CompiledStats, engine: Engine, result: BatchResult, row: number,
-  id: number, ctx: ReadContext, bigint: boolean, displayPath: string): StatsResult<N> {
+export function statsOfRowIn<N extends number | bigint>(
+  c: CompiledStats,
+  engine: Engine,
+  result: BatchResult,
+  row: number,
+  id: number,
+  ctx: ReadContext,
+  bigint: boolean,
+  displayPath: string,
+): StatsResult<N> {
   const o = extractRow(c, engine, result, row, id, ctx);
   const scan = (c.ctx.mask & CONTROLLERS.process) !== 0 ? scanProcessesSync(o.raw.procs, ctx.procRoot) : emptyScan();
   return finish<N>(o, scan, c.ctx.version, bigint, displayPath);
@@ -172,7 +204,13 @@ function nowNano(): bigint {
   return BigInt(Date.now()) * 1_000_000n;
 }
 
-function finish<N extends number | bigint>(o: RowOutcome, scan: ProcessScan, version: 1 | 2, bigint: boolean, p: string): StatsResult<N> {
+function finish<N extends number | bigint>(
+  o: RowOutcome,
+  scan: ProcessScan,
+  version: 1 | 2,
+  bigint: boolean,
+  p: string,
+): StatsResult<N> {
   const big = convert(o.raw, scan, nowNano());
   const stats = (bigint ? big : toNumbers(big)) as CgroupStats<N>;
   let error: CgroupError | undefined;
@@ -203,7 +241,13 @@ function setErrors(e: CgroupError, errors: CgroupError[]): void {
  * The error of a cgroup that could not be opened: nothing was read. When it exists in no hierarchy the library's
  * error is the ENOENT of the cgroup.procs it reads (v2: the pids fallback; v1: GetPids in the devices hierarchy).
  */
-function openFailure<N extends number | bigint>(engine: Engine, err: CgroupError, version: 1 | 2, rel: string, p: string): StatsResult<N> {
+function openFailure<N extends number | bigint>(
+  engine: Engine,
+  err: CgroupError,
+  version: 1 | 2,
+  rel: string,
+  p: string,
+): StatsResult<N> {
   if (err.code === 'ERR_INVALID_ARG_VALUE' || err.code === 'ERR_CGROUP_INVALID_PATH') {
     // Not a cgroup path at all: the argument's own error, with nothing read.
     setErrors(err, [err]);
@@ -271,15 +315,28 @@ export class StatsReader {
   }
 
   private close(ids: number[], failures: Map<number, CgroupError>): void {
-    ids.forEach((id, i) => { if (!failures.has(i)) this.engine.close(id); });
+    ids.forEach((id, i) => {
+      if (!failures.has(i)) this.engine.close(id);
+    });
   }
 
-  private outcomes(c: CompiledStats, result: BatchResult | undefined, rel: string[], live: number[], ids: number[]): RowOutcome[] {
-    return live.map((i, row) => extractRow(c, this.engine, result, row, ids[i]!, { ...c.ctx, path: rel[i]!, procRoot: this.procRoot }));
+  private outcomes(
+    c: CompiledStats,
+    result: BatchResult | undefined,
+    rel: string[],
+    live: number[],
+    ids: number[],
+  ): RowOutcome[] {
+    return live.map((i, row) =>
+      extractRow(c, this.engine, result, row, ids[i]!, { ...c.ctx, path: rel[i]!, procRoot: this.procRoot }),
+    );
   }
 
   /** Reads many cgroups in one batch, synchronously: one result per path, in order. */
-  readSync<B extends boolean = false>(paths: readonly string[], options: { controllers?: StatsOptions['controllers']; bigint?: B } = {}): Array<StatsResult<B extends true ? bigint : number>> {
+  readSync<B extends boolean = false>(
+    paths: readonly string[],
+    options: { controllers?: StatsOptions['controllers']; bigint?: B } = {},
+  ): Array<StatsResult<B extends true ? bigint : number>> {
     type N = B extends true ? bigint : number;
     const c = compile(this.engine, this.context(options.controllers));
     const { rel, ids, failures } = this.open(paths);
@@ -290,7 +347,11 @@ export class StatsReader {
         if (c.syncResult === undefined || c.syncResult.rows < live.length) {
           c.syncResult = this.engine.result(c.plan, Math.max(live.length, 8), { bigint: true });
         }
-        result = this.engine.readSync(c.plan, live.map((i) => ids[i]!), c.syncResult);
+        result = this.engine.readSync(
+          c.plan,
+          live.map((i) => ids[i]!),
+          c.syncResult,
+        );
       }
       const outs = this.outcomes(c, result, rel, live, ids);
       const byIndex = new Map(live.map((i, row) => [i, outs[row]!]));
@@ -308,7 +369,10 @@ export class StatsReader {
   }
 
   /** Reads many cgroups in one batch off the event loop (one worker for the batch): one result per path, in order. */
-  async read<B extends boolean = false>(paths: readonly string[], options: { controllers?: StatsOptions['controllers']; bigint?: B } = {}): Promise<Array<StatsResult<B extends true ? bigint : number>>> {
+  async read<B extends boolean = false>(
+    paths: readonly string[],
+    options: { controllers?: StatsOptions['controllers']; bigint?: B } = {},
+  ): Promise<Array<StatsResult<B extends true ? bigint : number>>> {
     type N = B extends true ? bigint : number;
     const c = compile(this.engine, this.context(options.controllers));
     const { rel, ids, failures } = this.open(paths);
@@ -316,11 +380,17 @@ export class StatsReader {
       const live = ids.map((_, i) => i).filter((i) => !failures.has(i));
       let result: BatchResult | undefined;
       if (c.plan !== undefined && live.length > 0) {
-        result = await this.engine.read(c.plan, live.map((i) => ids[i]!), this.engine.result(c.plan, live.length, { bigint: true }));
+        result = await this.engine.read(
+          c.plan,
+          live.map((i) => ids[i]!),
+          this.engine.result(c.plan, live.length, { bigint: true }),
+        );
       }
       const outs = this.outcomes(c, result, rel, live, ids);
       const wantsScan = (c.ctx.mask & CONTROLLERS.process) !== 0;
-      const scans = await Promise.all(outs.map((o) => (wantsScan ? scanProcesses(o.raw.procs, this.procRoot) : Promise.resolve(emptyScan()))));
+      const scans = await Promise.all(
+        outs.map((o) => (wantsScan ? scanProcesses(o.raw.procs, this.procRoot) : Promise.resolve(emptyScan()))),
+      );
       const byIndex = new Map(live.map((i, row) => [i, row]));
       return rel.map((r, i) => {
         const f = failures.get(i);
@@ -350,7 +420,11 @@ export function cachedEngine(root: string | undefined, version: 1 | 2 | undefine
   const key = JSON.stringify([r, version ?? null, mountinfo === undefined ? null : path.resolve(mountinfo)]);
   let engine = engines.get(key);
   if (!engine) {
-    engine = new Engine({ root: r, ...(version === undefined ? {} : { version }), ...(mountinfo === undefined ? {} : { mountinfo }) });
+    engine = new Engine({
+      root: r,
+      ...(version === undefined ? {} : { version }),
+      ...(mountinfo === undefined ? {} : { mountinfo }),
+    });
     engines.set(key, engine);
   }
   return engine;
@@ -360,8 +434,14 @@ const readers = new Map<string, StatsReader>();
 
 /** One StatsReader per (root, version, mountinfo, procRoot, sysRoot, huge page sizes). */
 export function cachedReader(options: StatsOptions): StatsReader {
-  const key = JSON.stringify([path.resolve(options.root ?? DEFAULT_ROOT), options.version ?? null, options.mountinfo ?? null,
-    options.procRoot ?? null, options.sysRoot ?? null, options.hugePageSizes ?? null]);
+  const key = JSON.stringify([
+    path.resolve(options.root ?? DEFAULT_ROOT),
+    options.version ?? null,
+    options.mountinfo ?? null,
+    options.procRoot ?? null,
+    options.sysRoot ?? null,
+    options.hugePageSizes ?? null,
+  ]);
   let reader = readers.get(key);
   if (!reader) {
     reader = new StatsReader(options);

@@ -79,7 +79,10 @@ export class RowRead {
       const reason = record === undefined ? undefined : parseErrorReason(e.spec.format, record);
       if (reason !== undefined) {
         err = new CgroupError(`unable to parse ${err.path}: ${reason}`, {
-          code: 'ERR_CGROUP_PARSE', path: err.path, controller: e.spec.controller, file: e.spec.name,
+          code: 'ERR_CGROUP_PARSE',
+          path: err.path,
+          controller: e.spec.controller,
+          file: e.spec.name,
         });
       }
     }
@@ -98,8 +101,11 @@ export class Files {
   private readonly slotBase: number;
   private readonly offsets: readonly number[];
 
-  constructor(private readonly r: RowRead, private readonly prefix: string,
-    private readonly mine: ReadonlyMap<string, PlanEntry> = byReader(r.entries).get(prefix) ?? NO_ENTRIES) {
+  constructor(
+    private readonly r: RowRead,
+    private readonly prefix: string,
+    private readonly mine: ReadonlyMap<string, PlanEntry> = byReader(r.entries).get(prefix) ?? NO_ENTRIES,
+  ) {
     const result = r.result;
     this.fileStatus = result.fileStatus;
     this.statusBase = r.statusBase;
@@ -172,15 +178,20 @@ export class Files {
     const e = this.entry(name);
     if (e === undefined) {
       const spec = this.r.specs.get(key);
-      return new CgroupError(`the ${spec?.controller || 'unified'} hierarchy is not mounted: cannot read ${spec?.name ?? name}`, {
-        code: 'ERR_CGROUP_NOT_MOUNTED', ...(spec ? { controller: spec.controller, file: spec.name } : {}),
-      });
+      return new CgroupError(
+        `the ${spec?.controller || 'unified'} hierarchy is not mounted: cannot read ${spec?.name ?? name}`,
+        {
+          code: 'ERR_CGROUP_NOT_MOUNTED',
+          ...(spec ? { controller: spec.controller, file: spec.name } : {}),
+        },
+      );
     }
     if (this.status(e) === FILE_STATUS.notInHierarchy) {
       // The library opens <hierarchy>/<cgroup>/<file> and gets ENOENT: say the same.
       const plan = this.r.plan.files[e.file]!;
       return sysError(ENOENT, 'openat', this.r.engine.filePath(this.r.id, plan.hierarchy, plan.name), {
-        controller: plan.controller, file: plan.name,
+        controller: plan.controller,
+        file: plan.name,
       });
     }
     return this.r.error(key);
@@ -239,9 +250,18 @@ export class Files {
     if (e === undefined) return undefined;
     if (cap > PLAN_MAX_CAP) {
       // Before: the engine's plan() refused the capacity with a bare RangeError (issue 15 item 6).
-      const path = this.r.engine.filePath(this.r.id, e.spec.controller === undefined ? this.r.engine.layout.hierarchies[0]! : this.r.engine.hierarchyFor(e.spec.controller), e.spec.name);
+      const path = this.r.engine.filePath(
+        this.r.id,
+        e.spec.controller === undefined
+          ? this.r.engine.layout.hierarchies[0]!
+          : this.r.engine.hierarchyFor(e.spec.controller),
+        e.spec.name,
+      );
       throw new CgroupError(`${path} has ${cap} entries, more than the ${PLAN_MAX_CAP} cgmgr reads from one file`, {
-        code: 'ERR_CGROUP_CAPACITY', path, controller: e.spec.controller, file: e.spec.name,
+        code: 'ERR_CGROUP_CAPACITY',
+        path,
+        controller: e.spec.controller,
+        file: e.spec.name,
       });
     }
     // Powers of two: the single-file plans cached per capacity stay few however the count varies.

@@ -180,10 +180,23 @@ export type ControllerName = keyof typeof CONTROLLERS | 'blkio';
 
 /** What CRI-O v1.35 reads, per cgroup version: the default mask. */
 export const DEFAULT_CONTROLLERS: { readonly 1: number; readonly 2: number } = {
-  1: CONTROLLERS.memory | CONTROLLERS.cpu | CONTROLLERS.cpuacct | CONTROLLERS.pids | CONTROLLERS.process |
-    CONTROLLERS.io | CONTROLLERS.hugetlb | CONTROLLERS.cpuset,
-  2: CONTROLLERS.memory | CONTROLLERS.cpu | CONTROLLERS.pids | CONTROLLERS.process | CONTROLLERS.io |
-    CONTROLLERS.hugetlb | CONTROLLERS.psi,
+  1:
+    CONTROLLERS.memory |
+    CONTROLLERS.cpu |
+    CONTROLLERS.cpuacct |
+    CONTROLLERS.pids |
+    CONTROLLERS.process |
+    CONTROLLERS.io |
+    CONTROLLERS.hugetlb |
+    CONTROLLERS.cpuset,
+  2:
+    CONTROLLERS.memory |
+    CONTROLLERS.cpu |
+    CONTROLLERS.pids |
+    CONTROLLERS.process |
+    CONTROLLERS.io |
+    CONTROLLERS.hugetlb |
+    CONTROLLERS.psi,
 };
 
 /** Options of stats(), statsSync() and statsMany(). */

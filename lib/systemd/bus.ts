@@ -24,7 +24,11 @@ interface NativeBus {
   cookies: Record<number, unknown>;
   invoke(msg: NativeMessage, cb: (err: NativeError | null | undefined, ...body: unknown[]) => void): void;
 }
-interface NativeError { name?: string; message?: string; body?: unknown[] }
+interface NativeError {
+  name?: string;
+  message?: string;
+  body?: unknown[];
+}
 interface NativeMessage {
   type?: number;
   serial?: number;
@@ -45,8 +49,11 @@ function client(): { createClient(o: object): NativeBus } {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       dbusNative = require('@homebridge/dbus-native') as { createClient(o: object): NativeBus };
     } catch (err) {
-      throw new CgroupError('the systemd manager needs the optional dependency @homebridge/dbus-native ' +
-        `(npm install @homebridge/dbus-native): ${(err as Error).message.split('\n')[0]}`, { code: 'ERR_MODULE_NOT_FOUND', cause: err });
+      throw new CgroupError(
+        'the systemd manager needs the optional dependency @homebridge/dbus-native ' +
+          `(npm install @homebridge/dbus-native): ${(err as Error).message.split('\n')[0]}`,
+        { code: 'ERR_MODULE_NOT_FOUND', cause: err },
+      );
     }
   }
   return dbusNative;
@@ -110,7 +117,10 @@ export function resolveBusAddress(o: BusOptions, env: NodeJS.ProcessEnv = proces
     const runtime = env.XDG_RUNTIME_DIR ?? `/run/user/${os.userInfo().uid}`;
     const p = `${runtime}/bus`;
     if (!fs.existsSync(p)) {
-      throw dbusError(`no user D-Bus: $DBUS_SESSION_BUS_ADDRESS is not set and ${p} does not exist (install dbus-user-session)`, 'ERR_DBUS_NO_BUS');
+      throw dbusError(
+        `no user D-Bus: $DBUS_SESSION_BUS_ADDRESS is not set and ${p} does not exist (install dbus-user-session)`,
+        'ERR_DBUS_NO_BUS',
+      );
     }
     return `unix:path=${p}`;
   }
@@ -119,7 +129,8 @@ export function resolveBusAddress(o: BusOptions, env: NodeJS.ProcessEnv = proces
 
 function checkAddress(a: string): string {
   // The library's parser: `unix:path=…` / `unix:abstract=…` / `tcp:host=…,port=…`. Anything else is refused here.
-  if (!/^(unix|tcp):[^;]*=/.test(a)) throw invalidArg('bus.address', a, "must be a D-Bus address such as 'unix:path=/run/dbus/system_bus_socket'");
+  if (!/^(unix|tcp):[^;]*=/.test(a))
+    throw invalidArg('bus.address', a, "must be a D-Bus address such as 'unix:path=/run/dbus/system_bus_socket'");
   return a;
 }
 
@@ -144,13 +155,15 @@ function toWire(v: unknown): unknown {
 
 /** Checks bus options (address syntax, deadline) and returns a copy. Nothing is connected. */
 export function checkBusOptions(options: BusOptions): BusOptions {
-  if (options === null || typeof options !== 'object') throw invalidArg('bus', options, 'must be a SystemdBus or bus options');
+  if (options === null || typeof options !== 'object')
+    throw invalidArg('bus', options, 'must be a SystemdBus or bus options');
   if (options.address !== undefined) {
     if (typeof options.address !== 'string') throw invalidArg('bus.address', options.address, 'must be a string');
     checkAddress(options.address);
   }
   const t = options.callTimeoutMs;
-  if (t !== undefined && (typeof t !== 'number' || !Number.isInteger(t) || t <= 0)) throw invalidArg('bus.callTimeoutMs', t, 'must be a positive integer');
+  if (t !== undefined && (typeof t !== 'number' || !Number.isInteger(t) || t <= 0))
+    throw invalidArg('bus.callTimeoutMs', t, 'must be a positive integer');
   return { ...options };
 }
 
@@ -162,18 +175,33 @@ class Connection {
   private readonly pending = new Set<(e: Error) => void>();
   private busy = 0;
 
-  constructor(readonly address: string, private readonly owner: SystemdBus, direct: boolean) {
+  constructor(
+    readonly address: string,
+    private readonly owner: SystemdBus,
+    direct: boolean,
+  ) {
     const lib = client();
     try {
       this.native = lib.createClient({ busAddress: address, direct, ReturnLongjs: true });
     } catch (e) {
-      throw dbusError(`cannot connect to D-Bus at ${address}: ${(e as Error).message}`, 'ERR_DBUS_CONNECT', undefined, e);
+      throw dbusError(
+        `cannot connect to D-Bus at ${address}: ${(e as Error).message}`,
+        'ERR_DBUS_CONNECT',
+        undefined,
+        e,
+      );
     }
     const conn = this.native.connection;
     this.hold(); // until connected
     conn.on('message', (m) => {
       if (m.type === SIGNAL) {
-        owner.dispatch({ path: m.path ?? '', interface: m.interface ?? '', member: m.member ?? '', sender: m.sender, body: (fromWire(m.body ?? []) as unknown[]) });
+        owner.dispatch({
+          path: m.path ?? '',
+          interface: m.interface ?? '',
+          member: m.member ?? '',
+          sender: m.sender,
+          body: fromWire(m.body ?? []) as unknown[],
+        });
       }
     });
     let connected = false;
@@ -183,11 +211,13 @@ class Connection {
         resolve();
       });
       conn.on('error', (e) => {
-        if (!connected) reject(dbusError(`cannot connect to D-Bus at ${address}: ${e.message}`, 'ERR_DBUS_CONNECT', undefined, e));
+        if (!connected)
+          reject(dbusError(`cannot connect to D-Bus at ${address}: ${e.message}`, 'ERR_DBUS_CONNECT', undefined, e));
         this.close(e);
       });
       conn.on('end', () => {
-        if (!connected) reject(dbusError(`cannot connect to D-Bus at ${address}: connection closed`, 'ERR_DBUS_CONNECT'));
+        if (!connected)
+          reject(dbusError(`cannot connect to D-Bus at ${address}: connection closed`, 'ERR_DBUS_CONNECT'));
         this.close();
       });
       conn.stream.on('close', () => this.close());
@@ -195,15 +225,27 @@ class Connection {
     // The library sends Hello itself (unless direct); a match rule makes the bus route systemd's JobRemoved to us.
     this.ready = opened.then(async () => {
       if (direct) return;
-      await this.call({
-        destination: 'org.freedesktop.DBus', path: '/org/freedesktop/DBus', interface: 'org.freedesktop.DBus', member: 'AddMatch', signature: 's',
-        body: ["type='signal',sender='org.freedesktop.systemd1',interface='org.freedesktop.systemd1.Manager',member='JobRemoved'"],
-      }, owner.callTimeoutMs);
+      await this.call(
+        {
+          destination: 'org.freedesktop.DBus',
+          path: '/org/freedesktop/DBus',
+          interface: 'org.freedesktop.DBus',
+          member: 'AddMatch',
+          signature: 's',
+          body: [
+            "type='signal',sender='org.freedesktop.systemd1',interface='org.freedesktop.systemd1.Manager',member='JobRemoved'",
+          ],
+        },
+        owner.callTimeoutMs,
+      );
     });
-    this.ready.then(() => this.release(), () => {
-      this.release();
-      this.close();
-    });
+    this.ready.then(
+      () => this.release(),
+      () => {
+        this.release();
+        this.close();
+      },
+    );
   }
 
   // The socket keeps the process alive only while something is in flight (connecting, a call): an idle connection
@@ -220,7 +262,12 @@ class Connection {
   close(cause?: Error): void {
     if (this.closed) return;
     this.closed = true;
-    const err = dbusError(`D-Bus connection to ${this.address} closed${cause ? `: ${cause.message}` : ''}`, 'ERR_DBUS_CONNECTION_CLOSED', undefined, cause);
+    const err = dbusError(
+      `D-Bus connection to ${this.address} closed${cause ? `: ${cause.message}` : ''}`,
+      'ERR_DBUS_CONNECTION_CLOSED',
+      undefined,
+      cause,
+    );
     for (const fail of [...this.pending]) fail(err);
     this.pending.clear();
     try {
@@ -232,7 +279,8 @@ class Connection {
   }
 
   call(msg: CallMessage, timeoutMs: number): Promise<unknown[]> {
-    if (this.closed) return Promise.reject(dbusError(`D-Bus connection to ${this.address} closed`, 'ERR_DBUS_CONNECTION_CLOSED'));
+    if (this.closed)
+      return Promise.reject(dbusError(`D-Bus connection to ${this.address} closed`, 'ERR_DBUS_CONNECTION_CLOSED'));
     return new Promise<unknown[]>((resolve, reject) => {
       const wire: NativeMessage = { ...msg, ...(msg.body ? { body: toWire(msg.body) as unknown[] } : {}) };
       let timer: NodeJS.Timeout | undefined;
@@ -252,13 +300,16 @@ class Connection {
       this.pending.add(fail);
       timer = setTimeout(() => {
         if (wire.serial !== undefined) delete this.native.cookies[wire.serial];
-        fail(dbusError(`D-Bus call ${msg.interface}.${msg.member} timed out after ${timeoutMs} ms`, 'ERR_DBUS_TIMEOUT'));
+        fail(
+          dbusError(`D-Bus call ${msg.interface}.${msg.member} timed out after ${timeoutMs} ms`, 'ERR_DBUS_TIMEOUT'),
+        );
       }, timeoutMs);
       try {
         this.native.invoke(wire, (err, ...body) => {
           done(fail);
           if (err) {
-            const text = typeof err.message === 'string' && err.message !== '' ? err.message : (err.name ?? inspect(err));
+            const text =
+              typeof err.message === 'string' && err.message !== '' ? err.message : (err.name ?? inspect(err));
             const e = dbusError(text, 'ERR_DBUS_CALL', err.name);
             reject(e);
           } else {
@@ -267,7 +318,14 @@ class Connection {
         });
       } catch (e) {
         // marshalling errors are thrown synchronously by the library
-        fail(dbusError(`D-Bus call ${msg.interface}.${msg.member}: ${(e as Error).message}`, 'ERR_DBUS_MARSHAL', undefined, e));
+        fail(
+          dbusError(
+            `D-Bus call ${msg.interface}.${msg.member}: ${(e as Error).message}`,
+            'ERR_DBUS_MARSHAL',
+            undefined,
+            e,
+          ),
+        );
       }
     });
   }
@@ -362,7 +420,12 @@ const shared = new Map<string, SystemdBus>();
  * address, bus kind and deadline share one connection.
  */
 export function sharedBus(options: BusOptions = {}): SystemdBus {
-  const key = JSON.stringify([options.address ?? null, options.user === true, options.direct === true, options.callTimeoutMs ?? null]);
+  const key = JSON.stringify([
+    options.address ?? null,
+    options.user === true,
+    options.direct === true,
+    options.callTimeoutMs ?? null,
+  ]);
   let b = shared.get(key);
   if (!b) {
     b = new SystemdBus(options);

@@ -1,5 +1,12 @@
 /** The D-Bus side of the systemd manager: the bus, job waits, conmon scope properties, probes. */
-export { SystemdBus, sharedBus, resolveBusAddress, checkBusOptions, isConnectionClosed, DEFAULT_CALL_TIMEOUT_MS } from './bus';
+export {
+  SystemdBus,
+  sharedBus,
+  resolveBusAddress,
+  checkBusOptions,
+  isConnectionClosed,
+  DEFAULT_CALL_TIMEOUT_MS,
+} from './bus';
 export type { BusOptions, CallMessage, SignalMessage, DBusError } from './bus';
 export { JobTracker, jobTrackerFor } from './jobs';
 export type { JobResult } from './jobs';
@@ -7,5 +14,12 @@ export { rangeToBits, cpuQuotaProperties, conmonScopeProperties, CONMON_KILL_SIG
 export type { UnitProperty, ConmonScopeOptions } from './properties';
 export { systemdRunningAt, systemdSupportsAllowedCPUs, cachedProbe } from './probes';
 export type { Probe } from './probes';
-export { runUnderSystemdScope, unitActiveState, unitState, unitHoldsPid, callManager, DEFAULT_JOB_TIMEOUT_MS } from './scope';
+export {
+  runUnderSystemdScope,
+  unitActiveState,
+  unitState,
+  unitHoldsPid,
+  callManager,
+  DEFAULT_JOB_TIMEOUT_MS,
+} from './scope';
 export type { ScopeRequest, ScopeError } from './scope';

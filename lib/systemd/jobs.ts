@@ -34,7 +34,9 @@ export class JobTracker {
     bus.onSignal((s) => this.onSignal(s));
     // A dropped connection loses the signals sent meanwhile: waiters learn it at once instead of at their deadline.
     bus.onDisconnect(() => {
-      const err = new CgroupError('D-Bus connection closed while waiting for a systemd job', { code: 'ERR_DBUS_CONNECTION_CLOSED' });
+      const err = new CgroupError('D-Bus connection closed while waiting for a systemd job', {
+        code: 'ERR_DBUS_CONNECTION_CLOSED',
+      });
       for (const [job, w] of [...this.waiters]) {
         this.waiters.delete(job);
         this.counts.lost++;
@@ -44,7 +46,12 @@ export class JobTracker {
   }
 
   private onSignal(s: SignalMessage): void {
-    if (s.interface !== 'org.freedesktop.systemd1.Manager' || s.member !== 'JobRemoved' || s.path !== '/org/freedesktop/systemd1') return;
+    if (
+      s.interface !== 'org.freedesktop.systemd1.Manager' ||
+      s.member !== 'JobRemoved' ||
+      s.path !== '/org/freedesktop/systemd1'
+    )
+      return;
     const [, job, unit, result] = s.body as [unknown, unknown, unknown, unknown];
     if (typeof job !== 'string' || typeof unit !== 'string' || typeof result !== 'string') return;
     this.record(job, { unit, result });
@@ -81,9 +88,14 @@ export class JobTracker {
     }
     if (!this.bus.connected) {
       // The connection that would carry the signal is already gone (dropped between the reply and this wait).
-      return Promise.reject(new CgroupError('D-Bus connection closed while waiting for a systemd job', { code: 'ERR_DBUS_CONNECTION_CLOSED' }));
+      return Promise.reject(
+        new CgroupError('D-Bus connection closed while waiting for a systemd job', {
+          code: 'ERR_DBUS_CONNECTION_CLOSED',
+        }),
+      );
     }
-    if (this.waiters.has(job)) return Promise.reject(new CgroupError(`already waiting for job ${job}`, { code: 'ERR_INVALID_STATE' }));
+    if (this.waiters.has(job))
+      return Promise.reject(new CgroupError(`already waiting for job ${job}`, { code: 'ERR_INVALID_STATE' }));
     return new Promise<JobResult>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiters.delete(job);

@@ -8,7 +8,9 @@ import * as fs from 'node:fs';
 import type { DBusError, SystemdBus } from './bus';
 
 const NOT_SUPPORTED = new Set([
-  'org.freedesktop.DBus.Error.UnknownProperty', 'org.freedesktop.DBus.Error.InvalidArgs', 'org.freedesktop.DBus.Error.UnknownInterface',
+  'org.freedesktop.DBus.Error.UnknownProperty',
+  'org.freedesktop.DBus.Error.InvalidArgs',
+  'org.freedesktop.DBus.Error.UnknownInterface',
 ]);
 
 /** A probe: a fixed answer, or a function (sync or async) asked once and cached. */
@@ -30,8 +32,12 @@ export function systemdRunningAt(runDir = '/run'): boolean {
 export async function systemdSupportsAllowedCPUs(bus: SystemdBus): Promise<boolean> {
   try {
     await bus.call({
-      destination: 'org.freedesktop.systemd1', path: '/org/freedesktop/systemd1/unit/_2d_2eslice', interface: 'org.freedesktop.DBus.Properties',
-      member: 'Get', signature: 'ss', body: ['org.freedesktop.systemd1.Slice', 'AllowedCPUs'],
+      destination: 'org.freedesktop.systemd1',
+      path: '/org/freedesktop/systemd1/unit/_2d_2eslice',
+      interface: 'org.freedesktop.DBus.Properties',
+      member: 'Get',
+      signature: 'ss',
+      body: ['org.freedesktop.systemd1.Slice', 'AllowedCPUs'],
     });
     return true;
   } catch (e) {
@@ -45,11 +51,13 @@ export function cachedProbe(value: Probe | undefined, fallback: () => Promise<bo
   let cached: Promise<boolean> | undefined;
   return () => {
     if (typeof value === 'boolean') return Promise.resolve(value);
-    cached ??= Promise.resolve().then(() => (typeof value === 'function' ? value() : fallback())).then((v) => v === true);
+    cached ??= Promise.resolve()
+      .then(() => (typeof value === 'function' ? value() : fallback()))
+      .then((v) => v === true);
     // A failure is not remembered: the next call asks again.
     cached.catch(() => {
       cached = undefined;
     });
     return cached;
-  }
+  };
 }

@@ -19,7 +19,9 @@ const U64_MAX = 0xffffffffffffffffn;
 function parseU32(s: string): number {
   // Go's strconv.ParseUint(s, 10, 32): decimal digits only, no sign, no spaces.
   if (!/^[0-9]+$/.test(s) || Number(s) > 0xffffffff) {
-    throw new CgroupError(`strconv.ParseUint: parsing ${JSON.stringify(s)}: invalid syntax`, { code: 'ERR_CGROUP_INVALID_CPUSET' });
+    throw new CgroupError(`strconv.ParseUint: parsing ${JSON.stringify(s)}: invalid syntax`, {
+      code: 'ERR_CGROUP_INVALID_CPUSET',
+    });
   }
   return Number(s);
 }
@@ -39,7 +41,8 @@ export function rangeToBits(cpus: string): Buffer {
       const a = parseU32(r.slice(0, dash));
       const b = parseU32(r.slice(dash + 1));
       if (a > b) throw new CgroupError(`invalid range: ${r}`, { code: 'ERR_CGROUP_INVALID_CPUSET' });
-      if (b - a > 1 << 20) throw new CgroupError(`invalid range: ${r} (too large)`, { code: 'ERR_CGROUP_INVALID_CPUSET' });
+      if (b - a > 1 << 20)
+        throw new CgroupError(`invalid range: ${r} (too large)`, { code: 'ERR_CGROUP_INVALID_CPUSET' });
       for (let i = a; i <= b; i++) bits.add(i);
     } else {
       bits.add(parseU32(r));
@@ -68,7 +71,10 @@ function u64(value: unknown, name: string): bigint {
  * 10 ms (systemd's granularity), or infinity for a quota ≤ 0 (-1 = unlimited); `CPUQuotaPeriodUSec` = period when
  * given. Only a quota, or only a period, is handled as libcontainer does (period defaults to 100 ms for the quota).
  */
-export function cpuQuotaProperties(quota: number | bigint | undefined, period: number | bigint | undefined): UnitProperty[] {
+export function cpuQuotaProperties(
+  quota: number | bigint | undefined,
+  period: number | bigint | undefined,
+): UnitProperty[] {
   const out: UnitProperty[] = [];
   const hasQuota = quota !== undefined && quota !== 0 && quota !== 0n;
   const hasPeriod = period !== undefined && period !== 0 && period !== 0n;
@@ -117,12 +123,16 @@ export async function conmonScopeProperties(o: ConmonScopeOptions): Promise<Unit
       try {
         mask = rangeToBits(cpu.cpus);
       } catch (e) {
-        throw new CgroupError(`cpuset conversion error: ${(e as Error).message}`, { code: (e as CgroupError).code ?? 'ERR_CGROUP_INVALID_CPUSET', cause: e });
+        throw new CgroupError(`cpuset conversion error: ${(e as Error).message}`, {
+          code: (e as CgroupError).code ?? 'ERR_CGROUP_INVALID_CPUSET',
+          cause: e,
+        });
       }
       if (await o.allowedCPUs()) cpuProps.push(['AllowedCPUs', ['ay', mask]]);
       else o.logError?.('Systemd does not support AllowedCPUs; skipping setting for workload');
     }
-    if (cpu.shares !== undefined && cpu.shares !== 0) cpuProps.push(['CPUShares', ['t', u64(cpu.shares, 'resources.cpu.shares')]]);
+    if (cpu.shares !== undefined && cpu.shares !== 0)
+      cpuProps.push(['CPUShares', ['t', u64(cpu.shares, 'resources.cpu.shares')]]);
     cpuProps.push(...cpuQuotaProperties(cpu.quota, cpu.period));
   }
   const props: UnitProperty[] = [

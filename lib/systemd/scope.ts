@@ -25,7 +25,13 @@ export interface ScopeError extends CgroupError {
   dbusName?: string;
 }
 
-function scopeError(message: string, code: string, unit: string, pid: number, extra: { result?: string; dbusName?: string; cause?: unknown } = {}): ScopeError {
+function scopeError(
+  message: string,
+  code: string,
+  unit: string,
+  pid: number,
+  extra: { result?: string; dbusName?: string; cause?: unknown } = {},
+): ScopeError {
   const e = new CgroupError(message, { code, cause: extra.cause }) as ScopeError;
   e.unit = unit;
   e.pid = pid;
@@ -40,7 +46,10 @@ export function callManager(bus: SystemdBus, member: string, signature: string, 
 }
 
 /** `ActiveState` ('active', 'failed', …) and pending job id (0: none) of a unit; undefined when it is not loaded. */
-export async function unitState(bus: SystemdBus, unit: string): Promise<{ activeState: string; job: number } | undefined> {
+export async function unitState(
+  bus: SystemdBus,
+  unit: string,
+): Promise<{ activeState: string; job: number } | undefined> {
   let path: string;
   try {
     [path] = (await callManager(bus, 'GetUnit', 's', [unit])) as [string];
@@ -48,7 +57,14 @@ export async function unitState(bus: SystemdBus, unit: string): Promise<{ active
     if ((e as DBusError).dbusName === 'org.freedesktop.systemd1.NoSuchUnit') return undefined;
     throw e;
   }
-  const [all] = (await bus.call({ destination: SYSTEMD, path, interface: 'org.freedesktop.DBus.Properties', member: 'GetAll', signature: 's', body: ['org.freedesktop.systemd1.Unit'] })) as [Array<[string, [unknown, [unknown]]]>];
+  const [all] = (await bus.call({
+    destination: SYSTEMD,
+    path,
+    interface: 'org.freedesktop.DBus.Properties',
+    member: 'GetAll',
+    signature: 's',
+    body: ['org.freedesktop.systemd1.Unit'],
+  })) as [Array<[string, [unknown, [unknown]]]>];
   const get = (name: string) => all.find(([n]) => n === name)?.[1][1][0];
   const job = get('Job') as [number, string] | undefined;
   return { activeState: String(get('ActiveState')), job: job ? Number(job[0]) : 0 };
@@ -68,13 +84,24 @@ export interface ScopeRequest {
 }
 
 async function start(bus: SystemdBus, r: ScopeRequest): Promise<string> {
-  const [job] = (await callManager(bus, 'StartTransientUnit', 'ssa(sv)a(sa(sv))', [r.unit, 'replace', r.properties, []])) as [string];
+  const [job] = (await callManager(bus, 'StartTransientUnit', 'ssa(sv)a(sa(sv))', [
+    r.unit,
+    'replace',
+    r.properties,
+    [],
+  ])) as [string];
   return job;
 }
 
 function startFailed(r: ScopeRequest, e: unknown): ScopeError {
   const d = e as DBusError;
-  return scopeError(`start transient unit ${JSON.stringify(r.unit)}: ${d.message}`, d.code ?? 'ERR_DBUS_CALL', r.unit, r.pid, { dbusName: d.dbusName, cause: e });
+  return scopeError(
+    `start transient unit ${JSON.stringify(r.unit)}: ${d.message}`,
+    d.code ?? 'ERR_DBUS_CALL',
+    r.unit,
+    r.pid,
+    { dbusName: d.dbusName, cause: e },
+  );
 }
 
 /**
@@ -112,14 +139,21 @@ export async function runUnderSystemdScope(bus: SystemdBus, r: ScopeRequest): Pr
     try {
       job = await start(bus, r);
     } catch (e2) {
-      if ((e2 as DBusError).dbusName === UNIT_EXISTS && await unitHoldsPid(bus, r.unit, r.pid)) return;
+      if ((e2 as DBusError).dbusName === UNIT_EXISTS && (await unitHoldsPid(bus, r.unit, r.pid))) return;
       throw startFailed(r, e2);
     }
   }
   let result: string;
   const started = Date.now();
   try {
-    ({ result } = await jobs.wait(job, r.jobTimeoutMs, () => scopeError(`timed out moving conmon with pid ${r.pid} to systemd unit ${r.unit}`, 'ERR_CGROUP_SYSTEMD_TIMEOUT', r.unit, r.pid)));
+    ({ result } = await jobs.wait(job, r.jobTimeoutMs, () =>
+      scopeError(
+        `timed out moving conmon with pid ${r.pid} to systemd unit ${r.unit}`,
+        'ERR_CGROUP_SYSTEMD_TIMEOUT',
+        r.unit,
+        r.pid,
+      ),
+    ));
   } catch (e) {
     if (!isConnectionClosed(e)) throw e;
     // The connection (and the job's signal with it) went away. A new connection does not get that job's signal, so
@@ -132,12 +166,29 @@ export async function runUnderSystemdScope(bus: SystemdBus, r: ScopeRequest): Pr
     }
     if (st?.activeState === 'active' && st.job === 0) return;
     if (st !== undefined && st.job !== 0) {
-      throw scopeError(`timed out moving conmon with pid ${r.pid} to systemd unit ${r.unit}`, 'ERR_CGROUP_SYSTEMD_TIMEOUT', r.unit, r.pid, { cause: e });
+      throw scopeError(
+        `timed out moving conmon with pid ${r.pid} to systemd unit ${r.unit}`,
+        'ERR_CGROUP_SYSTEMD_TIMEOUT',
+        r.unit,
+        r.pid,
+        { cause: e },
+      );
     }
-    throw scopeError(`error moving conmon with pid ${r.pid} to systemd unit ${r.unit}: the D-Bus connection closed during the job and the unit is ${st?.activeState ?? 'not loaded'}`,
-      'ERR_CGROUP_SYSTEMD_JOB', r.unit, r.pid, { cause: e });
+    throw scopeError(
+      `error moving conmon with pid ${r.pid} to systemd unit ${r.unit}: the D-Bus connection closed during the job and the unit is ${st?.activeState ?? 'not loaded'}`,
+      'ERR_CGROUP_SYSTEMD_JOB',
+      r.unit,
+      r.pid,
+      { cause: e },
+    );
   }
   if (result !== 'done') {
-    throw scopeError(`error moving conmon with pid ${r.pid} to systemd unit ${r.unit}: got ${result}`, 'ERR_CGROUP_SYSTEMD_JOB', r.unit, r.pid, { result });
+    throw scopeError(
+      `error moving conmon with pid ${r.pid} to systemd unit ${r.unit}: got ${result}`,
+      'ERR_CGROUP_SYSTEMD_JOB',
+      r.unit,
+      r.pid,
+      { result },
+    );
   }
 }

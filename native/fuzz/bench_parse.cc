@@ -59,8 +59,8 @@ int main() {
     std::fprintf(stderr, "run from the repository root\n");
     return 1;
   }
-  const std::string_view k1[] = {"cache", "total_rss", "total_inactive_file", "total_pgfault", "total_pgmajfault",
-                                 "total_unevictable"};
+  const std::string_view k1[] = {"cache",         "total_rss",        "total_inactive_file",
+                                 "total_pgfault", "total_pgmajfault", "total_unevictable"};
   const std::string_view k2[] = {"anon", "file", "inactive_file", "pgfault", "pgmajfault", "kernel_stack"};
   std::printf("v1 memory.stat: %zu bytes; v2 memory.stat: %zu bytes\n", v1.size(), v2.size());
   Bench("flatKeyed strict, v1 memory.stat, 6 keys", [&] {

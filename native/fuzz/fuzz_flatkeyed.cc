@@ -78,8 +78,8 @@ void Run(const fuzz::ExactBuffer& in, const std::vector<std::string>& keys, bool
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   fuzz::ExactBuffer in(data, size);
-  std::vector<std::string> keys = {"cache", "total_rss", "total_inactive_file", "anon", "file", "inactive_file",
-                                   "oom_kill", "max", "usage_usec", "k", ""};
+  std::vector<std::string> keys = {"cache",    "total_rss", "total_inactive_file", "anon", "file", "inactive_file",
+                                   "oom_kill", "max",       "usage_usec",          "k",    ""};
   std::set<std::string> seen(keys.begin(), keys.end());
   for (const std::string& line : ref::Split(in.str(), '\n')) {
     if (keys.size() >= 24) break;

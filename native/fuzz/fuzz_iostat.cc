@@ -94,7 +94,7 @@ void Run(const fuzz::ExactBuffer& in, const std::vector<std::string>& keys) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   fuzz::ExactBuffer in(data, size);
-  std::vector<std::string> keys = {"rbytes", "wbytes", "rios", "wios",
+  std::vector<std::string> keys = {"rbytes",     "wbytes",    "rios",        "wios",
                                    "cost.usage", "cost.wait", "cost.indebt", "cost.indelay"};
   Run(in, keys);
   // Also every token name the input has (values of requested keys are parsed, so this finds bad ones).

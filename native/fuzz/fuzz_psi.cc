@@ -68,8 +68,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   FUZZ_CHECK(st == e.status, "status %d, Go %d", fuzz::Status(st), fuzz::Status(e.status));
   if (st != cgmgr::ParseStatus::kOk) return 0;
   for (size_t i = 0; i < 8; ++i) {
-    FUZZ_CHECK(slots.flag(i) == e.flag[i] && slots.value(i) == e.value[i], "slot %zu: flag %u value %016llx, Go %u %016llx",
-               i, slots.flag(i), (unsigned long long)slots.value(i), e.flag[i], (unsigned long long)e.value[i]);
+    FUZZ_CHECK(slots.flag(i) == e.flag[i] && slots.value(i) == e.value[i],
+               "slot %zu: flag %u value %016llx, Go %u %016llx", i, slots.flag(i), (unsigned long long)slots.value(i),
+               e.flag[i], (unsigned long long)e.value[i]);
   }
   return 0;
 }

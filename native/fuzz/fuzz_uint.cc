@@ -12,8 +12,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const bool ok = cgmgr::ParseUintToken(in.view(), &got);
   const auto want = ref::FsParseUint(s);
   FUZZ_CHECK(ok == want.has_value(), "ParseUintToken(%s): ok=%d, Go ok=%d", s.c_str(), ok, want.has_value());
-  if (ok) FUZZ_CHECK(got == *want, "ParseUintToken(%s) = %llu, Go %llu", s.c_str(), (unsigned long long)got,
-                     (unsigned long long)*want);
+  if (ok)
+    FUZZ_CHECK(got == *want, "ParseUintToken(%s) = %llu, Go %llu", s.c_str(), (unsigned long long)got,
+               (unsigned long long)*want);
   if (!ok) FUZZ_CHECK(got == 0xDEAD, "ParseUintToken wrote its output on failure");
 
   uint64_t strict = 0;

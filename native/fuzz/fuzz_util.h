@@ -13,14 +13,14 @@
 
 #include "parse/parse.h"
 
-#define FUZZ_CHECK(cond, ...)                                                   \
-  do {                                                                          \
-    if (!(cond)) {                                                              \
+#define FUZZ_CHECK(cond, ...)                                                                \
+  do {                                                                                       \
+    if (!(cond)) {                                                                           \
       std::fprintf(stderr, "FUZZ_CHECK failed at %s:%d: %s\n  ", __FILE__, __LINE__, #cond); \
-      std::fprintf(stderr, __VA_ARGS__);                                        \
-      std::fprintf(stderr, "\n");                                               \
-      std::abort();                                                             \
-    }                                                                           \
+      std::fprintf(stderr, __VA_ARGS__);                                                     \
+      std::fprintf(stderr, "\n");                                                            \
+      std::abort();                                                                          \
+    }                                                                                        \
   } while (0)
 
 namespace fuzz {
@@ -67,10 +67,11 @@ class GuardedSlots {
     for (size_t i = from; i < to; ++i) {
       const uint8_t f = flags_[i];
       FUZZ_CHECK(f <= cgmgr::kFloat, "slot %zu: flag %u", i, f);
-      if (f == cgmgr::kAbsent) FUZZ_CHECK(values_[i] == 0, "slot %zu: absent but value %llu", i,
-                                          static_cast<unsigned long long>(values_[i]));
-      if (f == cgmgr::kMax) FUZZ_CHECK(values_[i] == UINT64_MAX, "slot %zu: kMax but value %llu", i,
-                                       static_cast<unsigned long long>(values_[i]));
+      if (f == cgmgr::kAbsent)
+        FUZZ_CHECK(values_[i] == 0, "slot %zu: absent but value %llu", i, static_cast<unsigned long long>(values_[i]));
+      if (f == cgmgr::kMax)
+        FUZZ_CHECK(values_[i] == UINT64_MAX, "slot %zu: kMax but value %llu", i,
+                   static_cast<unsigned long long>(values_[i]));
       if (f == cgmgr::kFloat) FUZZ_CHECK(float_ok, "slot %zu: unexpected kFloat", i);
     }
   }
@@ -125,7 +126,8 @@ inline void CheckParseError(const cgmgr::ParseError& e, cgmgr::ParseStatus st, s
 }
 
 // Splits "<header>\n<body>" (no '\n': empty header). Used to let the fuzzer choose keys.
-inline void SplitHeader(const uint8_t* data, size_t size, std::string* header, const uint8_t** body, size_t* body_size) {
+inline void SplitHeader(const uint8_t* data, size_t size, std::string* header, const uint8_t** body,
+                        size_t* body_size) {
   const void* nl = size ? std::memchr(data, '\n', size) : nullptr;
   if (nl == nullptr) {
     header->clear();

@@ -79,8 +79,8 @@ inline std::pair<uint32_t, size_t> DecodeLastRune(const string& s, size_t end) {
 }
 
 inline bool IsSpace(uint32_t r) {
-  if (r <= 0xFF) return r == '\t' || r == '\n' || r == '\v' || r == '\f' || r == '\r' || r == ' ' || r == 0x85 ||
-                        r == 0xA0;
+  if (r <= 0xFF)
+    return r == '\t' || r == '\n' || r == '\v' || r == '\f' || r == '\r' || r == ' ' || r == 0x85 || r == 0xA0;
   return r == 0x1680 || (r >= 0x2000 && r <= 0x200A) || r == 0x2028 || r == 0x2029 || r == 0x202F || r == 0x205F ||
          r == 0x3000;
 }
@@ -417,7 +417,7 @@ inline std::optional<uint64_t> ParseFloatBits(const string& s) {
   char* endp = nullptr;
   const double d = std::strtod(plain.c_str(), &endp);
   if (endp != plain.c_str() + plain.size()) return std::nullopt;  // cannot happen after the grammar
-  if (d == HUGE_VAL || d == -HUGE_VAL) return std::nullopt;      // ErrRange
+  if (d == HUGE_VAL || d == -HUGE_VAL) return std::nullopt;       // ErrRange
   return bits(d);
 }
 

@@ -230,8 +230,7 @@ ParseStatus ParseSlow(std::string_view text, KeySet keys, Slots out, uint32_t ca
 
 }  // namespace
 
-ParseStatus ParseIoStat(std::string_view text, KeySet keys, Slots out, uint32_t cap, uint32_t* count,
-                        ParseError* err) {
+ParseStatus ParseIoStat(std::string_view text, KeySet keys, Slots out, uint32_t cap, uint32_t* count, ParseError* err) {
   *count = 0;
   ParseStatus status = ParseStatus::kOk;
   if (ParseFast(text, keys, out, cap, count, &status) == Fast::kDone) {

@@ -14,7 +14,8 @@ inline bool SameBytes(const char* a, const char* b, size_t n) { return n == 0 ||
 // A one-word filter over the requested keys (length, first and last byte), so that most lines of a long file are
 // dismissed with one test instead of one comparison per key.
 inline unsigned KeyHash(const char* k, size_t klen) {
-  return static_cast<unsigned>(klen * 7 + static_cast<unsigned char>(k[0]) + static_cast<unsigned char>(k[klen - 1]) * 3) &
+  return static_cast<unsigned>(klen * 7 + static_cast<unsigned char>(k[0]) +
+                               static_cast<unsigned char>(k[klen - 1]) * 3) &
          63;
 }
 

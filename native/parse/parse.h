@@ -40,19 +40,19 @@ enum class ParseStatus : int32_t {
 // Why a parse failed. Keep in step with lib/engine.ts PARSE_REASON.
 enum class ParseReason : uint8_t {
   kNone = 0,
-  kUintSyntax = 1,      // strconv.ParseUint: invalid syntax (token: the number's text)
-  kUintRange = 2,       // strconv.ParseUint: value out of range
-  kFloatSyntax = 3,     // strconv.ParseFloat: invalid syntax (PSI averages)
-  kFloatRange = 4,      // strconv.ParseFloat: value out of range
-  kKeyValueLine = 5,    // fscommon.ParseKeyValue: the line is not in "key value" format (token: the line)
-  kMalformedLine = 6,   // malformedLine of fs/blkio.go, fs/cpuacct.go (token: the line; cpuacct.stat: the whole text)
-  kNoEquals = 7,        // PSI: a token without '=' (token: it)
-  kEmpty = 8,           // the file is empty where a value is required (status kEmpty)
-  kReversedRange = 9,   // cpuset: a range whose start is after its end (token: the range)
-  kLineTooLong = 10,    // bufio.Scanner: token too long (a line of 64 KiB or more)
-  kNoFields = 11,       // PSI: a line without fields (the Go reader would panic)
-  kTooMany = 12,        // more entries than the capacity (status kOverflow; token empty)
-  kNotPid = 13,         // cgroup.procs: a line that is not a pid in 1..2^31-1 (token: the line)
+  kUintSyntax = 1,     // strconv.ParseUint: invalid syntax (token: the number's text)
+  kUintRange = 2,      // strconv.ParseUint: value out of range
+  kFloatSyntax = 3,    // strconv.ParseFloat: invalid syntax (PSI averages)
+  kFloatRange = 4,     // strconv.ParseFloat: value out of range
+  kKeyValueLine = 5,   // fscommon.ParseKeyValue: the line is not in "key value" format (token: the line)
+  kMalformedLine = 6,  // malformedLine of fs/blkio.go, fs/cpuacct.go (token: the line; cpuacct.stat: the whole text)
+  kNoEquals = 7,       // PSI: a token without '=' (token: it)
+  kEmpty = 8,          // the file is empty where a value is required (status kEmpty)
+  kReversedRange = 9,  // cpuset: a range whose start is after its end (token: the range)
+  kLineTooLong = 10,   // bufio.Scanner: token too long (a line of 64 KiB or more)
+  kNoFields = 11,      // PSI: a line without fields (the Go reader would panic)
+  kTooMany = 12,       // more entries than the capacity (status kOverflow; token empty)
+  kNotPid = 13,        // cgroup.procs: a line that is not a pid in 1..2^31-1 (token: the line)
   kCount = 14,
 };
 
@@ -65,7 +65,7 @@ struct ParseError {
   uint32_t token_size = 0;  // the whole token's size; token_len < token_size when it was cut
   uint16_t token_len = 0;
   uint8_t field_len = 0;
-  char field[kMaxField];    // the key whose value failed (flat keyed, PSI, io.stat), "major"/"minor", or empty
+  char field[kMaxField];  // the key whose value failed (flat keyed, PSI, io.stat), "major"/"minor", or empty
   char token[kMaxToken];
 };
 
@@ -127,7 +127,14 @@ ParseStatus ParseIoStat(std::string_view text, KeySet keys, Slots out, uint32_t 
 // starting with "Total" is skipped; anything else is kMalformed. 4 slots per entry: major, minor, op code (BlkioOp),
 // value. Up to cap entries; *count = entries in the file (0 for a file with no data lines).
 enum BlkioOp : uint64_t {
-  kOpNone = 0, kOpRead = 1, kOpWrite = 2, kOpSync = 3, kOpAsync = 4, kOpDiscard = 5, kOpTotal = 6, kOpOther = 7
+  kOpNone = 0,
+  kOpRead = 1,
+  kOpWrite = 2,
+  kOpSync = 3,
+  kOpAsync = 4,
+  kOpDiscard = 5,
+  kOpTotal = 6,
+  kOpOther = 7
 };
 ParseStatus ParseBlkio(std::string_view text, Slots out, uint32_t cap, uint32_t* count, ParseError* err = nullptr);
 constexpr uint32_t kBlkioSlotsPerEntry = 4;
@@ -138,8 +145,7 @@ ParseStatus ParseCpuset(std::string_view text, Slots out, ParseError* err = null
 
 // cgroup.procs / cgroup.threads: one pid per line, blank lines skipped; each must be a positive 32-bit integer.
 // Up to cap pids into out; *count = pids in the file.
-ParseStatus ParsePidList(std::string_view text, int32_t* out, uint32_t cap, uint32_t* count,
-                          ParseError* err = nullptr);
+ParseStatus ParsePidList(std::string_view text, int32_t* out, uint32_t cap, uint32_t* count, ParseError* err = nullptr);
 
 // Number of '\n' characters (v2's pids.current fallback).
 uint32_t CountNewlines(std::string_view text);

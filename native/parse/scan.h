@@ -25,9 +25,7 @@
 namespace cgmgr::scan {
 
 // Go's asciiSpace: '\t', '\n', '\v', '\f', '\r', ' '.
-inline bool IsAsciiSpace(unsigned char c) {
-  return c == ' ' || (c >= '\t' && c <= '\r');
-}
+inline bool IsAsciiSpace(unsigned char c) { return c == ' ' || (c >= '\t' && c <= '\r'); }
 
 // Length of the UTF-8 encoded unicode.IsSpace rune that starts at p (p < end, *p >= 0x80), or 0. The non-ASCII
 // spaces are U+0085, U+00A0, U+1680, U+2000..U+200A, U+2028, U+2029, U+202F, U+205F, U+3000. Their encodings start
@@ -126,6 +124,7 @@ class Fields {
     *field = std::string_view(reinterpret_cast<const char*>(start), static_cast<size_t>(p_ - start));
     return true;
   }
+
  private:
   const unsigned char* p_;
   const unsigned char* end_;
@@ -287,8 +286,8 @@ inline const char* FindSpaceOrNewline(const char* p, const char* end) {
   const __m128i newline = _mm_set1_epi8('\n');
   while (end - p >= 16) {
     const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-    const unsigned m = static_cast<unsigned>(
-        _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, space), _mm_cmpeq_epi8(v, newline))));
+    const unsigned m =
+        static_cast<unsigned>(_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, space), _mm_cmpeq_epi8(v, newline))));
     if (m != 0) return p + __builtin_ctz(m);
     p += 16;
   }
@@ -315,7 +314,8 @@ inline uint64_t EightDigits(uint64_t x) {
   x -= 0x3030303030303030ULL;
   x = (x * 10) + (x >> 8);
   return (((x & 0x000000FF000000FFULL) * (100 + (1000000ULL << 32))) +
-          (((x >> 16) & 0x000000FF000000FFULL) * (1 + (10000ULL << 32)))) >> 32;
+          (((x >> 16) & 0x000000FF000000FFULL) * (1 + (10000ULL << 32)))) >>
+         32;
 }
 
 inline bool AllDigits(uint64_t x) {
@@ -347,8 +347,7 @@ inline bool ShortDigits(const char* p, size_t n, uint64_t* out) {
 
 // fscommon.ParseUint of [p, p + n) where the bytes up to limit may be read: the common all-digits case of up to 16
 // digits without a loop, everything else through GoParseUint.
-__attribute__((always_inline)) inline bool FastGoParseUint(const char* p, size_t n, const char* limit,
-                                                          uint64_t* out) {
+__attribute__((always_inline)) inline bool FastGoParseUint(const char* p, size_t n, const char* limit, uint64_t* out) {
   if (n >= 1 && n <= 16 && limit - p >= 16) {
     uint64_t hi = 0;
     uint64_t lo = 0;

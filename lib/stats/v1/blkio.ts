@@ -24,26 +24,48 @@ const OPS = ['', 'Read', 'Write', 'Sync', 'Async', 'Discard', 'Total'];
 const OTHER = BigInt(BLKIO_OP.other);
 
 type Target = 'ioServicedRecursive' | 'ioServiceBytesRecursive' | undefined;
-interface FamilyFile { name: string; file: string; target: Target; planned: boolean }
+interface FamilyFile {
+  name: string;
+  file: string;
+  target: Target;
+  planned: boolean;
+}
 
 const f = (name: string, file: string, target: Target, planned = true): FamilyFile => ({ name, file, target, planned });
-const middle = (prefix: string) => ['sectors_recursive', 'io_service_time_recursive', 'io_wait_time_recursive',
-  'io_merged_recursive', 'io_queued_recursive', 'time_recursive'].map((n, i) => f(`${prefix}${i}`, n, undefined, i === 0));
+const middle = (prefix: string) =>
+  [
+    'sectors_recursive',
+    'io_service_time_recursive',
+    'io_wait_time_recursive',
+    'io_merged_recursive',
+    'io_queued_recursive',
+    'time_recursive',
+  ].map((n, i) => f(`${prefix}${i}`, n, undefined, i === 0));
 
 /** The families, in the library's order. */
 export const FAMILIES: readonly (readonly FamilyFile[])[] = [
-  [...middle('bfqDebug').map((x) => ({ ...x, file: `blkio.bfq.${x.file}` })),
+  [
+    ...middle('bfqDebug').map((x) => ({ ...x, file: `blkio.bfq.${x.file}` })),
     f('bfqServiced', 'blkio.bfq.io_serviced_recursive', 'ioServicedRecursive'),
-    f('bfqBytes', 'blkio.bfq.io_service_bytes_recursive', 'ioServiceBytesRecursive')],
-  [f('bfqServiced', 'blkio.bfq.io_serviced_recursive', 'ioServicedRecursive'),
-    f('bfqBytes', 'blkio.bfq.io_service_bytes_recursive', 'ioServiceBytesRecursive')],
-  [...middle('cfq').map((x) => ({ ...x, file: `blkio.${x.file}` })),
+    f('bfqBytes', 'blkio.bfq.io_service_bytes_recursive', 'ioServiceBytesRecursive'),
+  ],
+  [
+    f('bfqServiced', 'blkio.bfq.io_serviced_recursive', 'ioServicedRecursive'),
+    f('bfqBytes', 'blkio.bfq.io_service_bytes_recursive', 'ioServiceBytesRecursive'),
+  ],
+  [
+    ...middle('cfq').map((x) => ({ ...x, file: `blkio.${x.file}` })),
     f('cfqServiced', 'blkio.io_serviced_recursive', 'ioServicedRecursive'),
-    f('cfqBytes', 'blkio.io_service_bytes_recursive', 'ioServiceBytesRecursive')],
-  [f('throttleRecServiced', 'blkio.throttle.io_serviced_recursive', 'ioServicedRecursive'),
-    f('throttleRecBytes', 'blkio.throttle.io_service_bytes_recursive', 'ioServiceBytesRecursive')],
-  [f('throttleServiced', 'blkio.throttle.io_serviced', 'ioServicedRecursive'),
-    f('throttleBytes', 'blkio.throttle.io_service_bytes', 'ioServiceBytesRecursive')],
+    f('cfqBytes', 'blkio.io_service_bytes_recursive', 'ioServiceBytesRecursive'),
+  ],
+  [
+    f('throttleRecServiced', 'blkio.throttle.io_serviced_recursive', 'ioServicedRecursive'),
+    f('throttleRecBytes', 'blkio.throttle.io_service_bytes_recursive', 'ioServiceBytesRecursive'),
+  ],
+  [
+    f('throttleServiced', 'blkio.throttle.io_serviced', 'ioServicedRecursive'),
+    f('throttleBytes', 'blkio.throttle.io_service_bytes', 'ioServiceBytesRecursive'),
+  ],
 ];
 
 const spec = (file: string) => ({ controller: 'blkio', name: file, format: 'blkio' as const, cap: BLKIO_CAP });
@@ -62,15 +84,26 @@ function getBlkioStat(files: Files, ff: FamilyFile): { entries: RawBlkioEntry[] 
     const b = 1 + j * BLKIO_ENTRY_SLOTS;
     const code = src.value(ff.name, b + 2)!;
     if (code === OTHER) other = true;
-    entries.push({ major: src.value(ff.name, b)!, minor: src.value(ff.name, b + 1)!, op: OPS[Number(code)] ?? '', value: src.value(ff.name, b + 3)! });
+    entries.push({
+      major: src.value(ff.name, b)!,
+      minor: src.value(ff.name, b + 1)!,
+      op: OPS[Number(code)] ?? '',
+      value: src.value(ff.name, b + 3)!,
+    });
   }
   // An op the native parser has no code for: take the op strings from the text (same lines, same order).
   if (other) {
     const text = src.text(ff.name);
     if (text !== undefined) {
-      const ops = text.split('\n').map((l) => l.split(/[ :]+/).filter(Boolean))
-        .filter((fl) => fl.length >= 3).map((fl) => (fl.length === 4 ? fl[2]! : ''));
-      if (ops.length === entries.length) entries.forEach((e, i) => { e.op = ops[i]!; });
+      const ops = text
+        .split('\n')
+        .map((l) => l.split(/[ :]+/).filter(Boolean))
+        .filter((fl) => fl.length >= 3)
+        .map((fl) => (fl.length === 4 ? fl[2]! : ''));
+      if (ops.length === entries.length)
+        entries.forEach((e, i) => {
+          e.op = ops[i]!;
+        });
     }
   }
   return { entries };

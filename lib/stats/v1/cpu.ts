@@ -8,7 +8,9 @@ import { FIELDS, markAbsent } from '../raw';
 
 const KEYS = ['nr_periods', 'nr_throttled', 'throttled_time'] as const;
 const TARGET = [
-  ['periods', 'throttlingActivePeriods'], ['throttledPeriods', 'throttledPeriods'], ['throttledTime', 'throttledTime'],
+  ['periods', 'throttlingActivePeriods'],
+  ['throttledPeriods', 'throttledPeriods'],
+  ['throttledTime', 'throttledTime'],
 ] as const;
 
 export const cpu = defineReader({

@@ -15,8 +15,16 @@ export const hugetlb = defineReader({
     const files: FileSet = {};
     for (const size of ctx.hugePageSizes) {
       for (const rsvd of ['.rsvd', '']) {
-        files[`${size}${rsvd}.usage`] = { controller: 'hugetlb', name: `hugetlb.${size}${rsvd}.usage_in_bytes`, format: 'single' };
-        files[`${size}${rsvd}.max`] = { controller: 'hugetlb', name: `hugetlb.${size}${rsvd}.max_usage_in_bytes`, format: 'single' };
+        files[`${size}${rsvd}.usage`] = {
+          controller: 'hugetlb',
+          name: `hugetlb.${size}${rsvd}.usage_in_bytes`,
+          format: 'single',
+        };
+        files[`${size}${rsvd}.max`] = {
+          controller: 'hugetlb',
+          name: `hugetlb.${size}${rsvd}.max_usage_in_bytes`,
+          format: 'single',
+        };
       }
     }
     return files;
@@ -36,7 +44,11 @@ export const hugetlb = defineReader({
       for (const what of ['usage', 'max']) {
         if (!f.ok(`${size}${rsvd}.${what}`)) return first(f.requiredError(`${size}${rsvd}.${what}`));
       }
-      raw.hugetlb.set(size, { usage: f.value(`${size}${rsvd}.usage`)!, maxUsage: f.value(`${size}${rsvd}.max`)!, failcnt: 0n });
+      raw.hugetlb.set(size, {
+        usage: f.value(`${size}${rsvd}.usage`)!,
+        maxUsage: f.value(`${size}${rsvd}.max`)!,
+        failcnt: 0n,
+      });
     }
     return [];
   },

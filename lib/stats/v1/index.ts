@@ -19,5 +19,17 @@ import { events, memory } from './memory';
 import { pids } from './pids';
 
 /** The v1 readers in the library's order (CRI-O's first, then the extras: PSI from the unified hierarchy), GetPids last. */
-export const READERS: readonly ControllerReader[] = [cpuset, memory, cpu, cpuacct, pids, blkio, hugetlb, events,
-  memoryPressure, ioPressure, cpuPressure, procsReader(1)];
+export const READERS: readonly ControllerReader[] = [
+  cpuset,
+  memory,
+  cpu,
+  cpuacct,
+  pids,
+  blkio,
+  hugetlb,
+  events,
+  memoryPressure,
+  ioPressure,
+  cpuPressure,
+  procsReader(1),
+];

@@ -13,7 +13,13 @@ import { CONTROLLERS } from '../types';
 import { defineReader, first } from '../controller';
 import { FIELDS, markAbsent, wrap } from '../raw';
 
-export const V1_MEMORY_STAT_KEYS = ['cache', 'total_rss', 'total_inactive_file', 'mapped_file', 'total_mapped_file'] as const;
+export const V1_MEMORY_STAT_KEYS = [
+  'cache',
+  'total_rss',
+  'total_inactive_file',
+  'mapped_file',
+  'total_mapped_file',
+] as const;
 
 const single = (name: string) => ({ controller: 'memory', name, format: 'single' as const });
 
@@ -53,7 +59,12 @@ export const memory = defineReader({
     m.cache = m.stats.get('cache') ?? 0n;
 
     for (const name of ['usage', 'maxUsage', 'failcnt', 'limit']) if (!f.ok(name)) return fail(name);
-    m.usage = { usage: f.value('usage')!, maxUsage: f.value('maxUsage')!, failcnt: f.value('failcnt')!, limit: f.value('limit')! };
+    m.usage = {
+      usage: f.value('usage')!,
+      maxUsage: f.value('maxUsage')!,
+      failcnt: f.value('failcnt')!,
+      limit: f.value('limit')!,
+    };
 
     if (f.ok('memswUsage')) {
       if (!f.ok('memswLimit')) return fail('memswLimit');
@@ -66,7 +77,10 @@ export const memory = defineReader({
     // Not used by CRI-O; the library computes it with u64 wrap-around.
     m.swapOnlyUsage = { usage: wrap(m.swapUsage.usage - m.usage.usage), failcnt: 0n, maxUsage: 0n, limit: 0n };
 
-    for (const [name, field] of [['kmemUsage', 'kernelUsage'], ['kmemTcpUsage', 'kernelTCPUsage']] as const) {
+    for (const [name, field] of [
+      ['kmemUsage', 'kernelUsage'],
+      ['kmemTcpUsage', 'kernelTCPUsage'],
+    ] as const) {
       if (f.ok(name)) m[field] = { usage: f.value(name)!, maxUsage: 0n, failcnt: 0n, limit: 0n };
       else if (f.missing(name)) raw.absent.add(`memory.${field}`);
       else return fail(name);

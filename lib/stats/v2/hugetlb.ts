@@ -17,7 +17,12 @@ export const hugetlb = defineReader({
     for (const size of ctx.hugePageSizes) {
       files[`${size}.rsvd`] = { controller: 'hugetlb', name: `hugetlb.${size}.rsvd.current`, format: 'single' };
       files[`${size}.current`] = { controller: 'hugetlb', name: `hugetlb.${size}.current`, format: 'single' };
-      files[`${size}.events`] = { controller: 'hugetlb', name: `hugetlb.${size}.events`, format: 'keyLookup', keys: ['max'] };
+      files[`${size}.events`] = {
+        controller: 'hugetlb',
+        name: `hugetlb.${size}.events`,
+        format: 'keyLookup',
+        keys: ['max'],
+      };
     }
     return files;
   },

@@ -18,5 +18,15 @@ import { pids } from './pids';
 import { cpuPressure, ioPressure, memoryPressure } from './psi';
 
 /** The v2 readers in the library's order (CRI-O's first, then the extras), GetPids last. */
-export const READERS: readonly ControllerReader[] = [pids, memory, memoryPressure, io, ioPressure, cpu, cpuPressure, hugetlb,
-  events, procsReader(2)];
+export const READERS: readonly ControllerReader[] = [
+  pids,
+  memory,
+  memoryPressure,
+  io,
+  ioPressure,
+  cpu,
+  cpuPressure,
+  hugetlb,
+  events,
+  procsReader(2),
+];

@@ -21,7 +21,11 @@ import { MAXU64 } from '../row';
 export const V2_MEMORY_STAT_KEYS = ['file', 'anon', 'inactive_file', 'pgfault', 'pgmajfault', 'file_mapped'] as const;
 
 const KEY_FIELD: Record<string, string> = {
-  file: 'cache', anon: 'rssBytes', pgfault: 'pageFaults', pgmajfault: 'majorPageFaults', file_mapped: 'fileMapped',
+  file: 'cache',
+  anon: 'rssBytes',
+  pgfault: 'pageFaults',
+  pgmajfault: 'majorPageFaults',
+  file_mapped: 'fileMapped',
 };
 
 const USAGE_FIELDS = ['usage', 'limit', 'maxUsage', 'workingSetBytes', 'availableBytes'];

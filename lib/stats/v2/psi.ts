@@ -15,14 +15,23 @@ const SECTION: Record<Resource, 'cpu' | 'memory' | 'diskIO'> = { cpu: 'cpu', mem
 
 /** The slots of a psi file (native/parse/parse.h ParsePsi, kPsiSlots): some avg10/60/300, total, then full. */
 export const PSI_SLOT = {
-  someAvg10: 0, someAvg60: 1, someAvg300: 2, someTotal: 3, fullAvg10: 4, fullAvg60: 5, fullAvg300: 6, fullTotal: 7,
+  someAvg10: 0,
+  someAvg60: 1,
+  someAvg300: 2,
+  someTotal: 3,
+  fullAvg10: 4,
+  fullAvg60: 5,
+  fullAvg300: 6,
+  fullTotal: 7,
 } as const;
 export const PSI_SLOTS = 8;
 
 function toPSI(f: Files): RawPSI {
   const data = (o: number) => ({
-    avg10: f.float('p', o + PSI_SLOT.someAvg10), avg60: f.float('p', o + PSI_SLOT.someAvg60),
-    avg300: f.float('p', o + PSI_SLOT.someAvg300), total: f.value('p', o + PSI_SLOT.someTotal) ?? 0n,
+    avg10: f.float('p', o + PSI_SLOT.someAvg10),
+    avg60: f.float('p', o + PSI_SLOT.someAvg60),
+    avg300: f.float('p', o + PSI_SLOT.someAvg300),
+    total: f.value('p', o + PSI_SLOT.someTotal) ?? 0n,
   });
   return { some: data(0), full: data(PSI_SLOT.fullAvg10) };
 }
