@@ -6,6 +6,7 @@
 // the sleep it runs), and reports the latency the hook adds to a container start (medians of runs with and without the
 // hook, side by side; reported, not asserted).
 const t = require('tap');
+const { waitFor } = require('../helpers/wait');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
@@ -59,21 +60,30 @@ t.test('podman + runc run the hook at poststart: it records the container\'s own
     stages: ['poststart'],
   }));
 
-  t.teardown(() => {
-    // podman --rm removes the containers' cgroups; the parent is ours: children first, in every hierarchy.
-    for (const h of fs.readdirSync(CGROOT)) {
-      const d = path.join(CGROOT, h, parent);
-      if (!fs.existsSync(d)) continue;
-      const dirs = [];
-      const walk = (x) => {
-        for (const e of fs.readdirSync(x, { withFileTypes: true })) if (e.isDirectory()) walk(path.join(x, e.name));
-        dirs.push(x);
-      };
-      walk(d);
-      for (const x of dirs) { try { fs.rmdirSync(x); } catch { /* busy: reported by the next run's leftovers */ } }
-    }
+  t.teardown(async () => {
     spawnSync('podman', ['--root', path.join(tmp, 'root'), '--runroot', path.join(tmp, 'runroot'), '--storage-driver', 'vfs', 'system', 'reset', '--force'], { stdio: 'ignore' });
-    fs.rmSync(tmp, { recursive: true, force: true });
+    // podman --rm removes the containers' cgroups; the parent is ours: children first, in every hierarchy. A cgroup
+    // whose last task is still exiting is busy (EBUSY) for a moment: retry until every directory is gone.
+    const leftovers = () => {
+      const left = [];
+      for (const h of fs.readdirSync(CGROOT)) {
+        const d = path.join(CGROOT, h, parent);
+        if (!fs.existsSync(d)) continue;
+        const dirs = [];
+        const walk = (x) => {
+          for (const e of fs.readdirSync(x, { withFileTypes: true })) if (e.isDirectory()) walk(path.join(x, e.name));
+          dirs.push(x);
+        };
+        walk(d);
+        for (const x of dirs) { try { fs.rmdirSync(x); } catch { left.push(x); } }
+      }
+      return left;
+    };
+    try {
+      await waitFor(() => leftovers().length === 0, `the test's cgroups under ${parent} removed`, { timeoutMs: 15000, intervalMs: 100 });
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
   });
 
   // Every option before --rootfs; nproc below the hard limit (runc may not raise it here: no CAP_SYS_RESOURCE).
