@@ -188,6 +188,23 @@ export interface CollectorEvents {
   warning: [Error];
 }
 
+/**
+ * Copies `n` value cells (their flags and both 32-bit words of each u64 value, as `Uint32Array` views of a bigint
+ * result) from one batch result's row into another's.
+ */
+function copyCells(
+  srcFlags: Uint8Array,
+  srcWords: Uint32Array,
+  from: number,
+  dstFlags: Uint8Array,
+  dstWords: Uint32Array,
+  to: number,
+  n: number,
+): void {
+  dstFlags.set(srcFlags.subarray(from, from + n), to);
+  dstWords.set(srcWords.subarray(2 * from, 2 * (from + n)), 2 * to);
+}
+
 /** Default of CollectorOptions.specIntervalMs: a cgroup's spec files are read again after a minute. */
 export const DEFAULT_SPEC_INTERVAL_MS = 60_000;
 
@@ -874,11 +891,7 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
       const from = row * r.plan.slots + r.plan.files[i]!.offset;
       const to = fp.files[i]!.offset;
       const n = (i + 1 < files ? fp.files[i + 1]!.offset : fp.slots) - to;
-      for (let s = 0; s < n; s++) {
-        f1.flags[to + s] = r.flags[from + s]!;
-        w1[2 * (to + s)] = this.words[2 * (from + s)]!;
-        w1[2 * (to + s) + 1] = this.words[2 * (from + s) + 1]!;
-      }
+      copyCells(r.flags, this.words, from, f1.flags, w1, to, n);
     }
     this.detailResult ??= this.engine.result(this.detailPlan!, 1, { bigint: true });
     const d = this.engine.readSync(this.detailPlan!, [e.id], this.detailResult);
@@ -889,11 +902,7 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
       const from = this.detailPlan!.files[j]!.offset;
       const to = fp.files[i]!.offset;
       const n = (j + 1 < t.files.length ? this.detailPlan!.files[j + 1]!.offset : this.detailPlan!.slots) - from;
-      for (let s = 0; s < n; s++) {
-        f1.flags[to + s] = d.flags[from + s]!;
-        w1[2 * (to + s)] = dw[2 * (from + s)]!;
-        w1[2 * (to + s) + 1] = dw[2 * (from + s) + 1]!;
-      }
+      copyCells(d.flags, dw, from, f1.flags, w1, to, n);
     }
     // The cgroup vanished while its detail files were read: the row says so, as a sweep would.
     f1.itemStatus[0] = r.itemStatus[row] === ITEM_STATUS.ok ? d.itemStatus[0]! : r.itemStatus[row]!;
