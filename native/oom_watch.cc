@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
-#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -16,11 +15,9 @@
 namespace cgmgr {
 namespace {
 
-constexpr uint64_t kStopToken = UINT64_MAX;
-
-int CloseRetry(int fd) {
+void CloseFd(int fd) {
   // close(2) must not be retried on EINTR on Linux: the descriptor is gone either way.
-  return fd >= 0 ? close(fd) : 0;
+  if (fd >= 0) close(fd);
 }
 
 }  // namespace
@@ -43,85 +40,12 @@ OomWatch::OomWatch(const Napi::CallbackInfo& info) : Napi::ObjectWrap<OomWatch>(
     ThrowTypeError(env, "new OomWatch(callback): a function is required");
     return;
   }
-  epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
-  if (epoll_fd_ < 0) {
-    ThrowSysError(env, errno, "epoll_create1", "");
-    return;
-  }
-  stop_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-  if (stop_fd_ < 0) {
-    int err = errno;
-    CloseRetry(epoll_fd_);
-    epoll_fd_ = -1;
-    ThrowSysError(env, err, "eventfd", "");
-    return;
-  }
-  epoll_event ev{};
-  ev.events = EPOLLIN;
-  ev.data.u64 = kStopToken;
-  if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, stop_fd_, &ev) != 0) {
-    int err = errno;
-    CloseRetry(stop_fd_);
-    CloseRetry(epoll_fd_);
-    stop_fd_ = epoll_fd_ = -1;
-    ThrowSysError(env, err, "epoll_ctl", "");
-    return;
-  }
-  tsfn_ = Napi::ThreadSafeFunction::New(env, info[0].As<Napi::Function>(), "cgmgr.OomWatch", 0, 1);
-  if (static_cast<napi_threadsafe_function>(tsfn_) == nullptr || ExceptionPending(env)) {
-    CloseRetry(stop_fd_);
-    CloseRetry(epoll_fd_);
-    stop_fd_ = epoll_fd_ = -1;
-    return;  // the exception (or the environment's teardown) is the caller's answer
-  }
-  tsfn_.Unref(env);  // OOM watching alone does not keep the process alive
-  running_ = true;
-  env_ = env;
-  hooked_ = napi_add_env_cleanup_hook(env, CleanupHook, this) == napi_ok;
-  thread_ = std::thread([this] { Run(); });
-}
-
-OomWatch::~OomWatch() { Shutdown(); }
-
-void OomWatch::CleanupHook(void* self) {
-  auto* w = static_cast<OomWatch*>(self);
-  w->hooked_ = false;  // the environment removes a hook as it runs it
-  w->Shutdown();
-}
-
-void OomWatch::Run() {
-  epoll_event events[64];
-  for (;;) {
-    int n = epoll_wait(epoll_fd_, events, 64, -1);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return;  // EBADF/EINVAL cannot happen while the descriptors live; nothing to report to
-    }
-    for (int i = 0; i < n; i++) {
-      if (events[i].data.u64 == kStopToken) return;
-      uint32_t token = static_cast<uint32_t>(events[i].data.u64);
-      {
-        std::lock_guard<std::mutex> lock(mutex_);
-        auto it = watches_.find(token);
-        if (it == watches_.end()) continue;  // removed meanwhile
-        uint64_t count;
-        if (read(it->second.efd, &count, sizeof count) != sizeof count) continue;  // EAGAIN: already drained
-      }
-      tsfn_.NonBlockingCall([token](Napi::Env env, Napi::Function fn) {
-        if (env != nullptr && fn != nullptr) fn.Call({Napi::Number::New(env, token)});
-      });
-    }
-  }
-}
-
-void OomWatch::CloseFds(const Fds& f) {
-  CloseRetry(f.efd);
-  CloseRetry(f.ofd);
+  set_.Start(env, info[0].As<Napi::Function>(), "cgmgr.OomWatch", EpollWatchSet::Fire::kDrainEventfd, kOomFdsPerWatch);
 }
 
 Napi::Value OomWatch::Add(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!running_) {
+  if (!set_.running()) {
     ThrowCgroupError(env, "ERR_CGROUP_HANDLE_CLOSED", "the OOM watch is closed");
     return env.Undefined();
   }
@@ -141,88 +65,55 @@ Napi::Value OomWatch::Add(const Napi::CallbackInfo& info) {
     return env.Undefined();
   }
   uint32_t token = static_cast<uint32_t>(token_d);
-  // Two descriptors of the process budget, within the watches' share of it.
+  // Two descriptors of the process budget, within the watches' share of it; from here every failure ends in
+  // set_.Discard(watch), which closes what was opened and releases the share.
   if (!TryHoldWatchFds(kOomFdsPerWatch)) {
     ThrowSysError(env, EMFILE, "openat", dir + "/memory.oom_control");
     return env.Undefined();
   }
-  bool added = false;
-  struct Release {
-    bool* added;
-    ~Release() {
-      if (!*added) ReleaseWatchFds(kOomFdsPerWatch);
-    }
-  } release{&added};
-  int dfd = open(dir.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  if (dfd < 0) {
-    ThrowSysError(env, errno, "openat", dir);
+  EpollWatchSet::Watch watch;  // wait_fd: the eventfd the kernel signals; held_fd: memory.oom_control
+  auto fail = [&](int err, const char* syscall, const std::string& path) {
+    set_.Discard(watch);
+    ThrowSysError(env, err, syscall, path);
     return env.Undefined();
-  }
+  };
+  int dfd = open(dir.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (dfd < 0) return fail(errno, "openat", dir);
   struct stat st;
   if (fstat(dfd, &st) != 0) {
     int err = errno;
-    CloseRetry(dfd);
-    ThrowSysError(env, err, "fstat", dir);
-    return env.Undefined();
+    CloseFd(dfd);
+    return fail(err, "fstat", dir);
   }
   if (ino != 0 && static_cast<double>(st.st_ino) != ino) {
-    CloseRetry(dfd);
+    CloseFd(dfd);
+    set_.Discard(watch);
     ThrowCgroupError(env, "ERR_CGROUP_GONE", "cgroup " + dir + " is gone (another cgroup is at its path)", dir);
     return env.Undefined();
   }
-  Fds f{-1, -1};
-  f.ofd = openat(dfd, "memory.oom_control", O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-  if (f.ofd < 0) {
+  watch.held_fd = openat(dfd, "memory.oom_control", O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  if (watch.held_fd < 0) {
     int err = errno;
-    CloseRetry(dfd);
-    ThrowSysError(env, err, "openat", dir + "/memory.oom_control");
-    return env.Undefined();
+    CloseFd(dfd);
+    return fail(err, "openat", dir + "/memory.oom_control");
   }
-  f.efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-  if (f.efd < 0) {
+  watch.wait_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (watch.wait_fd < 0) {
     int err = errno;
-    CloseRetry(dfd);
-    CloseFds(f);
-    ThrowSysError(env, err, "eventfd", "");
-    return env.Undefined();
+    CloseFd(dfd);
+    return fail(err, "eventfd", "");
   }
   int cfd = openat(dfd, "cgroup.event_control", O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
   int err = cfd < 0 ? errno : 0;
-  CloseRetry(dfd);
-  if (cfd < 0) {
-    CloseFds(f);
-    ThrowSysError(env, err, "openat", dir + "/cgroup.event_control");
-    return env.Undefined();
-  }
+  CloseFd(dfd);
+  if (cfd < 0) return fail(err, "openat", dir + "/cgroup.event_control");
   char line[32];
-  int len = snprintf(line, sizeof line, "%d %d", f.efd, f.ofd);
+  int len = snprintf(line, sizeof line, "%d %d", watch.wait_fd, watch.held_fd);
   ssize_t w = write(cfd, line, static_cast<size_t>(len));
   err = w < 0 ? errno : (w != len ? EIO : 0);
-  CloseRetry(cfd);
-  if (err != 0) {
-    CloseFds(f);
-    ThrowSysError(env, err, "write", dir + "/cgroup.event_control");
-    return env.Undefined();
-  }
-  std::lock_guard<std::mutex> lock(mutex_);
-  auto old = watches_.find(token);
-  if (old != watches_.end()) {
-    epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, old->second.efd, nullptr);
-    CloseFds(old->second);
-    ReleaseWatchFds(kOomFdsPerWatch);
-    watches_.erase(old);
-  }
-  epoll_event ev{};
-  ev.events = EPOLLIN;
-  ev.data.u64 = token;
-  if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, f.efd, &ev) != 0) {
-    err = errno;
-    CloseFds(f);
-    ThrowSysError(env, err, "epoll_ctl", "");
-    return env.Undefined();
-  }
-  watches_.emplace(token, f);
-  added = true;
+  CloseFd(cfd);
+  if (err != 0) return fail(err, "write", dir + "/cgroup.event_control");
+  set_.Insert(env, token, watch);  // owns the watch from here, also when it fails
   return env.Undefined();
 }
 
@@ -232,53 +123,16 @@ Napi::Value OomWatch::Remove(const Napi::CallbackInfo& info) {
     ThrowTypeError(env, "remove(token: number)");
     return env.Undefined();
   }
-  uint32_t token = info[0].As<Napi::Number>().Uint32Value();
-  if (!running_) return Napi::Boolean::New(env, false);
-  std::lock_guard<std::mutex> lock(mutex_);
-  auto it = watches_.find(token);
-  if (it == watches_.end()) return Napi::Boolean::New(env, false);
-  // Closing the eventfd unregisters the kernel's event (it sees the hang-up).
-  epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, it->second.efd, nullptr);
-  CloseFds(it->second);
-  ReleaseWatchFds(kOomFdsPerWatch);
-  watches_.erase(it);
-  return Napi::Boolean::New(env, true);
-}
-
-void OomWatch::Shutdown() {
-  if (!running_) return;
-  running_ = false;
-  uint64_t one = 1;
-  if (write(stop_fd_, &one, sizeof one) != sizeof one) {
-    // An eventfd write fails only on counter overflow, impossible here; the thread would still exit on close below.
-  }
-  thread_.join();
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    for (auto& [token, f] : watches_) {
-      CloseFds(f);
-      ReleaseWatchFds(kOomFdsPerWatch);
-    }
-    watches_.clear();
-  }
-  CloseRetry(stop_fd_);
-  CloseRetry(epoll_fd_);
-  stop_fd_ = epoll_fd_ = -1;
-  tsfn_.Release();
-  if (hooked_) {
-    hooked_ = false;
-    napi_remove_env_cleanup_hook(env_, CleanupHook, this);
-  }
+  return Napi::Boolean::New(env, set_.Remove(info[0].As<Napi::Number>().Uint32Value()));
 }
 
 Napi::Value OomWatch::Close(const Napi::CallbackInfo& info) {
-  Shutdown();
+  set_.Shutdown();
   return info.Env().Undefined();
 }
 
 Napi::Value OomWatch::Size(const Napi::CallbackInfo& info) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  return Napi::Number::New(info.Env(), static_cast<double>(watches_.size()));
+  return Napi::Number::New(info.Env(), static_cast<double>(set_.Size()));
 }
 
 }  // namespace cgmgr

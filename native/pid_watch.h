@@ -1,17 +1,13 @@
 // Process exits of many processes at once, for the last sample of a v1 cgroup (lib/collector/last-sample.ts): per
-// watched process a pidfd (pidfd_open), all in one epoll set served by one thread. A pidfd becomes readable when its
-// process exits; the thread closes it and hands the watch's token to a JavaScript callback (a thread-safe function
-// that does not keep the event loop alive). Each watch is one-shot and holds one descriptor of the process budget,
+// watched process a pidfd (pidfd_open), all in one epoll set served by one thread (epoll_watch.h). A pidfd becomes
+// readable when its process exits; the thread closes it and hands the watch's token to a JavaScript callback. Each watch is one-shot and holds one descriptor of the process budget,
 // within the watches' share of it (handle.h).
 #ifndef CGMGR_PID_WATCH_H_
 #define CGMGR_PID_WATCH_H_
 
 #include <napi.h>
 
-#include <cstdint>
-#include <mutex>
-#include <thread>
-#include <unordered_map>
+#include "epoll_watch.h"
 
 namespace cgmgr {
 
@@ -19,7 +15,6 @@ class PidWatch : public Napi::ObjectWrap<PidWatch> {
  public:
   static void Init(Napi::Env env, Napi::Object exports);
   explicit PidWatch(const Napi::CallbackInfo& info);
-  ~PidWatch() override;
 
  private:
   // add(pid: number, token: uint32): watches the process (replacing the token's earlier watch). Throws a CgroupError
@@ -31,20 +26,7 @@ class PidWatch : public Napi::ObjectWrap<PidWatch> {
   Napi::Value Close(const Napi::CallbackInfo& info);
   Napi::Value Size(const Napi::CallbackInfo& info);
 
-  void Run();
-  void Shutdown();
-  static void CleanupHook(void* self);
-  void DropLocked(std::unordered_map<uint32_t, int>::iterator it);
-
-  Napi::ThreadSafeFunction tsfn_;
-  std::thread thread_;
-  std::mutex mutex_;                           // guards watches_
-  std::unordered_map<uint32_t, int> watches_;  // token -> pidfd
-  int epoll_fd_ = -1;
-  int stop_fd_ = -1;
-  bool running_ = false;
-  napi_env env_ = nullptr;
-  bool hooked_ = false;
+  EpollWatchSet set_;  // one pidfd per watch, one-shot
 };
 
 }  // namespace cgmgr

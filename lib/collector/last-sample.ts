@@ -23,6 +23,7 @@
 import * as fs from 'node:fs';
 import type { Engine } from '../engine';
 import { native, type NativePidWatch } from '../native';
+import { WatchTable } from './watch-table';
 
 /** Tells its collector when a watched cgroup goes from populated to empty. */
 export interface EmptySource {
@@ -113,8 +114,7 @@ interface PidWatchEntry {
 /** v1: a pidfd on one process of the cgroup's own cgroup.procs at a time (native/pid_watch.cc). */
 export class PidExitWatcher implements EmptySource {
   private readonly watch: NativePidWatch;
-  private readonly byToken = new Map<number, PidWatchEntry>();
-  private readonly tokens = new Map<string, number>();
+  private readonly table: WatchTable<PidWatchEntry>;
 
   constructor(
     private readonly engine: Engine,
@@ -122,19 +122,19 @@ export class PidExitWatcher implements EmptySource {
     private readonly onEmpty: (path: string) => void,
   ) {
     this.watch = new native.PidWatch((token) => this.exited(token));
+    this.table = new WatchTable(this.watch);
   }
 
   /** Cgroups watched (armed or waiting for a sweep to see processes). */
   get size(): number {
-    return this.byToken.size;
+    return this.table.size;
   }
 
   add(path: string, id: number): boolean {
     this.remove(path);
-    if (path === '/' || this.byToken.size >= V1_PID_WATCH_LIMIT) return false;
+    if (path === '/' || this.table.size >= V1_PID_WATCH_LIMIT) return false;
     const e: PidWatchEntry = { path, id, armed: false, starved: false };
-    this.byToken.set(id, e);
-    this.tokens.set(path, id);
+    this.table.set(e);
     this.arm(e, false);
     return true;
   }
@@ -179,30 +179,23 @@ export class PidExitWatcher implements EmptySource {
   }
 
   private exited(token: number): void {
-    const e = this.byToken.get(token);
+    const e = this.table.get(token);
     if (e === undefined) return;
     this.arm(e, true);
   }
 
   seen(path: string, processes: number): void {
-    const token = this.tokens.get(path);
-    if (token === undefined || !(processes > 0)) return;
-    const e = this.byToken.get(token)!;
+    const e = this.table.at(path);
+    if (e === undefined || !(processes > 0)) return;
     if (!e.armed && !e.starved) this.arm(e, false);
   }
 
   remove(path: string): void {
-    const token = this.tokens.get(path);
-    if (token === undefined) return;
-    this.tokens.delete(path);
-    this.byToken.delete(token);
-    this.watch.remove(token);
+    this.table.remove(path);
   }
 
   close(): void {
-    this.watch.close();
-    this.byToken.clear();
-    this.tokens.clear();
+    this.table.close();
   }
 }
 

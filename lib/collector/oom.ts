@@ -12,6 +12,7 @@ import type { Engine } from '../engine';
 import { oomKillCountSync } from '../stats/oom';
 import { native, type NativeOomWatch } from '../native';
 import type { Labels } from './sweep';
+import { WatchTable } from './watch-table';
 
 export interface OomEvent {
   path: string;
@@ -70,14 +71,14 @@ export const V1_OOM_RESERVED_FDS = 2 * V1_OOM_WATCH_LIMIT;
 /** v1: eventfds on memory.oom_control, one epoll thread (native). */
 export class OomWatcherV1 implements OomSource {
   private readonly watch: NativeOomWatch;
-  private readonly byToken = new Map<number, { path: string; id: number }>();
-  private readonly tokens = new Map<string, number>();
+  private readonly table: WatchTable<{ path: string; id: number }>;
 
   constructor(
     private readonly engine: Engine,
     private readonly onCount: (path: string, count: number) => void,
   ) {
     this.watch = new native.OomWatch((token) => this.notified(token));
+    this.table = new WatchTable(this.watch);
   }
 
   get size(): number {
@@ -95,8 +96,7 @@ export class OomWatcherV1 implements OomSource {
       // process budget (EMFILE): sweeps report its OOM kills.
       return;
     }
-    this.byToken.set(id, { path, id });
-    this.tokens.set(path, id);
+    this.table.set({ path, id });
     this.check(id); // the baseline: a later rise is an OOM kill
   }
 
@@ -110,7 +110,7 @@ export class OomWatcherV1 implements OomSource {
   }
 
   private check(token: number): void {
-    const w = this.byToken.get(token);
+    const w = this.table.get(token);
     if (w === undefined) return;
     let n: number | undefined;
     try {
@@ -122,17 +122,11 @@ export class OomWatcherV1 implements OomSource {
   }
 
   remove(path: string): void {
-    const token = this.tokens.get(path);
-    if (token === undefined) return;
-    this.tokens.delete(path);
-    this.byToken.delete(token);
-    this.watch.remove(token);
+    this.table.remove(path);
   }
 
   close(): void {
-    this.watch.close();
-    this.byToken.clear();
-    this.tokens.clear();
+    this.table.close();
   }
 }
 

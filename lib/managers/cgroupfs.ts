@@ -32,6 +32,23 @@ function withPath(e: unknown, p: string): never {
   throw err;
 }
 
+/**
+ * The error of a conmon placement step, carrying `cgroupPathToClean`: creating the cgroup and moving the pid fail as
+ * CRI-O words it (`failed to add conmon to cgroupfs sandbox cgroup: …`), writing the CPU resources with its own error.
+ */
+function conmonFailure(path: string): (e: unknown, asAdd: boolean) => never {
+  return (e, asAdd) =>
+    withPath(
+      asAdd
+        ? new CgroupError(`failed to add conmon to cgroupfs sandbox cgroup: ${(e as Error).message}`, {
+            code: (e as CgroupError).code ?? 'ERR_CGROUP_IO',
+            cause: e,
+          })
+        : e,
+      path,
+    );
+}
+
 function checkConmonPid(v: unknown): number {
   return v === -1 ? -1 : checkPid(v, 'pid');
 }
@@ -147,36 +164,21 @@ export class CgroupfsManager extends ManagerBase implements CgroupManager {
     resources?: CgroupResources | null,
   ): string {
     const { path, cg, pid: p, cpu } = this.conmonPrepare(cid, cgroupParent, conmonCgroup, pid, resources);
+    const failed = conmonFailure(path);
     try {
       cg.applySync(-1);
     } catch (e) {
-      withPath(
-        new CgroupError(`failed to add conmon to cgroupfs sandbox cgroup: ${(e as Error).message}`, {
-          code: (e as CgroupError).code ?? 'ERR_CGROUP_IO',
-          cause: e,
-        }),
-        path,
-      );
+      failed(e, true);
     }
-    if (cpu) {
-      try {
-        cg.setSync({ cpu });
-      } catch (e) {
-        withPath(e, path);
-      }
+    try {
+      if (cpu) cg.setSync({ cpu });
+    } catch (e) {
+      failed(e, false);
     }
-    if (p !== -1) {
-      try {
-        cg.addPidsSync([p]);
-      } catch (e) {
-        withPath(
-          new CgroupError(`failed to add conmon to cgroupfs sandbox cgroup: ${(e as Error).message}`, {
-            code: (e as CgroupError).code ?? 'ERR_CGROUP_IO',
-            cause: e,
-          }),
-          path,
-        );
-      }
+    try {
+      if (p !== -1) cg.addPidsSync([p]);
+    } catch (e) {
+      failed(e, true);
     }
     return path;
   }
@@ -189,36 +191,21 @@ export class CgroupfsManager extends ManagerBase implements CgroupManager {
     resources?: CgroupResources | null,
   ): Promise<string> {
     const { path, cg, pid: p, cpu } = this.conmonPrepare(cid, cgroupParent, conmonCgroup, pid, resources);
+    const failed = conmonFailure(path);
     try {
       await cg.apply(-1);
     } catch (e) {
-      withPath(
-        new CgroupError(`failed to add conmon to cgroupfs sandbox cgroup: ${(e as Error).message}`, {
-          code: (e as CgroupError).code ?? 'ERR_CGROUP_IO',
-          cause: e,
-        }),
-        path,
-      );
+      failed(e, true);
     }
-    if (cpu) {
-      try {
-        await cg.set({ cpu });
-      } catch (e) {
-        withPath(e, path);
-      }
+    try {
+      if (cpu) await cg.set({ cpu });
+    } catch (e) {
+      failed(e, false);
     }
-    if (p !== -1) {
-      try {
-        await cg.addPids([p]);
-      } catch (e) {
-        withPath(
-          new CgroupError(`failed to add conmon to cgroupfs sandbox cgroup: ${(e as Error).message}`, {
-            code: (e as CgroupError).code ?? 'ERR_CGROUP_IO',
-            cause: e,
-          }),
-          path,
-        );
-      }
+    try {
+      if (p !== -1) await cg.addPids([p]);
+    } catch (e) {
+      failed(e, true);
     }
     return path;
   }
