@@ -82,6 +82,12 @@ export class ChunkWriter {
     this.emit(full);
   }
 
+  /** Gives the current chunk back unsent; the writer is not used afterwards. */
+  abandon(): void {
+    this.pool.give(this.buf);
+    this.off = 0;
+  }
+
   /** Hands on what is left; the writer is not used afterwards. */
   end(): void {
     this.flush();

@@ -119,6 +119,12 @@ class RenderJob {
     private readonly trailer: string = '',
   ) {}
 
+  /** Stops for good: the chunk being written goes back to the pool unsent. */
+  abandon(): void {
+    this.writer.abandon();
+    this.done = true;
+  }
+
   /** Renders until done (true), or until `stop()` says so at a batch boundary (false). */
   step(stop: () => boolean): boolean {
     const { sweep, prefix, writer } = this;
@@ -347,7 +353,8 @@ export class ExpositionRenderer {
    * The exposition in slices of at most about `sliceMs` of work, yielding to the event loop between them; every
    * chunk goes to `emit` as soon as it is full. While `paused()` is true (a consumer's back-pressure) the render
    * waits for `resume` to settle. Resolves with the chunks when no `emit` is given. `trailer` is exposition text
-   * written after the sweep's families (before OpenMetrics' `# EOF`): the server's own metrics.
+   * written after the sweep's families (before OpenMetrics' `# EOF`): the server's own metrics. When `cancelled()`
+   * turns true (checked between slices) the render stops there, unfinished.
    */
   async render(
     sweep: Sweep,
@@ -357,16 +364,23 @@ export class ExpositionRenderer {
       paused?: () => boolean;
       resume?: () => Promise<void>;
       trailer?: string;
+      /** Checked between slices: when true the render stops there (its unsent chunk goes back to the pool). */
+      cancelled?: () => boolean;
     } = {},
   ): Promise<Buffer[]> {
     const chunks: Buffer[] = [];
     const emit = options.emit ?? ((c: Buffer) => chunks.push(c));
     const sliceMs = options.sliceMs ?? DEFAULT_SLICE_MS;
     const paused = options.paused ?? (() => false);
+    const cancelled = options.cancelled ?? (() => false);
     const job = this.job(sweep, emit, options.trailer);
     for (;;) {
       const until = performance.now() + sliceMs;
       if (job.step(() => paused() || performance.now() >= until)) return chunks;
+      if (cancelled()) {
+        job.abandon();
+        return chunks;
+      }
       if (paused() && options.resume !== undefined) await options.resume();
       else await new Promise<void>((resolve) => setImmediate(resolve));
     }
