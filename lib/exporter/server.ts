@@ -61,6 +61,8 @@ export interface MetricsServerCounts extends ScrapeCounts {
   inFlight: number;
   /** Scrapes refused with 503. */
   refused: number;
+  /** Chunks of plain text taken from the pool and not given back (bodies held, renders in progress). */
+  readonly chunksOut: number;
 }
 
 export interface MetricsServer {
@@ -210,6 +212,7 @@ export async function createMetricsServer(options: MetricsServerOptions = {}): P
     sweeps: { get: () => cache.counts.sweeps, enumerable: true },
     renders: { get: () => cache.counts.renders, enumerable: true },
     compressions: { get: () => cache.counts.compressions, enumerable: true },
+    chunksOut: { get: () => cache.pool.out, enumerable: true },
   });
 
   const send = (
