@@ -139,10 +139,11 @@ for (const encoding of ['gzip', 'identity']) {
     t.equal(srv.counts.chunksOut, 0, 'closed: every chunk is back in the pool');
   });
 
-  t.test(`${encoding}: close() mid-render stops it; every chunk goes back`, async (t) => {
+  for (const gzipParallel of encoding === 'gzip' ? [1, 3] : [1])
+  t.test(`${encoding}${gzipParallel > 1 ? ` in ${gzipParallel} parallel parts` : ''}: close() mid-render stops it; every chunk goes back`, async (t) => {
     const s = bigSweep(3000);
     const c = bigCollector(t, s);
-    const cache = new ScrapeCache(c, { maxAgeMs: 600000 });
+    const cache = new ScrapeCache(c, { maxAgeMs: 600000, gzipParallel });
     const body = await cache.acquire('prometheus', encoding);
     t.notOk(body.complete, 'the body is handed out while it renders');
     const stop = body.follow(() => undefined, () => undefined);
@@ -156,3 +157,38 @@ for (const encoding of ['gzip', 'identity']) {
     await t.rejects(cache.acquire('prometheus', encoding), /closed/, 'later scrapes fail');
   });
 }
+
+t.test('gzip in parallel parts (parallel-gzip.ts): one valid gzip stream, the same text; one zlib stream as before', async (t) => {
+  const { execFileSync } = require('node:child_process');
+  const s = bigSweep(2500);
+  const text = renderMetrics(s, { labels: LABELS });
+  const bodies = {};
+  for (const gzipParallel of [1, 2, 4]) {
+    const srv = await createMetricsServer({ port: 0, collector: bigCollector(t, s), maxAgeMs: 600000, labels: LABELS, gzipParallel });
+    t.teardown(() => srv.close());
+    const gz = await get(srv.url, { 'accept-encoding': 'gzip' });
+    t.equal(gz.headers['content-encoding'], 'gzip');
+    t.ok(gz.parts > 1, `gzipParallel ${gzipParallel}: streamed in ${gz.parts} parts`);
+    t.equal(zlib.gunzipSync(gz.body).toString('utf8'), text, `gzipParallel ${gzipParallel}: gunzips to the exposition (CRC and length checked)`);
+    t.equal(srv.counts.chunksOut, 0, 'every plain chunk is back in the pool');
+    bodies[gzipParallel] = gz.body;
+  }
+  t.equal(bodies[2][0] === 0x1f && bodies[2][1] === 0x8b && bodies[2][2] === 8, true, 'a gzip header');
+  // One member: an independent reader (gzip(1)) agrees, and the stream has exactly one header.
+  let cli;
+  try {
+    cli = execFileSync('gzip', ['-dc'], { input: bodies[4], maxBuffer: 256 * 1024 * 1024 });
+  } catch (e) {
+    cli = e;
+  }
+  if (cli instanceof Error) t.fail(`gzip -dc: ${cli.message}`);
+  else t.ok(cli.equals(Buffer.from(text)), 'gzip -dc reads it to the same text');
+  // One member: header, one deflate stream (its parts end with sync flushes, then one final block), one trailer.
+  const b4 = bodies[4];
+  t.ok(zlib.inflateRawSync(b4.subarray(10, b4.length - 8)).equals(Buffer.from(text)), 'one deflate stream between one header and one trailer');
+  t.equal(b4.readUInt32LE(b4.length - 8), zlib.crc32(text), 'the trailer\'s CRC-32 is the whole text\'s');
+  t.equal(b4.readUInt32LE(b4.length - 4), Buffer.byteLength(text) % 2 ** 32, 'and its length');
+  t.ok(b4.length < 1.05 * bodies[1].length, `the parts cost little ratio (${b4.length} vs ${bodies[1].length} bytes)`);
+  await t.rejects(createMetricsServer({ port: 0, collector: bigCollector(t, s), gzipParallel: 0 }), { code: 'ERR_INVALID_ARG_VALUE' });
+  await t.rejects(createMetricsServer({ port: 0, collector: bigCollector(t, s), gzipParallel: 1.5 }), { code: 'ERR_INVALID_ARG_VALUE' });
+});
