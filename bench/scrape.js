@@ -686,8 +686,9 @@ function report(results, meta) {
   lines.push('');
   lines.push('Block figures are the max of perf_hooks.monitorEventLoopDelay (1 ms resolution) and a 1 ms timer probe in the server process; ' +
     'during a scrape they include the sweep\'s own main-thread work (filling the Sweep from the batch result), shown alone above. ' +
-    'CPU per scrape is utime+stime of the server process (all threads, 10 ms ticks) around one sequential scrape (maxAgeMs 0: each ' +
-    'scrape sweeps); rounds interleave the sweep alone, a gzip and an identity scrape, so they see the same machine load.');
+    'CPU per scrape is the server process\'s own process.cpuUsage() (user + system, all threads, µs) asked over IPC before and after ' +
+    'one sequential scrape (maxAgeMs 0: each scrape sweeps); rounds interleave the sweep alone, a gzip scrape of each server and an ' +
+    'identity scrape, so they see the same machine load.');
   const sharded = results.filter((r) => r.sharded);
   if (sharded.length > 0) {
     lines.push('');
@@ -725,6 +726,7 @@ function report(results, meta) {
     'as shares; the CPU figures of the floors come from the untraced rounds (getrusage of the server process, all threads).');
   for (const c of configs) {
     const st = c.x.strace;
+    const x = c.x;
     lines.push('');
     lines.push(`**${c.label}**`);
     lines.push('');
@@ -739,15 +741,15 @@ function report(results, meta) {
       const calls = (k) => Math.round(st.syscalls[k]?.calls || 0);
       const files = c.n * c.u;
       lines.push('');
-      // v1 cgroup.procs is opened per read by design (never held: lib/collector/columns.ts), one per cgroup per sweep.
-      const opens = calls('openat') + calls('openat2');
-      const beyond = Math.max(0, opens - c.n);
-      lines.push(`- Files: openat ${calls('openat')} + openat2 ${calls('openat2')}, pread64 ${calls('pread64')}, close ${calls('close')}, newfstatat ${calls('newfstatat')} per scrape; ` +
-        `N × usage files = ${c.n} × ${c.u} = ${files}. One open per cgroup is v1 cgroup.procs (never held, by design); the other ${beyond} ` +
-        `(${((100 * beyond) / files).toFixed(0)}% of the usage files) are files read through a transient open + fstat + close: ` +
-        `${beyond > files / 10 ? 'the descriptor budget holds only part of the files' : 'the spec files on their cadence and directory re-resolutions; the usage files are held'}.`);
+      // v1 cgroup.procs is opened per read by design (never held: lib/collector/columns.ts), one per cgroup per sweep;
+      // openat2 is a cgroup directory resolved again (its directory not held).
+      const fileOpens = Math.max(0, calls('openat') - c.n);
+      lines.push(`- Files: openat ${calls('openat')}, openat2 ${calls('openat2')}, pread64 ${calls('pread64')}, close ${calls('close')}, newfstatat ${calls('newfstatat')} per scrape; ` +
+        `N × usage files = ${c.n} × ${c.u} = ${files}. One openat per cgroup is v1 cgroup.procs (never held, by design); the other ${fileOpens} ` +
+        `(${((100 * fileOpens) / files).toFixed(0)}% of the usage files) are files read through a transient open + fstat + close, and the ${calls('openat2')} openat2 ` +
+        `are cgroup directories resolved again: ${fileOpens > files / 10 ? 'the descriptor budget holds only part of the files' : 'the usage files are held; these are the spec files on their cadence'}. ` +
+        `The sweep's kernel CPU over its preads: ${((1000 * x.sweepSysMs) / Math.max(1, calls('pread64'))).toFixed(2)} µs per file read, all included.`);
     }
-    const x = c.x;
     // The kernel time of the reads: the untraced sweep's system CPU (all threads; strace's own times are inflated by
     // the tracing, its counts are not), which also holds the sweep's other kernel work (futex, mmap): an upper bound.
     const floorCpu = x.sweepSysMs + x.gzipAloneCpuMs + x.renderCpuMs;
