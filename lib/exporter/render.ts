@@ -67,13 +67,13 @@ interface LabelText {
   text: string;
   /** The text is all ASCII (written as latin1, its length its byte count). */
   ascii: boolean;
+  /** The text as UTF-8 bytes, made on first use by the byte path. */
+  bytes?: Buffer;
 }
 
 interface CachedPrefix extends LabelText {
   labels: Labels;
   seen: number;
-  /** The text as UTF-8 bytes, made on first use by the byte path. */
-  bytes?: Buffer;
   /** The text for a vector family with this entry label: the text itself, or without a row label of that name. */
   vector?: Map<string, LabelText>;
 }
@@ -192,35 +192,50 @@ class RenderJob {
             this.row = 0;
             continue;
           }
+          let lines = 0;
           while (this.row < rows) {
             const row = this.row++;
             const st = status[row];
             if (st !== ROW_STATUS.ok && st !== ROW_STATUS.error && st !== ROW_STATUS.final) continue;
             if (store !== undefined) {
-              // One sample per entry of the row (device, interface): the row's labels, then the entry's.
+              // One sample per entry of the row (device, interface): the row's labels, then the entry's — written as
+              // bytes like the hot path below (the entry values are numbers in every sweep).
               const to = store.to(row);
+              let pb: Buffer | undefined;
               let pe: LabelText | undefined;
               for (let e = store.from(row); e < to; e++) {
                 const x = store.values[e * store.width + vec!.column]!;
                 if (Number.isNaN(x)) continue;
                 if (!this.header) {
-                  text += f.header;
-                  ascii &&= f.ascii;
+                  writer.write(f.header, f.ascii);
                   this.header = true;
                 }
                 if (pe === undefined) {
                   pe = this.vectorPrefix(row, vec!.label);
-                  ascii &&= pe.ascii;
+                  pb = pe.bytes ??= Buffer.from(pe.text, 'utf8');
                 }
                 const key = store.key[e]!;
                 const k = keyTexts![key] ?? keyText(store.keys, key, keyTexts!);
-                ascii &&= k.ascii;
-                text += `${p.head}${pe.text}${k.text}${p.tail}${formatValue(x)}\n`;
+                const kb = (k.bytes ??= Buffer.from(k.text, 'utf8'));
+                if (writer.reserve(p.headBytes.length + pb!.length + kb.length + p.tailBytes.length + 26)) {
+                  const b = writer.buf;
+                  let off = writeBytes(b, writer.off, p.headBytes);
+                  off = writeBytes(b, off, pb!);
+                  off = writeBytes(b, off, kb);
+                  off = writeBytes(b, off, p.tailBytes);
+                  off = writeNumber(b, off, x);
+                  b[off++] = 10;
+                  writer.commit(off);
+                } else {
+                  writer.write(
+                    `${p.head}${pe.text}${k.text}${p.tail}${formatValue(x)}\n`,
+                    p.ascii && pe.ascii && k.ascii,
+                  );
+                }
+                lines++;
               }
-              if (text.length >= BATCH) {
-                writer.write(text, ascii);
-                text = '';
-                ascii = p.ascii;
+              if (lines >= ROWS_PER_CHECK) {
+                lines = 0;
                 if (stop()) return false;
               }
               continue;
