@@ -759,8 +759,12 @@ function report(results, meta) {
     const cores = meta.cpus;
     const exporterCpu = x.renderCpuMs + x.gzipAloneCpuMs;
     const allowed = 0.3 * x.sweepMs * cores;
-    lines.push(`- gzip scrape / sweep ${fmtX(x.gzip.ms / x.sweepMs)} (target ≤ 1.3): render + gzip CPU ${fmtMs(exporterCpu)} ms against 0.3 × sweep wall × ${cores} cores = ${fmtMs(allowed)} ms` +
-      `${exporterCpu > allowed ? ` — cannot be met on ${cores} cores: after the sweep, rendering and compressing take at least ${fmtMs(exporterCpu / cores)} ms of wall even perfectly parallel, a floor of ${fmtX(1 + exporterCpu / (cores * x.sweepMs))}` : ` — within reach (floor ${fmtX(1 + exporterCpu / (cores * x.sweepMs))})`}.`);
+    const floor = 1 + exporterCpu / (cores * x.sweepMs);
+    const ratio = x.gzip.ms / x.sweepMs;
+    lines.push(`- gzip scrape / sweep ${fmtX(ratio)} (target ≤ 1.3${c.n < 5000 ? ', set for N=5000' : ''}): render + gzip CPU ${fmtMs(exporterCpu)} ms against 0.3 × sweep wall × ${cores} cores = ${fmtMs(allowed)} ms — ` +
+      `floor ${fmtX(floor)} (a scrape renders after its sweep: at best the render and zlib spread over the ${cores} cores after it)` +
+      `${floor > 1.3 ? `: cannot be met on ${cores} cores` : ratio > 1.3 ? ': within reach of the floor; the rest is the pipeline sharing the cores (with the machine\'s other load)' : ': met'}` +
+      `${ratio < floor ? '; the measured ratio is under the floor because the sweep measured alone took longer than the scrape\'s own (load)' : ''}.`);
   }
   return lines.join('\n');
 }
