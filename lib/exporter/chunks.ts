@@ -46,8 +46,10 @@ export class ChunkPool {
  * one larger than a chunk gets a chunk of its own.
  */
 export class ChunkWriter {
-  private buf: Buffer;
-  private off = 0;
+  /** The chunk being filled (bytes may be written into it directly: see reserve() and commit()). */
+  buf: Buffer;
+  /** Where the next byte goes in buf. */
+  off = 0;
   /** Bytes written so far. */
   bytes = 0;
 
@@ -73,6 +75,24 @@ export class ChunkWriter {
     this.off += this.buf.write(s, this.off, ascii ? 'latin1' : 'utf8');
   }
 
+  /**
+   * Makes room for n bytes in the current chunk (handing it on first when they do not fit): then write them into
+   * `buf` from `off` and commit() the new offset. False (nothing done) when n is larger than a chunk: use write().
+   */
+  reserve(n: number): boolean {
+    if (n > this.buf.length - this.off) {
+      if (n > this.pool.chunkSize) return false;
+      this.flush();
+    }
+    return true;
+  }
+
+  /** The bytes written into buf up to `off` (after a reserve()) are part of the exposition. */
+  commit(off: number): void {
+    this.bytes += off - this.off;
+    this.off = off;
+  }
+
   /** Hands on the current chunk if it holds anything, and takes a fresh one. */
   private flush(): void {
     if (this.off === 0) return;
@@ -80,6 +100,12 @@ export class ChunkWriter {
     this.buf = this.pool.take();
     this.off = 0;
     this.emit(full);
+  }
+
+  /** Gives the current chunk back unsent; the writer is not used afterwards. */
+  abandon(): void {
+    this.pool.give(this.buf);
+    this.off = 0;
   }
 
   /** Hands on what is left; the writer is not used afterwards. */

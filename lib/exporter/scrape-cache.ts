@@ -1,16 +1,21 @@
 /**
  * What the server's scrapes share: one sweep (reused for `maxAgeMs` after it finished, so a scrape storm cannot make
  * the agent sweep in a loop) and, per sweep, one rendered body per format and encoding, sent to every scrape that
- * asks for it while it is current. Work is done one job at a time (sweep, then renders), so a sweep never refills
- * the arrays a render is reading. gzip is streamed: the renderer's chunks go into an async zlib stream as they fill
+ * asks for it while it is current. A body is handed out as soon as its render starts and streams (body.ts): each
+ * response sends the chunks made so far and then each one as it comes, so the first bytes leave while the rest is
+ * rendered and compressed. A sweep waits for the renders of the previous one to finish, so it never refills the
+ * arrays a render is reading. gzip is streamed too: the renderer's chunks go into an async zlib stream as they fill
  * (with back-pressure) and return to the chunk pool once compressed; the whole plain body never exists.
  * A body leaves memory (its chunks back to the pool) once it is no longer current and no response is sending it.
  */
 import { performance } from 'node:perf_hooks';
+import * as os from 'node:os';
 import * as zlib from 'node:zlib';
 import type { StatsCollector } from '../collector/collector';
 import type { Sweep } from '../collector/sweep';
+import { Body, type Encoding } from './body';
 import { ChunkPool } from './chunks';
+import { ParallelGzip } from './parallel-gzip';
 
 const GZIP_INPUT_CHUNK = 1024 * 1024;
 /** Render slices of a gzip body: about one zlib job (1 MiB at ~500 MB/s) each. */
@@ -22,27 +27,28 @@ export interface ScrapeCacheOptions extends Omit<RenderOptions, 'format'> {
   maxAgeMs?: number;
   /** zlib level of gzip bodies (1 fastest .. 9 smallest). Default 1. */
   gzipLevel?: number;
+  /**
+   * Deflate parts of a gzip body compressed at once on libuv's thread pool (parallel-gzip.ts: one gzip stream made
+   * of 1 MiB parts); 1 = one zlib stream. Default DEFAULT_GZIP_PARALLEL (1).
+   */
+  gzipParallel?: number;
   /** Longest render slice between two yields to the event loop (ms). Default 5 (2 for a gzip body). */
   sliceMs?: number;
   /** Exposition text after the sweep's families of each body (cgmgr's own metrics), made when the body is rendered. */
   trailer?: (format: ExpositionFormat) => string;
 }
 
-export type Encoding = 'identity' | 'gzip';
+export { Body, type Encoding };
 
-/** A rendered exposition, shared by the responses sending it. */
-export interface Body {
-  readonly format: ExpositionFormat;
-  readonly encoding: Encoding;
-  readonly chunks: readonly Buffer[];
-  readonly length: number;
-  /** Responses sending it. */
-  users: number;
-  /** Replaced by a newer sweep's body (freed when users reaches 0). */
-  stale: boolean;
-  /** Its chunks came from the pool (plain text) rather than from zlib. */
-  readonly pooled: boolean;
-}
+/**
+ * Deflate parts in flight at once by default: 1, one zlib stream. Parts in parallel did not pay on the 2 shared cores
+ * measured (bench/scrape.js runs both side by side): the render and the sweep's threads already keep both busy, and
+ * the parts cost their CRC on the main thread and ~1.5% of ratio. With idle cores to spare, try the cores (≤ 4).
+ */
+export const DEFAULT_GZIP_PARALLEL = 1;
+
+/** Parts in flight for a machine's cores when gzip is asked to run in parallel: the cores, at most 4 (libuv's pool). */
+export const CORES_GZIP_PARALLEL = Math.max(2, Math.min(4, os.availableParallelism()));
 
 /** Work counters (tests check that 1000 concurrent scrapes cost one sweep and one render). */
 export interface ScrapeCounts {
@@ -56,6 +62,8 @@ interface Current {
   /** When the sweep finished (performance.now()). */
   at: number;
   bodies: Map<string, Body>;
+  /** Renders of this sweep in progress (settled when their body is complete). */
+  renders: Set<Promise<void>>;
 }
 
 export class ScrapeCache {
@@ -68,6 +76,7 @@ export class ScrapeCache {
   private readonly renderers = new Map<ExpositionFormat, ExpositionRenderer>();
   private readonly maxAgeMs: number;
   private readonly gzipLevel: number;
+  private readonly gzipParallel: number;
   private readonly sliceMs: number | undefined;
   private queue: Promise<unknown> = Promise.resolve();
   private current: Current | undefined;
@@ -79,6 +88,7 @@ export class ScrapeCache {
   ) {
     this.maxAgeMs = options.maxAgeMs ?? 1000;
     this.gzipLevel = options.gzipLevel ?? 1;
+    this.gzipParallel = options.gzipParallel ?? DEFAULT_GZIP_PARALLEL;
     this.sliceMs = options.sliceMs;
     // Fails now on bad render options (format, labels, selection), not at the first scrape.
     this.renderer('prometheus');
@@ -94,9 +104,10 @@ export class ScrapeCache {
   }
 
   /**
-   * The body of the current sweep in this format and encoding (sweeping and rendering first when needed). A sweep
-   * serves every scrape that arrived before it finished (scrapes arriving together share it even with maxAgeMs 0),
-   * and any scrape up to maxAgeMs after it finished. Pair with release().
+   * The body of the current sweep in this format and encoding (sweeping first when needed), as soon as its render has
+   * started: it may still be streaming (see Body.follow; `body.done` settles when it is complete). A sweep serves
+   * every scrape that arrived before it finished (scrapes arriving together share it even with maxAgeMs 0), and any
+   * scrape up to maxAgeMs after it finished. Pair with release().
    */
   acquire(format: ExpositionFormat, encoding: Encoding): Promise<Body> {
     const asked = performance.now();
@@ -108,25 +119,20 @@ export class ScrapeCache {
   /** A response is done with a body. */
   release(body: Body): void {
     body.users--;
-    if (body.users === 0 && body.stale) this.free(body);
+    if (body.users === 0 && body.stale) body.free();
   }
 
-  /** Frees every body not being sent; later acquire() calls fail. */
+  /** Frees every body not being sent and stops the renders in progress; later acquire() calls fail. */
   close(): void {
     this.closed = true;
     this.retire();
-  }
-
-  private free(body: Body): void {
-    if (body.pooled) for (const c of body.chunks) this.pool.give(c);
-    (body as { chunks: readonly Buffer[] }).chunks = [];
   }
 
   private retire(): void {
     if (this.current === undefined) return;
     for (const b of this.current.bodies.values()) {
       b.stale = true;
-      if (b.users === 0) this.free(b);
+      if (b.users === 0) b.free();
     }
     this.current.bodies.clear();
   }
@@ -135,62 +141,78 @@ export class ScrapeCache {
     if (this.closed) throw new Error('the metrics server is closed');
     let cur = this.current;
     if (cur === undefined || (cur.at < asked && performance.now() - cur.at > this.maxAgeMs)) {
+      // The arrays of the previous sweep are refilled: wait until no render reads them.
+      if (cur !== undefined) await Promise.all(cur.renders);
       this.counts.sweeps++;
-      // The arrays of the previous sweep are refilled: no render reads them now (one job at a time).
       const start = performance.now();
       const sweep = await this.collector.collectAsync(cur === undefined ? {} : { into: cur.sweep });
       this.lastSweepSeconds = (performance.now() - start) / 1000;
+      if (this.closed) throw new Error('the metrics server is closed');
       this.retire();
-      cur = { sweep, at: performance.now(), bodies: new Map() };
+      cur = { sweep, at: performance.now(), bodies: new Map(), renders: new Set() };
       this.current = cur;
     }
     const key = `${format}/${encoding}`;
     let body = cur.bodies.get(key);
     if (body === undefined) {
-      body = encoding === 'gzip' ? await this.renderGzip(cur.sweep, format) : await this.renderPlain(cur.sweep, format);
+      body = this.startRender(cur, format, encoding, key);
       cur.bodies.set(key, body);
     }
     body.users++;
     return body;
   }
 
-  private async renderPlain(sweep: Sweep, format: ExpositionFormat): Promise<Body> {
+  /** A new body of the sweep, rendering (and compressing) in the background from now on. */
+  private startRender(cur: Current, format: ExpositionFormat, encoding: Encoding, key: string): Body {
+    const body = new Body(format, encoding, encoding === 'identity', (c) => this.pool.give(c));
     this.counts.renders++;
-    const chunks = await this.renderer(format).render(sweep, {
-      ...(this.sliceMs === undefined ? {} : { sliceMs: this.sliceMs }),
-      trailer: this.options.trailer?.(format) ?? '',
+    const run = encoding === 'gzip' ? this.renderGzip(cur.sweep, body) : this.renderPlain(cur.sweep, body);
+    const settled: Promise<void> = run.then(
+      () => body.end(this.closed ? new Error('the metrics server is closed') : undefined),
+      (err: Error) => body.end(err),
+    );
+    cur.renders.add(settled);
+    void settled.then(() => {
+      cur.renders.delete(settled);
+      // A failed body is not served again: the next scrape renders anew.
+      if (body.error !== undefined && cur.bodies.get(key) === body) cur.bodies.delete(key);
     });
-    return {
-      format,
-      encoding: 'identity',
-      chunks,
-      length: chunks.reduce((n, c) => n + c.length, 0),
-      users: 0,
-      stale: false,
-      pooled: true,
-    };
+    return body;
   }
 
-  private async renderGzip(sweep: Sweep, format: ExpositionFormat): Promise<Body> {
-    this.counts.renders++;
+  private cancelled(body: Body): () => boolean {
+    return () => this.closed || body.freed;
+  }
+
+  private async renderPlain(sweep: Sweep, body: Body): Promise<void> {
+    await this.renderer(body.format).render(sweep, {
+      ...(this.sliceMs === undefined ? {} : { sliceMs: this.sliceMs }),
+      trailer: this.options.trailer?.(body.format) ?? '',
+      emit: (chunk) => body.push(chunk),
+      cancelled: this.cancelled(body),
+    });
+  }
+
+  private async renderGzip(sweep: Sweep, body: Body): Promise<void> {
     this.counts.compressions++;
+    if (this.gzipParallel > 1) return this.renderGzipParts(sweep, body);
     const gz = zlib.createGzip({
       level: this.gzipLevel,
       chunkSize: 256 * 1024,
       writableHighWaterMark: 4 * GZIP_INPUT_CHUNK,
     } as zlib.ZlibOptions);
-    const out: Buffer[] = [];
-    gz.on('data', (c: Buffer) => out.push(c));
+    gz.on('data', (c: Buffer) => body.push(c));
     const ended = new Promise<void>((resolve, reject) => {
       gz.once('end', resolve);
       gz.once('error', reject);
     });
     ended.catch(() => undefined); // observed below; an error while rendering must not be unhandled
+    const cancelled = this.cancelled(body);
     try {
-      await this.renderer(format).render(sweep, {
+      await this.renderer(body.format).render(sweep, {
         // Short slices: zlib starts its next 1 MiB job only on a turn of the event loop.
         sliceMs: this.sliceMs ?? GZIP_SLICE_MS,
-        trailer: this.options.trailer?.(format) ?? '',
+        trailer: this.options.trailer?.(body.format) ?? '',
         emit: (chunk) => {
           gz.write(chunk, () => this.pool.give(chunk));
         },
@@ -200,26 +222,53 @@ export class ScrapeCache {
             const done = (): void => {
               gz.off('drain', done);
               gz.off('error', done);
+              gz.off('close', done);
               resolve();
             };
             gz.once('drain', done);
             gz.once('error', done);
+            gz.once('close', done);
           }),
+        cancelled,
       });
+      if (cancelled()) {
+        gz.destroy();
+        return;
+      }
       gz.end();
       await ended;
     } catch (err) {
       gz.destroy();
       throw err;
     }
-    return {
-      format,
-      encoding: 'gzip',
-      chunks: out,
-      length: out.reduce((n, c) => n + c.length, 0),
-      users: 0,
-      stale: false,
-      pooled: false,
-    };
+  }
+
+  /** gzip in parts compressed in parallel on the pool while the next chunks render (parallel-gzip.ts). */
+  private async renderGzipParts(sweep: Sweep, body: Body): Promise<void> {
+    const gz = new ParallelGzip(
+      this.gzipLevel,
+      this.gzipParallel,
+      (c) => body.push(c),
+      (c) => this.pool.give(c),
+    );
+    const cancelled = this.cancelled(body);
+    try {
+      await this.renderer(body.format).render(sweep, {
+        sliceMs: this.sliceMs ?? GZIP_SLICE_MS,
+        trailer: this.options.trailer?.(body.format) ?? '',
+        emit: (chunk) => gz.write(chunk),
+        paused: () => gz.full,
+        resume: () => gz.room(),
+        cancelled,
+      });
+      if (cancelled()) {
+        gz.destroy();
+        return;
+      }
+      await gz.end();
+    } catch (err) {
+      gz.destroy();
+      throw err;
+    }
   }
 }

@@ -134,11 +134,13 @@ t.test('a gzip body is streamed: the plain text never exists whole; chunks retur
   const plainBytes = Buffer.byteLength(renderMetrics(s));
   const plainChunks = Math.ceil(plainBytes / cache.pool.chunkSize);
   const gz = await cache.acquire('prometheus', 'gzip');
+  t.equal(await gz.done, undefined, 'the body is complete without error');
   t.equal(cache.pool.out, 0, 'every chunk of the gzip render is back in the pool');
   t.ok(cache.pool.peak <= 8, `at most ${cache.pool.peak} chunks of plain text at once (the whole text: ${plainChunks})`);
   t.ok(plainChunks > 2 * cache.pool.peak, 'far less than the whole body');
   t.equal(zlib.gunzipSync(Buffer.concat(gz.chunks)).toString('utf8'), renderMetrics(s), 'and it unzips to the exposition');
   const plain = await cache.acquire('prometheus', 'identity');
+  await plain.done;
   t.equal(plain.length, plainBytes);
   t.equal(cache.pool.out, plain.chunks.length, 'a plain body holds its chunks while current');
   cache.release(gz);

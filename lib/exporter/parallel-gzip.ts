@@ -1,0 +1,110 @@
+/**
+ * One gzip stream (RFC 1952, a single member) whose deflate work runs as parts in parallel on libuv's thread pool:
+ * each plain chunk is compressed alone by `zlib.deflateRaw` ended with a sync flush (a byte-aligned, non-final block
+ * boundary, so the parts concatenate into one valid deflate stream, as pigz does), the parts are emitted in order as
+ * they complete, then an empty final block and the trailer: the CRC-32 of the whole text (zlib.crc32, chained over
+ * the chunks on the calling thread as they are written) and its length mod 2^32. Each part starts without the
+ * previous part's window, which costs a little ratio (parts are ≥ 1 MiB, the window 32 KiB).
+ */
+import * as zlib from 'node:zlib';
+
+/** The gzip header: deflate, no flags, no mtime, XFL 4 (fastest), OS 3 (Unix) — what zlib writes at level 1. */
+const HEADER = Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x04, 0x03]);
+/** An empty final fixed-Huffman block: BFINAL=1, BTYPE=01, end-of-block (zlib.deflateRawSync of nothing). */
+const FINAL_BLOCK = Buffer.from([0x03, 0x00]);
+
+interface Part {
+  out?: Buffer;
+  error?: Error;
+}
+
+export class ParallelGzip {
+  private crc = 0;
+  private size = 0;
+  private readonly parts: Part[] = [];
+  private inFlight = 0;
+  private error: Error | undefined;
+  private waiters: Array<() => void> = [];
+  private destroyed = false;
+
+  constructor(
+    private readonly level: number,
+    /** Parts being compressed at once (the render waits while this many are). */
+    readonly parallel: number,
+    /** Receives the gzip bytes in order. */
+    private readonly emit: (chunk: Buffer) => void,
+    /** Receives each plain chunk once it is compressed (or the stream is destroyed). */
+    private readonly done: (chunk: Buffer) => void,
+  ) {
+    this.emit(Buffer.from(HEADER));
+  }
+
+  /** As many parts as allowed are being compressed: wait for room() before writing more. */
+  get full(): boolean {
+    return this.inFlight >= this.parallel;
+  }
+
+  /** Settles when a part finishes (or the stream failed or was destroyed). */
+  room(): Promise<void> {
+    if (!this.full || this.error !== undefined || this.destroyed) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  /** Compresses a chunk of plain text as the next part (the chunk must not change until done() gets it back). */
+  write(chunk: Buffer): void {
+    if (this.destroyed || this.error !== undefined) {
+      this.done(chunk);
+      return;
+    }
+    this.crc = zlib.crc32(chunk, this.crc);
+    this.size += chunk.length;
+    const part: Part = {};
+    this.parts.push(part);
+    this.inFlight++;
+    zlib.deflateRaw(chunk, { level: this.level, finishFlush: zlib.constants.Z_SYNC_FLUSH }, (err, out) => {
+      this.inFlight--;
+      this.done(chunk);
+      if (err) part.error = err;
+      else part.out = out;
+      this.flush();
+      const w = this.waiters;
+      this.waiters = [];
+      for (const resolve of w) resolve();
+    });
+  }
+
+  /** Emits the finished parts at the head of the queue, in order. */
+  private flush(): void {
+    while (this.parts.length > 0) {
+      const head = this.parts[0]!;
+      if (head.error !== undefined) {
+        this.error ??= head.error;
+        this.parts.shift();
+        continue;
+      }
+      if (head.out === undefined) return;
+      this.parts.shift();
+      if (!this.destroyed && this.error === undefined && head.out.length > 0) this.emit(head.out);
+    }
+  }
+
+  /** Waits for every part, then emits the final block and the trailer. Rejects with a part's error. */
+  async end(): Promise<void> {
+    while (this.inFlight > 0) await new Promise<void>((resolve) => this.waiters.push(resolve));
+    this.flush();
+    if (this.error !== undefined) throw this.error;
+    if (this.destroyed) return;
+    const trailer = Buffer.alloc(8);
+    trailer.writeUInt32LE(this.crc >>> 0, 0);
+    trailer.writeUInt32LE(this.size % 2 ** 32, 4);
+    this.emit(Buffer.concat([FINAL_BLOCK, trailer]));
+  }
+
+  /** Stops emitting; parts in flight still give their chunks back when they finish. */
+  destroy(): void {
+    this.destroyed = true;
+    const w = this.waiters;
+    this.waiters = [];
+    for (const resolve of w) resolve();
+  }
+}
