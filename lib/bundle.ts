@@ -8,16 +8,19 @@
  * whose sections are the modules' own maps, so lines map back to lib/), NAME.cache (V8's code cache of NAME.js) and
  * NAME.json (the manifest: each module's dist/ path and size, and NAME.js's size).
  *
- * loadBundle(NAME) registers the modules in `require.cache` under their own dist/ file names, unevaluated: a module's
- * body runs on first access to its exports, exactly when `require` would have loaded it, so laziness is unchanged and
+ * loadBundle(NAME) registers the modules in `require.cache` under their own dist/ file names, not loaded (`loaded`
+ * false): a module's body runs on first access to its exports, exactly when `require` would have loaded it from its
+ * file, so laziness is unchanged (what `loaded` says is what ran) and
  * there is one instance of each module whether the bundle or `require` of its file loaded it (a module already in
  * the cache is left as it is; a bundled module's `require` of another one uses the cache first).
  *
  * The files are used only when they are fresh: every module's dist/ file as large as recorded and not newer than the
  * bundle (a `tsc` after the bundle was built rewrites them: the plain files are then loaded). They are not used with
  * source-mapped stack traces (`--enable-source-maps`: Node maps the plain files, not a vm script), under V8 coverage
- * (NODE_V8_COVERAGE: coverage is of lib/ through the plain files' maps), or with CGMGR_NO_BUNDLE=1. A code cache that
- * V8 rejects (another Node version or V8 flags) only costs the compilation.
+ * (NODE_V8_COVERAGE: coverage is of lib/ through the plain files' maps), or with CGMGR_NO_BUNDLE=1. CGMGR_BUNDLE=always
+ * uses them with source maps on too (tap turns source maps on in every process it starts: the suites run on the
+ * bundles this way, `.ci/run`). A code cache that V8 rejects (another Node version or V8 flags) only costs the
+ * compilation.
  */
 import { readFileSync, statSync } from 'node:fs';
 import Module from 'node:module';
@@ -53,8 +56,8 @@ const DIST = __dirname;
 /** Why a bundle is not used in this process, or undefined when it may be. */
 function disabledReason(): string | undefined {
   if (process.env.CGMGR_NO_BUNDLE) return 'CGMGR_NO_BUNDLE is set';
-  if (process.sourceMapsEnabled) return 'source maps are enabled';
   if (process.env.NODE_V8_COVERAGE) return 'V8 coverage is on';
+  if (process.sourceMapsEnabled && process.env.CGMGR_BUNDLE !== 'always') return 'source maps are enabled';
   return undefined;
 }
 
@@ -102,7 +105,9 @@ function register(filename: string, deps: Record<string, string>, factory: Facto
   if (require.cache[filename]) return; // loaded from its file already: that instance stays the only one
   const mod = new Module(filename, undefined);
   mod.filename = filename;
-  mod.loaded = true;
+  // Not loaded until its body has run (Module#loaded, as for a file): `require` of a cached module that is not loaded
+  // returns its exports, which runs the body here.
+  mod.loaded = false;
   // Bare specifiers resolve from the module's own directory, as for a module loaded from its file (computed when
   // asked: the bundled modules require only built-ins and relative paths).
   Object.defineProperty(mod, 'paths', {
@@ -122,6 +127,7 @@ function register(filename: string, deps: Record<string, string>, factory: Facto
       Object.defineProperty(mod, 'exports', { value: exports, writable: true, configurable: true, enumerable: true });
       try {
         factory.call(exports, exports, requireFor(mod, deps), mod, filename, mod.path);
+        mod.loaded = true;
       } catch (err) {
         delete require.cache[filename]; // as Node does: a module that threw is loaded afresh next time
         throw err;
