@@ -6,7 +6,7 @@
  * `scripts/bundle.js` (run by `npm run build`/`build:ts`/`prepare`) writes, for each bundle NAME in dist/bundles/:
  * NAME.js (the modules' compiled code, verbatim, each wrapped as a CommonJS function), NAME.js.map (an index source map
  * whose sections are the modules' own maps, so lines map back to lib/), NAME.cache (V8's code cache of NAME.js) and
- * NAME.json (the manifest: each module's dist/ path and size, and NAME.js's size).
+ * NAME.json (the manifest: each module's dist/ path, size and place in NAME.js, and NAME.js's size).
  *
  * loadBundle(NAME) registers the modules in `require.cache` under their own dist/ file names, not loaded (`loaded`
  * false): a module's body runs on first access to its exports, exactly when `require` would have loaded it from its
@@ -14,8 +14,9 @@
  * there is one instance of each module whether the bundle or `require` of its file loaded it (a module already in
  * the cache is left as it is; a bundled module's `require` of another one uses the cache first).
  *
- * The files are used only when they are fresh: every module's dist/ file as large as recorded and not newer than the
- * bundle (a `tsc` after the bundle was built rewrites them: the plain files are then loaded). They are not used with
+ * The files are used only when they are fresh: every module's dist/ file holds the code the bundle holds (a file not
+ * modified since the bundle was written is taken as is; a newer one is compared), else the plain files are loaded.
+ * They are not used with
  * source-mapped stack traces (`--enable-source-maps`: Node maps the plain files, not a vm script), under V8 coverage
  * (NODE_V8_COVERAGE: coverage is of lib/ through the plain files' maps), or with CGMGR_NO_BUNDLE=1. CGMGR_BUNDLE=always
  * uses them with source maps on too (tap turns source maps on in every process it starts: the suites run on the
@@ -43,8 +44,8 @@ type Factory = (
 ) => void;
 
 interface Manifest {
-  /** [path relative to dist/, size in bytes] of each module, in bundle order. */
-  files: Array<[string, number]>;
+  /** Each module: [path under dist/, size in bytes, start and end of its code in NAME.js's text]. */
+  files: Array<[string, number, number, number]>;
   /** NAME.js's size: the code cache was made from exactly this file. */
   size: number;
 }
@@ -66,12 +67,17 @@ function disabledReason(): string | undefined {
   return undefined;
 }
 
+/** What may follow a module's code in its file: the source map comment the bundle leaves out. */
+const MAP_COMMENT = /^(\/\/# sourceMappingURL=[^\n]*\n?)?$/;
+
 /**
- * The manifest of bundle `name` when the bundle is fresh (see the file comment), with NAME.js's modification time;
- * undefined when it is missing or stale.
+ * The text of bundle `name` when it is fresh: every module's file holds the code the bundle holds. A file of the size
+ * recorded and not modified since the bundle was written is taken as is; a newer one (a `tsc` since, or an install,
+ * which writes the files in its own order) is read and compared. Undefined when the bundle is missing or stale.
  */
-function freshManifest(name: string): Manifest | undefined {
-  const bundle = statSync(join(DIST, 'bundles', `${name}.js`), { throwIfNoEntry: false });
+function freshSource(name: string): string | undefined {
+  const file = join(DIST, 'bundles', `${name}.js`);
+  const bundle = statSync(file, { throwIfNoEntry: false });
   if (!bundle) return undefined;
   let manifest: Manifest;
   try {
@@ -80,11 +86,17 @@ function freshManifest(name: string): Manifest | undefined {
     return undefined;
   }
   if (manifest.size !== bundle.size || !Array.isArray(manifest.files)) return undefined;
-  for (const [rel, size] of manifest.files) {
-    const st = statSync(join(DIST, rel), { throwIfNoEntry: false });
-    if (!st || st.size !== size || st.mtimeMs > bundle.mtimeMs) return undefined;
+  const source = readFileSync(file, 'utf8');
+  for (const [rel, size, start, end] of manifest.files) {
+    const path = join(DIST, rel);
+    const st = statSync(path, { throwIfNoEntry: false });
+    if (!st || st.size !== size) return undefined;
+    if (st.mtimeMs <= bundle.mtimeMs) continue;
+    const text = readFileSync(path, 'utf8');
+    const code = source.slice(start, end);
+    if (!text.startsWith(code) || !MAP_COMMENT.test(text.slice(code.length))) return undefined;
   }
-  return manifest;
+  return source;
 }
 
 /**
@@ -152,8 +164,8 @@ export function loadBundle(name: string): boolean {
   if (asked.has(name)) return bundleInUse(name);
   asked.add(name);
   if (disabledReason() !== undefined) return false;
-  const manifest = freshManifest(name);
-  if (!manifest) return false;
+  const source = freshSource(name);
+  if (source === undefined) return false;
   const file = join(DIST, 'bundles', `${name}.js`);
   let cachedData: Buffer | undefined;
   try {
@@ -161,7 +173,7 @@ export function loadBundle(name: string): boolean {
   } catch {
     /* no cache: compile */
   }
-  const script = new Script(readFileSync(file, 'utf8'), { filename: file, cachedData });
+  const script = new Script(source, { filename: file, cachedData });
   const list = script.runInThisContext() as Array<string | Record<string, string> | Factory>;
   for (let i = 0; i + 2 < list.length; i += 3) {
     register(DIST + '/' + (list[i] as string), list[i + 1] as Record<string, string>, list[i + 2] as Factory);

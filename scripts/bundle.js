@@ -85,9 +85,10 @@ function build(name, spec) {
   for (const rel of files) {
     const abs = path.join(DIST, rel);
     const source = fs.readFileSync(abs, 'utf8');
-    manifest.push([rel, Buffer.byteLength(source)]);
     const code = source.replace(/\n\/\/# sourceMappingURL=[^\n]*\n?$/, '\n');
     text += `${JSON.stringify(rel)}, ${JSON.stringify(relativeRequires(rel, source))}, ${WRAP}`;
+    // [path under dist/, its size in bytes, where its code is in the bundle (UTF-16 offsets of the bundle's text)]
+    manifest.push([rel, Buffer.byteLength(source), text.length, text.length + code.length]);
     line += 1;
     const mapFile = `${abs}.map`;
     if (fs.existsSync(mapFile)) {

@@ -90,7 +90,7 @@ t.test('laziness is unchanged: a v1 read does not load the v2 readers; loaded me
   t.same(r, { registered: true, v1: true, v2: false }, 'registered unrun; the v1 reader ran, the v2 reader did not');
 });
 
-t.test('a stale bundle is passed over: a dist file rewritten (tsc) or changed in size', async (t) => {
+t.test('a stale bundle is passed over: a module whose file holds other code than the bundle', async (t) => {
   // A copy of the package's dist/ and package.json, using this build's addon through CGMGR_ADDON.
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cgmgr-bundle-'));
   t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -98,22 +98,35 @@ t.test('a stale bundle is passed over: a dist file rewritten (tsc) or changed in
   fs.copyFileSync(path.join(PKG, 'package.json'), path.join(dir, 'package.json'));
   const addon = process.env.CGMGR_ADDON || path.join(PKG, 'build', 'Release', 'cgmgr.node');
   const env = { CGMGR_ADDON: addon };
+  const inUse = () => inFresh(STATS(dir), { env }).inUse;
   const fresh = inFresh(STATS(dir), { env });
   t.equal(fresh.inUse, true, 'the copy is fresh');
 
+  // Written after the bundle with the same code (a tsc run with no change; an install writes files in its own order).
+  const convert = path.join(dir, 'dist', 'stats', 'convert.js');
   const later = new Date(Date.now() + 60_000);
-  fs.utimesSync(path.join(dir, 'dist', 'stats', 'convert.js'), later, later);
-  const newer = inFresh(STATS(dir), { env });
-  t.equal(newer.inUse, false, 'a module newer than the bundle: not used');
-  t.equal(newer.v1, fresh.v1, 'and the stats are the same from the files');
+  fs.utimesSync(convert, later, later);
+  t.equal(inUse(), true, 'a module newer than the bundle, with the same code: still fresh');
 
+  // The same size, other code (a tsc run after an edit that kept the length): compared, so not used.
+  const text = fs.readFileSync(convert, 'utf8');
+  const edited = text.replace('limit >= exports.V1_UNLIMITED_MIN', 'limit <= exports.V1_UNLIMITED_MIN');
+  t.not(edited, text, 'an edit of the same size');
+  fs.writeFileSync(convert, edited);
+  fs.utimesSync(convert, later, later);
+  const stale = inFresh(STATS(dir), { env });
+  t.equal(stale.inUse, false, 'other code of the same size: not used');
+  t.not(stale.v1, fresh.v1, 'the edited file serves the stats (its v1 limits count as unlimited)');
+  t.equal(stale.v2, fresh.v2, 'and the v2 ones, which the edit does not reach, are the same');
+
+  fs.writeFileSync(convert, text);
   const past = fs.statSync(path.join(dir, 'dist', 'bundles', 'hook.js')).mtime;
-  const file = path.join(dir, 'dist', 'errors.js');
-  fs.utimesSync(path.join(dir, 'dist', 'stats', 'convert.js'), past, past);
-  t.equal(inFresh(STATS(dir), { env }).inUse, true, 'fresh again');
-  fs.appendFileSync(file, '\n// edited\n');
-  fs.utimesSync(file, past, past);
-  t.equal(inFresh(STATS(dir), { env }).inUse, false, 'a module of another size: not used');
+  fs.utimesSync(convert, past, past);
+  t.equal(inUse(), true, 'fresh again');
+  const errors = path.join(dir, 'dist', 'errors.js');
+  fs.appendFileSync(errors, '\n// edited\n');
+  fs.utimesSync(errors, past, past);
+  t.equal(inUse(), false, 'a module of another size, even one older than the bundle: not used');
 });
 
 t.test('not used with source maps on (Node maps the plain files), unless CGMGR_BUNDLE=always', async (t) => {
