@@ -87,7 +87,9 @@ function freshSource(name: string): string | undefined {
   }
   if (manifest.size !== bundle.size || !Array.isArray(manifest.files)) return undefined;
   const source = readFileSync(file, 'utf8');
-  for (const [rel, size, start, end] of manifest.files) {
+  for (const entry of manifest.files) {
+    if (!Array.isArray(entry) || entry.length !== 4) return undefined;
+    const [rel, size, start, end] = entry;
     const path = join(DIST, rel);
     const st = statSync(path, { throwIfNoEntry: false });
     if (!st || st.size !== size) return undefined;
@@ -173,8 +175,15 @@ export function loadBundle(name: string): boolean {
   } catch {
     /* no cache: compile */
   }
-  const script = new Script(source, { filename: file, cachedData });
-  const list = script.runInThisContext() as Array<string | Record<string, string> | Factory>;
+  let script: Script;
+  let list: Array<string | Record<string, string> | Factory>;
+  try {
+    script = new Script(source, { filename: file, cachedData });
+    list = script.runInThisContext() as typeof list;
+    if (!Array.isArray(list)) return false;
+  } catch {
+    return false; // a damaged bundle: the files serve
+  }
   for (let i = 0; i + 2 < list.length; i += 3) {
     register(DIST + '/' + (list[i] as string), list[i + 1] as Record<string, string>, list[i + 2] as Factory);
   }

@@ -73,8 +73,7 @@ Exit status: 0 ok, 1 operational error, 2 usage error.
 
 /** This package's version (from its package.json). */
 export function version(): string {
-  return (JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as { version: string })
-    .version;
+  return (JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as { version: string }).version;
 }
 
 /** The message for a first argument that is no command. */

@@ -123,6 +123,15 @@ t.test('a stale bundle is passed over: a module whose file holds other code than
   const past = fs.statSync(path.join(dir, 'dist', 'bundles', 'hook.js')).mtime;
   fs.utimesSync(convert, past, past);
   t.equal(inUse(), true, 'fresh again');
+  // A damaged bundle of the recorded size: V8 cannot compile it, so the files serve.
+  const hookJs = path.join(dir, 'dist', 'bundles', 'hook.js');
+  const original = fs.readFileSync(hookJs);
+  fs.writeFileSync(hookJs, Buffer.alloc(original.length, '@'));
+  const damaged = inFresh(STATS(dir), { env });
+  t.equal(damaged.inUse, false, 'a damaged bundle: not used');
+  t.equal(damaged.v1, fresh.v1, 'and the files serve the same stats');
+  fs.writeFileSync(hookJs, original);
+  t.equal(inUse(), true, 'restored: fresh');
   const errors = path.join(dir, 'dist', 'errors.js');
   fs.appendFileSync(errors, '\n// edited\n');
   fs.utimesSync(errors, past, past);
