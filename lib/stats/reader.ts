@@ -285,11 +285,16 @@ export class StatsReader {
 
   /** What a plan for `controllers` is built for (lib/stats/handle uses it too). */
   context(controllers: StatsOptions['controllers']): PlanContext {
+    const mask = controllerMask(controllers, this.version);
     return {
       version: this.version,
       layout: this.engine.layout,
-      mask: controllerMask(controllers, this.version),
-      hugePageSizes: this.sizes ?? hugePageSizes(this.sysRoot === undefined ? {} : { sysRoot: this.sysRoot }),
+      mask,
+      // Only the hugetlb readers use them: a read without hugetlb does not look for them (a hook's start).
+      hugePageSizes:
+        (mask & CONTROLLERS.hugetlb) === 0
+          ? []
+          : (this.sizes ?? hugePageSizes(this.sysRoot === undefined ? {} : { sysRoot: this.sysRoot })),
     };
   }
 
