@@ -61,6 +61,11 @@ const DIST = __dirname;
 
 /** Why a bundle is not used in this process, or undefined when it may be. */
 function disabledReason(): string | undefined {
+  // Under another module system (Jest's registry, a bundler's runtime) `module` is not Node's: nothing to register in.
+  const cjs = Module as unknown as { _cache?: unknown; _nodeModulePaths?: unknown };
+  if (typeof Module !== 'function' || cjs._cache !== require.cache || typeof cjs._nodeModulePaths !== 'function') {
+    return "not Node's CommonJS loader";
+  }
   if (process.env.CGMGR_NO_BUNDLE) return 'CGMGR_NO_BUNDLE is set';
   if (process.env.NODE_V8_COVERAGE) return 'V8 coverage is on';
   if (process.sourceMapsEnabled && process.env.CGMGR_BUNDLE !== 'always') return 'source maps are enabled';
