@@ -11,7 +11,10 @@
 // `cgmgr move` waits for it whatever starts the command (a v1 memory hierarchy's write of cgroup.procs waits ~10 ms for
 // the kernel), so its wall clock is shown less that write too.
 //
-//   node bench/startup.js [--rounds N | --quick] [--json FILE]      (--quick: 5 rounds, for CI)
+// --breakdown also times the pieces of the hook's start inside fresh processes (process.hrtime marks): loading the
+// bundle loader, loadBundle('hook'), the modules' bodies, the first statsSync and its parts, and a second statsSync.
+//
+//   node bench/startup.js [--rounds N | --quick] [--breakdown] [--json FILE]      (--quick: 5 rounds, for CI)
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
@@ -26,10 +29,12 @@ const TARGET_MS = 12;
 
 let rounds = 21;
 let jsonFile;
+let breakdown = false;
 eachArg(process.argv.slice(2), (flag, next) => {
   if (flag === '--rounds') rounds = Number(next());
   else if (flag === '--quick') rounds = 5;
   else if (flag === '--json') jsonFile = next();
+  else if (flag === '--breakdown') breakdown = true;
   else return false;
   return true;
 });
@@ -120,6 +125,34 @@ function pidWriteMs(n) {
   return median(ms);
 }
 
+/**
+ * The pieces of a hook's start, in `n` fresh processes: medians of process.hrtime marks around each step, in the order
+ * `require('cgmgr')` + statsSync takes them (the loader and the bundle first, as dist/index.js does).
+ */
+function breakdownMs(n) {
+  const dist = path.join(PKG, 'dist');
+  const steps = [
+    ['load dist/bundle.js (the loader)', `const b = require(${JSON.stringify(path.join(dist, 'bundle'))});`],
+    ["loadBundle('hook'): freshness, read, code cache", "b.loadBundle('hook');"],
+    ["the modules' bodies (dist/index.js, errors, the addon, engine, stats)", `const c = require(${JSON.stringify(PKG)});`],
+    ['first statsSync: layout discovery', `require(${JSON.stringify(path.join(dist, 'hierarchy'))}).discoverHierarchies();`],
+    ['first statsSync: the engine (opens the hierarchies)', `const e = require(${JSON.stringify(path.join(dist, 'stats', 'reader'))}).cachedReader({});`],
+    ['first statsSync: plan, native read, conversion', `e.readSync([${JSON.stringify('/' + name)}], {});`],
+    ['second statsSync', `c.statsSync(${JSON.stringify('/' + name)});`],
+  ];
+  // Wall (hrtime) and CPU (user + system, process.cpuUsage) of each step: under load the CPU column says more.
+  const code = 'const h = () => { const c = process.cpuUsage(); return [process.hrtime.bigint(), c.user + c.system]; }; const t = [h()];\n' +
+    `${steps.map(([, s]) => `${s} t.push(h());`).join('\n')}\n` +
+    'process.stdout.write(JSON.stringify(t.slice(1).map((x, i) => [Number(x[0] - t[i][0]) / 1e6, (x[1] - t[i][1]) / 1e3])));';
+  const runs = [];
+  for (let i = 0; i < n; i++) {
+    const r = spawnSync(process.execPath, ['-e', code], { encoding: 'utf8', env: childEnv() });
+    if (r.status !== 0) throw new Error(`breakdown failed: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+    runs.push(JSON.parse(r.stdout));
+  }
+  return steps.map(([label], i) => ({ step: label, ms: median(runs.map((x) => x[i][0])), cpuMs: median(runs.map((x) => x[i][1])) }));
+}
+
 /** One run of a variant: wall ms, and the module count it reports. */
 function runOnce(v) {
   const t0 = process.hrtime.bigint();
@@ -166,10 +199,16 @@ async function main() {
   }
   const move = rows.find((r, i) => vs[i].move);
   console.log(`cgmgr move: its pid write takes ${moveWriteMs.toFixed(1)} ms in the kernel (median, warm process); less that, ${sign(move.overNodeMs - moveWriteMs)} ms over node -e 0`);
+  let pieces;
+  if (breakdown) {
+    pieces = breakdownMs(rounds);
+    console.log(`\nthe hook's start, piece by piece (medians of ${rounds} fresh processes; wall, CPU):`);
+    for (const p of pieces) console.log(`  ${p.ms.toFixed(2).padStart(6)} ms ${p.cpuMs.toFixed(2).padStart(6)} ms CPU  ${p.step}`);
+  }
   const hook = rows.find((r, i) => vs[i].target);
   const met = hook.overNodeMs <= TARGET_MS;
   console.log(`target: require('cgmgr') + first statsSync <= ${TARGET_MS} ms over node -e 0: ${hook.overNodeMs.toFixed(1)} ms wall, ${met ? 'met' : 'NOT met'} (CPU ${sign(hook.cpuOverNodeMs)} ms)`);
-  if (jsonFile) fs.writeFileSync(jsonFile, JSON.stringify({ rounds, version: isV2 ? 2 : 1, rows, moveWriteMs, targetMs: TARGET_MS, met }, null, 2) + '\n');
+  if (jsonFile) fs.writeFileSync(jsonFile, JSON.stringify({ rounds, version: isV2 ? 2 : 1, rows, moveWriteMs, pieces, targetMs: TARGET_MS, met }, null, 2) + '\n');
 }
 
 main().catch((err) => {
