@@ -7,11 +7,11 @@
  * 3. `prebuilds/<platform>-<arch>/cgmgr.napi.<libc>.node`: the prebuilt addon in the npm package (N-API 9), e.g.
  *    `prebuilds/linux-x64/cgmgr.napi.glibc.node`, `prebuilds/linux-arm64/cgmgr.napi.glibc.node`.
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 
 /** The package's root directory (where package.json, build/ and prebuilds/ are). */
-export const PACKAGE_ROOT = path.resolve(__dirname, '..');
+export const PACKAGE_ROOT = resolve(__dirname, '..');
 
 export interface AddonCandidate {
   /** How the candidate is named in messages: "CGMGR_ADDON", "local build", "prebuilt addon". */
@@ -30,7 +30,7 @@ export function libc(): 'glibc' | 'musl' {
   if (libcCache === undefined) {
     let ldd = '';
     try {
-      ldd = fs.readFileSync('/usr/bin/ldd', 'latin1').slice(0, 4096);
+      ldd = readFileSync('/usr/bin/ldd', 'latin1').slice(0, 4096);
     } catch {
       /* no ldd: ask the report */
     }
@@ -50,7 +50,7 @@ export function prebuildPath(
   arch: string = process.arch,
   c: string = libc(),
 ): string {
-  return path.join('prebuilds', `${platform}-${arch}`, `cgmgr.napi.${c}.node`);
+  return join('prebuilds', `${platform}-${arch}`, `cgmgr.napi.${c}.node`);
 }
 
 /**
@@ -58,10 +58,10 @@ export function prebuildPath(
  * build is listed only when it exists; the prebuild always (its absence is part of the failure message).
  */
 export function addonCandidates(root: string = PACKAGE_ROOT, env: NodeJS.ProcessEnv = process.env): AddonCandidate[] {
-  if (env.CGMGR_ADDON) return [{ kind: 'CGMGR_ADDON', file: path.resolve(env.CGMGR_ADDON) }];
+  if (env.CGMGR_ADDON) return [{ kind: 'CGMGR_ADDON', file: resolve(env.CGMGR_ADDON) }];
   const out: AddonCandidate[] = [];
-  const local = path.join(root, 'build', 'Release', 'cgmgr.node');
-  if (fs.existsSync(local)) out.push({ kind: 'local build', file: local });
-  out.push({ kind: 'prebuilt addon', file: path.join(root, prebuildPath()) });
+  const local = join(root, 'build', 'Release', 'cgmgr.node');
+  if (existsSync(local)) out.push({ kind: 'local build', file: local });
+  out.push({ kind: 'prebuilt addon', file: join(root, prebuildPath()) });
   return out;
 }

@@ -6,8 +6,11 @@
  * "did you mean"). `--help` prints usage on stdout, exit 0; `--version` prints `cgmgr <version>`. A `--root` that is
  * no cgroup root is refused here for every command.
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+// The start-up bundle first (lib/bundle.ts): `cgmgr paths`/`cgmgr move` then load their modules from it.
+import { loadBundle } from './bundle';
+loadBundle('cli');
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Command } from './cli/command';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError, errorLine, processIo, type Io } from './cli/io';
 import { checkRoot, rootArgument } from './cli/root';
@@ -70,8 +73,7 @@ Exit status: 0 ok, 1 operational error, 2 usage error.
 
 /** This package's version (from its package.json). */
 export function version(): string {
-  return (JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')) as { version: string })
-    .version;
+  return (JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as { version: string }).version;
 }
 
 /** The message for a first argument that is no command. */

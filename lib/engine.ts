@@ -8,7 +8,7 @@
  *
  * Everything above it (the stats formulas, the managers, the collector) uses this one way into cgroupfs.
  */
-import * as os from 'node:os';
+import { availableParallelism } from 'node:os';
 import { CgroupError, decodeSysStatus, invalidArg, sysError } from './errors';
 import { discoverHierarchies, type DiscoverOptions, type Hierarchy, type Layout } from './hierarchy';
 import { native, type NativeEngine, type NativeFileParseError, type NativeParseError } from './native';
@@ -402,7 +402,7 @@ export const ROWS_PER_WORKER = 256;
 
 function defaultWorkers(rows: number): number {
   const pool = Number(process.env.UV_THREADPOOL_SIZE) || 4;
-  return Math.max(1, Math.min(Math.ceil(rows / ROWS_PER_WORKER), pool, os.availableParallelism()));
+  return Math.max(1, Math.min(Math.ceil(rows / ROWS_PER_WORKER), pool, availableParallelism()));
 }
 
 function toIds(ids: Uint32Array | readonly number[]): Uint32Array {

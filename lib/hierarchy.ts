@@ -4,8 +4,8 @@
  * root as CRI-O does. For a recorded tree (a plain directory standing in for /sys/fs/cgroup) the layout is read from
  * the directory names instead.
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { CgroupError } from './errors';
 import { native } from './native';
 
@@ -57,7 +57,7 @@ export function isCgroup2(root: string = DEFAULT_ROOT): boolean {
 
 function readControllers(dir: string): string[] {
   try {
-    return fs.readFileSync(path.join(dir, 'cgroup.controllers'), 'utf8').split(/\s+/).filter(Boolean);
+    return readFileSync(join(dir, 'cgroup.controllers'), 'utf8').split(/\s+/).filter(Boolean);
   } catch {
     return [];
   }
@@ -90,7 +90,7 @@ export function hierarchiesFromMountinfo(text: string, root: string): Array<Omit
 function fromMounts(root: string, mountinfo: string): Array<Omit<Hierarchy, 'index'>> {
   let text: string;
   try {
-    text = fs.readFileSync(mountinfo, 'utf8');
+    text = readFileSync(mountinfo, 'utf8');
   } catch {
     return [];
   }
@@ -99,16 +99,16 @@ function fromMounts(root: string, mountinfo: string): Array<Omit<Hierarchy, 'ind
 
 // A recorded tree: root/<controllers> directories (v1; "systemd" is name=systemd, "unified" is cgroup2), or a v2 root.
 function fromDirectories(root: string, version: 1 | 2 | undefined): Array<Omit<Hierarchy, 'index'>> {
-  if (version === 2 || (version === undefined && fs.existsSync(path.join(root, 'cgroup.controllers')))) {
+  if (version === 2 || (version === undefined && existsSync(join(root, 'cgroup.controllers')))) {
     return [{ version: 2, path: root, controllers: readControllers(root), mountRoot: '/' }];
   }
   const out: Array<Omit<Hierarchy, 'index'>> = [];
   // By code point: localeCompare would load ICU's collator, ~10 ms of a CLI's start (the same order for cgroup names).
-  for (const ent of fs
-    .readdirSync(root, { withFileTypes: true })
-    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+  for (const ent of readdirSync(root, { withFileTypes: true }).sort((a, b) =>
+    a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
+  )) {
     if (!ent.isDirectory()) continue; // co-mount aliases are symlinks (cpu -> cpu,cpuacct): one hierarchy each
-    const dir = path.join(root, ent.name);
+    const dir = join(root, ent.name);
     if (ent.name === 'unified') {
       out.push({ version: 2, path: dir, controllers: readControllers(dir), mountRoot: '/' });
     } else {
@@ -124,7 +124,7 @@ function fromDirectories(root: string, version: 1 | 2 | undefined): Array<Omit<H
 }
 
 export function discoverHierarchies(options: DiscoverOptions = {}): Layout {
-  const root = path.resolve(options.root ?? DEFAULT_ROOT);
+  const root = resolve(options.root ?? DEFAULT_ROOT);
   const mountinfo = options.mountinfo ?? '/proc/self/mountinfo';
   let found = fromMounts(root, mountinfo);
   if (found.length === 0) found = fromDirectories(root, options.version);

@@ -19,6 +19,10 @@ import type * as PathsModule from './paths';
 import type * as SystemdModule from './systemd';
 import type * as WalkModule from './walk';
 
+// The start-up bundle first (lib/bundle.ts): the modules below then come from it, one file with V8's code cache.
+import { loadBundle } from './bundle';
+loadBundle('hook');
+
 // Loaded now: what stats() needs anyway.
 export { CgroupError, type CgroupErrorProperties } from './errors';
 export {

@@ -2,7 +2,7 @@
  * Loads the addon (the one place that does) and hands it the error class. Where it looks, in order, is in
  * addon-location.ts (CGMGR_ADDON, the local build, the prebuild); a load failure says what was tried and how to rebuild.
  */
-import * as fs from 'node:fs';
+import { existsSync } from 'node:fs';
 import { PACKAGE_ROOT, addonCandidates, libc } from './addon-location';
 import { CgroupError, sysError } from './errors';
 
@@ -169,7 +169,7 @@ function load(): NativeAddon {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       return require(file) as NativeAddon;
     } catch (err) {
-      const why = fs.existsSync(file) ? reason(err) : 'not found';
+      const why = existsSync(file) ? reason(err) : 'not found';
       failures.push(`${kind} ${file}: ${why}`);
       const next = candidates[i + 1];
       if (next && why !== 'not found')

@@ -28,6 +28,27 @@ for (const ts of files(path.join(ROOT, 'lib'), (p) => p.endsWith('.ts') && !p.en
   if (!built) stale.push(`${rel(js)} is missing (from ${rel(ts)})`);
   else if (built.mtimeMs < fs.statSync(ts).mtimeMs) stale.push(`${rel(ts)} is newer than ${rel(js)}`);
 }
+// The start-up bundles (scripts/bundle.js) are made from dist/ after tsc: a dist/ file newer than its bundle means the
+// bundle would be passed over (lib/bundle.ts), and the tests would not test it.
+for (const name of ['hook', 'cli']) {
+  const bundle = path.join(ROOT, 'dist', 'bundles', `${name}.js`);
+  const built = fs.statSync(bundle, { throwIfNoEntry: false });
+  let manifest;
+  try {
+    manifest = JSON.parse(fs.readFileSync(path.join(ROOT, 'dist', 'bundles', `${name}.json`), 'utf8'));
+  } catch {
+    manifest = undefined;
+  }
+  if (!built || !manifest) {
+    stale.push(`${rel(bundle)} is missing`);
+    continue;
+  }
+  const newer = manifest.files.filter(([f, size]) => {
+    const st = fs.statSync(path.join(ROOT, 'dist', f), { throwIfNoEntry: false });
+    return !st || st.size !== size || st.mtimeMs > built.mtimeMs;
+  });
+  if (newer.length > 0) stale.push(`${rel(bundle)} is older than dist/${newer[0][0]}${newer.length > 1 ? ` (+${newer.length - 1} more)` : ''}`);
+}
 const tsStaleCount = stale.length;
 
 if (!process.env.CGMGR_ADDON) {

@@ -4,8 +4,8 @@
  * N ≥ 2^20 -> N/2^20 "GB", N ≥ 2^10 -> N/2^10 "MB", else N "KB". Other entries are skipped; a missing directory gives
  * no sizes. Read once per sysRoot and process, as the library does.
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import { readdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 
 const cache = new Map<string, readonly string[]>();
 
@@ -29,17 +29,13 @@ export function hugePageSizeNames(entries: readonly string[]): string[] {
 
 /** The huge page sizes of this machine (or of a tree standing in for /sys). */
 export function hugePageSizes(options: { sysRoot?: string } = {}): readonly string[] {
-  const sysRoot = path.resolve(options.sysRoot ?? '/sys');
+  const sysRoot = resolve(options.sysRoot ?? '/sys');
   let sizes = cache.get(sysRoot);
   if (sizes === undefined) {
-    let entries: string[] = [];
+    let entries: string[];
     try {
-      const dir = fs.opendirSync(path.join(sysRoot, 'kernel', 'mm', 'hugepages'));
-      try {
-        for (let e = dir.readSync(); e !== null; e = dir.readSync()) entries.push(e.name);
-      } finally {
-        dir.closeSync();
-      }
+      // readdirSync, not opendirSync: fs.Dir loads another internal module (~0.4 ms of a hook's first statsSync).
+      entries = readdirSync(join(sysRoot, 'kernel', 'mm', 'hugepages'));
     } catch {
       entries = [];
     }

@@ -8,6 +8,8 @@
  * A single call rejects (throws) on the library's error, with what was read on `err.partial` (DECISIONS Q-18); a batch
  * never fails as a whole.
  */
+import { loadBundle } from '../bundle';
+loadBundle('hook'); // first (lib/bundle.ts): the modules below then come from the start-up bundle
 import type * as HandleModule from './handle';
 import { cachedReader, type StatsError, type StatsResult } from './reader';
 import type { CgroupStats, StatsOptions } from './types';

@@ -10,7 +10,7 @@
  *  - CRI-O throws away what was read; here every error carries the partial result (`err.partial`), and a batch
  *    returns a status per cgroup instead of failing as a whole.
  */
-import * as path from 'node:path';
+import { join, resolve } from 'node:path';
 import { Engine, type BatchResult, type FileSpec, type ReadPlan } from '../engine';
 import { CgroupError, invalidArg, sysError } from '../errors';
 import { DEFAULT_ROOT } from '../hierarchy';
@@ -256,7 +256,7 @@ function openFailure<N extends number | bigint>(
   let cause = err;
   const h = version === 2 ? engine.layout.hierarchies[0] : engine.layout.controllers.get('devices');
   if (err.code === 'ENOENT' && h !== undefined) {
-    cause = sysError(2, 'openat', path.join(h.path, rel, 'cgroup.procs'), { file: 'cgroup.procs' });
+    cause = sysError(2, 'openat', join(h.path, rel, 'cgroup.procs'), { file: 'cgroup.procs' });
   }
   const e = (version === 2 ? v2StatsError([cause]) : cause) as StatsError<N>;
   setErrors(e, [cause]);
@@ -278,18 +278,23 @@ export class StatsReader {
   constructor(options: Omit<StatsOptions, 'controllers' | 'bigint'> & { engine?: Engine } = {}) {
     this.engine = options.engine ?? cachedEngine(options.root, options.version, options.mountinfo);
     this.version = options.version ?? this.engine.layout.version;
-    this.procRoot = path.resolve(options.procRoot ?? '/proc');
+    this.procRoot = resolve(options.procRoot ?? '/proc');
     this.sysRoot = options.sysRoot;
     this.sizes = options.hugePageSizes;
   }
 
   /** What a plan for `controllers` is built for (lib/stats/handle uses it too). */
   context(controllers: StatsOptions['controllers']): PlanContext {
+    const mask = controllerMask(controllers, this.version);
     return {
       version: this.version,
       layout: this.engine.layout,
-      mask: controllerMask(controllers, this.version),
-      hugePageSizes: this.sizes ?? hugePageSizes(this.sysRoot === undefined ? {} : { sysRoot: this.sysRoot }),
+      mask,
+      // Only the hugetlb readers use them: a read without hugetlb does not look for them (a hook's start).
+      hugePageSizes:
+        (mask & CONTROLLERS.hugetlb) === 0
+          ? []
+          : (this.sizes ?? hugePageSizes(this.sysRoot === undefined ? {} : { sysRoot: this.sysRoot })),
     };
   }
 
@@ -416,8 +421,8 @@ const engines = new Map<string, Engine>();
  * root) never share an engine. Managers and their handles use their context's own engine instead.
  */
 export function cachedEngine(root: string | undefined, version: 1 | 2 | undefined, mountinfo?: string): Engine {
-  const r = path.resolve(root ?? DEFAULT_ROOT);
-  const key = JSON.stringify([r, version ?? null, mountinfo === undefined ? null : path.resolve(mountinfo)]);
+  const r = resolve(root ?? DEFAULT_ROOT);
+  const key = JSON.stringify([r, version ?? null, mountinfo === undefined ? null : resolve(mountinfo)]);
   let engine = engines.get(key);
   if (!engine) {
     engine = new Engine({
@@ -435,7 +440,7 @@ const readers = new Map<string, StatsReader>();
 /** One StatsReader per (root, version, mountinfo, procRoot, sysRoot, huge page sizes). */
 export function cachedReader(options: StatsOptions): StatsReader {
   const key = JSON.stringify([
-    path.resolve(options.root ?? DEFAULT_ROOT),
+    resolve(options.root ?? DEFAULT_ROOT),
     options.version ?? null,
     options.mountinfo ?? null,
     options.procRoot ?? null,
