@@ -16,7 +16,7 @@ import { CgroupError, invalidArg, sysError } from '../errors';
 import { DEFAULT_ROOT } from '../hierarchy';
 import { cgroupRelPath } from '../validate';
 import type { ControllerReader, PlanContext, ReadContext } from './controller';
-import { convert, toNumbers } from './convert';
+import { convertTo } from './convert';
 import { v2StatsError } from './errors';
 import { hugePageSizes } from './hugepages';
 import { scanProcesses, scanProcessesSync, type ProcessScan } from './process';
@@ -137,6 +137,22 @@ interface RowOutcome {
   gone?: CgroupError;
 }
 
+/** The RowRead of each row of a result, reused by the next read of that row with the same compiled plan. */
+const rowReads = new WeakMap<BatchResult, Array<RowRead | undefined>>();
+
+/**
+ * A RowRead for one row of a result: the one made for this result's row before when it was for the same compiled plan
+ * (a read is synchronous from the native read to the converted stats, so no two reads of one row overlap), else a new
+ * one. Saves the per-read objects of the row's views (one per reader).
+ */
+function rowReadOf(engine: Engine, c: CompiledStats, result: BatchResult, row: number, id: number): RowRead {
+  let rows = rowReads.get(result);
+  if (rows === undefined) rowReads.set(result, (rows = []));
+  const rr = rows[row];
+  if (rr !== undefined && rr.entries === c.entries && rr.specs === c.specs && rr.engine === engine) return rr.reuse(id);
+  return (rows[row] = new RowRead(engine, c.plan!, result, row, id, c.entries, c.specs));
+}
+
 function extractRow(
   c: CompiledStats,
   engine: Engine,
@@ -149,7 +165,7 @@ function extractRow(
   for (const r of c.skipped) r.skip(raw);
   const out: RowOutcome = { raw, statErrors: [], procsErrors: [] };
   if (result !== undefined && c.plan !== undefined) {
-    const rr = new RowRead(engine, c.plan, result, row, id, c.entries, c.specs);
+    const rr = rowReadOf(engine, c, result, row, id);
     if (rr.gone) out.gone = result.rowError(row);
     for (const r of c.wanted) {
       const errs = r.read(rr.scope(r.name), raw, ctx);
@@ -211,8 +227,7 @@ function finish<N extends number | bigint>(
   bigint: boolean,
   p: string,
 ): StatsResult<N> {
-  const big = convert(o.raw, scan, nowNano());
-  const stats = (bigint ? big : toNumbers(big)) as CgroupStats<N>;
+  const stats = convertTo(o.raw, scan, nowNano(), bigint) as CgroupStats<N>;
   let error: CgroupError | undefined;
   let errors: CgroupError[] = [];
   if (o.gone) {

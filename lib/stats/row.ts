@@ -24,7 +24,10 @@ export interface PlanEntry {
 
 /** One row of a batch result: the engine, the handle, and the plan's files by qualified key (`<reader>:<name>`). */
 export class RowRead {
-  private readonly errs = new Map<string, CgroupError>();
+  /** The errors worded so far in this read (made on the first error: most reads have none). */
+  private errs: Map<string, CgroupError> | undefined;
+  /** The readers' views, made once per RowRead (a reused RowRead keeps them: they hold nothing of one read). */
+  private readonly scopes = new Map<string, Files>();
   /** The row's file statuses start here in result.fileStatus. */
   readonly statusBase: number;
   /** The row's values and flags start here in result.values / result.flags. */
@@ -39,7 +42,8 @@ export class RowRead {
     readonly plan: ReadPlan,
     readonly result: BatchResult,
     readonly row: number,
-    readonly id: number,
+    /** The handle of the row's cgroup (set again by reuse()). */
+    public id: number,
     readonly entries: ReadonlyMap<string, PlanEntry>,
     /** Every file the readers asked for, planned or not (a hierarchy that is not mounted is not planned). */
     readonly specs: ReadonlyMap<string, FileSpec> = NO_SPECS,
@@ -55,8 +59,17 @@ export class RowRead {
     return this.result.itemStatus[this.row] !== 0;
   }
 
+  /** Makes this RowRead stand for a new read of the same row (another handle, or the same one again). */
+  reuse(id: number): this {
+    this.id = id;
+    this.errs = undefined;
+    return this;
+  }
+
   scope(prefix: string): Files {
-    return new Files(this, prefix, this.byReader.get(prefix) ?? NO_ENTRIES);
+    let f = this.scopes.get(prefix);
+    if (f === undefined) this.scopes.set(prefix, (f = new Files(this, prefix, this.byReader.get(prefix) ?? NO_ENTRIES)));
+    return f;
   }
 
   entry(key: string): PlanEntry | undefined {
@@ -68,7 +81,7 @@ export class RowRead {
    * this read; the file is not read again). Cached per file.
    */
   error(key: string): CgroupError | undefined {
-    const cached = this.errs.get(key);
+    const cached = this.errs?.get(key);
     if (cached) return cached;
     const e = this.entries.get(key);
     if (!e) return undefined;
@@ -86,7 +99,7 @@ export class RowRead {
         });
       }
     }
-    this.errs.set(key, err);
+    (this.errs ??= new Map()).set(key, err);
     return err;
   }
 }
