@@ -14,8 +14,9 @@
 // targets in CPU time per call, in one process (robust on a loaded machine, where wall-clock figures say little).
 //
 // Every variant first runs --warmup sweeps that are not timed (default 10: V8 compiles the JS path optimised only after
-// some thousand calls (measured: a process's first 8-10 sweeps of 160 containers run 1.5-30× slower than the later ones), and a runtime calls this every few seconds for as long as the container lives; the C loop and
-// Go warm their caches likewise). The bound: the C loop is the floor for these files, so runc / C loop is the most any
+// some thousand calls; measured, a process's first 8-10 sweeps of 160 containers run 1.5-30× slower than the later
+// ones; a runtime calls this every few seconds for as long as the container lives; the C loop and Go warm their caches
+// likewise). The bound: the C loop is the floor for these files, so runc / C loop is the most any
 // reader of these files can be faster than runc; --per-file prints the C loop's cost of each file alone.
 //
 //   node bench/container-stats.js [--n 1000] [--rounds 3] [--sweeps 5] [--warmup 5] [--shard 300] [--per-file] [--json FILE]
