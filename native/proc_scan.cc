@@ -214,7 +214,7 @@ bool ParseNofileSoft(const char* text, size_t len, uint64_t* out) {
     if (v > (UINT64_MAX - d) / 10) return false;  // past u64
     v = v * 10 + d;
   }
-  if (i == start) return false;                                  // no value, or not a number ("unlimited")
+  if (i == start) return false;                                       // no value, or not a number ("unlimited")
   if (i < len && text[i] != '\n' && !IsSpace(text[i])) return false;  // "12abc"
   *out = v;
   return true;

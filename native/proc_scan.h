@@ -18,9 +18,9 @@ namespace cgmgr {
 struct ProcFigures {
   uint64_t fds = 0;
   uint64_t sockets = 0;
-  uint64_t starved = 0;  // pids not scanned: EMFILE/ENFILE opening their fd directory
-  uint64_t ulimit_soft = 0;    // ScanPidLimits: the last soft "Max open files" that parsed
-  bool has_ulimit = false;     // ScanPidLimits: whether any did
+  uint64_t starved = 0;      // pids not scanned: EMFILE/ENFILE opening their fd directory
+  uint64_t ulimit_soft = 0;  // ScanPidLimits: the last soft "Max open files" that parsed
+  bool has_ulimit = false;   // ScanPidLimits: whether any did
 };
 
 // Adds the figures of one pid to `out`. A pid whose fd directory cannot be opened or read to its end (exited, not

@@ -86,8 +86,18 @@ export function convertTo<N extends number | bigint>(
   systemNano: bigint,
   big: N extends bigint ? true : false,
 ): CgroupStats<N>;
-export function convertTo(raw: RawStats, scan: ProcessScan, systemNano: bigint, big: boolean): CgroupStats<number | bigint>;
-export function convertTo(raw: RawStats, scan: ProcessScan, systemNano: bigint, big: boolean): CgroupStats<number | bigint> {
+export function convertTo(
+  raw: RawStats,
+  scan: ProcessScan,
+  systemNano: bigint,
+  big: boolean,
+): CgroupStats<number | bigint>;
+export function convertTo(
+  raw: RawStats,
+  scan: ProcessScan,
+  systemNano: bigint,
+  big: boolean,
+): CgroupStats<number | bigint> {
   type N = number | bigint;
   const v2 = raw.version === 2;
   const m = raw.memory;

@@ -68,7 +68,8 @@ export class RowRead {
 
   scope(prefix: string): Files {
     let f = this.scopes.get(prefix);
-    if (f === undefined) this.scopes.set(prefix, (f = new Files(this, prefix, this.byReader.get(prefix) ?? NO_ENTRIES)));
+    if (f === undefined)
+      this.scopes.set(prefix, (f = new Files(this, prefix, this.byReader.get(prefix) ?? NO_ENTRIES)));
     return f;
   }
 
