@@ -137,20 +137,22 @@ interface RowOutcome {
   gone?: CgroupError;
 }
 
-/** The RowRead of each row of a result, reused by the next read of that row with the same compiled plan. */
-const rowReads = new WeakMap<BatchResult, Array<RowRead | undefined>>();
+/** The RowRead of row 0 of a result (a StatsHandle's shared one-row result), reused by the next read of it. */
+const rowReads = new WeakMap<BatchResult, RowRead>();
 
 /**
- * A RowRead for one row of a result: the one made for this result's row before when it was for the same compiled plan
- * (a read is synchronous from the native read to the converted stats, so no two reads of one row overlap), else a new
- * one. Saves the per-read objects of the row's views (one per reader).
+ * A RowRead for one row of a result. Row 0 reuses the one made for this result before when it was for the same
+ * compiled plan (a read is synchronous from the native read to the converted stats, so no two reads of one row
+ * overlap): a StatsHandle's read then makes no view objects (one per reader). Other rows of a batch get a new one, so a
+ * large batch's rows are not kept alive with the result.
  */
 function rowReadOf(engine: Engine, c: CompiledStats, result: BatchResult, row: number, id: number): RowRead {
-  let rows = rowReads.get(result);
-  if (rows === undefined) rowReads.set(result, (rows = []));
-  const rr = rows[row];
+  if (row !== 0) return new RowRead(engine, c.plan!, result, row, id, c.entries, c.specs);
+  const rr = rowReads.get(result);
   if (rr !== undefined && rr.entries === c.entries && rr.specs === c.specs && rr.engine === engine) return rr.reuse(id);
-  return (rows[row] = new RowRead(engine, c.plan!, result, row, id, c.entries, c.specs));
+  const made = new RowRead(engine, c.plan!, result, 0, id, c.entries, c.specs);
+  rowReads.set(result, made);
+  return made;
 }
 
 function extractRow(
