@@ -112,6 +112,8 @@ export class Files {
   private readonly statusBase: number;
   private readonly flags: Uint8Array;
   private readonly values: Float64Array | BigUint64Array;
+  /** The values' 32-bit halves (bigint results only): a zero is answered with the literal 0n, no BigInt made. */
+  private readonly halves: Uint32Array | undefined;
   private readonly slotBase: number;
   private readonly offsets: readonly number[];
 
@@ -125,6 +127,7 @@ export class Files {
     this.statusBase = r.statusBase;
     this.flags = result.flags;
     this.values = result.values;
+    this.halves = result.bigint ? halvesOf(result) : undefined;
     this.slotBase = r.slotBase;
     this.offsets = r.offsets;
   }
@@ -226,6 +229,8 @@ export class Files {
     const i = this.slotBase + this.offsets[e.file]! + k;
     const flag = this.flags[i];
     if (flag === SLOT.absent) return undefined;
+    const h = this.halves;
+    if (h !== undefined && flag !== SLOT.float && h[2 * i] === 0 && h[2 * i + 1] === 0) return 0n;
     const v = flag === SLOT.float ? this.r.result.floats[i]! : this.values[i]!;
     return typeof v === 'bigint' ? v : BigInt(Math.trunc(v));
   }
@@ -342,6 +347,17 @@ export class Files {
 }
 
 const NO_ENTRIES: ReadonlyMap<string, PlanEntry> = new Map();
+const halvesMade = new WeakMap<BatchResult, Uint32Array>();
+
+/** A 32-bit view over a bigint result's values (made once per result). */
+function halvesOf(result: BatchResult): Uint32Array {
+  let h = halvesMade.get(result);
+  if (h === undefined) {
+    const v = result.values;
+    halvesMade.set(result, (h = new Uint32Array(v.buffer, v.byteOffset, v.length * 2)));
+  }
+  return h;
+}
 const NO_SPECS: ReadonlyMap<string, FileSpec> = new Map();
 const offsetsOf = new WeakMap<ReadPlan, readonly number[]>();
 
