@@ -136,6 +136,9 @@ export interface NativeAddon {
   /** The process figures' /proc scan (native/proc_scan.h): [descriptors, sockets, pids not scanned for want of a
    * descriptor (EMFILE/ENFILE)]. */
   scanProcFds(procRoot: string, pids: Int32Array): Float64Array;
+  /** CRI-O's PidsStats /proc scan over pids[0..count) (native/proc_scan.h): out = [descriptors, sockets, soft
+   * "Max open files" of the last pid whose line parses, 1 when one did, pids not scanned for want of a descriptor]. */
+  scanProcesses(procRoot: string, pids: Int32Array, count: number, out: BigUint64Array): void;
   /** The engine's write side (native/fsops.h): mkdir, rmdir, list child directories, read or write one small file. */
   fsOp(engine: NativeEngine, op: number, hierarchy: number, relPath: string, name: string, data: string): unknown;
   fsOpAsync(

@@ -11,10 +11,18 @@ interface Entry<V> {
   value: V;
   /** The caller's argument (e.g. the sbParent as given) that last led to this entry, for getByArg. */
   arg: unknown;
+  /** When it was last used (the cache's clock): the least recently used entry has the smallest. */
+  used: number;
 }
 
+/**
+ * A hit stamps the entry with the cache's clock instead of moving it to the end of the map (a delete and a set per hit
+ * churned the map's hash table: a rehash every few hundred hits of a full cache); a set past the capacity evicts the
+ * entry with the oldest stamp, found by one pass over the map (inserts are rare next to hits: once per container).
+ */
 export class LruCache<V> {
   private readonly map = new Map<string, Entry<V>>();
+  private clock = 0;
 
   /** `onEvict` is called with every value that leaves the cache (evicted, replaced, rebuilt for another parent,
    * deleted or cleared), e.g. to give back the descriptors it holds. */
@@ -31,13 +39,13 @@ export class LruCache<V> {
   get(key: string, parent: string, arg?: unknown): V | undefined {
     const e = this.map.get(key);
     if (e === undefined) return undefined;
-    this.map.delete(key);
     if (e.parent !== parent) {
+      this.map.delete(key);
       this.onEvict?.(e.value);
       return undefined;
     }
     e.arg = arg;
-    this.map.set(key, e);
+    e.used = ++this.clock;
     return e.value;
   }
 
@@ -48,20 +56,32 @@ export class LruCache<V> {
   getByArg(key: string, arg: string): V | undefined {
     const e = this.map.get(key);
     if (e === undefined || e.arg !== arg || typeof arg !== 'string') return undefined;
-    this.map.delete(key);
-    this.map.set(key, e);
+    e.used = ++this.clock;
     return e.value;
   }
 
   set(key: string, parent: string, value: V, arg?: unknown): void {
     const old = this.map.get(key);
-    this.map.delete(key);
-    if (old !== undefined && old.value !== value) this.onEvict?.(old.value);
-    this.map.set(key, { parent, value, arg });
+    if (old !== undefined) {
+      if (old.value !== value) this.onEvict?.(old.value);
+      old.parent = parent;
+      old.value = value;
+      old.arg = arg;
+      old.used = ++this.clock;
+      return;
+    }
+    this.map.set(key, { parent, value, arg, used: ++this.clock });
     while (this.map.size > this.capacity) {
-      const [oldest, e] = this.map.entries().next().value as [string, Entry<V>];
-      this.map.delete(oldest);
-      this.onEvict?.(e.value);
+      let oldestKey: string | undefined;
+      let oldest: Entry<V> | undefined;
+      for (const [k, e] of this.map) {
+        if (oldest === undefined || e.used < oldest.used) {
+          oldestKey = k;
+          oldest = e;
+        }
+      }
+      this.map.delete(oldestKey!);
+      this.onEvict?.(oldest!.value);
     }
   }
 

@@ -12,7 +12,7 @@
  *  - no u64 wrap-around anywhere else either: v2 SwapUsage = (swap + memory) - memory clamps at 0.
  */
 import type { ProcessScan } from './process';
-import type { RawPSI, RawStats } from './raw';
+import type { RawBlkioEntry, RawPSI, RawStats } from './raw';
 import { MAXU64 } from './row';
 import type { BlkioStatEntry, CgroupStats, PSIStats } from './types';
 
@@ -42,13 +42,63 @@ export function workingSetOf<T extends number | bigint>(usage: T, inactive: T | 
   return (usage > (inactive as number) ? usage - (inactive as number) : 0) as T;
 }
 
-function psi(p: RawPSI | null): PSIStats<bigint> | null {
-  if (p === null) return null;
-  return { some: { ...p.some }, full: { ...p.full } };
+/** A u64 of the output: as is in bigint mode, Number() in number mode. */
+function u<N extends number | bigint>(v: bigint, big: boolean): N {
+  return (big ? v : Number(v)) as N;
 }
 
-/** raw + /proc scan -> CgroupStats<bigint>, with CRI-O's formulas and the DECISIONS fixes. */
-export function convert(raw: RawStats, scan: ProcessScan, systemNano: bigint): CgroupStats<bigint> {
+/** A limit of the output: in number mode the unlimited 2^64-1 is Infinity. */
+function lim<N extends number | bigint>(v: bigint, big: boolean): N {
+  return (big ? v : v === MAXU64 ? Infinity : Number(v)) as N;
+}
+
+function psi<N extends number | bigint>(p: RawPSI | null, big: boolean): PSIStats<N> | null {
+  if (p === null) return null;
+  return {
+    some: { avg10: p.some.avg10, avg60: p.some.avg60, avg300: p.some.avg300, total: u<N>(p.some.total, big) },
+    full: { avg10: p.full.avg10, avg60: p.full.avg60, avg300: p.full.avg300, total: u<N>(p.full.total, big) },
+  };
+}
+
+function u64List<N extends number | bigint>(list: readonly bigint[], big: boolean): N[] {
+  const out = new Array<N>(list.length);
+  for (let i = 0; i < list.length; i++) out[i] = u<N>(list[i]!, big);
+  return out;
+}
+
+function blkio<N extends number | bigint>(list: readonly RawBlkioEntry[], big: boolean): BlkioStatEntry<N>[] {
+  const out = new Array<BlkioStatEntry<N>>(list.length);
+  for (let i = 0; i < list.length; i++) {
+    const e = list[i]!;
+    out[i] = { major: u<N>(e.major, big), minor: u<N>(e.minor, big), op: e.op, value: u<N>(e.value, big) };
+  }
+  return out;
+}
+
+/**
+ * raw + /proc scan -> CgroupStats, with CRI-O's formulas and the DECISIONS fixes, built once in the asked-for mode:
+ * the formulas in bigint, each output value converted as it is stored (number mode: Number(), and Infinity for an
+ * unlimited (2^64-1) limit and for the swap left under an unlimited swap limit).
+ */
+export function convertTo<N extends number | bigint>(
+  raw: RawStats,
+  scan: ProcessScan,
+  systemNano: bigint,
+  big: N extends bigint ? true : false,
+): CgroupStats<N>;
+export function convertTo(
+  raw: RawStats,
+  scan: ProcessScan,
+  systemNano: bigint,
+  big: boolean,
+): CgroupStats<number | bigint>;
+export function convertTo(
+  raw: RawStats,
+  scan: ProcessScan,
+  systemNano: bigint,
+  big: boolean,
+): CgroupStats<number | bigint> {
+  type N = number | bigint;
   const v2 = raw.version === 2;
   const m = raw.memory;
   const usage = m.usage.usage;
@@ -66,76 +116,79 @@ export function convert(raw: RawStats, scan: ProcessScan, systemNano: bigint): C
   const fileMapped = v2
     ? m.stats.get('file_mapped')
     : m.stats.get(m.useHierarchy ? 'total_mapped_file' : 'mapped_file');
+  // Q-3: clamped; under an unlimited swap limit the swap left is unlimited too (Infinity in number mode).
+  const swapAvailable = sub(swapLimit, swapUsage);
 
-  const diskEntry = (e: { major: bigint; minor: bigint; op: string; value: bigint }): BlkioStatEntry<bigint> => ({
-    major: e.major,
-    minor: e.minor,
-    op: e.op,
-    value: e.value,
-  });
+  const hugetlb: Record<string, { usage: N; max: N }> = {};
+  for (const [size, h] of raw.hugetlb) hugetlb[size] = { usage: u(h.usage, big), max: u(h.maxUsage, big) };
 
-  const stats: CgroupStats<bigint> = {
+  const stats: CgroupStats<N> = {
     memory: {
-      usage,
-      cache: m.cache,
-      limit,
-      maxUsage: m.usage.maxUsage,
-      workingSetBytes: workingSet,
-      rssBytes: m.stats.get(v2 ? 'anon' : 'total_rss') ?? 0n,
-      pageFaults: v2 ? (m.stats.get('pgfault') ?? 0n) : 0n,
-      majorPageFaults: v2 ? (m.stats.get('pgmajfault') ?? 0n) : 0n,
-      availableBytes: available,
-      kernelUsage: m.kernelUsage.usage,
-      kernelTCPUsage: m.kernelTCPUsage.usage,
-      swapUsage,
-      swapLimit,
-      swapAvailableBytes: sub(swapLimit, swapUsage), // Q-3: clamped
-      fileMapped: fileMapped ?? 0n,
-      failcnt: m.usage.failcnt,
-      psi: psi(m.psi),
+      usage: u(usage, big),
+      cache: u(m.cache, big),
+      limit: lim(limit, big),
+      maxUsage: u(m.usage.maxUsage, big),
+      workingSetBytes: u(workingSet, big),
+      rssBytes: u(m.stats.get(v2 ? 'anon' : 'total_rss') ?? 0n, big),
+      pageFaults: u(v2 ? (m.stats.get('pgfault') ?? 0n) : 0n, big),
+      majorPageFaults: u(v2 ? (m.stats.get('pgmajfault') ?? 0n) : 0n, big),
+      availableBytes: u(available, big),
+      kernelUsage: u(m.kernelUsage.usage, big),
+      kernelTCPUsage: u(m.kernelTCPUsage.usage, big),
+      swapUsage: u(swapUsage, big),
+      swapLimit: lim(swapLimit, big),
+      swapAvailableBytes: big || swapLimit !== MAXU64 ? u(swapAvailable, big) : Infinity,
+      fileMapped: u(fileMapped ?? 0n, big),
+      failcnt: u(m.usage.failcnt, big),
+      psi: psi(m.psi, big),
     },
     cpu: {
-      totalUsageNano: raw.cpu.totalUsage,
-      perCPUUsage: raw.cpu.percpuUsage === null ? null : [...raw.cpu.percpuUsage],
-      usageInKernelmode: raw.cpu.usageInKernelmode,
-      usageInUsermode: raw.cpu.usageInUsermode,
-      throttlingActivePeriods: raw.cpu.periods,
-      throttledPeriods: raw.cpu.throttledPeriods,
-      throttledTime: raw.cpu.throttledTime,
-      psi: psi(raw.cpu.psi),
+      totalUsageNano: u(raw.cpu.totalUsage, big),
+      perCPUUsage: raw.cpu.percpuUsage === null ? null : u64List(raw.cpu.percpuUsage, big),
+      usageInKernelmode: u(raw.cpu.usageInKernelmode, big),
+      usageInUsermode: u(raw.cpu.usageInUsermode, big),
+      throttlingActivePeriods: u(raw.cpu.periods, big),
+      throttledPeriods: u(raw.cpu.throttledPeriods, big),
+      throttledTime: u(raw.cpu.throttledTime, big),
+      psi: psi(raw.cpu.psi, big),
     },
-    hugetlb: Object.fromEntries([...raw.hugetlb].map(([size, h]) => [size, { usage: h.usage, max: h.maxUsage }])),
+    hugetlb,
     pid: {
-      current: raw.pids.current,
-      limit: raw.pids.limit,
+      current: u(raw.pids.current, big),
+      limit: u(raw.pids.limit, big),
       pids: raw.procs === null ? null : [...raw.procs],
-      fileDescriptors: scan.fileDescriptors,
-      sockets: scan.sockets,
-      threads: raw.pids.current,
-      threadsMax: raw.pids.limit,
-      ulimitsSoft: scan.ulimitsSoft,
+      fileDescriptors: u(scan.fileDescriptors, big),
+      sockets: u(scan.sockets, big),
+      threads: u(raw.pids.current, big),
+      threadsMax: u(raw.pids.limit, big),
+      ulimitsSoft: u(scan.ulimitsSoft, big),
     },
     diskIO: {
-      ioServiceBytes: raw.blkio.ioServiceBytesRecursive.map(diskEntry),
-      ioServiced: raw.blkio.ioServicedRecursive.map(diskEntry),
-      psi: psi(raw.blkio.psi),
+      ioServiceBytes: blkio(raw.blkio.ioServiceBytesRecursive, big),
+      ioServiced: blkio(raw.blkio.ioServicedRecursive, big),
+      psi: psi(raw.blkio.psi, big),
     },
-    systemNano,
+    systemNano: u(systemNano, big),
     absent: sortedAbsent(derivedAbsent(raw)),
     version: raw.version,
   };
   if (raw.events !== undefined) {
     const e = raw.events;
     stats.memoryEvents = {
-      low: e.low ?? 0n,
-      high: e.high ?? 0n,
-      max: e.max ?? 0n,
-      oom: e.oom ?? 0n,
-      oomKill: e.oomKill ?? 0n,
-      oomGroupKill: e.oomGroupKill ?? 0n,
+      low: u(e.low ?? 0n, big),
+      high: u(e.high ?? 0n, big),
+      max: u(e.max ?? 0n, big),
+      oom: u(e.oom ?? 0n, big),
+      oomKill: u(e.oomKill ?? 0n, big),
+      oomGroupKill: u(e.oomGroupKill ?? 0n, big),
     };
   }
   return stats;
+}
+
+/** raw + /proc scan -> CgroupStats<bigint> (convertTo in bigint mode). */
+export function convert(raw: RawStats, scan: ProcessScan, systemNano: bigint): CgroupStats<bigint> {
+  return convertTo<bigint>(raw, scan, systemNano, true);
 }
 
 /** The readers' absent fields plus those computed from them (added to raw.absent: the raw stats are the call's own). */
@@ -175,107 +228,4 @@ function sortedAbsent(a: Set<string>): string[] {
     lastSorted = [...lastAbsent].sort();
   }
   return lastSorted.slice();
-}
-
-/** A bigint CgroupStats in number mode: Number(), and Infinity for an unlimited (2^64-1) limit. */
-export function toNumbers(s: CgroupStats<bigint>): CgroupStats<number> {
-  const m = s.memory;
-  // Unlimited (2^64-1) limits are Infinity, and so is the swap left under an unlimited swap limit.
-  const memory: CgroupStats<number>['memory'] = {
-    usage: Number(m.usage),
-    cache: Number(m.cache),
-    limit: inf(m.limit),
-    maxUsage: Number(m.maxUsage),
-    workingSetBytes: Number(m.workingSetBytes),
-    rssBytes: Number(m.rssBytes),
-    pageFaults: Number(m.pageFaults),
-    majorPageFaults: Number(m.majorPageFaults),
-    availableBytes: Number(m.availableBytes),
-    kernelUsage: Number(m.kernelUsage),
-    kernelTCPUsage: Number(m.kernelTCPUsage),
-    swapUsage: Number(m.swapUsage),
-    swapLimit: inf(m.swapLimit),
-    swapAvailableBytes: m.swapLimit === MAXU64 ? Infinity : Number(m.swapAvailableBytes),
-    fileMapped: Number(m.fileMapped),
-    failcnt: Number(m.failcnt),
-    psi: psiNumbers(m.psi),
-  };
-  const c = s.cpu;
-  const out: CgroupStats<number> = {
-    memory,
-    cpu: {
-      totalUsageNano: Number(c.totalUsageNano),
-      perCPUUsage: c.perCPUUsage === null ? null : numbers(c.perCPUUsage),
-      usageInKernelmode: Number(c.usageInKernelmode),
-      usageInUsermode: Number(c.usageInUsermode),
-      throttlingActivePeriods: Number(c.throttlingActivePeriods),
-      throttledPeriods: Number(c.throttledPeriods),
-      throttledTime: Number(c.throttledTime),
-      psi: psiNumbers(c.psi),
-    },
-    hugetlb: hugetlbNumbers(s.hugetlb),
-    pid: {
-      current: Number(s.pid.current),
-      limit: Number(s.pid.limit),
-      pids: s.pid.pids,
-      fileDescriptors: Number(s.pid.fileDescriptors),
-      sockets: Number(s.pid.sockets),
-      threads: Number(s.pid.threads),
-      threadsMax: Number(s.pid.threadsMax),
-      ulimitsSoft: Number(s.pid.ulimitsSoft),
-    },
-    diskIO: {
-      ioServiceBytes: blkioNumbers(s.diskIO.ioServiceBytes),
-      ioServiced: blkioNumbers(s.diskIO.ioServiced),
-      psi: psiNumbers(s.diskIO.psi),
-    },
-    systemNano: Number(s.systemNano),
-    absent: s.absent,
-    version: s.version,
-  };
-  if (s.memoryEvents) {
-    const e = s.memoryEvents;
-    out.memoryEvents = {
-      low: Number(e.low),
-      high: Number(e.high),
-      max: Number(e.max),
-      oom: Number(e.oom),
-      oomKill: Number(e.oomKill),
-      oomGroupKill: Number(e.oomGroupKill),
-    };
-  }
-  return out;
-}
-
-function inf(v: bigint): number {
-  return v === MAXU64 ? Infinity : Number(v);
-}
-
-function numbers(list: readonly bigint[]): number[] {
-  const out = new Array<number>(list.length);
-  for (let i = 0; i < list.length; i++) out[i] = Number(list[i]!);
-  return out;
-}
-
-function psiNumbers(p: PSIStats<bigint> | null): PSIStats<number> | null {
-  if (p === null) return null;
-  return {
-    some: { avg10: p.some.avg10, avg60: p.some.avg60, avg300: p.some.avg300, total: Number(p.some.total) },
-    full: { avg10: p.full.avg10, avg60: p.full.avg60, avg300: p.full.avg300, total: Number(p.full.total) },
-  };
-}
-
-function hugetlbNumbers(h: CgroupStats<bigint>['hugetlb']): CgroupStats<number>['hugetlb'] {
-  const out: CgroupStats<number>['hugetlb'] = {};
-  for (const k in h) out[k] = { usage: Number(h[k]!.usage), max: Number(h[k]!.max) };
-  return out;
-}
-
-function blkioNumbers(list: readonly BlkioStatEntry<bigint>[]): BlkioStatEntry<number>[] {
-  const out = new Array<BlkioStatEntry<number>>(list.length);
-  for (let i = 0; i < list.length; i++) {
-    const e = list[i]!;
-    out[i] = { major: Number(e.major), minor: Number(e.minor), op: e.op, value: Number(e.value) };
-  }
-  return out;
 }

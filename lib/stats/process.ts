@@ -4,10 +4,12 @@
  *  - Sockets: Σ /proc/<pid>/fd/* links whose target starts with "socket" (a link that cannot be read is skipped);
  *  - UlimitsSoft: the soft "Max open files" of /proc/<pid>/limits, overwritten per pid — the last pid read wins, and
  *    a value that does not parse ("unlimited") leaves the previous one (spec Q-12).
- * procRoot stands in for /proc in tests.
+ * procRoot stands in for /proc in tests. The sync scan is native (one copy of the fd scan, shared with the collector's
+ * process figures); the async one, for batches read off the event loop, uses node:fs's promises.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { native } from '../native';
 
 export interface ProcessScan {
   fileDescriptors: bigint;
@@ -31,61 +33,20 @@ export function nofileSoft(limits: string): bigint | undefined {
   return BigInt(field);
 }
 
-/** Reused by readSmallFile (grown when a file fills it). */
-let limitsBuf = Buffer.allocUnsafe(4096);
+/** The native scan's arguments and output, reused by every call (a call fills them and reads them back at once). */
+let pidScratch = new Int32Array(16);
+const scanOut = new BigUint64Array(5);
 
 /**
- * A small file's text (latin1: /proc/<pid>/limits is ASCII), or undefined when it cannot be read. One read, not
- * readFileSync's read-until-zero: a read that does not fill the buffer has the whole file (a /proc seq file is made
- * whole at offset 0, as the engine reads cgroup files); one that fills it is read again into a larger buffer.
+ * The scan on the calling thread, in C (native/proc_scan.cc, the collector's fd scan plus the limits line): one
+ * transient descriptor per pid's fd directory (getdents64 + readlinkat) and one per limits file.
  */
-function readSmallFile(file: string): string | undefined {
-  let fd: number;
-  try {
-    fd = fs.openSync(file, 'r');
-  } catch {
-    return undefined;
-  }
-  try {
-    for (;;) {
-      const n = fs.readSync(fd, limitsBuf, 0, limitsBuf.length, 0);
-      if (n < limitsBuf.length) return limitsBuf.toString('latin1', 0, n);
-      if (limitsBuf.length >= 1 << 20) return undefined; // no limits file is this big
-      limitsBuf = Buffer.allocUnsafe(limitsBuf.length * 4);
-    }
-  } catch {
-    return undefined;
-  } finally {
-    fs.closeSync(fd);
-  }
-}
-
 export function scanProcessesSync(pids: readonly number[] | null, procRoot: string): ProcessScan {
-  const out: ProcessScan = { fileDescriptors: 0n, sockets: 0n, ulimitsSoft: 0n };
-  if (pids === null || pids.length === 0) return out;
-  // pids are integers and procRoot is resolved: plain concatenation makes the same paths as path.join.
-  const base = procRoot.endsWith('/') ? procRoot : procRoot + '/';
-  for (const pid of pids) {
-    const fdDir = `${base}${pid}/fd/`;
-    let names: string[] = [];
-    try {
-      names = fs.readdirSync(fdDir);
-    } catch {
-      names = [];
-    }
-    out.fileDescriptors += BigInt(names.length);
-    for (const n of names) {
-      try {
-        if (fs.readlinkSync(fdDir + n).startsWith('socket')) out.sockets++;
-      } catch {
-        // closed meanwhile: skipped
-      }
-    }
-    const limits = readSmallFile(`${base}${pid}/limits`);
-    const soft = limits === undefined ? undefined : nofileSoft(limits);
-    if (soft !== undefined) out.ulimitsSoft = soft;
-  }
-  return out;
+  if (pids === null || pids.length === 0) return { fileDescriptors: 0n, sockets: 0n, ulimitsSoft: 0n };
+  if (pidScratch.length < pids.length) pidScratch = new Int32Array(Math.max(pids.length, pidScratch.length * 2));
+  for (let i = 0; i < pids.length; i++) pidScratch[i] = pids[i]!;
+  native.scanProcesses(procRoot, pidScratch, pids.length, scanOut);
+  return { fileDescriptors: scanOut[0]!, sockets: scanOut[1]!, ulimitsSoft: scanOut[3] === 1n ? scanOut[2]! : 0n };
 }
 
 export async function scanProcesses(pids: readonly number[] | null, procRoot: string): Promise<ProcessScan> {

@@ -70,16 +70,22 @@ export function memoryData(): RawMemoryData {
   return { usage: 0n, maxUsage: 0n, failcnt: 0n, limit: 0n };
 }
 
+/**
+ * The zero usage block every new RawStats starts with, shared (frozen): readers replace a block whole, never write into
+ * one, so a read makes only the blocks it fills.
+ */
+const ZERO_MEMORY_DATA: RawMemoryData = Object.freeze(memoryData());
+
 export function newRaw(version: 1 | 2): RawStats {
   return {
     version,
     memory: {
       cache: 0n,
-      usage: memoryData(),
-      swapUsage: memoryData(),
-      swapOnlyUsage: memoryData(),
-      kernelUsage: memoryData(),
-      kernelTCPUsage: memoryData(),
+      usage: ZERO_MEMORY_DATA,
+      swapUsage: ZERO_MEMORY_DATA,
+      swapOnlyUsage: ZERO_MEMORY_DATA,
+      kernelUsage: ZERO_MEMORY_DATA,
+      kernelTCPUsage: ZERO_MEMORY_DATA,
       useHierarchy: false,
       stats: new Map(),
       psi: null,

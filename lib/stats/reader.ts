@@ -16,7 +16,7 @@ import { CgroupError, invalidArg, sysError } from '../errors';
 import { DEFAULT_ROOT } from '../hierarchy';
 import { cgroupRelPath } from '../validate';
 import type { ControllerReader, PlanContext, ReadContext } from './controller';
-import { convert, toNumbers } from './convert';
+import { convertTo } from './convert';
 import { v2StatsError } from './errors';
 import { hugePageSizes } from './hugepages';
 import { scanProcesses, scanProcessesSync, type ProcessScan } from './process';
@@ -137,6 +137,24 @@ interface RowOutcome {
   gone?: CgroupError;
 }
 
+/** The RowRead of row 0 of a result (a StatsHandle's shared one-row result), reused by the next read of it. */
+const rowReads = new WeakMap<BatchResult, RowRead>();
+
+/**
+ * A RowRead for one row of a result. Row 0 reuses the one made for this result before when it was for the same
+ * compiled plan (a read is synchronous from the native read to the converted stats, so no two reads of one row
+ * overlap): a StatsHandle's read then makes no view objects (one per reader). Other rows of a batch get a new one, so a
+ * large batch's rows are not kept alive with the result.
+ */
+function rowReadOf(engine: Engine, c: CompiledStats, result: BatchResult, row: number, id: number): RowRead {
+  if (row !== 0) return new RowRead(engine, c.plan!, result, row, id, c.entries, c.specs);
+  const rr = rowReads.get(result);
+  if (rr !== undefined && rr.entries === c.entries && rr.specs === c.specs && rr.engine === engine) return rr.reuse(id);
+  const made = new RowRead(engine, c.plan!, result, 0, id, c.entries, c.specs);
+  rowReads.set(result, made);
+  return made;
+}
+
 function extractRow(
   c: CompiledStats,
   engine: Engine,
@@ -149,7 +167,7 @@ function extractRow(
   for (const r of c.skipped) r.skip(raw);
   const out: RowOutcome = { raw, statErrors: [], procsErrors: [] };
   if (result !== undefined && c.plan !== undefined) {
-    const rr = new RowRead(engine, c.plan, result, row, id, c.entries, c.specs);
+    const rr = rowReadOf(engine, c, result, row, id);
     if (rr.gone) out.gone = result.rowError(row);
     for (const r of c.wanted) {
       const errs = r.read(rr.scope(r.name), raw, ctx);
@@ -211,8 +229,7 @@ function finish<N extends number | bigint>(
   bigint: boolean,
   p: string,
 ): StatsResult<N> {
-  const big = convert(o.raw, scan, nowNano());
-  const stats = (bigint ? big : toNumbers(big)) as CgroupStats<N>;
+  const stats = convertTo(o.raw, scan, nowNano(), bigint) as CgroupStats<N>;
   let error: CgroupError | undefined;
   let errors: CgroupError[] = [];
   if (o.gone) {

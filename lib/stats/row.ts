@@ -24,7 +24,10 @@ export interface PlanEntry {
 
 /** One row of a batch result: the engine, the handle, and the plan's files by qualified key (`<reader>:<name>`). */
 export class RowRead {
-  private readonly errs = new Map<string, CgroupError>();
+  /** The errors worded so far in this read (made on the first error: most reads have none). */
+  private errs: Map<string, CgroupError> | undefined;
+  /** The readers' views, made once per RowRead (a reused RowRead keeps them: they hold nothing of one read). */
+  private readonly scopes = new Map<string, Files>();
   /** The row's file statuses start here in result.fileStatus. */
   readonly statusBase: number;
   /** The row's values and flags start here in result.values / result.flags. */
@@ -39,7 +42,8 @@ export class RowRead {
     readonly plan: ReadPlan,
     readonly result: BatchResult,
     readonly row: number,
-    readonly id: number,
+    /** The handle of the row's cgroup (set again by reuse()). */
+    public id: number,
     readonly entries: ReadonlyMap<string, PlanEntry>,
     /** Every file the readers asked for, planned or not (a hierarchy that is not mounted is not planned). */
     readonly specs: ReadonlyMap<string, FileSpec> = NO_SPECS,
@@ -55,8 +59,18 @@ export class RowRead {
     return this.result.itemStatus[this.row] !== 0;
   }
 
+  /** Makes this RowRead stand for a new read of the same row (another handle, or the same one again). */
+  reuse(id: number): this {
+    this.id = id;
+    this.errs = undefined;
+    return this;
+  }
+
   scope(prefix: string): Files {
-    return new Files(this, prefix, this.byReader.get(prefix) ?? NO_ENTRIES);
+    let f = this.scopes.get(prefix);
+    if (f === undefined)
+      this.scopes.set(prefix, (f = new Files(this, prefix, this.byReader.get(prefix) ?? NO_ENTRIES)));
+    return f;
   }
 
   entry(key: string): PlanEntry | undefined {
@@ -68,7 +82,7 @@ export class RowRead {
    * this read; the file is not read again). Cached per file.
    */
   error(key: string): CgroupError | undefined {
-    const cached = this.errs.get(key);
+    const cached = this.errs?.get(key);
     if (cached) return cached;
     const e = this.entries.get(key);
     if (!e) return undefined;
@@ -86,7 +100,7 @@ export class RowRead {
         });
       }
     }
-    this.errs.set(key, err);
+    (this.errs ??= new Map()).set(key, err);
     return err;
   }
 }
@@ -98,6 +112,8 @@ export class Files {
   private readonly statusBase: number;
   private readonly flags: Uint8Array;
   private readonly values: Float64Array | BigUint64Array;
+  /** The values' 32-bit halves (bigint results only): a zero is answered with the literal 0n, no BigInt made. */
+  private readonly halves: Uint32Array | undefined;
   private readonly slotBase: number;
   private readonly offsets: readonly number[];
 
@@ -111,6 +127,7 @@ export class Files {
     this.statusBase = r.statusBase;
     this.flags = result.flags;
     this.values = result.values;
+    this.halves = result.bigint ? halvesOf(result) : undefined;
     this.slotBase = r.slotBase;
     this.offsets = r.offsets;
   }
@@ -212,6 +229,8 @@ export class Files {
     const i = this.slotBase + this.offsets[e.file]! + k;
     const flag = this.flags[i];
     if (flag === SLOT.absent) return undefined;
+    const h = this.halves;
+    if (h !== undefined && flag !== SLOT.float && h[2 * i] === 0 && h[2 * i + 1] === 0) return 0n;
     const v = flag === SLOT.float ? this.r.result.floats[i]! : this.values[i]!;
     return typeof v === 'bigint' ? v : BigInt(Math.trunc(v));
   }
@@ -328,6 +347,17 @@ export class Files {
 }
 
 const NO_ENTRIES: ReadonlyMap<string, PlanEntry> = new Map();
+const halvesMade = new WeakMap<BatchResult, Uint32Array>();
+
+/** A 32-bit view over a bigint result's values (made once per result). */
+function halvesOf(result: BatchResult): Uint32Array {
+  let h = halvesMade.get(result);
+  if (h === undefined) {
+    const v = result.values;
+    halvesMade.set(result, (h = new Uint32Array(v.buffer, v.byteOffset, v.length * 2)));
+  }
+  return h;
+}
 const NO_SPECS: ReadonlyMap<string, FileSpec> = new Map();
 const offsetsOf = new WeakMap<ReadPlan, readonly number[]>();
 

@@ -105,6 +105,23 @@ t.test('LruCache evicts the least recently used', async (t) => {
   t.equal(c.has('a'), false, 'a stale entry is dropped');
 });
 
+t.test('LruCache: a hit by argument and a set of a cached key count as uses; a miss does not', async (t) => {
+  const gone = [];
+  const c = new cgmgr.LruCache(3, (v) => gone.push(v));
+  c.set('a', 'p', 1, 'x');
+  c.set('b', 'p', 2, 'y');
+  c.set('c', 'p', 3, 'z');
+  t.equal(c.getByArg('a', 'x'), 1, 'a: now the most recently used');
+  c.set('b', 'p', 2); // b after it (the same value: not evicted)
+  c.set('d', 'p', 4);
+  t.same(gone, [3], 'c, the least recently used, leaves');
+  t.equal(c.getByArg('a', 'other'), undefined, 'another argument misses (and is no use)');
+  c.set('e', 'p', 5);
+  t.same(gone, [3, 1], 'then a');
+  t.equal(c.size, 3);
+  t.same([c.has('b'), c.has('d'), c.has('e')], [true, true, true]);
+});
+
 t.test('LruCache calls onEvict for every value that leaves it', async (t) => {
   const gone = [];
   const c = new cgmgr.LruCache(2, (v) => gone.push(v));

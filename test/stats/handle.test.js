@@ -100,3 +100,29 @@ t.test('handles share one output row per plan: interleaved reads of different cg
   t.equal(hs[0].readSync().memory.limit, limits[0], 'l0 after a gone row');
   t.equal(hs[2].readSync().memory.limit, limits[2], 'l2 after a gone row');
 });
+
+t.test('handles reusing one row view: an error of one read never shows in the next (interleaved bad and good cgroups)', async (t) => {
+  const { v2Tree } = require('./fixtures/trees');
+  const root = v2Tree(t, { 'memory.current': 'abc\n', 'memory.stat': 'anon 1\nfile 2\n', 'memory.max': 'max\n' }, { cgroup: 'bad' });
+  fs.mkdirSync(path.join(root, 'good'));
+  fs.writeFileSync(path.join(root, 'good', 'memory.current'), '5\n');
+  fs.writeFileSync(path.join(root, 'good', 'memory.stat'), 'anon 1\nfile 2\n');
+  fs.writeFileSync(path.join(root, 'good', 'memory.max'), 'max\n');
+  const opts = { root, version: 2, hugePageSizes: [] };
+  const bad = openStatsHandle('/bad', opts);
+  const good = openStatsHandle('/good', opts);
+  t.teardown(() => { bad.close(); good.close(); });
+  const want = statsSync('/good', { ...opts, controllers: ['memory'] });
+  let first;
+  for (let i = 0; i < 3; i++) {
+    let err;
+    try { bad.readSync({ controllers: ['memory'] }); } catch (e) { err = e; }
+    t.ok(err, 'the bad cgroup fails');
+    t.match(err.message, /memory\.current: strconv\.ParseUint: parsing "abc": invalid syntax/);
+    if (first === undefined) first = err;
+    else t.not(err, first, 'a new error object per read');
+    const s = good.readSync({ controllers: ['memory'] });
+    t.equal(s.memory.usage, 5, 'the good one reads right after it');
+    t.same(still(s), still(want), 'and the same as statsSync');
+  }
+});

@@ -57,9 +57,15 @@ t.test('scan of a live process of ours matches its /proc', { skip: fs.existsSync
   // The sleep's descriptors are fixed once it runs: wait until it has exec'd (its fd list then stays put).
   const deadline = Date.now() + 10000;
   while (!fs.readlinkSync(`/proc/${child.pid}/exe`).includes('sleep') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-  const names = fs.readdirSync(`/proc/${child.pid}/fd`);
+  // sleep may still open a file of its own while it starts (its locale): scan between two equal listings.
+  let names;
+  let s;
+  for (const end = Date.now() + 10000; Date.now() < end; await new Promise((r) => setTimeout(r, 10))) {
+    names = fs.readdirSync(`/proc/${child.pid}/fd`);
+    s = scanProcessesSync([child.pid], '/proc');
+    if (fs.readdirSync(`/proc/${child.pid}/fd`).join() === names.join()) break;
+  }
   const soft = nofileSoft(fs.readFileSync(`/proc/${child.pid}/limits`, 'utf8'));
-  const s = scanProcessesSync([child.pid], '/proc');
   t.equal(s.fileDescriptors, BigInt(names.length));
   t.equal(s.sockets, 0n, 'stdio ignored: no sockets');
   t.equal(s.ulimitsSoft, soft);

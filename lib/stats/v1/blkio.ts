@@ -70,14 +70,17 @@ export const FAMILIES: readonly (readonly FamilyFile[])[] = [
 
 const spec = (file: string) => ({ controller: 'blkio', name: file, format: 'blkio' as const, cap: BLKIO_CAP });
 
+/** No entries, no error: the answer of most files, made once. */
+const NONE: { readonly entries: null } = Object.freeze({ entries: null });
+
 /** getBlkioStat: entries (null = none: missing file or no data lines) or an error. */
 function getBlkioStat(files: Files, ff: FamilyFile): { entries: RawBlkioEntry[] | null; error?: CgroupError } {
   let src: Files | undefined = ff.planned ? files : files.once(ff.name, spec(ff.file));
-  if (src === undefined || src.missing(ff.name)) return { entries: null };
+  if (src === undefined || src.missing(ff.name)) return NONE;
   if (src.overflow(ff.name)) src = src.reread(ff.name, src.count(ff.name)) ?? src;
   if (!src.ok(ff.name)) return { entries: null, error: src.error(ff.name) };
   const n = src.count(ff.name);
-  if (n === 0) return { entries: null };
+  if (n === 0) return NONE;
   const entries: RawBlkioEntry[] = [];
   let other = false;
   for (let j = 0; j < n; j++) {

@@ -4,7 +4,7 @@
  */
 import { CONTROLLERS } from '../types';
 import { defineReader, first } from '../controller';
-import { FIELDS, markAbsent } from '../raw';
+import { dottedName, FIELDS, markAbsent } from '../raw';
 
 const KEYS = ['nr_periods', 'nr_throttled', 'throttled_time'] as const;
 const TARGET = [
@@ -23,11 +23,12 @@ export const cpu = defineReader({
       markAbsent(raw, 'cpu', FIELDS.cpuThrottling);
       return [];
     }
-    TARGET.forEach(([target, field], i) => {
+    for (let i = 0; i < TARGET.length; i++) {
+      const [target, field] = TARGET[i]!;
       const v = f.value('stat', i);
-      if (v === undefined) raw.absent.add(`cpu.${field}`);
+      if (v === undefined) raw.absent.add(dottedName('cpu', field));
       else raw.cpu[target] = v;
-    });
+    }
     if (f.ok('stat')) return [];
     markAbsent(raw, 'cpu', FIELDS.cpuThrottling);
     return first(f.error('stat'));

@@ -11,7 +11,8 @@
  */
 import { CONTROLLERS } from '../types';
 import { defineReader, first } from '../controller';
-import { FIELDS, markAbsent, wrap } from '../raw';
+import { dottedName, FIELDS, markAbsent, wrap, type RawStats } from '../raw';
+import type { Files } from '../row';
 
 export const V1_MEMORY_STAT_KEYS = [
   'cache',
@@ -22,6 +23,21 @@ export const V1_MEMORY_STAT_KEYS = [
 ] as const;
 
 const single = (name: string) => ({ controller: 'memory', name, format: 'single' as const });
+
+/** Made once, not per read. */
+const NOT_ON_V1 = ['pageFaults', 'majorPageFaults', 'psi'] as const;
+const USAGE_FILES = ['usage', 'maxUsage', 'failcnt', 'limit'] as const;
+const SWAP_FIELDS = ['swapUsage', 'swapLimit', 'swapAvailableBytes'] as const;
+const KERNEL_FILES = [
+  ['kmemUsage', 'kernelUsage'],
+  ['kmemTcpUsage', 'kernelTCPUsage'],
+] as const;
+
+/** The whole memory block absent, and the file's error (the library stops at it). */
+function fail(f: Files, raw: RawStats, name: string) {
+  markAbsent(raw, 'memory', FIELDS.memory);
+  return first(f.requiredError(name));
+}
 
 export const memory = defineReader({
   name: 'memory',
@@ -40,16 +56,12 @@ export const memory = defineReader({
   }),
   read(f, raw) {
     const m = raw.memory;
-    markAbsent(raw, 'memory', ['pageFaults', 'majorPageFaults', 'psi']); // not on v1 (Q-14)
+    markAbsent(raw, 'memory', NOT_ON_V1); // not on v1 (Q-14)
     if (f.missing('stat')) {
       markAbsent(raw, 'memory', FIELDS.memory);
       return [];
     }
-    const fail = (name: string) => {
-      markAbsent(raw, 'memory', FIELDS.memory);
-      return first(f.requiredError(name));
-    };
-    if (!f.ok('stat')) return fail('stat');
+    if (!f.ok('stat')) return fail(f, raw, 'stat');
     for (let i = 0; i < V1_MEMORY_STAT_KEYS.length; i++) {
       const v = f.value('stat', i);
       if (v !== undefined) m.stats.set(V1_MEMORY_STAT_KEYS[i]!, v);
@@ -58,7 +70,7 @@ export const memory = defineReader({
     if (!m.stats.has('total_rss')) raw.absent.add('memory.rssBytes');
     m.cache = m.stats.get('cache') ?? 0n;
 
-    for (const name of ['usage', 'maxUsage', 'failcnt', 'limit']) if (!f.ok(name)) return fail(name);
+    for (let i = 0; i < USAGE_FILES.length; i++) if (!f.ok(USAGE_FILES[i]!)) return fail(f, raw, USAGE_FILES[i]!);
     m.usage = {
       usage: f.value('usage')!,
       maxUsage: f.value('maxUsage')!,
@@ -67,26 +79,24 @@ export const memory = defineReader({
     };
 
     if (f.ok('memswUsage')) {
-      if (!f.ok('memswLimit')) return fail('memswLimit');
+      if (!f.ok('memswLimit')) return fail(f, raw, 'memswLimit');
       m.swapUsage = { usage: f.value('memswUsage')!, limit: f.value('memswLimit')!, maxUsage: 0n, failcnt: 0n };
     } else if (f.missing('memswUsage')) {
-      markAbsent(raw, 'memory', ['swapUsage', 'swapLimit', 'swapAvailableBytes']);
+      markAbsent(raw, 'memory', SWAP_FIELDS);
     } else {
-      return fail('memswUsage');
+      return fail(f, raw, 'memswUsage');
     }
     // Not used by CRI-O; the library computes it with u64 wrap-around.
     m.swapOnlyUsage = { usage: wrap(m.swapUsage.usage - m.usage.usage), failcnt: 0n, maxUsage: 0n, limit: 0n };
 
-    for (const [name, field] of [
-      ['kmemUsage', 'kernelUsage'],
-      ['kmemTcpUsage', 'kernelTCPUsage'],
-    ] as const) {
+    for (let i = 0; i < KERNEL_FILES.length; i++) {
+      const [name, field] = KERNEL_FILES[i]!;
       if (f.ok(name)) m[field] = { usage: f.value(name)!, maxUsage: 0n, failcnt: 0n, limit: 0n };
-      else if (f.missing(name)) raw.absent.add(`memory.${field}`);
-      else return fail(name);
+      else if (f.missing(name)) raw.absent.add(dottedName('memory', field));
+      else return fail(f, raw, name);
     }
 
-    if (!f.ok('useHierarchy')) return fail('useHierarchy');
+    if (!f.ok('useHierarchy')) return fail(f, raw, 'useHierarchy');
     m.useHierarchy = f.value('useHierarchy') === 1n;
     if (!m.stats.has(m.useHierarchy ? 'total_mapped_file' : 'mapped_file')) raw.absent.add('memory.fileMapped');
     return [];
