@@ -52,7 +52,10 @@ function diffSummary(a, b) {
 
 /** The file a traced call is about: a cgroup file by name, a /proc file with <pid>, anything else as "other". */
 function fileClass(p) {
-  if (p.startsWith('/sys/fs/cgroup/')) return p.slice(p.lastIndexOf('/') + 1);
+  if (p.startsWith('/sys/fs/cgroup/')) {
+    const name = p.slice(p.lastIndexOf('/') + 1);
+    return name.includes('.') ? name : '(a cgroup directory)'; // every cgroup file name has a dot
+  }
   if (p.startsWith('/proc/')) return p.replace(/^\/proc\/\d+\//, '/proc/<pid>/').replace(/^\/proc\/self\//, '/proc/self/');
   return 'other';
 }
@@ -73,7 +76,7 @@ function countTraceByFile(text) {
     if (!m) continue;
     const call = m[1];
     let file;
-    if (call === 'openat' || call === 'open') {
+    if (call === 'openat' || call === 'openat2' || call === 'open') {
       const q = /"([^"]*)"/.exec(m[2]);
       const dir = /^(\d+)<([^>]*)>/.exec(m[2]);
       if (!q) continue;
