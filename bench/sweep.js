@@ -68,9 +68,10 @@ function newCollector(options = {}) {
   return new StatsCollector({ controllers: CONTROLLERS, ...options });
 }
 
-/** The files of the collector's plan, as "controller/name", with their read tier (usage, spec, detail). */
+/** The files of the collector's plan, as "controller/name" ("controller/!name" for a file the engine opens and closes
+ * at each read instead of holding it: v1 cgroup.procs, the spec and detail files), with their read tier. */
 function collectorFiles(collector) {
-  return collector.files().map((f) => ({ file: `${f.controller}/${f.name}`, tier: f.tier }));
+  return collector.files().map((f) => ({ file: `${f.controller}/${f.hold ? '' : '!'}${f.name}`, tier: f.tier }));
 }
 
 /** The share of the spec tier a sweep reads in the steady state the targets are measured for: sweeps every 10 s with
@@ -234,8 +235,14 @@ function parseAll(b, n) {
 
 function workerNodeHeld(spec) {
   const { rels, warmup, sweeps, files } = spec;
-  const split = files.map((f) => { const i = f.indexOf('/'); return [f.slice(0, i), f.slice(i + 1)]; });
-  const nf = files.length;
+  // "controller/!name": opened, read and closed every sweep, as the collector reads it.
+  const perRead = [];
+  const split = files.filter((f) => !f.includes('/!')).map((f) => { const i = f.indexOf('/'); return [f.slice(0, i), f.slice(i + 1)]; });
+  for (const f of files.filter((x) => x.includes('/!'))) {
+    const i = f.indexOf('/');
+    for (const rel of rels) perRead.push(`${CGROOT}/${f.slice(0, i)}/${rel}/${f.slice(i + 2)}`);
+  }
+  const nf = split.length;
   const fds = new Int32Array(rels.length * nf).fill(-1);
   const absent = []; // [cgroup, file, path] of files that were ENOENT at setup, retried every sweep
   const t0 = performance.now();
@@ -264,6 +271,12 @@ function workerNodeHeld(spec) {
       const fd = fds[k];
       if (fd < 0) continue;
       checksum += parseAll(buf, fs.readSync(fd, buf, 0, BUF_SIZE, 0));
+    }
+    for (const p of perRead) {
+      let fd;
+      try { fd = fs.openSync(p, 'r'); } catch { continue; }
+      checksum += parseAll(buf, fs.readSync(fd, buf, 0, BUF_SIZE, 0));
+      fs.closeSync(fd);
     }
     for (const p of absent) {
       if (fs.statSync(p, { throwIfNoEntry: false }) === undefined) continue;

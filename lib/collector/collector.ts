@@ -1114,14 +1114,16 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
     return this.compiled.plan;
   }
 
-  /** The files each sweep reads per cgroup (hierarchy mount path and file name), in plan order: what a benchmark's C
-   * loop reading "the same files" must read. */
-  files(): Array<{ controller: string; hierarchy: string; name: string; tier: TierName }> {
+  /** The files each sweep reads per cgroup (hierarchy mount path and file name), in plan order, with their tier and
+   * whether the engine holds their descriptor (else each read opens and closes it): what a benchmark's C loop reading
+   * "the same files" must read, and how. */
+  files(): Array<{ controller: string; hierarchy: string; name: string; tier: TierName; hold: boolean }> {
     return (this.compiled.plan?.files ?? []).map((f, i) => ({
       controller: f.controller,
       hierarchy: f.hierarchy.path,
       name: f.name,
       tier: TIER_NAMES[this.tiers[i]!]!,
+      hold: f.hold,
     }));
   }
 
