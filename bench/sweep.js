@@ -625,7 +625,8 @@ function floorReport(results, meta) {
           ` (it would need ${(floor / budget).toFixed(2)}× less kernel time per file)` :
           ` — the floor is below the budget: ${fmtMs(measured - floor)} ms of the sweep is above the files' cost` +
           (extraOpens > 0.05 ? ` (${extraOpens.toFixed(2)} more openat + close per cgroup per sweep than a shard: the files past the default descriptor budget are opened per read, and the spec re-reads` :
-            ' (the spec re-reads, cgroup.procs opened per read, the copy-out, the fill, thread hops') +
+            (t.par(n) > 1 || t.id.startsWith('collector-async') ? ' (the spec re-reads, cgroup.procs opened per read, the copy-out, the fill, thread hops' :
+              ' (the spec re-reads, cgroup.procs opened per read, the fill')) +
           `, and the CPU the machine's other processes took: load average ${meta.loadavg.start.join(' ')} at the start on ${meta.cpus} vCPUs)`}.`);
     }
   }
