@@ -57,7 +57,7 @@ const { performance, monitorEventLoopDelay } = require('node:perf_hooks');
 const { BenchTree, preflight, installCleanupHandlers } = require('./lib/cgroup-tree');
 const os = require('node:os');
 const { nofileLimit, shardsOf } = require('./lib/processes');
-const { straceMissing, straceDuring } = require('./lib/strace');
+const { straceSkipReason, straceDuring } = require('./lib/strace');
 const { median } = require('./lib/stats');
 const { runMeta, closeMeta } = require('./lib/results');
 const { eachArg } = require('./lib/args');
@@ -417,7 +417,7 @@ const FILE_SYSCALLS = ['openat', 'openat2', 'pread64', 'preadv', 'read', 'close'
  * maxAgeMs 0); per scrape, summed over the servers. Undefined (with the reason) when strace is missing or fails.
  */
 async function straceScrapes(servers, opts) {
-  const missing = straceMissing();
+  const missing = straceSkipReason();
   if (missing) return { skip: missing };
   const K = opts.quick ? 2 : STRACE_SCRAPES;
   const sum = { scrapes: K, syscalls: {}, total: { calls: 0, errors: 0, ms: 0 } };

@@ -49,6 +49,7 @@ const { median, medianRecord } = require('./lib/stats');
 const { runMeta, settleCell, ratioBuilder, closeMeta, finishRun, roundOrder } = require('./lib/results');
 const { eachArg } = require('./lib/args');
 const { fmtMs, variantTable, ratioTable } = require('./lib/markdown');
+const { straceSkipReason, mark, parseSummary, diffSummary, countTraceByFile } = require('./lib/strace');
 
 const CONTROLLERS = ['memory', 'cpu', 'cpuacct', 'pids'];
 const PKG_ROOT = path.resolve(__dirname, '..');
@@ -67,9 +68,10 @@ function newCollector(options = {}) {
   return new StatsCollector({ controllers: CONTROLLERS, ...options });
 }
 
-/** The files of the collector's plan, as "controller/name", with their read tier (usage, spec, detail). */
+/** The files of the collector's plan, as "controller/name" ("controller/!name" for a file the engine opens and closes
+ * at each read instead of holding it: v1 cgroup.procs, the spec and detail files), with their read tier. */
 function collectorFiles(collector) {
-  return collector.files().map((f) => ({ file: `${f.controller}/${f.name}`, tier: f.tier }));
+  return collector.files().map((f) => ({ file: `${f.controller}/${f.hold ? '' : '!'}${f.name}`, tier: f.tier }));
 }
 
 /** The share of the spec tier a sweep reads in the steady state the targets are measured for: sweeps every 10 s with
@@ -90,9 +92,26 @@ async function worker(variant, specFile) {
     case 'collector-async': out = await workerCollector(spec, true); break;
     case 'node-held': out = workerNodeHeld(spec); break;
     case 'soak': out = await workerSoak(spec); break;
+    case 'strace-sweeps': out = await workerStraceSweeps(spec); break;
     default: throw new Error(`unknown worker variant ${variant}`);
   }
   process.stdout.write(JSON.stringify(out) + '\n');
+}
+
+// Traced by the orchestrator (strace): the cgroups added and one sweep made (a first sweep reads the spec files), then
+// `sweeps` collectAsync sweeps (no spec read due) between the marker calls.
+async function workerStraceSweeps(spec) {
+  // An hour's spec interval: tracing slows the setup down by seconds, which would make some cgroups' spec files due
+  // (the first re-read is spread over the interval) and count them in "sweeps with no spec read due".
+  const c = newCollector({ specIntervalMs: 3600000 });
+  for (const r of spec.rels) c.add(r);
+  let sweep = await c.collectAsync();
+  mark('begin');
+  for (let s = 0; s < spec.sweeps; s++) sweep = await c.collectAsync({ into: sweep });
+  mark('end');
+  const ok = Array.from({ length: sweep.rows }, (_, r) => sweep.ok(r)).filter(Boolean).length;
+  c.close();
+  return { n: spec.rels.length, sweeps: spec.sweeps, ok };
 }
 
 function workerFiles(spec) {
@@ -153,7 +172,17 @@ async function workerCollector(spec, async) {
 // idle stretch of the same length is the timer's own jitter on this machine (reported beside it); eventLoopUtilization
 // gives the share of the sweep the loop spent running JavaScript instead of waiting.
 async function eventLoopProbe(c, sweeps) {
+  // The JS thread's CPU time and runqueue wait (/proc/thread-self/schedstat, ns): what of a blocked loop was our own
+  // work and what was waiting for a CPU that the machine's other threads (ours on the pool, or other processes) held.
+  const schedstat = () => {
+    try {
+      return fs.readFileSync('/proc/thread-self/schedstat', 'latin1').split(' ').map(Number);
+    } catch {
+      return [NaN, NaN];
+    }
+  };
   const measure = async (fn) => {
+    const s0 = schedstat();
     const h = monitorEventLoopDelay({ resolution: 1 });
     const elu0 = performance.eventLoopUtilization();
     h.enable();
@@ -162,8 +191,12 @@ async function eventLoopProbe(c, sweeps) {
     const ms = performance.now() - a;
     h.disable();
     const elu = performance.eventLoopUtilization(elu0);
+    const s1 = schedstat();
     const blockedMs = h.count > 0 ? Math.max(0, (h.count * (h.mean - 1e6)) / 1e6) : 0;
-    return { ms, samples: h.count, blockedMs, free: 1 - blockedMs / ms, elu: elu.utilization, maxDelayMs: h.max / 1e6 };
+    return {
+      ms, samples: h.count, blockedMs, free: 1 - blockedMs / ms, elu: elu.utilization, maxDelayMs: h.max / 1e6,
+      cpuMs: (s1[0] - s0[0]) / 1e6, runqMs: (s1[1] - s0[1]) / 1e6,
+    };
   };
   const during = [];
   const idle = [];
@@ -202,8 +235,14 @@ function parseAll(b, n) {
 
 function workerNodeHeld(spec) {
   const { rels, warmup, sweeps, files } = spec;
-  const split = files.map((f) => { const i = f.indexOf('/'); return [f.slice(0, i), f.slice(i + 1)]; });
-  const nf = files.length;
+  // "controller/!name": opened, read and closed every sweep, as the collector reads it.
+  const perRead = [];
+  const split = files.filter((f) => !f.includes('/!')).map((f) => { const i = f.indexOf('/'); return [f.slice(0, i), f.slice(i + 1)]; });
+  for (const f of files.filter((x) => x.includes('/!'))) {
+    const i = f.indexOf('/');
+    for (const rel of rels) perRead.push(`${CGROOT}/${f.slice(0, i)}/${rel}/${f.slice(i + 2)}`);
+  }
+  const nf = split.length;
   const fds = new Int32Array(rels.length * nf).fill(-1);
   const absent = []; // [cgroup, file, path] of files that were ENOENT at setup, retried every sweep
   const t0 = performance.now();
@@ -232,6 +271,12 @@ function workerNodeHeld(spec) {
       const fd = fds[k];
       if (fd < 0) continue;
       checksum += parseAll(buf, fs.readSync(fd, buf, 0, BUF_SIZE, 0));
+    }
+    for (const p of perRead) {
+      let fd;
+      try { fd = fs.openSync(p, 'r'); } catch { continue; }
+      checksum += parseAll(buf, fs.readSync(fd, buf, 0, BUF_SIZE, 0));
+      fs.closeSync(fd);
     }
     for (const p of absent) {
       if (fs.statSync(p, { throwIfNoEntry: false }) === undefined) continue;
@@ -336,8 +381,8 @@ function runProcess(cmd, args, input, timeoutMs) {
   return runJsonProcess(cmd, args, { input, timeoutMs, describeStderr });
 }
 
-function runWorker(variant, spec, timeoutMs = 300000, nodeArgs = []) {
-  return runNodeWorker(__filename, scratch.tmp, variant, spec, { timeoutMs, nodeArgs, describeStderr });
+function runWorker(variant, spec, timeoutMs = 300000, nodeArgs = [], wrap = null) {
+  return runNodeWorker(__filename, scratch.tmp, variant, spec, { timeoutMs, nodeArgs, wrap, describeStderr });
 }
 
 /** Builds bench/go/getstats, or returns { skip: reason }. */
@@ -357,8 +402,35 @@ function buildGo() {
   return { bin, version: execFileSync('go', ['version'], { encoding: 'utf8' }).trim() };
 }
 
+/**
+ * strace of collectAsync sweeps of `rels` in one process: `strace -c -f` of a run doing K sweeps minus the same run
+ * doing none (calls, errors and system seconds per syscall that the K sweeps made), and a `strace -f -y` trace of
+ * openat, pread64, read and close between the sweeps' marker calls, counted by file.
+ */
+async function straceSweeps(rels, sweeps) {
+  const summary = async (k) => {
+    const out = path.join(scratch.tmp, `strace-c-${k}.txt`);
+    const r = await runWorker('strace-sweeps', { rels, sweeps: k }, 600000, [], ['strace', '-c', '-f', '-qq', '-o', out]);
+    if (r.ok !== rels.length) throw new Error(`strace run: only ${r.ok} of ${rels.length} cgroups read`);
+    const table = parseSummary(fs.readFileSync(out, 'utf8'));
+    fs.rmSync(out, { force: true });
+    return table;
+  };
+  const none = await summary(0);
+  const some = await summary(sweeps);
+  const traceFile = path.join(scratch.tmp, 'strace-files.txt');
+  await runWorker('strace-sweeps', { rels, sweeps }, 600000, [], ['strace', '-f', '-qq', '-y', '-e', 'trace=openat,openat2,pread64,read,close', '-o', traceFile]);
+  const { counts, stretches } = countTraceByFile(fs.readFileSync(traceFile, 'utf8'));
+  fs.rmSync(traceFile, { force: true });
+  if (stretches !== 1) throw new Error(`strace trace: ${stretches} marked stretches, expected 1`);
+  const byFile = [...counts].map(([k, c]) => ({ call: k.slice(0, k.indexOf(' ')), file: k.slice(k.indexOf(' ') + 1), calls: c }))
+    .sort((a, b) => b.calls - a.calls);
+  return { cgroups: rels.length, sweeps, syscalls: diffSummary(some, none), byFile };
+}
+
 const VARIANTS = [
   { id: 'c', label: 'C loop, held fds + pread + parse (the usage files a sweep reads)', sharded: true },
+  { id: 'c-par', label: 'C loop as above, each shard read by 2 processes at once (a half each: what 2 pool workers can do on this machine; per sweep the slower)', sharded: true },
   { id: 'collector-sync-shard', label: '**collector `collect()`**', kind: 'collector-sync', sharded: true },
   { id: 'collector-async-shard', label: '**collector `await collectAsync()`**', kind: 'collector-async', sharded: true },
   { id: 'collector-sync-all-shard', label: 'collector `collect()` with `specIntervalMs: 0` (every file every sweep, as before the tiers)', kind: 'collector-sync-all', sharded: true },
@@ -377,6 +449,14 @@ async function runVariantOnce(v, rels, counts, opts) {
   return runShards(rels, opts.shard, v.sharded, async (s) => {
     let r;
     if (v.id === 'c') r = await runProcess(opts.cbin, [CGROOT, String(counts.warmup), String(counts.sweeps), ...opts.files], s.join('\n') + '\n', 300000);
+    else if (v.id === 'c-par') {
+      // The parallel floor: the shard's two halves read at the same time by two C loops (as the async sweep's two
+      // workers read its two row ranges); sweep i = the slower of the two loops' sweep i.
+      const half = Math.ceil(s.length / 2);
+      const [a, b] = await Promise.all([s.slice(0, half), s.slice(half)].map((part) =>
+        runProcess(opts.cbin, [CGROOT, String(counts.warmup), String(counts.sweeps), ...opts.files], part.join('\n') + '\n', 300000)));
+      r = { ...a, n: s.length, sweepsMs: a.sweepsMs.map((x, i) => Math.max(x, b.sweepsMs[i] ?? x)) };
+    }
     else if (v.id === 'go') r = await runProcess(opts.go.bin, [CGROOT, '1', String(counts.goSweeps)], s.join('\n') + '\n', 600000);
     else r = await runWorker(v.kind, { rels: s, warmup: counts.warmup, sweeps: counts.sweeps, files: opts.files, probe: v.probe ? opts.probeSweeps : 0, sample: true, specSweeps: v.kind === 'node-held' || v.kind === 'collector-sync-all' ? 0 : counts.specSweeps });
     if (r.ok !== undefined && r.ok !== s.length) throw new Error(`${v.id}: only ${r.ok} of ${s.length} cgroups read`);
@@ -449,6 +529,111 @@ function perFileReport(results, meta) {
   return lines;
 }
 
+/** The strace counts: syscalls per sweep and per cgroup, and the calls per file. */
+function straceReport(results, meta) {
+  const sizes = meta.sizes.filter((n) => results.strace[n]);
+  if (meta.strace.skip) return [`Syscall counts: skipped (${meta.strace.skip}).`, ''];
+  if (sizes.length === 0) return [];
+  const lines = [];
+  for (const n of sizes) {
+    const st = results.strace[n];
+    const per = st.cgroups * st.sweeps;
+    lines.push(`Syscalls of \`collectAsync()\` sweeps at N=${n} (\`strace -c -f\` of one process holding ${st.cgroups} of the cgroups: ` +
+      `a run doing ${st.sweeps} sweeps with no spec read due minus the same run doing none; seconds are strace's system time, ` +
+      'inflated by tracing — compare calls, and take the kernel cost from the C loop):');
+    lines.push('');
+    lines.push('| syscall | calls per sweep | per cgroup | errors per sweep | µs per call (traced) |');
+    lines.push('|---|---|---|---|---|');
+    for (const r of st.syscalls.filter((x) => x.calls >= st.sweeps)) {
+      lines.push(`| ${r.syscall} | ${(r.calls / st.sweeps).toFixed(1)} | ${(r.calls / per).toFixed(3)} | ${(r.errors / st.sweeps).toFixed(1)} | ${((r.seconds * 1e6) / r.calls).toFixed(2)} |`);
+    }
+    const total = st.syscalls.reduce((a, r) => a + r.calls, 0);
+    lines.push(`| **all** | ${(total / st.sweeps).toFixed(1)} | ${(total / per).toFixed(3)} | | |`);
+    lines.push('');
+    lines.push(`The same sweeps by file (\`strace -f -y -e trace=openat,openat2,pread64,read,close\`, between marker calls around the sweeps), per cgroup per sweep:`);
+    lines.push('');
+    const w = st.whole;
+    const wper = w ? w.cgroups * w.sweeps : NaN;
+    const wOf = (call, file) => (w ? (w.byFile.find((x) => x.call === call && x.file === file) || { calls: 0 }).calls / wper : NaN);
+    lines.push(`| call | file | per cgroup per sweep | per sweep |${w ? ` one process of all ${w.cgroups}: per cgroup per sweep |` : ''}`);
+    lines.push(`|---|---|---|---|${w ? '---|' : ''}`);
+    // Every (call, file) of the shard's trace, then those only the one-process trace has (files opened per read).
+    const rowsOf = [...st.byFile, ...(w ? w.byFile.filter((x) => !st.byFile.some((y) => y.call === x.call && y.file === x.file)).map((x) => ({ ...x, calls: 0 })) : [])];
+    for (const r of rowsOf) {
+      lines.push(`| ${r.call} | ${r.file} | ${(r.calls / per).toFixed(3)} | ${(r.calls / st.sweeps).toFixed(1)} |${w ? ` ${wOf(r.call, r.file).toFixed(3)} |` : ''}`);
+    }
+    if (w) {
+      const all = (x) => x.syscalls.reduce((a, r) => a + r.calls, 0) / (x.cgroups * x.sweeps);
+      lines.push('');
+      lines.push(`One process of all ${w.cgroups} cgroups (default descriptor budget; \`strace -c -f\`, ${w.sweeps} sweeps minus none): ` +
+        `${all(w).toFixed(2)} syscalls per cgroup per sweep against ${all(st).toFixed(2)} in a shard — ` +
+        w.syscalls.filter((r) => r.calls / wper >= 0.01).map((r) => `${r.syscall} ${(r.calls / wper).toFixed(2)}`).join(', ') + '.');
+    }
+    lines.push('');
+  }
+  return lines;
+}
+
+/**
+ * For each sweep target not met: the floor the kernel cost of the files a sweep must read sets (the C loop over the
+ * usage files, on one thread and split over the async sweep's workers), against the target's budget (runc ÷ target),
+ * with the syscall counts behind it.
+ */
+function floorReport(results, meta) {
+  const go = results.variants.go;
+  const sizes = meta.sizes.filter((n) => go && go.perN[n] && Number.isFinite(go.perN[n].ms));
+  if (sizes.length === 0) return [];
+  const cell = (id, n, k = 'ms') => (results.variants[id].perN[n] ? results.variants[id].perN[n][k] : NaN);
+  const workers = (n) => Math.max(1, Math.min(Math.ceil(Math.min(n, meta.shard) / 256), 4, meta.cpus));
+  const lines = ['Targets against the floor the files set (floor: the C loop over the usage files, held descriptors + pread + parse, ' +
+    'on one thread; for an async sweep, which splits its rows over pool workers, the same files read by as many C loops at once ' +
+    `on this machine's ${meta.cpus} vCPUs):`, ''];
+  const targets = [
+    { id: 'collector-sync-shard', what: '`collect()` ‡', target: (n) => (n <= 1000 ? 6 : 5), par: () => 1 },
+    { id: 'collector-async-shard', what: '`collectAsync()` ‡', target: (n) => (n <= 1000 ? 10 : 8), par: workers },
+    { id: 'collector-async', what: '`collectAsync()`, 1 process', target: (n) => (n <= 1000 ? 10 : 8), par: (n) => Math.max(1, Math.min(Math.ceil(n / 256), 4, meta.cpus)) },
+  ];
+  for (const n of sizes) {
+    const runc = cell('go', n);
+    const st = results.strace[n];
+    const callsOf = (x, call) => (x ? x.byFile.filter((r) => r.call === call || (call === 'openat' && r.call === 'openat2')).reduce((a, r) => a + r.calls, 0) / (x.cgroups * x.sweeps) : NaN);
+    const perFile = results.perFile[n];
+    const kernelUs = perFile && meta.allFiles ? meta.allFiles.reduce((a, f, i) => a + (f.tier === 'usage' ? perFile[i] : 0), 0) : NaN;
+    const cloop = cell('c', n);
+    for (const t of targets) {
+      const measured = t.id === 'collector-async' ? cell(t.id, n, 'amortizedMs') : cell(t.id, n, 'amortizedMs');
+      if (!Number.isFinite(measured)) continue;
+      const ratio = runc / measured;
+      const budget = runc / t.target(n);
+      const par = t.par(n);
+      // An async sweep's floor: the C loop read by `par` processes at once where measured (c-par), else the ideal split.
+      const cpar = cell('c-par', n);
+      const measuredPar = par > 1 && Number.isFinite(cpar);
+      const floor = par > 1 ? (measuredPar ? cpar : cloop / par) : cloop;
+      const met = ratio >= t.target(n);
+      // The one-process variants' counts when N is more than a shard (files past the descriptor budget opened per read).
+      const counted = t.id === 'collector-async' && st && st.whole ? st.whole : st;
+      const preads = callsOf(counted, 'pread64');
+      const opens = callsOf(counted, 'openat');
+      const extraOpens = Number.isFinite(opens) && st ? opens - callsOf(st, 'openat') : 0;
+      lines.push(`- N=${n} ${t.what}: ${ratio.toFixed(1)}× runc (target ≥ ${t.target(n)}×) ${met ? '✓ met' : '✗ not met'}: ` +
+        `${fmtMs(measured)} ms vs budget runc ÷ ${t.target(n)} = ${fmtMs(budget)} ms. ` +
+        `Usage files: ${Number.isFinite(preads) ? preads.toFixed(2) : '?'} preads + ${Number.isFinite(opens) ? opens.toFixed(2) : '?'} opens per cgroup per sweep (strace), ` +
+        `${Number.isFinite(kernelUs) ? kernelUs.toFixed(1) : '?'} µs/cgroup read in context (C loop per file) → ` +
+        `floor ${fmtMs(cloop)} ms on one thread (C loop ‡)${par > 1 ? (measuredPar ? `, ${fmtMs(floor)} ms read by ${par} processes at once (C loop ‡ in halves, measured; ${fmtMs(cloop / par)} ms if they scaled)` : `, ${fmtMs(floor)} ms over ${par} workers if they scaled`) : ''}` +
+        `${met ? '' : floor > budget ? ` — the floor is ABOVE the budget: no reader of these files reaches the target on this machine` +
+          ` (it would need ${(floor / budget).toFixed(2)}× less kernel time per file)` :
+          ` — the floor is below the budget: ${fmtMs(measured - floor)} ms of the sweep is above the files' cost` +
+          (extraOpens > 0.05 ? ` (${extraOpens.toFixed(2)} more openat + close per cgroup per sweep than a shard: the files past the default descriptor budget are opened per read, and the spec re-reads` :
+            (t.par(n) > 1 || t.id.startsWith('collector-async') ? ' (the spec re-reads, cgroup.procs opened per read, the copy-out, the fill, thread hops' :
+              ' (the spec re-reads, cgroup.procs opened per read, the fill')) +
+          `, and the CPU the machine's other processes took: load average ${meta.loadavg.start.join(' ')} at the start on ${meta.cpus} vCPUs)`}.`);
+    }
+  }
+  lines.push('');
+  return lines;
+}
+
 function buildReport(results, meta) {
   const sizes = meta.sizes;
   const lines = [];
@@ -487,16 +672,27 @@ function buildReport(results, meta) {
   lines.push('Event loop during `await collectAsync()` of all N in one process (median of the probe sweeps; free = 1 − ' +
     'Σ(monitorEventLoopDelay sample − 1 ms) / sweep time; the same over an idle wait of the same length is the timer jitter):');
   lines.push('');
-  lines.push('| N | async sweep ms | ELD samples | loop blocked ms | loop free (target ≥ 95%) | idle wait: blocked ms · free | loop free net of the idle jitter | 1 − event-loop utilization | longest delay ms |');
-  lines.push('|---|---|---|---|---|---|---|---|---|');
+  lines.push('| N | async sweep ms | ELD samples | loop blocked ms | loop free (target ≥ 95%) | idle wait: blocked ms · free | loop free net of the idle jitter | 1 − event-loop utilization | longest delay ms | JS thread CPU ms | JS thread runqueue wait ms (idle wait) |');
+  lines.push('|---|---|---|---|---|---|---|---|---|---|---|');
   for (const n of sizes) {
     const l = results.eventLoop[n];
     if (!l) continue;
     const d = l.during;
     const net = 1 - Math.max(0, d.blockedMs - l.idle.blockedMs) / d.ms;
     lines.push(`| ${n} | ${fmtMs(d.ms)} | ${Math.round(d.samples)} | ${d.blockedMs.toFixed(2)} | ${(d.free * 100).toFixed(1)}% ${d.free >= 0.95 ? '✓' : '✗'} | ` +
-      `${l.idle.blockedMs.toFixed(2)} · ${(l.idle.free * 100).toFixed(1)}% | ${(net * 100).toFixed(1)}% | ${((1 - d.elu) * 100).toFixed(1)}% | ${d.maxDelayMs.toFixed(2)} |`);
+      `${l.idle.blockedMs.toFixed(2)} · ${(l.idle.free * 100).toFixed(1)}% | ${(net * 100).toFixed(1)}% | ${((1 - d.elu) * 100).toFixed(1)}% | ${d.maxDelayMs.toFixed(2)} | ` +
+      `${d.cpuMs.toFixed(2)} | ${d.runqMs.toFixed(2)} (${l.idle.runqMs.toFixed(2)}) |`);
   }
+  lines.push('');
+  lines.push('JS thread CPU: its own time on a CPU during the sweep (the fill in slices, the copy-out, the probe\'s timer); ' +
+    'runqueue wait: time it was ready to run but every CPU was taken (the pool threads reading, other processes) — ' +
+    'blocked time the collector does not spend, in brackets the same over the idle wait.');
+  for (const n of sizes) {
+    if (!results.eventLoop[n]) continue;
+  }
+  lines.push('');
+  lines.push(...straceReport(results, meta));
+  lines.push(...floorReport(results, meta));
   if (results.soak) {
     lines.push('');
     lines.push(...soakReport(results.soak).lines);
@@ -570,7 +766,9 @@ async function main() {
     ...runMeta(nofile), sizes: opts.onlySoak ? [] : opts.sizes,
     rounds: opts.rounds, shard: opts.shard, quick: opts.quick, top: tree.top, files: [], go: { skip: 'not asked (--no-go)' }, tree: {},
   };
-  const results = { meta, variants: {}, ratios: [], eventLoop: {}, perFile: {}, soak: null, failures: [] };
+  const results = { meta, variants: {}, ratios: [], eventLoop: {}, perFile: {}, strace: {}, soak: null, failures: [] };
+  const straceSkip = opts.onlySoak ? 'soak only' : straceSkipReason();
+  meta.strace = straceSkip ? { skip: straceSkip } : {};
   for (const v of VARIANTS) results.variants[v.id] = { label: v.label, perN: {} };
 
   if (!opts.onlySoak) {
@@ -637,6 +835,20 @@ async function main() {
         results.failures.push({ n, variant: 'per-file', error: e.message });
         process.stderr.write(`  N=${n} per-file: FAILED: ${e.message}\n`);
       }
+      // Syscall counts of collectAsync sweeps (strace), in one process of a shard's cgroups.
+      if (!meta.strace.skip) {
+        const t2 = performance.now();
+        try {
+          const k = opts.quick ? 2 : 5;
+          results.strace[n] = await straceSweeps(rels.slice(0, Math.min(n, opts.shard)), k);
+          // One process of all N (default descriptor budget): the files past the budget are opened per read.
+          if (n > opts.shard) results.strace[n].whole = await straceSweeps(rels, Math.max(2, k - 2));
+          process.stderr.write(`  N=${n} strace counts (${((performance.now() - t2) / 1000).toFixed(1)} s)\n`);
+        } catch (e) {
+          results.failures.push({ n, variant: 'strace', error: e.message });
+          process.stderr.write(`  N=${n} strace: FAILED: ${e.message}\n`);
+        }
+      }
     } finally {
       tree.remove();
     }
@@ -676,6 +888,7 @@ async function main() {
     ratio(`what the tiers buy: \`collect()\` ‡ with every file every sweep / with tiers (${SCRAPE_S} s/60 s)`, null, null, (n) => ms('collector-sync-all-shard', n) / amortized('collector-sync-shard', n));
     ratio('collector `collect()` ‡ / C loop ‡ (usage files)', '≤ 1.2', (x) => x <= 1.2, (n) => ms('collector-sync-shard', n) / ms('c', n));
     ratio('collector `collectAsync()` ‡ / C loop ‡ (usage files)', '≤ 1.2', (x) => x <= 1.2, (n) => ms('collector-async-shard', n) / ms('c', n));
+    ratio('C loop ‡ in 2 processes at once / in one (what a second reader buys on this machine: 0.5 = a perfect split)', null, null, (n) => ms('c-par', n) / ms('c', n));
     ratio('best pure Node ‡ / collector `collect()` ‡', null, null, (n) => ms('node-held', n) / ms('collector-sync-shard', n));
     ratio('collector 1 process / sharded (`collect()`)', null, null, (n) => ms('collector-sync', n) / ms('collector-sync-shard', n));
   }

@@ -6,7 +6,8 @@
  *
  * stdin: one cgroup path per line, relative to the hierarchy roots (ROOT/<controller>/<path>). Setup opens every file
  * once (O_RDONLY); a file that is ENOENT at setup keeps its directory (O_PATH) and is retried with openat + pread +
- * close every sweep. A sweep is, per cgroup and file, pread(fd, buf, 64 KiB, 0) and a parse of every number in the
+ * close every sweep. A file given as CONTROLLER/!FILE is read that way every sweep on purpose (openat + pread + close
+ * through the directory's O_PATH descriptor), as the collector reads the files it does not hold (v1 cgroup.procs). A sweep is, per cgroup and file, pread(fd, buf, 64 KiB, 0) and a parse of every number in the
  * text ("max" = 2^64-1) into a checksum — at least the parse work of the engine, which extracts selected keys.
  * Prints one JSON line: {"n":..,"files":..,"openMs":..,"heldFds":..,"enoent":..,"errors":..,"checksum":..,"sweepsMs":[..]}
  * With SWEEPLOOP_PER_FILE=1 each file's read + parse is timed too (two clock_gettime per file, so those sweeps are a
@@ -24,6 +25,7 @@
 struct file_def {
   char controller[64];
   const char *name;
+  int per_read; /* CONTROLLER/!FILE: opened, read and closed every sweep */
   int hier; /* index into the distinct controllers */
 };
 
@@ -67,6 +69,14 @@ int main(int argc, char **argv) {
     }
     memcpy(files[i].controller, arg, (size_t)(slash - arg));
     files[i].name = slash + 1;
+    if (files[i].name[0] == '!') {
+      files[i].per_read = 1;
+      files[i].name++;
+      if (files[i].name[0] == '\0') {
+        fprintf(stderr, "sweeploop: bad file %s (want CONTROLLER/!FILE)\n", arg);
+        return 2;
+      }
+    }
     files[i].hier = -1;
     for (int h = 0; h < nhier; h++) if (strcmp(hier_names[h], files[i].controller) == 0) files[i].hier = h;
     if (files[i].hier < 0) {
@@ -90,6 +100,19 @@ int main(int argc, char **argv) {
     for (int h = 0; h < nhier; h++) dirfds[i * nhier + h] = -1;
     for (int f = 0; f < nfiles; f++) {
       int h = files[f].hier;
+      if (files[f].per_read) {
+        int *d = &dirfds[i * nhier + h];
+        if (*d < 0) {
+          *d = openat(rootfd[h], rels[i], O_PATH | O_DIRECTORY | O_CLOEXEC);
+          if (*d >= 0) held++;
+        }
+        if (*d < 0 && errno != ENOENT) {
+          fprintf(stderr, "sweeploop: open %s/%s: %s\n", files[f].controller, rels[i], strerror(errno));
+          return 1;
+        }
+        fds[i * nfiles + f] = -1;
+        continue;
+      }
       int fd = open_held(PROG, rootfd[h], files[f].controller, rels[i], files[f].name, O_RDONLY | O_CLOEXEC,
                          &dirfds[i * nhier + h], &held);
       if (fd == -2) return 1;

@@ -61,6 +61,9 @@ export interface NativeEngine {
   readFile(id: number, hierarchy: number, name: string): string;
   readPids(id: number, hierarchy: number, name: string): Int32Array;
   readPidsAsync(id: number, hierarchy: number, name: string): Promise<Int32Array>;
+  /** Pairs (file, link): each file read whole, then the link stat'ed, on the pool: [data, length or -errno, inode of
+   * the link (-1 gone, -2 not permitted)]. */
+  readProcFilesAsync(paths: string[]): Promise<[Uint8Array, Int32Array, Float64Array]>;
   writePids(ids: Uint32Array, pids: Int32Array, hierarchy: number, results: Int32Array): void;
   writePidsAsync(ids: Uint32Array, pids: Int32Array, hierarchy: number, results: Int32Array): Promise<void>;
   usage(): {

@@ -32,6 +32,7 @@ class Engine : public Napi::ObjectWrap<Engine> {
   Napi::Value ReadFile(const Napi::CallbackInfo& info);
   Napi::Value ReadPids(const Napi::CallbackInfo& info);
   Napi::Value ReadPidsAsync(const Napi::CallbackInfo& info);
+  Napi::Value ReadProcFilesAsync(const Napi::CallbackInfo& info);
   Napi::Value WritePidsSync(const Napi::CallbackInfo& info);
   Napi::Value WritePidsAsync(const Napi::CallbackInfo& info);
   Napi::Value WritePidsImpl(const Napi::CallbackInfo& info, bool async);

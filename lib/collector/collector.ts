@@ -46,7 +46,7 @@ import {
 } from './tiers';
 import { DeviceNames } from './devices';
 import { IoDeviceProgram } from './io-devices';
-import { NetworkReader, newNetState, type NetState, type NetworkCounts } from './network';
+import { NetworkReader, newNetState, type NetPrefetch, type NetState, type NetworkCounts } from './network';
 import { KeyTable } from './vectors';
 import { FIELD, FIELD_COUNT, FIELDS, ROW_STATUS, type FieldName } from './layout';
 import { oomSource, type OomEvent, type OomSource } from './oom';
@@ -204,6 +204,28 @@ function copyCells(
   dstFlags.set(srcFlags.subarray(from, from + n), to);
   dstWords.set(srcWords.subarray(2 * from, 2 * (from + n)), 2 * to);
 }
+
+/** A sweep being filled (beginFill → fillRows → endFill). @internal */
+interface Fill<S extends Sweep> {
+  sweep: S;
+  list: Entry[];
+  retired: Entry[];
+  inList: Set<Entry> | undefined;
+  gone: Entry[];
+  failedRows: number;
+  firstFailed: number;
+  /** The pods' net/dev read on the pool (collectAsync), or undefined: read while filling. */
+  net?: NetPrefetch | undefined;
+}
+
+/**
+ * Rows an async sweep fills on the JS thread before it lets the event loop run (setImmediate): about 0.2 ms of work
+ * on this machine kind (bench/sweep.js), so no callback waits long for a sweep of any size.
+ */
+export const FILL_SLICE = 128;
+
+/** Lets the event loop run (timers, I/O callbacks) before the next slice of work. */
+const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /** Default of CollectorOptions.specIntervalMs: a cgroup's spec files are read again after a minute. */
 export const DEFAULT_SPEC_INTERVAL_MS = 60_000;
@@ -680,32 +702,59 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
     const list = this.prepare();
     if (this.compiled.plan !== undefined && list.length > 0)
       this.engine.readSync(this.compiled.plan, this.ids, this.result, this.readOptions());
-    return this.finish(list, options.into);
+    const fill = this.beginFill(list, options.into);
+    this.fillRows(fill, 0, list.length);
+    return this.endFill(fill);
   }
 
   /**
-   * Reads every registered cgroup off the event loop: the whole batch in one native worker. Concurrent calls are
-   * queued (one sweep at a time).
+   * Reads every registered cgroup off the event loop: the whole batch in native workers, then the sweep is filled on
+   * the JS thread in slices of FILL_SLICE rows with the event loop free between them (docs/collector.md "The event
+   * loop during an async sweep"). Concurrent calls are queued (one sweep at a time).
    */
   async collectAsync<S extends Sweep>(options: CollectOptions<S> = {}): Promise<S> {
     while (this.inFlight !== undefined) await this.inFlight.catch(() => undefined);
-    const list = this.prepare();
-    const ids = this.ids;
-    const p =
-      this.compiled.plan !== undefined && list.length > 0
-        ? this.engine.read(this.compiled.plan, ids, this.result, this.readOptions())
-        : Promise.resolve(undefined);
-    this.inFlight = p;
+    const run = this.sweepAsync(options.into);
+    this.inFlight = run;
     try {
-      await p;
+      return await run;
     } finally {
-      this.inFlight = undefined;
+      if (this.inFlight === run) this.inFlight = undefined;
     }
-    this.checkOpen();
-    return this.finish(list, options.into);
   }
 
-  private finish<S extends Sweep>(list: Entry[], into: S | undefined): S {
+  private async sweepAsync<S extends Sweep>(into: S | undefined): Promise<S> {
+    const list = this.prepare();
+    // The pods' network files are read on the pool beside the cgroups' files (network.ts prefetch()).
+    const net =
+      this.netReader !== undefined && list.length > 0
+        ? this.netReader.prefetch(
+            this.engine.nativeEngine,
+            list.map((e) => e.net),
+          )
+        : undefined;
+    try {
+      if (this.compiled.plan !== undefined && list.length > 0)
+        await this.engine.read(this.compiled.plan, this.ids, this.result, this.readOptions());
+    } finally {
+      // Settled either way (a read that failed leaves no prefetch unhandled).
+      if (net !== undefined) await net.catch(() => undefined);
+    }
+    this.checkOpen();
+    const fill = this.beginFill(list, into);
+    fill.net = net === undefined ? undefined : await net.catch(() => undefined);
+    for (let from = 0; from < list.length; from += FILL_SLICE) {
+      if (from > 0) {
+        await yieldToLoop();
+        this.checkOpen();
+      }
+      this.fillRows(fill, from, Math.min(list.length, from + FILL_SLICE));
+    }
+    return this.endFill(fill);
+  }
+
+  /** Starts filling a sweep of `list` (and the retired rows) from this.result: the rows are filled by fillRows(). */
+  private beginFill<S extends Sweep>(list: Entry[], into: S | undefined): Fill<S> {
     // Cgroups dropped since the last sweep (gone) whose last sample was read: one more row each, after the list's —
     // unless this sweep's list still has them (dropped during an async read): then that row holds the last sample.
     let retired = this.retired;
@@ -738,11 +787,14 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
     sweep.paths = retired.length === 0 ? this.rowPaths : [...this.rowPaths, ...retired.map((e) => e.path)];
     sweep.labels = retired.length === 0 ? this.rowLabels : [...this.rowLabels, ...retired.map((e) => e.labels)];
     this.startVectors(sweep);
+    return { sweep, list, retired, inList, gone: [], failedRows: 0, firstFailed: -1, net: undefined };
+  }
+
+  /** Fills the sweep's rows [from, to) of the list from this.result (rows in order: the vector stores append). */
+  private fillRows<S extends Sweep>(fill: Fill<S>, from: number, to: number): void {
+    const { sweep, list, inList, gone } = fill;
     const r = this.result;
-    const gone: Entry[] = [];
-    let failedRows = 0;
-    let firstFailed = -1;
-    for (let row = 0; row < list.length; row++) {
+    for (let row = from; row < to; row++) {
       const e = list[row]!;
       sweep.identity[row] = e.identity;
       sweep.previousMs[row] = e.previousMs;
@@ -794,14 +846,19 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
       this.fillLifetime(sweep, o, e.startMs, sweep.sampleMs[row]!);
       if (failedFile(r, row) >= 0) {
         sweep.status[row] = ROW_STATUS.error;
-        if (failedRows++ === 0) firstFailed = row;
+        if (fill.failedRows++ === 0) fill.firstFailed = row;
       }
       for (let k = 0; k < RATE_COUNT; k++) e.previous[k] = nums[base + RATE_FIELDS[k]!]!;
       e.previousMs = sweep.sampleMs[row]!;
       this.noteOomKill(e, nums[base + FIELD.oom_kill]!);
       this.empties?.seen?.(e.path, nums[base + FIELD.processes]!);
-      this.fillVectors(sweep, row, e, r);
+      this.fillVectors(sweep, row, e, r, fill.net);
     }
+  }
+
+  /** Ends a fill: the retired rows, read errors, process figures, and the gone cgroups dropped ('gone'). */
+  private endFill<S extends Sweep>(fill: Fill<S>): S {
+    const { sweep, list, retired, gone } = fill;
     for (let k = 0; k < retired.length; k++) {
       const row = list.length + k;
       const e = retired[k]!;
@@ -811,7 +868,7 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
       this.putLastSample(sweep, row, e);
       this.fillVectors(sweep, row, e, undefined);
     }
-    this.noteReadErrors(sweep, failedRows, firstFailed);
+    this.noteReadErrors(sweep, fill.failedRows, fill.firstFailed);
     this.processFigures?.fill(sweep, (row) => list[row]!.id);
     for (const e of gone) {
       if (this.byPath.get(e.path) === e) {
@@ -927,11 +984,11 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
   }
 
   /** A row's io per device (from the batch result; none for a row not read) and network per interface (pod rows). */
-  private fillVectors(sweep: Sweep, row: number, e: Entry, r: BatchResult | undefined): void {
+  private fillVectors(sweep: Sweep, row: number, e: Entry, r: BatchResult | undefined, net?: NetPrefetch): void {
     if (r !== undefined && this.ioDevices.reads) this.ioDevices.extract(r, this.words, row, sweep.io);
     sweep.io.endRow(row);
     if (r !== undefined && e.net !== undefined && this.netReader !== undefined)
-      this.netReader.read(e.rel, e.net, sweep.network);
+      this.netReader.read(e.rel, e.net, sweep.network, net, row);
     sweep.network.endRow(row);
   }
 
@@ -1057,14 +1114,16 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
     return this.compiled.plan;
   }
 
-  /** The files each sweep reads per cgroup (hierarchy mount path and file name), in plan order: what a benchmark's C
-   * loop reading "the same files" must read. */
-  files(): Array<{ controller: string; hierarchy: string; name: string; tier: TierName }> {
+  /** The files each sweep reads per cgroup (hierarchy mount path and file name), in plan order, with their tier and
+   * whether the engine holds their descriptor (else each read opens and closes it): what a benchmark's C loop reading
+   * "the same files" must read, and how. */
+  files(): Array<{ controller: string; hierarchy: string; name: string; tier: TierName; hold: boolean }> {
     return (this.compiled.plan?.files ?? []).map((f, i) => ({
       controller: f.controller,
       hierarchy: f.hierarchy.path,
       name: f.name,
       tier: TIER_NAMES[this.tiers[i]!]!,
+      hold: f.hold,
     }));
   }
 
@@ -1081,7 +1140,7 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
       failedRows: this.failedRows,
       lastError: this.lastReadError,
       emptyWatches: this.empties?.size ?? 0,
-      network: { ...(this.netReader?.counts ?? { reads: 0, lookups: 0 }) },
+      network: { ...(this.netReader?.counts ?? { reads: 0, offThread: 0, lookups: 0 }) },
     };
   }
 

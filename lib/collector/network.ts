@@ -8,11 +8,14 @@
  * beside each net/dev read): a pid that exited or was reused by a process of another namespace is looked up again
  * from the cgroup. (A process of another uid, without CAP_SYS_PTRACE, hides its ns link: its pid is then kept while
  * it lives, without the namespace check.) No descriptor is held between sweeps (an open net/dev would keep a deleted pod's namespace alive).
- * Reads happen on the calling thread while the sweep is filled: open, read, close of net/dev and a stat of ns/net per
- * pod row (more only when the pid changes).
+ * collect() reads on the calling thread while the sweep is filled: open, read, close of net/dev and a stat of ns/net
+ * per pod row. collectAsync() reads the known pids' net/dev and ns/net on the pool while the cgroups are read
+ * (prefetch(): one engine job, readProcFilesAsync) and only parses on the JS thread; a pod's first sweep, or one whose
+ * process is gone or in another namespace, looks its pid up on the calling thread (lookup(), the rare case).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type { NativeEngine } from '../native';
 import type { KeyTable, VectorStore } from './vectors';
 
 /** A pod row's cached process. @internal */
@@ -41,13 +44,28 @@ KEEP.forEach((c, i) => {
 export interface NetworkCounts {
   /** net/dev reads. */
   reads: number;
+  /** Of those, the reads made on the pool (collectAsync's prefetch). */
+  offThread: number;
   /** pid look-ups in a pod's cgroups (first sweep of a pod, or its cached pid gone). */
   lookups: number;
 }
 
+/** The net/dev files of a sweep's pod rows read on the pool (NetworkReader.prefetch). @internal */
+export interface NetPrefetch {
+  /** Per row of the sweep: the index of its file, or -1. */
+  index: Int32Array;
+  /** The pid read for each file (the row's must still be it). */
+  pids: Int32Array;
+  data: Buffer;
+  /** Each file's start in data, its length (or -errno), the inode of its ns/net link (NS_GONE, NS_HIDDEN). */
+  start: Int32Array;
+  length: Int32Array;
+  ino: Float64Array;
+}
+
 export class NetworkReader {
   private buf = Buffer.allocUnsafe(16384);
-  readonly counts: NetworkCounts = { reads: 0, lookups: 0 };
+  readonly counts: NetworkCounts = { reads: 0, offThread: 0, lookups: 0 };
 
   /**
    * @param procRoot Where /proc is.
@@ -59,12 +77,57 @@ export class NetworkReader {
     private readonly keys: KeyTable,
   ) {}
 
-  /** Adds the pod row's interfaces to `store` (the row being filled); none when the pod has no live process. */
-  read(rel: string, state: NetState, store: VectorStore): void {
-    let n = state.pid > 0 ? this.readDev(state.devPath) : -1;
+  /**
+   * Reads, on the pool, net/dev and ns/net of the known pid of each row that has one (`states[row]`): the rows whose
+   * pid is not known yet read on the calling thread when filled (read()). Undefined when no row has a known pid.
+   */
+  async prefetch(engine: NativeEngine, states: ReadonlyArray<NetState | undefined>): Promise<NetPrefetch | undefined> {
+    const index = new Int32Array(states.length).fill(-1);
+    const paths: string[] = [];
+    const pids: number[] = [];
+    for (let row = 0; row < states.length; row++) {
+      const st = states[row];
+      if (st === undefined || st.pid <= 0) continue;
+      index[row] = pids.length;
+      pids.push(st.pid);
+      paths.push(st.devPath, st.nsPath);
+    }
+    if (pids.length === 0) return undefined;
+    const [data, length, ino] = await engine.readProcFilesAsync(paths);
+    const start = new Int32Array(length.length);
+    let at = 0;
+    for (let k = 0; k < length.length; k++) {
+      start[k] = at;
+      if (length[k]! > 0) at += length[k]!;
+    }
+    this.counts.reads += length.length;
+    this.counts.offThread += length.length;
+    return {
+      index,
+      pids: Int32Array.from(pids),
+      data: Buffer.from(data.buffer, data.byteOffset, data.byteLength),
+      start,
+      length,
+      ino,
+    };
+  }
+
+  /**
+   * Adds the pod row's interfaces to `store` (the row being filled); none when the pod has no live process. With
+   * `fetched` (collectAsync), the row's net/dev as read on the pool when its pid was still the row's and in the same
+   * namespace; else read here.
+   */
+  read(rel: string, state: NetState, store: VectorStore, fetched?: NetPrefetch, row = -1): void {
+    const k = fetched !== undefined && row >= 0 && row < fetched.index.length ? fetched.index[row]! : -1;
+    if (k >= 0 && fetched!.pids[k] === state.pid && fetched!.length[k]! >= 0 && fetched!.ino[k] === state.ns) {
+      const from = fetched!.start[k]!;
+      this.parse(fetched!.data, from, from + fetched!.length[k]!, store);
+      return;
+    }
+    let n = state.pid > 0 && k < 0 ? this.readDev(state.devPath) : -1;
     if (n >= 0 && nsOf(state.nsPath) !== state.ns) n = -1;
     if (n < 0) n = this.lookup(rel, state);
-    if (n >= 0) this.parse(n, store);
+    if (n >= 0) this.parse(this.buf, 0, n, store);
   }
 
   /** Finds a live process of the pod and reads its net/dev (bytes read), or -1 (state.pid 0). */
@@ -130,10 +193,9 @@ export class NetworkReader {
     }
   }
 
-  /** Parses net/dev (two header lines, then `name: 16 counters`) into entries of the row being filled. */
-  private parse(n: number, store: VectorStore): void {
-    const b = this.buf;
-    let i = 0;
+  /** Parses net/dev (two header lines, then `name: 16 counters`) in b[from, n) into entries of the row being filled. */
+  private parse(b: Buffer, from: number, n: number, store: VectorStore): void {
+    let i = from;
     for (let skip = 0; skip < 2 && i < n; i++) if (b[i] === 10) skip++;
     const rowStart = store.length;
     while (i < n) {

@@ -7,9 +7,9 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { spawn } = require('node:child_process');
-const { straceMissing, straceDuring, parseStraceSummary } = require('../../bench/lib/strace');
+const { straceSkipReason, straceDuring, parseSummary, diffSummary } = require('../../bench/lib/strace');
 
-t.test('parseStraceSummary reads calls, errors, seconds and the total', async (t) => {
+t.test('parseSummary reads calls, errors and seconds per syscall; diffSummary subtracts', async (t) => {
   const text = [
     '% time     seconds  usecs/call     calls    errors syscall',
     '------ ----------- ----------- --------- --------- ----------------',
@@ -18,13 +18,16 @@ t.test('parseStraceSummary reads calls, errors, seconds and the total', async (t
     '------ ----------- ----------- --------- --------- ----------------',
     '100.00    0.001000           2       350        12 total',
   ].join('\n');
-  const r = parseStraceSummary(text);
-  t.same(r.syscalls.pread64, { calls: 200, errors: 0, seconds: 0.0006 });
-  t.same(r.syscalls.openat, { calls: 150, errors: 12, seconds: 0.0004 });
-  t.same(r.total, { calls: 350, errors: 12, seconds: 0.001 });
+  const r = parseSummary(text);
+  t.same(r.get('pread64'), { calls: 200, errors: 0, seconds: 0.0006 });
+  t.same(r.get('openat'), { calls: 150, errors: 12, seconds: 0.0004 });
+  t.notOk(r.has('total'), 'the total line is not a syscall');
+  const base = new Map([['pread64', { calls: 50, errors: 0, seconds: 0.0001 }]]);
+  const d = diffSummary(r, base);
+  t.same(d.map((x) => [x.syscall, x.calls, x.errors]), [['pread64', 150, 0], ['openat', 150, 12]]);
 });
 
-const missing = straceMissing();
+const missing = straceSkipReason();
 t.test('straceDuring counts the calls of a real process while work runs', { skip: missing || (process.getuid() !== 0 && 'needs root to attach') }, async (t) => {
   const file = path.join(os.tmpdir(), `cgmgr-strace-test-${process.pid}`);
   fs.writeFileSync(file, 'x');

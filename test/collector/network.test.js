@@ -262,3 +262,73 @@ function scratchProcAdd(dir, pid, text) {
   fs.writeFileSync(path.join(dir, String(pid), 'net', 'dev'), text);
   fs.writeFileSync(path.join(dir, String(pid), 'ns', 'net'), 'ns');
 }
+
+// ---- collectAsync: net/dev read on the pool ------------------------------------------------------------------------
+
+t.test('collectAsync reads the known pids\' net/dev on the pool: the same entries as collect(), look-ups on the JS thread only when needed', async (t) => {
+  const proc = scratchProc(t, { 4242: HEAD + line('eth0', 1000) + line('lo', 1) + line('eth1', 3000) });
+  const c = new StatsCollector({ root: path.join(TREES, 'v2-full'), procRoot: proc, network: (p) => p === V2_POD, oomEvents: false });
+  t.teardown(() => c.close());
+  c.add(V2_POD);
+  let s = await c.collectAsync();
+  t.same(Object.keys(s.network.row(0)), ['eth0', 'eth1'], 'first sweep: the pid looked up (JS thread), its file parsed');
+  t.same(c.usage().network, { reads: 1, offThread: 0, lookups: 1 }, 'a first sweep has no known pid to read on the pool');
+  fs.writeFileSync(path.join(proc, '4242', 'net', 'dev'), HEAD + line('eth0', 5000) + line('eth2', 9000));
+  s = await c.collectAsync({ into: s });
+  t.same(Object.keys(s.network.row(0)), ['eth0', 'eth2'], 'the file as it is now');
+  t.equal(s.network.get(0, 'eth0', 'receive_bytes'), 5000);
+  t.equal(s.network.get(0, 'eth2', 'transmit_dropped'), 9011);
+  t.same(c.usage().network, { reads: 2, offThread: 1, lookups: 1 }, 'the known pid read on the pool, no new look-up');
+  const sync = c.collect();
+  t.same(sync.network.row(0), s.network.row(0), 'collect() on the calling thread reads the same entries');
+  t.same(c.usage().network, { reads: 3, offThread: 1, lookups: 1 });
+  // The pid goes; another process of the pod appears: the pool read fails, the JS thread looks the new one up.
+  fs.rmSync(path.join(proc, '4242'), { recursive: true });
+  scratchProcAdd(proc, 4250, HEAD + line('eth0', 7000));
+  s = await c.collectAsync({ into: s });
+  t.equal(s.network.get(0, 'eth0', 'receive_bytes'), 7000, 'the next process of the pod (4250)');
+  t.equal(c.usage().network.lookups, 2, 'looked up once more');
+  // Its namespace changes (the ns/net link is another inode): looked up again, not read from the other namespace.
+  const ns = path.join(proc, '4250', 'ns', 'net');
+  fs.writeFileSync(`${ns}.new`, 'another namespace'); // made while the old one exists: another inode
+  fs.renameSync(`${ns}.new`, ns);
+  s = await c.collectAsync({ into: s });
+  t.equal(c.usage().network.lookups, 3, 'a pid in another namespace is looked up again');
+  t.equal(s.network.get(0, 'eth0', 'receive_bytes'), 7000);
+});
+
+t.test('collectAsync: net/dev values read on the pool lie between two reads of the process\'s /proc/<pid>/net/dev around the sweep', { skip: realKernelSkipReason() }, async (t) => {
+  const sub = makeSubtree(t, H);
+  sub.mkdir();
+  const child = sub.spawnSleep();
+  await new Promise((r) => child.once('spawn', r));
+  for (const h of H) fs.writeFileSync(sub.dir(h, 'cgroup.procs'), String(child.pid));
+  const ours = `/${sub.name}`;
+  const c = new StatsCollector({ oomEvents: false, network: (p) => p === ours });
+  t.teardown(() => c.close());
+  c.add(ours);
+  let s = await c.collectAsync(); // the pid is looked up
+  const devFile = `/proc/${child.pid}/net/dev`;
+  const parse = (text) => {
+    const out = {};
+    for (const l of text.split('\n').slice(2)) {
+      const m = /^\s*([^:\s]+):\s*(.*)$/.exec(l);
+      if (!m || /^(lo|veth|docker|nerdctl)/.test(m[1])) continue;
+      const v = m[2].trim().split(/\s+/).map(Number);
+      out[m[1]] = { receive_bytes: v[0], receive_packets: v[1], receive_errors: v[2], receive_dropped: v[3], transmit_bytes: v[8], transmit_packets: v[9], transmit_errors: v[10], transmit_dropped: v[11] };
+    }
+    return out;
+  };
+  const offThread = c.usage().network.offThread;
+  const before = parse(fs.readFileSync(devFile, 'latin1'));
+  s = await c.collectAsync({ into: s });
+  const after = parse(fs.readFileSync(devFile, 'latin1'));
+  t.equal(c.usage().network.offThread, offThread + 1, 'read on the pool');
+  const row = s.network.row(s.rowOf(ours));
+  t.same(Object.keys(row).sort(), Object.keys(before).sort(), 'the interfaces of the process\'s namespace (lo and veth* left out)');
+  for (const [dev, cols] of Object.entries(row)) {
+    for (const [k, v] of Object.entries(cols)) {
+      t.ok(before[dev][k] <= v && v <= after[dev][k], `${dev} ${k}: ${before[dev][k]} ≤ ${v} ≤ ${after[dev][k]}`);
+    }
+  }
+});
