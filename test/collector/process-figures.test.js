@@ -29,6 +29,9 @@ async function sleeperIn(sub, rel, stdio) {
   for (const h of H) fs.writeFileSync(sub.dir(h, `${rel}/cgroup.procs`), String(child.pid));
   // Counted once bash has closed the others and exec'd sleep.
   for (const end = Date.now() + 10000; Date.now() < end && comm(child.pid) !== 'sleep';) await new Promise((r) => setTimeout(r, 10));
+  // ... and once sleep has closed what its own start-up opened (a locale file, for a moment after exec).
+  const open = () => { try { return fs.readdirSync(`/proc/${child.pid}/fd`).length; } catch { return -1; } };
+  for (const end = Date.now() + 10000; Date.now() < end && open() !== stdio.length;) await new Promise((r) => setTimeout(r, 10));
   return child;
 }
 
