@@ -57,13 +57,16 @@ t.test('scan of a live process of ours matches its /proc', { skip: fs.existsSync
   // The sleep's descriptors are fixed once it runs: wait until it has exec'd (its fd list then stays put).
   const deadline = Date.now() + 10000;
   while (!fs.readlinkSync(`/proc/${child.pid}/exe`).includes('sleep') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-  // sleep may still open a file of its own while it starts (its locale): scan between two equal listings.
+  // sleep may still open and close a file of its own while it starts (its locale), even between two listings:
+  // retried until a scan agrees with equal listings made just before and after it (a scan that is wrong every time
+  // never does, and fails below after the deadline).
   let names;
   let s;
   for (const end = Date.now() + 10000; Date.now() < end; await new Promise((r) => setTimeout(r, 10))) {
     names = fs.readdirSync(`/proc/${child.pid}/fd`);
     s = scanProcessesSync([child.pid], '/proc');
-    if (fs.readdirSync(`/proc/${child.pid}/fd`).join() === names.join()) break;
+    const after = fs.readdirSync(`/proc/${child.pid}/fd`);
+    if (after.join() === names.join() && s.fileDescriptors === BigInt(names.length)) break;
   }
   const soft = nofileSoft(fs.readFileSync(`/proc/${child.pid}/limits`, 'utf8'));
   t.equal(s.fileDescriptors, BigInt(names.length));
