@@ -12,7 +12,7 @@
  *  - no u64 wrap-around anywhere else either: v2 SwapUsage = (swap + memory) - memory clamps at 0.
  */
 import type { ProcessScan } from './process';
-import type { RawBlkioEntry, RawPSI, RawStats } from './raw';
+import type { AbsentSet, RawBlkioEntry, RawPSI, RawStats } from './raw';
 import { MAXU64 } from './row';
 import type { BlkioStatEntry, CgroupStats, PSIStats } from './types';
 
@@ -192,14 +192,13 @@ export function convert(raw: RawStats, scan: ProcessScan, systemNano: bigint): C
 }
 
 /** The readers' absent fields plus those computed from them (added to raw.absent: the raw stats are the call's own). */
-function derivedAbsent(raw: RawStats): Set<string> {
+function derivedAbsent(raw: RawStats): AbsentSet {
   const a = raw.absent;
-  const has = (f: string) => a.has(f);
-  if (has('memory.usage')) a.add('memory.workingSetBytes');
-  if (has('memory.usage') || has('memory.limit')) a.add('memory.availableBytes');
-  if (has('memory.swapUsage') || has('memory.swapLimit')) a.add('memory.swapAvailableBytes');
-  if (has('pid.current')) a.add('pid.threads');
-  if (has('pid.limit')) a.add('pid.threadsMax');
+  if (a.has('memory.usage')) a.add('memory.workingSetBytes');
+  if (a.has('memory.usage') || a.has('memory.limit')) a.add('memory.availableBytes');
+  if (a.has('memory.swapUsage') || a.has('memory.swapLimit')) a.add('memory.swapAvailableBytes');
+  if (a.has('pid.current')) a.add('pid.threads');
+  if (a.has('pid.limit')) a.add('pid.threadsMax');
   if (raw.memory.psi === null) a.add('memory.psi');
   if (raw.cpu.psi === null) a.add('cpu.psi');
   if (raw.blkio.psi === null) a.add('diskIO.psi');
@@ -207,25 +206,24 @@ function derivedAbsent(raw: RawStats): Set<string> {
   return a;
 }
 
-/** The last absent set seen, in insertion order, and its sorted copy: consecutive reads mostly miss the same fields. */
-let lastAbsent: string[] = [];
+/** The words of the last absent set seen and its sorted names. */
+let haveLast = false;
+let last0 = -1;
+let last1 = -1;
+let last2 = -1;
+let last3 = -1;
 let lastSorted: readonly string[] = [];
 
-/** The absent fields, sorted (a fresh array each call; the sort is skipped when the set equals the previous one). */
-function sortedAbsent(a: Set<string>): string[] {
-  let same = a.size === lastAbsent.length;
-  if (same) {
-    let i = 0;
-    for (const f of a) {
-      if (f !== lastAbsent[i++]) {
-        same = false;
-        break;
-      }
-    }
-  }
-  if (!same) {
-    lastAbsent = [...a];
-    lastSorted = [...lastAbsent].sort();
+/** The absent fields, sorted (a fresh array each call; the names are listed and sorted only when the set changed). */
+function sortedAbsent(a: AbsentSet): string[] {
+  if (a.extra !== undefined) return a.names().sort();
+  if (!haveLast || a.w0 !== last0 || a.w1 !== last1 || a.w2 !== last2 || a.w3 !== last3) {
+    lastSorted = a.names().sort();
+    last0 = a.w0;
+    last1 = a.w1;
+    last2 = a.w2;
+    last3 = a.w3;
+    haveLast = true;
   }
   return lastSorted.slice();
 }

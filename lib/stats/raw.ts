@@ -63,7 +63,85 @@ export interface RawStats {
   /** GetPids(): the cgroup's own cgroup.procs; null when it lists none (Go's nil slice) or was not read. */
   procs: number[] | null;
   /** Output fields (dotted paths of CgroupStats) that had no source. */
-  absent: Set<string>;
+  absent: AbsentSet;
+}
+
+/** Every field name seen so far -> its bit (names are few: the CgroupStats fields, and hugetlb's per page size). */
+const bitOf = new Map<string, number>();
+/** The names by bit. */
+const nameOf: string[] = [];
+/** Bits held in the four 32-bit words; names seen after the first 128 go to a Set. */
+const WORD_BITS = 128;
+
+/**
+ * A set of absent field names as four 32-bit words of bits (one bit per name ever seen, numbered on first sight):
+ * adding a field makes no object, and two reads that miss the same fields compare in four integer comparisons.
+ */
+export class AbsentSet {
+  w0 = 0;
+  w1 = 0;
+  w2 = 0;
+  w3 = 0;
+  /** Names past the first 128 ever seen (not expected: the fields are a few dozen). */
+  extra: Set<string> | undefined = undefined;
+
+  add(name: string): this {
+    const b = bitFor(name);
+    if (b < 0) (this.extra ??= new Set()).add(name);
+    else this.setWord(b >>> 5, this.word(b >>> 5) | (1 << (b & 31)));
+    return this;
+  }
+
+  has(name: string): boolean {
+    const b = bitOf.get(name);
+    if (b === undefined) return false;
+    if (b >= WORD_BITS) return this.extra?.has(name) === true;
+    return (this.word(b >>> 5) & (1 << (b & 31))) !== 0;
+  }
+
+  delete(name: string): boolean {
+    const had = this.has(name);
+    const b = bitOf.get(name);
+    if (had && b !== undefined) {
+      if (b >= WORD_BITS) this.extra!.delete(name);
+      else this.setWord(b >>> 5, this.word(b >>> 5) & ~(1 << (b & 31)));
+    }
+    return had;
+  }
+
+  /** The names in the set, in bit order (the order they were first seen by the process), then the extra ones. */
+  names(): string[] {
+    const out: string[] = [];
+    for (let w = 0; w < 4; w++) {
+      const bits = this.word(w);
+      if (bits === 0) continue;
+      for (let k = 0; k < 32; k++) if ((bits & (1 << k)) !== 0) out.push(nameOf[w * 32 + k]!);
+    }
+    if (this.extra !== undefined) for (const n of this.extra) out.push(n);
+    return out;
+  }
+
+  private word(w: number): number {
+    return w === 0 ? this.w0 : w === 1 ? this.w1 : w === 2 ? this.w2 : this.w3;
+  }
+
+  private setWord(w: number, v: number): void {
+    if (w === 0) this.w0 = v;
+    else if (w === 1) this.w1 = v;
+    else if (w === 2) this.w2 = v;
+    else this.w3 = v;
+  }
+}
+
+/** The bit of a name, numbered on first sight; -1 past the words' 128 bits. */
+function bitFor(name: string): number {
+  let b = bitOf.get(name);
+  if (b === undefined) {
+    b = nameOf.length;
+    bitOf.set(name, b);
+    nameOf.push(name);
+  }
+  return b < WORD_BITS ? b : -1;
 }
 
 export function memoryData(): RawMemoryData {
@@ -105,7 +183,7 @@ export function newRaw(version: 1 | 2): RawStats {
     hugetlb: new Map(),
     events: undefined,
     procs: null,
-    absent: new Set(),
+    absent: new AbsentSet(),
   };
 }
 
