@@ -83,19 +83,19 @@ function blkio<N extends number | bigint>(list: readonly RawBlkioEntry[], big: b
 export function convertTo<N extends number | bigint>(
   raw: RawStats,
   scan: ProcessScan,
-  systemNano: bigint,
+  systemNano: bigint | number,
   big: N extends bigint ? true : false,
 ): CgroupStats<N>;
 export function convertTo(
   raw: RawStats,
   scan: ProcessScan,
-  systemNano: bigint,
+  systemNano: bigint | number,
   big: boolean,
 ): CgroupStats<number | bigint>;
 export function convertTo(
   raw: RawStats,
   scan: ProcessScan,
-  systemNano: bigint,
+  systemNano: bigint | number,
   big: boolean,
 ): CgroupStats<number | bigint> {
   type N = number | bigint;
@@ -105,7 +105,7 @@ export function convertTo(
   const limit = m.usage.limit;
 
   // Working set: usage - inactive file, clamped at 0; usage when the key is not in memory.stat.
-  const inactive = m.stats.get(v2 ? 'inactive_file' : 'total_inactive_file');
+  const inactive = v2 ? m.stats.inactive_file : m.stats.total_inactive_file;
   const workingSet = workingSetOf(usage, inactive);
   // Available: limit - working set unless unlimited (Q-13: clamped; v1 unlimited counts as unlimited).
   const available = isMemoryUnlimited(limit, raw.version) ? 0n : sub(limit, workingSet);
@@ -114,8 +114,10 @@ export function convertTo(
   // Q-13 (swap): the library's swap.max + memory.max wraps around when memory.max is max; unlimited instead.
   const swapLimit = v2 && limit === MAXU64 ? MAXU64 : m.swapUsage.limit;
   const fileMapped = v2
-    ? m.stats.get('file_mapped')
-    : m.stats.get(m.useHierarchy ? 'total_mapped_file' : 'mapped_file');
+    ? m.stats.file_mapped
+    : m.useHierarchy
+      ? m.stats.total_mapped_file
+      : m.stats.mapped_file;
   // clamped; under an unlimited swap limit the swap left is unlimited too (Infinity in number mode).
   const swapAvailable = sub(swapLimit, swapUsage);
 
@@ -129,9 +131,9 @@ export function convertTo(
       limit: lim(limit, big),
       maxUsage: u(m.usage.maxUsage, big),
       workingSetBytes: u(workingSet, big),
-      rssBytes: u(m.stats.get(v2 ? 'anon' : 'total_rss') ?? 0n, big),
-      pageFaults: u(v2 ? (m.stats.get('pgfault') ?? 0n) : 0n, big),
-      majorPageFaults: u(v2 ? (m.stats.get('pgmajfault') ?? 0n) : 0n, big),
+      rssBytes: u((v2 ? m.stats.anon : m.stats.total_rss) ?? 0n, big),
+      pageFaults: u(v2 ? (m.stats.pgfault ?? 0n) : 0n, big),
+      majorPageFaults: u(v2 ? (m.stats.pgmajfault ?? 0n) : 0n, big),
       availableBytes: u(available, big),
       kernelUsage: u(m.kernelUsage.usage, big),
       kernelTCPUsage: u(m.kernelTCPUsage.usage, big),
@@ -168,7 +170,8 @@ export function convertTo(
       ioServiced: blkio(raw.blkio.ioServicedRecursive, big),
       psi: psi(raw.blkio.psi, big),
     },
-    systemNano: u(systemNano, big),
+    // A number is already the output's (number mode): Number() of the ns would round the same.
+    systemNano: typeof systemNano === 'number' ? (big ? BigInt(systemNano) : systemNano) : u(systemNano, big),
     absent: sortedAbsent(derivedAbsent(raw)),
     version: raw.version,
   };

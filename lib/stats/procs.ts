@@ -6,7 +6,7 @@
  * GetStats; its error fails the stats call.
  */
 import { CONTROLLERS } from './types';
-import type { ControllerReader } from './controller';
+import { NO_ERRORS, type ControllerReader } from './controller';
 import { FIELDS, markAbsent } from './raw';
 import type { Files } from './row';
 
@@ -33,7 +33,7 @@ export function procsReader(version: 1 | 2): ControllerReader {
             .filter((l) => l !== '')
             .map(Number);
           raw.procs = list.length > 0 ? list : null;
-          return [];
+          return NO_ERRORS;
         }
       }
       if (src.overflow('procs')) src = src.reread('procs', src.count('procs')) ?? src;
@@ -46,7 +46,7 @@ export function procsReader(version: 1 | 2): ControllerReader {
       const list: number[] = [];
       for (let i = 0; i < n; i++) list.push(Number(src.value('procs', 1 + i)!));
       raw.procs = list.length > 0 ? list : null;
-      return [];
+      return NO_ERRORS;
     },
     skip: (raw) => markAbsent(raw, 'pid', FIELDS.process),
   };

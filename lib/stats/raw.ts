@@ -41,8 +41,8 @@ export interface RawStats {
     kernelUsage: RawMemoryData;
     kernelTCPUsage: RawMemoryData;
     useHierarchy: boolean;
-    /** The memory.stat keys CRI-O uses (the library keeps all of them). */
-    stats: Map<string, bigint>;
+    /** The memory.stat keys CRI-O uses (the library keeps all of them); undefined where the key is not there. */
+    stats: MemoryStatValues;
     psi: RawPSI | null;
   };
   cpu: {
@@ -144,6 +144,23 @@ function bitFor(name: string): number {
   return b < WORD_BITS ? b : -1;
 }
 
+/** The memory.stat keys CRI-O uses (v1's and v2's), one fixed-shape object per read: undefined = not in the file. */
+export class MemoryStatValues {
+  // v1
+  cache: bigint | undefined = undefined;
+  total_rss: bigint | undefined = undefined;
+  total_inactive_file: bigint | undefined = undefined;
+  mapped_file: bigint | undefined = undefined;
+  total_mapped_file: bigint | undefined = undefined;
+  // v2
+  file: bigint | undefined = undefined;
+  anon: bigint | undefined = undefined;
+  inactive_file: bigint | undefined = undefined;
+  pgfault: bigint | undefined = undefined;
+  pgmajfault: bigint | undefined = undefined;
+  file_mapped: bigint | undefined = undefined;
+}
+
 export function memoryData(): RawMemoryData {
   return { usage: 0n, maxUsage: 0n, failcnt: 0n, limit: 0n };
 }
@@ -165,7 +182,7 @@ export function newRaw(version: 1 | 2): RawStats {
       kernelUsage: ZERO_MEMORY_DATA,
       kernelTCPUsage: ZERO_MEMORY_DATA,
       useHierarchy: false,
-      stats: new Map(),
+      stats: new MemoryStatValues(),
       psi: null,
     },
     cpu: {

@@ -6,7 +6,7 @@
  * `cpuacct.usage_all` (per-CPU user/system, dropped by CRI-O) is not read.
  */
 import { CONTROLLERS } from '../types';
-import { defineReader, first } from '../controller';
+import { defineReader, first, NO_ERRORS } from '../controller';
 import { FIELDS, markAbsent } from '../raw';
 import type { Files } from '../row';
 
@@ -33,7 +33,7 @@ export const cpuacct = defineReader({
   read(f, raw) {
     if (f.noDir('stat')) {
       markAbsent(raw, 'cpu', FIELDS.cpuUsage);
-      return [];
+      return NO_ERRORS;
     }
     const fail = (name: string, src: Files = f) => {
       markAbsent(raw, 'cpu', FIELDS.cpuUsage);
@@ -53,7 +53,7 @@ export const cpuacct = defineReader({
     c.usageInKernelmode = ticksToNs(system);
     c.totalUsage = f.value('usage')!;
     c.percpuUsage = list;
-    return [];
+    return NO_ERRORS;
   },
   skip: (raw) => markAbsent(raw, 'cpu', FIELDS.cpuUsage),
 });

@@ -10,7 +10,7 @@
  * The extra `memoryEvents` reader takes `oom_kill` from `memory.oom_control` (CRI-O's OOMKillCount on v1).
  */
 import { CONTROLLERS } from '../types';
-import { defineReader, first } from '../controller';
+import { defineReader, first, NO_ERRORS } from '../controller';
 import { dottedName, FIELDS, markAbsent, wrap, type RawStats } from '../raw';
 import type { Files } from '../row';
 
@@ -59,16 +59,19 @@ export const memory = defineReader({
     markAbsent(raw, 'memory', NOT_ON_V1); // not on v1 (Q-14)
     if (f.missing('stat')) {
       markAbsent(raw, 'memory', FIELDS.memory);
-      return [];
+      return NO_ERRORS;
     }
     if (!f.ok('stat')) return fail(f, raw, 'stat');
-    for (let i = 0; i < V1_MEMORY_STAT_KEYS.length; i++) {
-      const v = f.value('stat', i);
-      if (v !== undefined) m.stats.set(V1_MEMORY_STAT_KEYS[i]!, v);
-    }
-    if (!m.stats.has('cache')) raw.absent.add('memory.cache');
-    if (!m.stats.has('total_rss')) raw.absent.add('memory.rssBytes');
-    m.cache = m.stats.get('cache') ?? 0n;
+    // The slots of V1_MEMORY_STAT_KEYS, in its order.
+    const st = m.stats;
+    st.cache = f.value('stat', 0);
+    st.total_rss = f.value('stat', 1);
+    st.total_inactive_file = f.value('stat', 2);
+    st.mapped_file = f.value('stat', 3);
+    st.total_mapped_file = f.value('stat', 4);
+    if (st.cache === undefined) raw.absent.add('memory.cache');
+    if (st.total_rss === undefined) raw.absent.add('memory.rssBytes');
+    m.cache = st.cache ?? 0n;
 
     for (let i = 0; i < USAGE_FILES.length; i++) if (!f.ok(USAGE_FILES[i]!)) return fail(f, raw, USAGE_FILES[i]!);
     m.usage = {
@@ -98,8 +101,9 @@ export const memory = defineReader({
 
     if (!f.ok('useHierarchy')) return fail(f, raw, 'useHierarchy');
     m.useHierarchy = f.value('useHierarchy') === 1n;
-    if (!m.stats.has(m.useHierarchy ? 'total_mapped_file' : 'mapped_file')) raw.absent.add('memory.fileMapped');
-    return [];
+    if ((m.useHierarchy ? m.stats.total_mapped_file : m.stats.mapped_file) === undefined)
+      raw.absent.add('memory.fileMapped');
+    return NO_ERRORS;
   },
   skip: (raw) => markAbsent(raw, 'memory', FIELDS.memory),
 });
@@ -119,7 +123,7 @@ export const events = defineReader({
     const v = f.value('oom');
     if (v === undefined) raw.absent.add('memoryEvents.oomKill');
     raw.events.oomKill = v ?? 0n;
-    return [];
+    return NO_ERRORS;
   },
   skip: () => undefined,
 });

@@ -13,7 +13,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CgroupError } from '../../errors';
 import { CONTROLLERS } from '../types';
-import { defineReader } from '../controller';
+import { defineReader, NO_ERRORS } from '../controller';
 import { FIELDS, markAbsent, memoryData, wrap, type RawStats } from '../raw';
 import { MAXU64 } from '../row';
 
@@ -47,18 +47,19 @@ export const memory = defineReader({
     markAbsent(raw, 'memory', ['kernelUsage', 'kernelTCPUsage', 'failcnt']); // never set on v2 (Q-14)
     if (f.missing('stat')) {
       markAbsent(raw, 'memory', FIELDS.memory);
-      return [];
+      return NO_ERRORS;
     }
     if (!f.ok('stat')) {
       markAbsent(raw, 'memory', FIELDS.memory);
       return [f.error('stat')!];
     }
-    V2_MEMORY_STAT_KEYS.forEach((key, i) => {
+    for (let i = 0; i < V2_MEMORY_STAT_KEYS.length; i++) {
+      const key = V2_MEMORY_STAT_KEYS[i]!;
       const v = f.value('stat', i);
-      if (v !== undefined) m.stats.set(key, v);
-      else if (KEY_FIELD[key] !== undefined) raw.absent.add(`memory.${KEY_FIELD[key]}`);
-    });
-    m.cache = m.stats.get('file') ?? 0n;
+      m.stats[key] = v;
+      if (v === undefined && KEY_FIELD[key] !== undefined) raw.absent.add(`memory.${KEY_FIELD[key]}`);
+    }
+    m.cache = m.stats.file ?? 0n;
     m.useHierarchy = true;
 
     // The usage block: current and max required, peak optional.
@@ -99,7 +100,7 @@ export const memory = defineReader({
       maxUsage: 0n,
       failcnt: swapOnly.failcnt,
     };
-    return [];
+    return NO_ERRORS;
   },
   skip: (raw) => markAbsent(raw, 'memory', FIELDS.memory),
 });
@@ -108,7 +109,7 @@ export const memory = defineReader({
  * The root cgroup has no memory.current/max/peak: the library emulates them from /proc/meminfo and memory.stat
  * (usage = anon + file, limits unlimited, swap = (SwapTotal - SwapFree) * 1024 + usage).
  */
-function rootFromMeminfo(raw: RawStats, procRoot: string): CgroupError[] {
+function rootFromMeminfo(raw: RawStats, procRoot: string): readonly CgroupError[] {
   const file = path.join(procRoot, 'meminfo');
   let text: string;
   try {
@@ -133,10 +134,10 @@ function rootFromMeminfo(raw: RawStats, procRoot: string): CgroupError[] {
     if (wanted.size === 2) break;
   }
   const m = raw.memory;
-  const usage = wrap((m.stats.get('anon') ?? 0n) + (m.stats.get('file') ?? 0n));
+  const usage = wrap((m.stats.anon ?? 0n) + (m.stats.file ?? 0n));
   const swapUsed = wrap((wanted.get('SwapTotal') ?? 0n) - (wanted.get('SwapFree') ?? 0n));
   m.usage = { usage, limit: MAXU64, maxUsage: 0n, failcnt: 0n };
   m.swapUsage = { usage: wrap(swapUsed * 1024n + usage), limit: MAXU64, maxUsage: 0n, failcnt: 0n };
   raw.absent.add('memory.maxUsage');
-  return [];
+  return NO_ERRORS;
 }

@@ -5,7 +5,7 @@
  * what makes a vanished cgroup fail on v2.
  */
 import { CONTROLLERS } from '../types';
-import { defineReader } from '../controller';
+import { defineReader, NO_ERRORS } from '../controller';
 import { FIELDS, markAbsent } from '../raw';
 import { MAXU64 } from '../row';
 
@@ -26,7 +26,7 @@ export const pids = defineReader({
       const max = f.value('max')!;
       raw.pids.current = f.value('current')!;
       raw.pids.limit = max === MAXU64 ? 0n : max;
-      return [];
+      return NO_ERRORS;
     }
     if (!f.missing('current')) {
       markAbsent(raw, 'pid', FIELDS.pid);
@@ -42,7 +42,7 @@ export const pids = defineReader({
       }
       raw.pids.current = BigInt(text.split('\n').length - 1);
       raw.pids.limit = 0n;
-      return [];
+      return NO_ERRORS;
     }
     if (!f.ok('procs')) {
       markAbsent(raw, 'pid', ['current', 'threads']);
@@ -50,7 +50,7 @@ export const pids = defineReader({
     }
     raw.pids.current = f.value('procs')!;
     raw.pids.limit = 0n;
-    return [];
+    return NO_ERRORS;
   },
   skip: (raw) => markAbsent(raw, 'pid', FIELDS.pid),
 });
