@@ -165,22 +165,27 @@ export function memoryData(): RawMemoryData {
   return { usage: 0n, maxUsage: 0n, failcnt: 0n, limit: 0n };
 }
 
-/**
- * The zero usage block every new RawStats starts with, shared (frozen): readers replace a block whole, never write into
- * one, so a read makes only the blocks it fills.
- */
-const ZERO_MEMORY_DATA: RawMemoryData = Object.freeze(memoryData());
+/** Sets a usage block's four values (readers fill the RawStats' own blocks in place). */
+export function fillMemoryData(d: RawMemoryData, usage: bigint, maxUsage: bigint, failcnt: bigint, limit: bigint): void {
+  d.usage = usage;
+  d.maxUsage = maxUsage;
+  d.failcnt = failcnt;
+  d.limit = limit;
+}
+
+/** No blkio entries (readers replace a list whole, never push into one). */
+const NO_BLKIO: RawBlkioEntry[] = Object.freeze([]) as unknown as RawBlkioEntry[];
 
 export function newRaw(version: 1 | 2): RawStats {
   return {
     version,
     memory: {
       cache: 0n,
-      usage: ZERO_MEMORY_DATA,
-      swapUsage: ZERO_MEMORY_DATA,
-      swapOnlyUsage: ZERO_MEMORY_DATA,
-      kernelUsage: ZERO_MEMORY_DATA,
-      kernelTCPUsage: ZERO_MEMORY_DATA,
+      usage: memoryData(),
+      swapUsage: memoryData(),
+      swapOnlyUsage: memoryData(),
+      kernelUsage: memoryData(),
+      kernelTCPUsage: memoryData(),
       useHierarchy: false,
       stats: new MemoryStatValues(),
       psi: null,
@@ -196,12 +201,46 @@ export function newRaw(version: 1 | 2): RawStats {
       psi: null,
     },
     pids: { current: 0n, limit: 0n },
-    blkio: { ioServiceBytesRecursive: [], ioServicedRecursive: [], psi: null },
+    blkio: { ioServiceBytesRecursive: NO_BLKIO, ioServicedRecursive: NO_BLKIO, psi: null },
     hugetlb: new Map(),
     events: undefined,
     procs: null,
     absent: new AbsentSet(),
   };
+}
+
+/**
+ * Makes a RawStats what newRaw(version) makes, in place: its own blocks zeroed, lists and PSI dropped. For a caller that
+ * converts the raw stats before the next read (the converter copies everything it keeps), so one read allocates none
+ * of them.
+ */
+export function resetRaw(raw: RawStats): RawStats {
+  const m = raw.memory;
+  m.cache = 0n;
+  fillMemoryData(m.usage, 0n, 0n, 0n, 0n);
+  fillMemoryData(m.swapUsage, 0n, 0n, 0n, 0n);
+  fillMemoryData(m.swapOnlyUsage, 0n, 0n, 0n, 0n);
+  fillMemoryData(m.kernelUsage, 0n, 0n, 0n, 0n);
+  fillMemoryData(m.kernelTCPUsage, 0n, 0n, 0n, 0n);
+  m.useHierarchy = false;
+  const st = m.stats;
+  st.cache = st.total_rss = st.total_inactive_file = st.mapped_file = st.total_mapped_file = undefined;
+  st.file = st.anon = st.inactive_file = st.pgfault = st.pgmajfault = st.file_mapped = undefined;
+  m.psi = null;
+  const c = raw.cpu;
+  c.totalUsage = c.usageInKernelmode = c.usageInUsermode = c.periods = c.throttledPeriods = c.throttledTime = 0n;
+  c.percpuUsage = null;
+  c.psi = null;
+  raw.pids.current = raw.pids.limit = 0n;
+  raw.blkio.ioServiceBytesRecursive = raw.blkio.ioServicedRecursive = NO_BLKIO;
+  raw.blkio.psi = null;
+  if (raw.hugetlb.size > 0) raw.hugetlb = new Map();
+  raw.events = undefined;
+  raw.procs = null;
+  const a = raw.absent;
+  a.w0 = a.w1 = a.w2 = a.w3 = 0;
+  a.extra = undefined;
+  return raw;
 }
 
 /** Field lists of each output section, for marking a whole section absent. */

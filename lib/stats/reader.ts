@@ -20,7 +20,7 @@ import { convertTo } from './convert';
 import { v2StatsError } from './errors';
 import { hugePageSizes } from './hugepages';
 import { scanProcesses, scanProcessesSync, type ProcessScan } from './process';
-import { newRaw, type RawStats } from './raw';
+import { newRaw, resetRaw, type RawStats } from './raw';
 import { hierarchyMounted, RowRead, type PlanEntry } from './row';
 import { CONTROLLERS, DEFAULT_CONTROLLERS, type CgroupStats, type ControllerName, type StatsOptions } from './types';
 import type * as V1 from './v1';
@@ -162,8 +162,8 @@ function extractRow(
   row: number,
   id: number,
   ctx: ReadContext,
+  raw: RawStats = newRaw(ctx.version),
 ): RowOutcome {
-  const raw = newRaw(ctx.version);
   for (const r of c.skipped) r.skip(raw);
   const out: RowOutcome = { raw, statErrors: NO_ERRORS, procsErrors: NO_ERRORS, gone: undefined };
   if (result !== undefined && c.plan !== undefined) {
@@ -206,6 +206,9 @@ export function statsOfRow<N extends number | bigint>(
   return statsOfRowIn<N>(c, engine, result, row, id, { ...c.ctx, path: rel, procRoot }, bigint, displayPath);
 }
 
+/** The RawStats statsOfRowIn reuses, by version (a RawStats of one version is never read as the other's). */
+const scratchRaw: { 1?: RawStats; 2?: RawStats } = {};
+
 /** statsOfRow with the row's ReadContext made by the caller (a StatsHandle makes it once, not per read). */
 export function statsOfRowIn<N extends number | bigint>(
   c: CompiledStats,
@@ -217,7 +220,9 @@ export function statsOfRowIn<N extends number | bigint>(
   bigint: boolean,
   displayPath: string,
 ): StatsResult<N> {
-  const o = extractRow(c, engine, result, row, id, ctx);
+  // The raw stats are converted before this returns, and nothing in between reads another row: one per version serves.
+  const raw = resetRaw((scratchRaw[ctx.version] ??= newRaw(ctx.version)));
+  const o = extractRow(c, engine, result, row, id, ctx, raw);
   const scan = (c.ctx.mask & CONTROLLERS.process) !== 0 ? scanProcessesSync(o.raw.procs, ctx.procRoot) : emptyScan();
   return finish<N>(o, scan, c.ctx.version, bigint, displayPath);
 }

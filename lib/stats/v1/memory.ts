@@ -11,7 +11,7 @@
  */
 import { CONTROLLERS } from '../types';
 import { defineReader, first, NO_ERRORS } from '../controller';
-import { dottedName, FIELDS, markAbsent, wrap, type RawStats } from '../raw';
+import { dottedName, FIELDS, fillMemoryData, markAbsent, wrap, type RawStats } from '../raw';
 import type { Files } from '../row';
 
 export const V1_MEMORY_STAT_KEYS = [
@@ -74,27 +74,22 @@ export const memory = defineReader({
     m.cache = st.cache ?? 0n;
 
     for (let i = 0; i < USAGE_FILES.length; i++) if (!f.ok(USAGE_FILES[i]!)) return fail(f, raw, USAGE_FILES[i]!);
-    m.usage = {
-      usage: f.value('usage')!,
-      maxUsage: f.value('maxUsage')!,
-      failcnt: f.value('failcnt')!,
-      limit: f.value('limit')!,
-    };
+    fillMemoryData(m.usage, f.value('usage')!, f.value('maxUsage')!, f.value('failcnt')!, f.value('limit')!);
 
     if (f.ok('memswUsage')) {
       if (!f.ok('memswLimit')) return fail(f, raw, 'memswLimit');
-      m.swapUsage = { usage: f.value('memswUsage')!, limit: f.value('memswLimit')!, maxUsage: 0n, failcnt: 0n };
+      fillMemoryData(m.swapUsage, f.value('memswUsage')!, 0n, 0n, f.value('memswLimit')!);
     } else if (f.missing('memswUsage')) {
       markAbsent(raw, 'memory', SWAP_FIELDS);
     } else {
       return fail(f, raw, 'memswUsage');
     }
     // Not used by CRI-O; the library computes it with u64 wrap-around.
-    m.swapOnlyUsage = { usage: wrap(m.swapUsage.usage - m.usage.usage), failcnt: 0n, maxUsage: 0n, limit: 0n };
+    fillMemoryData(m.swapOnlyUsage, wrap(m.swapUsage.usage - m.usage.usage), 0n, 0n, 0n);
 
     for (let i = 0; i < KERNEL_FILES.length; i++) {
       const [name, field] = KERNEL_FILES[i]!;
-      if (f.ok(name)) m[field] = { usage: f.value(name)!, maxUsage: 0n, failcnt: 0n, limit: 0n };
+      if (f.ok(name)) fillMemoryData(m[field], f.value(name)!, 0n, 0n, 0n);
       else if (f.missing(name)) raw.absent.add(dottedName('memory', field));
       else return fail(f, raw, name);
     }

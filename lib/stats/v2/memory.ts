@@ -14,7 +14,7 @@ import * as path from 'node:path';
 import { CgroupError } from '../../errors';
 import { CONTROLLERS } from '../types';
 import { defineReader, NO_ERRORS } from '../controller';
-import { FIELDS, markAbsent, memoryData, wrap, type RawStats } from '../raw';
+import { FIELDS, fillMemoryData, markAbsent, wrap, type RawStats } from '../raw';
 import { MAXU64 } from '../row';
 
 /** The memory.stat keys CRI-O's converter uses on v2 (and the root emulation: anon + file). */
@@ -77,29 +77,32 @@ export const memory = defineReader({
       return [f.error('peak')!];
     }
     if (f.missing('peak')) raw.absent.add('memory.maxUsage');
-    m.usage = { usage: f.value('current')!, limit: f.value('max')!, maxUsage: f.value('peak') ?? 0n, failcnt: 0n };
+    fillMemoryData(m.usage, f.value('current')!, f.value('peak') ?? 0n, 0n, f.value('max')!);
 
     // Swap: no memory.swap.current means no swap accounting (the swap-only block stays zero).
-    let swapOnly = memoryData();
+    let swapOnlyUsage = 0n;
+    let swapOnlyLimit = 0n;
     if (f.ok('swapCurrent')) {
       if (!f.ok('swapMax')) {
         markAbsent(raw, 'memory', SWAP_FIELDS);
-        return f.missing('swapMax') ? [] : [f.error('swapMax')!];
+        return f.missing('swapMax') ? NO_ERRORS : [f.error('swapMax')!];
       }
-      swapOnly = { usage: f.value('swapCurrent')!, limit: f.value('swapMax')!, maxUsage: 0n, failcnt: 0n };
+      swapOnlyUsage = f.value('swapCurrent')!;
+      swapOnlyLimit = f.value('swapMax')!;
     } else if (f.missing('swapCurrent')) {
       markAbsent(raw, 'memory', SWAP_FIELDS);
     } else {
       markAbsent(raw, 'memory', SWAP_FIELDS);
       return [f.error('swapCurrent')!];
     }
-    m.swapOnlyUsage = swapOnly;
-    m.swapUsage = {
-      usage: wrap(swapOnly.usage + m.usage.usage),
-      limit: swapOnly.limit !== MAXU64 ? wrap(swapOnly.limit + m.usage.limit) : swapOnly.limit,
-      maxUsage: 0n,
-      failcnt: swapOnly.failcnt,
-    };
+    fillMemoryData(m.swapOnlyUsage, swapOnlyUsage, 0n, 0n, swapOnlyLimit);
+    fillMemoryData(
+      m.swapUsage,
+      wrap(swapOnlyUsage + m.usage.usage),
+      0n,
+      0n, // the swap-only block's failcnt: never set on v2
+      swapOnlyLimit !== MAXU64 ? wrap(swapOnlyLimit + m.usage.limit) : swapOnlyLimit,
+    );
     return NO_ERRORS;
   },
   skip: (raw) => markAbsent(raw, 'memory', FIELDS.memory),
@@ -136,8 +139,8 @@ function rootFromMeminfo(raw: RawStats, procRoot: string): readonly CgroupError[
   const m = raw.memory;
   const usage = wrap((m.stats.anon ?? 0n) + (m.stats.file ?? 0n));
   const swapUsed = wrap((wanted.get('SwapTotal') ?? 0n) - (wanted.get('SwapFree') ?? 0n));
-  m.usage = { usage, limit: MAXU64, maxUsage: 0n, failcnt: 0n };
-  m.swapUsage = { usage: wrap(swapUsed * 1024n + usage), limit: MAXU64, maxUsage: 0n, failcnt: 0n };
+  fillMemoryData(m.usage, usage, 0n, 0n, MAXU64);
+  fillMemoryData(m.swapUsage, wrap(swapUsed * 1024n + usage), 0n, 0n, MAXU64);
   raw.absent.add('memory.maxUsage');
   return NO_ERRORS;
 }
