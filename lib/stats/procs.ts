@@ -43,9 +43,13 @@ export function procsReader(version: 1 | 2): ControllerReader {
         return err ? [err] : [];
       }
       const n = src.count('procs');
-      const list: number[] = [];
-      for (let i = 0; i < n; i++) list.push(Number(src.value('procs', 1 + i)!));
-      raw.procs = list.length > 0 ? list : null;
+      if (n === 0) {
+        raw.procs = null;
+        return NO_ERRORS;
+      }
+      const list = new Array<number>(n);
+      for (let i = 0; i < n; i++) list[i] = src.int('procs', 1 + i) ?? NaN;
+      raw.procs = list;
       return NO_ERRORS;
     },
     skip: (raw) => markAbsent(raw, 'pid', FIELDS.process),

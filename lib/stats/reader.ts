@@ -440,8 +440,11 @@ export class StatsReader {
   }
 }
 
+/** The scan of no process (shared: the converter only reads it). */
+const EMPTY_SCAN: ProcessScan = Object.freeze({ fileDescriptors: 0n, sockets: 0n, ulimitsSoft: 0n });
+
 function emptyScan(): ProcessScan {
-  return { fileDescriptors: 0n, sockets: 0n, ulimitsSoft: 0n };
+  return EMPTY_SCAN;
 }
 
 const engines = new Map<string, Engine>();
