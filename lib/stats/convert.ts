@@ -122,7 +122,8 @@ export function convertTo(
   const swapAvailable = sub(swapLimit, swapUsage);
 
   const hugetlb: Record<string, { usage: N; max: N }> = {};
-  for (const [size, h] of raw.hugetlb) hugetlb[size] = { usage: u(h.usage, big), max: u(h.maxUsage, big) };
+  if (raw.hugetlb.size > 0)
+    for (const [size, h] of raw.hugetlb) hugetlb[size] = { usage: u(h.usage, big), max: u(h.maxUsage, big) };
 
   const stats: CgroupStats<N> = {
     memory: {

@@ -99,6 +99,15 @@ export class AbsentSet {
     return (this.word(b >>> 5) & (1 << (b & 31))) !== 0;
   }
 
+  /** Adds every name of another set. */
+  addAll(other: AbsentSet): void {
+    this.w0 |= other.w0;
+    this.w1 |= other.w1;
+    this.w2 |= other.w2;
+    this.w3 |= other.w3;
+    if (other.extra !== undefined) for (const n of other.extra) (this.extra ??= new Set()).add(n);
+  }
+
   delete(name: string): boolean {
     const had = this.has(name);
     const b = bitOf.get(name);
@@ -292,8 +301,19 @@ export function dottedName(section: string, field: string): string {
   return name;
 }
 
+/** The bits of a (section, field list) pair, by list (a list is marked with one section; lists are module constants). */
+const listBits = new WeakMap<readonly string[], { section: string; bits: AbsentSet }>();
+
 export function markAbsent(raw: RawStats, section: string, fields: readonly string[]): void {
-  for (let i = 0; i < fields.length; i++) raw.absent.add(dottedName(section, fields[i]!));
+  const cached = listBits.get(fields);
+  if (cached !== undefined && cached.section === section) {
+    raw.absent.addAll(cached.bits);
+    return;
+  }
+  const bits = new AbsentSet();
+  for (let i = 0; i < fields.length; i++) bits.add(dottedName(section, fields[i]!));
+  if (bits.extra === undefined && cached === undefined) listBits.set(fields, { section, bits });
+  raw.absent.addAll(bits);
 }
 
 /** u64 arithmetic of Go: the result modulo 2^64. */

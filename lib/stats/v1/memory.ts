@@ -25,6 +25,7 @@ export const V1_MEMORY_STAT_KEYS = [
 const single = (name: string) => ({ controller: 'memory', name, format: 'single' as const });
 
 /** Made once, not per read. */
+const NOT_ON_V1_EVENTS = ['low', 'high', 'max', 'oom', 'oomGroupKill'] as const;
 const NOT_ON_V1 = ['pageFaults', 'majorPageFaults', 'psi'] as const;
 const USAGE_FILES = ['usage', 'maxUsage', 'failcnt', 'limit'] as const;
 const SWAP_FIELDS = ['swapUsage', 'swapLimit', 'swapAvailableBytes'] as const;
@@ -110,7 +111,7 @@ export const events = defineReader({
   files: () => ({ oom: { controller: 'memory', name: 'memory.oom_control', format: 'keyLookup', keys: ['oom_kill'] } }),
   read(f, raw) {
     raw.events = {};
-    markAbsent(raw, 'memoryEvents', ['low', 'high', 'max', 'oom', 'oomGroupKill']);
+    markAbsent(raw, 'memoryEvents', NOT_ON_V1_EVENTS);
     if (!f.ok('oom')) {
       raw.absent.add('memoryEvents.oomKill');
       return f.missing('oom') ? [] : first(f.error('oom'));

@@ -30,6 +30,8 @@ const KEY_FIELD: Record<string, string> = {
 
 const USAGE_FIELDS = ['usage', 'limit', 'maxUsage', 'workingSetBytes', 'availableBytes'];
 const SWAP_FIELDS = ['swapUsage', 'swapLimit', 'swapAvailableBytes'];
+const USAGE_AND_SWAP = [...USAGE_FIELDS, ...SWAP_FIELDS];
+const NOT_ON_V2 = ['kernelUsage', 'kernelTCPUsage', 'failcnt'];
 
 export const memory = defineReader({
   name: 'memory',
@@ -44,7 +46,7 @@ export const memory = defineReader({
   }),
   read(f, raw, ctx) {
     const m = raw.memory;
-    markAbsent(raw, 'memory', ['kernelUsage', 'kernelTCPUsage', 'failcnt']); // never set on v2 (Q-14)
+    markAbsent(raw, 'memory', NOT_ON_V2); // never set on v2 (Q-14)
     if (f.missing('stat')) {
       markAbsent(raw, 'memory', FIELDS.memory);
       return NO_ERRORS;
@@ -65,15 +67,15 @@ export const memory = defineReader({
     // The usage block: current and max required, peak optional.
     if (!f.ok('current')) {
       if (f.missing('current') && ctx.path === '') return rootFromMeminfo(raw, ctx.procRoot);
-      markAbsent(raw, 'memory', [...USAGE_FIELDS, ...SWAP_FIELDS]);
+      markAbsent(raw, 'memory', USAGE_AND_SWAP);
       return f.missing('current') ? [] : [f.error('current')!];
     }
     if (!f.ok('max')) {
-      markAbsent(raw, 'memory', [...USAGE_FIELDS, ...SWAP_FIELDS]);
+      markAbsent(raw, 'memory', USAGE_AND_SWAP);
       return f.missing('max') ? [] : [f.error('max')!];
     }
     if (!f.ok('peak') && !f.missing('peak')) {
-      markAbsent(raw, 'memory', [...USAGE_FIELDS, ...SWAP_FIELDS]);
+      markAbsent(raw, 'memory', USAGE_AND_SWAP);
       return [f.error('peak')!];
     }
     if (f.missing('peak')) raw.absent.add('memory.maxUsage');
@@ -118,7 +120,7 @@ function rootFromMeminfo(raw: RawStats, procRoot: string): readonly CgroupError[
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (e) {
-    markAbsent(raw, 'memory', [...USAGE_FIELDS, ...SWAP_FIELDS]);
+    markAbsent(raw, 'memory', USAGE_AND_SWAP);
     const err = e as NodeJS.ErrnoException;
     return [new CgroupError(`open ${file}: ${err.message}`, { code: err.code ?? 'EIO', path: file })];
   }
@@ -130,7 +132,7 @@ function rootFromMeminfo(raw: RawStats, procRoot: string): readonly CgroupError[
     if (k !== 'SwapFree' && k !== 'SwapTotal') continue;
     const v = parts[1]!.replace(/ kB$/, '').trim();
     if (!/^[0-9]+$/.test(v) || BigInt(v) > MAXU64) {
-      markAbsent(raw, 'memory', [...USAGE_FIELDS, ...SWAP_FIELDS]);
+      markAbsent(raw, 'memory', USAGE_AND_SWAP);
       return [new CgroupError(`unable to parse ${file}: bad value for ${k}`, { code: 'ERR_CGROUP_PARSE', path: file })];
     }
     wanted.set(k, BigInt(v));

@@ -9,6 +9,10 @@ import { defineReader, NO_ERRORS } from '../controller';
 import { FIELDS, markAbsent } from '../raw';
 import { MAXU64 } from '../row';
 
+/** Made once, not per read. */
+const LIMIT_FIELDS = ['limit', 'threadsMax'];
+const CURRENT_FIELDS = ['current', 'threads'];
+
 export const pids = defineReader({
   name: 'pids',
   wants: (ctx) => (ctx.mask & CONTROLLERS.pids) !== 0,
@@ -33,11 +37,11 @@ export const pids = defineReader({
       return [f.requiredError('current')!];
     }
     // No pids controller: count the lines of cgroup.procs (cgroup.threads when the cgroup is threaded).
-    markAbsent(raw, 'pid', ['limit', 'threadsMax']);
+    markAbsent(raw, 'pid', LIMIT_FIELDS);
     if (f.notSupported('procs')) {
       const text = f.readText('pids', 'cgroup.threads');
       if (text === undefined) {
-        markAbsent(raw, 'pid', ['current', 'threads']);
+        markAbsent(raw, 'pid', CURRENT_FIELDS);
         return [f.requiredError('procs')!];
       }
       raw.pids.current = BigInt(text.split('\n').length - 1);
@@ -45,7 +49,7 @@ export const pids = defineReader({
       return NO_ERRORS;
     }
     if (!f.ok('procs')) {
-      markAbsent(raw, 'pid', ['current', 'threads']);
+      markAbsent(raw, 'pid', CURRENT_FIELDS);
       return f.gone ? [] : [f.requiredError('procs')!];
     }
     raw.pids.current = f.value('procs')!;
