@@ -113,11 +113,7 @@ export function convertTo(
   const swapUsage = v2 ? sub(m.swapUsage.usage, usage) : m.swapUsage.usage;
   // Q-13 (swap): the library's swap.max + memory.max wraps around when memory.max is max; unlimited instead.
   const swapLimit = v2 && limit === MAXU64 ? MAXU64 : m.swapUsage.limit;
-  const fileMapped = v2
-    ? m.stats.file_mapped
-    : m.useHierarchy
-      ? m.stats.total_mapped_file
-      : m.stats.mapped_file;
+  const fileMapped = v2 ? m.stats.file_mapped : m.useHierarchy ? m.stats.total_mapped_file : m.stats.mapped_file;
   // clamped; under an unlimited swap limit the swap left is unlimited too (Infinity in number mode).
   const swapAvailable = sub(swapLimit, swapUsage);
 

@@ -175,7 +175,13 @@ export function memoryData(): RawMemoryData {
 }
 
 /** Sets a usage block's four values (readers fill the RawStats' own blocks in place). */
-export function fillMemoryData(d: RawMemoryData, usage: bigint, maxUsage: bigint, failcnt: bigint, limit: bigint): void {
+export function fillMemoryData(
+  d: RawMemoryData,
+  usage: bigint,
+  maxUsage: bigint,
+  failcnt: bigint,
+  limit: bigint,
+): void {
   d.usage = usage;
   d.maxUsage = maxUsage;
   d.failcnt = failcnt;
