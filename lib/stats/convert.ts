@@ -12,7 +12,7 @@
  *  - no u64 wrap-around anywhere else either: v2 SwapUsage = (swap + memory) - memory clamps at 0.
  */
 import type { ProcessScan } from './process';
-import type { AbsentSet, RawBlkioEntry, RawPSI, RawStats } from './raw';
+import { absentBit, type AbsentSet, type RawBlkioEntry, type RawPSI, type RawStats } from './raw';
 import { MAXU64 } from './row';
 import type { BlkioStatEntry, CgroupStats, PSIStats } from './types';
 
@@ -191,18 +191,37 @@ export function convert(raw: RawStats, scan: ProcessScan, systemNano: bigint): C
   return convertTo<bigint>(raw, scan, systemNano, true);
 }
 
+/** The bits of the fields derivedAbsent looks at (taken once, not a name lookup each per read). */
+const BIT = {
+  usage: absentBit('memory.usage'),
+  limit: absentBit('memory.limit'),
+  workingSet: absentBit('memory.workingSetBytes'),
+  available: absentBit('memory.availableBytes'),
+  swapUsage: absentBit('memory.swapUsage'),
+  swapLimit: absentBit('memory.swapLimit'),
+  swapAvailable: absentBit('memory.swapAvailableBytes'),
+  current: absentBit('pid.current'),
+  threads: absentBit('pid.threads'),
+  pidLimit: absentBit('pid.limit'),
+  threadsMax: absentBit('pid.threadsMax'),
+  memoryPsi: absentBit('memory.psi'),
+  cpuPsi: absentBit('cpu.psi'),
+  ioPsi: absentBit('diskIO.psi'),
+  perCPU: absentBit('cpu.perCPUUsage'),
+};
+
 /** The readers' absent fields plus those computed from them (added to raw.absent: the raw stats are the call's own). */
 function derivedAbsent(raw: RawStats): AbsentSet {
   const a = raw.absent;
-  if (a.has('memory.usage')) a.add('memory.workingSetBytes');
-  if (a.has('memory.usage') || a.has('memory.limit')) a.add('memory.availableBytes');
-  if (a.has('memory.swapUsage') || a.has('memory.swapLimit')) a.add('memory.swapAvailableBytes');
-  if (a.has('pid.current')) a.add('pid.threads');
-  if (a.has('pid.limit')) a.add('pid.threadsMax');
-  if (raw.memory.psi === null) a.add('memory.psi');
-  if (raw.cpu.psi === null) a.add('cpu.psi');
-  if (raw.blkio.psi === null) a.add('diskIO.psi');
-  if (raw.cpu.percpuUsage === null) a.add('cpu.perCPUUsage');
+  if (a.hasBit(BIT.usage)) a.addBit(BIT.workingSet);
+  if (a.hasBit(BIT.usage) || a.hasBit(BIT.limit)) a.addBit(BIT.available);
+  if (a.hasBit(BIT.swapUsage) || a.hasBit(BIT.swapLimit)) a.addBit(BIT.swapAvailable);
+  if (a.hasBit(BIT.current)) a.addBit(BIT.threads);
+  if (a.hasBit(BIT.pidLimit)) a.addBit(BIT.threadsMax);
+  if (raw.memory.psi === null) a.addBit(BIT.memoryPsi);
+  if (raw.cpu.psi === null) a.addBit(BIT.cpuPsi);
+  if (raw.blkio.psi === null) a.addBit(BIT.ioPsi);
+  if (raw.cpu.percpuUsage === null) a.addBit(BIT.perCPU);
   return a;
 }
 

@@ -92,6 +92,16 @@ export class AbsentSet {
     return this;
   }
 
+  /** add() by a bit of absentBit() (no name lookup). */
+  addBit(b: number): void {
+    this.setWord(b >>> 5, this.word(b >>> 5) | (1 << (b & 31)));
+  }
+
+  /** has() by a bit of absentBit() (no name lookup). */
+  hasBit(b: number): boolean {
+    return (this.word(b >>> 5) & (1 << (b & 31))) !== 0;
+  }
+
   has(name: string): boolean {
     const b = bitOf.get(name);
     if (b === undefined) return false;
@@ -140,6 +150,16 @@ export class AbsentSet {
     else if (w === 2) this.w2 = v;
     else this.w3 = v;
   }
+}
+
+/**
+ * The bit of a field name, for addBit/hasBit: for names looked up on every read, taken once at load (the first names
+ * seen, so always within the words' bits).
+ */
+export function absentBit(name: string): number {
+  const b = bitFor(name);
+  if (b < 0) throw new RangeError(`no bit for ${name}: absentBit is for the fields of CgroupStats, taken at load`);
+  return b;
 }
 
 /** The bit of a name, numbered on first sight; -1 past the words' 128 bits. */
