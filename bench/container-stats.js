@@ -20,6 +20,7 @@
 // reader of these files can be faster than runc; --per-file prints the C loop's cost of each file alone.
 //
 //   node bench/container-stats.js [--n 1000] [--rounds 3] [--sweeps 5] [--warmup 5] [--shard 300] [--per-file] [--json FILE]
+//     [--cpu-only] (the CPU table alone) [--base DIR] (the CPU table also times the sync call of the build in DIR)
 //   node bench/container-stats.js --quick     (CI: --n 200 --rounds 1 --sweeps 3 --warmup 10, CPU table of 3 rounds)
 // Internal: node bench/container-stats.js --worker VARIANT SPECFILE
 const fs = require('node:fs');
@@ -72,13 +73,16 @@ async function cpuWorker(spec) {
   const res = eng.result(c.plan, 1, { bigint: true });
   const one = new Uint32Array(1);
   const calls = Math.max(1, Math.round(4000 / n));
+  // --base DIR: the sync call of another build of cgmgr (e.g. main's, copied to /tmp), alternated with this one's.
+  const mb = spec.base ? new (require(path.join(spec.base, 'dist', 'managers')).CgroupfsManager)({ cacheSize: n + 16 }) : undefined;
   const cases = {
     sync: () => { for (let i = 0; i < n; i++) m.containerCgroupStatsSync(parents[i], ids[i]); },
+    ...(mb ? { baseSync: () => { for (let i = 0; i < n; i++) mb.containerCgroupStatsSync(parents[i], ids[i]); } } : {}),
     async: async () => { for (let i = 0; i < n; i++) await m.containerCgroupStats(parents[i], ids[i]); },
     native: () => { for (let i = 0; i < n; i++) { one[0] = handles[i]; eng.readSync(c.plan, one, res); } },
   };
   for (const k in cases) for (let s = 0; s < 40; s++) await cases[k]();
-  const best = { sync: Infinity, async: Infinity, native: Infinity, c: Infinity };
+  const best = { sync: Infinity, async: Infinity, native: Infinity, c: Infinity, ...(mb ? { baseSync: Infinity } : {}) };
   const secs = (t) => { const x = /(\d+)m([\d.]+)s/.exec(t); return Number(x[1]) * 60 + Number(x[2]); };
   for (let r = 0; r < spec.rounds; r++) {
     for (const k in cases) {
@@ -187,6 +191,8 @@ async function main() {
   let shard = 300;
   let warmup = 10;
   let perFile = false;
+  let cpuOnly = false;
+  let base;
   eachArg(process.argv.slice(2), (flag, next) => {
     if (flag === '--n') n = Number(next());
     else if (flag === '--rounds') rounds = Number(next());
@@ -195,6 +201,8 @@ async function main() {
     else if (flag === '--shard') shard = Number(next());
     else if (flag === '--warmup') warmup = Number(next());
     else if (flag === '--per-file') perFile = true;
+    else if (flag === '--cpu-only') cpuOnly = true;
+    else if (flag === '--base') base = path.resolve(next());
     else if (flag === '--quick') {
       n = 200;
       rounds = 1;
@@ -303,7 +311,7 @@ async function main() {
   }
 
   const per = new Map(variants.map((v) => [v.key, []]));
-  for (let r = 0; r < rounds; r++) {
+  for (let r = 0; r < (cpuOnly ? 0 : rounds); r++) {
     for (let k = 0; k < variants.length; k++) {
       const v = variants[(k + r) % variants.length];
       per.get(v.key).push(await v.run());
@@ -317,7 +325,7 @@ async function main() {
   const fmt = (x) => (Number.isNaN(x) ? 'n/a' : x.toFixed(2) + '×');
   const ratios = [];
   const bounds = {};
-  for (const set of sets) {
+  for (const set of cpuOnly ? [] : sets) {
     console.log(`\n${set.label}: wall clock`);
     console.log('| variant | µs per container (median) | fastest sweep |');
     console.log('|---|---:|---:|');
@@ -350,7 +358,7 @@ async function main() {
   for (const set of sets) {
     const idx = set.idx.slice(0, 50);
     const cpuSpec = path.join(tmp, `cpu-spec-${set.key}.json`);
-    fs.writeFileSync(cpuSpec, JSON.stringify({ parents: idx.map((k) => parents[k]), ids: idx.map((k) => ids[k]), rounds: cpuRounds, cloop, filesFile }));
+    fs.writeFileSync(cpuSpec, JSON.stringify({ parents: idx.map((k) => parents[k]), ids: idx.map((k) => ids[k]), rounds: cpuRounds, cloop, filesFile, base }));
     cpu[set.key] = await nodeWorker('cpu', cpuSpec);
   }
   const [cw, cn] = [cpu.procs, cpu.noProcs];
@@ -358,6 +366,7 @@ async function main() {
   console.log(`| | µs, a process in every ${CTRS_PER_POD}th | / C loop | µs, no process | / C loop |`);
   console.log('|---|---:|---:|---:|---:|');
   for (const [label, k] of [['cgmgr `containerCgroupStatsSync`', 'sync'], ['cgmgr `await containerCgroupStats`', 'async'],
+    ...(base ? [[`the sync call of --base ${base}`, 'baseSync']] : []),
     ['the native read alone (engine.readSync, held handles)', 'native'], ['C loop (same files)', 'c']]) {
     console.log(`| ${label} | ${cw.usCpu[k].toFixed(1)} | ${(cw.usCpu[k] / cw.usCpu.c).toFixed(2)}× | ${cn.usCpu[k].toFixed(1)} | ${(cn.usCpu[k] / cn.usCpu.c).toFixed(2)}× |`);
   }

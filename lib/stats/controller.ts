@@ -34,14 +34,17 @@ export interface ControllerReader {
    * Fills raw from the row, marking the output fields it could not source as absent. Returns the errors the library
    * would return, in its order (a v1 reader returns at most one: the library stops at the first).
    */
-  read(f: Files, raw: RawStats, ctx: ReadContext): CgroupError[];
+  read(f: Files, raw: RawStats, ctx: ReadContext): readonly CgroupError[];
   /** Marks the output fields of this reader absent when it is not asked for. */
   skip(raw: RawStats): void;
 }
 
+/** No errors: what a reader that read its files returns (one frozen array, not a new one per read). */
+export const NO_ERRORS: readonly CgroupError[] = Object.freeze([]);
+
 /** The reader's first error, or nothing: for v1 readers, which stop where the library returns. */
-export function first(err: CgroupError | undefined): CgroupError[] {
-  return err === undefined ? [] : [err];
+export function first(err: CgroupError | undefined): readonly CgroupError[] {
+  return err === undefined ? NO_ERRORS : [err];
 }
 
 /**

@@ -12,7 +12,7 @@
  *  - no u64 wrap-around anywhere else either: v2 SwapUsage = (swap + memory) - memory clamps at 0.
  */
 import type { ProcessScan } from './process';
-import type { RawBlkioEntry, RawPSI, RawStats } from './raw';
+import { absentBit, type AbsentSet, type RawBlkioEntry, type RawPSI, type RawStats } from './raw';
 import { MAXU64 } from './row';
 import type { BlkioStatEntry, CgroupStats, PSIStats } from './types';
 
@@ -83,19 +83,19 @@ function blkio<N extends number | bigint>(list: readonly RawBlkioEntry[], big: b
 export function convertTo<N extends number | bigint>(
   raw: RawStats,
   scan: ProcessScan,
-  systemNano: bigint,
+  systemNano: bigint | number,
   big: N extends bigint ? true : false,
 ): CgroupStats<N>;
 export function convertTo(
   raw: RawStats,
   scan: ProcessScan,
-  systemNano: bigint,
+  systemNano: bigint | number,
   big: boolean,
 ): CgroupStats<number | bigint>;
 export function convertTo(
   raw: RawStats,
   scan: ProcessScan,
-  systemNano: bigint,
+  systemNano: bigint | number,
   big: boolean,
 ): CgroupStats<number | bigint> {
   type N = number | bigint;
@@ -105,7 +105,7 @@ export function convertTo(
   const limit = m.usage.limit;
 
   // Working set: usage - inactive file, clamped at 0; usage when the key is not in memory.stat.
-  const inactive = m.stats.get(v2 ? 'inactive_file' : 'total_inactive_file');
+  const inactive = v2 ? m.stats.inactive_file : m.stats.total_inactive_file;
   const workingSet = workingSetOf(usage, inactive);
   // Available: limit - working set unless unlimited (Q-13: clamped; v1 unlimited counts as unlimited).
   const available = isMemoryUnlimited(limit, raw.version) ? 0n : sub(limit, workingSet);
@@ -113,14 +113,13 @@ export function convertTo(
   const swapUsage = v2 ? sub(m.swapUsage.usage, usage) : m.swapUsage.usage;
   // Q-13 (swap): the library's swap.max + memory.max wraps around when memory.max is max; unlimited instead.
   const swapLimit = v2 && limit === MAXU64 ? MAXU64 : m.swapUsage.limit;
-  const fileMapped = v2
-    ? m.stats.get('file_mapped')
-    : m.stats.get(m.useHierarchy ? 'total_mapped_file' : 'mapped_file');
+  const fileMapped = v2 ? m.stats.file_mapped : m.useHierarchy ? m.stats.total_mapped_file : m.stats.mapped_file;
   // Q-3: clamped; under an unlimited swap limit the swap left is unlimited too (Infinity in number mode).
   const swapAvailable = sub(swapLimit, swapUsage);
 
   const hugetlb: Record<string, { usage: N; max: N }> = {};
-  for (const [size, h] of raw.hugetlb) hugetlb[size] = { usage: u(h.usage, big), max: u(h.maxUsage, big) };
+  if (raw.hugetlb.size > 0)
+    for (const [size, h] of raw.hugetlb) hugetlb[size] = { usage: u(h.usage, big), max: u(h.maxUsage, big) };
 
   const stats: CgroupStats<N> = {
     memory: {
@@ -129,9 +128,9 @@ export function convertTo(
       limit: lim(limit, big),
       maxUsage: u(m.usage.maxUsage, big),
       workingSetBytes: u(workingSet, big),
-      rssBytes: u(m.stats.get(v2 ? 'anon' : 'total_rss') ?? 0n, big),
-      pageFaults: u(v2 ? (m.stats.get('pgfault') ?? 0n) : 0n, big),
-      majorPageFaults: u(v2 ? (m.stats.get('pgmajfault') ?? 0n) : 0n, big),
+      rssBytes: u((v2 ? m.stats.anon : m.stats.total_rss) ?? 0n, big),
+      pageFaults: u(v2 ? (m.stats.pgfault ?? 0n) : 0n, big),
+      majorPageFaults: u(v2 ? (m.stats.pgmajfault ?? 0n) : 0n, big),
       availableBytes: u(available, big),
       kernelUsage: u(m.kernelUsage.usage, big),
       kernelTCPUsage: u(m.kernelTCPUsage.usage, big),
@@ -168,7 +167,8 @@ export function convertTo(
       ioServiced: blkio(raw.blkio.ioServicedRecursive, big),
       psi: psi(raw.blkio.psi, big),
     },
-    systemNano: u(systemNano, big),
+    // A number is already the output's (number mode): Number() of the ns would round the same.
+    systemNano: typeof systemNano === 'number' ? (big ? BigInt(systemNano) : systemNano) : u(systemNano, big),
     absent: sortedAbsent(derivedAbsent(raw)),
     version: raw.version,
   };
@@ -191,41 +191,58 @@ export function convert(raw: RawStats, scan: ProcessScan, systemNano: bigint): C
   return convertTo<bigint>(raw, scan, systemNano, true);
 }
 
+/** The bits of the fields derivedAbsent looks at (taken once, not a name lookup each per read). */
+const BIT = {
+  usage: absentBit('memory.usage'),
+  limit: absentBit('memory.limit'),
+  workingSet: absentBit('memory.workingSetBytes'),
+  available: absentBit('memory.availableBytes'),
+  swapUsage: absentBit('memory.swapUsage'),
+  swapLimit: absentBit('memory.swapLimit'),
+  swapAvailable: absentBit('memory.swapAvailableBytes'),
+  current: absentBit('pid.current'),
+  threads: absentBit('pid.threads'),
+  pidLimit: absentBit('pid.limit'),
+  threadsMax: absentBit('pid.threadsMax'),
+  memoryPsi: absentBit('memory.psi'),
+  cpuPsi: absentBit('cpu.psi'),
+  ioPsi: absentBit('diskIO.psi'),
+  perCPU: absentBit('cpu.perCPUUsage'),
+};
+
 /** The readers' absent fields plus those computed from them (added to raw.absent: the raw stats are the call's own). */
-function derivedAbsent(raw: RawStats): Set<string> {
+function derivedAbsent(raw: RawStats): AbsentSet {
   const a = raw.absent;
-  const has = (f: string) => a.has(f);
-  if (has('memory.usage')) a.add('memory.workingSetBytes');
-  if (has('memory.usage') || has('memory.limit')) a.add('memory.availableBytes');
-  if (has('memory.swapUsage') || has('memory.swapLimit')) a.add('memory.swapAvailableBytes');
-  if (has('pid.current')) a.add('pid.threads');
-  if (has('pid.limit')) a.add('pid.threadsMax');
-  if (raw.memory.psi === null) a.add('memory.psi');
-  if (raw.cpu.psi === null) a.add('cpu.psi');
-  if (raw.blkio.psi === null) a.add('diskIO.psi');
-  if (raw.cpu.percpuUsage === null) a.add('cpu.perCPUUsage');
+  if (a.hasBit(BIT.usage)) a.addBit(BIT.workingSet);
+  if (a.hasBit(BIT.usage) || a.hasBit(BIT.limit)) a.addBit(BIT.available);
+  if (a.hasBit(BIT.swapUsage) || a.hasBit(BIT.swapLimit)) a.addBit(BIT.swapAvailable);
+  if (a.hasBit(BIT.current)) a.addBit(BIT.threads);
+  if (a.hasBit(BIT.pidLimit)) a.addBit(BIT.threadsMax);
+  if (raw.memory.psi === null) a.addBit(BIT.memoryPsi);
+  if (raw.cpu.psi === null) a.addBit(BIT.cpuPsi);
+  if (raw.blkio.psi === null) a.addBit(BIT.ioPsi);
+  if (raw.cpu.percpuUsage === null) a.addBit(BIT.perCPU);
   return a;
 }
 
-/** The last absent set seen, in insertion order, and its sorted copy: consecutive reads mostly miss the same fields. */
-let lastAbsent: string[] = [];
+/** The words of the last absent set seen and its sorted names. */
+let haveLast = false;
+let last0 = -1;
+let last1 = -1;
+let last2 = -1;
+let last3 = -1;
 let lastSorted: readonly string[] = [];
 
-/** The absent fields, sorted (a fresh array each call; the sort is skipped when the set equals the previous one). */
-function sortedAbsent(a: Set<string>): string[] {
-  let same = a.size === lastAbsent.length;
-  if (same) {
-    let i = 0;
-    for (const f of a) {
-      if (f !== lastAbsent[i++]) {
-        same = false;
-        break;
-      }
-    }
-  }
-  if (!same) {
-    lastAbsent = [...a];
-    lastSorted = [...lastAbsent].sort();
+/** The absent fields, sorted (a fresh array each call; the names are listed and sorted only when the set changed). */
+function sortedAbsent(a: AbsentSet): string[] {
+  if (a.extra !== undefined) return a.names().sort();
+  if (!haveLast || a.w0 !== last0 || a.w1 !== last1 || a.w2 !== last2 || a.w3 !== last3) {
+    lastSorted = a.names().sort();
+    last0 = a.w0;
+    last1 = a.w1;
+    last2 = a.w2;
+    last3 = a.w3;
+    haveLast = true;
   }
   return lastSorted.slice();
 }

@@ -31,6 +31,9 @@ interface Held {
  */
 const sharedResults = new WeakMap<CompiledStats, BatchResult>();
 
+/** The options of a read without options (one frozen object, not one per call). */
+const NO_OPTIONS: ReadOptions = Object.freeze({});
+
 const finalizer = new FinalizationRegistry<Held>((h) => {
   if (h.id !== undefined) h.engine.close(h.id);
 });
@@ -100,7 +103,7 @@ export class StatsHandle {
 
   /** The cgroup's stats, on the calling thread; throws the stats error (with `partial`) as statsSync() does. */
   readSync<O extends ReadOptions | undefined = undefined>(options?: O): CgroupStats<NumFor<O>> {
-    const r = this.readResult<NumFor<O>>(options ?? {});
+    const r = this.readResult<NumFor<O>>(options ?? NO_OPTIONS);
     if (r.ok) return r.stats;
     throw r.error;
   }

@@ -33,6 +33,9 @@ export function nofileSoft(limits: string): bigint | undefined {
   return BigInt(field);
 }
 
+/** The scan of no process (shared, frozen: callers only read a scan). */
+const NO_PROCESS: ProcessScan = Object.freeze({ fileDescriptors: 0n, sockets: 0n, ulimitsSoft: 0n });
+
 /** The native scan's arguments and output, reused by every call (a call fills them and reads them back at once). */
 let pidScratch = new Int32Array(16);
 const scanOut = new BigUint64Array(5);
@@ -42,7 +45,7 @@ const scanOut = new BigUint64Array(5);
  * transient descriptor per pid's fd directory (getdents64 + readlinkat) and one per limits file.
  */
 export function scanProcessesSync(pids: readonly number[] | null, procRoot: string): ProcessScan {
-  if (pids === null || pids.length === 0) return { fileDescriptors: 0n, sockets: 0n, ulimitsSoft: 0n };
+  if (pids === null || pids.length === 0) return NO_PROCESS;
   if (pidScratch.length < pids.length) pidScratch = new Int32Array(Math.max(pids.length, pidScratch.length * 2));
   for (let i = 0; i < pids.length; i++) pidScratch[i] = pids[i]!;
   native.scanProcesses(procRoot, pidScratch, pids.length, scanOut);

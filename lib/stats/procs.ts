@@ -6,7 +6,7 @@
  * GetStats; its error fails the stats call.
  */
 import { CONTROLLERS } from './types';
-import type { ControllerReader } from './controller';
+import { NO_ERRORS, type ControllerReader } from './controller';
 import { FIELDS, markAbsent } from './raw';
 import type { Files } from './row';
 
@@ -33,7 +33,7 @@ export function procsReader(version: 1 | 2): ControllerReader {
             .filter((l) => l !== '')
             .map(Number);
           raw.procs = list.length > 0 ? list : null;
-          return [];
+          return NO_ERRORS;
         }
       }
       if (src.overflow('procs')) src = src.reread('procs', src.count('procs')) ?? src;
@@ -43,10 +43,14 @@ export function procsReader(version: 1 | 2): ControllerReader {
         return err ? [err] : [];
       }
       const n = src.count('procs');
-      const list: number[] = [];
-      for (let i = 0; i < n; i++) list.push(Number(src.value('procs', 1 + i)!));
-      raw.procs = list.length > 0 ? list : null;
-      return [];
+      if (n === 0) {
+        raw.procs = null;
+        return NO_ERRORS;
+      }
+      const list = new Array<number>(n);
+      for (let i = 0; i < n; i++) list[i] = src.int('procs', 1 + i) ?? NaN;
+      raw.procs = list;
+      return NO_ERRORS;
     },
     skip: (raw) => markAbsent(raw, 'pid', FIELDS.process),
   };

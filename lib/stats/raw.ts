@@ -41,8 +41,8 @@ export interface RawStats {
     kernelUsage: RawMemoryData;
     kernelTCPUsage: RawMemoryData;
     useHierarchy: boolean;
-    /** The memory.stat keys CRI-O uses (the library keeps all of them). */
-    stats: Map<string, bigint>;
+    /** The memory.stat keys CRI-O uses (the library keeps all of them); undefined where the key is not there. */
+    stats: MemoryStatValues;
     psi: RawPSI | null;
   };
   cpu: {
@@ -63,31 +63,166 @@ export interface RawStats {
   /** GetPids(): the cgroup's own cgroup.procs; null when it lists none (Go's nil slice) or was not read. */
   procs: number[] | null;
   /** Output fields (dotted paths of CgroupStats) that had no source. */
-  absent: Set<string>;
+  absent: AbsentSet;
+}
+
+/** Every field name seen so far -> its bit (names are few: the CgroupStats fields, and hugetlb's per page size). */
+const bitOf = new Map<string, number>();
+/** The names by bit. */
+const nameOf: string[] = [];
+/** Bits held in the four 32-bit words; names seen after the first 128 go to a Set. */
+const WORD_BITS = 128;
+
+/**
+ * A set of absent field names as four 32-bit words of bits (one bit per name ever seen, numbered on first sight):
+ * adding a field makes no object, and two reads that miss the same fields compare in four integer comparisons.
+ */
+export class AbsentSet {
+  w0 = 0;
+  w1 = 0;
+  w2 = 0;
+  w3 = 0;
+  /** Names past the first 128 ever seen (not expected: the fields are a few dozen). */
+  extra: Set<string> | undefined = undefined;
+
+  add(name: string): this {
+    const b = bitFor(name);
+    if (b < 0) (this.extra ??= new Set()).add(name);
+    else this.setWord(b >>> 5, this.word(b >>> 5) | (1 << (b & 31)));
+    return this;
+  }
+
+  /** add() by a bit of absentBit() (no name lookup). */
+  addBit(b: number): void {
+    this.setWord(b >>> 5, this.word(b >>> 5) | (1 << (b & 31)));
+  }
+
+  /** has() by a bit of absentBit() (no name lookup). */
+  hasBit(b: number): boolean {
+    return (this.word(b >>> 5) & (1 << (b & 31))) !== 0;
+  }
+
+  has(name: string): boolean {
+    const b = bitOf.get(name);
+    if (b === undefined) return false;
+    if (b >= WORD_BITS) return this.extra?.has(name) === true;
+    return (this.word(b >>> 5) & (1 << (b & 31))) !== 0;
+  }
+
+  /** Adds every name of another set. */
+  addAll(other: AbsentSet): void {
+    this.w0 |= other.w0;
+    this.w1 |= other.w1;
+    this.w2 |= other.w2;
+    this.w3 |= other.w3;
+    if (other.extra !== undefined) for (const n of other.extra) (this.extra ??= new Set()).add(n);
+  }
+
+  delete(name: string): boolean {
+    const had = this.has(name);
+    const b = bitOf.get(name);
+    if (had && b !== undefined) {
+      if (b >= WORD_BITS) this.extra!.delete(name);
+      else this.setWord(b >>> 5, this.word(b >>> 5) & ~(1 << (b & 31)));
+    }
+    return had;
+  }
+
+  /** The names in the set, in bit order (the order they were first seen by the process), then the extra ones. */
+  names(): string[] {
+    const out: string[] = [];
+    for (let w = 0; w < 4; w++) {
+      const bits = this.word(w);
+      if (bits === 0) continue;
+      for (let k = 0; k < 32; k++) if ((bits & (1 << k)) !== 0) out.push(nameOf[w * 32 + k]!);
+    }
+    if (this.extra !== undefined) for (const n of this.extra) out.push(n);
+    return out;
+  }
+
+  private word(w: number): number {
+    return w === 0 ? this.w0 : w === 1 ? this.w1 : w === 2 ? this.w2 : this.w3;
+  }
+
+  private setWord(w: number, v: number): void {
+    if (w === 0) this.w0 = v;
+    else if (w === 1) this.w1 = v;
+    else if (w === 2) this.w2 = v;
+    else this.w3 = v;
+  }
+}
+
+/**
+ * The bit of a field name, for addBit/hasBit: for names looked up on every read, taken once at load (the first names
+ * seen, so always within the words' bits).
+ */
+export function absentBit(name: string): number {
+  const b = bitFor(name);
+  if (b < 0) throw new RangeError(`no bit for ${name}: absentBit is for the fields of CgroupStats, taken at load`);
+  return b;
+}
+
+/** The bit of a name, numbered on first sight; -1 past the words' 128 bits. */
+function bitFor(name: string): number {
+  let b = bitOf.get(name);
+  if (b === undefined) {
+    b = nameOf.length;
+    bitOf.set(name, b);
+    nameOf.push(name);
+  }
+  return b < WORD_BITS ? b : -1;
+}
+
+/** The memory.stat keys CRI-O uses (v1's and v2's), one fixed-shape object per read: undefined = not in the file. */
+export class MemoryStatValues {
+  // v1
+  cache: bigint | undefined = undefined;
+  total_rss: bigint | undefined = undefined;
+  total_inactive_file: bigint | undefined = undefined;
+  mapped_file: bigint | undefined = undefined;
+  total_mapped_file: bigint | undefined = undefined;
+  // v2
+  file: bigint | undefined = undefined;
+  anon: bigint | undefined = undefined;
+  inactive_file: bigint | undefined = undefined;
+  pgfault: bigint | undefined = undefined;
+  pgmajfault: bigint | undefined = undefined;
+  file_mapped: bigint | undefined = undefined;
 }
 
 export function memoryData(): RawMemoryData {
   return { usage: 0n, maxUsage: 0n, failcnt: 0n, limit: 0n };
 }
 
-/**
- * The zero usage block every new RawStats starts with, shared (frozen): readers replace a block whole, never write into
- * one, so a read makes only the blocks it fills.
- */
-const ZERO_MEMORY_DATA: RawMemoryData = Object.freeze(memoryData());
+/** Sets a usage block's four values (readers fill the RawStats' own blocks in place). */
+export function fillMemoryData(
+  d: RawMemoryData,
+  usage: bigint,
+  maxUsage: bigint,
+  failcnt: bigint,
+  limit: bigint,
+): void {
+  d.usage = usage;
+  d.maxUsage = maxUsage;
+  d.failcnt = failcnt;
+  d.limit = limit;
+}
+
+/** No blkio entries (readers replace a list whole, never push into one). */
+const NO_BLKIO: RawBlkioEntry[] = Object.freeze([]) as unknown as RawBlkioEntry[];
 
 export function newRaw(version: 1 | 2): RawStats {
   return {
     version,
     memory: {
       cache: 0n,
-      usage: ZERO_MEMORY_DATA,
-      swapUsage: ZERO_MEMORY_DATA,
-      swapOnlyUsage: ZERO_MEMORY_DATA,
-      kernelUsage: ZERO_MEMORY_DATA,
-      kernelTCPUsage: ZERO_MEMORY_DATA,
+      usage: memoryData(),
+      swapUsage: memoryData(),
+      swapOnlyUsage: memoryData(),
+      kernelUsage: memoryData(),
+      kernelTCPUsage: memoryData(),
       useHierarchy: false,
-      stats: new Map(),
+      stats: new MemoryStatValues(),
       psi: null,
     },
     cpu: {
@@ -101,12 +236,46 @@ export function newRaw(version: 1 | 2): RawStats {
       psi: null,
     },
     pids: { current: 0n, limit: 0n },
-    blkio: { ioServiceBytesRecursive: [], ioServicedRecursive: [], psi: null },
+    blkio: { ioServiceBytesRecursive: NO_BLKIO, ioServicedRecursive: NO_BLKIO, psi: null },
     hugetlb: new Map(),
     events: undefined,
     procs: null,
-    absent: new Set(),
+    absent: new AbsentSet(),
   };
+}
+
+/**
+ * Makes a RawStats what newRaw(version) makes, in place: its own blocks zeroed, lists and PSI dropped. For a caller that
+ * converts the raw stats before the next read (the converter copies everything it keeps), so one read allocates none
+ * of them.
+ */
+export function resetRaw(raw: RawStats): RawStats {
+  const m = raw.memory;
+  m.cache = 0n;
+  fillMemoryData(m.usage, 0n, 0n, 0n, 0n);
+  fillMemoryData(m.swapUsage, 0n, 0n, 0n, 0n);
+  fillMemoryData(m.swapOnlyUsage, 0n, 0n, 0n, 0n);
+  fillMemoryData(m.kernelUsage, 0n, 0n, 0n, 0n);
+  fillMemoryData(m.kernelTCPUsage, 0n, 0n, 0n, 0n);
+  m.useHierarchy = false;
+  const st = m.stats;
+  st.cache = st.total_rss = st.total_inactive_file = st.mapped_file = st.total_mapped_file = undefined;
+  st.file = st.anon = st.inactive_file = st.pgfault = st.pgmajfault = st.file_mapped = undefined;
+  m.psi = null;
+  const c = raw.cpu;
+  c.totalUsage = c.usageInKernelmode = c.usageInUsermode = c.periods = c.throttledPeriods = c.throttledTime = 0n;
+  c.percpuUsage = null;
+  c.psi = null;
+  raw.pids.current = raw.pids.limit = 0n;
+  raw.blkio.ioServiceBytesRecursive = raw.blkio.ioServicedRecursive = NO_BLKIO;
+  raw.blkio.psi = null;
+  if (raw.hugetlb.size > 0) raw.hugetlb = new Map();
+  raw.events = undefined;
+  raw.procs = null;
+  const a = raw.absent;
+  a.w0 = a.w1 = a.w2 = a.w3 = 0;
+  a.extra = undefined;
+  return raw;
 }
 
 /** Field lists of each output section, for marking a whole section absent. */
@@ -158,8 +327,19 @@ export function dottedName(section: string, field: string): string {
   return name;
 }
 
+/** The bits of a (section, field list) pair, by list (a list is marked with one section; lists are module constants). */
+const listBits = new WeakMap<readonly string[], { section: string; bits: AbsentSet }>();
+
 export function markAbsent(raw: RawStats, section: string, fields: readonly string[]): void {
-  for (let i = 0; i < fields.length; i++) raw.absent.add(dottedName(section, fields[i]!));
+  const cached = listBits.get(fields);
+  if (cached !== undefined && cached.section === section) {
+    raw.absent.addAll(cached.bits);
+    return;
+  }
+  const bits = new AbsentSet();
+  for (let i = 0; i < fields.length; i++) bits.add(dottedName(section, fields[i]!));
+  if (bits.extra === undefined && cached === undefined) listBits.set(fields, { section, bits });
+  raw.absent.addAll(bits);
 }
 
 /** u64 arithmetic of Go: the result modulo 2^64. */

@@ -15,12 +15,12 @@ import { Engine, type BatchResult, type FileSpec, type ReadPlan } from '../engin
 import { CgroupError, invalidArg, sysError } from '../errors';
 import { DEFAULT_ROOT } from '../hierarchy';
 import { cgroupRelPath } from '../validate';
-import type { ControllerReader, PlanContext, ReadContext } from './controller';
+import { NO_ERRORS, type ControllerReader, type PlanContext, type ReadContext } from './controller';
 import { convertTo } from './convert';
 import { v2StatsError } from './errors';
 import { hugePageSizes } from './hugepages';
 import { scanProcesses, scanProcessesSync, type ProcessScan } from './process';
-import { newRaw, type RawStats } from './raw';
+import { newRaw, resetRaw, type RawStats } from './raw';
 import { hierarchyMounted, RowRead, type PlanEntry } from './row';
 import { CONTROLLERS, DEFAULT_CONTROLLERS, type CgroupStats, type ControllerName, type StatsOptions } from './types';
 import type * as V1 from './v1';
@@ -131,10 +131,10 @@ function compile(engine: Engine, ctx: PlanContext, extras?: PlanExtras): Compile
 
 interface RowOutcome {
   raw: RawStats;
-  /** Error of the stats part (v1: the first; v2: every one), then of GetPids. */
-  statErrors: CgroupError[];
-  procsErrors: CgroupError[];
-  gone?: CgroupError;
+  /** Error of the stats part (v1: the first; v2: every one), then of GetPids (the shared empty one until an error). */
+  statErrors: readonly CgroupError[];
+  procsErrors: readonly CgroupError[];
+  gone: CgroupError | undefined;
 }
 
 /** The RowRead of row 0 of a result (a StatsHandle's shared one-row result), reused by the next read of it. */
@@ -162,16 +162,20 @@ function extractRow(
   row: number,
   id: number,
   ctx: ReadContext,
+  raw: RawStats = newRaw(ctx.version),
 ): RowOutcome {
-  const raw = newRaw(ctx.version);
   for (const r of c.skipped) r.skip(raw);
-  const out: RowOutcome = { raw, statErrors: [], procsErrors: [] };
+  const out: RowOutcome = { raw, statErrors: NO_ERRORS, procsErrors: NO_ERRORS, gone: undefined };
   if (result !== undefined && c.plan !== undefined) {
     const rr = rowReadOf(engine, c, result, row, id);
     if (rr.gone) out.gone = result.rowError(row);
-    for (const r of c.wanted) {
+    const wanted = c.wanted;
+    for (let i = 0; i < wanted.length; i++) {
+      const r = wanted[i]!;
       const errs = r.read(rr.scope(r.name), raw, ctx);
-      if (errs.length > 0) (r.name === 'procs' ? out.procsErrors : out.statErrors).push(...errs);
+      if (errs.length === 0) continue;
+      if (r.name === 'procs') out.procsErrors = [...out.procsErrors, ...errs];
+      else out.statErrors = [...out.statErrors, ...errs];
     }
   } else {
     for (const r of c.wanted) r.skip(raw);
@@ -202,6 +206,9 @@ export function statsOfRow<N extends number | bigint>(
   return statsOfRowIn<N>(c, engine, result, row, id, { ...c.ctx, path: rel, procRoot }, bigint, displayPath);
 }
 
+/** The RawStats statsOfRowIn reuses, by version (a RawStats of one version is never read as the other's). */
+const scratchRaw: { 1?: RawStats; 2?: RawStats } = {};
+
 /** statsOfRow with the row's ReadContext made by the caller (a StatsHandle makes it once, not per read). */
 export function statsOfRowIn<N extends number | bigint>(
   c: CompiledStats,
@@ -213,13 +220,20 @@ export function statsOfRowIn<N extends number | bigint>(
   bigint: boolean,
   displayPath: string,
 ): StatsResult<N> {
-  const o = extractRow(c, engine, result, row, id, ctx);
+  // The raw stats are converted before this returns, and nothing in between reads another row: one per version serves.
+  const raw = resetRaw((scratchRaw[ctx.version] ??= newRaw(ctx.version)));
+  const o = extractRow(c, engine, result, row, id, ctx, raw);
   const scan = (c.ctx.mask & CONTROLLERS.process) !== 0 ? scanProcessesSync(o.raw.procs, ctx.procRoot) : emptyScan();
   return finish<N>(o, scan, c.ctx.version, bigint, displayPath);
 }
 
-function nowNano(): bigint {
-  return BigInt(Date.now()) * 1_000_000n;
+/**
+ * Now, in ns: a bigint, or in number mode the double nearest to it (ms × 10^6 in doubles is the exact product rounded
+ * once, as Number() of the bigint product rounds it: the same value without two BigInts per call).
+ */
+function nowNano(bigint: boolean): bigint | number {
+  const ms = Date.now();
+  return bigint ? BigInt(ms) * 1_000_000n : ms * 1e6;
 }
 
 function finish<N extends number | bigint>(
@@ -229,20 +243,20 @@ function finish<N extends number | bigint>(
   bigint: boolean,
   p: string,
 ): StatsResult<N> {
-  const stats = convertTo(o.raw, scan, nowNano(), bigint) as CgroupStats<N>;
+  const stats = convertTo(o.raw, scan, nowNano(bigint), bigint) as CgroupStats<N>;
   let error: CgroupError | undefined;
-  let errors: CgroupError[] = [];
+  let errors: CgroupError[] | undefined;
   if (o.gone) {
     errors = [o.gone];
     error = version === 2 ? v2StatsError(errors) : o.gone;
   } else if (o.statErrors.length > 0) {
-    errors = version === 2 ? o.statErrors : [o.statErrors[0]!];
+    errors = version === 2 ? [...o.statErrors] : [o.statErrors[0]!];
     error = version === 2 ? v2StatsError(errors) : errors[0];
   } else if (o.procsErrors.length > 0) {
     errors = [o.procsErrors[0]!];
     error = errors[0];
   }
-  if (error === undefined) return { path: p, ok: true, stats };
+  if (error === undefined || errors === undefined) return { path: p, ok: true, stats };
   const e = error as StatsError<N>;
   e.partial = stats;
   setErrors(e, errors);
@@ -426,8 +440,11 @@ export class StatsReader {
   }
 }
 
+/** The scan of no process (shared: the converter only reads it). */
+const EMPTY_SCAN: ProcessScan = Object.freeze({ fileDescriptors: 0n, sockets: 0n, ulimitsSoft: 0n });
+
 function emptyScan(): ProcessScan {
-  return { fileDescriptors: 0n, sockets: 0n, ulimitsSoft: 0n };
+  return EMPTY_SCAN;
 }
 
 const engines = new Map<string, Engine>();

@@ -249,9 +249,24 @@ export class Files {
     return typeof v === 'number' ? v : v === undefined ? 0 : Number(v);
   }
 
+  /**
+   * Slot k as a number (Number() of the u64, "max" 2^64 rounded as Number() rounds it), or undefined when absent; no
+   * BigInt made: the two 32-bit halves added in doubles are the exact value rounded once, as Number() rounds it.
+   */
+  int(name: string, k = 0): number | undefined {
+    const e = this.entry(name);
+    if (e === undefined) return undefined;
+    const i = this.slotBase + this.offsets[e.file]! + k;
+    const flag = this.flags[i];
+    if (flag === SLOT.absent) return undefined;
+    const h = this.halves;
+    if (h === undefined || flag === SLOT.float) return Number(this.value(name, k)!);
+    return h[2 * i]! + h[2 * i + 1]! * 4294967296;
+  }
+
   /** For list/ioStat/blkio files: the number of entries in the file (slot 0). */
   count(name: string): number {
-    return Number(this.value(name, 0) ?? 0n);
+    return this.int(name, 0) ?? 0;
   }
 
   /** For list/ioStat/blkio files: whether the file had more entries than the plan's capacity. */

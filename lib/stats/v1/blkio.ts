@@ -10,7 +10,7 @@
  */
 import { CONTROLLERS } from '../types';
 import type { CgroupError } from '../../errors';
-import { defineReader, first } from '../controller';
+import { defineReader, first, NO_ERRORS } from '../controller';
 import { FIELDS, markAbsent, type RawBlkioEntry, type RawStats } from '../raw';
 import type { FileSet, Files } from '../row';
 
@@ -124,19 +124,25 @@ export const blkio = defineReader({
     raw.absent.add('diskIO.psi');
     if (files.noDir('throttleServiced')) {
       markAbsent(raw, 'diskIO', FIELDS.diskIO);
-      return [];
+      return NO_ERRORS;
     }
-    if (FAMILIES.every((fam) => files.missing(fam[0]!.name))) {
+    if (noFamily(files)) {
       // No blkio statistics file at all (blkio.throttle.* exist on every kernel with the blkio controller).
       markAbsent(raw, 'diskIO', FIELDS.diskIO);
-      return [];
+      return NO_ERRORS;
     }
     return readFamilies(files, raw);
   },
   skip: (raw) => markAbsent(raw, 'diskIO', FIELDS.diskIO),
 });
 
-function readFamilies(files: Files, raw: RawStats): CgroupError[] {
+/** No family's first file is there (a loop, not a closure per read). */
+function noFamily(files: Files): boolean {
+  for (let i = 0; i < FAMILIES.length; i++) if (!files.missing(FAMILIES[i]![0]!.name)) return false;
+  return true;
+}
+
+function readFamilies(files: Files, raw: RawStats): readonly CgroupError[] {
   for (const fam of FAMILIES) {
     for (let i = 0; i < fam.length; i++) {
       const ff = fam[i]!;
@@ -146,8 +152,8 @@ function readFamilies(files: Files, raw: RawStats): CgroupError[] {
         return first(error);
       }
       if (ff.target !== undefined) raw.blkio[ff.target] = entries;
-      if (i === fam.length - 1) return [];
+      if (i === fam.length - 1) return NO_ERRORS;
     }
   }
-  return [];
+  return NO_ERRORS;
 }

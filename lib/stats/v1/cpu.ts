@@ -3,7 +3,7 @@
  * nr_throttled, throttled_time (already ns). Usage comes from cpuacct (v1/cpuacct.ts).
  */
 import { CONTROLLERS } from '../types';
-import { defineReader, first } from '../controller';
+import { defineReader, first, NO_ERRORS } from '../controller';
 import { dottedName, FIELDS, markAbsent } from '../raw';
 
 const KEYS = ['nr_periods', 'nr_throttled', 'throttled_time'] as const;
@@ -21,7 +21,7 @@ export const cpu = defineReader({
     raw.absent.add('cpu.psi');
     if (f.missing('stat')) {
       markAbsent(raw, 'cpu', FIELDS.cpuThrottling);
-      return [];
+      return NO_ERRORS;
     }
     for (let i = 0; i < TARGET.length; i++) {
       const [target, field] = TARGET[i]!;
@@ -29,7 +29,7 @@ export const cpu = defineReader({
       if (v === undefined) raw.absent.add(dottedName('cpu', field));
       else raw.cpu[target] = v;
     }
-    if (f.ok('stat')) return [];
+    if (f.ok('stat')) return NO_ERRORS;
     markAbsent(raw, 'cpu', FIELDS.cpuThrottling);
     return first(f.error('stat'));
   },

@@ -6,8 +6,9 @@
  * `cpuacct.usage_all` (per-CPU user/system, dropped by CRI-O) is not read.
  */
 import { CONTROLLERS } from '../types';
-import { defineReader, first } from '../controller';
-import { FIELDS, markAbsent } from '../raw';
+import { defineReader, first, NO_ERRORS } from '../controller';
+import type { CgroupError } from '../../errors';
+import { FIELDS, markAbsent, type RawStats } from '../raw';
 import type { Files } from '../row';
 
 /** USER_HZ: the library's clockTicks (sysconf(_SC_CLK_TCK) is 100 on every Linux). */
@@ -17,10 +18,16 @@ const NS_PER_SEC = 1_000_000_000n;
 export const CPUACCT_STAT_SLOT = { user: 0, system: 1 } as const;
 /** Ticks -> ns, exact (the library's formula: ticks × 10^9 / USER_HZ). */
 export function ticksToNs(ticks: bigint): bigint {
-  return (ticks * NS_PER_SEC) / USER_HZ;
+  return ticks === 0n ? 0n : (ticks * NS_PER_SEC) / USER_HZ;
 }
 /** CPUs the plan has room for in usage_percpu; more are read again with room for all. */
 export const PERCPU_CAP = 256;
+
+/** The usage block absent, and the required file's error (the library stops at it). */
+function fail(raw: RawStats, src: Files, name: string): readonly CgroupError[] {
+  markAbsent(raw, 'cpu', FIELDS.cpuUsage);
+  return first(src.requiredError(name));
+}
 
 export const cpuacct = defineReader({
   name: 'cpuacct',
@@ -33,27 +40,24 @@ export const cpuacct = defineReader({
   read(f, raw) {
     if (f.noDir('stat')) {
       markAbsent(raw, 'cpu', FIELDS.cpuUsage);
-      return [];
+      return NO_ERRORS;
     }
-    const fail = (name: string, src: Files = f) => {
-      markAbsent(raw, 'cpu', FIELDS.cpuUsage);
-      return first(src.requiredError(name));
-    };
-    if (!f.ok('stat')) return fail('stat');
+    if (!f.ok('stat')) return fail(raw, f, 'stat');
     const user = f.value('stat', CPUACCT_STAT_SLOT.user)!;
     const system = f.value('stat', CPUACCT_STAT_SLOT.system)!;
-    if (!f.ok('usage')) return fail('usage');
+    if (!f.ok('usage')) return fail(raw, f, 'usage');
     let percpu: Files = f;
     if (f.overflow('percpu')) percpu = f.reread('percpu', f.count('percpu')) ?? f;
-    if (!percpu.ok('percpu')) return fail('percpu', percpu);
-    const list: bigint[] = [];
-    for (let i = 0, n = percpu.count('percpu'); i < n; i++) list.push(percpu.value('percpu', 1 + i)!);
+    if (!percpu.ok('percpu')) return fail(raw, percpu, 'percpu');
+    const n = percpu.count('percpu');
+    const list = new Array<bigint>(n);
+    for (let i = 0; i < n; i++) list[i] = percpu.value('percpu', 1 + i)!;
     const c = raw.cpu;
     c.usageInUsermode = ticksToNs(user);
     c.usageInKernelmode = ticksToNs(system);
     c.totalUsage = f.value('usage')!;
     c.percpuUsage = list;
-    return [];
+    return NO_ERRORS;
   },
   skip: (raw) => markAbsent(raw, 'cpu', FIELDS.cpuUsage),
 });

@@ -5,7 +5,7 @@
  * files are fine. (The single-value cpuset files, which the kernel always writes as numbers, are not read.)
  */
 import { CONTROLLERS } from '../types';
-import { defineReader, first } from '../controller';
+import { defineReader, first, NO_ERRORS } from '../controller';
 
 export const cpuset = defineReader({
   name: 'cpuset',
@@ -18,7 +18,7 @@ export const cpuset = defineReader({
     for (const name of ['cpus', 'mems']) {
       if (!f.ok(name) && !f.missing(name)) return first(f.error(name));
     }
-    return [];
+    return NO_ERRORS;
   },
   skip: () => undefined,
 });

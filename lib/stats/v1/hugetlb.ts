@@ -5,7 +5,7 @@
  * (`.failcnt`, required by the library but dropped by CRI-O, is not read.)
  */
 import { CONTROLLERS } from '../types';
-import { defineReader, first } from '../controller';
+import { defineReader, first, NO_ERRORS } from '../controller';
 import type { FileSet } from '../row';
 
 export const hugetlb = defineReader({
@@ -33,7 +33,7 @@ export const hugetlb = defineReader({
     const sizes = ctx.hugePageSizes;
     if (sizes.length === 0 || f.noDir(`${sizes[0]}.usage`)) {
       raw.absent.add('hugetlb');
-      return [];
+      return NO_ERRORS;
     }
     let rsvd = '.rsvd';
     for (const size of sizes) {
@@ -50,7 +50,7 @@ export const hugetlb = defineReader({
         failcnt: 0n,
       });
     }
-    return [];
+    return NO_ERRORS;
   },
   skip: (raw) => raw.absent.add('hugetlb'),
 });

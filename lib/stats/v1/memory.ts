@@ -10,8 +10,8 @@
  * The extra `memoryEvents` reader takes `oom_kill` from `memory.oom_control` (CRI-O's OOMKillCount on v1).
  */
 import { CONTROLLERS } from '../types';
-import { defineReader, first } from '../controller';
-import { dottedName, FIELDS, markAbsent, wrap, type RawStats } from '../raw';
+import { defineReader, first, NO_ERRORS } from '../controller';
+import { dottedName, FIELDS, fillMemoryData, markAbsent, wrap, type RawStats } from '../raw';
 import type { Files } from '../row';
 
 export const V1_MEMORY_STAT_KEYS = [
@@ -25,6 +25,7 @@ export const V1_MEMORY_STAT_KEYS = [
 const single = (name: string) => ({ controller: 'memory', name, format: 'single' as const });
 
 /** Made once, not per read. */
+const NOT_ON_V1_EVENTS = ['low', 'high', 'max', 'oom', 'oomGroupKill'] as const;
 const NOT_ON_V1 = ['pageFaults', 'majorPageFaults', 'psi'] as const;
 const USAGE_FILES = ['usage', 'maxUsage', 'failcnt', 'limit'] as const;
 const SWAP_FIELDS = ['swapUsage', 'swapLimit', 'swapAvailableBytes'] as const;
@@ -59,47 +60,46 @@ export const memory = defineReader({
     markAbsent(raw, 'memory', NOT_ON_V1); // not on v1 (Q-14)
     if (f.missing('stat')) {
       markAbsent(raw, 'memory', FIELDS.memory);
-      return [];
+      return NO_ERRORS;
     }
     if (!f.ok('stat')) return fail(f, raw, 'stat');
-    for (let i = 0; i < V1_MEMORY_STAT_KEYS.length; i++) {
-      const v = f.value('stat', i);
-      if (v !== undefined) m.stats.set(V1_MEMORY_STAT_KEYS[i]!, v);
-    }
-    if (!m.stats.has('cache')) raw.absent.add('memory.cache');
-    if (!m.stats.has('total_rss')) raw.absent.add('memory.rssBytes');
-    m.cache = m.stats.get('cache') ?? 0n;
+    // The slots of V1_MEMORY_STAT_KEYS, in its order.
+    const st = m.stats;
+    st.cache = f.value('stat', 0);
+    st.total_rss = f.value('stat', 1);
+    st.total_inactive_file = f.value('stat', 2);
+    st.mapped_file = f.value('stat', 3);
+    st.total_mapped_file = f.value('stat', 4);
+    if (st.cache === undefined) raw.absent.add('memory.cache');
+    if (st.total_rss === undefined) raw.absent.add('memory.rssBytes');
+    m.cache = st.cache ?? 0n;
 
     for (let i = 0; i < USAGE_FILES.length; i++) if (!f.ok(USAGE_FILES[i]!)) return fail(f, raw, USAGE_FILES[i]!);
-    m.usage = {
-      usage: f.value('usage')!,
-      maxUsage: f.value('maxUsage')!,
-      failcnt: f.value('failcnt')!,
-      limit: f.value('limit')!,
-    };
+    fillMemoryData(m.usage, f.value('usage')!, f.value('maxUsage')!, f.value('failcnt')!, f.value('limit')!);
 
     if (f.ok('memswUsage')) {
       if (!f.ok('memswLimit')) return fail(f, raw, 'memswLimit');
-      m.swapUsage = { usage: f.value('memswUsage')!, limit: f.value('memswLimit')!, maxUsage: 0n, failcnt: 0n };
+      fillMemoryData(m.swapUsage, f.value('memswUsage')!, 0n, 0n, f.value('memswLimit')!);
     } else if (f.missing('memswUsage')) {
       markAbsent(raw, 'memory', SWAP_FIELDS);
     } else {
       return fail(f, raw, 'memswUsage');
     }
     // Not used by CRI-O; the library computes it with u64 wrap-around.
-    m.swapOnlyUsage = { usage: wrap(m.swapUsage.usage - m.usage.usage), failcnt: 0n, maxUsage: 0n, limit: 0n };
+    fillMemoryData(m.swapOnlyUsage, wrap(m.swapUsage.usage - m.usage.usage), 0n, 0n, 0n);
 
     for (let i = 0; i < KERNEL_FILES.length; i++) {
       const [name, field] = KERNEL_FILES[i]!;
-      if (f.ok(name)) m[field] = { usage: f.value(name)!, maxUsage: 0n, failcnt: 0n, limit: 0n };
+      if (f.ok(name)) fillMemoryData(m[field], f.value(name)!, 0n, 0n, 0n);
       else if (f.missing(name)) raw.absent.add(dottedName('memory', field));
       else return fail(f, raw, name);
     }
 
     if (!f.ok('useHierarchy')) return fail(f, raw, 'useHierarchy');
     m.useHierarchy = f.value('useHierarchy') === 1n;
-    if (!m.stats.has(m.useHierarchy ? 'total_mapped_file' : 'mapped_file')) raw.absent.add('memory.fileMapped');
-    return [];
+    if ((m.useHierarchy ? m.stats.total_mapped_file : m.stats.mapped_file) === undefined)
+      raw.absent.add('memory.fileMapped');
+    return NO_ERRORS;
   },
   skip: (raw) => markAbsent(raw, 'memory', FIELDS.memory),
 });
@@ -111,7 +111,7 @@ export const events = defineReader({
   files: () => ({ oom: { controller: 'memory', name: 'memory.oom_control', format: 'keyLookup', keys: ['oom_kill'] } }),
   read(f, raw) {
     raw.events = {};
-    markAbsent(raw, 'memoryEvents', ['low', 'high', 'max', 'oom', 'oomGroupKill']);
+    markAbsent(raw, 'memoryEvents', NOT_ON_V1_EVENTS);
     if (!f.ok('oom')) {
       raw.absent.add('memoryEvents.oomKill');
       return f.missing('oom') ? [] : first(f.error('oom'));
@@ -119,7 +119,7 @@ export const events = defineReader({
     const v = f.value('oom');
     if (v === undefined) raw.absent.add('memoryEvents.oomKill');
     raw.events.oomKill = v ?? 0n;
-    return [];
+    return NO_ERRORS;
   },
   skip: () => undefined,
 });

@@ -3,7 +3,7 @@
  * `pids.max` are both required; "max" -> 0 (unlimited, as in CRI-O).
  */
 import { CONTROLLERS } from '../types';
-import { defineReader, first } from '../controller';
+import { defineReader, first, NO_ERRORS } from '../controller';
 import { FIELDS, markAbsent } from '../raw';
 import { MAXU64 } from '../row';
 
@@ -17,7 +17,7 @@ export const pids = defineReader({
   read(f, raw) {
     if (f.noDir('current')) {
       markAbsent(raw, 'pid', FIELDS.pid);
-      return [];
+      return NO_ERRORS;
     }
     for (const name of ['current', 'max']) {
       if (!f.ok(name)) {
@@ -28,7 +28,7 @@ export const pids = defineReader({
     const max = f.value('max')!;
     raw.pids.current = f.value('current')!;
     raw.pids.limit = max === MAXU64 ? 0n : max;
-    return [];
+    return NO_ERRORS;
   },
   skip: (raw) => markAbsent(raw, 'pid', FIELDS.pid),
 });

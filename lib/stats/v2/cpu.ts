@@ -4,7 +4,7 @@
  * without the cpu controller too (the core usage keys only). No per-CPU data on v2.
  */
 import { CONTROLLERS } from '../types';
-import { defineReader } from '../controller';
+import { defineReader, NO_ERRORS } from '../controller';
 import { FIELDS, markAbsent, type RawStats } from '../raw';
 
 const KEYS = ['usage_usec', 'user_usec', 'system_usec', 'nr_periods', 'nr_throttled', 'throttled_usec'] as const;
@@ -27,11 +27,11 @@ export const cpu = defineReader({
     raw.absent.add('cpu.perCPUUsage'); // no per-CPU data on v2
     if (f.missing('stat')) {
       markAbsent(raw, 'cpu', FIELDS.cpu);
-      return [];
+      return NO_ERRORS;
     }
     // On a parse error the library keeps the keys it had read before the bad line; so does the native parser.
     fill(raw, f.value.bind(f));
-    if (f.ok('stat')) return [];
+    if (f.ok('stat')) return NO_ERRORS;
     markAbsent(raw, 'cpu', FIELDS.cpu); // a controller that failed is absent as a whole
     return [f.error('stat')!];
   },

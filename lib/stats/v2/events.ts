@@ -3,7 +3,7 @@
  * looked up as the library's GetValueByKey does (a key that is not there is 0). `oom_kill` is CRI-O's OOMKillCount.
  */
 import { CONTROLLERS } from '../types';
-import { defineReader } from '../controller';
+import { defineReader, NO_ERRORS } from '../controller';
 import { FIELDS, markAbsent } from '../raw';
 
 const KEYS = ['low', 'high', 'max', 'oom', 'oom_kill', 'oom_group_kill'] as const;
@@ -24,7 +24,7 @@ export const events = defineReader({
       if (v === undefined) raw.absent.add(`memoryEvents.${field}`);
       raw.events![field] = v ?? 0n;
     });
-    return [];
+    return NO_ERRORS;
   },
   skip: () => undefined,
 });

@@ -5,7 +5,7 @@
  * within a device the entries follow the kernel's print order (rbytes, wbytes; rios, wios).
  */
 import { CONTROLLERS } from '../types';
-import { defineReader } from '../controller';
+import { defineReader, NO_ERRORS } from '../controller';
 import { FIELDS, markAbsent, type RawBlkioEntry } from '../raw';
 import type { Files } from '../row';
 
@@ -23,7 +23,7 @@ export const io = defineReader({
   read(f, raw) {
     if (f.missing('stat')) {
       markAbsent(raw, 'diskIO', FIELDS.diskIO);
-      return [];
+      return NO_ERRORS;
     }
     let src: Files = f;
     if (f.overflow('stat')) src = f.reread('stat', f.count('stat')) ?? f;
@@ -49,7 +49,7 @@ export const io = defineReader({
     }
     raw.blkio.ioServiceBytesRecursive = bytes;
     raw.blkio.ioServicedRecursive = ios;
-    return [];
+    return NO_ERRORS;
   },
   skip: (raw) => markAbsent(raw, 'diskIO', FIELDS.diskIO),
 });

@@ -13,8 +13,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CgroupError } from '../../errors';
 import { CONTROLLERS } from '../types';
-import { defineReader } from '../controller';
-import { FIELDS, markAbsent, memoryData, wrap, type RawStats } from '../raw';
+import { defineReader, NO_ERRORS } from '../controller';
+import { FIELDS, fillMemoryData, markAbsent, wrap, type RawStats } from '../raw';
 import { MAXU64 } from '../row';
 
 /** The memory.stat keys CRI-O's converter uses on v2 (and the root emulation: anon + file). */
@@ -30,6 +30,8 @@ const KEY_FIELD: Record<string, string> = {
 
 const USAGE_FIELDS = ['usage', 'limit', 'maxUsage', 'workingSetBytes', 'availableBytes'];
 const SWAP_FIELDS = ['swapUsage', 'swapLimit', 'swapAvailableBytes'];
+const USAGE_AND_SWAP = [...USAGE_FIELDS, ...SWAP_FIELDS];
+const NOT_ON_V2 = ['kernelUsage', 'kernelTCPUsage', 'failcnt'];
 
 export const memory = defineReader({
   name: 'memory',
@@ -44,62 +46,66 @@ export const memory = defineReader({
   }),
   read(f, raw, ctx) {
     const m = raw.memory;
-    markAbsent(raw, 'memory', ['kernelUsage', 'kernelTCPUsage', 'failcnt']); // never set on v2 (Q-14)
+    markAbsent(raw, 'memory', NOT_ON_V2); // never set on v2 (Q-14)
     if (f.missing('stat')) {
       markAbsent(raw, 'memory', FIELDS.memory);
-      return [];
+      return NO_ERRORS;
     }
     if (!f.ok('stat')) {
       markAbsent(raw, 'memory', FIELDS.memory);
       return [f.error('stat')!];
     }
-    V2_MEMORY_STAT_KEYS.forEach((key, i) => {
+    for (let i = 0; i < V2_MEMORY_STAT_KEYS.length; i++) {
+      const key = V2_MEMORY_STAT_KEYS[i]!;
       const v = f.value('stat', i);
-      if (v !== undefined) m.stats.set(key, v);
-      else if (KEY_FIELD[key] !== undefined) raw.absent.add(`memory.${KEY_FIELD[key]}`);
-    });
-    m.cache = m.stats.get('file') ?? 0n;
+      m.stats[key] = v;
+      if (v === undefined && KEY_FIELD[key] !== undefined) raw.absent.add(`memory.${KEY_FIELD[key]}`);
+    }
+    m.cache = m.stats.file ?? 0n;
     m.useHierarchy = true;
 
     // The usage block: current and max required, peak optional.
     if (!f.ok('current')) {
       if (f.missing('current') && ctx.path === '') return rootFromMeminfo(raw, ctx.procRoot);
-      markAbsent(raw, 'memory', [...USAGE_FIELDS, ...SWAP_FIELDS]);
+      markAbsent(raw, 'memory', USAGE_AND_SWAP);
       return f.missing('current') ? [] : [f.error('current')!];
     }
     if (!f.ok('max')) {
-      markAbsent(raw, 'memory', [...USAGE_FIELDS, ...SWAP_FIELDS]);
+      markAbsent(raw, 'memory', USAGE_AND_SWAP);
       return f.missing('max') ? [] : [f.error('max')!];
     }
     if (!f.ok('peak') && !f.missing('peak')) {
-      markAbsent(raw, 'memory', [...USAGE_FIELDS, ...SWAP_FIELDS]);
+      markAbsent(raw, 'memory', USAGE_AND_SWAP);
       return [f.error('peak')!];
     }
     if (f.missing('peak')) raw.absent.add('memory.maxUsage');
-    m.usage = { usage: f.value('current')!, limit: f.value('max')!, maxUsage: f.value('peak') ?? 0n, failcnt: 0n };
+    fillMemoryData(m.usage, f.value('current')!, f.value('peak') ?? 0n, 0n, f.value('max')!);
 
     // Swap: no memory.swap.current means no swap accounting (the swap-only block stays zero).
-    let swapOnly = memoryData();
+    let swapOnlyUsage = 0n;
+    let swapOnlyLimit = 0n;
     if (f.ok('swapCurrent')) {
       if (!f.ok('swapMax')) {
         markAbsent(raw, 'memory', SWAP_FIELDS);
-        return f.missing('swapMax') ? [] : [f.error('swapMax')!];
+        return f.missing('swapMax') ? NO_ERRORS : [f.error('swapMax')!];
       }
-      swapOnly = { usage: f.value('swapCurrent')!, limit: f.value('swapMax')!, maxUsage: 0n, failcnt: 0n };
+      swapOnlyUsage = f.value('swapCurrent')!;
+      swapOnlyLimit = f.value('swapMax')!;
     } else if (f.missing('swapCurrent')) {
       markAbsent(raw, 'memory', SWAP_FIELDS);
     } else {
       markAbsent(raw, 'memory', SWAP_FIELDS);
       return [f.error('swapCurrent')!];
     }
-    m.swapOnlyUsage = swapOnly;
-    m.swapUsage = {
-      usage: wrap(swapOnly.usage + m.usage.usage),
-      limit: swapOnly.limit !== MAXU64 ? wrap(swapOnly.limit + m.usage.limit) : swapOnly.limit,
-      maxUsage: 0n,
-      failcnt: swapOnly.failcnt,
-    };
-    return [];
+    fillMemoryData(m.swapOnlyUsage, swapOnlyUsage, 0n, 0n, swapOnlyLimit);
+    fillMemoryData(
+      m.swapUsage,
+      wrap(swapOnlyUsage + m.usage.usage),
+      0n,
+      0n, // the swap-only block's failcnt: never set on v2
+      swapOnlyLimit !== MAXU64 ? wrap(swapOnlyLimit + m.usage.limit) : swapOnlyLimit,
+    );
+    return NO_ERRORS;
   },
   skip: (raw) => markAbsent(raw, 'memory', FIELDS.memory),
 });
@@ -108,13 +114,13 @@ export const memory = defineReader({
  * The root cgroup has no memory.current/max/peak: the library emulates them from /proc/meminfo and memory.stat
  * (usage = anon + file, limits unlimited, swap = (SwapTotal - SwapFree) * 1024 + usage).
  */
-function rootFromMeminfo(raw: RawStats, procRoot: string): CgroupError[] {
+function rootFromMeminfo(raw: RawStats, procRoot: string): readonly CgroupError[] {
   const file = path.join(procRoot, 'meminfo');
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (e) {
-    markAbsent(raw, 'memory', [...USAGE_FIELDS, ...SWAP_FIELDS]);
+    markAbsent(raw, 'memory', USAGE_AND_SWAP);
     const err = e as NodeJS.ErrnoException;
     return [new CgroupError(`open ${file}: ${err.message}`, { code: err.code ?? 'EIO', path: file })];
   }
@@ -126,17 +132,17 @@ function rootFromMeminfo(raw: RawStats, procRoot: string): CgroupError[] {
     if (k !== 'SwapFree' && k !== 'SwapTotal') continue;
     const v = parts[1]!.replace(/ kB$/, '').trim();
     if (!/^[0-9]+$/.test(v) || BigInt(v) > MAXU64) {
-      markAbsent(raw, 'memory', [...USAGE_FIELDS, ...SWAP_FIELDS]);
+      markAbsent(raw, 'memory', USAGE_AND_SWAP);
       return [new CgroupError(`unable to parse ${file}: bad value for ${k}`, { code: 'ERR_CGROUP_PARSE', path: file })];
     }
     wanted.set(k, BigInt(v));
     if (wanted.size === 2) break;
   }
   const m = raw.memory;
-  const usage = wrap((m.stats.get('anon') ?? 0n) + (m.stats.get('file') ?? 0n));
+  const usage = wrap((m.stats.anon ?? 0n) + (m.stats.file ?? 0n));
   const swapUsed = wrap((wanted.get('SwapTotal') ?? 0n) - (wanted.get('SwapFree') ?? 0n));
-  m.usage = { usage, limit: MAXU64, maxUsage: 0n, failcnt: 0n };
-  m.swapUsage = { usage: wrap(swapUsed * 1024n + usage), limit: MAXU64, maxUsage: 0n, failcnt: 0n };
+  fillMemoryData(m.usage, usage, 0n, 0n, MAXU64);
+  fillMemoryData(m.swapUsage, wrap(swapUsed * 1024n + usage), 0n, 0n, MAXU64);
   raw.absent.add('memory.maxUsage');
-  return [];
+  return NO_ERRORS;
 }

@@ -5,9 +5,13 @@
  * what makes a vanished cgroup fail on v2.
  */
 import { CONTROLLERS } from '../types';
-import { defineReader } from '../controller';
+import { defineReader, NO_ERRORS } from '../controller';
 import { FIELDS, markAbsent } from '../raw';
 import { MAXU64 } from '../row';
+
+/** Made once, not per read. */
+const LIMIT_FIELDS = ['limit', 'threadsMax'];
+const CURRENT_FIELDS = ['current', 'threads'];
 
 export const pids = defineReader({
   name: 'pids',
@@ -26,31 +30,31 @@ export const pids = defineReader({
       const max = f.value('max')!;
       raw.pids.current = f.value('current')!;
       raw.pids.limit = max === MAXU64 ? 0n : max;
-      return [];
+      return NO_ERRORS;
     }
     if (!f.missing('current')) {
       markAbsent(raw, 'pid', FIELDS.pid);
       return [f.requiredError('current')!];
     }
     // No pids controller: count the lines of cgroup.procs (cgroup.threads when the cgroup is threaded).
-    markAbsent(raw, 'pid', ['limit', 'threadsMax']);
+    markAbsent(raw, 'pid', LIMIT_FIELDS);
     if (f.notSupported('procs')) {
       const text = f.readText('pids', 'cgroup.threads');
       if (text === undefined) {
-        markAbsent(raw, 'pid', ['current', 'threads']);
+        markAbsent(raw, 'pid', CURRENT_FIELDS);
         return [f.requiredError('procs')!];
       }
       raw.pids.current = BigInt(text.split('\n').length - 1);
       raw.pids.limit = 0n;
-      return [];
+      return NO_ERRORS;
     }
     if (!f.ok('procs')) {
-      markAbsent(raw, 'pid', ['current', 'threads']);
+      markAbsent(raw, 'pid', CURRENT_FIELDS);
       return f.gone ? [] : [f.requiredError('procs')!];
     }
     raw.pids.current = f.value('procs')!;
     raw.pids.limit = 0n;
-    return [];
+    return NO_ERRORS;
   },
   skip: (raw) => markAbsent(raw, 'pid', FIELDS.pid),
 });

@@ -6,7 +6,7 @@
  * explicitly (CRI-O reports no PSI on v1).
  */
 import { CONTROLLERS } from '../types';
-import { defineReader, type TypedReader } from '../controller';
+import { defineReader, NO_ERRORS, type TypedReader } from '../controller';
 import type { RawPSI } from '../raw';
 import type { Files } from '../row';
 
@@ -54,11 +54,11 @@ function pressure(resource: Resource): TypedReader<'p'> {
       if (f.ok('p')) {
         set(toPSI(f));
         raw.absent.delete(absentField); // a v1 reader before it marks PSI absent (not in the library's v1 stats)
-        return [];
+        return NO_ERRORS;
       }
       raw.absent.add(absentField);
       set(null);
-      if (f.missing('p') || f.notSupported('p')) return [];
+      if (f.missing('p') || f.notSupported('p')) return NO_ERRORS;
       return [f.error('p')!];
     },
     skip: (raw) => raw.absent.add(absentField),
