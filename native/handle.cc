@@ -273,6 +273,7 @@ SysResult HandleTable::Open(std::string_view rel, uint32_t* id) {
         free_.push_back(slot);
         return last_error;
       }
+      h.dirs[i].recheck_ns = MonotonicNs() + kAbsentRecheckNs;  // kMissing: looked for again later (FoundMissingDir)
       continue;
     }
     struct stat st;
@@ -384,7 +385,7 @@ uint32_t HandleTable::FileId(uint32_t hierarchy, std::string_view name) {
 int HandleTable::OpenFileByName(Handle& h, uint32_t hier, std::string_view name, int flags, int32_t* syscall_id,
                                 bool keep_for_row) {
   HandleDir& d = h.dirs[hier];
-  if (d.state == HandleDir::kMissing) return kNotInHierarchy;
+  if (d.state == HandleDir::kMissing && !FoundMissingDir(h, hier)) return kNotInHierarchy;
   if (!IsValidName(name)) {
     *syscall_id = kSysOpenat;
     return -EINVAL;
@@ -540,6 +541,24 @@ void HandleTable::DropFile(Handle& h, uint32_t file) {
     h.file_fds[file] = -1;
     ReleaseHeld();
   }
+}
+
+bool HandleTable::FoundMissingDir(Handle& h, uint32_t hier) {
+  HandleDir& d = h.dirs[hier];
+  const int64_t now = MonotonicNs();
+  if (now < d.recheck_ns) return false;
+  d.recheck_ns = now + kAbsentRecheckNs;
+  int32_t sc = 0;
+  int fd = OpenBeneath(hierarchies_[hier].root_fd, h.rel, O_PATH | O_DIRECTORY | O_CLOEXEC, mode_, &sc);
+  if (fd < 0) return false;  // still not there (or not resolvable): not in this hierarchy, as before
+  struct stat st;
+  const bool ok = fstat(fd, &st) == 0;
+  close(fd);
+  if (!ok) return false;
+  d.ino = st.st_ino;
+  d.dev = st.st_dev;
+  d.state = HandleDir::kTransient;
+  return true;
 }
 
 bool HandleTable::IsGone(Handle& h, uint32_t hier) {

@@ -61,6 +61,10 @@ struct HandleDir {
   int row_fd = -1;   // kTransient: the directory resolved for the row being read (closed by EndRow)
   uint64_t ino = 0;  // identity of the directory at open time
   uint64_t dev = 0;
+  // kMissing: when to look for the directory again (CLOCK_MONOTONIC ns). A cgroup found in one hierarchy before its
+  // creator made it in the others (runc makes memory's before cpu's and cpuacct's; a discovery watching one hierarchy
+  // opens it in between) gains them within kAbsentRecheckNs instead of never.
+  int64_t recheck_ns = 0;
 };
 
 struct Handle {
@@ -123,6 +127,9 @@ class HandleTable {
                      bool keep_for_row = false);
   void EndRow(Handle& h);
 
+  // A kMissing directory of h in hierarchy hier, looked for again when its recheck time has come: true when it is
+  // there now (the directory becomes kTransient, with its identity).
+  bool FoundMissingDir(Handle& h, uint32_t hier);
   // Remembers that a file of a live cgroup is absent (the caller saw ENOENT and checked the cgroup is not gone).
   void MarkAbsent(Handle& h, uint32_t file);
   // Drops a held file descriptor (after it read ENODEV, say).
