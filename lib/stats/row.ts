@@ -222,13 +222,23 @@ export class Files {
     return this.status(e) === FILE_STATUS.notInHierarchy;
   }
 
+  /** The index of slot k of file `name` in the row's arrays, or -1 when the file is not planned or the slot absent. */
+  private slotIndex(name: string, k: number): number {
+    const e = this.entry(name);
+    if (e === undefined) return -1;
+    const i = this.slotBase + this.offsets[e.file]! + k;
+    return this.flags[i] === SLOT.absent ? -1 : i;
+  }
+
   /** Slot k as a u64 ("max" is 2^64-1), or undefined when the slot is absent. */
   value(name: string, k = 0): bigint | undefined {
-    const e = this.entry(name);
-    if (e === undefined) return undefined;
-    const i = this.slotBase + this.offsets[e.file]! + k;
+    const i = this.slotIndex(name, k);
+    return i < 0 ? undefined : this.valueAt(i);
+  }
+
+  /** The u64 at slot index i (present). */
+  private valueAt(i: number): bigint {
     const flag = this.flags[i];
-    if (flag === SLOT.absent) return undefined;
     const h = this.halves;
     if (h !== undefined && flag !== SLOT.float && h[2 * i] === 0 && h[2 * i + 1] === 0) return 0n;
     const v = flag === SLOT.float ? this.r.result.floats[i]! : this.values[i]!;
@@ -254,13 +264,10 @@ export class Files {
    * BigInt made: the two 32-bit halves added in doubles are the exact value rounded once, as Number() rounds it.
    */
   int(name: string, k = 0): number | undefined {
-    const e = this.entry(name);
-    if (e === undefined) return undefined;
-    const i = this.slotBase + this.offsets[e.file]! + k;
-    const flag = this.flags[i];
-    if (flag === SLOT.absent) return undefined;
+    const i = this.slotIndex(name, k);
+    if (i < 0) return undefined;
     const h = this.halves;
-    if (h === undefined || flag === SLOT.float) return Number(this.value(name, k)!);
+    if (h === undefined || this.flags[i] === SLOT.float) return Number(this.valueAt(i));
     return h[2 * i]! + h[2 * i + 1]! * 4294967296;
   }
 
