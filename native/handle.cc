@@ -263,12 +263,12 @@ SysResult HandleTable::Open(std::string_view rel, uint32_t* id) {
   bool any = false;
   for (size_t i = 0; i < hierarchies_.size(); i++) {
     int32_t sc = 0;
-    int fd = OpenBeneath(hierarchies_[i].root_fd, rel, O_PATH | O_DIRECTORY | O_CLOEXEC, mode_, &sc);
-    if (fd < 0) {
-      if (fd != -ENOENT) last_error = {sc, -fd};
-      if (fd == -EMFILE || fd == -ENFILE) NoteFdPressure();
-      if (fd != -ENOENT && fd != -ENOTDIR) {
-        // A real failure (EACCES, EMFILE, ELOOP from a symlink, ...), not absence: report it.
+    int r = ResolveDir(h, static_cast<uint32_t>(i), &sc);
+    if (r < 0) {
+      if (r != -ENOENT) last_error = {sc, -r};
+      if (r == -EMFILE || r == -ENFILE) NoteFdPressure();
+      if (r != -ENOENT && r != -ENOTDIR) {
+        // A real failure (EACCES, EMFILE, ELOOP from a symlink, a failed fstat, ...), not absence: report it.
         CloseHandleFds(h);
         free_.push_back(slot);
         return last_error;
@@ -276,21 +276,6 @@ SysResult HandleTable::Open(std::string_view rel, uint32_t* id) {
       h.dirs[i].recheck_ns = MonotonicNs() + kAbsentRecheckNs;  // kMissing: looked for again later (FoundMissingDir)
       continue;
     }
-    struct stat st;
-    if (fstat(fd, &st) != 0) {
-      int err = errno;
-      close(fd);
-      CloseHandleFds(h);
-      free_.push_back(slot);
-      return {kSysFstat, err};
-    }
-    HandleDir& d = h.dirs[i];
-    d.ino = st.st_ino;
-    d.dev = st.st_dev;
-    // Not held yet: a directory descriptor is kept only for the hierarchies a caller actually uses (the first file
-    // opened there holds it, budget permitting). A v1 container lives in ~10 hierarchies; stats read 4 or 5.
-    d.state = HandleDir::kTransient;
-    close(fd);
     any = true;
   }
   if (!any) {
@@ -543,22 +528,33 @@ void HandleTable::DropFile(Handle& h, uint32_t file) {
   }
 }
 
+int HandleTable::ResolveDir(Handle& h, uint32_t hier, int32_t* syscall_id) {
+  int fd = OpenBeneath(hierarchies_[hier].root_fd, h.rel, O_PATH | O_DIRECTORY | O_CLOEXEC, mode_, syscall_id);
+  if (fd < 0) return fd;
+  struct stat st;
+  if (fstat(fd, &st) != 0) {
+    int err = errno;
+    close(fd);
+    *syscall_id = kSysFstat;
+    return -err;
+  }
+  close(fd);
+  HandleDir& d = h.dirs[hier];
+  d.ino = st.st_ino;
+  d.dev = st.st_dev;
+  // Not held yet: a directory descriptor is kept only for the hierarchies a caller actually uses (the first file
+  // opened there holds it, budget permitting). A v1 container lives in ~10 hierarchies; stats read 4 or 5.
+  d.state = HandleDir::kTransient;
+  return 0;
+}
+
 bool HandleTable::FoundMissingDir(Handle& h, uint32_t hier) {
   HandleDir& d = h.dirs[hier];
   const int64_t now = MonotonicNs();
   if (now < d.recheck_ns) return false;
   d.recheck_ns = now + kAbsentRecheckNs;
   int32_t sc = 0;
-  int fd = OpenBeneath(hierarchies_[hier].root_fd, h.rel, O_PATH | O_DIRECTORY | O_CLOEXEC, mode_, &sc);
-  if (fd < 0) return false;  // still not there (or not resolvable): not in this hierarchy, as before
-  struct stat st;
-  const bool ok = fstat(fd, &st) == 0;
-  close(fd);
-  if (!ok) return false;
-  d.ino = st.st_ino;
-  d.dev = st.st_dev;
-  d.state = HandleDir::kTransient;
-  return true;
+  return ResolveDir(h, hier, &sc) == 0;  // else still not there (or not resolvable): not in this hierarchy
 }
 
 bool HandleTable::IsGone(Handle& h, uint32_t hier) {

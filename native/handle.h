@@ -127,6 +127,9 @@ class HandleTable {
                      bool keep_for_row = false);
   void EndRow(Handle& h);
 
+  // Resolves h's directory in hierarchy hier beneath its root and records its identity (kTransient, no descriptor
+  // kept): 0, or -errno with *syscall_id the call that failed (openat, or fstat).
+  int ResolveDir(Handle& h, uint32_t hier, int32_t* syscall_id);
   // A kMissing directory of h in hierarchy hier, looked for again when its recheck time has come: true when it is
   // there now (the directory becomes kTransient, with its identity).
   bool FoundMissingDir(Handle& h, uint32_t hier);
