@@ -11,7 +11,13 @@
 import { availableParallelism } from 'node:os';
 import { CgroupError, decodeSysStatus, invalidArg, sysError } from './errors';
 import { discoverHierarchies, type DiscoverOptions, type Hierarchy, type Layout } from './hierarchy';
-import { native, type NativeEngine, type NativeFileParseError, type NativeParseError } from './native';
+import {
+  native,
+  type EngineUsage,
+  type NativeEngine,
+  type NativeFileParseError,
+  type NativeParseError,
+} from './native';
 import { cgroupName, cgroupRelPath, pid as checkPid } from './validate';
 
 /** File formats of native/parse (spec §3.2); keep in step with native/plan.h Format. */
@@ -385,17 +391,7 @@ const RESOLVE = { auto: 0, openat2: 1, walk: 2 } as const;
 /** The native engine's capacity limit per file (native/plan.h kMaxCap). */
 export const PLAN_MAX_CAP = 65536;
 
-export interface EngineUsage {
-  heldFds: number;
-  fdBudget: number;
-  handles: number;
-  hierarchies: number;
-  plans: number;
-  processHeldFds: number;
-  processFdBudget: number;
-  nofileLimit: number;
-  fdPressure: boolean;
-}
+export type { EngineUsage } from './native';
 
 /** Rows below which an async batch is not split: a worker's start costs about what reading a few rows does. */
 export const ROWS_PER_WORKER = 256;

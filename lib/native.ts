@@ -66,18 +66,21 @@ export interface NativeEngine {
   readProcFilesAsync(paths: string[]): Promise<[Uint8Array, Int32Array, Float64Array]>;
   writePids(ids: Uint32Array, pids: Int32Array, hierarchy: number, results: Int32Array): void;
   writePidsAsync(ids: Uint32Array, pids: Int32Array, hierarchy: number, results: Int32Array): Promise<void>;
-  usage(): {
-    heldFds: number;
-    fdBudget: number;
-    handles: number;
-    hierarchies: number;
-    plans: number;
-    processHeldFds: number;
-    processFdBudget: number;
-    nofileLimit: number;
-    fdPressure: boolean;
-  };
+  usage(): EngineUsage;
   destroy(): void;
+}
+
+/** Descriptor use of an engine (its held descriptors against its budget) and of the process (every engine and watcher). */
+export interface EngineUsage {
+  heldFds: number;
+  fdBudget: number;
+  handles: number;
+  hierarchies: number;
+  plans: number;
+  processHeldFds: number;
+  processFdBudget: number;
+  nofileLimit: number;
+  fdPressure: boolean;
 }
 
 export interface ParseTextResult {
