@@ -375,6 +375,7 @@ int HandleTable::OpenFileByName(Handle& h, uint32_t hier, std::string_view name,
     *syscall_id = kSysOpenat;
     return -EINVAL;
   }
+  d.used_in_row = true;
   if (d.state == HandleDir::kHeld || d.row_fd >= 0) {
     return OpenRegular(d.state == HandleDir::kHeld ? d.fd : d.row_fd, name, flags, syscall_id);
   }
@@ -429,10 +430,26 @@ int HandleTable::OpenFile(Handle& h, uint32_t file, bool for_write, bool may_hol
     fd = OpenFileByName(h, f.hierarchy, f.name, flags, syscall_id, true);
   }
   if (fd < 0) return fd;
-  if (may_hold && TryHold()) {
-    if (h.file_fds.size() <= file) h.file_fds.resize(files_.size(), -1);
-    h.file_fds[file] = fd;
-    *held = true;
+  if (may_hold) {
+    bool hold = TryHold();
+    if (!hold) {
+      if (!squeezed_.load(std::memory_order_relaxed)) squeezed_.store(true, std::memory_order_relaxed);
+      // Out of budget, but this handle holds the file's directory: the file saves an openat + close per read, the
+      // directory only a resolve per row while a file there is still opened per read. Its share goes to the file;
+      // the directory serves the rest of this row (EndRow closes it) and is resolved again when next needed.
+      HandleDir& d = h.dirs[f.hierarchy];
+      if (d.state == HandleDir::kHeld && d.fd >= 0 && d.row_fd < 0) {
+        d.row_fd = d.fd;
+        d.fd = -1;
+        d.state = HandleDir::kTransient;
+        hold = true;
+      }
+    }
+    if (hold) {
+      if (h.file_fds.size() <= file) h.file_fds.resize(files_.size(), -1);
+      h.file_fds[file] = fd;
+      *held = true;
+    }
   }
   return fd;
 }
@@ -503,11 +520,20 @@ void HandleTable::ReleaseHeld() {
 }
 
 void HandleTable::EndRow(Handle& h) {
+  const bool squeezed = squeezed_.load(std::memory_order_relaxed);
   for (HandleDir& d : h.dirs) {
     if (d.row_fd >= 0) {
       close(d.row_fd);
       d.row_fd = -1;
     }
+    if (squeezed && d.state == HandleDir::kHeld && !d.used_in_row && d.fd >= 0) {
+      // Every file this row read here is held: the directory saved nothing; its descriptor goes to a file.
+      close(d.fd);
+      ReleaseHeld();
+      d.fd = -1;
+      d.state = HandleDir::kTransient;
+    }
+    d.used_in_row = false;
   }
 }
 

@@ -57,9 +57,10 @@ struct Hierarchy {
 struct HandleDir {
   enum State : uint8_t { kMissing = 0, kHeld = 1, kTransient = 2 };
   State state = kMissing;
-  int fd = -1;       // held O_PATH directory descriptor (state kHeld)
-  int row_fd = -1;   // kTransient: the directory resolved for the row being read (closed by EndRow)
-  uint64_t ino = 0;  // identity of the directory at open time
+  int fd = -1;               // held O_PATH directory descriptor (state kHeld)
+  int row_fd = -1;           // kTransient: the directory resolved for the row being read (closed by EndRow)
+  bool used_in_row = false;  // a file was opened through this directory during the row being read (reset by EndRow)
+  uint64_t ino = 0;          // identity of the directory at open time
   uint64_t dev = 0;
   // kMissing: when to look for the directory again (CLOCK_MONOTONIC ns). A cgroup found in one hierarchy before its
   // creator made it in the others (runc makes memory's before cpu's and cpuacct's; a discovery watching one hierarchy
@@ -111,7 +112,11 @@ class HandleTable {
   // in the handle (the caller must not close it) or transient (the caller closes it). Budget policy: a directory is
   // held from the first file opened in it, and a file from its first read, while the budget lasts; past it, every
   // descriptor saves about the same (a held file saves openat + close per read, a held directory the openat2 +
-  // fstat + close of resolving it once per row), so first come, first held: stable, and no descriptor churn. Returns the fd or -errno with
+  // fstat + close of resolving it once per row), so first come, first held: stable, and no descriptor churn. Except
+  // that files come before directories that save nothing: a file the budget refuses takes the share of its own
+  // held directory (which serves the rest of the row), and once the budget has refused a file (squeezed), EndRow
+  // gives back every held directory the row opened nothing through (it is resolved again, once per row, when a row
+  // next opens a file there). Returns the fd or -errno with
   // *syscall set; -ENOENT when the handle has no directory in that hierarchy is reported as kNotInHierarchy.
   static constexpr int kNotInHierarchy = -100000;
   // Only regular files are read or written: a FIFO, device or directory at a file's name (in a recorded tree, say) is
@@ -184,6 +189,8 @@ class HandleTable {
   std::vector<FileEntry> files_;
   size_t budget_ = 0;
   std::atomic<size_t> held_{0};
+  // The budget refused to hold a file at least once: EndRow gives back directories that saved nothing in their row.
+  std::atomic<bool> squeezed_{false};
   ResolveMode mode_ = ResolveMode::kAuto;
   std::shared_mutex mu_;
   std::mutex row_mu_[kRowLocks];

@@ -65,13 +65,16 @@ Napi::Value OomWatch::Add(const Napi::CallbackInfo& info) {
     return env.Undefined();
   }
   uint32_t token = static_cast<uint32_t>(token_d);
-  // Two descriptors of the process budget, within the watches' share of it; from here every failure ends in
-  // set_.Discard(watch), which closes what was opened and releases the share.
+  // One descriptor of the process budget (the eventfd), within the watches' share of it; from here every failure ends
+  // in set_.Discard(watch), which closes what was opened and releases the share. memory.oom_control is open only while
+  // the event is registered: the kernel takes what it needs from it then (memcg_write_event_control drops its
+  // reference before returning) and the event lives until the eventfd is closed or the cgroup removed, as containerd's
+  // v1 OOM watcher relies on (it closes the file at once too).
   if (!TryHoldWatchFds(kOomFdsPerWatch)) {
     ThrowSysError(env, EMFILE, "openat", dir + "/memory.oom_control");
     return env.Undefined();
   }
-  EpollWatchSet::Watch watch;  // wait_fd: the eventfd the kernel signals; held_fd: memory.oom_control
+  EpollWatchSet::Watch watch;  // wait_fd: the eventfd the kernel signals (no held_fd)
   auto fail = [&](int err, const char* syscall, const std::string& path) {
     set_.Discard(watch);
     ThrowSysError(env, err, syscall, path);
@@ -91,8 +94,8 @@ Napi::Value OomWatch::Add(const Napi::CallbackInfo& info) {
     ThrowCgroupError(env, "ERR_CGROUP_GONE", "cgroup " + dir + " is gone (another cgroup is at its path)", dir);
     return env.Undefined();
   }
-  watch.held_fd = openat(dfd, "memory.oom_control", O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-  if (watch.held_fd < 0) {
+  int ofd = openat(dfd, "memory.oom_control", O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  if (ofd < 0) {
     int err = errno;
     CloseFd(dfd);
     return fail(err, "openat", dir + "/memory.oom_control");
@@ -100,18 +103,23 @@ Napi::Value OomWatch::Add(const Napi::CallbackInfo& info) {
   watch.wait_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (watch.wait_fd < 0) {
     int err = errno;
+    CloseFd(ofd);
     CloseFd(dfd);
     return fail(err, "eventfd", "");
   }
   int cfd = openat(dfd, "cgroup.event_control", O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
   int err = cfd < 0 ? errno : 0;
   CloseFd(dfd);
-  if (cfd < 0) return fail(err, "openat", dir + "/cgroup.event_control");
+  if (cfd < 0) {
+    CloseFd(ofd);
+    return fail(err, "openat", dir + "/cgroup.event_control");
+  }
   char line[32];
-  int len = snprintf(line, sizeof line, "%d %d", watch.wait_fd, watch.held_fd);
+  int len = snprintf(line, sizeof line, "%d %d", watch.wait_fd, ofd);
   ssize_t w = write(cfd, line, static_cast<size_t>(len));
   err = w < 0 ? errno : (w != len ? EIO : 0);
   CloseFd(cfd);
+  CloseFd(ofd);
   if (err != 0) return fail(err, "write", dir + "/cgroup.event_control");
   set_.Insert(env, token, watch);  // owns the watch from here, also when it fails
   return env.Undefined();

@@ -29,13 +29,13 @@ class OomWatch : public Napi::ObjectWrap<OomWatch> {
   Napi::Value Close(const Napi::CallbackInfo& info);
   Napi::Value Size(const Napi::CallbackInfo& info);
 
-  // Per watch: the eventfd the kernel signals (in the epoll set) and memory.oom_control, kept open while registered.
+  // Per watch: the eventfd the kernel signals (in the epoll set); memory.oom_control is closed once registered.
   EpollWatchSet set_;
 };
 
-// Each watch holds two descriptors of the process budget (handle.h); the watches of a process take at most this share
-// of it, so reads keep room to hold descriptors.
-constexpr size_t kOomFdsPerWatch = 2;
+// Each watch holds one descriptor of the process budget (handle.h), its eventfd; the watches of a process take at most
+// half of the budget, so reads keep room to hold descriptors.
+constexpr size_t kOomFdsPerWatch = 1;
 
 }  // namespace cgmgr
 

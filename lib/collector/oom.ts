@@ -60,13 +60,13 @@ export function oomSource(
 }
 
 /**
- * v1 push watches per collector: each holds two descriptors (an eventfd and memory.oom_control) of the process
- * descriptor budget (native/handle.h; the watches of a process take at most half of it); cgroups past this cap, or
+ * v1 push watches per collector: each holds one descriptor (its eventfd; memory.oom_control is closed once the event
+ * is registered) of the process descriptor budget (native/handle.h; the watches of a process take at most half of it); cgroups past this cap, or
  * past the budget, get their OOM kills from sweeps.
  */
 export const V1_OOM_WATCH_LIMIT = 1024;
 /** Descriptors the v1 push watches of one collector may hold at most. */
-export const V1_OOM_RESERVED_FDS = 2 * V1_OOM_WATCH_LIMIT;
+export const V1_OOM_RESERVED_FDS = V1_OOM_WATCH_LIMIT;
 
 /** v1: eventfds on memory.oom_control, one epoll thread (native). */
 export class OomWatcherV1 implements OomSource {

@@ -283,6 +283,65 @@ t.test('a batch over and under the descriptor budget reads alike; removed cgroup
   t.equal(runs[2].r.error(20, 0).code, 'ENOENT', 'an unheld one finds no file');
 });
 
+t.test('past the budget, files are held before directories that save nothing', opts, async (t) => {
+  const sub = makeSubtree(t, ['memory', 'cpuacct', 'pids']);
+  sub.mkdir();
+  const N = 10;
+  const names = Array.from({ length: N }, (_, i) => `c${i}`);
+  for (const n of names) sub.mkdir(n);
+  // 5 held files per cgroup in 3 hierarchies, and memory.stat opened per read (hold: false) through the memory
+  // directory. 50 files + 30 directories want 80 descriptors; 60 hold every file and the 10 directories still used.
+  const e = new Engine({ fdBudget: 60 });
+  t.teardown(() => e.destroy());
+  const plan = e.plan([
+    { controller: 'pids', name: 'pids.max', format: 'single' },
+    { controller: 'pids', name: 'pids.current', format: 'single' },
+    { controller: 'memory', name: 'memory.limit_in_bytes', format: 'single' },
+    { controller: 'memory', name: 'memory.usage_in_bytes', format: 'single' },
+    { controller: 'cpuacct', name: 'cpuacct.usage', format: 'single' },
+    { controller: 'memory', name: 'memory.stat', format: 'flatKeyed', keys: ['total_rss'], hold: false },
+  ]);
+  const ids = Uint32Array.from(names, (n) => e.open(`${sub.name}/${n}`));
+  const r = e.result(plan, N);
+  const heldUnder = () => {
+    const held = { files: 0, memoryDirs: 0, otherDirs: 0 };
+    for (const fd of fs.readdirSync('/proc/self/fd')) {
+      let target;
+      try {
+        target = fs.readlinkSync(`/proc/self/fd/${fd}`);
+      } catch {
+        continue; // the directory listing's own descriptor, closed meanwhile
+      }
+      for (const h of ['memory', 'cpuacct', 'pids']) {
+        const top = sub.dir(h);
+        if (!target.startsWith(`${top}/`)) continue;
+        const rest = target.slice(top.length + 1);
+        if (rest.includes('/')) held.files++;
+        else if (h === 'memory') held.memoryDirs++;
+        else held.otherDirs++;
+      }
+    }
+    return held;
+  };
+  let held;
+  for (let sweep = 0; sweep < 6; sweep++) {
+    e.readSync(plan, ids, r);
+    t.same([...r.itemStatus], Array(N).fill(ITEM_STATUS.ok), `sweep ${sweep} reads every row`);
+    held = heldUnder();
+    if (held.files === 5 * N) break;
+  }
+  t.same(held, { files: 5 * N, memoryDirs: N, otherDirs: 0 }, 'every file held; only the directories still opened through');
+  t.equal(e.usage().heldFds, 60, 'within the budget');
+  e.readSync(plan, ids, r);
+  t.same(heldUnder(), held, 'steady: no descriptor churn between sweeps');
+  for (let i = 0; i < N; i++) t.ok(r.get(i, plan.indexOf('memory.limit_in_bytes')) > 0, `row ${i} read its values`);
+  // A directory given back is resolved again when a file is next opened through it: a removed cgroup is still gone.
+  for (const h of ['memory', 'cpuacct', 'pids']) fs.rmdirSync(sub.dir(h, 'c4'));
+  e.readSync(plan, ids, r);
+  t.equal(r.itemStatus[4], ITEM_STATUS.gone, 'a removed cgroup whose directories were given back is gone');
+  t.equal(r.itemStatus[5], ITEM_STATUS.ok, 'its neighbour reads on');
+});
+
 t.test('an async batch split across workers reads what one worker and a sync read do; closing handles mid-batch is safe', opts, async (t) => {
   const sub = makeSubtree(t, ['memory', 'pids']);
   sub.mkdir();
