@@ -380,14 +380,8 @@ int HandleTable::OpenFileByName(Handle& h, uint32_t hier, std::string_view name,
     return OpenRegular(d.state == HandleDir::kHeld ? d.fd : d.row_fd, name, flags, syscall_id);
   }
   // Transient: resolve the directory again and make sure it is still the same cgroup before using it.
-  int dfd = OpenBeneath(hierarchies_[hier].root_fd, h.rel, O_PATH | O_DIRECTORY | O_CLOEXEC, mode_, syscall_id);
+  int dfd = OpenSameDir(h, hier, syscall_id);
   if (dfd < 0) return dfd;
-  struct stat st;
-  if (fstat(dfd, &st) != 0 || st.st_ino != d.ino || st.st_dev != d.dev) {
-    close(dfd);
-    *syscall_id = kSysOpenat;
-    return -ENOENT;  // the cgroup we opened is gone (another one may stand at its path)
-  }
   int fd = OpenRegular(dfd, name, flags, syscall_id);
   if (TryHold()) {
     d.state = HandleDir::kHeld;  // it is the same cgroup: keep its directory for the next file
@@ -583,16 +577,26 @@ bool HandleTable::FoundMissingDir(Handle& h, uint32_t hier) {
   return ResolveDir(h, hier, &sc) == 0;  // else still not there (or not resolvable): not in this hierarchy
 }
 
-bool HandleTable::IsGone(Handle& h, uint32_t hier) {
-  HandleDir& d = h.dirs[hier];
-  if (d.state == HandleDir::kMissing) return false;
-  int32_t sc = 0;
-  int fd = OpenBeneath(hierarchies_[hier].root_fd, h.rel, O_PATH | O_DIRECTORY | O_CLOEXEC, mode_, &sc);
-  if (fd < 0) return fd == -ENOENT || fd == -ENOTDIR || fd == -ENODEV;
+int HandleTable::OpenSameDir(Handle& h, uint32_t hier, int32_t* syscall_id) {
+  const HandleDir& d = h.dirs[hier];
+  int fd = OpenBeneath(hierarchies_[hier].root_fd, h.rel, O_PATH | O_DIRECTORY | O_CLOEXEC, mode_, syscall_id);
+  if (fd < 0) return fd;
   struct stat st;
-  bool gone = fstat(fd, &st) != 0 || st.st_ino != d.ino || st.st_dev != d.dev;
+  if (fstat(fd, &st) != 0 || st.st_ino != d.ino || st.st_dev != d.dev) {
+    close(fd);
+    *syscall_id = kSysOpenat;
+    return -ENOENT;  // the cgroup we opened is gone (another one may stand at its path)
+  }
+  return fd;
+}
+
+bool HandleTable::IsGone(Handle& h, uint32_t hier) {
+  if (h.dirs[hier].state == HandleDir::kMissing) return false;
+  int32_t sc = 0;
+  int fd = OpenSameDir(h, hier, &sc);
+  if (fd < 0) return fd == -ENOENT || fd == -ENOTDIR || fd == -ENODEV;
   close(fd);
-  return gone;
+  return false;
 }
 
 std::string HandleTable::FullPath(const Handle& h, uint32_t hier, std::string_view name) const {

@@ -155,6 +155,10 @@ class HandleTable {
   // True when the cgroup the handle was opened on is gone from hierarchy hier: its path no longer resolves, or now
   // resolves to another directory (a cgroup re-created at the same path).
   bool IsGone(Handle& h, uint32_t hier);
+  // h's directory in hierarchy hier resolved again beneath its root (a transient O_PATH descriptor the caller closes),
+  // if it is still the cgroup recorded at open(); -ENOENT (syscall openat) when another directory stands there now,
+  // else -errno of the resolution with *syscall_id set.
+  int OpenSameDir(Handle& h, uint32_t hier, int32_t* syscall_id);
 
   std::string FullPath(const Handle& h, uint32_t hier, std::string_view name) const;
   size_t hierarchy_count() const { return hierarchies_.size(); }
