@@ -7,6 +7,7 @@ import type { BatchResult, Engine, FileSpec, ReadPlan } from '../engine';
 import { FILE_STATUS, PLAN_MAX_CAP, SLOT } from '../engine';
 import { CgroupError, decodeSysStatus, sysError } from '../errors';
 import { parseErrorReason } from './errors';
+import { toNum, type U64 as Exact } from './raw';
 
 export const MAXU64 = (1n << 64n) - 1n;
 export const U64 = 1n << 64n;
@@ -112,7 +113,7 @@ export class Files {
   private readonly statusBase: number;
   private readonly flags: Uint8Array;
   private readonly values: Float64Array | BigUint64Array;
-  /** The values' 32-bit halves (bigint results only): a zero is answered with the literal 0n, no BigInt made. */
+  /** The values' 32-bit halves (bigint results only): a value below 2^53 is read from them, no BigInt made. */
   private readonly halves: Uint32Array | undefined;
   private readonly slotBase: number;
   private readonly offsets: readonly number[];
@@ -230,19 +231,24 @@ export class Files {
     return this.flags[i] === SLOT.absent ? -1 : i;
   }
 
-  /** Slot k as a u64 ("max" is 2^64-1), or undefined when the slot is absent. */
-  value(name: string, k = 0): bigint | undefined {
+  /**
+   * Slot k as an exact u64 in the raw stats' normal form (raw.ts U64: a number up to 2^53−1, read from the slot's two
+   * 32-bit halves without a BigInt; a bigint above, "max" being 2^64-1), or undefined when the slot is absent.
+   */
+  value(name: string, k = 0): Exact | undefined {
     const i = this.slotIndex(name, k);
     return i < 0 ? undefined : this.valueAt(i);
   }
 
-  /** The u64 at slot index i (present). */
-  private valueAt(i: number): bigint {
-    const flag = this.flags[i];
+  /** The u64 at slot index i (present), in the normal form. */
+  private valueAt(i: number): Exact {
+    if (this.flags[i] === SLOT.float) return integral(this.r.result.floats[i]!);
     const h = this.halves;
-    if (h !== undefined && flag !== SLOT.float && h[2 * i] === 0 && h[2 * i + 1] === 0) return 0n;
-    const v = flag === SLOT.float ? this.r.result.floats[i]! : this.values[i]!;
-    return typeof v === 'bigint' ? v : BigInt(Math.trunc(v));
+    if (h === undefined) return integral(this.values[i] as number);
+    const hi = h[2 * i + 1]!;
+    // Below 2^53 (the high half below 2^21) the two halves added in doubles are the exact value.
+    if (hi < 0x200000) return hi * 4294967296 + h[2 * i]!;
+    return this.values[i] as bigint;
   }
 
   /** Slot k holds the literal "max". */
@@ -267,7 +273,7 @@ export class Files {
     const i = this.slotIndex(name, k);
     if (i < 0) return undefined;
     const h = this.halves;
-    if (h === undefined || this.flags[i] === SLOT.float) return Number(this.valueAt(i));
+    if (h === undefined || this.flags[i] === SLOT.float) return toNum(this.valueAt(i));
     return h[2 * i]! + h[2 * i + 1]! * 4294967296;
   }
 
@@ -369,6 +375,12 @@ export class Files {
 }
 
 const NO_ENTRIES: ReadonlyMap<string, PlanEntry> = new Map();
+
+/** The integer part of a double as an exact u64 in the normal form (what BigInt(Math.trunc(v)) is). */
+function integral(v: number): Exact {
+  const t = Math.trunc(v);
+  return Number.isSafeInteger(t) ? t : BigInt(t);
+}
 const halvesMade = new WeakMap<BatchResult, Uint32Array>();
 
 /** A 32-bit view over a bigint result's values (made once per result). */

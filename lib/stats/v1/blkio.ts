@@ -21,7 +21,6 @@ export const BLKIO_OP = { '': 0, Read: 1, Write: 2, Sync: 3, Async: 4, Discard: 
 /** Slots per entry of a blkio file (native kBlkioSlotsPerEntry): major, minor, op code, value; after the count slot. */
 export const BLKIO_ENTRY_SLOTS = 4;
 const OPS = ['', 'Read', 'Write', 'Sync', 'Async', 'Discard', 'Total'];
-const OTHER = BigInt(BLKIO_OP.other);
 
 type Target = 'ioServicedRecursive' | 'ioServiceBytesRecursive' | undefined;
 interface FamilyFile {
@@ -86,7 +85,7 @@ function getBlkioStat(files: Files, ff: FamilyFile): { entries: RawBlkioEntry[] 
   for (let j = 0; j < n; j++) {
     const b = 1 + j * BLKIO_ENTRY_SLOTS;
     const code = src.value(ff.name, b + 2)!;
-    if (code === OTHER) other = true;
+    if (code === BLKIO_OP.other) other = true;
     entries.push({
       major: src.value(ff.name, b)!,
       minor: src.value(ff.name, b + 1)!,

@@ -8,17 +8,18 @@
 import { CONTROLLERS } from '../types';
 import { defineReader, first, NO_ERRORS } from '../controller';
 import type { CgroupError } from '../../errors';
-import { FIELDS, markAbsent, type RawStats } from '../raw';
+import { FIELDS, markAbsent, mulExact, type RawStats, type U64 } from '../raw';
 import type { Files } from '../row';
 
 /** USER_HZ: the library's clockTicks (sysconf(_SC_CLK_TCK) is 100 on every Linux). */
 export const USER_HZ = 100n;
-const NS_PER_SEC = 1_000_000_000n;
+/** ns per tick: 10^9 / USER_HZ, an integer (so the library's ticks × 10^9 / USER_HZ is ticks × NS_PER_TICK exactly). */
+const NS_PER_TICK = Number(1_000_000_000n / USER_HZ);
 /** The slots of cpuacct.stat (native ParseCpuacctStat): user and system ticks. */
 export const CPUACCT_STAT_SLOT = { user: 0, system: 1 } as const;
-/** Ticks -> ns, exact (the library's formula: ticks × 10^9 / USER_HZ). */
-export function ticksToNs(ticks: bigint): bigint {
-  return ticks === 0n ? 0n : (ticks * NS_PER_SEC) / USER_HZ;
+/** Ticks -> ns, exact (the library's formula: ticks × 10^9 / USER_HZ), in the raw stats' normal form. */
+export function ticksToNs(ticks: U64): U64 {
+  return mulExact(ticks, NS_PER_TICK);
 }
 /** CPUs the plan has room for in usage_percpu; more are read again with room for all. */
 export const PERCPU_CAP = 256;
@@ -50,7 +51,7 @@ export const cpuacct = defineReader({
     if (f.overflow('percpu')) percpu = f.reread('percpu', f.count('percpu')) ?? f;
     if (!percpu.ok('percpu')) return fail(raw, percpu, 'percpu');
     const n = percpu.count('percpu');
-    const list = new Array<bigint>(n);
+    const list = new Array<U64>(n);
     for (let i = 0; i < n; i++) list[i] = percpu.value('percpu', 1 + i)!;
     const c = raw.cpu;
     c.usageInUsermode = ticksToNs(user);

@@ -11,7 +11,7 @@
  */
 import { CONTROLLERS } from '../types';
 import { defineReader, first, NO_ERRORS } from '../controller';
-import { dottedName, FIELDS, fillMemoryData, markAbsent, wrap, type RawStats } from '../raw';
+import { dottedName, FIELDS, fillMemoryData, markAbsent, subWrap, type RawStats } from '../raw';
 import type { Files } from '../row';
 
 export const V1_MEMORY_STAT_KEYS = [
@@ -72,31 +72,31 @@ export const memory = defineReader({
     st.total_mapped_file = f.value('stat', 4);
     if (st.cache === undefined) raw.absent.add('memory.cache');
     if (st.total_rss === undefined) raw.absent.add('memory.rssBytes');
-    m.cache = st.cache ?? 0n;
+    m.cache = st.cache ?? 0;
 
     for (let i = 0; i < USAGE_FILES.length; i++) if (!f.ok(USAGE_FILES[i]!)) return fail(f, raw, USAGE_FILES[i]!);
     fillMemoryData(m.usage, f.value('usage')!, f.value('maxUsage')!, f.value('failcnt')!, f.value('limit')!);
 
     if (f.ok('memswUsage')) {
       if (!f.ok('memswLimit')) return fail(f, raw, 'memswLimit');
-      fillMemoryData(m.swapUsage, f.value('memswUsage')!, 0n, 0n, f.value('memswLimit')!);
+      fillMemoryData(m.swapUsage, f.value('memswUsage')!, 0, 0, f.value('memswLimit')!);
     } else if (f.missing('memswUsage')) {
       markAbsent(raw, 'memory', SWAP_FIELDS);
     } else {
       return fail(f, raw, 'memswUsage');
     }
     // Not used by CRI-O; the library computes it with u64 wrap-around.
-    fillMemoryData(m.swapOnlyUsage, wrap(m.swapUsage.usage - m.usage.usage), 0n, 0n, 0n);
+    fillMemoryData(m.swapOnlyUsage, subWrap(m.swapUsage.usage, m.usage.usage), 0, 0, 0);
 
     for (let i = 0; i < KERNEL_FILES.length; i++) {
       const [name, field] = KERNEL_FILES[i]!;
-      if (f.ok(name)) fillMemoryData(m[field], f.value(name)!, 0n, 0n, 0n);
+      if (f.ok(name)) fillMemoryData(m[field], f.value(name)!, 0, 0, 0);
       else if (f.missing(name)) raw.absent.add(dottedName('memory', field));
       else return fail(f, raw, name);
     }
 
     if (!f.ok('useHierarchy')) return fail(f, raw, 'useHierarchy');
-    m.useHierarchy = f.value('useHierarchy') === 1n;
+    m.useHierarchy = f.value('useHierarchy') === 1;
     if ((m.useHierarchy ? m.stats.total_mapped_file : m.stats.mapped_file) === undefined)
       raw.absent.add('memory.fileMapped');
     return NO_ERRORS;
@@ -118,7 +118,7 @@ export const events = defineReader({
     }
     const v = f.value('oom');
     if (v === undefined) raw.absent.add('memoryEvents.oomKill');
-    raw.events.oomKill = v ?? 0n;
+    raw.events.oomKill = v ?? 0;
     return NO_ERRORS;
   },
   skip: () => undefined,

@@ -27,7 +27,7 @@ export const pids = defineReader({
     }
     const max = f.value('max')!;
     raw.pids.current = f.value('current')!;
-    raw.pids.limit = max === MAXU64 ? 0n : max;
+    raw.pids.limit = max === MAXU64 ? 0 : max;
     return NO_ERRORS;
   },
   skip: (raw) => markAbsent(raw, 'pid', FIELDS.pid),

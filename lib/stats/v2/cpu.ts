@@ -5,7 +5,8 @@
  */
 import { CONTROLLERS } from '../types';
 import { defineReader, NO_ERRORS } from '../controller';
-import { FIELDS, markAbsent, type RawStats } from '../raw';
+import { FIELDS, markAbsent, mulExact, type RawStats } from '../raw';
+import type { Files } from '../row';
 
 const KEYS = ['usage_usec', 'user_usec', 'system_usec', 'nr_periods', 'nr_throttled', 'throttled_usec'] as const;
 type Target = 'totalUsage' | 'usageInUsermode' | 'usageInKernelmode' | 'periods' | 'throttledPeriods' | 'throttledTime';
@@ -30,7 +31,7 @@ export const cpu = defineReader({
       return NO_ERRORS;
     }
     // On a parse error the library keeps the keys it had read before the bad line; so does the native parser.
-    fill(raw, f.value.bind(f));
+    fill(raw, f);
     if (f.ok('stat')) return NO_ERRORS;
     markAbsent(raw, 'cpu', FIELDS.cpu); // a controller that failed is absent as a whole
     return [f.error('stat')!];
@@ -38,11 +39,14 @@ export const cpu = defineReader({
   skip: (raw) => markAbsent(raw, 'cpu', FIELDS.cpu),
 });
 
-function fill(raw: RawStats, value: (name: string, k: number) => bigint | undefined): void {
-  KEYS.forEach((key, i) => {
-    const [target, scale, field] = V2_CPU_STAT[key];
-    const v = value('stat', i);
+/** V2_CPU_STAT's scales as numbers, in KEYS' order. */
+const SCALES = KEYS.map((key) => Number(V2_CPU_STAT[key][1]));
+
+function fill(raw: RawStats, f: Files): void {
+  for (let i = 0; i < KEYS.length; i++) {
+    const [target, , field] = V2_CPU_STAT[KEYS[i]!];
+    const v = f.value('stat', i);
     if (v === undefined) raw.absent.add(`cpu.${field}`);
-    else raw.cpu[target] = v * scale; // exact: no u64 wrap-around (the library's ×1000 would wrap past 2^64 ns)
-  });
+    else raw.cpu[target] = mulExact(v, SCALES[i]!); // exact: no u64 wrap-around (the library's ×1000 would wrap past 2^64 ns)
+  }
 }

@@ -22,7 +22,7 @@ export const events = defineReader({
     FIELD.forEach((field, i) => {
       const v = f.value('events', i);
       if (v === undefined) raw.absent.add(`memoryEvents.${field}`);
-      raw.events![field] = v ?? 0n;
+      raw.events![field] = v ?? 0;
     });
     return NO_ERRORS;
   },

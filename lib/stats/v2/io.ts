@@ -6,7 +6,7 @@
  */
 import { CONTROLLERS } from '../types';
 import { defineReader, NO_ERRORS } from '../controller';
-import { FIELDS, markAbsent, type RawBlkioEntry } from '../raw';
+import { FIELDS, markAbsent, type RawBlkioEntry, type U64 } from '../raw';
 import type { Files } from '../row';
 
 // Every key the library recognises (spec §3.2 step 3): a non-numeric value of any of them is a parse error, even of
@@ -39,7 +39,7 @@ export const io = defineReader({
       const major = src.value('stat', base)!;
       const minor = src.value('stat', base + 1)!;
       const at = (k: number) => src.value('stat', base + 2 + k);
-      const push = (list: RawBlkioEntry[], op: string, v: bigint | undefined) => {
+      const push = (list: RawBlkioEntry[], op: string, v: U64 | undefined) => {
         if (v !== undefined) list.push({ major, minor, op, value: v });
       };
       push(bytes, 'Read', at(0));

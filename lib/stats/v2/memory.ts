@@ -14,7 +14,7 @@ import * as path from 'node:path';
 import { CgroupError } from '../../errors';
 import { CONTROLLERS } from '../types';
 import { defineReader, NO_ERRORS } from '../controller';
-import { FIELDS, fillMemoryData, markAbsent, wrap, type RawStats } from '../raw';
+import { addWrap, FIELDS, fillMemoryData, markAbsent, subWrap, toBig, type RawStats, type U64 } from '../raw';
 import { MAXU64 } from '../row';
 
 /** The memory.stat keys CRI-O's converter uses on v2 (and the root emulation: anon + file). */
@@ -61,7 +61,7 @@ export const memory = defineReader({
       m.stats[key] = v;
       if (v === undefined && KEY_FIELD[key] !== undefined) raw.absent.add(`memory.${KEY_FIELD[key]}`);
     }
-    m.cache = m.stats.file ?? 0n;
+    m.cache = m.stats.file ?? 0;
     m.useHierarchy = true;
 
     // The usage block: current and max required, peak optional.
@@ -79,11 +79,11 @@ export const memory = defineReader({
       return [f.error('peak')!];
     }
     if (f.missing('peak')) raw.absent.add('memory.maxUsage');
-    fillMemoryData(m.usage, f.value('current')!, f.value('peak') ?? 0n, 0n, f.value('max')!);
+    fillMemoryData(m.usage, f.value('current')!, f.value('peak') ?? 0, 0, f.value('max')!);
 
     // Swap: no memory.swap.current means no swap accounting (the swap-only block stays zero).
-    let swapOnlyUsage = 0n;
-    let swapOnlyLimit = 0n;
+    let swapOnlyUsage: U64 = 0;
+    let swapOnlyLimit: U64 = 0;
     if (f.ok('swapCurrent')) {
       if (!f.ok('swapMax')) {
         markAbsent(raw, 'memory', SWAP_FIELDS);
@@ -97,13 +97,13 @@ export const memory = defineReader({
       markAbsent(raw, 'memory', SWAP_FIELDS);
       return [f.error('swapCurrent')!];
     }
-    fillMemoryData(m.swapOnlyUsage, swapOnlyUsage, 0n, 0n, swapOnlyLimit);
+    fillMemoryData(m.swapOnlyUsage, swapOnlyUsage, 0, 0, swapOnlyLimit);
     fillMemoryData(
       m.swapUsage,
-      wrap(swapOnlyUsage + m.usage.usage),
-      0n,
-      0n, // the swap-only block's failcnt: never set on v2
-      swapOnlyLimit !== MAXU64 ? wrap(swapOnlyLimit + m.usage.limit) : swapOnlyLimit,
+      addWrap(swapOnlyUsage, m.usage.usage),
+      0,
+      0, // the swap-only block's failcnt: never set on v2
+      swapOnlyLimit !== MAXU64 ? addWrap(swapOnlyLimit, m.usage.limit) : swapOnlyLimit,
     );
     return NO_ERRORS;
   },
@@ -139,10 +139,10 @@ function rootFromMeminfo(raw: RawStats, procRoot: string): readonly CgroupError[
     if (wanted.size === 2) break;
   }
   const m = raw.memory;
-  const usage = wrap((m.stats.anon ?? 0n) + (m.stats.file ?? 0n));
-  const swapUsed = wrap((wanted.get('SwapTotal') ?? 0n) - (wanted.get('SwapFree') ?? 0n));
-  fillMemoryData(m.usage, usage, 0n, 0n, MAXU64);
-  fillMemoryData(m.swapUsage, wrap(swapUsed * 1024n + usage), 0n, 0n, MAXU64);
+  const usage = addWrap(m.stats.anon ?? 0, m.stats.file ?? 0);
+  const swapUsed = subWrap(wanted.get('SwapTotal') ?? 0n, wanted.get('SwapFree') ?? 0n);
+  fillMemoryData(m.usage, usage, 0, 0, MAXU64);
+  fillMemoryData(m.swapUsage, addWrap(BigInt.asUintN(64, toBig(swapUsed) * 1024n), usage), 0, 0, MAXU64);
   raw.absent.add('memory.maxUsage');
   return NO_ERRORS;
 }

@@ -29,7 +29,7 @@ export const pids = defineReader({
       }
       const max = f.value('max')!;
       raw.pids.current = f.value('current')!;
-      raw.pids.limit = max === MAXU64 ? 0n : max;
+      raw.pids.limit = max === MAXU64 ? 0 : max;
       return NO_ERRORS;
     }
     if (!f.missing('current')) {
@@ -44,8 +44,8 @@ export const pids = defineReader({
         markAbsent(raw, 'pid', CURRENT_FIELDS);
         return [f.requiredError('procs')!];
       }
-      raw.pids.current = BigInt(text.split('\n').length - 1);
-      raw.pids.limit = 0n;
+      raw.pids.current = text.split('\n').length - 1;
+      raw.pids.limit = 0;
       return NO_ERRORS;
     }
     if (!f.ok('procs')) {
@@ -53,7 +53,7 @@ export const pids = defineReader({
       return f.gone ? [] : [f.requiredError('procs')!];
     }
     raw.pids.current = f.value('procs')!;
-    raw.pids.limit = 0n;
+    raw.pids.limit = 0;
     return NO_ERRORS;
   },
   skip: (raw) => markAbsent(raw, 'pid', FIELDS.pid),

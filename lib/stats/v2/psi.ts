@@ -31,7 +31,7 @@ function toPSI(f: Files): RawPSI {
     avg10: f.float('p', o + PSI_SLOT.someAvg10),
     avg60: f.float('p', o + PSI_SLOT.someAvg60),
     avg300: f.float('p', o + PSI_SLOT.someAvg300),
-    total: f.value('p', o + PSI_SLOT.someTotal) ?? 0n,
+    total: f.value('p', o + PSI_SLOT.someTotal) ?? 0,
   });
   return { some: data(0), full: data(PSI_SLOT.fullAvg10) };
 }
