@@ -17,6 +17,13 @@ const ENOENT = 2;
 /** The files one controller reader needs, by local name. */
 export type FileSet = Record<string, FileSpec>;
 
+/**
+ * How a reader names one of its files when it asks the row: its local name, or its number in the reader's static file
+ * list (`ControllerReader.fileNames`, numbered by `staticFiles`), resolved to the plan's entry once per view instead
+ * of a lookup by name per question.
+ */
+export type FileRef = string | number;
+
 /** Where a planned file sits in the compiled plan. */
 export interface PlanEntry {
   file: number;
@@ -29,6 +36,8 @@ export class RowRead {
   private errs: Map<string, CgroupError> | undefined;
   /** The readers' views, made once per RowRead (a reused RowRead keeps them: they hold nothing of one read). */
   private readonly scopes = new Map<string, Files>();
+  /** The same views by the reader's position in the compiled plan (extractRow's loop: no lookup by name). */
+  private readonly views: Files[] = [];
   /** The row's file statuses start here in result.fileStatus. */
   readonly statusBase: number;
   /** The row's values and flags start here in result.values / result.flags. */
@@ -67,11 +76,19 @@ export class RowRead {
     return this;
   }
 
-  scope(prefix: string): Files {
+  scope(prefix: string, names?: readonly string[]): Files {
     let f = this.scopes.get(prefix);
     if (f === undefined)
-      this.scopes.set(prefix, (f = new Files(this, prefix, this.byReader.get(prefix) ?? NO_ENTRIES)));
+      this.scopes.set(prefix, (f = new Files(this, prefix, this.byReader.get(prefix) ?? NO_ENTRIES, names)));
     return f;
+  }
+
+  /**
+   * The view of the i-th reader of the compiled plan this row is read with (the same i always names the same reader:
+   * a RowRead is reused only with the plan's own entries).
+   */
+  view(i: number, prefix: string, names: readonly string[] | undefined): Files {
+    return (this.views[i] ??= this.scope(prefix, names));
   }
 
   entry(key: string): PlanEntry | undefined {
@@ -117,11 +134,15 @@ export class Files {
   private readonly halves: Uint32Array | undefined;
   private readonly slotBase: number;
   private readonly offsets: readonly number[];
+  /** The plan entries of the reader's static files, by number (undefined: not planned). */
+  private readonly byNum: ReadonlyArray<PlanEntry | undefined>;
 
   constructor(
     private readonly r: RowRead,
     private readonly prefix: string,
     private readonly mine: ReadonlyMap<string, PlanEntry> = byReader(r.entries).get(prefix) ?? NO_ENTRIES,
+    /** The reader's static file names, in the order of their numbers (FileRef). */
+    private readonly names: readonly string[] = NO_NAMES,
   ) {
     const result = r.result;
     this.fileStatus = result.fileStatus;
@@ -131,16 +152,24 @@ export class Files {
     this.halves = result.bigint ? halvesOf(result) : undefined;
     this.slotBase = r.slotBase;
     this.offsets = r.offsets;
+    this.byNum = names.map((n) => mine.get(n));
   }
 
   // The last name asked for: a reader asks several questions of one file in a row (ok, then value, value, ...).
   private lastName: string | undefined;
   private lastEntry: PlanEntry | undefined;
 
-  private entry(name: string): PlanEntry | undefined {
+  private entry(ref: FileRef): PlanEntry | undefined {
+    if (typeof ref === 'number') return this.byNum[ref];
+    const name = ref;
     if (name === this.lastName) return this.lastEntry;
     this.lastName = name;
     return (this.lastEntry = this.mine.get(name));
+  }
+
+  /** The local name of a file. */
+  private nameOf(ref: FileRef): string {
+    return typeof ref === 'number' ? this.names[ref]! : ref;
   }
 
   private status(e: PlanEntry): number {
@@ -153,7 +182,7 @@ export class Files {
   }
 
   /** The file was read and parsed. */
-  ok(name: string): boolean {
+  ok(name: FileRef): boolean {
     const e = this.entry(name);
     return e !== undefined && this.status(e) === FILE_STATUS.ok;
   }
@@ -163,7 +192,7 @@ export class Files {
    * live cgroup — the library's "not exist". When the cgroup vanished during the read every unread file counts as
    * missing: the row carries the one error that says so.
    */
-  missing(name: string): boolean {
+  missing(name: FileRef): boolean {
     const e = this.entry(name);
     if (e === undefined) return true;
     const s = this.status(e);
@@ -173,7 +202,7 @@ export class Files {
   }
 
   /** A read that failed with EOPNOTSUPP (PSI without psi=1; cgroup.procs of a threaded cgroup). */
-  notSupported(name: string): boolean {
+  notSupported(name: FileRef): boolean {
     const e = this.entry(name);
     if (e === undefined) return false;
     const s = this.status(e);
@@ -181,23 +210,23 @@ export class Files {
   }
 
   /** The file's error (undefined when it was read, or is missing). */
-  error(name: string): CgroupError | undefined {
+  error(name: FileRef): CgroupError | undefined {
     if (this.ok(name) || this.missing(name)) return undefined;
-    return this.r.error(`${this.prefix}:${name}`);
+    return this.r.error(`${this.prefix}:${this.nameOf(name)}`);
   }
 
   /**
    * The file's error even when it is merely missing (the library's ENOENT), for files the library requires. A file of
    * a hierarchy that is not mounted gets an ERR_CGROUP_NOT_MOUNTED error.
    */
-  requiredError(name: string): CgroupError | undefined {
+  requiredError(name: FileRef): CgroupError | undefined {
     if (this.ok(name)) return undefined;
-    const key = `${this.prefix}:${name}`;
+    const key = `${this.prefix}:${this.nameOf(name)}`;
     const e = this.entry(name);
     if (e === undefined) {
       const spec = this.r.specs.get(key);
       return new CgroupError(
-        `the ${spec?.controller || 'unified'} hierarchy is not mounted: cannot read ${spec?.name ?? name}`,
+        `the ${spec?.controller || 'unified'} hierarchy is not mounted: cannot read ${spec?.name ?? this.nameOf(name)}`,
         {
           code: 'ERR_CGROUP_NOT_MOUNTED',
           ...(spec ? { controller: spec.controller, file: spec.name } : {}),
@@ -217,14 +246,14 @@ export class Files {
 
   /** The cgroup's directory does not exist in the file's hierarchy (or the hierarchy is not mounted): the library's
    * `PathExists(dir)` check that makes a v1 controller skip silently. */
-  noDir(name: string): boolean {
+  noDir(name: FileRef): boolean {
     const e = this.entry(name);
     if (e === undefined) return true;
     return this.status(e) === FILE_STATUS.notInHierarchy;
   }
 
   /** The index of slot k of file `name` in the row's arrays, or -1 when the file is not planned or the slot absent. */
-  private slotIndex(name: string, k: number): number {
+  private slotIndex(name: FileRef, k: number): number {
     const e = this.entry(name);
     if (e === undefined) return -1;
     const i = this.slotBase + this.offsets[e.file]! + k;
@@ -235,7 +264,7 @@ export class Files {
    * Slot k as an exact u64 in the raw stats' normal form (raw.ts U64: a number up to 2^53−1, read from the slot's two
    * 32-bit halves without a BigInt; a bigint above, "max" being 2^64-1), or undefined when the slot is absent.
    */
-  value(name: string, k = 0): Exact | undefined {
+  value(name: FileRef, k = 0): Exact | undefined {
     const i = this.slotIndex(name, k);
     return i < 0 ? undefined : this.valueAt(i);
   }
@@ -252,13 +281,13 @@ export class Files {
   }
 
   /** Slot k holds the literal "max". */
-  isMax(name: string, k = 0): boolean {
+  isMax(name: FileRef, k = 0): boolean {
     const e = this.entry(name);
     return e !== undefined && this.flags[this.slotBase + this.offsets[e.file]! + k] === SLOT.max;
   }
 
   /** Slot k as a double (PSI averages); 0 when absent. */
-  float(name: string, k = 0): number {
+  float(name: FileRef, k = 0): number {
     const e = this.entry(name);
     if (e === undefined) return 0;
     const v = this.r.result.get(this.r.row, e.file, k);
@@ -269,7 +298,7 @@ export class Files {
    * Slot k as a number (Number() of the u64, "max" 2^64 rounded as Number() rounds it), or undefined when absent; no
    * BigInt made: the two 32-bit halves added in doubles are the exact value rounded once, as Number() rounds it.
    */
-  int(name: string, k = 0): number | undefined {
+  int(name: FileRef, k = 0): number | undefined {
     const i = this.slotIndex(name, k);
     if (i < 0) return undefined;
     const h = this.halves;
@@ -278,12 +307,12 @@ export class Files {
   }
 
   /** For list/ioStat/blkio files: the number of entries in the file (slot 0). */
-  count(name: string): number {
+  count(name: FileRef): number {
     return this.int(name, 0) ?? 0;
   }
 
   /** For list/ioStat/blkio files: whether the file had more entries than the plan's capacity. */
-  overflow(name: string): boolean {
+  overflow(name: FileRef): boolean {
     const e = this.entry(name);
     return e !== undefined && this.status(e) === FILE_STATUS.overflow;
   }
@@ -292,7 +321,7 @@ export class Files {
    * Reads one of this reader's files again, for this cgroup only, with a capacity that fits `cap` entries (a list that
    * overflowed the plan's capacity). Returns a Files view over the new read, or undefined if the file is not planned.
    */
-  reread(name: string, cap: number): Files | undefined {
+  reread(name: FileRef, cap: number): Files | undefined {
     const e = this.entry(name);
     if (e === undefined) return undefined;
     if (cap > PLAN_MAX_CAP) {
@@ -316,19 +345,19 @@ export class Files {
     const spec: FileSpec = { ...e.spec, cap: Math.max(fit, e.spec.cap ?? 0) };
     const plan = singleFilePlan(this.r.engine, spec);
     const result = this.r.engine.readSync(plan, [this.r.id], this.r.engine.result(plan, 1, { bigint: true }));
-    const key = `${this.prefix}:${name}`;
+    const key = `${this.prefix}:${this.nameOf(name)}`;
     const row = new RowRead(this.r.engine, plan, result, 0, this.r.id, new Map([[key, { file: 0, spec }]]));
-    return row.scope(this.prefix);
+    return row.scope(this.prefix, this.names);
   }
 
   /** Reads a file that is not in the plan (rarely needed), for this cgroup only, under the local name `name`. */
-  once(name: string, spec: FileSpec): Files | undefined {
+  once(name: FileRef, spec: FileSpec): Files | undefined {
     if (this.r.engine.layout.version === 1 && !hierarchyMounted(this.r.engine, spec.controller)) return undefined;
     const plan = singleFilePlan(this.r.engine, spec);
     const result = this.r.engine.readSync(plan, [this.r.id], this.r.engine.result(plan, 1, { bigint: true }));
-    const key = `${this.prefix}:${name}`;
+    const key = `${this.prefix}:${this.nameOf(name)}`;
     const row = new RowRead(this.r.engine, plan, result, 0, this.r.id, new Map([[key, { file: 0, spec }]]));
-    return row.scope(this.prefix);
+    return row.scope(this.prefix, this.names);
   }
 
   /**
@@ -336,8 +365,8 @@ export class Files {
    * hierarchy does not hold it): the first of `prefer` that does, else the first other hierarchy in layout order.
    * Undefined when no other hierarchy holds it.
    */
-  elsewhere(name: string, prefer: readonly string[]): Files | undefined {
-    const spec = this.entry(name)?.spec ?? this.r.specs.get(`${this.prefix}:${name}`); // not planned: not mounted
+  elsewhere(name: FileRef, prefer: readonly string[]): Files | undefined {
+    const spec = this.entry(name)?.spec ?? this.r.specs.get(`${this.prefix}:${this.nameOf(name)}`); // not planned
     const engine = this.r.engine;
     const info = engine.info(this.r.id);
     if (spec === undefined || info === null || engine.layout.version !== 1) return undefined;
@@ -363,7 +392,7 @@ export class Files {
   }
 
   /** The whole text of one of this reader's files (for values the plan's format cannot carry), or undefined. */
-  text(name: string): string | undefined {
+  text(name: FileRef): string | undefined {
     const e = this.entry(name);
     if (e === undefined) return undefined;
     try {
@@ -375,6 +404,7 @@ export class Files {
 }
 
 const NO_ENTRIES: ReadonlyMap<string, PlanEntry> = new Map();
+const NO_NAMES: readonly string[] = Object.freeze([]);
 
 /** The integer part of a double as an exact u64 in the normal form (what BigInt(Math.trunc(v)) is). */
 function integral(v: number): Exact {
