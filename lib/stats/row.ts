@@ -136,6 +136,9 @@ export class Files {
   private readonly offsets: readonly number[];
   /** The plan entries of the reader's static files, by number (undefined: not planned). */
   private readonly byNum: ReadonlyArray<PlanEntry | undefined>;
+  /** By number: the index of the file's status in fileStatus and of its first slot in values/flags (-1: not planned). */
+  private readonly statusAt: Int32Array;
+  private readonly slotAt: Int32Array;
 
   constructor(
     private readonly r: RowRead,
@@ -153,6 +156,8 @@ export class Files {
     this.slotBase = r.slotBase;
     this.offsets = r.offsets;
     this.byNum = names.map((n) => mine.get(n));
+    this.statusAt = Int32Array.from(this.byNum, (e) => (e === undefined ? -1 : this.statusBase + e.file));
+    this.slotAt = Int32Array.from(this.byNum, (e) => (e === undefined ? -1 : this.slotBase + this.offsets[e.file]!));
   }
 
   // The last name asked for: a reader asks several questions of one file in a row (ok, then value, value, ...).
@@ -183,6 +188,10 @@ export class Files {
 
   /** The file was read and parsed. */
   ok(name: FileRef): boolean {
+    if (typeof name === 'number') {
+      const s = this.statusAt[name]!;
+      return s >= 0 && this.fileStatus[s] === FILE_STATUS.ok;
+    }
     const e = this.entry(name);
     return e !== undefined && this.status(e) === FILE_STATUS.ok;
   }
@@ -265,6 +274,12 @@ export class Files {
    * 32-bit halves without a BigInt; a bigint above, "max" being 2^64-1), or undefined when the slot is absent.
    */
   value(name: FileRef, k = 0): Exact | undefined {
+    if (typeof name === 'number') {
+      // By number: the slot's index without the plan entry.
+      const b = this.slotAt[name]!;
+      if (b < 0 || this.flags[b + k] === SLOT.absent) return undefined;
+      return this.valueAt(b + k);
+    }
     const i = this.slotIndex(name, k);
     return i < 0 ? undefined : this.valueAt(i);
   }
