@@ -24,6 +24,9 @@
 //
 //   node bench/container-stats.js [--n 1000] [--rounds 3] [--sweeps 5] [--warmup 5] [--shard 300] [--per-file] [--json FILE]
 //     [--cpu-only] (the CPU table alone) [--base DIR] (the CPU table also times the sync call of the build in DIR)
+//     [--cpu-n 50] (cgroups of the CPU table: the kernel's cost per read grows with the descriptors held — 300 is a
+//     wall-clock shard's worth; the native-read row holds its own, so keep 2 × K × 29 (3 × with --base) under the
+//     descriptor limit)
 //   node bench/container-stats.js --quick     (CI: --n 200 --rounds 1 --sweeps 3 --warmup 10, CPU table of 3 rounds)
 // Internal: node bench/container-stats.js --worker VARIANT SPECFILE
 const fs = require('node:fs');
@@ -63,7 +66,7 @@ if (process.argv[2] === '--worker') {
  * other processes' load inflates it far less than the wall clock.
  */
 async function cpuWorker(spec) {
-  const n = Math.min(50, spec.ids.length);
+  const n = Math.min(spec.cpuN ?? 50, spec.ids.length);
   const parents = spec.parents.slice(0, n);
   const ids = spec.ids.slice(0, n);
   const { CgroupfsManager } = require(path.join(PKG, 'dist', 'managers'));
@@ -199,6 +202,7 @@ async function main() {
   let perFile = false;
   let cpuOnly = false;
   let base;
+  let cpuN = 50;
   eachArg(process.argv.slice(2), (flag, next) => {
     if (flag === '--n') n = Number(next());
     else if (flag === '--rounds') rounds = Number(next());
@@ -209,6 +213,7 @@ async function main() {
     else if (flag === '--per-file') perFile = true;
     else if (flag === '--cpu-only') cpuOnly = true;
     else if (flag === '--base') base = path.resolve(next());
+    else if (flag === '--cpu-n') cpuN = Number(next());
     else if (flag === '--quick') {
       n = 200;
       rounds = 1;
@@ -370,7 +375,7 @@ async function main() {
   const cpuRounds = Math.max(3, rounds * 2);
   const cpu = {};
   for (const set of sets) {
-    const idx = set.idx.slice(0, 50);
+    const idx = set.idx.slice(0, cpuN);
     const cpuSpec = path.join(tmp, `cpu-spec-${set.key}.json`);
     fs.writeFileSync(cpuSpec, JSON.stringify({ parents: idx.map((k) => parents[k]), ids: idx.map((k) => ids[k]), rounds: cpuRounds, cloop, filesFile, base }));
     cpu[set.key] = await nodeWorker('cpu', cpuSpec);
