@@ -377,7 +377,7 @@ async function main() {
   for (const set of sets) {
     const idx = set.idx.slice(0, cpuN);
     const cpuSpec = path.join(tmp, `cpu-spec-${set.key}.json`);
-    fs.writeFileSync(cpuSpec, JSON.stringify({ parents: idx.map((k) => parents[k]), ids: idx.map((k) => ids[k]), rounds: cpuRounds, cloop, filesFile, base }));
+    fs.writeFileSync(cpuSpec, JSON.stringify({ parents: idx.map((k) => parents[k]), ids: idx.map((k) => ids[k]), rounds: cpuRounds, cloop, filesFile, base, cpuN }));
     cpu[set.key] = await nodeWorker('cpu', cpuSpec);
   }
   const [cw, cn] = [cpu.procs, cpu.noProcs];

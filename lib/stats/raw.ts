@@ -262,13 +262,7 @@ export function memoryData(): RawMemoryData {
 }
 
 /** Sets a usage block's four values (readers fill the RawStats' own blocks in place). */
-export function fillMemoryData(
-  d: RawMemoryData,
-  usage: U64,
-  maxUsage: U64,
-  failcnt: U64,
-  limit: U64,
-): void {
+export function fillMemoryData(d: RawMemoryData, usage: U64, maxUsage: U64, failcnt: U64, limit: U64): void {
   d.usage = usage;
   d.maxUsage = maxUsage;
   d.failcnt = failcnt;
