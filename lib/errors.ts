@@ -43,12 +43,7 @@ export const SYSCALLS = ['', 'openat', 'openat2', 'read', 'pread', 'write', 'fst
 /** Splits a negative batch status, -(syscall * 4096 + errno), into its parts. */
 export function decodeSysStatus(status: number): { errno: number; syscall: string } {
   const e = -status;
-  return { errno: sysStatusErrno(status), syscall: SYSCALLS[Math.floor(e / 4096)] ?? '' };
-}
-
-/** The errno of a negative batch status (decodeSysStatus's, without an object: for checks made on every read). */
-export function sysStatusErrno(status: number): number {
-  return -status % 4096;
+  return { errno: e % 4096, syscall: SYSCALLS[Math.floor(e / 4096)] ?? '' };
 }
 
 /** A CgroupError for a failed syscall, worded like Node's: "ENOENT: no such file or directory, openat '/x'". */

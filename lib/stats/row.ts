@@ -5,7 +5,7 @@
  */
 import type { BatchResult, Engine, FileSpec, ReadPlan } from '../engine';
 import { FILE_STATUS, PLAN_MAX_CAP, SLOT } from '../engine';
-import { CgroupError, sysError, sysStatusErrno } from '../errors';
+import { CgroupError, sysError } from '../errors';
 import { parseErrorReason } from './errors';
 import { toNum, type U64 as Exact } from './raw';
 
@@ -421,6 +421,14 @@ export class Files {
 
 const NO_ENTRIES: ReadonlyMap<string, PlanEntry> = new Map();
 const NO_NAMES: readonly string[] = Object.freeze([]);
+
+/**
+ * The errno of a negative batch status, -(syscall × 4096 + errno): lib/errors decodeSysStatus's errno, without its
+ * object (a missing-file check runs on every read).
+ */
+function sysStatusErrno(status: number): number {
+  return -status % 4096;
+}
 
 /** The integer part of a double as an exact u64 in the normal form (what BigInt(Math.trunc(v)) is). */
 function integral(v: number): Exact {
