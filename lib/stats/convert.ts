@@ -150,27 +150,9 @@ export function convertTo(
       failcnt: u(m.usage.failcnt, big),
       psi: psi(m.psi, big),
     },
-    cpu: {
-      totalUsageNano: u(raw.cpu.totalUsage, big),
-      perCPUUsage: raw.cpu.percpuUsage === null ? null : u64List(raw.cpu.percpuUsage, big),
-      usageInKernelmode: u(raw.cpu.usageInKernelmode, big),
-      usageInUsermode: u(raw.cpu.usageInUsermode, big),
-      throttlingActivePeriods: u(raw.cpu.periods, big),
-      throttledPeriods: u(raw.cpu.throttledPeriods, big),
-      throttledTime: u(raw.cpu.throttledTime, big),
-      psi: psi(raw.cpu.psi, big),
-    },
+    cpu: cpuOut<N>(raw, big),
     hugetlb,
-    pid: {
-      current: u(raw.pids.current, big),
-      limit: u(raw.pids.limit, big),
-      pids: raw.procs === null ? null : [...raw.procs],
-      fileDescriptors: u(scan.fileDescriptors, big),
-      sockets: u(scan.sockets, big),
-      threads: u(raw.pids.current, big),
-      threadsMax: u(raw.pids.limit, big),
-      ulimitsSoft: u(scan.ulimitsSoft, big),
-    },
+    pid: pidOut<N>(raw, scan, big),
     diskIO: {
       ioServiceBytes: blkio(raw.blkio.ioServiceBytesRecursive, big),
       ioServiced: blkio(raw.blkio.ioServicedRecursive, big),
@@ -181,18 +163,53 @@ export function convertTo(
     absent: sortedAbsent(derivedAbsent(raw)),
     version: raw.version,
   };
-  if (raw.events !== undefined) {
-    const e = raw.events;
-    stats.memoryEvents = {
-      low: u(e.low ?? 0, big),
-      high: u(e.high ?? 0, big),
-      max: u(e.max ?? 0, big),
-      oom: u(e.oom ?? 0, big),
-      oomKill: u(e.oomKill ?? 0, big),
-      oomGroupKill: u(e.oomGroupKill ?? 0, big),
-    };
-  }
+  if (raw.events !== undefined) stats.memoryEvents = eventsOut<N>(raw.events, big);
   return stats;
+}
+
+// The sections without formulas, each in its own function: convertTo alone is past V8's inlining budget for the
+// ~40 conversions of one call.
+
+function cpuOut<N extends number | bigint>(raw: RawStats, big: boolean): CgroupStats<N>['cpu'] {
+  const c = raw.cpu;
+  return {
+    totalUsageNano: u(c.totalUsage, big),
+    perCPUUsage: c.percpuUsage === null ? null : u64List(c.percpuUsage, big),
+    usageInKernelmode: u(c.usageInKernelmode, big),
+    usageInUsermode: u(c.usageInUsermode, big),
+    throttlingActivePeriods: u(c.periods, big),
+    throttledPeriods: u(c.throttledPeriods, big),
+    throttledTime: u(c.throttledTime, big),
+    psi: psi(c.psi, big),
+  };
+}
+
+function pidOut<N extends number | bigint>(raw: RawStats, scan: ProcessScan, big: boolean): CgroupStats<N>['pid'] {
+  const p = raw.pids;
+  return {
+    current: u(p.current, big),
+    limit: u(p.limit, big),
+    pids: raw.procs === null ? null : [...raw.procs],
+    fileDescriptors: u(scan.fileDescriptors, big),
+    sockets: u(scan.sockets, big),
+    threads: u(p.current, big),
+    threadsMax: u(p.limit, big),
+    ulimitsSoft: u(scan.ulimitsSoft, big),
+  };
+}
+
+function eventsOut<N extends number | bigint>(
+  e: NonNullable<RawStats['events']>,
+  big: boolean,
+): NonNullable<CgroupStats<N>['memoryEvents']> {
+  return {
+    low: u(e.low ?? 0, big),
+    high: u(e.high ?? 0, big),
+    max: u(e.max ?? 0, big),
+    oom: u(e.oom ?? 0, big),
+    oomKill: u(e.oomKill ?? 0, big),
+    oomGroupKill: u(e.oomGroupKill ?? 0, big),
+  };
 }
 
 /** raw + /proc scan -> CgroupStats<bigint> (convertTo in bigint mode). */
