@@ -61,8 +61,8 @@ if (process.argv[2] === '--worker') {
 
 /**
  * CPU time per call, side by side in one process on the same cgroups (the first 50 of the shard), the minimum over
- * rounds: the sync call, the async call, the native read alone on handles of our own, and the C loop (its user +
- * system time from the shell's `times`, over the same number of calls). CPU time is what a call costs the machine;
+ * rounds: the sync call, the async call, the native read alone on handles of our own, and the C loop (its own
+ * getrusage over its timed sweeps, the same number of calls after as many warm-up sweeps). CPU time is what a call costs the machine;
  * other processes' load inflates it far less than the wall clock.
  */
 async function cpuWorker(spec) {
@@ -89,7 +89,6 @@ async function cpuWorker(spec) {
   };
   for (const k in cases) for (let s = 0; s < 40; s++) await cases[k]();
   const best = { sync: Infinity, async: Infinity, native: Infinity, c: Infinity, cScan: Infinity, cScanLimits: Infinity, ...(mb ? { baseSync: Infinity } : {}) };
-  const secs = (t) => { const x = /(\d+)m([\d.]+)s/.exec(t); return Number(x[1]) * 60 + Number(x[2]); };
   for (let r = 0; r < spec.rounds; r++) {
     for (const k in cases) {
       const t0 = process.cpuUsage();
@@ -97,13 +96,15 @@ async function cpuWorker(spec) {
       const d = process.cpuUsage(t0);
       best[k] = Math.min(best[k], (d.user + d.system) / (calls * n));
     }
-    // 5× the calls: `times` counts in clock ticks (10 ms). The plain loop, then the loop with the call's /proc scan
-    // (prlimit, as the call) and with CRI-O's (the limits file).
+    // The plain loop, then the loop with the call's /proc scan (prlimit, as the call) and with CRI-O's (the limits
+    // file): as many calls as the JS cases after as many warm-up sweeps, the loop's own getrusage over its timed sweeps
+    // (its setup, opening every file, excluded as the JS cases' is).
     for (const [k, mode] of [['c', ''], ['cScan', 'procs-prlimit'], ['cScanLimits', 'procs']]) {
-      const out = require('node:child_process').spawnSync('sh', ['-c', `"$0" "$1" 0 ${calls * 5} "$2" ${mode} >/dev/null && times`, spec.cloop, CGROOT, spec.filesFile],
+      const out = require('node:child_process').spawnSync(spec.cloop, [CGROOT, '40', String(calls), spec.filesFile, ...(mode ? [mode] : [])],
         { input: rels.join('\n') + '\n' });
-      const [user, sys] = out.stdout.toString().trim().split('\n')[1].trim().split(/\s+/).map(secs);
-      best[k] = Math.min(best[k], ((user + sys) * 1e6) / (calls * 5 * n));
+      if (out.status !== 0) throw new Error(`fileloop ${mode} exited ${out.status}: ${String(out.stderr).trim()}`);
+      const j = JSON.parse(out.stdout.toString().trim().split('\n').pop());
+      best[k] = Math.min(best[k], j.sweepCpuUs / (calls * n));
     }
   }
   process.stdout.write(JSON.stringify({ n, calls, usCpu: best }) + '\n');

@@ -13,12 +13,14 @@
  * close, then the soft "Max open files" of /proc/<pid>/limits (open + read + close + the line parsed, as CRI-O does);
  * with "procs-prlimit" the soft limit comes from prlimit(2) instead of the file, as the call does for this process's
  * own /proc (native/proc_scan.cc).
- * Prints one JSON line: {"n":..,"files":..,"sweepsMs":[..],"enoent":..,"errors":..,"heldFds":..,"checksum":..}
+ * "sweepCpuUs" is the process's user + system CPU time over the timed sweeps alone (getrusage; setup and warm-up
+ * excluded). Prints one JSON line: {"n":..,"files":..,"sweepsMs":[..],"enoent":..,"errors":..,"heldFds":..,"checksum":..}
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/resource.h>
+#include <sys/time.h>
 #include <sys/syscall.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -170,7 +172,9 @@ int main(int argc, char **argv) {
   static char buf[BUF_SIZE];
   double *times = xcalloc(PROG, (warmup + sweeps) * sizeof *times);
   unsigned long long checksum = 0;
+  struct rusage ru0, ru1;
   for (int s = 0; s < warmup + sweeps; s++) {
+    if (s == warmup && getrusage(RUSAGE_SELF, &ru0) != 0) return 1;
     long e0 = 0, x0 = 0;
     double t0 = now_ms();
     for (size_t c = 0; c < n; c++) {
@@ -210,7 +214,10 @@ int main(int argc, char **argv) {
       errors = x0;
     }
   }
-  printf("{\"n\":%zu,\"files\":%d,\"sweepsMs\":[", n, nfiles);
+  if (getrusage(RUSAGE_SELF, &ru1) != 0) return 1;
+  double cpu_us = (double)(ru1.ru_utime.tv_sec - ru0.ru_utime.tv_sec) * 1e6 + (double)(ru1.ru_utime.tv_usec - ru0.ru_utime.tv_usec) +
+                  (double)(ru1.ru_stime.tv_sec - ru0.ru_stime.tv_sec) * 1e6 + (double)(ru1.ru_stime.tv_usec - ru0.ru_stime.tv_usec);
+  printf("{\"n\":%zu,\"files\":%d,\"sweepCpuUs\":%.0f,\"sweepsMs\":[", n, nfiles, cpu_us);
   print_sweeps(times, warmup, sweeps);
   printf("],\"enoent\":%ld,\"errors\":%ld,\"heldFds\":%ld,\"checksum\":%llu,\"pidsScanned\":%ld,\"procSum\":%llu}\n", enoent,
          errors, held, checksum, pids_scanned, proc_sum[0] + proc_sum[1] + proc_sum[2]);
