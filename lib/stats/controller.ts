@@ -5,6 +5,7 @@
 import type { CgroupError } from '../errors';
 import type { Layout } from '../hierarchy';
 import type { RawStats } from './raw';
+import type { FileSpec } from '../engine';
 import type { FileSet, Files } from './row';
 
 /** What a plan is built for. */
@@ -30,6 +31,11 @@ export interface ControllerReader {
   wants(ctx: PlanContext): boolean;
   /** The files it reads (hierarchies that are not mounted are left out of the plan; their files read as missing). */
   files(ctx: PlanContext): FileSet;
+  /**
+   * The reader's static files by number (staticFiles): the view it reads through resolves them to the plan once, and
+   * the reader asks by number (`f.ok(N.stat)`), with no lookup by name per question.
+   */
+  readonly fileNames?: readonly string[];
   /**
    * Fills raw from the row, marking the output fields it could not source as absent. Returns the errors the library
    * would return, in its order (a v1 reader returns at most one: the library stops at the first).
@@ -62,4 +68,16 @@ export function defineReader<F extends string>(
 ): TypedReader<F> {
   const key = new Proxy({}, { get: (_t, k) => `${r.name}:${String(k)}` }) as { readonly [K in F]: PlanKey };
   return Object.assign(r, { key });
+}
+
+/**
+ * A reader's files when they do not depend on the plan context: `files` for the reader, `fileNames` (their order) and
+ * `n`, each file's number to ask the row by (`f.value(n.stat, 0)`). The numbers follow the object's key order.
+ */
+export function staticFiles<F extends string>(
+  files: Record<F, FileSpec>,
+): { files: () => Record<F, FileSpec>; fileNames: readonly F[]; n: { readonly [K in F]: number } } {
+  const fileNames = Object.freeze(Object.keys(files)) as readonly F[];
+  const n = Object.freeze(Object.fromEntries(fileNames.map((name, i) => [name, i]))) as { readonly [K in F]: number };
+  return { files: () => files, fileNames, n };
 }

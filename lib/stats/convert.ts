@@ -1,6 +1,7 @@
 /**
  * CRI-O's converter (internal/config/cgmgr/stats_linux.go, spec §3.3–3.6): the library's raw stats -> CgroupStats.
- * The formulas live here and nowhere else. All arithmetic is bigint; number mode converts at the very end.
+ * The formulas live here and nowhere else, over the raw stats' exact u64s (raw.ts U64: a number up to 2^53−1, a bigint
+ * above; exact in either form); each output value is converted to the asked-for mode as it is stored.
  *
  * Where cgmgr differs from CRI-O v1.35 (DECISIONS.md; docs/compatibility.md):
  *  - Q-13: AvailableBytes never wraps around: limit - working set clamps at 0; a v1 limit at the kernel's "unlimited"
@@ -12,7 +13,17 @@
  *  - no u64 wrap-around anywhere else either: v2 SwapUsage = (swap + memory) - memory clamps at 0.
  */
 import type { ProcessScan } from './process';
-import { absentBit, type AbsentSet, type RawBlkioEntry, type RawPSI, type RawStats } from './raw';
+import {
+  absentBit,
+  subClamp,
+  toBig,
+  toNum,
+  type AbsentSet,
+  type RawBlkioEntry,
+  type RawPSI,
+  type RawStats,
+  type U64,
+} from './raw';
 import { MAXU64 } from './row';
 import type { BlkioStatEntry, CgroupStats, PSIStats } from './types';
 
@@ -23,33 +34,31 @@ import type { BlkioStatEntry, CgroupStats, PSIStats } from './types';
 export const V1_UNLIMITED_MIN = (1n << 63n) - (1n << 20n);
 
 /** CRI-O's isMemoryUnlimited (== 2^64-1), plus, per DECISIONS Q-13, the v1 page-counter maximum. */
-export function isMemoryUnlimited(limit: bigint, version: 1 | 2): boolean {
+export function isMemoryUnlimited(limit: bigint | number, version: 1 | 2): boolean {
+  // A number is at most 2^53−1 in the raw stats' normal form: never max, never the v1 page-counter maximum.
   return limit === MAXU64 || (version === 1 && limit >= V1_UNLIMITED_MIN);
 }
 
-/** a − b, clamped at 0 (CRI-O's u64 subtraction would wrap around). */
-function sub(a: bigint, b: bigint): bigint {
-  return a > b ? a - b : 0n;
-}
-
 /**
- * The working set (cAdvisor's, CRI-O's): usage − inactive file, clamped at 0; usage when the inactive-file key is not
- * there. In bigint (convert) or number (the collector's columns).
+ * The working set (cAdvisor's, CRI-O's): usage − inactive file, clamped at 0 (CRI-O's u64 subtraction would wrap
+ * around); usage when the inactive-file key is not there. Over the raw stats' u64s (convert) or the collector's
+ * numbers or bigints (its columns).
  */
 export function workingSetOf<T extends number | bigint>(usage: T, inactive: T | undefined): T {
   if (inactive === undefined) return usage;
-  if (typeof usage === 'bigint') return sub(usage, inactive as bigint) as T;
-  return (usage > (inactive as number) ? usage - (inactive as number) : 0) as T;
+  return subClamp<T>(usage, inactive);
 }
 
-/** A u64 of the output: as is in bigint mode, Number() in number mode. */
-function u<N extends number | bigint>(v: bigint, big: boolean): N {
+/** A u64 of the output: a bigint in bigint mode, Number() of the exact value in number mode. */
+function u<N extends number | bigint>(v: U64, big: boolean): N {
+  // toBig/toNum written out: this runs ~40 times a call.
+  if (typeof v === 'number') return (big ? (v === 0 ? 0n : BigInt(v)) : v) as N;
   return (big ? v : Number(v)) as N;
 }
 
 /** A limit of the output: in number mode the unlimited 2^64-1 is Infinity. */
-function lim<N extends number | bigint>(v: bigint, big: boolean): N {
-  return (big ? v : v === MAXU64 ? Infinity : Number(v)) as N;
+function lim<N extends number | bigint>(v: U64, big: boolean): N {
+  return (big ? toBig(v) : v === MAXU64 ? Infinity : toNum(v)) as N;
 }
 
 function psi<N extends number | bigint>(p: RawPSI | null, big: boolean): PSIStats<N> | null {
@@ -60,7 +69,7 @@ function psi<N extends number | bigint>(p: RawPSI | null, big: boolean): PSIStat
   };
 }
 
-function u64List<N extends number | bigint>(list: readonly bigint[], big: boolean): N[] {
+function u64List<N extends number | bigint>(list: readonly U64[], big: boolean): N[] {
   const out = new Array<N>(list.length);
   for (let i = 0; i < list.length; i++) out[i] = u<N>(list[i]!, big);
   return out;
@@ -77,8 +86,8 @@ function blkio<N extends number | bigint>(list: readonly RawBlkioEntry[], big: b
 
 /**
  * raw + /proc scan -> CgroupStats, with CRI-O's formulas and the DECISIONS fixes, built once in the asked-for mode:
- * the formulas in bigint, each output value converted as it is stored (number mode: Number(), and Infinity for an
- * unlimited (2^64-1) limit and for the swap left under an unlimited swap limit).
+ * the formulas exact over the raw u64s, each output value converted as it is stored (number mode: Number() of the
+ * exact value, and Infinity for an unlimited (2^64-1) limit and for the swap left under an unlimited swap limit).
  */
 export function convertTo<N extends number | bigint>(
   raw: RawStats,
@@ -108,14 +117,14 @@ export function convertTo(
   const inactive = v2 ? m.stats.inactive_file : m.stats.total_inactive_file;
   const workingSet = workingSetOf(usage, inactive);
   // Available: limit - working set unless unlimited (Q-13: clamped; v1 unlimited counts as unlimited).
-  const available = isMemoryUnlimited(limit, raw.version) ? 0n : sub(limit, workingSet);
+  const available = isMemoryUnlimited(limit, raw.version) ? 0 : subClamp(limit, workingSet);
   // Swap: v2 subtracts the memory the library added back (swap only); v1 reports memory+swap (Q-2).
-  const swapUsage = v2 ? sub(m.swapUsage.usage, usage) : m.swapUsage.usage;
+  const swapUsage = v2 ? subClamp(m.swapUsage.usage, usage) : m.swapUsage.usage;
   // Q-13 (swap): the library's swap.max + memory.max wraps around when memory.max is max; unlimited instead.
   const swapLimit = v2 && limit === MAXU64 ? MAXU64 : m.swapUsage.limit;
   const fileMapped = v2 ? m.stats.file_mapped : m.useHierarchy ? m.stats.total_mapped_file : m.stats.mapped_file;
   // Q-3: clamped; under an unlimited swap limit the swap left is unlimited too (Infinity in number mode).
-  const swapAvailable = sub(swapLimit, swapUsage);
+  const swapAvailable = subClamp(swapLimit, swapUsage);
 
   const hugetlb: Record<string, { usage: N; max: N }> = {};
   if (raw.hugetlb.size > 0)
@@ -128,40 +137,22 @@ export function convertTo(
       limit: lim(limit, big),
       maxUsage: u(m.usage.maxUsage, big),
       workingSetBytes: u(workingSet, big),
-      rssBytes: u((v2 ? m.stats.anon : m.stats.total_rss) ?? 0n, big),
-      pageFaults: u(v2 ? (m.stats.pgfault ?? 0n) : 0n, big),
-      majorPageFaults: u(v2 ? (m.stats.pgmajfault ?? 0n) : 0n, big),
+      rssBytes: u((v2 ? m.stats.anon : m.stats.total_rss) ?? 0, big),
+      pageFaults: u(v2 ? (m.stats.pgfault ?? 0) : 0, big),
+      majorPageFaults: u(v2 ? (m.stats.pgmajfault ?? 0) : 0, big),
       availableBytes: u(available, big),
       kernelUsage: u(m.kernelUsage.usage, big),
       kernelTCPUsage: u(m.kernelTCPUsage.usage, big),
       swapUsage: u(swapUsage, big),
       swapLimit: lim(swapLimit, big),
       swapAvailableBytes: big || swapLimit !== MAXU64 ? u(swapAvailable, big) : Infinity,
-      fileMapped: u(fileMapped ?? 0n, big),
+      fileMapped: u(fileMapped ?? 0, big),
       failcnt: u(m.usage.failcnt, big),
       psi: psi(m.psi, big),
     },
-    cpu: {
-      totalUsageNano: u(raw.cpu.totalUsage, big),
-      perCPUUsage: raw.cpu.percpuUsage === null ? null : u64List(raw.cpu.percpuUsage, big),
-      usageInKernelmode: u(raw.cpu.usageInKernelmode, big),
-      usageInUsermode: u(raw.cpu.usageInUsermode, big),
-      throttlingActivePeriods: u(raw.cpu.periods, big),
-      throttledPeriods: u(raw.cpu.throttledPeriods, big),
-      throttledTime: u(raw.cpu.throttledTime, big),
-      psi: psi(raw.cpu.psi, big),
-    },
+    cpu: cpuOut<N>(raw, big),
     hugetlb,
-    pid: {
-      current: u(raw.pids.current, big),
-      limit: u(raw.pids.limit, big),
-      pids: raw.procs === null ? null : [...raw.procs],
-      fileDescriptors: u(scan.fileDescriptors, big),
-      sockets: u(scan.sockets, big),
-      threads: u(raw.pids.current, big),
-      threadsMax: u(raw.pids.limit, big),
-      ulimitsSoft: u(scan.ulimitsSoft, big),
-    },
+    pid: pidOut<N>(raw, scan, big),
     diskIO: {
       ioServiceBytes: blkio(raw.blkio.ioServiceBytesRecursive, big),
       ioServiced: blkio(raw.blkio.ioServicedRecursive, big),
@@ -172,18 +163,53 @@ export function convertTo(
     absent: sortedAbsent(derivedAbsent(raw)),
     version: raw.version,
   };
-  if (raw.events !== undefined) {
-    const e = raw.events;
-    stats.memoryEvents = {
-      low: u(e.low ?? 0n, big),
-      high: u(e.high ?? 0n, big),
-      max: u(e.max ?? 0n, big),
-      oom: u(e.oom ?? 0n, big),
-      oomKill: u(e.oomKill ?? 0n, big),
-      oomGroupKill: u(e.oomGroupKill ?? 0n, big),
-    };
-  }
+  if (raw.events !== undefined) stats.memoryEvents = eventsOut<N>(raw.events, big);
   return stats;
+}
+
+// The sections without formulas, each in its own function: convertTo alone is past V8's inlining budget for the
+// ~40 conversions of one call.
+
+function cpuOut<N extends number | bigint>(raw: RawStats, big: boolean): CgroupStats<N>['cpu'] {
+  const c = raw.cpu;
+  return {
+    totalUsageNano: u(c.totalUsage, big),
+    perCPUUsage: c.percpuUsage === null ? null : u64List(c.percpuUsage, big),
+    usageInKernelmode: u(c.usageInKernelmode, big),
+    usageInUsermode: u(c.usageInUsermode, big),
+    throttlingActivePeriods: u(c.periods, big),
+    throttledPeriods: u(c.throttledPeriods, big),
+    throttledTime: u(c.throttledTime, big),
+    psi: psi(c.psi, big),
+  };
+}
+
+function pidOut<N extends number | bigint>(raw: RawStats, scan: ProcessScan, big: boolean): CgroupStats<N>['pid'] {
+  const p = raw.pids;
+  return {
+    current: u(p.current, big),
+    limit: u(p.limit, big),
+    pids: raw.procs === null ? null : [...raw.procs],
+    fileDescriptors: u(scan.fileDescriptors, big),
+    sockets: u(scan.sockets, big),
+    threads: u(p.current, big),
+    threadsMax: u(p.limit, big),
+    ulimitsSoft: u(scan.ulimitsSoft, big),
+  };
+}
+
+function eventsOut<N extends number | bigint>(
+  e: NonNullable<RawStats['events']>,
+  big: boolean,
+): NonNullable<CgroupStats<N>['memoryEvents']> {
+  return {
+    low: u(e.low ?? 0, big),
+    high: u(e.high ?? 0, big),
+    max: u(e.max ?? 0, big),
+    oom: u(e.oom ?? 0, big),
+    oomKill: u(e.oomKill ?? 0, big),
+    oomGroupKill: u(e.oomGroupKill ?? 0, big),
+  };
 }
 
 /** raw + /proc scan -> CgroupStats<bigint> (convertTo in bigint mode). */

@@ -31,6 +31,12 @@ interface Held {
  */
 const sharedResults = new WeakMap<CompiledStats, BatchResult>();
 
+/**
+ * The id list of a read, shared by every handle (a read hands it to the engine and is done with it before it returns):
+ * a handle keeps no array of its own for the call to touch.
+ */
+const oneId = new Uint32Array(1);
+
 /** The options of a read without options (one frozen object, not one per call). */
 const NO_OPTIONS: ReadOptions = Object.freeze({});
 
@@ -41,7 +47,6 @@ const finalizer = new FinalizationRegistry<Held>((h) => {
 export class StatsHandle {
   private readonly held: Held;
   private readonly rel: string;
-  private readonly ids = new Uint32Array(1);
   private lastControllers: StatsOptions['controllers'];
   private lastCompiled: CompiledStats | undefined;
   /** The shared result of lastCompiled's plan (looked up once, not per read). */
@@ -90,8 +95,8 @@ export class StatsHandle {
       if (result === undefined) sharedResults.set(c, (result = engine.result(c.plan, 1, { bigint: true })));
       this.lastResult = result;
     }
-    this.ids[0] = id;
-    engine.readSync(c.plan, this.ids, result);
+    oneId[0] = id;
+    engine.readSync(c.plan, oneId, result);
     const r = statsOfRowIn<N>(c, engine, result, 0, id, this.lastCtx!, options.bigint === true, this.path);
     if (result.itemStatus[0] !== 0) {
       // Gone (or re-created under the same name): reopen on the next call.

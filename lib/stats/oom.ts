@@ -54,7 +54,7 @@ function counter(
     return undefined;
   }
   const raw = newRaw(engine.layout.version);
-  const files = row.scope(reader.name);
+  const files = row.scope(reader.name, reader.fileNames);
   const errors = reader.read(files, raw, { ...c.ctx, path: '', procRoot: '/proc' });
   if (strict) {
     if (errors.length > 0) throw errors[0]!;

@@ -6,7 +6,7 @@
  * GetStats; its error fails the stats call.
  */
 import { CONTROLLERS } from './types';
-import { NO_ERRORS, type ControllerReader } from './controller';
+import { NO_ERRORS, staticFiles, type ControllerReader } from './controller';
 import { FIELDS, markAbsent } from './raw';
 import type { Files } from './row';
 
@@ -18,14 +18,17 @@ export const PROCS_CAP = 128;
 
 export function procsReader(version: 1 | 2): ControllerReader {
   const controller = version === 1 ? 'devices' : 'pids';
+  const FILES = staticFiles({ procs: { controller, name: 'cgroup.procs', format: 'list', cap: PROCS_CAP } });
+  const PROCS = FILES.n.procs;
   return {
     name: 'procs',
     wants: (ctx) => (ctx.mask & CONTROLLERS.process) !== 0,
-    files: () => ({ procs: { controller, name: 'cgroup.procs', format: 'list', cap: PROCS_CAP } }),
+    files: FILES.files,
+    fileNames: FILES.fileNames,
     read(f, raw) {
       let src: Files = f;
-      if (version === 1 && f.noDir('procs') && !f.gone) src = f.elsewhere('procs', V1_PROCS_FALLBACK) ?? f;
-      if (src.notSupported('procs')) {
+      if (version === 1 && f.noDir(PROCS) && !f.gone) src = f.elsewhere(PROCS, V1_PROCS_FALLBACK) ?? f;
+      if (src.notSupported(PROCS)) {
         const text = f.readText(controller, 'cgroup.threads');
         if (text !== undefined) {
           const list = text
@@ -36,19 +39,19 @@ export function procsReader(version: 1 | 2): ControllerReader {
           return NO_ERRORS;
         }
       }
-      if (src.overflow('procs')) src = src.reread('procs', src.count('procs')) ?? src;
-      if (!src.ok('procs')) {
+      if (src.overflow(PROCS)) src = src.reread(PROCS, src.count(PROCS)) ?? src;
+      if (!src.ok(PROCS)) {
         markAbsent(raw, 'pid', FIELDS.process);
-        const err = src.requiredError('procs') ?? f.requiredError('procs');
+        const err = src.requiredError(PROCS) ?? f.requiredError(PROCS);
         return err ? [err] : [];
       }
-      const n = src.count('procs');
+      const n = src.count(PROCS);
       if (n === 0) {
         raw.procs = null;
         return NO_ERRORS;
       }
       const list = new Array<number>(n);
-      for (let i = 0; i < n; i++) list[i] = src.int('procs', 1 + i) ?? NaN;
+      for (let i = 0; i < n; i++) list[i] = src.int(PROCS, 1 + i) ?? NaN;
       raw.procs = list;
       return NO_ERRORS;
     },

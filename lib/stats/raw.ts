@@ -1,22 +1,89 @@
 /**
- * The intermediate of the stats reader: opencontainers/cgroups v0.0.6 `cgroups.Stats` (the part CRI-O uses), in
- * bigint, filled by the per-controller readers exactly as the library fills it (zeros where it leaves zeros, u64
- * wrap-around where it wraps). CRI-O's converter (convert.ts) turns it into CgroupStats. Beside the library's values
- * it records which output fields had no source (`absent`).
+ * The intermediate of the stats reader: opencontainers/cgroups v0.0.6 `cgroups.Stats` (the part CRI-O uses), every
+ * u64 held exactly as a `U64` (a number up to 2^53−1, a bigint above), filled by the per-controller readers exactly as
+ * the library fills it (zeros where it leaves zeros, u64 wrap-around where it wraps). CRI-O's converter (convert.ts)
+ * turns it into CgroupStats in either mode. Beside the library's values it records which output fields had no source
+ * (`absent`).
  */
 
+/**
+ * A u64 held exactly in its cheapest form: a number when it is at most 2^53−1 (a safe integer: read from the slot's
+ * two 32-bit halves, no BigInt made), a bigint above. The readers' values are in this normal form (a bigint only
+ * above 2^53−1), so `v === MAXU64` is the test for "max"; the arithmetic below takes either form and stays exact.
+ */
+export type U64 = number | bigint;
+
+const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+const MAX_SAFE_BIG = BigInt(Number.MAX_SAFE_INTEGER);
+
+/** A u64 as a bigint (bigint mode's output). */
+export function toBig(v: U64): bigint {
+  return typeof v === 'bigint' ? v : v === 0 ? 0n : BigInt(v);
+}
+
+/** A u64 as a number (number mode's output: Number() of the exact value, rounded once). */
+export function toNum(v: U64): number {
+  return typeof v === 'number' ? v : Number(v);
+}
+
+/** The normal form of an exact bigint: a number when it is a safe integer. */
+export function normal(v: bigint): U64 {
+  return v <= MAX_SAFE_BIG && v >= -MAX_SAFE_BIG ? Number(v) : v;
+}
+
+/**
+ * a + b modulo 2^64 (Go's u64 addition). Two numbers whose sum is a safe integer add exactly in doubles (a sum past
+ * 2^53−1 rounds to at least 2^53, so the test cannot pass a rounded one).
+ */
+export function addWrap(a: U64, b: U64): U64 {
+  if (typeof a === 'number' && typeof b === 'number') {
+    const s = a + b;
+    if (s <= MAX_SAFE) return s;
+  }
+  return normal(BigInt.asUintN(64, toBig(a) + toBig(b)));
+}
+
+/** a − b modulo 2^64 (Go's u64 subtraction). */
+export function subWrap(a: U64, b: U64): U64 {
+  if (typeof a === 'number' && typeof b === 'number' && a >= b) return a - b;
+  return normal(BigInt.asUintN(64, toBig(a) - toBig(b)));
+}
+
+/** a − b clamped at 0 (no wrap-around). Two numbers give a number, two bigints a bigint, mixed forms the normal form. */
+export function subClamp<T extends U64>(a: T, b: T): T;
+export function subClamp(a: U64, b: U64): U64;
+export function subClamp(a: U64, b: U64): U64 {
+  if (typeof a === 'number' && typeof b === 'number') return a > b ? a - b : 0;
+  if (typeof a === 'bigint' && typeof b === 'bigint') return a > b ? a - b : 0n;
+  const x = toBig(a);
+  const y = toBig(b);
+  return x > y ? normal(x - y) : 0;
+}
+
+/**
+ * a × k, exact (no wrap-around), for a small positive integer k. Two safe integers whose product is a safe integer
+ * multiply exactly in doubles (a product past 2^53−1 rounds to at least 2^53).
+ */
+export function mulExact(a: U64, k: number): U64 {
+  if (typeof a === 'number') {
+    const p = a * k;
+    if (p <= MAX_SAFE) return p;
+  }
+  return normal(toBig(a) * BigInt(k));
+}
+
 export interface RawMemoryData {
-  usage: bigint;
-  maxUsage: bigint;
-  failcnt: bigint;
-  limit: bigint;
+  usage: U64;
+  maxUsage: U64;
+  failcnt: U64;
+  limit: U64;
 }
 
 export interface RawPSIData {
   avg10: number;
   avg60: number;
   avg300: number;
-  total: bigint;
+  total: U64;
 }
 
 export interface RawPSI {
@@ -25,16 +92,16 @@ export interface RawPSI {
 }
 
 export interface RawBlkioEntry {
-  major: bigint;
-  minor: bigint;
+  major: U64;
+  minor: U64;
   op: string;
-  value: bigint;
+  value: U64;
 }
 
 export interface RawStats {
   version: 1 | 2;
   memory: {
-    cache: bigint;
+    cache: U64;
     usage: RawMemoryData;
     swapUsage: RawMemoryData;
     swapOnlyUsage: RawMemoryData;
@@ -46,20 +113,20 @@ export interface RawStats {
     psi: RawPSI | null;
   };
   cpu: {
-    totalUsage: bigint;
-    percpuUsage: bigint[] | null;
-    usageInKernelmode: bigint;
-    usageInUsermode: bigint;
-    periods: bigint;
-    throttledPeriods: bigint;
-    throttledTime: bigint;
+    totalUsage: U64;
+    percpuUsage: U64[] | null;
+    usageInKernelmode: U64;
+    usageInUsermode: U64;
+    periods: U64;
+    throttledPeriods: U64;
+    throttledTime: U64;
     psi: RawPSI | null;
   };
-  pids: { current: bigint; limit: bigint };
+  pids: { current: U64; limit: U64 };
   blkio: { ioServiceBytesRecursive: RawBlkioEntry[]; ioServicedRecursive: RawBlkioEntry[]; psi: RawPSI | null };
-  hugetlb: Map<string, { usage: bigint; maxUsage: bigint; failcnt: bigint }>;
+  hugetlb: Map<string, { usage: U64; maxUsage: U64; failcnt: U64 }>;
   /** memory.events / memory.oom_control (extra); undefined unless asked for. */
-  events: Partial<Record<'low' | 'high' | 'max' | 'oom' | 'oomKill' | 'oomGroupKill', bigint>> | undefined;
+  events: Partial<Record<'low' | 'high' | 'max' | 'oom' | 'oomKill' | 'oomGroupKill', U64>> | undefined;
   /** GetPids(): the cgroup's own cgroup.procs; null when it lists none (Go's nil slice) or was not read. */
   procs: number[] | null;
   /** Output fields (dotted paths of CgroupStats) that had no source. */
@@ -176,32 +243,26 @@ function bitFor(name: string): number {
 /** The memory.stat keys CRI-O uses (v1's and v2's), one fixed-shape object per read: undefined = not in the file. */
 export class MemoryStatValues {
   // v1
-  cache: bigint | undefined = undefined;
-  total_rss: bigint | undefined = undefined;
-  total_inactive_file: bigint | undefined = undefined;
-  mapped_file: bigint | undefined = undefined;
-  total_mapped_file: bigint | undefined = undefined;
+  cache: U64 | undefined = undefined;
+  total_rss: U64 | undefined = undefined;
+  total_inactive_file: U64 | undefined = undefined;
+  mapped_file: U64 | undefined = undefined;
+  total_mapped_file: U64 | undefined = undefined;
   // v2
-  file: bigint | undefined = undefined;
-  anon: bigint | undefined = undefined;
-  inactive_file: bigint | undefined = undefined;
-  pgfault: bigint | undefined = undefined;
-  pgmajfault: bigint | undefined = undefined;
-  file_mapped: bigint | undefined = undefined;
+  file: U64 | undefined = undefined;
+  anon: U64 | undefined = undefined;
+  inactive_file: U64 | undefined = undefined;
+  pgfault: U64 | undefined = undefined;
+  pgmajfault: U64 | undefined = undefined;
+  file_mapped: U64 | undefined = undefined;
 }
 
 export function memoryData(): RawMemoryData {
-  return { usage: 0n, maxUsage: 0n, failcnt: 0n, limit: 0n };
+  return { usage: 0, maxUsage: 0, failcnt: 0, limit: 0 };
 }
 
 /** Sets a usage block's four values (readers fill the RawStats' own blocks in place). */
-export function fillMemoryData(
-  d: RawMemoryData,
-  usage: bigint,
-  maxUsage: bigint,
-  failcnt: bigint,
-  limit: bigint,
-): void {
+export function fillMemoryData(d: RawMemoryData, usage: U64, maxUsage: U64, failcnt: U64, limit: U64): void {
   d.usage = usage;
   d.maxUsage = maxUsage;
   d.failcnt = failcnt;
@@ -215,7 +276,7 @@ export function newRaw(version: 1 | 2): RawStats {
   return {
     version,
     memory: {
-      cache: 0n,
+      cache: 0,
       usage: memoryData(),
       swapUsage: memoryData(),
       swapOnlyUsage: memoryData(),
@@ -226,16 +287,16 @@ export function newRaw(version: 1 | 2): RawStats {
       psi: null,
     },
     cpu: {
-      totalUsage: 0n,
+      totalUsage: 0,
       percpuUsage: null,
-      usageInKernelmode: 0n,
-      usageInUsermode: 0n,
-      periods: 0n,
-      throttledPeriods: 0n,
-      throttledTime: 0n,
+      usageInKernelmode: 0,
+      usageInUsermode: 0,
+      periods: 0,
+      throttledPeriods: 0,
+      throttledTime: 0,
       psi: null,
     },
-    pids: { current: 0n, limit: 0n },
+    pids: { current: 0, limit: 0 },
     blkio: { ioServiceBytesRecursive: NO_BLKIO, ioServicedRecursive: NO_BLKIO, psi: null },
     hugetlb: new Map(),
     events: undefined,
@@ -251,22 +312,22 @@ export function newRaw(version: 1 | 2): RawStats {
  */
 export function resetRaw(raw: RawStats): RawStats {
   const m = raw.memory;
-  m.cache = 0n;
-  fillMemoryData(m.usage, 0n, 0n, 0n, 0n);
-  fillMemoryData(m.swapUsage, 0n, 0n, 0n, 0n);
-  fillMemoryData(m.swapOnlyUsage, 0n, 0n, 0n, 0n);
-  fillMemoryData(m.kernelUsage, 0n, 0n, 0n, 0n);
-  fillMemoryData(m.kernelTCPUsage, 0n, 0n, 0n, 0n);
+  m.cache = 0;
+  fillMemoryData(m.usage, 0, 0, 0, 0);
+  fillMemoryData(m.swapUsage, 0, 0, 0, 0);
+  fillMemoryData(m.swapOnlyUsage, 0, 0, 0, 0);
+  fillMemoryData(m.kernelUsage, 0, 0, 0, 0);
+  fillMemoryData(m.kernelTCPUsage, 0, 0, 0, 0);
   m.useHierarchy = false;
   const st = m.stats;
   st.cache = st.total_rss = st.total_inactive_file = st.mapped_file = st.total_mapped_file = undefined;
   st.file = st.anon = st.inactive_file = st.pgfault = st.pgmajfault = st.file_mapped = undefined;
   m.psi = null;
   const c = raw.cpu;
-  c.totalUsage = c.usageInKernelmode = c.usageInUsermode = c.periods = c.throttledPeriods = c.throttledTime = 0n;
+  c.totalUsage = c.usageInKernelmode = c.usageInUsermode = c.periods = c.throttledPeriods = c.throttledTime = 0;
   c.percpuUsage = null;
   c.psi = null;
-  raw.pids.current = raw.pids.limit = 0n;
+  raw.pids.current = raw.pids.limit = 0;
   raw.blkio.ioServiceBytesRecursive = raw.blkio.ioServicedRecursive = NO_BLKIO;
   raw.blkio.psi = null;
   if (raw.hugetlb.size > 0) raw.hugetlb = new Map();
@@ -342,7 +403,7 @@ export function markAbsent(raw: RawStats, section: string, fields: readonly stri
   raw.absent.addAll(bits);
 }
 
-/** u64 arithmetic of Go: the result modulo 2^64. */
-export function wrap(v: bigint): bigint {
-  return BigInt.asUintN(64, v);
+/** u64 arithmetic of Go: the result modulo 2^64 (for values computed in bigint), in the normal form. */
+export function wrap(v: bigint): U64 {
+  return normal(BigInt.asUintN(64, v));
 }

@@ -172,7 +172,7 @@ function extractRow(
     const wanted = c.wanted;
     for (let i = 0; i < wanted.length; i++) {
       const r = wanted[i]!;
-      const errs = r.read(rr.scope(r.name), raw, ctx);
+      const errs = r.read(rr.view(i, r.name, r.fileNames), raw, ctx);
       if (errs.length === 0) continue;
       if (r.name === 'procs') out.procsErrors = [...out.procsErrors, ...errs];
       else out.statErrors = [...out.statErrors, ...errs];

@@ -5,8 +5,9 @@
  */
 import type { BatchResult, Engine, FileSpec, ReadPlan } from '../engine';
 import { FILE_STATUS, PLAN_MAX_CAP, SLOT } from '../engine';
-import { CgroupError, decodeSysStatus, sysError } from '../errors';
+import { CgroupError, sysError } from '../errors';
 import { parseErrorReason } from './errors';
+import { toNum, type U64 as Exact } from './raw';
 
 export const MAXU64 = (1n << 64n) - 1n;
 export const U64 = 1n << 64n;
@@ -15,6 +16,13 @@ const ENOENT = 2;
 
 /** The files one controller reader needs, by local name. */
 export type FileSet = Record<string, FileSpec>;
+
+/**
+ * How a reader names one of its files when it asks the row: its local name, or its number in the reader's static file
+ * list (`ControllerReader.fileNames`, numbered by `staticFiles`), resolved to the plan's entry once per view instead
+ * of a lookup by name per question.
+ */
+export type FileRef = string | number;
 
 /** Where a planned file sits in the compiled plan. */
 export interface PlanEntry {
@@ -28,6 +36,8 @@ export class RowRead {
   private errs: Map<string, CgroupError> | undefined;
   /** The readers' views, made once per RowRead (a reused RowRead keeps them: they hold nothing of one read). */
   private readonly scopes = new Map<string, Files>();
+  /** The same views by the reader's position in the compiled plan (extractRow's loop: no lookup by name). */
+  private readonly views: Files[] = [];
   /** The row's file statuses start here in result.fileStatus. */
   readonly statusBase: number;
   /** The row's values and flags start here in result.values / result.flags. */
@@ -66,11 +76,19 @@ export class RowRead {
     return this;
   }
 
-  scope(prefix: string): Files {
+  scope(prefix: string, names?: readonly string[]): Files {
     let f = this.scopes.get(prefix);
     if (f === undefined)
-      this.scopes.set(prefix, (f = new Files(this, prefix, this.byReader.get(prefix) ?? NO_ENTRIES)));
+      this.scopes.set(prefix, (f = new Files(this, prefix, this.byReader.get(prefix) ?? NO_ENTRIES, names)));
     return f;
+  }
+
+  /**
+   * The view of the i-th reader of the compiled plan this row is read with (the same i always names the same reader:
+   * a RowRead is reused only with the plan's own entries).
+   */
+  view(i: number, prefix: string, names: readonly string[] | undefined): Files {
+    return (this.views[i] ??= this.scope(prefix, names));
   }
 
   entry(key: string): PlanEntry | undefined {
@@ -112,15 +130,22 @@ export class Files {
   private readonly statusBase: number;
   private readonly flags: Uint8Array;
   private readonly values: Float64Array | BigUint64Array;
-  /** The values' 32-bit halves (bigint results only): a zero is answered with the literal 0n, no BigInt made. */
+  /** The values' 32-bit halves (bigint results only): a value below 2^53 is read from them, no BigInt made. */
   private readonly halves: Uint32Array | undefined;
   private readonly slotBase: number;
   private readonly offsets: readonly number[];
+  /** The plan entries of the reader's static files, by number (undefined: not planned). */
+  private readonly byNum: ReadonlyArray<PlanEntry | undefined>;
+  /** By number: the index of the file's status in fileStatus and of its first slot in values/flags (-1: not planned). */
+  private readonly statusAt: Int32Array;
+  private readonly slotAt: Int32Array;
 
   constructor(
     private readonly r: RowRead,
     private readonly prefix: string,
     private readonly mine: ReadonlyMap<string, PlanEntry> = byReader(r.entries).get(prefix) ?? NO_ENTRIES,
+    /** The reader's static file names, in the order of their numbers (FileRef). */
+    private readonly names: readonly string[] = NO_NAMES,
   ) {
     const result = r.result;
     this.fileStatus = result.fileStatus;
@@ -130,16 +155,26 @@ export class Files {
     this.halves = result.bigint ? halvesOf(result) : undefined;
     this.slotBase = r.slotBase;
     this.offsets = r.offsets;
+    this.byNum = names.map((n) => mine.get(n));
+    this.statusAt = Int32Array.from(this.byNum, (e) => (e === undefined ? -1 : this.statusBase + e.file));
+    this.slotAt = Int32Array.from(this.byNum, (e) => (e === undefined ? -1 : this.slotBase + this.offsets[e.file]!));
   }
 
   // The last name asked for: a reader asks several questions of one file in a row (ok, then value, value, ...).
   private lastName: string | undefined;
   private lastEntry: PlanEntry | undefined;
 
-  private entry(name: string): PlanEntry | undefined {
+  private entry(ref: FileRef): PlanEntry | undefined {
+    if (typeof ref === 'number') return this.byNum[ref];
+    const name = ref;
     if (name === this.lastName) return this.lastEntry;
     this.lastName = name;
     return (this.lastEntry = this.mine.get(name));
+  }
+
+  /** The local name of a file. */
+  private nameOf(ref: FileRef): string {
+    return typeof ref === 'number' ? this.names[ref]! : ref;
   }
 
   private status(e: PlanEntry): number {
@@ -152,7 +187,11 @@ export class Files {
   }
 
   /** The file was read and parsed. */
-  ok(name: string): boolean {
+  ok(name: FileRef): boolean {
+    if (typeof name === 'number') {
+      const s = this.statusAt[name]!;
+      return s >= 0 && this.fileStatus[s] === FILE_STATUS.ok;
+    }
     const e = this.entry(name);
     return e !== undefined && this.status(e) === FILE_STATUS.ok;
   }
@@ -162,41 +201,42 @@ export class Files {
    * live cgroup — the library's "not exist". When the cgroup vanished during the read every unread file counts as
    * missing: the row carries the one error that says so.
    */
-  missing(name: string): boolean {
+  missing(name: FileRef): boolean {
     const e = this.entry(name);
     if (e === undefined) return true;
     const s = this.status(e);
     if (s === FILE_STATUS.ok) return false;
     if (this.r.gone) return true;
-    return this.r.result.absent(this.r.row, e.file);
+    // BatchResult.absent() on a live row, without its object per check (six absent files a v1 read).
+    return s === FILE_STATUS.notInHierarchy || (s < 0 && sysStatusErrno(s) === ENOENT);
   }
 
   /** A read that failed with EOPNOTSUPP (PSI without psi=1; cgroup.procs of a threaded cgroup). */
-  notSupported(name: string): boolean {
+  notSupported(name: FileRef): boolean {
     const e = this.entry(name);
     if (e === undefined) return false;
     const s = this.status(e);
-    return s < 0 && decodeSysStatus(s).errno === EOPNOTSUPP;
+    return s < 0 && sysStatusErrno(s) === EOPNOTSUPP;
   }
 
   /** The file's error (undefined when it was read, or is missing). */
-  error(name: string): CgroupError | undefined {
+  error(name: FileRef): CgroupError | undefined {
     if (this.ok(name) || this.missing(name)) return undefined;
-    return this.r.error(`${this.prefix}:${name}`);
+    return this.r.error(`${this.prefix}:${this.nameOf(name)}`);
   }
 
   /**
    * The file's error even when it is merely missing (the library's ENOENT), for files the library requires. A file of
    * a hierarchy that is not mounted gets an ERR_CGROUP_NOT_MOUNTED error.
    */
-  requiredError(name: string): CgroupError | undefined {
+  requiredError(name: FileRef): CgroupError | undefined {
     if (this.ok(name)) return undefined;
-    const key = `${this.prefix}:${name}`;
+    const key = `${this.prefix}:${this.nameOf(name)}`;
     const e = this.entry(name);
     if (e === undefined) {
       const spec = this.r.specs.get(key);
       return new CgroupError(
-        `the ${spec?.controller || 'unified'} hierarchy is not mounted: cannot read ${spec?.name ?? name}`,
+        `the ${spec?.controller || 'unified'} hierarchy is not mounted: cannot read ${spec?.name ?? this.nameOf(name)}`,
         {
           code: 'ERR_CGROUP_NOT_MOUNTED',
           ...(spec ? { controller: spec.controller, file: spec.name } : {}),
@@ -216,43 +256,54 @@ export class Files {
 
   /** The cgroup's directory does not exist in the file's hierarchy (or the hierarchy is not mounted): the library's
    * `PathExists(dir)` check that makes a v1 controller skip silently. */
-  noDir(name: string): boolean {
+  noDir(name: FileRef): boolean {
     const e = this.entry(name);
     if (e === undefined) return true;
     return this.status(e) === FILE_STATUS.notInHierarchy;
   }
 
   /** The index of slot k of file `name` in the row's arrays, or -1 when the file is not planned or the slot absent. */
-  private slotIndex(name: string, k: number): number {
+  private slotIndex(name: FileRef, k: number): number {
     const e = this.entry(name);
     if (e === undefined) return -1;
     const i = this.slotBase + this.offsets[e.file]! + k;
     return this.flags[i] === SLOT.absent ? -1 : i;
   }
 
-  /** Slot k as a u64 ("max" is 2^64-1), or undefined when the slot is absent. */
-  value(name: string, k = 0): bigint | undefined {
+  /**
+   * Slot k as an exact u64 in the raw stats' normal form (raw.ts U64: a number up to 2^53−1, read from the slot's two
+   * 32-bit halves without a BigInt; a bigint above, "max" being 2^64-1), or undefined when the slot is absent.
+   */
+  value(name: FileRef, k = 0): Exact | undefined {
+    if (typeof name === 'number') {
+      // By number: the slot's index without the plan entry.
+      const b = this.slotAt[name]!;
+      if (b < 0 || this.flags[b + k] === SLOT.absent) return undefined;
+      return this.valueAt(b + k);
+    }
     const i = this.slotIndex(name, k);
     return i < 0 ? undefined : this.valueAt(i);
   }
 
-  /** The u64 at slot index i (present). */
-  private valueAt(i: number): bigint {
-    const flag = this.flags[i];
+  /** The u64 at slot index i (present), in the normal form. */
+  private valueAt(i: number): Exact {
+    if (this.flags[i] === SLOT.float) return integral(this.r.result.floats[i]!);
     const h = this.halves;
-    if (h !== undefined && flag !== SLOT.float && h[2 * i] === 0 && h[2 * i + 1] === 0) return 0n;
-    const v = flag === SLOT.float ? this.r.result.floats[i]! : this.values[i]!;
-    return typeof v === 'bigint' ? v : BigInt(Math.trunc(v));
+    if (h === undefined) return integral(this.values[i] as number);
+    const hi = h[2 * i + 1]!;
+    // Below 2^53 (the high half below 2^21) the two halves added in doubles are the exact value.
+    if (hi < 0x200000) return hi * 4294967296 + h[2 * i]!;
+    return this.values[i] as bigint;
   }
 
   /** Slot k holds the literal "max". */
-  isMax(name: string, k = 0): boolean {
+  isMax(name: FileRef, k = 0): boolean {
     const e = this.entry(name);
     return e !== undefined && this.flags[this.slotBase + this.offsets[e.file]! + k] === SLOT.max;
   }
 
   /** Slot k as a double (PSI averages); 0 when absent. */
-  float(name: string, k = 0): number {
+  float(name: FileRef, k = 0): number {
     const e = this.entry(name);
     if (e === undefined) return 0;
     const v = this.r.result.get(this.r.row, e.file, k);
@@ -263,21 +314,21 @@ export class Files {
    * Slot k as a number (Number() of the u64, "max" 2^64 rounded as Number() rounds it), or undefined when absent; no
    * BigInt made: the two 32-bit halves added in doubles are the exact value rounded once, as Number() rounds it.
    */
-  int(name: string, k = 0): number | undefined {
+  int(name: FileRef, k = 0): number | undefined {
     const i = this.slotIndex(name, k);
     if (i < 0) return undefined;
     const h = this.halves;
-    if (h === undefined || this.flags[i] === SLOT.float) return Number(this.valueAt(i));
+    if (h === undefined || this.flags[i] === SLOT.float) return toNum(this.valueAt(i));
     return h[2 * i]! + h[2 * i + 1]! * 4294967296;
   }
 
   /** For list/ioStat/blkio files: the number of entries in the file (slot 0). */
-  count(name: string): number {
+  count(name: FileRef): number {
     return this.int(name, 0) ?? 0;
   }
 
   /** For list/ioStat/blkio files: whether the file had more entries than the plan's capacity. */
-  overflow(name: string): boolean {
+  overflow(name: FileRef): boolean {
     const e = this.entry(name);
     return e !== undefined && this.status(e) === FILE_STATUS.overflow;
   }
@@ -286,7 +337,7 @@ export class Files {
    * Reads one of this reader's files again, for this cgroup only, with a capacity that fits `cap` entries (a list that
    * overflowed the plan's capacity). Returns a Files view over the new read, or undefined if the file is not planned.
    */
-  reread(name: string, cap: number): Files | undefined {
+  reread(name: FileRef, cap: number): Files | undefined {
     const e = this.entry(name);
     if (e === undefined) return undefined;
     if (cap > PLAN_MAX_CAP) {
@@ -310,19 +361,19 @@ export class Files {
     const spec: FileSpec = { ...e.spec, cap: Math.max(fit, e.spec.cap ?? 0) };
     const plan = singleFilePlan(this.r.engine, spec);
     const result = this.r.engine.readSync(plan, [this.r.id], this.r.engine.result(plan, 1, { bigint: true }));
-    const key = `${this.prefix}:${name}`;
+    const key = `${this.prefix}:${this.nameOf(name)}`;
     const row = new RowRead(this.r.engine, plan, result, 0, this.r.id, new Map([[key, { file: 0, spec }]]));
-    return row.scope(this.prefix);
+    return row.scope(this.prefix, this.names);
   }
 
   /** Reads a file that is not in the plan (rarely needed), for this cgroup only, under the local name `name`. */
-  once(name: string, spec: FileSpec): Files | undefined {
+  once(name: FileRef, spec: FileSpec): Files | undefined {
     if (this.r.engine.layout.version === 1 && !hierarchyMounted(this.r.engine, spec.controller)) return undefined;
     const plan = singleFilePlan(this.r.engine, spec);
     const result = this.r.engine.readSync(plan, [this.r.id], this.r.engine.result(plan, 1, { bigint: true }));
-    const key = `${this.prefix}:${name}`;
+    const key = `${this.prefix}:${this.nameOf(name)}`;
     const row = new RowRead(this.r.engine, plan, result, 0, this.r.id, new Map([[key, { file: 0, spec }]]));
-    return row.scope(this.prefix);
+    return row.scope(this.prefix, this.names);
   }
 
   /**
@@ -330,8 +381,8 @@ export class Files {
    * hierarchy does not hold it): the first of `prefer` that does, else the first other hierarchy in layout order.
    * Undefined when no other hierarchy holds it.
    */
-  elsewhere(name: string, prefer: readonly string[]): Files | undefined {
-    const spec = this.entry(name)?.spec ?? this.r.specs.get(`${this.prefix}:${name}`); // not planned: not mounted
+  elsewhere(name: FileRef, prefer: readonly string[]): Files | undefined {
+    const spec = this.entry(name)?.spec ?? this.r.specs.get(`${this.prefix}:${this.nameOf(name)}`); // not planned
     const engine = this.r.engine;
     const info = engine.info(this.r.id);
     if (spec === undefined || info === null || engine.layout.version !== 1) return undefined;
@@ -357,7 +408,7 @@ export class Files {
   }
 
   /** The whole text of one of this reader's files (for values the plan's format cannot carry), or undefined. */
-  text(name: string): string | undefined {
+  text(name: FileRef): string | undefined {
     const e = this.entry(name);
     if (e === undefined) return undefined;
     try {
@@ -369,6 +420,21 @@ export class Files {
 }
 
 const NO_ENTRIES: ReadonlyMap<string, PlanEntry> = new Map();
+const NO_NAMES: readonly string[] = Object.freeze([]);
+
+/**
+ * The errno of a negative batch status, -(syscall × 4096 + errno): lib/errors decodeSysStatus's errno, without its
+ * object (a missing-file check runs on every read).
+ */
+function sysStatusErrno(status: number): number {
+  return -status % 4096;
+}
+
+/** The integer part of a double as an exact u64 in the normal form (what BigInt(Math.trunc(v)) is). */
+function integral(v: number): Exact {
+  const t = Math.trunc(v);
+  return Number.isSafeInteger(t) ? t : BigInt(t);
+}
 const halvesMade = new WeakMap<BatchResult, Uint32Array>();
 
 /** A 32-bit view over a bigint result's values (made once per result). */

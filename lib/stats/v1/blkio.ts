@@ -11,8 +11,8 @@
 import { CONTROLLERS } from '../types';
 import type { CgroupError } from '../../errors';
 import { defineReader, first, NO_ERRORS } from '../controller';
-import { FIELDS, markAbsent, type RawBlkioEntry, type RawStats } from '../raw';
-import type { FileSet, Files } from '../row';
+import { absentBit, FIELDS, markAbsent, type RawBlkioEntry, type RawStats } from '../raw';
+import type { FileRef, FileSet, Files } from '../row';
 
 /** Entries per file the plan has room for; more are read again with room for all. */
 export const BLKIO_CAP = 64;
@@ -21,7 +21,6 @@ export const BLKIO_OP = { '': 0, Read: 1, Write: 2, Sync: 3, Async: 4, Discard: 
 /** Slots per entry of a blkio file (native kBlkioSlotsPerEntry): major, minor, op code, value; after the count slot. */
 export const BLKIO_ENTRY_SLOTS = 4;
 const OPS = ['', 'Read', 'Write', 'Sync', 'Async', 'Discard', 'Total'];
-const OTHER = BigInt(BLKIO_OP.other);
 
 type Target = 'ioServicedRecursive' | 'ioServiceBytesRecursive' | undefined;
 interface FamilyFile {
@@ -70,33 +69,50 @@ export const FAMILIES: readonly (readonly FamilyFile[])[] = [
 
 const spec = (file: string) => ({ controller: 'blkio', name: file, format: 'blkio' as const, cap: BLKIO_CAP });
 
+/** The planned files (each family's files that feed CRI-O and its first file), in the reader's static order. */
+function plannedFiles(): FileSet {
+  const files: FileSet = {};
+  for (const fam of FAMILIES) for (const ff of fam) if (ff.planned) files[ff.name] = spec(ff.file);
+  return files;
+}
+const FILE_NAMES: readonly string[] = Object.freeze(Object.keys(plannedFiles()));
+/** How the reader asks for a family file: a planned one by its number, another by name (read once when needed). */
+const refOf = (ff: FamilyFile): FileRef => (ff.planned ? FILE_NAMES.indexOf(ff.name) : ff.name);
+const REFS: readonly (readonly FileRef[])[] = FAMILIES.map((fam) => fam.map(refOf));
+const THROTTLE_SERVICED = FILE_NAMES.indexOf('throttleServiced');
+const PSI_BIT = absentBit('diskIO.psi');
+
 /** No entries, no error: the answer of most files, made once. */
 const NONE: { readonly entries: null } = Object.freeze({ entries: null });
 
 /** getBlkioStat: entries (null = none: missing file or no data lines) or an error. */
-function getBlkioStat(files: Files, ff: FamilyFile): { entries: RawBlkioEntry[] | null; error?: CgroupError } {
-  let src: Files | undefined = ff.planned ? files : files.once(ff.name, spec(ff.file));
-  if (src === undefined || src.missing(ff.name)) return NONE;
-  if (src.overflow(ff.name)) src = src.reread(ff.name, src.count(ff.name)) ?? src;
-  if (!src.ok(ff.name)) return { entries: null, error: src.error(ff.name) };
-  const n = src.count(ff.name);
+function getBlkioStat(
+  files: Files,
+  ff: FamilyFile,
+  ref: FileRef,
+): { entries: RawBlkioEntry[] | null; error?: CgroupError } {
+  let src: Files | undefined = ff.planned ? files : files.once(ref, spec(ff.file));
+  if (src === undefined || src.missing(ref)) return NONE;
+  if (src.overflow(ref)) src = src.reread(ref, src.count(ref)) ?? src;
+  if (!src.ok(ref)) return { entries: null, error: src.error(ref) };
+  const n = src.count(ref);
   if (n === 0) return NONE;
   const entries: RawBlkioEntry[] = [];
   let other = false;
   for (let j = 0; j < n; j++) {
     const b = 1 + j * BLKIO_ENTRY_SLOTS;
-    const code = src.value(ff.name, b + 2)!;
-    if (code === OTHER) other = true;
+    const code = src.value(ref, b + 2)!;
+    if (code === BLKIO_OP.other) other = true;
     entries.push({
-      major: src.value(ff.name, b)!,
-      minor: src.value(ff.name, b + 1)!,
+      major: src.value(ref, b)!,
+      minor: src.value(ref, b + 1)!,
       op: OPS[Number(code)] ?? '',
-      value: src.value(ff.name, b + 3)!,
+      value: src.value(ref, b + 3)!,
     });
   }
   // An op the native parser has no code for: take the op strings from the text (same lines, same order).
   if (other) {
-    const text = src.text(ff.name);
+    const text = src.text(ref);
     if (text !== undefined) {
       const ops = text
         .split('\n')
@@ -115,14 +131,11 @@ function getBlkioStat(files: Files, ff: FamilyFile): { entries: RawBlkioEntry[] 
 export const blkio = defineReader({
   name: 'blkio',
   wants: (ctx) => (ctx.mask & CONTROLLERS.io) !== 0,
-  files: () => {
-    const files: FileSet = {};
-    for (const fam of FAMILIES) for (const ff of fam) if (ff.planned) files[ff.name] = spec(ff.file);
-    return files;
-  },
+  files: plannedFiles,
+  fileNames: FILE_NAMES,
   read(files, raw) {
-    raw.absent.add('diskIO.psi');
-    if (files.noDir('throttleServiced')) {
+    raw.absent.addBit(PSI_BIT);
+    if (files.noDir(THROTTLE_SERVICED)) {
       markAbsent(raw, 'diskIO', FIELDS.diskIO);
       return NO_ERRORS;
     }
@@ -138,15 +151,16 @@ export const blkio = defineReader({
 
 /** No family's first file is there (a loop, not a closure per read). */
 function noFamily(files: Files): boolean {
-  for (let i = 0; i < FAMILIES.length; i++) if (!files.missing(FAMILIES[i]![0]!.name)) return false;
+  for (let i = 0; i < REFS.length; i++) if (!files.missing(REFS[i]![0]!)) return false;
   return true;
 }
 
 function readFamilies(files: Files, raw: RawStats): readonly CgroupError[] {
-  for (const fam of FAMILIES) {
+  for (let k = 0; k < FAMILIES.length; k++) {
+    const fam = FAMILIES[k]!;
     for (let i = 0; i < fam.length; i++) {
       const ff = fam[i]!;
-      const { entries, error } = getBlkioStat(files, ff);
+      const { entries, error } = getBlkioStat(files, ff, REFS[k]![i]!);
       if (error !== undefined || entries === null) {
         if (i === 0) break; // the first file decides the family: try the next one
         return first(error);

@@ -3,8 +3,8 @@
  * nr_throttled, throttled_time (already ns). Usage comes from cpuacct (v1/cpuacct.ts).
  */
 import { CONTROLLERS } from '../types';
-import { defineReader, first, NO_ERRORS } from '../controller';
-import { dottedName, FIELDS, markAbsent } from '../raw';
+import { defineReader, first, NO_ERRORS, staticFiles } from '../controller';
+import { absentBit, dottedName, FIELDS, markAbsent } from '../raw';
 
 const KEYS = ['nr_periods', 'nr_throttled', 'throttled_time'] as const;
 const TARGET = [
@@ -13,25 +13,32 @@ const TARGET = [
   ['throttledTime', 'throttledTime'],
 ] as const;
 
+const FILES = staticFiles({
+  stat: { controller: 'cpu', name: 'cpu.stat', format: 'flatKeyed', keys: [...KEYS] },
+});
+const STAT = FILES.n.stat;
+const PSI_BIT = absentBit('cpu.psi');
+
 export const cpu = defineReader({
   name: 'cpu',
   wants: (ctx) => (ctx.mask & CONTROLLERS.cpu) !== 0,
-  files: () => ({ stat: { controller: 'cpu', name: 'cpu.stat', format: 'flatKeyed', keys: [...KEYS] } }),
+  files: FILES.files,
+  fileNames: FILES.fileNames,
   read(f, raw) {
-    raw.absent.add('cpu.psi');
-    if (f.missing('stat')) {
+    raw.absent.addBit(PSI_BIT);
+    if (f.missing(STAT)) {
       markAbsent(raw, 'cpu', FIELDS.cpuThrottling);
       return NO_ERRORS;
     }
     for (let i = 0; i < TARGET.length; i++) {
       const [target, field] = TARGET[i]!;
-      const v = f.value('stat', i);
+      const v = f.value(STAT, i);
       if (v === undefined) raw.absent.add(dottedName('cpu', field));
       else raw.cpu[target] = v;
     }
-    if (f.ok('stat')) return NO_ERRORS;
+    if (f.ok(STAT)) return NO_ERRORS;
     markAbsent(raw, 'cpu', FIELDS.cpuThrottling);
-    return first(f.error('stat'));
+    return first(f.error(STAT));
   },
   skip: (raw) => markAbsent(raw, 'cpu', FIELDS.cpuThrottling),
 });

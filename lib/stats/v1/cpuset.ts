@@ -5,17 +5,22 @@
  * files are fine. (The single-value cpuset files, which the kernel always writes as numbers, are not read.)
  */
 import { CONTROLLERS } from '../types';
-import { defineReader, first, NO_ERRORS } from '../controller';
+import { defineReader, first, NO_ERRORS, staticFiles } from '../controller';
+
+const FILES = staticFiles({
+  cpus: { controller: 'cpuset', name: 'cpuset.cpus', format: 'cpuset' },
+  mems: { controller: 'cpuset', name: 'cpuset.mems', format: 'cpuset' },
+});
+const BOTH = [FILES.n.cpus, FILES.n.mems] as const;
 
 export const cpuset = defineReader({
   name: 'cpuset',
   wants: (ctx) => (ctx.mask & CONTROLLERS.cpuset) !== 0,
-  files: () => ({
-    cpus: { controller: 'cpuset', name: 'cpuset.cpus', format: 'cpuset' },
-    mems: { controller: 'cpuset', name: 'cpuset.mems', format: 'cpuset' },
-  }),
+  files: FILES.files,
+  fileNames: FILES.fileNames,
   read(f) {
-    for (const name of ['cpus', 'mems']) {
+    for (let i = 0; i < BOTH.length; i++) {
+      const name = BOTH[i]!;
       if (!f.ok(name) && !f.missing(name)) return first(f.error(name));
     }
     return NO_ERRORS;

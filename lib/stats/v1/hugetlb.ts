@@ -47,7 +47,7 @@ export const hugetlb = defineReader({
       raw.hugetlb.set(size, {
         usage: f.value(`${size}${rsvd}.usage`)!,
         maxUsage: f.value(`${size}${rsvd}.max`)!,
-        failcnt: 0n,
+        failcnt: 0,
       });
     }
     return NO_ERRORS;

@@ -4,8 +4,9 @@
  * without the cpu controller too (the core usage keys only). No per-CPU data on v2.
  */
 import { CONTROLLERS } from '../types';
-import { defineReader, NO_ERRORS } from '../controller';
-import { FIELDS, markAbsent, type RawStats } from '../raw';
+import { defineReader, NO_ERRORS, staticFiles } from '../controller';
+import { FIELDS, markAbsent, mulExact, type RawStats } from '../raw';
+import type { Files } from '../row';
 
 const KEYS = ['usage_usec', 'user_usec', 'system_usec', 'nr_periods', 'nr_throttled', 'throttled_usec'] as const;
 type Target = 'totalUsage' | 'usageInUsermode' | 'usageInKernelmode' | 'periods' | 'throttledPeriods' | 'throttledTime';
@@ -19,30 +20,39 @@ export const V2_CPU_STAT: Readonly<Record<(typeof KEYS)[number], readonly [Targe
   throttled_usec: ['throttledTime', 1000n, 'throttledTime'],
 };
 
+const FILES = staticFiles({
+  stat: { controller: 'cpu', name: 'cpu.stat', format: 'flatKeyed', keys: [...KEYS] },
+});
+const STAT = FILES.n.stat;
+
 export const cpu = defineReader({
   name: 'cpu',
   wants: (ctx) => (ctx.mask & (CONTROLLERS.cpu | CONTROLLERS.cpuacct)) !== 0,
-  files: () => ({ stat: { controller: 'cpu', name: 'cpu.stat', format: 'flatKeyed', keys: [...KEYS] } }),
+  files: FILES.files,
+  fileNames: FILES.fileNames,
   read(f, raw) {
     raw.absent.add('cpu.perCPUUsage'); // no per-CPU data on v2 (Q-14)
-    if (f.missing('stat')) {
+    if (f.missing(STAT)) {
       markAbsent(raw, 'cpu', FIELDS.cpu);
       return NO_ERRORS;
     }
     // On a parse error the library keeps the keys it had read before the bad line; so does the native parser.
-    fill(raw, f.value.bind(f));
-    if (f.ok('stat')) return NO_ERRORS;
+    fill(raw, f);
+    if (f.ok(STAT)) return NO_ERRORS;
     markAbsent(raw, 'cpu', FIELDS.cpu); // a controller that failed is absent as a whole
-    return [f.error('stat')!];
+    return [f.error(STAT)!];
   },
   skip: (raw) => markAbsent(raw, 'cpu', FIELDS.cpu),
 });
 
-function fill(raw: RawStats, value: (name: string, k: number) => bigint | undefined): void {
-  KEYS.forEach((key, i) => {
-    const [target, scale, field] = V2_CPU_STAT[key];
-    const v = value('stat', i);
+/** V2_CPU_STAT's scales as numbers, in KEYS' order. */
+const SCALES = KEYS.map((key) => Number(V2_CPU_STAT[key][1]));
+
+function fill(raw: RawStats, f: Files): void {
+  for (let i = 0; i < KEYS.length; i++) {
+    const [target, , field] = V2_CPU_STAT[KEYS[i]!];
+    const v = f.value(STAT, i);
     if (v === undefined) raw.absent.add(`cpu.${field}`);
-    else raw.cpu[target] = v * scale; // exact: no u64 wrap-around (the library's ×1000 would wrap past 2^64 ns)
-  });
+    else raw.cpu[target] = mulExact(v, SCALES[i]!); // exact: no u64 wrap-around (the library's ×1000 would wrap past 2^64 ns)
+  }
 }

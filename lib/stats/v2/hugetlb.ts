@@ -8,6 +8,7 @@ import type { CgroupError } from '../../errors';
 import { CONTROLLERS } from '../types';
 import { defineReader } from '../controller';
 import type { FileSet } from '../row';
+import type { U64 } from '../raw';
 
 export const hugetlb = defineReader({
   name: 'hugetlb',
@@ -34,7 +35,7 @@ export const hugetlb = defineReader({
       return errs;
     };
     for (const size of ctx.hugePageSizes) {
-      let usage: bigint;
+      let usage: U64;
       if (rsvd && f.ok(`${size}.rsvd`)) {
         usage = f.value(`${size}.rsvd`)!;
       } else {
@@ -46,7 +47,7 @@ export const hugetlb = defineReader({
       }
       if (f.missing(`${size}.events`)) return done();
       if (!f.ok(`${size}.events`)) return done([f.error(`${size}.events`)!]);
-      raw.hugetlb.set(size, { usage, maxUsage: 0n, failcnt: f.value(`${size}.events`) ?? 0n });
+      raw.hugetlb.set(size, { usage, maxUsage: 0, failcnt: f.value(`${size}.events`) ?? 0 });
     }
     return done();
   },

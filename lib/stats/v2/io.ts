@@ -5,8 +5,8 @@
  * within a device the entries follow the kernel's print order (rbytes, wbytes; rios, wios).
  */
 import { CONTROLLERS } from '../types';
-import { defineReader, NO_ERRORS } from '../controller';
-import { FIELDS, markAbsent, type RawBlkioEntry } from '../raw';
+import { defineReader, NO_ERRORS, staticFiles } from '../controller';
+import { FIELDS, markAbsent, type RawBlkioEntry, type U64 } from '../raw';
 import type { Files } from '../row';
 
 // Every key the library recognises (spec §3.2 step 3): a non-numeric value of any of them is a parse error, even of
@@ -16,30 +16,36 @@ const PER_DEVICE = 2 + KEYS.length;
 /** Devices per cgroup the plan has room for; more are read again with room for all. */
 export const IO_STAT_CAP = 32;
 
+const FILES = staticFiles({
+  stat: { controller: 'io', name: 'io.stat', format: 'ioStat', keys: [...KEYS], cap: IO_STAT_CAP },
+});
+const STAT = FILES.n.stat;
+
 export const io = defineReader({
   name: 'io',
   wants: (ctx) => (ctx.mask & CONTROLLERS.io) !== 0,
-  files: () => ({ stat: { controller: 'io', name: 'io.stat', format: 'ioStat', keys: [...KEYS], cap: IO_STAT_CAP } }),
+  files: FILES.files,
+  fileNames: FILES.fileNames,
   read(f, raw) {
-    if (f.missing('stat')) {
+    if (f.missing(STAT)) {
       markAbsent(raw, 'diskIO', FIELDS.diskIO);
       return NO_ERRORS;
     }
     let src: Files = f;
-    if (f.overflow('stat')) src = f.reread('stat', f.count('stat')) ?? f;
-    if (!src.ok('stat')) {
+    if (f.overflow(STAT)) src = f.reread(STAT, f.count(STAT)) ?? f;
+    if (!src.ok(STAT)) {
       markAbsent(raw, 'diskIO', FIELDS.diskIO);
-      return [src.error('stat') ?? f.error('stat')!];
+      return [src.error(STAT) ?? f.error(STAT)!];
     }
     const bytes: RawBlkioEntry[] = [];
     const ios: RawBlkioEntry[] = [];
-    const n = src.count('stat');
+    const n = src.count(STAT);
     for (let d = 0; d < n; d++) {
       const base = 1 + d * PER_DEVICE;
-      const major = src.value('stat', base)!;
-      const minor = src.value('stat', base + 1)!;
-      const at = (k: number) => src.value('stat', base + 2 + k);
-      const push = (list: RawBlkioEntry[], op: string, v: bigint | undefined) => {
+      const major = src.value(STAT, base)!;
+      const minor = src.value(STAT, base + 1)!;
+      const at = (k: number) => src.value(STAT, base + 2 + k);
+      const push = (list: RawBlkioEntry[], op: string, v: U64 | undefined) => {
         if (v !== undefined) list.push({ major, minor, op, value: v });
       };
       push(bytes, 'Read', at(0));

@@ -13,8 +13,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CgroupError } from '../../errors';
 import { CONTROLLERS } from '../types';
-import { defineReader, NO_ERRORS } from '../controller';
-import { FIELDS, fillMemoryData, markAbsent, wrap, type RawStats } from '../raw';
+import { defineReader, NO_ERRORS, staticFiles } from '../controller';
+import { addWrap, FIELDS, fillMemoryData, markAbsent, subWrap, toBig, type RawStats, type U64 } from '../raw';
 import { MAXU64 } from '../row';
 
 /** The memory.stat keys CRI-O's converter uses on v2 (and the root emulation: anon + file). */
@@ -33,77 +33,82 @@ const SWAP_FIELDS = ['swapUsage', 'swapLimit', 'swapAvailableBytes'];
 const USAGE_AND_SWAP = [...USAGE_FIELDS, ...SWAP_FIELDS];
 const NOT_ON_V2 = ['kernelUsage', 'kernelTCPUsage', 'failcnt'];
 
+const FILES = staticFiles({
+  stat: { controller: 'memory', name: 'memory.stat', format: 'flatKeyed', keys: [...V2_MEMORY_STAT_KEYS] },
+  current: { controller: 'memory', name: 'memory.current', format: 'single' },
+  max: { controller: 'memory', name: 'memory.max', format: 'single' },
+  peak: { controller: 'memory', name: 'memory.peak', format: 'single' },
+  swapCurrent: { controller: 'memory', name: 'memory.swap.current', format: 'single' },
+  swapMax: { controller: 'memory', name: 'memory.swap.max', format: 'single' },
+});
+/** The files' numbers (asked by number: resolved to the plan once per view). */
+const N = FILES.n;
+
 export const memory = defineReader({
   name: 'memory',
   wants: (ctx) => (ctx.mask & CONTROLLERS.memory) !== 0,
-  files: () => ({
-    stat: { controller: 'memory', name: 'memory.stat', format: 'flatKeyed', keys: [...V2_MEMORY_STAT_KEYS] },
-    current: { controller: 'memory', name: 'memory.current', format: 'single' },
-    max: { controller: 'memory', name: 'memory.max', format: 'single' },
-    peak: { controller: 'memory', name: 'memory.peak', format: 'single' },
-    swapCurrent: { controller: 'memory', name: 'memory.swap.current', format: 'single' },
-    swapMax: { controller: 'memory', name: 'memory.swap.max', format: 'single' },
-  }),
+  files: FILES.files,
+  fileNames: FILES.fileNames,
   read(f, raw, ctx) {
     const m = raw.memory;
     markAbsent(raw, 'memory', NOT_ON_V2); // never set on v2 (Q-14)
-    if (f.missing('stat')) {
+    if (f.missing(N.stat)) {
       markAbsent(raw, 'memory', FIELDS.memory);
       return NO_ERRORS;
     }
-    if (!f.ok('stat')) {
+    if (!f.ok(N.stat)) {
       markAbsent(raw, 'memory', FIELDS.memory);
-      return [f.error('stat')!];
+      return [f.error(N.stat)!];
     }
     for (let i = 0; i < V2_MEMORY_STAT_KEYS.length; i++) {
       const key = V2_MEMORY_STAT_KEYS[i]!;
-      const v = f.value('stat', i);
+      const v = f.value(N.stat, i);
       m.stats[key] = v;
       if (v === undefined && KEY_FIELD[key] !== undefined) raw.absent.add(`memory.${KEY_FIELD[key]}`);
     }
-    m.cache = m.stats.file ?? 0n;
+    m.cache = m.stats.file ?? 0;
     m.useHierarchy = true;
 
     // The usage block: current and max required, peak optional.
-    if (!f.ok('current')) {
-      if (f.missing('current') && ctx.path === '') return rootFromMeminfo(raw, ctx.procRoot);
+    if (!f.ok(N.current)) {
+      if (f.missing(N.current) && ctx.path === '') return rootFromMeminfo(raw, ctx.procRoot);
       markAbsent(raw, 'memory', USAGE_AND_SWAP);
-      return f.missing('current') ? [] : [f.error('current')!];
+      return f.missing(N.current) ? [] : [f.error(N.current)!];
     }
-    if (!f.ok('max')) {
+    if (!f.ok(N.max)) {
       markAbsent(raw, 'memory', USAGE_AND_SWAP);
-      return f.missing('max') ? [] : [f.error('max')!];
+      return f.missing(N.max) ? [] : [f.error(N.max)!];
     }
-    if (!f.ok('peak') && !f.missing('peak')) {
+    if (!f.ok(N.peak) && !f.missing(N.peak)) {
       markAbsent(raw, 'memory', USAGE_AND_SWAP);
-      return [f.error('peak')!];
+      return [f.error(N.peak)!];
     }
-    if (f.missing('peak')) raw.absent.add('memory.maxUsage');
-    fillMemoryData(m.usage, f.value('current')!, f.value('peak') ?? 0n, 0n, f.value('max')!);
+    if (f.missing(N.peak)) raw.absent.add('memory.maxUsage');
+    fillMemoryData(m.usage, f.value(N.current)!, f.value(N.peak) ?? 0, 0, f.value(N.max)!);
 
     // Swap: no memory.swap.current means no swap accounting (the swap-only block stays zero).
-    let swapOnlyUsage = 0n;
-    let swapOnlyLimit = 0n;
-    if (f.ok('swapCurrent')) {
-      if (!f.ok('swapMax')) {
+    let swapOnlyUsage: U64 = 0;
+    let swapOnlyLimit: U64 = 0;
+    if (f.ok(N.swapCurrent)) {
+      if (!f.ok(N.swapMax)) {
         markAbsent(raw, 'memory', SWAP_FIELDS);
-        return f.missing('swapMax') ? NO_ERRORS : [f.error('swapMax')!];
+        return f.missing(N.swapMax) ? NO_ERRORS : [f.error(N.swapMax)!];
       }
-      swapOnlyUsage = f.value('swapCurrent')!;
-      swapOnlyLimit = f.value('swapMax')!;
-    } else if (f.missing('swapCurrent')) {
+      swapOnlyUsage = f.value(N.swapCurrent)!;
+      swapOnlyLimit = f.value(N.swapMax)!;
+    } else if (f.missing(N.swapCurrent)) {
       markAbsent(raw, 'memory', SWAP_FIELDS);
     } else {
       markAbsent(raw, 'memory', SWAP_FIELDS);
-      return [f.error('swapCurrent')!];
+      return [f.error(N.swapCurrent)!];
     }
-    fillMemoryData(m.swapOnlyUsage, swapOnlyUsage, 0n, 0n, swapOnlyLimit);
+    fillMemoryData(m.swapOnlyUsage, swapOnlyUsage, 0, 0, swapOnlyLimit);
     fillMemoryData(
       m.swapUsage,
-      wrap(swapOnlyUsage + m.usage.usage),
-      0n,
-      0n, // the swap-only block's failcnt: never set on v2
-      swapOnlyLimit !== MAXU64 ? wrap(swapOnlyLimit + m.usage.limit) : swapOnlyLimit,
+      addWrap(swapOnlyUsage, m.usage.usage),
+      0,
+      0, // the swap-only block's failcnt: never set on v2
+      swapOnlyLimit !== MAXU64 ? addWrap(swapOnlyLimit, m.usage.limit) : swapOnlyLimit,
     );
     return NO_ERRORS;
   },
@@ -139,10 +144,10 @@ function rootFromMeminfo(raw: RawStats, procRoot: string): readonly CgroupError[
     if (wanted.size === 2) break;
   }
   const m = raw.memory;
-  const usage = wrap((m.stats.anon ?? 0n) + (m.stats.file ?? 0n));
-  const swapUsed = wrap((wanted.get('SwapTotal') ?? 0n) - (wanted.get('SwapFree') ?? 0n));
-  fillMemoryData(m.usage, usage, 0n, 0n, MAXU64);
-  fillMemoryData(m.swapUsage, wrap(swapUsed * 1024n + usage), 0n, 0n, MAXU64);
+  const usage = addWrap(m.stats.anon ?? 0, m.stats.file ?? 0);
+  const swapUsed = subWrap(wanted.get('SwapTotal') ?? 0n, wanted.get('SwapFree') ?? 0n);
+  fillMemoryData(m.usage, usage, 0, 0, MAXU64);
+  fillMemoryData(m.swapUsage, addWrap(BigInt.asUintN(64, toBig(swapUsed) * 1024n), usage), 0, 0, MAXU64);
   raw.absent.add('memory.maxUsage');
   return NO_ERRORS;
 }

@@ -5,7 +5,7 @@
  * what makes a vanished cgroup fail on v2.
  */
 import { CONTROLLERS } from '../types';
-import { defineReader, NO_ERRORS } from '../controller';
+import { defineReader, NO_ERRORS, staticFiles } from '../controller';
 import { FIELDS, markAbsent } from '../raw';
 import { MAXU64 } from '../row';
 
@@ -13,47 +13,51 @@ import { MAXU64 } from '../row';
 const LIMIT_FIELDS = ['limit', 'threadsMax'];
 const CURRENT_FIELDS = ['current', 'threads'];
 
+const FILES = staticFiles({
+  current: { controller: 'pids', name: 'pids.current', format: 'single' },
+  max: { controller: 'pids', name: 'pids.max', format: 'single' },
+  procs: { controller: 'pids', name: 'cgroup.procs', format: 'newlines' },
+});
+const N = FILES.n;
+
 export const pids = defineReader({
   name: 'pids',
   wants: (ctx) => (ctx.mask & CONTROLLERS.pids) !== 0,
-  files: () => ({
-    current: { controller: 'pids', name: 'pids.current', format: 'single' },
-    max: { controller: 'pids', name: 'pids.max', format: 'single' },
-    procs: { controller: 'pids', name: 'cgroup.procs', format: 'newlines' },
-  }),
+  files: FILES.files,
+  fileNames: FILES.fileNames,
   read(f, raw) {
-    if (f.ok('current')) {
-      if (!f.ok('max')) {
+    if (f.ok(N.current)) {
+      if (!f.ok(N.max)) {
         markAbsent(raw, 'pid', FIELDS.pid);
-        return [f.requiredError('max')!];
+        return [f.requiredError(N.max)!];
       }
-      const max = f.value('max')!;
-      raw.pids.current = f.value('current')!;
-      raw.pids.limit = max === MAXU64 ? 0n : max;
+      const max = f.value(N.max)!;
+      raw.pids.current = f.value(N.current)!;
+      raw.pids.limit = max === MAXU64 ? 0 : max;
       return NO_ERRORS;
     }
-    if (!f.missing('current')) {
+    if (!f.missing(N.current)) {
       markAbsent(raw, 'pid', FIELDS.pid);
-      return [f.requiredError('current')!];
+      return [f.requiredError(N.current)!];
     }
     // No pids controller: count the lines of cgroup.procs (cgroup.threads when the cgroup is threaded).
     markAbsent(raw, 'pid', LIMIT_FIELDS);
-    if (f.notSupported('procs')) {
+    if (f.notSupported(N.procs)) {
       const text = f.readText('pids', 'cgroup.threads');
       if (text === undefined) {
         markAbsent(raw, 'pid', CURRENT_FIELDS);
-        return [f.requiredError('procs')!];
+        return [f.requiredError(N.procs)!];
       }
-      raw.pids.current = BigInt(text.split('\n').length - 1);
-      raw.pids.limit = 0n;
+      raw.pids.current = text.split('\n').length - 1;
+      raw.pids.limit = 0;
       return NO_ERRORS;
     }
-    if (!f.ok('procs')) {
+    if (!f.ok(N.procs)) {
       markAbsent(raw, 'pid', CURRENT_FIELDS);
-      return f.gone ? [] : [f.requiredError('procs')!];
+      return f.gone ? [] : [f.requiredError(N.procs)!];
     }
-    raw.pids.current = f.value('procs')!;
-    raw.pids.limit = 0n;
+    raw.pids.current = f.value(N.procs)!;
+    raw.pids.limit = 0;
     return NO_ERRORS;
   },
   skip: (raw) => markAbsent(raw, 'pid', FIELDS.pid),

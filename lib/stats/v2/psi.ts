@@ -7,7 +7,8 @@
  */
 import { CONTROLLERS } from '../types';
 import { defineReader, NO_ERRORS, type TypedReader } from '../controller';
-import type { RawPSI } from '../raw';
+import { absentBit } from '../raw';
+import type { RawPSI, RawStats } from '../raw';
 import type { Files } from '../row';
 
 type Resource = 'cpu' | 'memory' | 'io';
@@ -26,43 +27,53 @@ export const PSI_SLOT = {
 } as const;
 export const PSI_SLOTS = 8;
 
+/** The reader's one file, by number (its static file list is ['p']). */
+const P = 0;
+const FILE_NAMES: readonly string[] = Object.freeze(['p']);
+
+function psiData(f: Files, o: number) {
+  return {
+    avg10: f.float(P, o + PSI_SLOT.someAvg10),
+    avg60: f.float(P, o + PSI_SLOT.someAvg60),
+    avg300: f.float(P, o + PSI_SLOT.someAvg300),
+    total: f.value(P, o + PSI_SLOT.someTotal) ?? 0,
+  };
+}
+
 function toPSI(f: Files): RawPSI {
-  const data = (o: number) => ({
-    avg10: f.float('p', o + PSI_SLOT.someAvg10),
-    avg60: f.float('p', o + PSI_SLOT.someAvg60),
-    avg300: f.float('p', o + PSI_SLOT.someAvg300),
-    total: f.value('p', o + PSI_SLOT.someTotal) ?? 0n,
-  });
-  return { some: data(0), full: data(PSI_SLOT.fullAvg10) };
+  return { some: psiData(f, 0), full: psiData(f, PSI_SLOT.fullAvg10) };
 }
 
 function pressure(resource: Resource): TypedReader<'p'> {
   const section = SECTION[resource];
   const absentField = `${section}.psi`;
+  const absent = absentBit(absentField);
   return defineReader({
     name: `psi-${resource}`,
     wants: (ctx) => (ctx.mask & CONTROLLERS.psi) !== 0 && (ctx.version === 2 || ctx.layout.unified !== undefined),
     files: (ctx) => ({
       p: { controller: ctx.version === 2 ? resource : 'unified', name: `${resource}.pressure`, format: 'psi' },
     }),
+    fileNames: FILE_NAMES,
     read(f, raw) {
-      const set = (v: RawPSI | null) => {
-        if (section === 'cpu') raw.cpu.psi = v;
-        else if (section === 'memory') raw.memory.psi = v;
-        else raw.blkio.psi = v;
-      };
-      if (f.ok('p')) {
-        set(toPSI(f));
+      if (f.ok(P)) {
+        setPsi(raw, section, toPSI(f));
         raw.absent.delete(absentField); // a v1 reader before it marks PSI absent (not in the library's v1 stats)
         return NO_ERRORS;
       }
-      raw.absent.add(absentField);
-      set(null);
-      if (f.missing('p') || f.notSupported('p')) return NO_ERRORS;
-      return [f.error('p')!];
+      raw.absent.addBit(absent);
+      setPsi(raw, section, null);
+      if (f.missing(P) || f.notSupported(P)) return NO_ERRORS;
+      return [f.error(P)!];
     },
-    skip: (raw) => raw.absent.add(absentField),
+    skip: (raw) => raw.absent.addBit(absent),
   });
+}
+
+function setPsi(raw: RawStats, section: 'cpu' | 'memory' | 'diskIO', v: RawPSI | null): void {
+  if (section === 'cpu') raw.cpu.psi = v;
+  else if (section === 'memory') raw.memory.psi = v;
+  else raw.blkio.psi = v;
 }
 
 export const cpuPressure = pressure('cpu');
