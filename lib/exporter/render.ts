@@ -469,7 +469,7 @@ export class ExpositionRenderer {
 
   /** Stamps the sweep's row set: the same rows, in the same order, with the same label texts as last time or not. */
   private stampRows(sweep: Sweep, prefix: (row: number) => CachedPrefix): void {
-    const rows: Array<CachedPrefix | undefined> = new Array(sweep.rows);
+    const rows = new Array<CachedPrefix | undefined>(sweep.rows);
     const last = this.lastRows;
     let same = last.length === sweep.rows;
     for (let row = 0; row < sweep.rows; row++) {
