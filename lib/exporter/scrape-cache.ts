@@ -6,7 +6,8 @@
  * rendered and compressed. A sweep waits for the renders of the previous one to finish, so it never refills the
  * arrays a render is reading. gzip is streamed too: the renderer's chunks are deflated on the thread pool as they fill
  * (with back-pressure) and return to the chunk pool once compressed; the whole plain body never exists.
- * gzip bodies reuse what does not change: each family is a section of deflate parts of its own (parallel-gzip.ts),
+ * gzip bodies reuse what does not change: each family is a section of deflate bytes of its own (section-gzip.ts: one
+ * deflate stream, a full flush after each family; parallel-gzip.ts with gzipParallel > 1),
  * kept per format with the renderer's stamp of its text; a family whose text is unchanged since the last gzip body
  * (the same rows, labels and values: the spec families, start times, counters that did not move) is neither rendered
  * nor compressed again, its kept deflate bytes go into the new body (`gzipReuse`, default on).
@@ -25,7 +26,20 @@ const GZIP_INPUT_CHUNK = 1024 * 1024;
 /** Render slices of a gzip body: about one zlib job (1 MiB at ~500 MB/s) each. */
 const GZIP_SLICE_MS = 2;
 import { ExpositionRenderer, type ExpositionFormat, type RenderOptions, type SectionHooks } from './render';
-import type { DeflatedSection, OpenSection } from './parallel-gzip';
+import type { DeflatedSection } from './parallel-gzip';
+import { SectionGzip } from './section-gzip';
+
+/** What renderGzipParts needs of a sectioned gzip stream (ParallelGzip, SectionGzip). */
+interface SectionedGzip {
+  readonly full: boolean;
+  room(): Promise<void>;
+  write(chunk: Buffer): void;
+  beginSection(): void;
+  endSection(): unknown;
+  reuse(d: DeflatedSection): void;
+  end(): Promise<void>;
+  destroy(): void;
+}
 
 export interface ScrapeCacheOptions extends Omit<RenderOptions, 'format'> {
   /** A finished sweep is served for this long (ms) before the next scrape sweeps again. Default 1000. */
@@ -267,18 +281,23 @@ export class ScrapeCache {
    * gzipReuse, one section per family, and the kept deflate bytes of an unchanged family instead of its text.
    */
   private async renderGzipParts(sweep: Sweep, body: Body): Promise<void> {
-    const gz = new ParallelGzip(
-      this.gzipLevel,
-      this.gzipParallel,
-      (c) => body.push(c),
-      (c) => this.pool.give(c),
-    );
+    // One section stream (one deflate context, a full flush per family) unless parts are asked to run in parallel.
+    const emit = (c: Buffer): void => body.push(c);
+    const give = (c: Buffer): void => this.pool.give(c);
+    const one = this.gzipParallel === 1;
+    const gz: SectionedGzip = one
+      ? new SectionGzip(this.gzipLevel, emit, give)
+      : new ParallelGzip(this.gzipLevel, this.gzipParallel, emit, give);
+    const deflated = (open: unknown): DeflatedSection | undefined =>
+      one
+        ? SectionGzip.deflated(open as Parameters<typeof SectionGzip.deflated>[0])
+        : ParallelGzip.deflated(open as Parameters<typeof ParallelGzip.deflated>[0]);
     let kept = this.deflated.get(body.format);
     if (kept === undefined) {
       kept = new Map();
       this.deflated.set(body.format, kept);
     }
-    const made: Array<{ index: number; stamp: number; open: OpenSection }> = [];
+    const made: Array<{ index: number; stamp: number; open: unknown }> = [];
     const store = kept;
     const sections: SectionHooks | undefined = !this.gzipReuse
       ? undefined
@@ -320,7 +339,7 @@ export class ScrapeCache {
     }
     // Every part is compressed now: keep each family's deflate bytes for the next body.
     for (const { index, stamp, open } of made) {
-      const section = ParallelGzip.deflated(open);
+      const section = deflated(open);
       if (section === undefined) store.delete(index);
       else store.set(index, { stamp, section });
     }

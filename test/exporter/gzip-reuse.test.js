@@ -8,6 +8,7 @@ const t = require('tap');
 const fs = require('node:fs');
 const http = require('node:http');
 const zlib = require('node:zlib');
+const { spawnSync } = require('node:child_process');
 const { StatsCollector, Sweep, FIELD, FIELD_COUNT } = require('../../dist/collector');
 const { createMetricsServer, renderMetrics, FAMILIES } = require('../../dist/exporter');
 const { ScrapeCache } = require('../../dist/exporter/scrape-cache');
@@ -71,6 +72,7 @@ async function gzipBody(cache, format = 'prometheus') {
   // One member: the trailer's length is the whole text's, and nothing follows it.
   const isize = gz.readUInt32LE(gz.length - 4);
   return {
+    gz,
     text,
     isize,
     bytes: gz.length,
@@ -98,6 +100,9 @@ t.test('unchanged families are reused; a change of value, presence, labels or ro
   t.equal(second.text, expect(), 'the second body unzips to the same exposition');
   t.ok(second.reused >= 40, `unchanged families reused (${second.reused}, deflated ${second.deflated}: the per-device families)`);
   t.ok(second.deflated < first.deflated, 'fewer families deflated');
+  const gunzip = spawnSync('gzip', ['-dc'], { input: second.gz, maxBuffer: 1 << 28 });
+  if (gunzip.error) t.skip(`gzip: ${gunzip.error.message}`);
+  else t.ok(gunzip.status === 0 && gunzip.stdout.toString('utf8') === second.text, `gzip -dc agrees (${gunzip.stderr})`);
 
   // One value of one row changes: only the families reading that column are rendered again.
   s.values[17 * FIELD_COUNT + FIELD.cpu_usage_ns] += 2e9;
@@ -131,7 +136,7 @@ t.test('unchanged families are reused; a change of value, presence, labels or ro
   t.ok(seventh.reused >= 40, 'and reused again once unchanged');
 });
 
-t.test('each format keeps its own; gzipReuse false never reuses', async (t) => {
+t.test('each format keeps its own; parts in parallel too; gzipReuse false never reuses', async (t) => {
   const s = bigSweep(200);
   const c = fixedCollector(t, s);
   const cache = new ScrapeCache(c, { maxAgeMs: 0 });
@@ -144,6 +149,18 @@ t.test('each format keeps its own; gzipReuse false never reuses', async (t) => {
   t.ok(om2.reused >= 40, 'its own bytes are reused');
   t.equal(om2.text, renderMetrics(s, { format: 'openmetrics' }));
   t.ok(om2.text.endsWith('# EOF\n'));
+
+  // Parts in parallel (parallel-gzip.ts) keep sections too.
+  const par = new ScrapeCache(c, { maxAgeMs: 0, gzipParallel: 2 });
+  t.teardown(() => par.close());
+  await gzipBody(par);
+  const p2 = await gzipBody(par);
+  t.ok(p2.reused >= 40, `gzipParallel 2: reused (${p2.reused})`);
+  t.equal(p2.text, renderMetrics(s));
+  s.values[9 * FIELD_COUNT + FIELD.memory_rss_bytes] += 4096;
+  const p3 = await gzipBody(par);
+  t.equal(p3.text, renderMetrics(s), 'gzipParallel 2: a changed value');
+  t.equal(p3.isize, Buffer.byteLength(p3.text));
 
   const off = new ScrapeCache(c, { maxAgeMs: 0, gzipReuse: false });
   t.teardown(() => off.close());
