@@ -741,7 +741,7 @@ function cpuSplit(results, meta) {
   row('server CPU per gzip scrape without reuse (`gzipReuse: false`, same rounds)', (x) => fmtMs(x.gzipOff.cpuMs));
   row('gzip bytes: reuse / one stream', (x) => `${(x.exporter.reuse.bytes / 1e6).toFixed(2)} / ${(x.exporter.off.bytes / 1e6).toFixed(2)} MB`);
   row('busy-node estimate: sweep + busy render + compression + other', (x) => fmtMs(x.sweepCpuMs + x.exporter.moved.cpu + Math.max(0, other(x))));
-  row('**≤ 200 ms per scrape**', (x, c) => (c.n < 5000 ? `${ok(x.gzip.cpuMs <= 200)} (set for N=5000)` : ok(x.gzip.cpuMs <= 200)));
+  row('**≤ 200 ms per scrape**', (x, c) => `${ok(x.gzip.cpuMs <= 200)}${c.n < 5000 ? ' (set for N=5000)' : ''}${x.gzip.cpuMs > 200 ? ` (the sweep alone: ${fmtMs(x.sweepCpuMs)})` : ''}`);
   row('floor: the sweep\'s kernel reads alone (strace per scrape: pread64 / openat / openat2 / close)', (x) => {
     const st = x.strace;
     const calls = (k) => (st && !st.skip ? Math.round(st.syscalls[k]?.calls || 0) : '?');

@@ -360,8 +360,12 @@ export class ExpositionRenderer {
   /** Per family, what its text was last rendered from (renders with SectionHooks only). */
   private readonly snapshots: Array<Snapshot | undefined> = [];
   private stamps = 0;
-  /** The rows' label texts (undefined: a row not rendered) of the last render with SectionHooks, and their stamp. */
-  private lastRows: Array<CachedPrefix | undefined> = [];
+  /**
+   * The rows of the last render with SectionHooks — path and labels object (the two a row's label text is made from
+   * and cached by; undefined: a row not rendered) — and their stamp.
+   */
+  private lastPaths: Array<string | undefined> = [];
+  private lastLabels: Array<Labels | undefined> = [];
   private rowsStamp = 0;
 
   constructor(
@@ -467,18 +471,28 @@ export class ExpositionRenderer {
     return texts;
   };
 
-  /** Stamps the sweep's row set: the same rows, in the same order, with the same label texts as last time or not. */
-  private stampRows(sweep: Sweep, prefix: (row: number) => CachedPrefix): void {
-    const rows = new Array<CachedPrefix | undefined>(sweep.rows);
-    const last = this.lastRows;
-    let same = last.length === sweep.rows;
-    for (let row = 0; row < sweep.rows; row++) {
+  /**
+   * Stamps the sweep's row set: the same rows rendered, in the same order, with the same paths and labels objects
+   * (so the same label texts: the collector gives a row a new labels object whenever its labels change) as last time,
+   * or not. No label text is built here (a first render builds them in its slices).
+   */
+  private stampRows(sweep: Sweep): void {
+    const n = sweep.rows;
+    const paths = new Array<string | undefined>(n);
+    const labels = new Array<Labels | undefined>(n);
+    const lp = this.lastPaths;
+    const ll = this.lastLabels;
+    let same = lp.length === n;
+    for (let row = 0; row < n; row++) {
       const st = sweep.status[row];
-      const e = st === ROW_STATUS.ok || st === ROW_STATUS.error || st === ROW_STATUS.final ? prefix(row) : undefined;
-      rows[row] = e;
-      if (same && last[row] !== e) same = false;
+      if (st === ROW_STATUS.ok || st === ROW_STATUS.error || st === ROW_STATUS.final) {
+        paths[row] = sweep.paths[row];
+        labels[row] = sweep.labels[row] ?? NO_LABELS;
+      }
+      if (same && (lp[row] !== paths[row] || ll[row] !== labels[row])) same = false;
     }
-    this.lastRows = rows;
+    this.lastPaths = paths;
+    this.lastLabels = labels;
     if (!same) this.rowsStamp = ++this.stamps;
   }
 
@@ -491,7 +505,7 @@ export class ExpositionRenderer {
     if (sweep.bigint || plan.samples.some((p) => p.spec.vector !== undefined)) return { stamp: undefined, same: false };
     const numbers = sweep.values as Float64Array;
     const { present } = sweep;
-    const rows = this.lastRows;
+    const rows = this.lastPaths;
     const n = plan.samples.length;
     let snap = this.snapshots[fi];
     let same = snap !== undefined && snap.version === sweep.version && snap.rows === this.rowsStamp;
@@ -534,7 +548,7 @@ export class ExpositionRenderer {
         ? undefined
         : (fi: number): Stamp => {
             if (!rowsStamped) {
-              this.stampRows(sweep, prefix);
+              this.stampRows(sweep);
               rowsStamped = true;
             }
             return this.stampOf(fi, sweep);
