@@ -192,11 +192,18 @@ export class SectionGzip {
     this.drain();
   }
 
-  /** A section's deflate bytes, CRC and length once the stream has ended; undefined when they do not stand alone. */
+  /**
+   * A section's deflate bytes (copied into one buffer of their size: the stream's output is sliced from 256 KiB
+   * buffers, which a small kept section would otherwise hold on to), CRC and length once the stream has ended;
+   * undefined when they do not stand alone.
+   */
   static deflated(ref: SectionRef): DeflatedSection | undefined {
     const s = ref.segment;
     if (!s.flushed || !s.whole || s.kept) return undefined;
-    return { parts: s.out.filter((b) => b.length > 0), crc: s.crc, length: s.length };
+    const bytes = Buffer.allocUnsafeSlow(s.out.reduce((n, b) => n + b.length, 0));
+    let off = 0;
+    for (const b of s.out) off += b.copy(bytes, off);
+    return { parts: bytes.length > 0 ? [bytes] : [], crc: s.crc, length: s.length };
   }
 
   /** Ends the stream: the final block, then the trailer. Rejects with the stream's error. */
