@@ -46,8 +46,8 @@
  *     round — the work of one agent process whose RLIMIT_NOFILE holds all N cgroups' files — with their strace.
  * Targets (issue 12): gzip scrape ≤ 1.3× the async sweep at N=5000; render never blocking the loop > 20 ms; ≤ 200 ms
  * of CPU per scrape. For each target the report prints the floor under it: the CPU floor = the sweep's kernel time
- * (the reads) + zlib's CPU for the body + the render's CPU, against 200 ms; the ratio floor = 1 + (render + gzip CPU)
- * / (sweep wall × cores), against 1.3.
+ * (the reads; + the render and compression of a body, unchanged families reused), against 200 ms; the ratio floor =
+ * 1 + (render + compression CPU) / (sweep wall × cores), against 1.3.
  *
  * Internal: `node bench/scrape.js --server-child` is the server process (driven over IPC).
  */
