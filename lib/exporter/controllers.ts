@@ -8,7 +8,9 @@
  */
 import { CONTROLLERS } from '../stats/types';
 import { FIELD } from '../collector/layout';
+import { StatsCollector, type CollectorOptions } from '../collector/collector';
 import type { Family } from './families';
+import { selectFamilies, type Selection } from './selection';
 
 const IO_FIELDS: ReadonlySet<number> = new Set([
   FIELD.io_read_bytes,
@@ -43,4 +45,23 @@ export function controllersFor(mask: number, families: readonly Family[]): numbe
   if (!io) m &= ~CONTROLLERS.io;
   if (!psi) m &= ~CONTROLLERS.psi;
   return m;
+}
+
+/**
+ * A collector for a server of `selection`'s families: made from `options`, without the controllers (io, psi) no
+ * selected family reads — unless `options.controllers` is given. Bad selections throw (nothing left open).
+ */
+export function collectorFor(options: CollectorOptions, selection: Selection): StatsCollector {
+  const first = new StatsCollector(options);
+  if (options.controllers !== undefined) return first;
+  let mask: number;
+  try {
+    mask = controllersFor(first.mask, selectFamilies(selection));
+  } catch (err) {
+    first.close();
+    throw err;
+  }
+  if (mask === first.mask) return first;
+  first.close();
+  return new StatsCollector({ ...options, controllers: mask });
 }

@@ -10,15 +10,15 @@
  */
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { StatsCollector, type CollectorOptions } from '../collector/collector';
+import type { StatsCollector, CollectorOptions } from '../collector/collector';
 import type { Labels } from '../collector/sweep';
 import type { WatchOptions } from '../collector/watch';
 import { invalidArg } from '../errors';
 import { CONTENT_TYPE, type ExpositionFormat } from './render';
 import type { Body, Encoding } from './body';
 import { ScrapeCache, type ScrapeCounts } from './scrape-cache';
-import { selectFamilies, type Selection } from './selection';
-import { controllersFor } from './controllers';
+import type { Selection } from './selection';
+import { collectorFor } from './controllers';
 import { renderSelfMetrics, type SelfMetric } from './self-metrics';
 
 export interface MetricsServerOptions extends CollectorOptions, Selection {
@@ -137,25 +137,6 @@ function nonNegative(name: string, v: unknown, dflt: number): number {
 
 const TEXT = { 'content-type': 'text/plain; charset=utf-8' };
 
-/**
- * The server's own collector: without the controllers (io, psi) no served family reads, unless `controllers` is
- * given (controllers.ts).
- */
-function ownCollector(options: MetricsServerOptions): StatsCollector {
-  const first = new StatsCollector(options);
-  if (options.controllers !== undefined) return first;
-  let mask: number;
-  try {
-    mask = controllersFor(first.mask, selectFamilies(options));
-  } catch (err) {
-    first.close();
-    throw err;
-  }
-  if (mask === first.mask) return first;
-  first.close();
-  return new StatsCollector({ ...options, controllers: mask });
-}
-
 export async function createMetricsServer(options: MetricsServerOptions = {}): Promise<MetricsServer> {
   const port = options.port ?? 9101;
   if (!Number.isInteger(port) || port < 0 || port > 65535)
@@ -186,7 +167,8 @@ export async function createMetricsServer(options: MetricsServerOptions = {}): P
     throw invalidArg('gzipReuse', options.gzipReuse, 'must be a boolean');
 
   const owned = options.collector === undefined;
-  const collector = options.collector ?? ownCollector(options);
+  // Its own collector reads no controller no served family needs (controllers.ts).
+  const collector = options.collector ?? collectorFor(options, options);
   let cache: ScrapeCache;
   let scrapeErrors = 0;
   const own = (format: ExpositionFormat): string => {

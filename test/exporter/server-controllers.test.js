@@ -8,7 +8,7 @@ const fs = require('node:fs');
 const http = require('node:http');
 const { StatsCollector } = require('../../dist/collector');
 const { createMetricsServer, FAMILIES, selectFamilies } = require('../../dist/exporter');
-const { controllersFor } = require('../../dist/exporter/controllers');
+const { controllersFor, collectorFor } = require('../../dist/exporter/controllers');
 const { CONTROLLERS } = require('../../dist/stats');
 const { realKernelSkipReason, makeSubtree } = require('../helpers/cgroups');
 
@@ -22,6 +22,19 @@ t.test('controllersFor drops io and psi only when no selected family reads them'
   t.equal(controllersFor(all, selectFamilies({ families: ['container_fs_reads_bytes_total'] })), all & ~CONTROLLERS.psi, 'one per-device family keeps io');
   t.equal(controllersFor(all, selectFamilies({ families: ['container_pressure_io_stalled_seconds_total'] })), all & ~CONTROLLERS.io, 'one pressure family keeps psi');
   t.equal(controllersFor(CONTROLLERS.memory, selectFamilies({ disable: ['diskIO', 'pressure'] })), CONTROLLERS.memory, 'nothing else is touched');
+});
+
+t.test('collectorFor (what cgmgr serve makes its collector with)', async (t) => {
+  const plain = collectorFor({}, {});
+  t.teardown(() => plain.close());
+  const cut = collectorFor({}, { disable: ['diskIO', 'pressure'] });
+  t.teardown(() => cut.close());
+  t.equal(cut.mask, plain.mask & ~CONTROLLERS.io & ~CONTROLLERS.psi, 'io and psi dropped, the rest as the default collector');
+  t.ok(cut.files().every((f) => f.controller !== 'blkio' && !/\.pressure$/.test(f.name)), 'none of their files planned');
+  const given = collectorFor({ controllers: ['memory', 'blkio'] }, { disable: ['diskIO'] });
+  t.teardown(() => given.close());
+  t.ok(given.mask & CONTROLLERS.io, 'controllers given: kept');
+  t.throws(() => collectorFor({}, { disable: ['nope'] }), { code: 'ERR_INVALID_ARG_VALUE' }, 'a bad selection throws');
 });
 
 function get(url) {
