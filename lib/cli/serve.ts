@@ -9,6 +9,7 @@
 import { listCgroups } from '../walk';
 import type { Command } from './command';
 import type { SelfMetric } from '../exporter/self-metrics';
+import type { StatsCollector } from '../collector';
 import { EXIT_OK, UsageError, intOption, parseCommand, toJson } from './io';
 
 const USAGE = `Usage: cgmgr serve [options] [path...]
@@ -96,8 +97,7 @@ export const serveCommand: Command = {
       ...(values['label-deny'] ? { labelDeny: list(values['label-deny']) } : {}),
     };
     // Loaded only by this command.
-    const { StatsCollector } = await import('../collector');
-    const { createMetricsServer, ExpositionRenderer } = await import('../exporter');
+    const { collectorFor, createMetricsServer, ExpositionRenderer } = await import('../exporter');
     try {
       new ExpositionRenderer(selection); // unknown groups or families, a denied id: a usage error before listening
     } catch (err) {
@@ -114,7 +114,7 @@ export const serveCommand: Command = {
       ...(processMetrics ? { processMetrics } : {}),
       network,
     } as const;
-    let collector: InstanceType<typeof StatsCollector>;
+    let collector: StatsCollector;
     let extraMetrics: (() => SelfMetric[]) | undefined;
     if (kubernetes) {
       const { createKubernetesCollector } = await import('../kubernetes/collector');
@@ -142,7 +142,8 @@ export const serveCommand: Command = {
       ];
       collector = k;
     } else {
-      collector = new StatsCollector(rootOption);
+      // Without the controllers no served family reads (--disable_metrics diskIO,pressure: no blkio nor pressure file).
+      collector = collectorFor(rootOption, selection);
     }
     try {
       for (const p of kubernetes ? paths : paths.length > 0 ? paths : listCgroups(collector.engine.layout, { depth })) {

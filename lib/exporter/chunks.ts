@@ -93,6 +93,11 @@ export class ChunkWriter {
     this.off = off;
   }
 
+  /** Hands on what is written so far (a section ends here: the next byte starts a new chunk). */
+  cut(): void {
+    this.flush();
+  }
+
   /** Hands on the current chunk if it holds anything, and takes a fresh one. */
   private flush(): void {
     if (this.off === 0) return;

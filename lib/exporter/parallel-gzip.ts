@@ -5,8 +5,14 @@
  * they complete, then an empty final block and the trailer: the CRC-32 of the whole text (zlib.crc32, chained over
  * the chunks on the calling thread as they are written) and its length mod 2^32. Each part starts without the
  * previous part's window, which costs a little ratio (parts are ≥ 1 MiB, the window 32 KiB).
+ *
+ * Sections: the chunks between beginSection() and endSection() are one section, whose CRC-32 and length are kept
+ * apart (folded into the stream's with crc32Combine) and whose deflate parts are returned by deflated() once the
+ * stream has ended: they are independent of what comes before and after them, so a later stream can put them in
+ * again unchanged with reuse() instead of compressing the same text again (scrape-cache.ts).
  */
 import * as zlib from 'node:zlib';
+import { crc32Combine } from './crc32-combine';
 
 /** The gzip header: deflate, no flags, no mtime, XFL 4 (fastest), OS 3 (Unix) — what zlib writes at level 1. */
 const HEADER = Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x04, 0x03]);
@@ -18,9 +24,26 @@ interface Part {
   error?: Error;
 }
 
+/** The compressed form of a section: its deflate parts (each sync-flushed), and the CRC-32 and length of its text. */
+export interface DeflatedSection {
+  readonly parts: readonly Buffer[];
+  readonly crc: number;
+  readonly length: number;
+}
+
+/** A section being written (its parts fill in as they are compressed). */
+export interface OpenSection {
+  parts: Part[];
+  crc: number;
+  length: number;
+}
+
 export class ParallelGzip {
+  /** CRC-32 and length of the text before the current section. */
   private crc = 0;
   private size = 0;
+  /** The section the next chunk belongs to (an unnamed one outside beginSection() / endSection()). */
+  private section: OpenSection = { parts: [], crc: 0, length: 0 };
   private readonly parts: Part[] = [];
   private inFlight = 0;
   private error: Error | undefined;
@@ -56,10 +79,12 @@ export class ParallelGzip {
       this.done(chunk);
       return;
     }
-    this.crc = zlib.crc32(chunk, this.crc);
-    this.size += chunk.length;
+    const sec = this.section;
+    sec.crc = zlib.crc32(chunk, sec.crc);
+    sec.length += chunk.length;
     const part: Part = {};
     this.parts.push(part);
+    sec.parts.push(part);
     this.inFlight++;
     zlib.deflateRaw(chunk, { level: this.level, finishFlush: zlib.constants.Z_SYNC_FLUSH }, (err, out) => {
       this.inFlight--;
@@ -71,6 +96,48 @@ export class ParallelGzip {
       this.waiters = [];
       for (const resolve of w) resolve();
     });
+  }
+
+  /** Folds the current section into the stream's CRC and length, and starts the next one. */
+  private close(): OpenSection {
+    const sec = this.section;
+    this.crc = crc32Combine(this.crc, sec.crc, sec.length);
+    this.size += sec.length;
+    this.section = { parts: [], crc: 0, length: 0 };
+    return sec;
+  }
+
+  /** The chunks written from now until endSection() are one section. */
+  beginSection(): void {
+    this.close();
+  }
+
+  /** Ends the section begun by beginSection(): pass it to deflated() once the stream has ended. */
+  endSection(): OpenSection {
+    return this.close();
+  }
+
+  /**
+   * Puts in a section deflated by an earlier stream (its text is not compressed again). Call it where the section's
+   * text belongs: between sections, with no chunk written since the last endSection().
+   */
+  reuse(d: DeflatedSection): void {
+    this.close();
+    if (this.destroyed || this.error !== undefined) return;
+    for (const out of d.parts) this.parts.push({ out });
+    this.crc = crc32Combine(this.crc, d.crc, d.length);
+    this.size += d.length;
+    this.flush();
+  }
+
+  /** A section's deflate parts, CRC and length, once every part of it compressed (after end()); else undefined. */
+  static deflated(sec: OpenSection): DeflatedSection | undefined {
+    const parts: Buffer[] = [];
+    for (const p of sec.parts) {
+      if (p.out === undefined) return undefined;
+      if (p.out.length > 0) parts.push(p.out);
+    }
+    return { parts, crc: sec.crc, length: sec.length };
   }
 
   /** Emits the finished parts at the head of the queue, in order. */
@@ -94,6 +161,7 @@ export class ParallelGzip {
     this.flush();
     if (this.error !== undefined) throw this.error;
     if (this.destroyed) return;
+    this.close();
     const trailer = Buffer.alloc(8);
     trailer.writeUInt32LE(this.crc >>> 0, 0);
     trailer.writeUInt32LE(this.size % 2 ** 32, 4);

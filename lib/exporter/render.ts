@@ -9,6 +9,11 @@
  * row a new labels object whenever its labels or its cgroup identity change). `render()` works in slices and yields
  * to the event loop between them (and waits while its consumer, e.g. gzip, asks it to); `renderSync()` does it all
  * at once. renderMetrics() is the one-call string form.
+ *
+ * A render given SectionHooks (the server's gzip bodies) hands each family on as a section of its own chunks, and
+ * first checks whether the family's text would be the one it rendered last time (the same rows with the same label
+ * texts, the same values present): then the consumer may put in what it kept of that text (its deflate bytes)
+ * instead, and the family is not rendered at all.
  */
 import { performance } from 'node:perf_hooks';
 import { StatsCollector } from '../collector/collector';
@@ -105,6 +110,41 @@ export interface RenderCounts {
   renders: number;
   /** Row label texts built (the rest came from the cache). */
   prefixBuilds: number;
+  /** Families not rendered because the consumer put in what it kept of their unchanged text (SectionHooks). */
+  sectionsReused: number;
+}
+
+/**
+ * A consumer that keeps what it made of a family's text (e.g. its deflate bytes) and can put it in again while the
+ * text is unchanged. Each family is one section: its text comes in chunks of its own (the writer is cut at its end).
+ */
+export interface SectionHooks {
+  /**
+   * The family `index` (of the renderer's `families`) would render the text it rendered when stamped `stamp`: true
+   * when the consumer put in what it kept of that text (the family is then not rendered).
+   */
+  reuse(index: number, stamp: number): boolean;
+  /** The family's text starts: its chunks follow. */
+  begin(index: number): void;
+  /** Its chunks were all handed on. `stamp` names its text (undefined: a family that is never reused). */
+  end(index: number, stamp: number | undefined): void;
+}
+
+/** What a family's text was rendered from last time (rows, their label texts, its values), under a stamp. */
+interface Snapshot {
+  stamp: number;
+  version: number;
+  /** The row set (rowsStamp) of that render. */
+  rows: number;
+  /** Per row × sample of the family: present, and the value (when present). */
+  has: Uint8Array;
+  values: Float64Array;
+}
+
+/** Whether a family's text is the one last stamped (`same`), and its stamp (undefined: never reused). */
+interface Stamp {
+  stamp: number | undefined;
+  same: boolean;
 }
 
 /** One render of one sweep, resumable between slices. */
@@ -113,6 +153,9 @@ class RenderJob {
   private si = 0;
   private row = 0;
   private header = false;
+  /** The current family's section has begun (SectionHooks), under this stamp. */
+  private open = false;
+  private stamp: number | undefined;
   done = false;
 
   constructor(
@@ -125,6 +168,9 @@ class RenderJob {
     private readonly openMetrics: boolean,
     /** More families after the sweep's (cgmgr's own metrics), before OpenMetrics' `# EOF`. */
     private readonly trailer: string = '',
+    private readonly sections?: SectionHooks,
+    private readonly stampOf?: (family: number) => Stamp,
+    private readonly reused?: () => void,
   ) {}
 
   /** Stops for good: the chunk being written goes back to the pool unsent. */
@@ -137,8 +183,21 @@ class RenderJob {
   step(stop: () => boolean): boolean {
     const { sweep, prefix, writer } = this;
     const rows = sweep.rows;
+    const sections = this.sections;
     while (this.fi < this.plans.length) {
       const f = this.plans[this.fi]!;
+      if (sections !== undefined && !this.open) {
+        const { stamp, same } = this.stampOf!(this.fi);
+        if (same && stamp !== undefined && sections.reuse(this.fi, stamp)) {
+          this.reused?.();
+          this.fi++;
+          if (stop()) return false;
+          continue;
+        }
+        this.stamp = stamp;
+        this.open = true;
+        sections.begin(this.fi);
+      }
       while (this.si < f.samples.length) {
         const p = f.samples[this.si]!;
         const s = p.spec;
@@ -271,6 +330,11 @@ class RenderJob {
         this.si++;
         this.row = 0;
       }
+      if (sections !== undefined) {
+        writer.cut();
+        this.open = false;
+        sections.end(this.fi, this.stamp);
+      }
       this.fi++;
       this.si = 0;
       this.header = false;
@@ -286,13 +350,23 @@ class RenderJob {
 export class ExpositionRenderer {
   readonly format: ExpositionFormat;
   readonly families: readonly Family[];
-  readonly counts: RenderCounts = { renders: 0, prefixBuilds: 0 };
+  readonly counts: RenderCounts = { renders: 0, prefixBuilds: 0, sectionsReused: 0 };
   private readonly plans: FamilyPlan[];
   private readonly constant: Labels;
   private readonly keep: ((name: string) => boolean) | undefined;
   private readonly prefixCache = new Map<string, CachedPrefix>();
   /** `,device="…"` per key of each KeyTable (a key's name never changes). */
   private readonly keyTexts = new WeakMap<KeyTable, Array<LabelText | undefined>>();
+  /** Per family, what its text was last rendered from (renders with SectionHooks only). */
+  private readonly snapshots: Array<Snapshot | undefined> = [];
+  private stamps = 0;
+  /**
+   * The rows of the last render with SectionHooks — path and labels object (the two a row's label text is made from
+   * and cached by; undefined: a row not rendered) — and their stamp.
+   */
+  private lastPaths: Array<string | undefined> = [];
+  private lastLabels: Array<Labels | undefined> = [];
+  private rowsStamp = 0;
 
   constructor(
     options: RenderOptions = {},
@@ -397,9 +471,88 @@ export class ExpositionRenderer {
     return texts;
   };
 
-  private job(sweep: Sweep, emit: (chunk: Buffer) => void, trailer = ''): RenderJob {
+  /**
+   * Stamps the sweep's row set: the same rows rendered, in the same order, with the same paths and labels objects
+   * (so the same label texts: the collector gives a row a new labels object whenever its labels change) as last time,
+   * or not. No label text is built here (a first render builds them in its slices).
+   */
+  private stampRows(sweep: Sweep): void {
+    const n = sweep.rows;
+    const paths = new Array<string | undefined>(n);
+    const labels = new Array<Labels | undefined>(n);
+    const lp = this.lastPaths;
+    const ll = this.lastLabels;
+    let same = lp.length === n;
+    for (let row = 0; row < n; row++) {
+      const st = sweep.status[row];
+      if (st === ROW_STATUS.ok || st === ROW_STATUS.error || st === ROW_STATUS.final) {
+        paths[row] = sweep.paths[row];
+        labels[row] = sweep.labels[row] ?? NO_LABELS;
+      }
+      if (same && (lp[row] !== paths[row] || ll[row] !== labels[row])) same = false;
+    }
+    this.lastPaths = paths;
+    this.lastLabels = labels;
+    if (!same) this.rowsStamp = ++this.stamps;
+  }
+
+  /**
+   * Whether family fi of this sweep renders the text it rendered last time (the same rows, sweep version and values
+   * present), recording this sweep's values for the next time; its stamp is renewed whenever it changed.
+   */
+  private stampOf(fi: number, sweep: Sweep): Stamp {
+    const plan = this.plans[fi]!;
+    if (sweep.bigint || plan.samples.some((p) => p.spec.vector !== undefined)) return { stamp: undefined, same: false };
+    const numbers = sweep.values as Float64Array;
+    const { present } = sweep;
+    const rows = this.lastPaths;
+    const n = plan.samples.length;
+    let snap = this.snapshots[fi];
+    let same = snap !== undefined && snap.version === sweep.version && snap.rows === this.rowsStamp;
+    if (snap === undefined || snap.has.length < rows.length * n) {
+      const size = Math.max(sweep.capacity, rows.length) * n;
+      snap = { stamp: 0, version: 0, rows: 0, has: new Uint8Array(size), values: new Float64Array(size) };
+      this.snapshots[fi] = snap;
+      same = false;
+    }
+    const { has, values } = snap;
+    for (let row = 0; row < rows.length; row++) {
+      if (rows[row] === undefined) continue;
+      const base = row * FIELD_COUNT;
+      for (let k = 0; k < n; k++) {
+        const j = row * n + k;
+        const i = base + plan.samples[k]!.spec.field;
+        const h = present[i]!;
+        if (h !== has[j]) {
+          same = false;
+          has[j] = h;
+        }
+        if (h === 1 && numbers[i] !== values[j]) {
+          same = false;
+          values[j] = numbers[i]!;
+        }
+      }
+    }
+    snap.version = sweep.version;
+    snap.rows = this.rowsStamp;
+    if (!same) snap.stamp = ++this.stamps;
+    return { stamp: snap.stamp, same };
+  }
+
+  private job(sweep: Sweep, emit: (chunk: Buffer) => void, trailer = '', sections?: SectionHooks): RenderJob {
     if (!(sweep instanceof Sweep)) throw invalidArg('source', sweep, 'must be a Sweep');
     const prefix = this.prefixes(sweep);
+    let rowsStamped = false;
+    const stampOf =
+      sections === undefined
+        ? undefined
+        : (fi: number): Stamp => {
+            if (!rowsStamped) {
+              this.stampRows(sweep);
+              rowsStamped = true;
+            }
+            return this.stampOf(fi, sweep);
+          };
     return new RenderJob(
       this.plans,
       sweep,
@@ -409,6 +562,9 @@ export class ExpositionRenderer {
       new ChunkWriter(this.pool, emit),
       this.format === 'openmetrics',
       trailer,
+      sections,
+      stampOf,
+      () => this.counts.sectionsReused++,
     );
   }
 
@@ -436,6 +592,8 @@ export class ExpositionRenderer {
       trailer?: string;
       /** Checked between slices: when true the render stops there (its unsent chunk goes back to the pool). */
       cancelled?: () => boolean;
+      /** Each family as a section of its own chunks, and not rendered when the consumer puts in its unchanged text. */
+      sections?: SectionHooks;
     } = {},
   ): Promise<Buffer[]> {
     const chunks: Buffer[] = [];
@@ -443,7 +601,7 @@ export class ExpositionRenderer {
     const sliceMs = options.sliceMs ?? DEFAULT_SLICE_MS;
     const paused = options.paused ?? (() => false);
     const cancelled = options.cancelled ?? (() => false);
-    const job = this.job(sweep, emit, options.trailer);
+    const job = this.job(sweep, emit, options.trailer, options.sections);
     for (;;) {
       const until = performance.now() + sliceMs;
       if (job.step(() => paused() || performance.now() >= until)) return chunks;

@@ -100,9 +100,9 @@ t.test('label text is cached per row and rebuilt when a row\'s labels or cgroup 
   c.add(V2_POD, { name: 'pod' }).add(V2_CTR, { name: 'ctr' });
   const r = new ExpositionRenderer();
   await r.render(await c.collectAsync());
-  t.same(r.counts, { renders: 1, prefixBuilds: 2 });
+  t.same(r.counts, { renders: 1, prefixBuilds: 2, sectionsReused: 0 });
   await r.render(await c.collectAsync());
-  t.same(r.counts, { renders: 2, prefixBuilds: 2 }, 'a second sweep of the same rows: no label text built');
+  t.same(r.counts, { renders: 2, prefixBuilds: 2, sectionsReused: 0 }, 'a second sweep of the same rows: no label text built');
   c.add(V2_CTR, { name: 'ctr', pod: 'web-1' });
   const text = Buffer.concat(await r.render(await c.collectAsync())).toString('utf8');
   t.equal(r.counts.prefixBuilds, 3, 'new labels on one row: that row rebuilt');
