@@ -286,6 +286,8 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
   private rowsOf: Entry[] | undefined;
   private rowPaths: readonly string[] = [];
   private rowLabels: readonly Labels[] = [];
+  private netStatesOf: Entry[] | undefined;
+  private netStatesCache: ReadonlyArray<NetState | undefined> | undefined;
   private inFlight: Promise<unknown> | undefined;
   private closed = false;
   private readonly scratch = new Float64Array(FIELD_COUNT);
@@ -726,12 +728,10 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
   private async sweepAsync<S extends Sweep>(into: S | undefined): Promise<S> {
     const list = this.prepare();
     // The pods' network files are read on the pool beside the cgroups' files (network.ts prefetch()).
+    const states = this.netStates(list);
     const net =
-      this.netReader !== undefined && list.length > 0
-        ? this.netReader.prefetch(
-            this.engine.nativeEngine,
-            list.map((e) => e.net),
-          )
+      this.netReader !== undefined && states !== undefined
+        ? this.netReader.prefetch(this.engine.nativeEngine, states)
         : undefined;
     try {
       if (this.compiled.plan !== undefined && list.length > 0)
@@ -751,6 +751,16 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
       this.fillRows(fill, from, Math.min(list.length, from + FILL_SLICE));
     }
     return this.endFill(fill);
+  }
+
+  /** The network state of each row of `list`, or undefined when no row gets network figures: kept per list (a list
+   * is replaced, never mutated, and a row's state object is its entry's for life). */
+  private netStates(list: Entry[]): ReadonlyArray<NetState | undefined> | undefined {
+    if (this.netStatesOf !== list) {
+      this.netStatesOf = list;
+      this.netStatesCache = list.some((e) => e.net !== undefined) ? list.map((e) => e.net) : undefined;
+    }
+    return this.netStatesCache;
   }
 
   /** Starts filling a sweep of `list` (and the retired rows) from this.result: the rows are filled by fillRows(). */
@@ -825,8 +835,9 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
       sweep.specMs[row] = e.specMs;
       let nums: Float64Array;
       let base: number;
+      let clean: boolean;
       if (this.bigint) {
-        this.program.extractBigint(
+        clean = this.program.extractBigint(
           r,
           this.words,
           row,
@@ -839,19 +850,20 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
         nums = this.scratch;
         base = 0;
       } else {
-        this.program.extractNumber(r, this.words, row, sweep.values as Float64Array, sweep.present, row);
+        clean = this.program.extractNumber(r, this.words, row, sweep.values as Float64Array, sweep.present, row);
         nums = sweep.values as Float64Array;
         base = o;
       }
       this.fillLifetime(sweep, o, e.startMs, sweep.sampleMs[row]!);
-      if (failedFile(r, row) >= 0) {
+      if (!clean && failedFile(r, row) >= 0) {
         sweep.status[row] = ROW_STATUS.error;
         if (fill.failedRows++ === 0) fill.firstFailed = row;
       }
       for (let k = 0; k < RATE_COUNT; k++) e.previous[k] = nums[base + RATE_FIELDS[k]!]!;
       e.previousMs = sweep.sampleMs[row]!;
       this.noteOomKill(e, nums[base + FIELD.oom_kill]!);
-      this.empties?.seen?.(e.path, nums[base + FIELD.processes]!);
+      const processes = nums[base + FIELD.processes]!;
+      if (processes > 0) this.empties?.seen?.(e.id, processes);
       this.fillVectors(sweep, row, e, r, fill.net);
     }
   }

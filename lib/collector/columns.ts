@@ -270,6 +270,24 @@ const BLKIO_FAMILIES = FAMILIES.map((fam) => ({
   serviced: `${v1.blkio.name}:${fam.find((f) => f.target === 'ioServicedRecursive')!.name}` as PlanKey,
 }));
 
+/**
+ * The column program resolved for one pattern of read files: its live columns (column index, op, slot offsets in
+ * the row, argument) in column order, and the columns absent in that pattern.
+ */
+interface Pattern {
+  col: Int32Array;
+  op: Uint8Array;
+  slotA: Int32Array;
+  /** OP_WS: the inactive slot, or -1 when its file was not read; OP_SWAPV1: usage's slot; OP_IOSTAT: slots per device. */
+  slotB: Int32Array;
+  arg: Float64Array;
+  absent: Int32Array;
+}
+
+/** Plan files at most in a pattern key (bits of a double's integer range), and patterns kept per program. */
+const MAX_PATTERN_FILES = 52;
+const MAX_PATTERNS = 64;
+
 // Op codes of the compiled program.
 const OP_ABSENT = 0;
 const OP_VALUE = 1;
@@ -303,6 +321,12 @@ export class ColumnProgram {
   );
   private readonly fileCount: number;
   private readonly slots: number;
+  /** Slots of each plan file. */
+  private readonly fileSlots: Int32Array;
+  /** Programs resolved per pattern, and the last one used (rows of a sweep mostly share one). */
+  private readonly patterns = new Map<number, Pattern>();
+  private lastKey = -1;
+  private lastPattern: Pattern | undefined;
 
   constructor(c: CompiledStats, version: 1 | 2) {
     this.fileCount = c.plan?.files.length ?? 0;
@@ -402,6 +426,8 @@ export class ColumnProgram {
       if (a) [this.fileA[i], this.slotA[i]] = a;
       if (b) [this.fileB[i], this.slotB[i]] = b;
     }
+    const pf = c.plan?.files ?? [];
+    this.fileSlots = Int32Array.from(pf, (f, i) => (i + 1 < pf.length ? pf[i + 1]!.offset : this.slots) - f.offset);
   }
 
   /** The plan files (indices) any column reads: its source, second operand, fallback, required files, blkio families.
@@ -427,8 +453,182 @@ export class ColumnProgram {
     return used;
   }
 
-  /** Fills row `out` of values/present (number mode) from row `row` of a bigint BatchResult. Allocates nothing. */
+  /**
+   * Fills row `out` of values/present (number mode) from row `row` of a bigint BatchResult. Allocates nothing once the
+   * row's pattern of read files has been seen: the program resolved for that pattern (which columns are present,
+   * which file a fallback reads) runs only the live columns, with no per-column status checks. Returns true when no
+   * file of the row failed (every status is ok or an absence), false when one may have (the caller looks closer).
+   */
   extractNumber(
+    r: BatchResult,
+    words: Uint32Array,
+    row: number,
+    values: Float64Array,
+    present: Uint8Array,
+    out: number,
+  ): boolean {
+    const p = this.patternOf(r.fileStatus, row * this.fileCount);
+    if (p === undefined) {
+      this.extractChecked(r, words, row, values, present, out);
+      return false;
+    }
+    const o = out * FIELD_COUNT;
+    const absent = p.absent;
+    for (let k = 0; k < absent.length; k++) {
+      values[o + absent[k]!] = NaN;
+      present[o + absent[k]!] = 0;
+    }
+    const base = row * this.slots;
+    const flags = r.flags;
+    const floats = r.floats;
+    const { col, op, slotA, slotB, arg } = p;
+    for (let k = 0; k < col.length; k++) {
+      const i = col[k]!;
+      const sa = base + slotA[k]!;
+      let x: number;
+      switch (op[k]) {
+        case OP_VALUE: {
+          // cell(), inlined by hand: the hottest line of a sweep.
+          const f = flags[sa];
+          x =
+            f === SLOT.value
+              ? words[2 * sa + 1]! * TWO32 + words[2 * sa]!
+              : f === SLOT.max
+                ? Infinity
+                : f === SLOT.float
+                  ? floats[sa]!
+                  : NaN;
+          x *= arg[k]!;
+          if (x === 0 && this.zeroUnlimited[i] === 1) x = Infinity;
+          break;
+        }
+        case OP_WS: {
+          const sb = slotB[k]!;
+          const inactive = sb >= 0 ? cell(flags, words, floats, base + sb) : NaN;
+          x = workingSetOf(cell(flags, words, floats, sa), Number.isNaN(inactive) ? undefined : inactive);
+          break;
+        }
+        case OP_SWAPV1: {
+          const d = cell(flags, words, floats, sa) - cell(flags, words, floats, base + slotB[k]!);
+          x = d > 0 ? d : 0;
+          break;
+        }
+        case OP_WEIGHT: {
+          const w = cell(flags, words, floats, sa);
+          x = w >= 1 && w <= 10000 ? 2 + Math.floor(((w - 1) * 262142) / 9999) : NaN;
+          break;
+        }
+        case OP_IOSTAT: {
+          const per = slotB[k]!;
+          const n = Math.min(cell(flags, words, floats, sa), (this.fileSlots[this.fileA[i]!]! - 1) / per);
+          const key = arg[k]!;
+          x = 0;
+          for (let d = 0; d < n; d++) {
+            const s = sa + 1 + d * per + 2 + key;
+            if (flags[s] !== SLOT.absent) x += cell(flags, words, floats, s);
+          }
+          break;
+        }
+        default: // OP_BLKIO: the family search reads the statuses itself
+          x = this.blkioSum(r, words, i, base, row * this.fileCount);
+      }
+      values[o + i] = x;
+      present[o + i] = x === x ? 1 : 0;
+    }
+    return true;
+  }
+
+  /**
+   * The program resolved for the pattern of a row's files (which of them read ok), or undefined when a file may have
+   * failed (malformed, not regular, overflowed its capacity, a syscall error other than ENOENT: the checked path
+   * decides per column and the caller looks for the failure) or the plan has too many files for a pattern key.
+   */
+  private patternOf(fs: Int32Array, fbase: number): Pattern | undefined {
+    const files = this.fileCount;
+    if (files > MAX_PATTERN_FILES) return undefined;
+    let key = 0;
+    let bit = 1;
+    for (let f = 0; f < files; f++, bit *= 2) {
+      const s = fs[fbase + f]!;
+      if (s === FILE_STATUS.ok) key += bit;
+      else if (
+        s === FILE_STATUS.malformed ||
+        s === FILE_STATUS.notRegular ||
+        s === FILE_STATUS.overflow ||
+        (s < 0 && -s % 4096 !== ENOENT)
+      )
+        return undefined;
+    }
+    if (key === this.lastKey) return this.lastPattern;
+    let p = this.patterns.get(key);
+    if (p === undefined) {
+      if (this.patterns.size >= MAX_PATTERNS) this.patterns.clear();
+      p = this.resolve(key);
+      this.patterns.set(key, p);
+    }
+    this.lastKey = key;
+    this.lastPattern = p;
+    return p;
+  }
+
+  /**
+   * Resolves the program for one pattern of read files (bit f of `key`: plan file f read ok; none failed), deciding
+   * per column what extractChecked() decides per row: required files, fallback, operand files.
+   */
+  private resolve(key: number): Pattern {
+    const ok = (f: number): boolean => f >= 0 && Math.floor(key / 2 ** f) % 2 === 1;
+    const col: number[] = [];
+    const op: number[] = [];
+    const slotA: number[] = [];
+    const slotB: number[] = [];
+    const arg: number[] = [];
+    const absent: number[] = [];
+    for (let i = 0; i < FIELD_COUNT; i++) {
+      const o = this.op[i]!;
+      const req = this.requires[i];
+      let fa = this.fileA[i]!;
+      let sa = this.slotA[i]!;
+      if (o === OP_ABSENT || (req !== undefined && !Array.from(req).every(ok))) {
+        absent.push(i);
+        continue;
+      }
+      if (this.fallbackFile[i]! >= 0 && !ok(fa)) {
+        fa = this.fallbackFile[i]!;
+        sa = this.fallbackSlot[i]!;
+      }
+      let sb = this.slotB[i]!;
+      if (o !== OP_BLKIO) {
+        if (!ok(fa)) {
+          absent.push(i);
+          continue;
+        }
+        if (o === OP_WS && !ok(this.fileB[i]!)) sb = -1;
+        if (o === OP_SWAPV1 && !ok(this.fileB[i]!)) {
+          absent.push(i);
+          continue;
+        }
+      }
+      col.push(i);
+      op.push(o);
+      slotA.push(sa);
+      slotB.push(sb);
+      arg.push(this.arg[i]!);
+    }
+    return {
+      col: Int32Array.from(col),
+      op: Uint8Array.from(op),
+      slotA: Int32Array.from(slotA),
+      slotB: Int32Array.from(slotB),
+      arg: Float64Array.from(arg),
+      absent: Int32Array.from(absent),
+    };
+  }
+
+  /**
+   * extractNumber() for any row: every column's status checks made per row (a row whose pattern of read files has no
+   * resolved program: a file that overflowed its capacity, or a plan of more than MAX_PATTERN_FILES column files).
+   */
+  private extractChecked(
     r: BatchResult,
     words: Uint32Array,
     row: number,
@@ -518,9 +718,9 @@ export class ColumnProgram {
     out: number,
     scratch: Float64Array,
     scratchPresent: Uint8Array,
-  ): void {
+  ): boolean {
     // Compute in number mode for presence and the derived columns' shape, then replace direct values by exact ones.
-    this.extractNumber(r, words, row, scratch, scratchPresent, 0);
+    const clean = this.extractNumber(r, words, row, scratch, scratchPresent, 0);
     const base = row * this.slots;
     const o = out * FIELD_COUNT;
     const big = r.values as BigUint64Array;
@@ -548,6 +748,7 @@ export class ColumnProgram {
         values[o + i] = BigInt(Math.round(x));
       }
     }
+    return clean;
   }
 
   /**
@@ -596,6 +797,7 @@ function allRead(fs: Int32Array, fbase: number, files: Int32Array): boolean {
   return true;
 }
 
+const ENOENT = 2;
 const MAXU64 = (1n << 64n) - 1n;
 const TWO32 = 4294967296;
 

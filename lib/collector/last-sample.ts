@@ -30,8 +30,11 @@ export interface EmptySource {
   readonly size: number;
   /** Starts watching a registered cgroup (path with a leading '/', engine handle id); false when it cannot be watched. */
   add(path: string, id: number): boolean;
-  /** A sweep counted `processes` in the cgroup's own cgroup.procs (arms a v1 pid watch that had none to watch). */
-  seen?(path: string, processes: number): void;
+  /**
+   * A sweep counted `processes` (> 0) in the cgroup's own cgroup.procs (arms a v1 pid watch that had none to watch):
+   * the cgroup by its engine handle id, as add() was given it (a look-up by number, once per row of every sweep).
+   */
+  seen?(id: number, processes: number): void;
   remove(path: string): void;
   close(): void;
 }
@@ -84,8 +87,8 @@ class EitherEmptySource implements EmptySource {
     return this.events?.add(path) === true || this.pids.add(path, id);
   }
 
-  seen(path: string, processes: number): void {
-    this.pids.seen(path, processes);
+  seen(id: number, processes: number): void {
+    this.pids.seen(id, processes);
   }
 
   remove(path: string): void {
@@ -184,8 +187,8 @@ export class PidExitWatcher implements EmptySource {
     this.arm(e, true);
   }
 
-  seen(path: string, processes: number): void {
-    const e = this.table.at(path);
+  seen(id: number, processes: number): void {
+    const e = this.table.get(id);
     if (e === undefined || !(processes > 0)) return;
     if (!e.armed && !e.starved) this.arm(e, false);
   }
