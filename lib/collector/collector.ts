@@ -936,7 +936,7 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
       }
       e.specDueMs = failed ? NaN : e.specMs + this.specIntervalMs * (first ? this.phase.next() : 1);
     } else if (e.spec !== undefined) {
-      copySpec(t, r.fileStatus, r.flags, this.words, files, r.plan.slots, row, e.spec, false);
+      putSpec(t, r.fileStatus, r.flags, this.words, files * row, r.plan.slots * row, e.spec);
     }
   }
 
@@ -1199,6 +1199,33 @@ function failedFile(r: BatchResult, row: number): number {
     if (s === FILE_STATUS.overflow && (files[f]!.format === 'blkio' || files[f]!.format === 'ioStat')) return f;
   }
   return -1;
+}
+
+/**
+ * copySpec(..., save = false) for the rows of every sweep that carry their spec files (all but the few due): the kept
+ * statuses, flags and u64 words put back into the row at file base `fbase` and slot base `sbase`.
+ */
+function putSpec(
+  t: TierSlots,
+  fileStatus: Int32Array,
+  flags: Uint8Array,
+  words: Uint32Array,
+  fbase: number,
+  sbase: number,
+  copy: SpecCopy,
+): void {
+  const { status, flags: f, words: w } = copy;
+  let k = 0;
+  for (let j = 0; j < t.files.length; j++) {
+    fileStatus[fbase + t.files[j]!] = status[j]!;
+    const o = sbase + t.offsets[j]!;
+    const end = k + t.counts[j]!;
+    for (let cell = o; k < end; k++, cell++) {
+      flags[cell] = f[k]!;
+      words[2 * cell] = w[2 * k]!;
+      words[2 * cell + 1] = w[2 * k + 1]!;
+    }
+  }
 }
 
 function sameLabels(a: Labels, b: Labels): boolean {

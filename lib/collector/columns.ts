@@ -275,6 +275,10 @@ const BLKIO_FAMILIES = FAMILIES.map((fam) => ({
  * the row, argument) in column order, and the columns absent in that pattern.
  */
 interface Pattern {
+  /** The first `plain` live columns are plain values (OP_VALUE, no zero-is-unlimited). */
+  plain: number;
+  /** Writes the plain columns and the absent ones of a row (straightLine()). */
+  fill: PlainFill;
   col: Int32Array;
   op: Uint8Array;
   slotA: Int32Array;
@@ -282,6 +286,41 @@ interface Pattern {
   slotB: Int32Array;
   arg: Float64Array;
   absent: Int32Array;
+}
+
+/** Fills the plain and absent columns of output row `o` (offset) from result row `base` (slot offset). */
+type PlainFill = (
+  values: Float64Array,
+  present: Uint8Array,
+  flags: Uint8Array,
+  words: Uint32Array,
+  floats: Float64Array,
+  o: number,
+  base: number,
+) => void;
+
+/**
+ * The plain columns of a pattern (column, slot, scale) and its absent columns as one straight-line function: each
+ * column's cell read and scaled with its slot and scale as constants (cell() of this file, written out), no loop, no
+ * look-ups of the program's arrays. Built from integers and doubles of the compiled program only.
+ */
+function straightLine(plain: ReadonlyArray<readonly [number, number, number, number, number]>, absent: number[]): PlainFill {
+  const num = (x: number): string => {
+    if (!Number.isFinite(x)) throw new Error(`column program: not a finite number: ${x}`);
+    return String(x);
+  };
+  const lines: string[] = ['let s, f, x;'];
+  for (const i of absent) lines.push(`values[o + ${num(i)}] = NaN; present[o + ${num(i)}] = 0;`);
+  for (const [i, , slot, , scale] of plain) {
+    lines.push(
+      `s = base + ${num(slot)}; f = flags[s];`,
+      `x = f === ${SLOT.value} ? words[2 * s + 1] * ${TWO32} + words[2 * s] : f === ${SLOT.max} ? Infinity : f === ${SLOT.float} ? floats[s] : NaN;`,
+      scale === 1 ? '' : `x *= ${num(scale)};`,
+      `values[o + ${num(i)}] = x; present[o + ${num(i)}] = x === x ? 1 : 0;`,
+    );
+  }
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval
+  return new Function('values', 'present', 'flags', 'words', 'floats', 'o', 'base', lines.join('\n')) as PlainFill;
 }
 
 /** Plan files at most in a pattern key (bits of a double's integer range), and patterns kept per program. */
@@ -473,32 +512,18 @@ export class ColumnProgram {
       return false;
     }
     const o = out * FIELD_COUNT;
-    const absent = p.absent;
-    for (let k = 0; k < absent.length; k++) {
-      values[o + absent[k]!] = NaN;
-      present[o + absent[k]!] = 0;
-    }
     const base = row * this.slots;
     const flags = r.flags;
     const floats = r.floats;
     const { col, op, slotA, slotB, arg } = p;
-    for (let k = 0; k < col.length; k++) {
+    p.fill(values, present, flags, words, floats, o, base);
+    for (let k = p.plain; k < col.length; k++) {
       const i = col[k]!;
       const sa = base + slotA[k]!;
       let x: number;
       switch (op[k]) {
         case OP_VALUE: {
-          // cell(), inlined by hand: the hottest line of a sweep.
-          const f = flags[sa];
-          x =
-            f === SLOT.value
-              ? words[2 * sa + 1]! * TWO32 + words[2 * sa]!
-              : f === SLOT.max
-                ? Infinity
-                : f === SLOT.float
-                  ? floats[sa]!
-                  : NaN;
-          x *= arg[k]!;
+          x = cell(flags, words, floats, sa) * arg[k]!;
           if (x === 0 && this.zeroUnlimited[i] === 1) x = Infinity;
           break;
         }
@@ -577,11 +602,7 @@ export class ColumnProgram {
    */
   private resolve(key: number): Pattern {
     const ok = (f: number): boolean => f >= 0 && Math.floor(key / 2 ** f) % 2 === 1;
-    const col: number[] = [];
-    const op: number[] = [];
-    const slotA: number[] = [];
-    const slotB: number[] = [];
-    const arg: number[] = [];
+    const live: Array<[col: number, op: number, slotA: number, slotB: number, arg: number]> = [];
     const absent: number[] = [];
     for (let i = 0; i < FIELD_COUNT; i++) {
       const o = this.op[i]!;
@@ -608,18 +629,20 @@ export class ColumnProgram {
           continue;
         }
       }
-      col.push(i);
-      op.push(o);
-      slotA.push(sa);
-      slotB.push(sb);
-      arg.push(this.arg[i]!);
+      live.push([i, o, sa, sb, this.arg[i]!]);
     }
+    // Plain values (no zero-is-unlimited) first, each group in column order.
+    const isPlain = (c: (typeof live)[number]): boolean => c[1] === OP_VALUE && this.zeroUnlimited[c[0]] === 0;
+    const ordered = [...live.filter(isPlain), ...live.filter((c) => !isPlain(c))];
+    const plain = live.filter(isPlain);
     return {
-      col: Int32Array.from(col),
-      op: Uint8Array.from(op),
-      slotA: Int32Array.from(slotA),
-      slotB: Int32Array.from(slotB),
-      arg: Float64Array.from(arg),
+      plain: plain.length,
+      fill: straightLine(plain, absent),
+      col: Int32Array.from(ordered, (c) => c[0]),
+      op: Uint8Array.from(ordered, (c) => c[1]),
+      slotA: Int32Array.from(ordered, (c) => c[2]),
+      slotB: Int32Array.from(ordered, (c) => c[3]),
+      arg: Float64Array.from(ordered, (c) => c[4]),
       absent: Int32Array.from(absent),
     };
   }
