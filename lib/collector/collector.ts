@@ -262,6 +262,7 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
   readonly specIntervalMs: number;
   private readonly tiers: Uint8Array;
   private readonly specSlots: TierSlots | undefined;
+  private readonly putSpec: SpecPutter | undefined;
   private readonly detailSlots: TierSlots | undefined;
   private readonly detailPlan: ReadPlan | undefined;
   private detailResult: BatchResult | undefined;
@@ -364,6 +365,7 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
       this.compiled = { ...compiled, plan: this.engine.plan(tieredSpecs(compiled, this.tiers)) };
       this.full = compiled;
       this.specSlots = new TierSlots(this.compiled, this.tiers, TIER.spec);
+      this.putSpec = specPutter(this.specSlots);
       this.detailSlots = new TierSlots(this.compiled, this.tiers, TIER.detail);
       if (this.detailSlots.files.length > 0) {
         this.detailPlan = this.engine.plan(
@@ -936,7 +938,8 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
       }
       e.specDueMs = failed ? NaN : e.specMs + this.specIntervalMs * (first ? this.phase.next() : 1);
     } else if (e.spec !== undefined) {
-      putSpec(t, r.fileStatus, r.flags, this.words, files * row, r.plan.slots * row, e.spec);
+      const c = e.spec;
+      this.putSpec!(r.fileStatus, r.flags, this.words, files * row, r.plan.slots * row, c.status, c.flags, c.words);
     }
   }
 
@@ -1201,31 +1204,53 @@ function failedFile(r: BatchResult, row: number): number {
   return -1;
 }
 
-/**
- * copySpec(..., save = false) for the rows of every sweep that carry their spec files (all but the few due): the kept
- * statuses, flags and u64 words put back into the row at file base `fbase` and slot base `sbase`.
- */
-function putSpec(
-  t: TierSlots,
+/** Puts a SpecCopy back into a row at file base `fbase` and slot base `sbase` (specPutter()). */
+type SpecPutter = (
   fileStatus: Int32Array,
   flags: Uint8Array,
   words: Uint32Array,
   fbase: number,
   sbase: number,
-  copy: SpecCopy,
-): void {
-  const { status, flags: f, words: w } = copy;
+  status: Int32Array,
+  copyFlags: Uint8Array,
+  copyWords: Uint32Array,
+) => void;
+
+/**
+ * copySpec(..., save = false) of lib/collector/tiers.ts for the spec files of `t`, as one straight-line function (file
+ * indices and slot offsets as constants): run for every row of every sweep that carries its spec files (all but the
+ * few due), where the loop over the tier's arrays cost as much as the row's columns. Built from integers only.
+ */
+function specPutter(t: TierSlots): SpecPutter {
+  const int = (x: number): string => {
+    if (!Number.isSafeInteger(x)) throw new Error(`spec putter: not an integer: ${x}`);
+    return String(x);
+  };
+  const lines: string[] = [];
   let k = 0;
   for (let j = 0; j < t.files.length; j++) {
-    fileStatus[fbase + t.files[j]!] = status[j]!;
-    const o = sbase + t.offsets[j]!;
-    const end = k + t.counts[j]!;
-    for (let cell = o; k < end; k++, cell++) {
-      flags[cell] = f[k]!;
-      words[2 * cell] = w[2 * k]!;
-      words[2 * cell + 1] = w[2 * k + 1]!;
+    lines.push(`fileStatus[fbase + ${int(t.files[j]!)}] = status[${int(j)}];`);
+    for (let s = 0; s < t.counts[j]!; s++, k++) {
+      const cell = `sbase + ${int(t.offsets[j]! + s)}`;
+      lines.push(
+        `flags[${cell}] = copyFlags[${int(k)}];`,
+        `words[2 * (${cell})] = copyWords[${int(2 * k)}];`,
+        `words[2 * (${cell}) + 1] = copyWords[${int(2 * k + 1)}];`,
+      );
     }
   }
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval
+  return new Function(
+    'fileStatus',
+    'flags',
+    'words',
+    'fbase',
+    'sbase',
+    'status',
+    'copyFlags',
+    'copyWords',
+    lines.join('\n'),
+  ) as SpecPutter;
 }
 
 function sameLabels(a: Labels, b: Labels): boolean {
