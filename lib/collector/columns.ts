@@ -275,9 +275,7 @@ const BLKIO_FAMILIES = FAMILIES.map((fam) => ({
  * the row, argument) in column order, and the columns absent in that pattern.
  */
 interface Pattern {
-  /** The first `plain` live columns are plain values (OP_VALUE, no zero-is-unlimited). */
-  plain: number;
-  /** Writes the plain columns and the absent ones of a row (straightLine()). */
+  /** Writes the columns of one or two cells and the absent ones of a row (straightLine()). */
   fill: PlainFill;
   col: Int32Array;
   op: Uint8Array;
@@ -288,7 +286,8 @@ interface Pattern {
   absent: Int32Array;
 }
 
-/** Fills the plain and absent columns of output row `o` (offset) from result row `base` (slot offset). */
+/** Fills the one- and two-cell columns and the absent ones of output row `o` (offset) from result row `base` (slot
+ * offset). */
 type PlainFill = (
   values: Float64Array,
   present: Uint8Array,
@@ -299,28 +298,68 @@ type PlainFill = (
   base: number,
 ) => void;
 
+/** A live column of one or two cells: column, op, slot, second slot (OP_WS: -1 when not read), scale, zero is
+ * unlimited. */
+type LineColumn = readonly [number, number, number, number, number, boolean];
+
 /**
- * The plain columns of a pattern (column, slot, scale) and its absent columns as one straight-line function: each
- * column's cell read and scaled with its slot and scale as constants (cell() of this file, written out), no loop, no
- * look-ups of the program's arrays. Built from integers and doubles of the compiled program only.
+ * The columns of a pattern that read one or two cells (values, working set, v1 swap, weight as shares) and its absent
+ * columns as one straight-line function: slots and scales as constants, no loop, no look-ups of the program's arrays.
+ * A value's cell is read as cell() reads it (written out: the hottest line of a sweep); the formulas are the
+ * functions of this file and lib/stats/convert, called. Built from the integers and doubles of the compiled program.
  */
-function straightLine(plain: ReadonlyArray<readonly [number, number, number, number, number]>, absent: number[]): PlainFill {
+function straightLine(columns: readonly LineColumn[], absent: readonly number[]): PlainFill {
   const num = (x: number): string => {
     if (!Number.isFinite(x)) throw new Error(`column program: not a finite number: ${x}`);
     return String(x);
   };
-  const lines: string[] = ['let s, f, x;'];
+  const at = (slot: number): string => `base + ${num(slot)}`;
+  const lines: string[] = ['let s, f, x, y;'];
   for (const i of absent) lines.push(`values[o + ${num(i)}] = NaN; present[o + ${num(i)}] = 0;`);
-  for (const [i, , slot, , scale] of plain) {
-    lines.push(
-      `s = base + ${num(slot)}; f = flags[s];`,
-      `x = f === ${SLOT.value} ? words[2 * s + 1] * ${TWO32} + words[2 * s] : f === ${SLOT.max} ? Infinity : f === ${SLOT.float} ? floats[s] : NaN;`,
-      scale === 1 ? '' : `x *= ${num(scale)};`,
-      `values[o + ${num(i)}] = x; present[o + ${num(i)}] = x === x ? 1 : 0;`,
-    );
+  for (const [i, op, slot, slotB, scale, zeroIsUnlimited] of columns) {
+    switch (op) {
+      case OP_VALUE:
+        lines.push(
+          `s = ${at(slot)}; f = flags[s];`,
+          `x = f === ${SLOT.value} ? words[2 * s + 1] * ${TWO32} + words[2 * s] : f === ${SLOT.max} ? Infinity : f === ${SLOT.float} ? floats[s] : NaN;`,
+        );
+        if (scale !== 1) lines.push(`x *= ${num(scale)};`);
+        if (zeroIsUnlimited) lines.push('if (x === 0) x = Infinity;');
+        break;
+      case OP_WS:
+        lines.push(
+          slotB < 0 ? 'y = undefined;' : `y = cell(flags, words, floats, ${at(slotB)}); if (y !== y) y = undefined;`,
+          `x = workingSetOf(cell(flags, words, floats, ${at(slot)}), y);`,
+        );
+        break;
+      case OP_SWAPV1:
+        lines.push(`x = swapOfV1(cell(flags, words, floats, ${at(slot)}), cell(flags, words, floats, ${at(slotB)}));`);
+        break;
+      case OP_WEIGHT:
+        lines.push(`x = sharesOfWeight(cell(flags, words, floats, ${at(slot)}));`);
+        break;
+      default:
+        throw new Error(`column program: op ${op} is not a one- or two-cell column`);
+    }
+    lines.push(`values[o + ${num(i)}] = x; present[o + ${num(i)}] = x === x ? 1 : 0;`);
   }
+  const body = `return function fillColumns(values, present, flags, words, floats, o, base) {\n${lines.join('\n')}\n};`;
   // eslint-disable-next-line @typescript-eslint/no-implied-eval
-  return new Function('values', 'present', 'flags', 'words', 'floats', 'o', 'base', lines.join('\n')) as PlainFill;
+  const make = new Function('cell', 'workingSetOf', 'swapOfV1', 'sharesOfWeight', body) as (
+    ...fns: [typeof cell, typeof workingSetOf, typeof swapOfV1, typeof sharesOfWeight]
+  ) => PlainFill;
+  return make(cell, workingSetOf, swapOfV1, sharesOfWeight);
+}
+
+/** v1 swap (cAdvisor's container_memory_swap): memsw usage − usage, clamped at 0. */
+function swapOfV1(memsw: number, usage: number): number {
+  const d = memsw - usage;
+  return d > 0 ? d : 0;
+}
+
+/** v2 cpu.weight as v1 cpu.shares, as cAdvisor converts it; a weight outside 1..10000 has none (NaN: absent). */
+function sharesOfWeight(w: number): number {
+  return w >= 1 && w <= 10000 ? 2 + Math.floor(((w - 1) * 262142) / 9999) : NaN;
 }
 
 /** Plan files at most in a pattern key (bits of a double's integer range), and patterns kept per program. */
@@ -517,32 +556,12 @@ export class ColumnProgram {
     const floats = r.floats;
     const { col, op, slotA, slotB, arg } = p;
     p.fill(values, present, flags, words, floats, o, base);
-    for (let k = p.plain; k < col.length; k++) {
+    // The device sums (io.stat, the blkio family search): loops over the row's entries.
+    for (let k = 0; k < col.length; k++) {
       const i = col[k]!;
       const sa = base + slotA[k]!;
       let x: number;
       switch (op[k]) {
-        case OP_VALUE: {
-          x = cell(flags, words, floats, sa) * arg[k]!;
-          if (x === 0 && this.zeroUnlimited[i] === 1) x = Infinity;
-          break;
-        }
-        case OP_WS: {
-          const sb = slotB[k]!;
-          const inactive = sb >= 0 ? cell(flags, words, floats, base + sb) : NaN;
-          x = workingSetOf(cell(flags, words, floats, sa), Number.isNaN(inactive) ? undefined : inactive);
-          break;
-        }
-        case OP_SWAPV1: {
-          const d = cell(flags, words, floats, sa) - cell(flags, words, floats, base + slotB[k]!);
-          x = d > 0 ? d : 0;
-          break;
-        }
-        case OP_WEIGHT: {
-          const w = cell(flags, words, floats, sa);
-          x = w >= 1 && w <= 10000 ? 2 + Math.floor(((w - 1) * 262142) / 9999) : NaN;
-          break;
-        }
         case OP_IOSTAT: {
           const per = slotB[k]!;
           const n = Math.min(cell(flags, words, floats, sa), (this.fileSlots[this.fileA[i]!]! - 1) / per);
@@ -631,13 +650,14 @@ export class ColumnProgram {
       }
       live.push([i, o, sa, sb, this.arg[i]!]);
     }
-    // Plain values (no zero-is-unlimited) first, each group in column order.
-    const isPlain = (c: (typeof live)[number]): boolean => c[1] === OP_VALUE && this.zeroUnlimited[c[0]] === 0;
-    const ordered = [...live.filter(isPlain), ...live.filter((c) => !isPlain(c))];
-    const plain = live.filter(isPlain);
+    // The columns of one or two cells go into the straight-line function; the device sums stay in a loop.
+    const isSum = (c: (typeof live)[number]): boolean => c[1] === OP_IOSTAT || c[1] === OP_BLKIO;
+    const ordered = live.filter(isSum);
     return {
-      plain: plain.length,
-      fill: straightLine(plain, absent),
+      fill: straightLine(
+        live.filter((c) => !isSum(c)).map(([i, o, sa, sb, a]) => [i, o, sa, sb, a, this.zeroUnlimited[i] === 1]),
+        absent,
+      ),
       col: Int32Array.from(ordered, (c) => c[0]),
       op: Uint8Array.from(ordered, (c) => c[1]),
       slotA: Int32Array.from(ordered, (c) => c[2]),
@@ -700,18 +720,13 @@ export class ColumnProgram {
           }
           case OP_SWAPV1: {
             const fb = this.fileB[i]!;
-            if (fs[fbase + fb] === FILE_STATUS.ok) {
-              const d = cell(flags, words, floats, sa) - cell(flags, words, floats, base + this.slotB[i]!);
-              x = d > 0 ? d : 0;
-            }
+            if (fs[fbase + fb] === FILE_STATUS.ok)
+              x = swapOfV1(cell(flags, words, floats, sa), cell(flags, words, floats, base + this.slotB[i]!));
             break;
           }
-          case OP_WEIGHT: {
-            const w = cell(flags, words, floats, sa);
-            // cpu.weight is 1..10000; anything else has no shares equivalent (absent).
-            x = w >= 1 && w <= 10000 ? 2 + Math.floor(((w - 1) * 262142) / 9999) : NaN;
+          case OP_WEIGHT:
+            x = sharesOfWeight(cell(flags, words, floats, sa));
             break;
-          }
           case OP_IOSTAT: {
             if (fs[fbase + fa] === FILE_STATUS.overflow) break; // as blkioSum: no partial sums
             const per = this.slotB[i]!;
