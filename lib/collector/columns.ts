@@ -362,6 +362,9 @@ function sharesOfWeight(w: number): number {
   return w >= 1 && w <= 10000 ? 2 + Math.floor(((w - 1) * 262142) / 9999) : NaN;
 }
 
+/** Whether this process may build functions from strings (false after an EvalError: the checked path only). */
+let codeGeneration = true;
+
 /** Plan files at most in a pattern key (bits of a double's integer range), and patterns kept per program. */
 const MAX_PATTERN_FILES = 52;
 const MAX_PATTERNS = 64;
@@ -589,7 +592,7 @@ export class ColumnProgram {
    */
   private patternOf(fs: Int32Array, fbase: number): Pattern | undefined {
     const files = this.fileCount;
-    if (files > MAX_PATTERN_FILES) return undefined;
+    if (files > MAX_PATTERN_FILES || !codeGeneration) return undefined;
     let key = 0;
     let bit = 1;
     for (let f = 0; f < files; f++, bit *= 2) {
@@ -607,7 +610,15 @@ export class ColumnProgram {
     let p = this.patterns.get(key);
     if (p === undefined) {
       if (this.patterns.size >= MAX_PATTERNS) this.patterns.clear();
-      p = this.resolve(key);
+      try {
+        p = this.resolve(key);
+      } catch (err) {
+        // Code generation from strings disallowed (node --disallow-code-generation-from-strings): every row takes
+        // the checked path, as before there were patterns.
+        if (!(err instanceof EvalError)) throw err;
+        codeGeneration = false;
+        return undefined;
+      }
       this.patterns.set(key, p);
     }
     this.lastKey = key;

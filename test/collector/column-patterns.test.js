@@ -93,3 +93,36 @@ for (const tree of trees) {
     t.end();
   });
 }
+
+// Without code generation from strings (node --disallow-code-generation-from-strings) the collector takes the checked
+// path for every row and copySpec() for the carried spec values: the same sweep.
+t.test('with code generation from strings disallowed: the same sweep through the checked path', (t) => {
+  const { execFileSync } = require('node:child_process');
+  const root = path.join(TREES, 'v1-real');
+  const script = `
+    const { StatsCollector } = require(${JSON.stringify(path.join(__dirname, '..', '..', 'dist', 'collector'))});
+    let generated = true;
+    try { new Function('return 1'); } catch { generated = false; }
+    const c = new StatsCollector({ root: ${JSON.stringify(root)}, oomEvents: false, lastSample: false });
+    for (const p of JSON.parse(process.argv[1])) c.add(p);
+    c.collect();
+    const s = c.collect();
+    const rows = [];
+    for (let r = 0; r < s.rows; r++) rows.push(s.row(r));
+    c.close();
+    process.stdout.write(JSON.stringify({ generated, rows }));
+  `;
+  const engine = new Engine({ root });
+  const paths = listCgroups(engine.layout, { depth: 8 }).map((p) => '/' + p);
+  engine.destroy();
+  const run = (flags) =>
+    JSON.parse(execFileSync(process.execPath, [...flags, '-e', script, JSON.stringify(paths)], { encoding: 'utf8' }));
+  const plain = run([]);
+  const checked = run(['--disallow-code-generation-from-strings']);
+  t.equal(plain.generated, true, 'code generation allowed in the first process');
+  t.equal(checked.generated, false, 'and disallowed in the second');
+  const strip = (rows) => rows.map(({ last_seen_ms: _seen, ...rest }) => rest);
+  t.ok(plain.rows.length > 0 && Object.keys(plain.rows[0]).length > 5, 'rows with columns');
+  t.same(strip(checked.rows), strip(plain.rows), 'every row the same (but its last-seen time)');
+  t.end();
+});
