@@ -806,15 +806,19 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
   private fillRows<S extends Sweep>(fill: Fill<S>, from: number, to: number): void {
     const { sweep, list, inList, gone } = fill;
     const r = this.result;
+    // The sweep's arrays, loaded once per slice (not once per row: the calls below could change them, as far as the
+    // compiler knows).
+    const { identity, previousMs, previous, status, sampleMs } = sweep;
     for (let row = from; row < to; row++) {
       const e = list[row]!;
-      sweep.identity[row] = e.identity;
-      sweep.previousMs[row] = e.previousMs;
-      for (let k = 0; k < RATE_COUNT; k++) sweep.previous[row * RATE_COUNT + k] = e.previous[k]!;
+      identity[row] = e.identity;
+      previousMs[row] = e.previousMs;
+      const ep = e.previous;
+      for (let k = 0; k < RATE_COUNT; k++) previous[row * RATE_COUNT + k] = ep[k]!;
       const st = r === undefined ? ITEM_STATUS.ok : r.itemStatus[row]!;
-      sweep.status[row] =
+      status[row] =
         st === ITEM_STATUS.ok ? ROW_STATUS.ok : st === ITEM_STATUS.gone ? ROW_STATUS.gone : ROW_STATUS.closed;
-      sweep.sampleMs[row] = r === undefined ? Date.now() : r.sampleMs[row]!;
+      sampleMs[row] = r === undefined ? Date.now() : r.sampleMs[row]!;
       const o = row * FIELD_COUNT;
       if (e.final !== undefined && (st === ITEM_STATUS.gone || inList?.has(e) === true)) {
         this.putLastSample(sweep, row, e);

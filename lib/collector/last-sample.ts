@@ -118,6 +118,8 @@ interface PidWatchEntry {
 export class PidExitWatcher implements EmptySource {
   private readonly watch: NativePidWatch;
   private readonly table: WatchTable<PidWatchEntry>;
+  /** Ids of the entries that are neither armed nor starved: what seen() may arm (none, nearly always). */
+  private readonly waiting = new Set<number>();
 
   constructor(
     private readonly engine: Engine,
@@ -155,6 +157,12 @@ export class PidExitWatcher implements EmptySource {
    * emptying. A pid that exits or leaves between the list and pidfd_open is retried with a fresh list.
    */
   private arm(e: PidWatchEntry, hadProcesses: boolean): void {
+    this.armOnce(e, hadProcesses);
+    if (!e.armed && !e.starved && this.table.get(e.id) === e) this.waiting.add(e.id);
+    else this.waiting.delete(e.id);
+  }
+
+  private armOnce(e: PidWatchEntry, hadProcesses: boolean): void {
     e.armed = false;
     for (let attempt = 0; attempt < 4; attempt++) {
       const pids = this.pidsOf(e);
@@ -188,16 +196,19 @@ export class PidExitWatcher implements EmptySource {
   }
 
   seen(id: number, processes: number): void {
+    if (this.waiting.size === 0 || !this.waiting.has(id) || !(processes > 0)) return;
     const e = this.table.get(id);
-    if (e === undefined || !(processes > 0)) return;
-    if (!e.armed && !e.starved) this.arm(e, false);
+    if (e !== undefined && !e.armed && !e.starved) this.arm(e, false);
   }
 
   remove(path: string): void {
+    const e = this.table.at(path);
+    if (e !== undefined) this.waiting.delete(e.id);
     this.table.remove(path);
   }
 
   close(): void {
+    this.waiting.clear();
     this.table.close();
   }
 }
