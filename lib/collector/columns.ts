@@ -1,8 +1,10 @@
 /**
  * Where each column of the layout comes from, per cgroup version, and the compiled column program that turns one row of
  * an engine BatchResult (read with the stats readers' plan plus the collector's extra keys and files) into the row's
- * columns. The program is compiled once per plan (file indices and slot offsets resolved); extracting a row allocates
- * nothing in number mode (u64 cells are read through a Uint32Array view of the bigint result).
+ * columns. The program is compiled once per plan (file indices and slot offsets resolved), and resolved once per
+ * pattern of read files into straight-line code (ColumnProgram.extractNumber: which columns a row has depends only on
+ * which files read ok); extracting a row allocates nothing in number mode (u64 cells are read through a Uint32Array
+ * view of the bigint result).
  *
  * Sources name the stats readers' files by typed plan keys (`reader.key.<file>`, lib/stats/v1, lib/stats/v2: a file
  * renamed in its reader breaks this file at compile time; a key or slot that is not in the plan throws when the program
@@ -271,24 +273,24 @@ const BLKIO_FAMILIES = FAMILIES.map((fam) => ({
 }));
 
 /**
- * The column program resolved for one pattern of read files: its live columns (column index, op, slot offsets in
- * the row, argument) in column order, and the columns absent in that pattern.
+ * The column program resolved for one pattern of read files: a function that writes its columns of one or two cells
+ * and its absent columns, and its device-sum columns (column index, op, slot offsets in the row, argument).
  */
 interface Pattern {
   /** Writes the columns of one or two cells and the absent ones of a row (straightLine()). */
-  fill: PlainFill;
+  fill: ColumnFill;
+  /** The device sums (OP_IOSTAT, OP_BLKIO), run in a loop. */
   col: Int32Array;
   op: Uint8Array;
   slotA: Int32Array;
   /** OP_WS: the inactive slot, or -1 when its file was not read; OP_SWAPV1: usage's slot; OP_IOSTAT: slots per device. */
   slotB: Int32Array;
   arg: Float64Array;
-  absent: Int32Array;
 }
 
 /** Fills the one- and two-cell columns and the absent ones of output row `o` (offset) from result row `base` (slot
  * offset). */
-type PlainFill = (
+type ColumnFill = (
   values: Float64Array,
   present: Uint8Array,
   flags: Uint8Array,
@@ -308,7 +310,7 @@ type LineColumn = readonly [number, number, number, number, number, boolean];
  * A value's cell is read as cell() reads it (written out: the hottest line of a sweep); the formulas are the
  * functions of this file and lib/stats/convert, called. Built from the integers and doubles of the compiled program.
  */
-function straightLine(columns: readonly LineColumn[], absent: readonly number[]): PlainFill {
+function straightLine(columns: readonly LineColumn[], absent: readonly number[]): ColumnFill {
   const num = (x: number): string => {
     if (!Number.isFinite(x)) throw new Error(`column program: not a finite number: ${x}`);
     return String(x);
@@ -347,7 +349,7 @@ function straightLine(columns: readonly LineColumn[], absent: readonly number[])
   // eslint-disable-next-line @typescript-eslint/no-implied-eval
   const make = new Function('cell', 'workingSetOf', 'swapOfV1', 'sharesOfWeight', body) as (
     ...fns: [typeof cell, typeof workingSetOf, typeof swapOfV1, typeof sharesOfWeight]
-  ) => PlainFill;
+  ) => ColumnFill;
   return make(cell, workingSetOf, swapOfV1, sharesOfWeight);
 }
 
@@ -674,13 +676,14 @@ export class ColumnProgram {
       slotA: Int32Array.from(ordered, (c) => c[2]),
       slotB: Int32Array.from(ordered, (c) => c[3]),
       arg: Float64Array.from(ordered, (c) => c[4]),
-      absent: Int32Array.from(absent),
     };
   }
 
   /**
-   * extractNumber() for any row: every column's status checks made per row (a row whose pattern of read files has no
-   * resolved program: a file that overflowed its capacity, or a plan of more than MAX_PATTERN_FILES column files).
+   * extractNumber() for any row: every column's status checks made per row. For the rows patternOf() has no program
+   * for: a file that may have failed (or overflowed its capacity), a plan of more than MAX_PATTERN_FILES files, a
+   * process that disallows code generation from strings. test/collector/column-patterns.test.js checks that both
+   * paths give the same row.
    */
   private extractChecked(
     r: BatchResult,
