@@ -292,6 +292,10 @@ class ReadJob : public AsyncJob {
     uint64_t* dst = static_cast<uint64_t*>(data);
     const Plan& p = *plan_;
     const size_t rows = ids_.size();
+    // Cells copied whole are gathered into runs (a plan's files are contiguous in a row and rows in the array): one
+    // memcpy per run instead of one per file and row (21,000 for 1000 rows of the collector's plan, ~0.1 ms of the
+    // JS thread). A list, blkio or ioStat file holding fewer entries than its capacity ends a run.
+    size_t run = 0, run_end = 0;
     for (size_t row = 0; row < rows; row++) {
       const size_t base = row * p.slots;
       for (const PlanFile& f : p.files) {
@@ -316,9 +320,15 @@ class ReadJob : public AsyncJob {
           n = static_cast<size_t>(1 + held * per);
           if (n > f.slot_count) n = f.slot_count;
         }
-        memcpy(dst + at, &values_[at], n * sizeof(uint64_t));
+        if (n == f.slot_count) {
+          run_end = at + n;  // the whole file: the run goes on (at == run_end: files are contiguous)
+          continue;
+        }
+        memcpy(dst + run, &values_[run], (at + n - run) * sizeof(uint64_t));
+        run = run_end = at + f.slot_count;
       }
     }
+    if (run_end > run) memcpy(dst + run, &values_[run], (run_end - run) * sizeof(uint64_t));
     return true;
   }
 

@@ -262,6 +262,7 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
   readonly specIntervalMs: number;
   private readonly tiers: Uint8Array;
   private readonly specSlots: TierSlots | undefined;
+  private readonly putSpec: SpecPutter | undefined;
   private readonly detailSlots: TierSlots | undefined;
   private readonly detailPlan: ReadPlan | undefined;
   private detailResult: BatchResult | undefined;
@@ -286,6 +287,8 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
   private rowsOf: Entry[] | undefined;
   private rowPaths: readonly string[] = [];
   private rowLabels: readonly Labels[] = [];
+  private netStatesOf: Entry[] | undefined;
+  private netStatesCache: ReadonlyArray<NetState | undefined> | undefined;
   private inFlight: Promise<unknown> | undefined;
   private closed = false;
   private readonly scratch = new Float64Array(FIELD_COUNT);
@@ -362,6 +365,7 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
       this.compiled = { ...compiled, plan: this.engine.plan(tieredSpecs(compiled, this.tiers)) };
       this.full = compiled;
       this.specSlots = new TierSlots(this.compiled, this.tiers, TIER.spec);
+      this.putSpec = specPutter(this.specSlots);
       this.detailSlots = new TierSlots(this.compiled, this.tiers, TIER.detail);
       if (this.detailSlots.files.length > 0) {
         this.detailPlan = this.engine.plan(
@@ -726,12 +730,10 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
   private async sweepAsync<S extends Sweep>(into: S | undefined): Promise<S> {
     const list = this.prepare();
     // The pods' network files are read on the pool beside the cgroups' files (network.ts prefetch()).
+    const states = this.netStates(list);
     const net =
-      this.netReader !== undefined && list.length > 0
-        ? this.netReader.prefetch(
-            this.engine.nativeEngine,
-            list.map((e) => e.net),
-          )
+      this.netReader !== undefined && states !== undefined
+        ? this.netReader.prefetch(this.engine.nativeEngine, states)
         : undefined;
     try {
       if (this.compiled.plan !== undefined && list.length > 0)
@@ -751,6 +753,16 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
       this.fillRows(fill, from, Math.min(list.length, from + FILL_SLICE));
     }
     return this.endFill(fill);
+  }
+
+  /** The network state of each row of `list`, or undefined when no row gets network figures: kept per list (a list
+   * is replaced, never mutated, and a row's state object is its entry's for life). */
+  private netStates(list: Entry[]): ReadonlyArray<NetState | undefined> | undefined {
+    if (this.netStatesOf !== list) {
+      this.netStatesOf = list;
+      this.netStatesCache = list.some((e) => e.net !== undefined) ? list.map((e) => e.net) : undefined;
+    }
+    return this.netStatesCache;
   }
 
   /** Starts filling a sweep of `list` (and the retired rows) from this.result: the rows are filled by fillRows(). */
@@ -794,15 +806,19 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
   private fillRows<S extends Sweep>(fill: Fill<S>, from: number, to: number): void {
     const { sweep, list, inList, gone } = fill;
     const r = this.result;
+    // The sweep's arrays, loaded once per slice (not once per row: the calls below could change them, as far as the
+    // compiler knows).
+    const { identity, previousMs, previous, status, sampleMs } = sweep;
     for (let row = from; row < to; row++) {
       const e = list[row]!;
-      sweep.identity[row] = e.identity;
-      sweep.previousMs[row] = e.previousMs;
-      for (let k = 0; k < RATE_COUNT; k++) sweep.previous[row * RATE_COUNT + k] = e.previous[k]!;
+      identity[row] = e.identity;
+      previousMs[row] = e.previousMs;
+      const ep = e.previous;
+      for (let k = 0; k < RATE_COUNT; k++) previous[row * RATE_COUNT + k] = ep[k]!;
       const st = r === undefined ? ITEM_STATUS.ok : r.itemStatus[row]!;
-      sweep.status[row] =
+      status[row] =
         st === ITEM_STATUS.ok ? ROW_STATUS.ok : st === ITEM_STATUS.gone ? ROW_STATUS.gone : ROW_STATUS.closed;
-      sweep.sampleMs[row] = r === undefined ? Date.now() : r.sampleMs[row]!;
+      sampleMs[row] = r === undefined ? Date.now() : r.sampleMs[row]!;
       const o = row * FIELD_COUNT;
       if (e.final !== undefined && (st === ITEM_STATUS.gone || inList?.has(e) === true)) {
         this.putLastSample(sweep, row, e);
@@ -825,8 +841,9 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
       sweep.specMs[row] = e.specMs;
       let nums: Float64Array;
       let base: number;
+      let clean: boolean;
       if (this.bigint) {
-        this.program.extractBigint(
+        clean = this.program.extractBigint(
           r,
           this.words,
           row,
@@ -839,19 +856,20 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
         nums = this.scratch;
         base = 0;
       } else {
-        this.program.extractNumber(r, this.words, row, sweep.values as Float64Array, sweep.present, row);
+        clean = this.program.extractNumber(r, this.words, row, sweep.values as Float64Array, sweep.present, row);
         nums = sweep.values as Float64Array;
         base = o;
       }
       this.fillLifetime(sweep, o, e.startMs, sweep.sampleMs[row]!);
-      if (failedFile(r, row) >= 0) {
+      if (!clean && failedFile(r, row) >= 0) {
         sweep.status[row] = ROW_STATUS.error;
         if (fill.failedRows++ === 0) fill.firstFailed = row;
       }
       for (let k = 0; k < RATE_COUNT; k++) e.previous[k] = nums[base + RATE_FIELDS[k]!]!;
       e.previousMs = sweep.sampleMs[row]!;
       this.noteOomKill(e, nums[base + FIELD.oom_kill]!);
-      this.empties?.seen?.(e.path, nums[base + FIELD.processes]!);
+      const processes = nums[base + FIELD.processes]!;
+      if (processes > 0) this.empties?.seen?.(e.id, processes);
       this.fillVectors(sweep, row, e, r, fill.net);
     }
   }
@@ -924,7 +942,10 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
       }
       e.specDueMs = failed ? NaN : e.specMs + this.specIntervalMs * (first ? this.phase.next() : 1);
     } else if (e.spec !== undefined) {
-      copySpec(t, r.fileStatus, r.flags, this.words, files, r.plan.slots, row, e.spec, false);
+      const c = e.spec;
+      if (this.putSpec !== undefined)
+        this.putSpec(r.fileStatus, r.flags, this.words, files * row, r.plan.slots * row, c.status, c.flags, c.words);
+      else copySpec(t, r.fileStatus, r.flags, this.words, files, r.plan.slots, row, c, false);
     }
   }
 
@@ -1187,6 +1208,61 @@ function failedFile(r: BatchResult, row: number): number {
     if (s === FILE_STATUS.overflow && (files[f]!.format === 'blkio' || files[f]!.format === 'ioStat')) return f;
   }
   return -1;
+}
+
+/** Puts a SpecCopy back into a row at file base `fbase` and slot base `sbase` (specPutter()). */
+type SpecPutter = (
+  fileStatus: Int32Array,
+  flags: Uint8Array,
+  words: Uint32Array,
+  fbase: number,
+  sbase: number,
+  status: Int32Array,
+  copyFlags: Uint8Array,
+  copyWords: Uint32Array,
+) => void;
+
+/**
+ * copySpec(..., save = false) of lib/collector/tiers.ts for the spec files of `t`, as one straight-line function (file
+ * indices and slot offsets as constants): run for every row of every sweep that carries its spec files (all but the
+ * few due), where the loop over the tier's arrays cost as much as the row's columns. Built from integers only.
+ */
+function specPutter(t: TierSlots): SpecPutter | undefined {
+  const int = (x: number): string => {
+    if (!Number.isSafeInteger(x)) throw new Error(`spec putter: not an integer: ${x}`);
+    return String(x);
+  };
+  const lines: string[] = [];
+  let k = 0;
+  for (let j = 0; j < t.files.length; j++) {
+    lines.push(`fileStatus[fbase + ${int(t.files[j]!)}] = status[${int(j)}];`);
+    for (let s = 0; s < t.counts[j]!; s++, k++) {
+      const cell = `sbase + ${int(t.offsets[j]! + s)}`;
+      lines.push(
+        `flags[${cell}] = copyFlags[${int(k)}];`,
+        `words[2 * (${cell})] = copyWords[${int(2 * k)}];`,
+        `words[2 * (${cell}) + 1] = copyWords[${int(2 * k + 1)}];`,
+      );
+    }
+  }
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-implied-eval
+    return new Function(
+      'fileStatus',
+      'flags',
+      'words',
+      'fbase',
+      'sbase',
+      'status',
+      'copyFlags',
+      'copyWords',
+      lines.join('\n'),
+    ) as SpecPutter;
+  } catch (err) {
+    // Code generation from strings disallowed (node --disallow-code-generation-from-strings): copySpec() instead.
+    if (err instanceof EvalError) return undefined;
+    throw err;
+  }
 }
 
 function sameLabels(a: Labels, b: Labels): boolean {

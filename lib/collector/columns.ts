@@ -1,8 +1,10 @@
 /**
  * Where each column of the layout comes from, per cgroup version, and the compiled column program that turns one row of
  * an engine BatchResult (read with the stats readers' plan plus the collector's extra keys and files) into the row's
- * columns. The program is compiled once per plan (file indices and slot offsets resolved); extracting a row allocates
- * nothing in number mode (u64 cells are read through a Uint32Array view of the bigint result).
+ * columns. The program is compiled once per plan (file indices and slot offsets resolved), and resolved once per
+ * pattern of read files into straight-line code (ColumnProgram.extractNumber: which columns a row has depends only on
+ * which files read ok); extracting a row allocates nothing in number mode (u64 cells are read through a Uint32Array
+ * view of the bigint result).
  *
  * Sources name the stats readers' files by typed plan keys (`reader.key.<file>`, lib/stats/v1, lib/stats/v2: a file
  * renamed in its reader breaks this file at compile time; a key or slot that is not in the plan throws when the program
@@ -270,6 +272,105 @@ const BLKIO_FAMILIES = FAMILIES.map((fam) => ({
   serviced: `${v1.blkio.name}:${fam.find((f) => f.target === 'ioServicedRecursive')!.name}` as PlanKey,
 }));
 
+/**
+ * The column program resolved for one pattern of read files: a function that writes its columns of one or two cells
+ * and its absent columns, and its device-sum columns (column index, op, slot offsets in the row, argument).
+ */
+interface Pattern {
+  /** Writes the columns of one or two cells and the absent ones of a row (straightLine()). */
+  fill: ColumnFill;
+  /** The device sums (OP_IOSTAT, OP_BLKIO), run in a loop. */
+  col: Int32Array;
+  op: Uint8Array;
+  slotA: Int32Array;
+  /** OP_WS: the inactive slot, or -1 when its file was not read; OP_SWAPV1: usage's slot; OP_IOSTAT: slots per device. */
+  slotB: Int32Array;
+  arg: Float64Array;
+}
+
+/** Fills the one- and two-cell columns and the absent ones of output row `o` (offset) from result row `base` (slot
+ * offset). */
+type ColumnFill = (
+  values: Float64Array,
+  present: Uint8Array,
+  flags: Uint8Array,
+  words: Uint32Array,
+  floats: Float64Array,
+  o: number,
+  base: number,
+) => void;
+
+/** A live column of one or two cells: column, op, slot, second slot (OP_WS: -1 when not read), scale, zero is
+ * unlimited. */
+type LineColumn = readonly [number, number, number, number, number, boolean];
+
+/**
+ * The columns of a pattern that read one or two cells (values, working set, v1 swap, weight as shares) and its absent
+ * columns as one straight-line function: slots and scales as constants, no loop, no look-ups of the program's arrays.
+ * A value's cell is read as cell() reads it (written out: the hottest line of a sweep); the formulas are the
+ * functions of this file and lib/stats/convert, called. Built from the integers and doubles of the compiled program.
+ */
+function straightLine(columns: readonly LineColumn[], absent: readonly number[]): ColumnFill {
+  const num = (x: number): string => {
+    if (!Number.isFinite(x)) throw new Error(`column program: not a finite number: ${x}`);
+    return String(x);
+  };
+  const at = (slot: number): string => `base + ${num(slot)}`;
+  const lines: string[] = ['let s, f, x, y;'];
+  for (const i of absent) lines.push(`values[o + ${num(i)}] = NaN; present[o + ${num(i)}] = 0;`);
+  for (const [i, op, slot, slotB, scale, zeroIsUnlimited] of columns) {
+    switch (op) {
+      case OP_VALUE:
+        lines.push(
+          `s = ${at(slot)}; f = flags[s];`,
+          `x = f === ${SLOT.value} ? words[2 * s + 1] * ${TWO32} + words[2 * s] : f === ${SLOT.max} ? Infinity : f === ${SLOT.float} ? floats[s] : NaN;`,
+        );
+        if (scale !== 1) lines.push(`x *= ${num(scale)};`);
+        if (zeroIsUnlimited) lines.push('if (x === 0) x = Infinity;');
+        break;
+      case OP_WS:
+        lines.push(
+          slotB < 0 ? 'y = undefined;' : `y = cell(flags, words, floats, ${at(slotB)}); if (y !== y) y = undefined;`,
+          `x = workingSetOf(cell(flags, words, floats, ${at(slot)}), y);`,
+        );
+        break;
+      case OP_SWAPV1:
+        lines.push(`x = swapOfV1(cell(flags, words, floats, ${at(slot)}), cell(flags, words, floats, ${at(slotB)}));`);
+        break;
+      case OP_WEIGHT:
+        lines.push(`x = sharesOfWeight(cell(flags, words, floats, ${at(slot)}));`);
+        break;
+      default:
+        throw new Error(`column program: op ${op} is not a one- or two-cell column`);
+    }
+    lines.push(`values[o + ${num(i)}] = x; present[o + ${num(i)}] = x === x ? 1 : 0;`);
+  }
+  const body = `return function fillColumns(values, present, flags, words, floats, o, base) {\n${lines.join('\n')}\n};`;
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval
+  const make = new Function('cell', 'workingSetOf', 'swapOfV1', 'sharesOfWeight', body) as (
+    ...fns: [typeof cell, typeof workingSetOf, typeof swapOfV1, typeof sharesOfWeight]
+  ) => ColumnFill;
+  return make(cell, workingSetOf, swapOfV1, sharesOfWeight);
+}
+
+/** v1 swap (cAdvisor's container_memory_swap): memsw usage − usage, clamped at 0. */
+function swapOfV1(memsw: number, usage: number): number {
+  const d = memsw - usage;
+  return d > 0 ? d : 0;
+}
+
+/** v2 cpu.weight as v1 cpu.shares, as cAdvisor converts it; a weight outside 1..10000 has none (NaN: absent). */
+function sharesOfWeight(w: number): number {
+  return w >= 1 && w <= 10000 ? 2 + Math.floor(((w - 1) * 262142) / 9999) : NaN;
+}
+
+/** Whether this process may build functions from strings (false after an EvalError: the checked path only). */
+let codeGeneration = true;
+
+/** Plan files at most in a pattern key (bits of a double's integer range), and patterns kept per program. */
+const MAX_PATTERN_FILES = 52;
+const MAX_PATTERNS = 64;
+
 // Op codes of the compiled program.
 const OP_ABSENT = 0;
 const OP_VALUE = 1;
@@ -303,6 +404,12 @@ export class ColumnProgram {
   );
   private readonly fileCount: number;
   private readonly slots: number;
+  /** Slots of each plan file. */
+  private readonly fileSlots: Int32Array;
+  /** Programs resolved per pattern, and the last one used (rows of a sweep mostly share one). */
+  private readonly patterns = new Map<number, Pattern>();
+  private lastKey = -1;
+  private lastPattern: Pattern | undefined;
 
   constructor(c: CompiledStats, version: 1 | 2) {
     this.fileCount = c.plan?.files.length ?? 0;
@@ -402,6 +509,8 @@ export class ColumnProgram {
       if (a) [this.fileA[i], this.slotA[i]] = a;
       if (b) [this.fileB[i], this.slotB[i]] = b;
     }
+    const pf = c.plan?.files ?? [];
+    this.fileSlots = Int32Array.from(pf, (f, i) => (i + 1 < pf.length ? pf[i + 1]!.offset : this.slots) - f.offset);
   }
 
   /** The plan files (indices) any column reads: its source, second operand, fallback, required files, blkio families.
@@ -427,8 +536,156 @@ export class ColumnProgram {
     return used;
   }
 
-  /** Fills row `out` of values/present (number mode) from row `row` of a bigint BatchResult. Allocates nothing. */
+  /**
+   * Fills row `out` of values/present (number mode) from row `row` of a bigint BatchResult. Allocates nothing once the
+   * row's pattern of read files has been seen: the program resolved for that pattern (which columns are present,
+   * which file a fallback reads) runs only the live columns, with no per-column status checks. Returns true when no
+   * file of the row failed (every status is ok or an absence), false when one may have (the caller looks closer).
+   */
   extractNumber(
+    r: BatchResult,
+    words: Uint32Array,
+    row: number,
+    values: Float64Array,
+    present: Uint8Array,
+    out: number,
+  ): boolean {
+    const p = this.patternOf(r.fileStatus, row * this.fileCount);
+    if (p === undefined) {
+      this.extractChecked(r, words, row, values, present, out);
+      return false;
+    }
+    const o = out * FIELD_COUNT;
+    const base = row * this.slots;
+    const flags = r.flags;
+    const floats = r.floats;
+    const { col, op, slotA, slotB, arg } = p;
+    p.fill(values, present, flags, words, floats, o, base);
+    // The device sums (io.stat, the blkio family search): loops over the row's entries.
+    for (let k = 0; k < col.length; k++) {
+      const i = col[k]!;
+      const sa = base + slotA[k]!;
+      let x: number;
+      switch (op[k]) {
+        case OP_IOSTAT: {
+          const per = slotB[k]!;
+          const n = Math.min(cell(flags, words, floats, sa), (this.fileSlots[this.fileA[i]!]! - 1) / per);
+          const key = arg[k]!;
+          x = 0;
+          for (let d = 0; d < n; d++) {
+            const s = sa + 1 + d * per + 2 + key;
+            if (flags[s] !== SLOT.absent) x += cell(flags, words, floats, s);
+          }
+          break;
+        }
+        default: // OP_BLKIO: the family search reads the statuses itself
+          x = this.blkioSum(r, words, i, base, row * this.fileCount);
+      }
+      values[o + i] = x;
+      present[o + i] = x === x ? 1 : 0;
+    }
+    return true;
+  }
+
+  /**
+   * The program resolved for the pattern of a row's files (which of them read ok), or undefined when a file may have
+   * failed (malformed, not regular, overflowed its capacity, a syscall error other than ENOENT: the checked path
+   * decides per column and the caller looks for the failure) or the plan has too many files for a pattern key.
+   */
+  private patternOf(fs: Int32Array, fbase: number): Pattern | undefined {
+    const files = this.fileCount;
+    if (files > MAX_PATTERN_FILES || !codeGeneration) return undefined;
+    let key = 0;
+    let bit = 1;
+    for (let f = 0; f < files; f++, bit *= 2) {
+      const s = fs[fbase + f]!;
+      if (s === FILE_STATUS.ok) key += bit;
+      else if (
+        s === FILE_STATUS.malformed ||
+        s === FILE_STATUS.notRegular ||
+        s === FILE_STATUS.overflow ||
+        (s < 0 && -s % 4096 !== ENOENT)
+      )
+        return undefined;
+    }
+    if (key === this.lastKey) return this.lastPattern;
+    let p = this.patterns.get(key);
+    if (p === undefined) {
+      if (this.patterns.size >= MAX_PATTERNS) this.patterns.clear();
+      try {
+        p = this.resolve(key);
+      } catch (err) {
+        // Code generation from strings disallowed (node --disallow-code-generation-from-strings): every row takes
+        // the checked path, as before there were patterns.
+        if (!(err instanceof EvalError)) throw err;
+        codeGeneration = false;
+        return undefined;
+      }
+      this.patterns.set(key, p);
+    }
+    this.lastKey = key;
+    this.lastPattern = p;
+    return p;
+  }
+
+  /**
+   * Resolves the program for one pattern of read files (bit f of `key`: plan file f read ok; none failed), deciding
+   * per column what extractChecked() decides per row: required files, fallback, operand files.
+   */
+  private resolve(key: number): Pattern {
+    const ok = (f: number): boolean => f >= 0 && Math.floor(key / 2 ** f) % 2 === 1;
+    const live: Array<[col: number, op: number, slotA: number, slotB: number, arg: number]> = [];
+    const absent: number[] = [];
+    for (let i = 0; i < FIELD_COUNT; i++) {
+      const o = this.op[i]!;
+      const req = this.requires[i];
+      let fa = this.fileA[i]!;
+      let sa = this.slotA[i]!;
+      if (o === OP_ABSENT || (req !== undefined && !Array.from(req).every(ok))) {
+        absent.push(i);
+        continue;
+      }
+      if (this.fallbackFile[i]! >= 0 && !ok(fa)) {
+        fa = this.fallbackFile[i]!;
+        sa = this.fallbackSlot[i]!;
+      }
+      let sb = this.slotB[i]!;
+      if (o !== OP_BLKIO) {
+        if (!ok(fa)) {
+          absent.push(i);
+          continue;
+        }
+        if (o === OP_WS && !ok(this.fileB[i]!)) sb = -1;
+        if (o === OP_SWAPV1 && !ok(this.fileB[i]!)) {
+          absent.push(i);
+          continue;
+        }
+      }
+      live.push([i, o, sa, sb, this.arg[i]!]);
+    }
+    // The columns of one or two cells go into the straight-line function; the device sums stay in a loop.
+    const isSum = (c: (typeof live)[number]): boolean => c[1] === OP_IOSTAT || c[1] === OP_BLKIO;
+    const ordered = live.filter(isSum);
+    return {
+      fill: straightLine(
+        live.filter((c) => !isSum(c)).map(([i, o, sa, sb, a]) => [i, o, sa, sb, a, this.zeroUnlimited[i] === 1]),
+        absent,
+      ),
+      col: Int32Array.from(ordered, (c) => c[0]),
+      op: Uint8Array.from(ordered, (c) => c[1]),
+      slotA: Int32Array.from(ordered, (c) => c[2]),
+      slotB: Int32Array.from(ordered, (c) => c[3]),
+      arg: Float64Array.from(ordered, (c) => c[4]),
+    };
+  }
+
+  /**
+   * extractNumber() for any row: every column's status checks made per row. For the rows patternOf() has no program
+   * for: a file that may have failed (or overflowed its capacity), a plan of more than MAX_PATTERN_FILES files, a
+   * process that disallows code generation from strings. test/collector/column-patterns.test.js checks that both
+   * paths give the same row.
+   */
+  private extractChecked(
     r: BatchResult,
     words: Uint32Array,
     row: number,
@@ -477,18 +734,13 @@ export class ColumnProgram {
           }
           case OP_SWAPV1: {
             const fb = this.fileB[i]!;
-            if (fs[fbase + fb] === FILE_STATUS.ok) {
-              const d = cell(flags, words, floats, sa) - cell(flags, words, floats, base + this.slotB[i]!);
-              x = d > 0 ? d : 0;
-            }
+            if (fs[fbase + fb] === FILE_STATUS.ok)
+              x = swapOfV1(cell(flags, words, floats, sa), cell(flags, words, floats, base + this.slotB[i]!));
             break;
           }
-          case OP_WEIGHT: {
-            const w = cell(flags, words, floats, sa);
-            // cpu.weight is 1..10000; anything else has no shares equivalent (absent).
-            x = w >= 1 && w <= 10000 ? 2 + Math.floor(((w - 1) * 262142) / 9999) : NaN;
+          case OP_WEIGHT:
+            x = sharesOfWeight(cell(flags, words, floats, sa));
             break;
-          }
           case OP_IOSTAT: {
             if (fs[fbase + fa] === FILE_STATUS.overflow) break; // as blkioSum: no partial sums
             const per = this.slotB[i]!;
@@ -518,9 +770,9 @@ export class ColumnProgram {
     out: number,
     scratch: Float64Array,
     scratchPresent: Uint8Array,
-  ): void {
+  ): boolean {
     // Compute in number mode for presence and the derived columns' shape, then replace direct values by exact ones.
-    this.extractNumber(r, words, row, scratch, scratchPresent, 0);
+    const clean = this.extractNumber(r, words, row, scratch, scratchPresent, 0);
     const base = row * this.slots;
     const o = out * FIELD_COUNT;
     const big = r.values as BigUint64Array;
@@ -548,6 +800,7 @@ export class ColumnProgram {
         values[o + i] = BigInt(Math.round(x));
       }
     }
+    return clean;
   }
 
   /**
@@ -596,6 +849,7 @@ function allRead(fs: Int32Array, fbase: number, files: Int32Array): boolean {
   return true;
 }
 
+const ENOENT = 2;
 const MAXU64 = (1n << 64n) - 1n;
 const TWO32 = 4294967296;
 

@@ -30,8 +30,11 @@ export interface EmptySource {
   readonly size: number;
   /** Starts watching a registered cgroup (path with a leading '/', engine handle id); false when it cannot be watched. */
   add(path: string, id: number): boolean;
-  /** A sweep counted `processes` in the cgroup's own cgroup.procs (arms a v1 pid watch that had none to watch). */
-  seen?(path: string, processes: number): void;
+  /**
+   * A sweep counted `processes` (> 0) in the cgroup's own cgroup.procs (arms a v1 pid watch that had none to watch):
+   * the cgroup by its engine handle id, as add() was given it (a look-up by number, once per row of every sweep).
+   */
+  seen?(id: number, processes: number): void;
   remove(path: string): void;
   close(): void;
 }
@@ -84,8 +87,8 @@ class EitherEmptySource implements EmptySource {
     return this.events?.add(path) === true || this.pids.add(path, id);
   }
 
-  seen(path: string, processes: number): void {
-    this.pids.seen(path, processes);
+  seen(id: number, processes: number): void {
+    this.pids.seen(id, processes);
   }
 
   remove(path: string): void {
@@ -115,6 +118,8 @@ interface PidWatchEntry {
 export class PidExitWatcher implements EmptySource {
   private readonly watch: NativePidWatch;
   private readonly table: WatchTable<PidWatchEntry>;
+  /** Ids of the entries that are neither armed nor starved: what seen() may arm (none, nearly always). */
+  private readonly waiting = new Set<number>();
 
   constructor(
     private readonly engine: Engine,
@@ -152,6 +157,12 @@ export class PidExitWatcher implements EmptySource {
    * emptying. A pid that exits or leaves between the list and pidfd_open is retried with a fresh list.
    */
   private arm(e: PidWatchEntry, hadProcesses: boolean): void {
+    this.armOnce(e, hadProcesses);
+    if (!e.armed && !e.starved && this.table.get(e.id) === e) this.waiting.add(e.id);
+    else this.waiting.delete(e.id);
+  }
+
+  private armOnce(e: PidWatchEntry, hadProcesses: boolean): void {
     e.armed = false;
     for (let attempt = 0; attempt < 4; attempt++) {
       const pids = this.pidsOf(e);
@@ -184,17 +195,20 @@ export class PidExitWatcher implements EmptySource {
     this.arm(e, true);
   }
 
-  seen(path: string, processes: number): void {
-    const e = this.table.at(path);
-    if (e === undefined || !(processes > 0)) return;
-    if (!e.armed && !e.starved) this.arm(e, false);
+  seen(id: number, processes: number): void {
+    if (this.waiting.size === 0 || !this.waiting.has(id) || !(processes > 0)) return;
+    const e = this.table.get(id);
+    if (e !== undefined && !e.armed && !e.starved) this.arm(e, false);
   }
 
   remove(path: string): void {
+    const e = this.table.at(path);
+    if (e !== undefined) this.waiting.delete(e.id);
     this.table.remove(path);
   }
 
   close(): void {
+    this.waiting.clear();
     this.table.close();
   }
 }

@@ -1,0 +1,67 @@
+'use strict';
+// An async read copies its workers' cells into the caller's arrays in runs (native/engine.cc CopyWrittenValues: the
+// whole files of consecutive rows in one memcpy, a list, blkio or ioStat file holding fewer entries than its capacity
+// ending a run). Over recorded trees whose list and blkio files hold fewer, as many and more entries than the plan's
+// capacity, interleaved with fixed-size files, every written cell of an async read (one worker, several) equals the
+// sync read's, row for row.
+const t = require('tap');
+const path = require('node:path');
+const { Engine, listCgroups } = require('../../dist');
+const { SLOT, FILE_STATUS } = require('../../dist/engine');
+
+const TREES = path.join(__dirname, '..', 'fixtures', 'trees');
+
+for (const tree of ['v1-real', 'v1-blkio-families']) {
+  t.test(`recorded tree ${tree}: async reads copy what a sync read writes`, async (t) => {
+    const e = new Engine({ root: path.join(TREES, tree) });
+    t.teardown(() => e.destroy());
+    const cgroups = listCgroups(e.layout, { depth: 8 });
+    t.ok(cgroups.length > 1, `${cgroups.length} cgroups`);
+    const specs = [
+      { controller: 'cpuacct', name: 'cpuacct.usage', format: 'single' },
+      { controller: 'cpuacct', name: 'cpuacct.usage_percpu', format: 'list', cap: 1 },
+      { controller: 'memory', name: 'memory.usage_in_bytes', format: 'single' },
+      { controller: 'cpuacct', name: 'cpuacct.usage_percpu', format: 'list', cap: 64 },
+      { controller: 'blkio', name: 'blkio.throttle.io_service_bytes_recursive', format: 'blkio', cap: 2 },
+      { controller: 'memory', name: 'memory.stat', format: 'flatKeyed', keys: ['total_rss', 'total_cache'] },
+      { controller: 'blkio', name: 'blkio.throttle.io_serviced_recursive', format: 'blkio', cap: 64 },
+      { controller: 'pids', name: 'pids.current', format: 'single' },
+    ].filter((s) => e.layout.controllers.has(s.controller));
+    const plan = e.plan(specs);
+    // Every cgroup many times over (its own handle each), so the rows split across workers mix every kind of row.
+    const ids = [];
+    for (let k = 0; k < 40; k++) for (const c of cgroups) ids.push(e.open(c));
+    const n = ids.length;
+    const sync = e.readSync(plan, ids, e.result(plan, n, { bigint: true }));
+    const lists = { partial: 0, full: 0 };
+    for (let row = 0; row < n; row++) {
+      plan.files.forEach((f, i) => {
+        const st = sync.fileStatus[row * plan.files.length + i];
+        if (f.format === 'single' || f.format === 'flatKeyed' || (st !== FILE_STATUS.ok && st !== FILE_STATUS.overflow)) return;
+        // Over capacity (overflow) or at it: the file's cells are copied whole; below it: a run ends there.
+        const count = sync.values[row * plan.slots + f.offset];
+        if (st === FILE_STATUS.overflow || count >= BigInt(f.cap)) lists.full++;
+        else lists.partial++;
+      });
+    }
+    t.ok(lists.partial > 0 && lists.full > 0, `list files below (${lists.partial}) and at (${lists.full}) capacity`);
+    for (const workers of [1, 2, 3]) {
+      // A result whose cells hold garbage first: a cell the read writes must be overwritten, the others are unread.
+      const r = e.result(plan, n, { bigint: true });
+      r.values.fill(0xdeadbeefn);
+      await e.read(plan, ids, r, { workers });
+      t.same([...r.fileStatus], [...sync.fileStatus], `${workers} worker(s): file statuses`);
+      t.same([...r.flags], [...sync.flags], `${workers} worker(s): slot flags`);
+      let bad = 0;
+      let first;
+      for (let s = 0; s < r.values.length; s++) {
+        if (sync.flags[s] === SLOT.absent) continue;
+        if (r.values[s] !== sync.values[s]) {
+          bad++;
+          first ??= `slot ${s % plan.slots} of row ${Math.floor(s / plan.slots)}: ${r.values[s]} != ${sync.values[s]}`;
+        }
+      }
+      t.equal(bad, 0, `${workers} worker(s): every written cell as the sync read's${first ? ` (${first})` : ''}`);
+    }
+  });
+}
