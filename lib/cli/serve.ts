@@ -97,7 +97,7 @@ export const serveCommand: Command = {
       ...(values['label-deny'] ? { labelDeny: list(values['label-deny']) } : {}),
     };
     // Loaded only by this command.
-    const { collectorFor, createMetricsServer, ExpositionRenderer } = await import('../exporter');
+    const { collectorFor, controllersOptionFor, createMetricsServer, ExpositionRenderer } = await import('../exporter');
     try {
       new ExpositionRenderer(selection); // unknown groups or families, a denied id: a usage error before listening
     } catch (err) {
@@ -118,8 +118,11 @@ export const serveCommand: Command = {
     let extraMetrics: (() => SelfMetric[]) | undefined;
     if (kubernetes) {
       const { createKubernetesCollector } = await import('../kubernetes/collector');
+      // Without the controllers no served family reads, as below (made once: it starts watching and naming).
+      const controllers = controllersOptionFor(rootOption, selection);
       const k = createKubernetesCollector({
         ...rootOption,
+        ...(controllers === undefined ? {} : { controllers }),
         ...(values['runtime-endpoint'] === undefined ? {} : { runtimeEndpoint: values['runtime-endpoint'] }),
       });
       k.on('warning', (err) => io.stderr.write(`cgmgr: warning: ${err.message}\n`));

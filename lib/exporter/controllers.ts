@@ -65,3 +65,19 @@ export function collectorFor(options: CollectorOptions, selection: Selection): S
   first.close();
   return new StatsCollector({ ...options, controllers: mask });
 }
+
+/**
+ * The `controllers` option for a collector of another kind (the Kubernetes agent's, which starts watching and naming
+ * when made, so it is made once) serving `selection`'s families: the default collector's controllers of `options`
+ * without io and psi when no selected family reads them; undefined when `options.controllers` is given or nothing is
+ * dropped. Bad selections throw.
+ */
+export function controllersOptionFor(options: CollectorOptions, selection: Selection): number | undefined {
+  if (options.controllers !== undefined) return undefined;
+  const families = selectFamilies(selection);
+  const probe = new StatsCollector(options);
+  const all = probe.mask;
+  probe.close();
+  const mask = controllersFor(all, families);
+  return mask === all ? undefined : mask;
+}

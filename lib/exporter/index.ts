@@ -25,7 +25,7 @@ export {
   type SampleSpec,
 } from './families';
 export { selectFamilies, type Selection } from './selection';
-export { collectorFor } from './controllers';
+export { collectorFor, controllersOptionFor } from './controllers';
 export { ChunkPool } from './chunks';
 export { promClientCollector, type PromClientMetric, type PromClientOptions, type RegistryLike } from './prom-client';
 export {

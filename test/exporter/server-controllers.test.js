@@ -8,7 +8,7 @@ const fs = require('node:fs');
 const http = require('node:http');
 const { StatsCollector } = require('../../dist/collector');
 const { createMetricsServer, FAMILIES, selectFamilies } = require('../../dist/exporter');
-const { controllersFor, collectorFor } = require('../../dist/exporter/controllers');
+const { controllersFor, collectorFor, controllersOptionFor } = require('../../dist/exporter/controllers');
 const { CONTROLLERS } = require('../../dist/stats');
 const { realKernelSkipReason, makeSubtree } = require('../helpers/cgroups');
 
@@ -35,6 +35,28 @@ t.test('collectorFor (what cgmgr serve makes its collector with)', async (t) => 
   t.teardown(() => given.close());
   t.ok(given.mask & CONTROLLERS.io, 'controllers given: kept');
   t.throws(() => collectorFor({}, { disable: ['nope'] }), { code: 'ERR_INVALID_ARG_VALUE' }, 'a bad selection throws');
+});
+
+t.test('controllersOptionFor (what cgmgr serve --kubernetes makes its agent with, once)', async (t) => {
+  const os = require('node:os');
+  const path = require('node:path');
+  const { createKubernetesCollector } = require('../../dist/kubernetes/collector');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cgmgr-ctl-k8s-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  fs.cpSync(path.join(__dirname, '..', 'fixtures', 'trees', 'v2-full'), dir, { recursive: true });
+  const plain = new StatsCollector({ root: dir });
+  const all = plain.mask;
+  plain.close();
+  t.ok(all & CONTROLLERS.io && all & CONTROLLERS.psi, 'the recorded v2 tree has io and psi by default');
+  t.equal(controllersOptionFor({ root: dir }, {}), undefined, 'every family: nothing to drop');
+  t.equal(controllersOptionFor({ root: dir, controllers: ['memory', 'io'] }, { disable: ['diskIO'] }), undefined, 'controllers given: left as they are');
+  const mask = controllersOptionFor({ root: dir }, { disable: ['diskIO', 'pressure'] });
+  t.equal(mask, all & ~CONTROLLERS.io & ~CONTROLLERS.psi, 'io and psi dropped, the rest as the default collector');
+  const k = createKubernetesCollector({ root: dir, runtimeEndpoint: false, controllers: mask });
+  t.teardown(() => k.close());
+  t.equal(k.mask, mask, 'the agent made with it');
+  t.ok(k.files().length > 0 && k.files().every((f) => f.controller !== 'io' && !/\.pressure$/.test(f.name)), 'no io or pressure file planned');
+  t.throws(() => controllersOptionFor({ root: dir }, { disable: ['nope'] }), { code: 'ERR_INVALID_ARG_VALUE' }, 'a bad selection throws');
 });
 
 function get(url) {

@@ -50,6 +50,20 @@ t.test('serve --kubernetes without a runtime', async (t) => {
   t.match(serve.stderr(), /no-runtime\.sock/, 'the warning names the endpoint');
 });
 
+t.test('serve --kubernetes --disable_metrics diskIO,pressure serves the rest and none of those', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cgmgr-k8s-serve-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  fs.cpSync(TREE, dir, { recursive: true });
+  const serve = await startServe(['--root', dir, '--runtime-endpoint', `unix://${dir}/no-runtime.sock`, '--disable_metrics', 'diskIO,pressure']);
+  t.teardown(() => serve.stop());
+  const text = await waitFor('the kubepods cgroups served', async () => {
+    const s = (await get(serve.url)).text;
+    return series(s, 'container_cpu_usage_seconds_total').length === 2 ? s : false;
+  });
+  t.ok(series(text, 'container_memory_working_set_bytes').length > 0, 'memory families served');
+  t.notMatch(text, /^container_(fs_|blkio_|pressure_)/m, 'no diskIO nor pressure family');
+});
+
 t.test('serve --runtime-endpoint with a bad endpoint is a usage error', async (t) => {
   const { spawnSync } = require('node:child_process');
   const r = spawnSync(process.execPath, [path.join(__dirname, '..', '..', 'dist', 'cli.js'), 'serve', '--port', '0',
