@@ -548,16 +548,22 @@ void HandleTable::DropFile(Handle& h, uint32_t file) {
   }
 }
 
-int HandleTable::ResolveDir(Handle& h, uint32_t hier, int32_t* syscall_id) {
+int HandleTable::OpenDirStat(const Handle& h, uint32_t hier, struct stat* st, int32_t* syscall_id) {
   int fd = OpenBeneath(hierarchies_[hier].root_fd, h.rel, O_PATH | O_DIRECTORY | O_CLOEXEC, mode_, syscall_id);
   if (fd < 0) return fd;
-  struct stat st;
-  if (fstat(fd, &st) != 0) {
+  if (fstat(fd, st) != 0) {
     int err = errno;
     close(fd);
     *syscall_id = kSysFstat;
     return -err;
   }
+  return fd;
+}
+
+int HandleTable::ResolveDir(Handle& h, uint32_t hier, int32_t* syscall_id) {
+  struct stat st;
+  int fd = OpenDirStat(h, hier, &st, syscall_id);
+  if (fd < 0) return fd;
   close(fd);
   HandleDir& d = h.dirs[hier];
   d.ino = st.st_ino;
@@ -579,11 +585,11 @@ bool HandleTable::FoundMissingDir(Handle& h, uint32_t hier) {
 
 int HandleTable::OpenSameDir(Handle& h, uint32_t hier, int32_t* syscall_id) {
   const HandleDir& d = h.dirs[hier];
-  int fd = OpenBeneath(hierarchies_[hier].root_fd, h.rel, O_PATH | O_DIRECTORY | O_CLOEXEC, mode_, syscall_id);
-  if (fd < 0) return fd;
   struct stat st;
-  if (fstat(fd, &st) != 0 || st.st_ino != d.ino || st.st_dev != d.dev) {
-    close(fd);
+  int fd = OpenDirStat(h, hier, &st, syscall_id);
+  if (fd < 0 && *syscall_id != kSysFstat) return fd;
+  if (fd < 0 || st.st_ino != d.ino || st.st_dev != d.dev) {
+    if (fd >= 0) close(fd);
     *syscall_id = kSysOpenat;
     return -ENOENT;  // the cgroup we opened is gone (another one may stand at its path)
   }

@@ -13,6 +13,7 @@
 #ifndef CGMGR_HANDLE_H_
 #define CGMGR_HANDLE_H_
 
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include <atomic>
@@ -159,6 +160,9 @@ class HandleTable {
   // if it is still the cgroup recorded at open(); -ENOENT (syscall openat) when another directory stands there now,
   // else -errno of the resolution with *syscall_id set.
   int OpenSameDir(Handle& h, uint32_t hier, int32_t* syscall_id);
+  // h's directory in hierarchy hier resolved beneath its root (an O_PATH descriptor the caller closes) and its stat in
+  // *st: the descriptor, or -errno with *syscall_id the call that failed (the resolution's, or fstat).
+  int OpenDirStat(const Handle& h, uint32_t hier, struct stat* st, int32_t* syscall_id);
 
   std::string FullPath(const Handle& h, uint32_t hier, std::string_view name) const;
   size_t hierarchy_count() const { return hierarchies_.size(); }
