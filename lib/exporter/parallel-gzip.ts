@@ -13,9 +13,8 @@
  */
 import * as zlib from 'node:zlib';
 import { crc32Combine } from './crc32-combine';
+import { gzipHeader, gzipTrailer } from './gzip-member';
 
-/** The gzip header: deflate, no flags, no mtime, XFL 4 (fastest), OS 3 (Unix) — what zlib writes at level 1. */
-const HEADER = Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x04, 0x03]);
 /** An empty final fixed-Huffman block: BFINAL=1, BTYPE=01, end-of-block (zlib.deflateRawSync of nothing). */
 const FINAL_BLOCK = Buffer.from([0x03, 0x00]);
 
@@ -59,7 +58,7 @@ export class ParallelGzip {
     /** Receives each plain chunk once it is compressed (or the stream is destroyed). */
     private readonly done: (chunk: Buffer) => void,
   ) {
-    this.emit(Buffer.from(HEADER));
+    this.emit(gzipHeader());
   }
 
   /** As many parts as allowed are being compressed: wait for room() before writing more. */
@@ -162,10 +161,7 @@ export class ParallelGzip {
     if (this.error !== undefined) throw this.error;
     if (this.destroyed) return;
     this.close();
-    const trailer = Buffer.alloc(8);
-    trailer.writeUInt32LE(this.crc >>> 0, 0);
-    trailer.writeUInt32LE(this.size % 2 ** 32, 4);
-    this.emit(Buffer.concat([FINAL_BLOCK, trailer]));
+    this.emit(Buffer.concat([FINAL_BLOCK, gzipTrailer(this.crc, this.size)]));
   }
 
   /** Stops emitting; parts in flight still give their chunks back when they finish. */

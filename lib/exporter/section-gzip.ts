@@ -11,10 +11,9 @@
  */
 import * as zlib from 'node:zlib';
 import { crc32Combine } from './crc32-combine';
+import { gzipHeader, gzipTrailer } from './gzip-member';
 import type { DeflatedSection } from './parallel-gzip';
 
-/** The gzip header: deflate, no flags, no mtime, XFL 4 (fastest), OS 3 (Unix) — what zlib writes at level 1. */
-const HEADER = Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x04, 0x03]);
 /** The last bytes of a full (or sync) flush: an empty stored block's LEN and NLEN. */
 const FLUSH_MARK = Buffer.from([0x00, 0x00, 0xff, 0xff]);
 
@@ -78,7 +77,7 @@ export class SectionGzip {
       });
     });
     this.ended.catch(() => undefined); // observed by end(); an error while rendering must not be unhandled
-    this.emit(Buffer.from(HEADER));
+    this.emit(gzipHeader());
     this.current = this.open();
   }
 
@@ -217,10 +216,7 @@ export class SectionGzip {
     this.current.flushed = true;
     this.drain();
     if (this.destroyed) return;
-    const trailer = Buffer.alloc(8);
-    trailer.writeUInt32LE(this.crc >>> 0, 0);
-    trailer.writeUInt32LE(this.size % 2 ** 32, 4);
-    this.emit(trailer);
+    this.emit(gzipTrailer(this.crc, this.size));
   }
 
   /** Stops emitting; chunks being compressed still go back through done(). */
