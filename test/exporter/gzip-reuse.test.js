@@ -6,7 +6,6 @@
 // zlib.crc32 of the whole. On real cgroups: a limit written between two scrapes is in the second body.
 const t = require('tap');
 const fs = require('node:fs');
-const http = require('node:http');
 const zlib = require('node:zlib');
 const { spawnSync } = require('node:child_process');
 const { StatsCollector, Sweep, FIELD, FIELD_COUNT } = require('../../dist/collector');
@@ -16,6 +15,7 @@ const { crc32Combine } = require('../../dist/exporter/crc32-combine');
 const { realKernelSkipReason, makeSubtree } = require('../helpers/cgroups');
 const { promtoolSkip, promtoolCheck, openMetricsSkip, openMetricsCheck } = require('../helpers/exposition');
 const { waitFor } = require('../helpers/wait');
+const { getGzip } = require('../helpers/http');
 
 t.test('crc32Combine = zlib.crc32 of the concatenation', async (t) => {
   const data = Buffer.alloc(300_000);
@@ -171,24 +171,6 @@ t.test('each format keeps its own; parts in parallel too; gzipReuse false never 
 
   await t.rejects(createMetricsServer({ port: 0, collector: c, gzipReuse: 'yes' }), { code: 'ERR_INVALID_ARG_VALUE' });
 });
-
-function getGzip(url, headers = {}) {
-  return new Promise((resolve, reject) => {
-    const req = http.get(url, { headers: { 'accept-encoding': 'gzip', ...headers }, agent: false }, (res) => {
-      const parts = [];
-      res.on('data', (d) => parts.push(d));
-      res.on('end', () => {
-        try {
-          resolve({ status: res.statusCode, encoding: res.headers['content-encoding'], text: zlib.gunzipSync(Buffer.concat(parts)).toString('utf8') });
-        } catch (e) {
-          reject(e);
-        }
-      });
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-  });
-}
 
 t.test('real cgroups through the server: a limit written between scrapes is in the next gzip body', { skip: realKernelSkipReason() }, async (t) => {
   const tree = makeSubtree(t, ['memory', 'cpu,cpuacct', 'pids'].filter((h) => fs.existsSync(`/sys/fs/cgroup/${h}/cgroup.procs`)));

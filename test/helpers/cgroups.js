@@ -32,6 +32,19 @@ function realKernelSkipReason() {
 }
 
 /**
+ * Why a cgroup v2 test needing the controllers `want` delegated by the root cannot run here (real-kernel tests not
+ * possible, not a v2 host, a controller not delegated), or false when it can.
+ */
+function v2SkipReason(want) {
+  const reason = realKernelSkipReason();
+  if (reason !== undefined) return reason;
+  if (!fs.existsSync(path.join(ROOT, 'cgroup.controllers'))) return 'not a cgroup v2 (unified) host: runs in the qemu guest (npm run test:v2)';
+  const delegated = fs.readFileSync(path.join(ROOT, 'cgroup.subtree_control'), 'utf8').trim().split(/\s+/).filter(Boolean);
+  const missing = want.filter((c) => !delegated.includes(c));
+  return missing.length ? `the root does not delegate ${missing.join(', ')}` : false;
+}
+
+/**
  * Whether /sys/fs/cgroup/<h> is a mounted cgroup hierarchy: a directory (not a symlink such as cpu -> cpu,cpuacct)
  * with a `cgroup.procs`. A plain directory someone made on the /sys/fs/cgroup tmpfs is none: a test must never write
  * there.
@@ -118,4 +131,4 @@ function makeSubtree(t, hierarchies) {
 }
 
 module.exports = {
-  isHierarchy, ROOT, kernelOptInSkipReason, realKernelSkipReason, hierarchyDirs, makeSubtree };
+  isHierarchy, ROOT, kernelOptInSkipReason, realKernelSkipReason, v2SkipReason, hierarchyDirs, makeSubtree };

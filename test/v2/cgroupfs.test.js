@@ -11,18 +11,13 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { spawn } = require('node:child_process');
 const cgmgr = require('../../dist');
-const { ROOT, realKernelSkipReason } = require('../helpers/cgroups');
+const { ROOT, v2SkipReason } = require('../helpers/cgroups');
 
 const MiB = 1024 * 1024;
 const read = (f) => fs.readFileSync(f, 'utf8').trim();
-const reason = realKernelSkipReason();
-const isV2 = !reason && fs.existsSync(path.join(ROOT, 'cgroup.controllers'));
-const rootControllers = isV2 ? read(path.join(ROOT, 'cgroup.subtree_control')).split(/\s+/).filter(Boolean) : [];
 const WANT = ['cpu', 'cpuset', 'memory', 'pids'];
-const missing = WANT.filter((c) => !rootControllers.includes(c));
 const opts = {
-  skip: reason ?? (!isV2 ? 'not a cgroup v2 (unified) host: runs in the qemu guest (npm run test:v2)'
-    : missing.length ? `the root does not delegate ${missing.join(', ')}` : false),
+  skip: v2SkipReason(WANT),
   timeout: 300000,
 };
 

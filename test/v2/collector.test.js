@@ -10,10 +10,9 @@
 // kernel files compared for a sample of rows only.
 const t = require('tap');
 const fs = require('node:fs');
-const path = require('node:path');
 const { spawn } = require('node:child_process');
 const { StatsCollector, ROW_STATUS, FIELD_COUNT, renderMetrics } = require('../../dist');
-const { ROOT, realKernelSkipReason, makeSubtree } = require('../helpers/cgroups');
+const { v2SkipReason, makeSubtree } = require('../helpers/cgroups');
 
 const MiB = 1024 * 1024;
 const N = 260; // > 256: collectAsync splits the batch into two workers
@@ -23,14 +22,9 @@ const kv = (f) => Object.fromEntries(read(f).split('\n').filter(Boolean).map((l)
 const ioSum = (f, key) => read(f).split('\n').flatMap((l) => l.split(/\s+/)).filter((w) => w.startsWith(`${key}=`))
   .reduce((a, w) => a + Number(w.slice(key.length + 1)), 0);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const reason = realKernelSkipReason();
-const isV2 = !reason && fs.existsSync(path.join(ROOT, 'cgroup.controllers'));
-const rootControllers = isV2 ? read(path.join(ROOT, 'cgroup.subtree_control')).split(/\s+/).filter(Boolean) : [];
 const WANT = ['memory', 'cpu', 'pids', 'io'];
-const missing = WANT.filter((c) => !rootControllers.includes(c));
 const opts = {
-  skip: reason ?? (!isV2 ? 'not a cgroup v2 (unified) host: runs in the qemu guest (npm run test:v2)'
-    : missing.length ? `the root does not delegate ${missing.join(', ')}` : false),
+  skip: v2SkipReason(WANT),
   timeout: 300000,
 };
 

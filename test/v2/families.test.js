@@ -11,20 +11,15 @@ const os = require('node:os');
 const path = require('node:path');
 const { spawn } = require('node:child_process');
 const { StatsCollector, renderMetrics, promClientCollector } = require('../../dist');
-const { ROOT, realKernelSkipReason, makeSubtree } = require('../helpers/cgroups');
+const { v2SkipReason, makeSubtree } = require('../helpers/cgroups');
 const { promtoolSkip, promtoolCheck, openMetricsSkip, openMetricsCheck } = require('../helpers/exposition');
 
 const MiB = 1024 * 1024;
 const read = (f) => fs.readFileSync(f, 'utf8').trim();
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const reason = realKernelSkipReason();
-const isV2 = !reason && fs.existsSync(path.join(ROOT, 'cgroup.controllers'));
-const rootControllers = isV2 ? read(path.join(ROOT, 'cgroup.subtree_control')).split(/\s+/).filter(Boolean) : [];
 const WANT = ['memory', 'cpu', 'pids'];
-const missing = WANT.filter((c) => !rootControllers.includes(c));
 const opts = {
-  skip: reason ?? (!isV2 ? 'not a cgroup v2 (unified) host: runs in the qemu guest (npm run test:v2)'
-    : missing.length ? `the root does not delegate ${missing.join(', ')}` : false),
+  skip: v2SkipReason(WANT),
   timeout: 300000,
 };
 

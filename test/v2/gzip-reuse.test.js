@@ -6,44 +6,18 @@
 // the test's own and removed afterwards.
 const t = require('tap');
 const fs = require('node:fs');
-const path = require('node:path');
-const http = require('node:http');
-const zlib = require('node:zlib');
 const { StatsCollector } = require('../../dist/collector');
 const { createMetricsServer } = require('../../dist/exporter');
-const { ROOT, realKernelSkipReason, makeSubtree } = require('../helpers/cgroups');
+const { v2SkipReason, makeSubtree } = require('../helpers/cgroups');
 const { promtoolSkip, promtoolCheck, openMetricsSkip, openMetricsCheck } = require('../helpers/exposition');
 const { waitFor } = require('../helpers/wait');
+const { getGzip } = require('../helpers/http');
 
-const read = (f) => fs.readFileSync(f, 'utf8').trim();
-const reason = realKernelSkipReason();
-const isV2 = !reason && fs.existsSync(path.join(ROOT, 'cgroup.controllers'));
-const rootControllers = isV2 ? read(path.join(ROOT, 'cgroup.subtree_control')).split(/\s+/).filter(Boolean) : [];
 const WANT = ['memory', 'cpu', 'pids'];
-const missing = WANT.filter((c) => !rootControllers.includes(c));
 const opts = {
-  skip: reason ?? (!isV2 ? 'not a cgroup v2 (unified) host: runs in the qemu guest (npm run test:v2)'
-    : missing.length ? `the root does not delegate ${missing.join(', ')}` : false),
+  skip: v2SkipReason(WANT),
   timeout: 300000,
 };
-
-function getGzip(url, headers = {}) {
-  return new Promise((resolve, reject) => {
-    const req = http.get(url, { headers: { 'accept-encoding': 'gzip', ...headers }, agent: false }, (res) => {
-      const parts = [];
-      res.on('data', (d) => parts.push(d));
-      res.on('end', () => {
-        try {
-          resolve({ status: res.statusCode, encoding: res.headers['content-encoding'], text: zlib.gunzipSync(Buffer.concat(parts)).toString('utf8') });
-        } catch (e) {
-          reject(e);
-        }
-      });
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-  });
-}
 
 t.test('v2: gzip bodies reuse unchanged families; memory.max and cpu.max written between scrapes are in the next', opts, async (t) => {
   const sub = makeSubtree(t, ['']);

@@ -11,7 +11,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { spawn } = require('node:child_process');
 const cgmgr = require('../../dist');
-const { ROOT, realKernelSkipReason, makeSubtree } = require('../helpers/cgroups');
+const { ROOT, v2SkipReason, makeSubtree } = require('../helpers/cgroups');
 
 const MiB = 1024 * 1024;
 const PYTHON = '/usr/bin/python3';
@@ -22,15 +22,6 @@ const IN_GUEST = fs.existsSync('/run/cgvm/ctl');
 
 const read = (f) => fs.readFileSync(f, 'utf8').trim();
 const kv = (f) => Object.fromEntries(read(f).split('\n').filter(Boolean).map((l) => l.split(/\s+/)).map(([k, v]) => [k, BigInt(v)]));
-const reason = realKernelSkipReason();
-const isV2 = !reason && fs.existsSync(path.join(ROOT, 'cgroup.controllers'));
-const rootControllers = isV2 ? read(path.join(ROOT, 'cgroup.subtree_control')).split(/\s+/).filter(Boolean) : [];
-const skipFor = (want) => {
-  if (reason) return reason;
-  if (!isV2) return 'not a cgroup v2 (unified) host: runs in the qemu guest (npm run test:v2)';
-  const missing = want.filter((c) => !rootControllers.includes(c));
-  return missing.length ? `the root does not delegate ${missing.join(', ')}` : false;
-};
 const TIMEOUT = 300000;
 
 /** Our own cgroup `<unique>/ctr` with the given controllers enabled for ctr. */
@@ -88,7 +79,7 @@ function nullDisk() {
   return undefined;
 }
 
-t.test('v2 cpu: usage, user/system, throttling under cpu.max "10000 100000", cpu.pressure under contention', { skip: skipFor(['cpu', 'cpuset']), timeout: TIMEOUT }, async (t) => {
+t.test('v2 cpu: usage, user/system, throttling under cpu.max "10000 100000", cpu.pressure under contention', { skip: v2SkipReason(['cpu', 'cpuset']), timeout: TIMEOUT }, async (t) => {
   const cg = ownCgroup(t, ['cpu', 'cpuset']);
   // Two busy loops on one CPU at 10 % of it: throttled every period, and one always waits for the other.
   const cpu0 = read(path.join(ROOT, 'cpuset.cpus.effective')).split(/[,-]/)[0];
@@ -142,7 +133,7 @@ t.test('v2 cpu: usage, user/system, throttling under cpu.max "10000 100000", cpu
 
 const disk = nullDisk();
 t.test('v2 io: O_DIRECT reads of the null disk in io.stat and diskIO; io.pressure', {
-  skip: skipFor(['io']) || (disk ? false : 'no cgvm-null virtio disk (the test/vm guest has one)'), timeout: TIMEOUT,
+  skip: v2SkipReason(['io']) || (disk ? false : 'no cgvm-null virtio disk (the test/vm guest has one)'), timeout: TIMEOUT,
 }, async (t) => {
   const cg = ownCgroup(t, ['io']);
   const COUNT = 16;
@@ -167,7 +158,7 @@ t.test('v2 io: O_DIRECT reads of the null disk in io.stat and diskIO; io.pressur
 });
 
 t.test('v2 memory: mapped page cache (file_mapped, inactive_file, major faults) and anon, through stats()', {
-  skip: skipFor(['memory']) || (!fs.existsSync(PYTHON) ? `no ${PYTHON}` : disk ? false : 'no cgvm-null virtio disk (the test/vm guest has one)'),
+  skip: v2SkipReason(['memory']) || (!fs.existsSync(PYTHON) ? `no ${PYTHON}` : disk ? false : 'no cgvm-null virtio disk (the test/vm guest has one)'),
   timeout: TIMEOUT,
 }, async (t) => {
   const cg = ownCgroup(t, ['memory']);
@@ -205,7 +196,7 @@ t.test('v2 memory: mapped page cache (file_mapped, inactive_file, major faults) 
 // CRI-O reports (rsvd.current where the kernel has it, 5.7+) differs from the pages in use.
 const HUGE = 2;
 t.test('v2 hugetlb: pages reserved and faulted in from a process inside, in hugetlb usage', {
-  skip: skipFor(['hugetlb']) || (!fs.existsSync(PYTHON) ? `no ${PYTHON}` : false), timeout: TIMEOUT,
+  skip: v2SkipReason(['hugetlb']) || (!fs.existsSync(PYTHON) ? `no ${PYTHON}` : false), timeout: TIMEOUT,
 }, async (t) => {
   const sizes = cgmgr.hugePageSizes();
   const kb = Number(/Hugepagesize:\s+(\d+) kB/.exec(fs.readFileSync('/proc/meminfo', 'utf8'))[1]);
