@@ -108,6 +108,12 @@ export interface FileSpec {
 export interface ReadOptions {
   /** Per row (at least as many as ids), the highest file tier to read (FileSpec.tier); omitted: every file. */
   tiers?: Uint8Array;
+  /**
+   * With `tiers`: a file a row does not read keeps its cells in the result (status, flags, values) as they were,
+   * instead of FILE_STATUS.notRead — for a caller that carries a file's values from an earlier read of the same row
+   * into the same result (the collector's spec files). A new result's files are all FILE_STATUS.notRead.
+   */
+  keepUnread?: boolean;
 }
 
 export interface PlannedFile extends Required<Omit<FileSpec, 'hold' | 'keys' | 'cap' | 'tier'>> {
@@ -225,7 +231,8 @@ export class BatchResult {
     this.values = this.bigint ? new BigUint64Array(buffer) : new Float64Array(buffer);
     this.floats = new Float64Array(buffer);
     this.flags = new Uint8Array(plan.slots * rows);
-    this.fileStatus = new Int32Array(plan.files.length * rows);
+    // Nothing read yet: every file FILE_STATUS.notRead (a read with keepUnread leaves a file it skips as it was).
+    this.fileStatus = new Int32Array(plan.files.length * rows).fill(FILE_STATUS.notRead);
     this.itemStatus = new Int32Array(rows);
     this.sampleMs = new Float64Array(rows);
   }
@@ -540,7 +547,7 @@ export class Engine {
     ids: Uint32Array | readonly number[],
     result?: BatchResult,
     options?: ReadOptions,
-  ): [Uint32Array, BatchResult, Uint8Array | undefined] {
+  ): [Uint32Array, BatchResult, Uint8Array | undefined, boolean] {
     if (!(plan instanceof ReadPlan)) throw invalidArg('plan', plan, 'must be a ReadPlan');
     if (plan.engine !== this) throw invalidArg('plan', 'ReadPlan', 'belongs to another engine');
     plan.checkLive();
@@ -556,9 +563,12 @@ export class Engine {
     if (tiers !== undefined && !(tiers instanceof Uint8Array && tiers.length >= idArray.length)) {
       throw invalidArg('options.tiers', tiers, 'must be a Uint8Array with a tier per row');
     }
+    const keep = options?.keepUnread;
+    if (keep !== undefined && typeof keep !== 'boolean')
+      throw invalidArg('options.keepUnread', keep, 'must be a boolean');
     out.ids = idArray;
     out.clearParseErrors();
-    return [idArray, out, tiers];
+    return [idArray, out, tiers, keep === true];
   }
 
   /** Reads a plan for every handle, synchronously (with `tiers`: only the files of each row's tier and below). */
@@ -568,7 +578,7 @@ export class Engine {
     result?: BatchResult,
     options?: ReadOptions,
   ): BatchResult {
-    const [idArray, out, tiers] = this.prepare(plan, ids, result, options);
+    const [idArray, out, tiers, keepUnread] = this.prepare(plan, ids, result, options);
     out.addParseErrors(
       this.nativeEngine.read(
         plan.id,
@@ -580,6 +590,7 @@ export class Engine {
         out.sampleMs,
         !out.bigint,
         tiers,
+        keepUnread,
       ),
     );
     return out;
@@ -597,7 +608,7 @@ export class Engine {
     result?: BatchResult,
     options: ReadOptions & { workers?: number } = {},
   ): Promise<BatchResult> {
-    const [idArray, out, tiers] = this.prepare(plan, ids, result, options);
+    const [idArray, out, tiers, keepUnread] = this.prepare(plan, ids, result, options);
     const n = idArray.length;
     const workers = options.workers ?? defaultWorkers(n);
     if (!Number.isInteger(workers) || workers < 1) throw invalidArg('workers', workers, 'must be a positive integer');
@@ -621,6 +632,7 @@ export class Engine {
             out.sampleMs.subarray(start, end),
             !out.bigint,
             tiers?.subarray(start, end),
+            keepUnread,
           )
           .then((records) => out.addParseErrors(records, start)),
       );

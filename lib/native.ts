@@ -46,6 +46,7 @@ export interface NativeEngine {
     sampleMs: Float64Array | undefined,
     asDouble: boolean,
     rowTiers?: Uint8Array,
+    keepUnread?: boolean,
   ): NativeFileParseError[] | undefined;
   readAsync(
     plan: number,
@@ -57,6 +58,7 @@ export interface NativeEngine {
     sampleMs: Float64Array | undefined,
     asDouble: boolean,
     rowTiers?: Uint8Array,
+    keepUnread?: boolean,
   ): Promise<NativeFileParseError[] | undefined>;
   readFile(id: number, hierarchy: number, name: string): string;
   readPids(id: number, hierarchy: number, name: string): Int32Array;

@@ -184,15 +184,15 @@ class AsyncJob {
   std::vector<napi_ref> refs_;
 };
 
-// Copies n bytes into the typed array kept as reference i; false when it was detached or shrunk meanwhile.
-bool CopyInto(napi_env env, napi_value v, const void* src, size_t bytes) {
-  if (bytes == 0) return true;
-  if (v == nullptr) return false;
+// The data of a typed array kept as a reference when it still holds at least `bytes`; null when it was detached or
+// shrunk meanwhile.
+void* ArrayData(napi_env env, napi_value v, size_t bytes) {
+  if (v == nullptr) return nullptr;
   napi_typedarray_type type;
   size_t len = 0, offset = 0;
   void* data = nullptr;
   napi_value ab;
-  if (napi_get_typedarray_info(env, v, &type, &len, &data, &ab, &offset) != napi_ok || data == nullptr) return false;
+  if (napi_get_typedarray_info(env, v, &type, &len, &data, &ab, &offset) != napi_ok || data == nullptr) return nullptr;
   size_t elem = 1;
   switch (type) {
     case napi_int32_array:
@@ -212,10 +212,41 @@ bool CopyInto(napi_env env, napi_value v, const void* src, size_t bytes) {
     default:
       elem = 1;
   }
-  if (len * elem < bytes) return false;
+  return len * elem < bytes ? nullptr : data;
+}
+
+// Copies n bytes into the typed array kept as a reference; false when it was detached or shrunk meanwhile.
+bool CopyInto(napi_env env, napi_value v, const void* src, size_t bytes) {
+  if (bytes == 0) return true;
+  void* data = ArrayData(env, v, bytes);
+  if (data == nullptr) return false;
   memcpy(data, src, bytes);
   return true;
 }
+
+// Copies cells [at, at + n) of src to dst, gathering adjacent ranges into one memcpy: Add() ranges in ascending order,
+// then Flush().
+template <typename T>
+class RunCopy {
+ public:
+  RunCopy(T* dst, const T* src) : dst_(dst), src_(src) {}
+  void Add(size_t at, size_t n) {
+    if (at != end_) {
+      Flush();
+      start_ = at;
+    }
+    end_ = at + n;
+  }
+  void Flush() {
+    if (end_ > start_) memcpy(dst_ + start_, src_ + start_, (end_ - start_) * sizeof(T));
+    start_ = end_;
+  }
+
+ private:
+  T* dst_;
+  const T* src_;
+  size_t start_ = 0, end_ = 0;
+};
 
 const char kDetachedCode[] = "ERR_INVALID_STATE";
 const char kDetachedMessage[] =
@@ -229,7 +260,8 @@ class ReadJob : public AsyncJob {
         plan_(std::move(plan)),
         ids_(ids, ids + count),
         want_sample_(shape.sample_ms != nullptr),
-        as_double_(shape.as_double) {
+        as_double_(shape.as_double),
+        keep_unread_(shape.keep_unread && shape.row_tier != nullptr) {
     if (shape.row_tier != nullptr) row_tier_.assign(shape.row_tier, shape.row_tier + count);
   }
 
@@ -257,13 +289,17 @@ class ReadJob : public AsyncJob {
                     want_sample_ ? sample_ms_.data() : nullptr,
                     as_double_,
                     &parse_errors_,
-                    row_tier_.empty() ? nullptr : row_tier_.data()};
+                    row_tier_.empty() ? nullptr : row_tier_.data(),
+                    keep_unread_};
     reader_.ReadBatch(*table_, ids_.data(), count, *plan_, out_);
   }
   bool CopyOut(napi_env env, std::string* code, std::string* message) override {
     // References: 0 values, 1 flags, 2 fileStatus, 3 itemStatus, 4 sampleMs (optional).
-    bool ok = CopyWrittenValues(env, Ref(0)) && CopyInto(env, Ref(1), flags_.data(), flags_.size()) &&
-              CopyInto(env, Ref(2), file_status_.data(), file_status_.size() * sizeof(int32_t)) &&
+    // Under keep_unread the cells of the files a row did not read stay as the caller's arrays hold them.
+    bool ok = CopyWrittenValues(env, Ref(0)) &&
+              (keep_unread_ ? CopyReadFiles(env, Ref(1), Ref(2))
+                            : CopyInto(env, Ref(1), flags_.data(), flags_.size()) &&
+                                  CopyInto(env, Ref(2), file_status_.data(), file_status_.size() * sizeof(int32_t))) &&
               CopyInto(env, Ref(3), item_status_.data(), item_status_.size() * sizeof(int32_t)) &&
               (sample_ms_.empty() || CopyInto(env, Ref(4), sample_ms_.data(), sample_ms_.size() * sizeof(double)));
     if (!ok) {
@@ -289,16 +325,17 @@ class ReadJob : public AsyncJob {
     napi_value ab;
     if (napi_get_typedarray_info(env, v, &type, &len, &data, &ab, &offset) != napi_ok || data == nullptr) return false;
     if ((type != napi_float64_array && type != napi_biguint64_array) || len < values_.size()) return false;
-    uint64_t* dst = static_cast<uint64_t*>(data);
     const Plan& p = *plan_;
     const size_t rows = ids_.size();
-    // Cells copied whole are gathered into runs (a plan's files are contiguous in a row and rows in the array): one
-    // memcpy per run instead of one per file and row (21,000 for 1000 rows of the collector's plan, ~0.1 ms of the
-    // JS thread). A list, blkio or ioStat file holding fewer entries than its capacity ends a run.
-    size_t run = 0, run_end = 0;
+    // Cells are gathered into runs (a plan's files are contiguous in a row and rows in the array): one memcpy per run
+    // instead of one per file and row (21,000 for 1000 rows of the collector's plan, ~0.1 ms of the JS thread). A
+    // list, blkio or ioStat file holding fewer entries than its capacity, or a file kept unread, ends a run.
+    RunCopy<uint64_t> run(static_cast<uint64_t*>(data), values_.data());
     for (size_t row = 0; row < rows; row++) {
       const size_t base = row * p.slots;
-      for (const PlanFile& f : p.files) {
+      for (size_t i = 0; i < p.files.size(); i++) {
+        const PlanFile& f = p.files[i];
+        if (keep_unread_ && !out_.Reads(p, row, i)) continue;
         const size_t at = base + f.slot_offset;
         size_t n = f.slot_count;
         uint32_t per = 0;
@@ -320,15 +357,30 @@ class ReadJob : public AsyncJob {
           n = static_cast<size_t>(1 + held * per);
           if (n > f.slot_count) n = f.slot_count;
         }
-        if (n == f.slot_count) {
-          run_end = at + n;  // the whole file: the run goes on (at == run_end: files are contiguous)
-          continue;
-        }
-        memcpy(dst + run, &values_[run], (at + n - run) * sizeof(uint64_t));
-        run = run_end = at + f.slot_count;
+        run.Add(at, n);
       }
     }
-    if (run_end > run) memcpy(dst + run, &values_[run], (run_end - run) * sizeof(uint64_t));
+    run.Flush();
+    return true;
+  }
+
+  // keep_unread: the flags and file statuses of the files each row read (the others are the caller's).
+  bool CopyReadFiles(napi_env env, napi_value flags, napi_value status) {
+    uint8_t* flags_dst = static_cast<uint8_t*>(ArrayData(env, flags, flags_.size()));
+    int32_t* status_dst = static_cast<int32_t*>(ArrayData(env, status, file_status_.size() * sizeof(int32_t)));
+    if ((flags_dst == nullptr && !flags_.empty()) || (status_dst == nullptr && !file_status_.empty())) return false;
+    const Plan& p = *plan_;
+    RunCopy<uint8_t> flag_run(flags_dst, flags_.data());
+    RunCopy<int32_t> status_run(status_dst, file_status_.data());
+    for (size_t row = 0; row < ids_.size(); row++) {
+      for (size_t i = 0; i < p.files.size(); i++) {
+        if (!out_.Reads(p, row, i)) continue;
+        flag_run.Add(row * p.slots + p.files[i].slot_offset, p.files[i].slot_count);
+        status_run.Add(row * p.files.size() + i, 1);
+      }
+    }
+    flag_run.Flush();
+    status_run.Flush();
     return true;
   }
 
@@ -337,6 +389,7 @@ class ReadJob : public AsyncJob {
   std::vector<uint32_t> ids_;
   bool want_sample_;
   bool as_double_;
+  bool keep_unread_;
   std::vector<uint8_t> row_tier_;  // copied at the call, like ids_
   std::vector<uint64_t> values_;
   std::vector<uint8_t> flags_;
@@ -746,6 +799,7 @@ Napi::Value Engine::CreatePlan(const Napi::CallbackInfo& info) {
     }
     f.slot_offset = plan->slots;
     plan->slots += f.slot_count;
+    if (f.tier > plan->max_tier) plan->max_tier = f.tier;
     {
       std::lock_guard<std::shared_mutex> lock(table_->mutex());
       f.file_id = table_->FileId(f.hierarchy, n);
@@ -826,6 +880,16 @@ bool Engine::ParseReadArgs(const Napi::CallbackInfo& info, std::shared_ptr<const
   if (info.Length() > 8 && !info[8].IsUndefined() && !info[8].IsNull()) {
     out->row_tier = TypedArg<uint8_t>(info, 8, napi_uint8_array, *count, "rowTiers");
     if (out->row_tier == nullptr) return false;
+  }
+  // Optional keepUnread (boolean): with rowTiers, the files a row does not read keep the arrays' cells.
+  out->keep_unread = false;
+  if (info.Length() > 9 && !info[9].IsUndefined() && !info[9].IsNull()) {
+    bool keep = false;
+    if (napi_get_value_bool(env, info[9], &keep) != napi_ok) {
+      ThrowTypeError(env, "keepUnread must be a boolean");
+      return false;
+    }
+    out->keep_unread = keep && out->row_tier != nullptr;
   }
   return true;
 }

@@ -42,7 +42,8 @@ struct PlanFile {
 
 struct Plan {
   std::vector<PlanFile> files;
-  uint32_t slots = 0;  // slots per row
+  uint32_t slots = 0;    // slots per row
+  uint8_t max_tier = 0;  // the highest PlanFile::tier
 };
 
 // Slot count of one file of a plan; 0 when the format/cap/keys combination is invalid.

@@ -107,12 +107,23 @@ long Reader::ReadAll(int fd) {
 Handle* Reader::BeginRow(HandleTable& table, uint32_t id, const Plan& plan, BatchOut& out, size_t row) {
   // Only the flags are cleared: a value cell counts only where its flag says so (every reader of a result checks the
   // flag first), so clearing 8 bytes per slot of a wide row (device lists) every sweep would only churn the cache.
-  memset(out.flags + row * plan.slots, 0, plan.slots);
+  // A file the row does not read keeps its flags (and status) under keep_unread.
+  const bool whole = out.WritesWholeRow(plan, row);
+  if (whole) {
+    memset(out.flags + row * plan.slots, 0, plan.slots);
+  } else {
+    for (size_t i = 0; i < plan.files.size(); i++) {
+      const PlanFile& f = plan.files[i];
+      if (out.Reads(plan, row, i)) memset(out.flags + row * plan.slots + f.slot_offset, 0, f.slot_count);
+    }
+  }
   if (out.sample_ms != nullptr) out.sample_ms[row] = NowMs();
   Handle* h = table.Get(id);
   if (h == nullptr) {
     int32_t* status = out.file_status + row * plan.files.size();
-    for (size_t i = 0; i < plan.files.size(); i++) status[i] = kFileSkipped;
+    for (size_t i = 0; i < plan.files.size(); i++) {
+      if (whole || out.Reads(plan, row, i)) status[i] = kFileSkipped;
+    }
     out.item_status[row] = kItemBadHandle;
   }
   return h;
@@ -181,9 +192,22 @@ void Reader::FinishRow(HandleTable& table, const Plan& plan, RowState& st, Batch
   }
   out.item_status[row] = st.gone ? kItemGone : kItemOk;
   if (!out.as_double) return;
-  uint64_t* values = out.values + row * plan.slots;
-  const uint8_t* flags = out.flags + row * plan.slots;
-  for (uint32_t s = 0; s < plan.slots; s++) {
+  if (out.WritesWholeRow(plan, row)) {
+    ToDoubles(out.values + row * plan.slots, out.flags + row * plan.slots, plan.slots);
+    return;
+  }
+  // The cells of a file kept as the caller held them are doubles already.
+  for (size_t i = 0; i < plan.files.size(); i++) {
+    const PlanFile& f = plan.files[i];
+    if (out.Reads(plan, row, i))
+      ToDoubles(out.values + row * plan.slots + f.slot_offset, out.flags + row * plan.slots + f.slot_offset,
+                f.slot_count);
+  }
+}
+
+// Turns the u64 cells [0, n) into doubles by their flags (a kMax cell is +Infinity, an absent one 0).
+void Reader::ToDoubles(uint64_t* values, const uint8_t* flags, size_t n) {
+  for (size_t s = 0; s < n; s++) {
     double d;
     switch (flags[s]) {
       case kValue:
@@ -207,10 +231,9 @@ void Reader::ReadRow(HandleTable& table, uint32_t id, const Plan& plan, BatchOut
   RowState st;
   st.handle = BeginRow(table, id, plan, out, row);
   if (st.handle == nullptr) return;
-  const uint8_t max_tier = out.row_tier == nullptr ? UINT8_MAX : out.row_tier[row];
   for (size_t i = 0; i < plan.files.size(); i++) {
-    if (plan.files[i].tier > max_tier) {
-      out.file_status[row * plan.files.size() + i] = kFileNotRead;
+    if (!out.Reads(plan, row, i)) {
+      if (!out.keep_unread) out.file_status[row * plan.files.size() + i] = kFileNotRead;
       continue;
     }
     ReadFile(table, plan, i, st, out, row);

@@ -52,6 +52,19 @@ struct BatchOut {
   std::vector<FileParseError>* parse_errors = nullptr;
   // Per row, the highest file tier read (PlanFile::tier); null reads every file. May be null.
   const uint8_t* row_tier = nullptr;
+  // With row_tier: a file a row does not read keeps its cells (status, flags, values) as the caller's arrays hold them,
+  // instead of kFileNotRead with its slots absent — for a caller that carries a file's values from an earlier read of
+  // the same row (the collector's spec files).
+  bool keep_unread = false;
+
+  // Whether row `row` reads file `i` of `plan` (its tier is at most the row's).
+  bool Reads(const Plan& plan, size_t row, size_t i) const {
+    return row_tier == nullptr || plan.files[i].tier <= row_tier[row];
+  }
+  // Whether every file of `row` is written (read, or marked not read): false only where keep_unread leaves files alone.
+  bool WritesWholeRow(const Plan& plan, size_t row) const {
+    return !keep_unread || row_tier == nullptr || plan.max_tier <= row_tier[row];
+  }
 };
 
 class Reader {
@@ -80,6 +93,7 @@ class Reader {
   // Reads file i of the row (pread on its held descriptor, or openat + read + close) and parses it.
   void ReadFile(HandleTable& table, const Plan& plan, size_t i, RowState& st, BatchOut& out, size_t row);
   void FinishRow(HandleTable& table, const Plan& plan, RowState& st, BatchOut& out, size_t row);
+  static void ToDoubles(uint64_t* values, const uint8_t* flags, size_t n);
   // Reads a whole file at offset 0 into buf_ (growing it when full). Returns bytes or -errno.
   long ReadAll(int fd);
 

@@ -21,6 +21,7 @@ import {
   type BatchResult,
   type EngineOptions,
   type EngineUsage,
+  type ReadOptions,
   type ReadPlan,
 } from '../engine';
 import { CgroupError, invalidArg } from '../errors';
@@ -273,6 +274,9 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
   private readonly phase = new SpecPhase();
   /** Per row of the sweep being read, its tier (usage only, or with the spec files). */
   private rowTiers = new Uint8Array(0);
+  /** Per row of this.result, the cgroup whose spec files' cells it holds (read or put back): a row that reads only
+   * its usage files keeps them (keepUnread), so they are put back only when the row held another cgroup's. */
+  private specHeld: Array<Entry | undefined> = [];
   private readonly procRoot: string;
   private readonly identityHierarchy: number;
   private readonly byPath = new Map<string, Entry>();
@@ -664,6 +668,7 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
         bigint: true,
       });
       this.words = new Uint32Array(this.result.values.buffer);
+      this.specHeld = [];
     }
     if (this.specSlots !== undefined) {
       // A row reads its spec files when it has none yet (a new registration) or they are due; the others carry them.
@@ -679,9 +684,12 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
     return this.list;
   }
 
-  /** The read options of a sweep of `rows` rows: per-row tiers, or none (every file) without tiers. */
-  private readOptions(): { tiers?: Uint8Array } {
-    return this.specSlots === undefined ? {} : { tiers: this.rowTiers };
+  /**
+   * The read options of a sweep: per-row tiers, the spec files of a row that does not read them left as the result
+   * holds them (carrySpec()); none (every file) without tiers.
+   */
+  private readOptions(): ReadOptions {
+    return this.specSlots === undefined ? {} : { tiers: this.rowTiers, keepUnread: true };
   }
 
   /**
@@ -827,6 +835,7 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
         continue;
       }
       if (st !== ITEM_STATUS.ok || r === undefined) {
+        this.specHeld[row] = undefined; // the row's spec cells may be another read's now
         sweep.specMs[row] = NaN;
         sweep.present.fill(0, o, o + FIELD_COUNT);
         if (this.bigint) (sweep.values as BigUint64Array).fill(0n, o, o + FIELD_COUNT);
@@ -917,8 +926,9 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
 
   /**
    * A row that read its spec files keeps their values (and is due again one interval later, the first time after a
-   * phase of the interval: spread); a row that did not gets the kept values put back into the result, so the columns
-   * and stats(row) see them as read.
+   * phase of the interval: spread); a row that did not finds them in the result as its last read left them
+   * (keepUnread), or — when the row held another cgroup's since (the list changed, the result grew) — gets its kept
+   * values put back, so the columns and stats(row) see them as read.
    */
   private carrySpec(e: Entry, r: BatchResult, row: number): void {
     const t = this.specSlots!;
@@ -941,7 +951,9 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
           failed = true;
       }
       e.specDueMs = failed ? NaN : e.specMs + this.specIntervalMs * (first ? this.phase.next() : 1);
-    } else if (e.spec !== undefined) {
+      this.specHeld[row] = e;
+    } else if (e.spec !== undefined && this.specHeld[row] !== e) {
+      this.specHeld[row] = e;
       const c = e.spec;
       if (this.putSpec !== undefined)
         this.putSpec(r.fileStatus, r.flags, this.words, files * row, r.plan.slots * row, c.status, c.flags, c.words);

@@ -190,3 +190,105 @@ t.test('engine: per-row tiers read the files up to the row\'s tier; the others a
   t.throws(() => e.readSync(plan, [id, id], undefined, { tiers: new Uint8Array(1) }), { code: 'ERR_INVALID_ARG_VALUE' });
   t.throws(() => e.readSync(plan, [id], undefined, { tiers: [0] }), { code: 'ERR_INVALID_ARG_VALUE' });
 });
+
+t.test('engine: keepUnread leaves the cells of the files a row does not read as the result held them', async (t) => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'cgmgr-tiers-keep-'));
+  t.teardown(() => fs.rmSync(root, { recursive: true, force: true }));
+  fs.cpSync(V2, root, { recursive: true });
+  const dir = path.join(root, POD);
+  const e = new Engine({ layout: discoverHierarchies({ root, version: 2 }) });
+  t.teardown(() => e.destroy());
+  const id = e.open(POD);
+  const gone = e.open(POD);
+  e.close(gone); // a handle that is no more: its row's read files say skipped
+  // Usage and spec files interleaved (the async copy-out gathers runs of cells: a kept file ends one).
+  const plan = e.plan([
+    { controller: 'memory', name: 'memory.current', format: 'single' },
+    { controller: 'memory', name: 'memory.max', format: 'single', tier: 1, hold: false },
+    { controller: 'memory', name: 'memory.stat', format: 'flatKeyed', keys: ['anon', 'file'], tier: 1 },
+    { controller: 'pids', name: 'pids.current', format: 'single' },
+  ]);
+  const write = (f, v) => fs.writeFileSync(path.join(dir, f), v);
+  for (const bigint of [true, false]) {
+    for (const mode of ['sync', 'async']) {
+      const read = (r, tiers, ids = [id, id, id]) =>
+        mode === 'sync'
+          ? e.readSync(plan, ids, r, { tiers: Uint8Array.from(tiers), keepUnread: true })
+          : e.read(plan, ids, r, { tiers: Uint8Array.from(tiers), keepUnread: true, workers: 3 });
+      const what = `${mode}, ${bigint ? 'bigint' : 'numbers'}`;
+      const n = (v) => (bigint ? BigInt(v) : v);
+      const r = e.result(plan, 3, { bigint });
+      t.same([...r.fileStatus], new Array(12).fill(FILE_STATUS.notRead), `${what}: a new result has read nothing`);
+      write('memory.current', '4096\n');
+      write('memory.max', '1048576\n');
+      write('memory.stat', 'anon 10\nfile 20\n');
+      await read(r, [1, 1, 1]);
+      for (let row = 0; row < 3; row++) t.equal(r.get(row, 1), n(1048576), `${what}: row ${row} read its limit`);
+      write('memory.current', '8192\n');
+      write('memory.max', '2097152\n');
+      write('memory.stat', 'anon 30\nfile 40\n');
+      await read(r, [0, 1, 0]);
+      for (const row of [0, 2]) {
+        t.equal(r.get(row, 0), n(8192), `${what}: row ${row} read its usage file`);
+        t.equal(r.status(row, 1), FILE_STATUS.ok, `${what}: row ${row} kept its limit's status`);
+        t.equal(r.get(row, 1), n(1048576), `${what}: row ${row} kept the limit it read before`);
+        t.equal(r.get(row, 2, 0), n(10), `${what}: row ${row} kept memory.stat anon`);
+        t.equal(r.get(row, 2, 1), n(20), `${what}: row ${row} kept memory.stat file`);
+      }
+      t.equal(r.get(1, 1), n(2097152), `${what}: the row of tier 1 read the new limit`);
+      t.equal(r.get(1, 2), n(30), `${what}: and the new memory.stat`);
+      // A row whose handle is gone: the files it would read are skipped, the others keep their cells.
+      await read(r, [0, 0, 1], [id, gone, id]);
+      t.equal(r.itemStatus[1], 2, `${what}: a closed handle's row is a bad handle`);
+      t.equal(r.status(1, 0), FILE_STATUS.skipped, `${what}: its usage file skipped`);
+      t.equal(r.status(1, 1), FILE_STATUS.ok, `${what}: its kept limit untouched`);
+      t.equal(r.get(1, 1), n(2097152), `${what}: with its value`);
+      // Without keepUnread the same read says notRead, slots absent.
+      const plain = mode === 'sync'
+        ? e.readSync(plan, [id], e.result(plan, 1, { bigint }), { tiers: Uint8Array.of(0) })
+        : await e.read(plan, [id], e.result(plan, 1, { bigint }), { tiers: Uint8Array.of(0) });
+      t.equal(plain.status(0, 1), FILE_STATUS.notRead, `${what}: without keepUnread not read`);
+      t.equal(plain.get(0, 1), undefined, `${what}: its slot absent`);
+    }
+  }
+  t.throws(() => e.readSync(plan, [id], undefined, { tiers: Uint8Array.of(0), keepUnread: 'yes' }), { code: 'ERR_INVALID_ARG_VALUE' });
+  e.close(id);
+});
+
+t.test('v2: carried spec values stay with their cgroup when rows move (a cgroup removed or added)', async (t) => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'cgmgr-tiers-rows-'));
+  t.teardown(() => fs.rmSync(root, { recursive: true, force: true }));
+  fs.cpSync(V2, root, { recursive: true });
+  // Three pods made from the recorded one, each with its own limit.
+  const cgroups = ['a', 'b', 'c'].map((x) => `kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod${x}.slice`);
+  const limits = [111 * MiB, 222 * MiB, 333 * MiB];
+  cgroups.forEach((p, k) => {
+    fs.cpSync(path.join(root, POD), path.join(root, p), { recursive: true });
+    fs.writeFileSync(path.join(root, p, 'memory.max'), `${limits[k]}\n`);
+  });
+  for (const mode of ['sync', 'async']) {
+    const c = new StatsCollector({ root, version: 2, oomEvents: false });
+    t.teardown(() => c.close());
+    const sweep = (s) => (mode === 'sync' ? c.collect({ into: s }) : c.collectAsync({ into: s }));
+    for (const p of cgroups) c.add(`/${p}`);
+    let s = await sweep();
+    s = await sweep(s);
+    const check = (why) => {
+      for (let row = 0; row < s.rows; row++) {
+        const k = cgroups.indexOf(s.paths[row].slice(1));
+        t.equal(s.get(row, 'memory_limit_bytes'), limits[k], `${mode}: ${why}: row ${row} (${s.paths[row]}) has its own limit`);
+        t.equal(s.stats(row).memory.limit, limits[k], `${mode}: ${why}: stats(row ${row}) too`);
+        t.ok(s.specMs[row] < s.sampleMs[row] || s.rows === 1, `${mode}: ${why}: row ${row} carried, not read again`);
+      }
+    };
+    check('steady');
+    c.remove(`/${cgroups[0]}`);
+    s = await sweep(s);
+    t.equal(s.rows, 2);
+    check('the first cgroup removed');
+    c.add(`/${cgroups[0]}`);
+    s = await sweep(s);
+    s = await sweep(s);
+    check('added back');
+  }
+});
