@@ -295,11 +295,7 @@ class ReadJob : public AsyncJob {
   }
   bool CopyOut(napi_env env, std::string* code, std::string* message) override {
     // References: 0 values, 1 flags, 2 fileStatus, 3 itemStatus, 4 sampleMs (optional).
-    // Under keep_unread the cells of the files a row did not read stay as the caller's arrays hold them.
-    bool ok = CopyWrittenValues(env, Ref(0)) &&
-              (keep_unread_ ? CopyReadFiles(env, Ref(1), Ref(2))
-                            : CopyInto(env, Ref(1), flags_.data(), flags_.size()) &&
-                                  CopyInto(env, Ref(2), file_status_.data(), file_status_.size() * sizeof(int32_t))) &&
+    bool ok = CopyCells(env, Ref(0), Ref(1), Ref(2)) &&
               CopyInto(env, Ref(3), item_status_.data(), item_status_.size() * sizeof(int32_t)) &&
               (sample_ms_.empty() || CopyInto(env, Ref(4), sample_ms_.data(), sample_ms_.size() * sizeof(double)));
     if (!ok) {
@@ -312,73 +308,100 @@ class ReadJob : public AsyncJob {
   napi_value ResolveValue(napi_env env) override { return ParseErrorsToJs(env, parse_errors_); }
 
  private:
-  // Copies the value cells a read can have written into the caller's values array, on the JS thread: every slot of a
-  // fixed-size file, and of a list, blkio or ioStat file its count and the entries it holds (a value counts only
-  // where its flag says so, and the flags are copied whole) — not the whole capacity of every device list in every
-  // row (21 KB a row for the v1 default plan).
-  bool CopyWrittenValues(napi_env env, napi_value v) {
+  // Files of a plan next to each other that a row of some tier reads: the copy-out's unit. A list, blkio or ioStat
+  // file is a segment of its own (only its count and the entries it holds are copied).
+  struct Segment {
+    uint32_t file_begin, file_end;  // files [file_begin, file_end)
+    uint32_t slot_begin, slot_end;  // their slots in a row
+    bool variable;
+  };
+
+  // The segments a row reads: under keep_unread those of its tier, else every file (a file not read has its flags
+  // absent, so its cells are copied like the others'). Made once per tier a job meets.
+  const std::vector<Segment>& SegmentsOf(size_t row) {
+    const Plan& p = *plan_;
+    const uint8_t tier = keep_unread_ && row_tier_[row] < p.max_tier ? row_tier_[row] : p.max_tier;
+    if (segments_.size() <= tier) segments_.resize(static_cast<size_t>(tier) + 1);
+    std::vector<Segment>& segs = segments_[tier];
+    if (!segs.empty() || p.files.empty()) return segs;
+    for (uint32_t i = 0; i < p.files.size(); i++) {
+      const PlanFile& f = p.files[i];
+      if (keep_unread_ && f.tier > tier) continue;
+      const bool variable = f.format == Format::kList || f.format == Format::kBlkio || f.format == Format::kIoStat;
+      if (!variable && !segs.empty() && !segs.back().variable && segs.back().file_end == i) {
+        segs.back().file_end = i + 1;
+        segs.back().slot_end = f.slot_offset + f.slot_count;
+      } else {
+        segs.push_back(Segment{i, i + 1, f.slot_offset, f.slot_offset + f.slot_count, variable});
+      }
+    }
+    if (segs.empty()) segs.push_back(Segment{0, 0, 0, 0, false});  // a row of a tier below every file's
+    return segs;
+  }
+
+  // The cells of a list, blkio or ioStat file that hold something: its count and the entries it holds.
+  size_t HeldCells(const PlanFile& f, size_t at) const {
+    const uint32_t per = f.format == Format::kList    ? 1
+                         : f.format == Format::kBlkio ? 4
+                                                      : 2 + static_cast<uint32_t>(f.keys.size());
+    uint64_t count = 0;
+    if (flags_[at] == kValue) {
+      if (out_.as_double) {
+        double d;
+        memcpy(&d, &values_[at], sizeof d);
+        count = d > 0 ? static_cast<uint64_t>(d) : 0;
+      } else {
+        count = values_[at];
+      }
+    }
+    const uint64_t held = count < f.cap ? count : f.cap;
+    const size_t n = static_cast<size_t>(1 + held * per);
+    return n < f.slot_count ? n : f.slot_count;
+  }
+
+  // Copies what the read wrote into the caller's arrays, on the JS thread: the value cells of every fixed-size file,
+  // and of a list, blkio or ioStat file its count and the entries it holds (a value counts only where its flag says
+  // so) — not the whole capacity of every device list in every row (21 KB a row for the v1 default plan); the flags
+  // and statuses whole, or under keep_unread those of the files each row read (the others stay as the caller's
+  // arrays hold them). Cells are gathered into runs (files are contiguous in a row and rows in an array): one memcpy
+  // per run instead of one per file and row (21,000 for 1000 rows of the collector's plan, ~0.1 ms of the JS thread).
+  bool CopyCells(napi_env env, napi_value values, napi_value flags, napi_value status) {
     if (values_.empty()) return true;
-    if (v == nullptr) return false;
+    if (values == nullptr) return false;
     napi_typedarray_type type;
     size_t len = 0, offset = 0;
     void* data = nullptr;
     napi_value ab;
-    if (napi_get_typedarray_info(env, v, &type, &len, &data, &ab, &offset) != napi_ok || data == nullptr) return false;
+    if (napi_get_typedarray_info(env, values, &type, &len, &data, &ab, &offset) != napi_ok || data == nullptr)
+      return false;
     if ((type != napi_float64_array && type != napi_biguint64_array) || len < values_.size()) return false;
-    const Plan& p = *plan_;
-    const size_t rows = ids_.size();
-    // Cells are gathered into runs (a plan's files are contiguous in a row and rows in the array): one memcpy per run
-    // instead of one per file and row (21,000 for 1000 rows of the collector's plan, ~0.1 ms of the JS thread). A
-    // list, blkio or ioStat file holding fewer entries than its capacity, or a file kept unread, ends a run.
-    RunCopy<uint64_t> run(static_cast<uint64_t*>(data), values_.data());
-    for (size_t row = 0; row < rows; row++) {
-      const size_t base = row * p.slots;
-      for (size_t i = 0; i < p.files.size(); i++) {
-        const PlanFile& f = p.files[i];
-        if (keep_unread_ && !out_.Reads(p, row, i)) continue;
-        const size_t at = base + f.slot_offset;
-        size_t n = f.slot_count;
-        uint32_t per = 0;
-        if (f.format == Format::kList) per = 1;
-        else if (f.format == Format::kBlkio) per = 4;
-        else if (f.format == Format::kIoStat) per = 2 + static_cast<uint32_t>(f.keys.size());
-        if (per != 0) {
-          uint64_t count = 0;
-          if (flags_[at] == kValue) {
-            if (out_.as_double) {
-              double d;
-              memcpy(&d, &values_[at], sizeof d);
-              count = d > 0 ? static_cast<uint64_t>(d) : 0;
-            } else {
-              count = values_[at];
-            }
-          }
-          const uint64_t held = count < f.cap ? count : f.cap;
-          n = static_cast<size_t>(1 + held * per);
-          if (n > f.slot_count) n = f.slot_count;
-        }
-        run.Add(at, n);
-      }
+    uint8_t* flags_dst = nullptr;
+    int32_t* status_dst = nullptr;
+    if (keep_unread_) {
+      flags_dst = static_cast<uint8_t*>(ArrayData(env, flags, flags_.size()));
+      status_dst = static_cast<int32_t*>(ArrayData(env, status, file_status_.size() * sizeof(int32_t)));
+      if (flags_dst == nullptr || status_dst == nullptr) return false;
+    } else if (!CopyInto(env, flags, flags_.data(), flags_.size()) ||
+               !CopyInto(env, status, file_status_.data(), file_status_.size() * sizeof(int32_t))) {
+      return false;
     }
-    run.Flush();
-    return true;
-  }
-
-  // keep_unread: the flags and file statuses of the files each row read (the others are the caller's).
-  bool CopyReadFiles(napi_env env, napi_value flags, napi_value status) {
-    uint8_t* flags_dst = static_cast<uint8_t*>(ArrayData(env, flags, flags_.size()));
-    int32_t* status_dst = static_cast<int32_t*>(ArrayData(env, status, file_status_.size() * sizeof(int32_t)));
-    if ((flags_dst == nullptr && !flags_.empty()) || (status_dst == nullptr && !file_status_.empty())) return false;
     const Plan& p = *plan_;
+    const size_t files = p.files.size();
+    RunCopy<uint64_t> value_run(static_cast<uint64_t*>(data), values_.data());
     RunCopy<uint8_t> flag_run(flags_dst, flags_.data());
     RunCopy<int32_t> status_run(status_dst, file_status_.data());
     for (size_t row = 0; row < ids_.size(); row++) {
-      for (size_t i = 0; i < p.files.size(); i++) {
-        if (!out_.Reads(p, row, i)) continue;
-        flag_run.Add(row * p.slots + p.files[i].slot_offset, p.files[i].slot_count);
-        status_run.Add(row * p.files.size() + i, 1);
+      const size_t base = row * p.slots;
+      for (const Segment& g : SegmentsOf(row)) {
+        const size_t at = base + g.slot_begin, n = g.slot_end - g.slot_begin;
+        value_run.Add(at, g.variable ? HeldCells(p.files[g.file_begin], at) : n);
+        if (keep_unread_) {
+          flag_run.Add(at, n);
+          status_run.Add(row * files + g.file_begin, g.file_end - g.file_begin);
+        }
       }
     }
+    value_run.Flush();
     flag_run.Flush();
     status_run.Flush();
     return true;
@@ -390,7 +413,8 @@ class ReadJob : public AsyncJob {
   bool want_sample_;
   bool as_double_;
   bool keep_unread_;
-  std::vector<uint8_t> row_tier_;  // copied at the call, like ids_
+  std::vector<uint8_t> row_tier_;               // copied at the call, like ids_
+  std::vector<std::vector<Segment>> segments_;  // by tier (SegmentsOf)
   std::vector<uint64_t> values_;
   std::vector<uint8_t> flags_;
   std::vector<int32_t> file_status_, item_status_;

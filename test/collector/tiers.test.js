@@ -207,6 +207,7 @@ t.test('engine: keepUnread leaves the cells of the files a row does not read as 
     { controller: 'memory', name: 'memory.max', format: 'single', tier: 1, hold: false },
     { controller: 'memory', name: 'memory.stat', format: 'flatKeyed', keys: ['anon', 'file'], tier: 1 },
     { controller: 'pids', name: 'pids.current', format: 'single' },
+    { controller: 'pids', name: 'cgroup.procs', format: 'list', cap: 4 },
   ]);
   const write = (f, v) => fs.writeFileSync(path.join(dir, f), v);
   for (const bigint of [true, false]) {
@@ -218,18 +219,21 @@ t.test('engine: keepUnread leaves the cells of the files a row does not read as 
       const what = `${mode}, ${bigint ? 'bigint' : 'numbers'}`;
       const n = (v) => (bigint ? BigInt(v) : v);
       const r = e.result(plan, 3, { bigint });
-      t.same([...r.fileStatus], new Array(12).fill(FILE_STATUS.notRead), `${what}: a new result has read nothing`);
+      t.same([...r.fileStatus], new Array(15).fill(FILE_STATUS.notRead), `${what}: a new result has read nothing`);
+      write('cgroup.procs', '7\n9\n');
       write('memory.current', '4096\n');
       write('memory.max', '1048576\n');
       write('memory.stat', 'anon 10\nfile 20\n');
       await read(r, [1, 1, 1]);
       for (let row = 0; row < 3; row++) t.equal(r.get(row, 1), n(1048576), `${what}: row ${row} read its limit`);
       write('memory.current', '8192\n');
+      write('cgroup.procs', '5\n');
       write('memory.max', '2097152\n');
       write('memory.stat', 'anon 30\nfile 40\n');
       await read(r, [0, 1, 0]);
       for (const row of [0, 2]) {
         t.equal(r.get(row, 0), n(8192), `${what}: row ${row} read its usage file`);
+        t.same([r.get(row, 4, 0), r.get(row, 4, 1)], [n(1), n(5)], `${what}: row ${row} read its list (count, pid)`);
         t.equal(r.status(row, 1), FILE_STATUS.ok, `${what}: row ${row} kept its limit's status`);
         t.equal(r.get(row, 1), n(1048576), `${what}: row ${row} kept the limit it read before`);
         t.equal(r.get(row, 2, 0), n(10), `${what}: row ${row} kept memory.stat anon`);
