@@ -1,5 +1,5 @@
 'use strict';
-// An async read copies its workers' cells into the caller's arrays in runs (native/engine.cc CopyWrittenValues: the
+// An async read copies its workers' cells into the caller's arrays in runs (native/engine.cc CopyCells: the
 // whole files of consecutive rows in one memcpy, a list, blkio or ioStat file holding fewer entries than its capacity
 // ending a run). Over recorded trees whose list and blkio files hold fewer, as many and more entries than the plan's
 // capacity, interleaved with fixed-size files, every written cell of an async read (one worker, several) equals the
@@ -62,6 +62,56 @@ for (const tree of ['v1-real', 'v1-blkio-families']) {
         }
       }
       t.equal(bad, 0, `${workers} worker(s): every written cell as the sync read's${first ? ` (${first})` : ''}`);
+    }
+  });
+
+  t.test(`recorded tree ${tree}: keepUnread, async as sync: the files a row reads copied, the others left alone`, async (t) => {
+    const e = new Engine({ root: path.join(TREES, tree) });
+    t.teardown(() => e.destroy());
+    const cgroups = listCgroups(e.layout, { depth: 8 });
+    // Tiers interleaved with the fixed-size and list files, so a row of a low tier breaks the copy-out's runs.
+    const specs = [
+      { controller: 'cpuacct', name: 'cpuacct.usage', format: 'single' },
+      { controller: 'cpuacct', name: 'cpuacct.usage_percpu', format: 'list', cap: 1, tier: 1 },
+      { controller: 'memory', name: 'memory.usage_in_bytes', format: 'single', tier: 2 },
+      { controller: 'cpuacct', name: 'cpuacct.usage_percpu', format: 'list', cap: 64 },
+      { controller: 'blkio', name: 'blkio.throttle.io_service_bytes_recursive', format: 'blkio', cap: 2, tier: 2 },
+      { controller: 'memory', name: 'memory.stat', format: 'flatKeyed', keys: ['total_rss', 'total_cache'], tier: 1 },
+      { controller: 'blkio', name: 'blkio.throttle.io_serviced_recursive', format: 'blkio', cap: 64 },
+      { controller: 'pids', name: 'pids.current', format: 'single', tier: 1 },
+    ].filter((s) => e.layout.controllers.has(s.controller));
+    const plan = e.plan(specs);
+    const ids = [];
+    for (let k = 0; k < 40; k++) for (const c of cgroups) ids.push(e.open(c));
+    const n = ids.length;
+    const tiers = Uint8Array.from(ids, (_, row) => (row * 7) % 3);
+    // Both results start with the same garbage in every cell: what a row does not read must stay garbage.
+    const garbage = () => {
+      const r = e.result(plan, n, { bigint: true });
+      r.values.fill(0xdeadbeefn);
+      r.flags.fill(SLOT.value);
+      r.fileStatus.fill(99);
+      return r;
+    };
+    const sync = e.readSync(plan, ids, garbage(), { tiers, keepUnread: true });
+    let kept = 0;
+    for (let row = 0; row < n; row++) plan.files.forEach((f, i) => { if (f.tier > tiers[row]) kept++; });
+    t.ok(kept > 0, `${kept} files kept`);
+    t.equal(sync.fileStatus.filter((x) => x === 99).length, kept, 'sync: exactly the files not read kept their status');
+    for (const workers of [1, 2, 3]) {
+      const r = await e.read(plan, ids, garbage(), { tiers, keepUnread: true, workers });
+      t.same([...r.fileStatus], [...sync.fileStatus], `${workers} worker(s): file statuses`);
+      t.same([...r.flags], [...sync.flags], `${workers} worker(s): slot flags`);
+      let bad = 0;
+      let first;
+      for (let s = 0; s < r.values.length; s++) {
+        if (sync.flags[s] === SLOT.absent) continue;
+        if (r.values[s] !== sync.values[s]) {
+          bad++;
+          first ??= `slot ${s % plan.slots} of row ${Math.floor(s / plan.slots)}: ${r.values[s]} != ${sync.values[s]}`;
+        }
+      }
+      t.equal(bad, 0, `${workers} worker(s): every cell with a value as the sync read's${first ? ` (${first})` : ''}`);
     }
   });
 }
