@@ -11,6 +11,23 @@ const { SLOT, FILE_STATUS } = require('../../dist/engine');
 
 const TREES = path.join(__dirname, '..', 'fixtures', 'trees');
 
+/** An async result against the sync one: statuses and flags whole, and every cell whose flag holds a value. */
+function sameAsSync(t, r, sync, what) {
+  const plan = r.plan;
+  t.same([...r.fileStatus], [...sync.fileStatus], `${what}: file statuses`);
+  t.same([...r.flags], [...sync.flags], `${what}: slot flags`);
+  let bad = 0;
+  let first;
+  for (let s = 0; s < r.values.length; s++) {
+    if (sync.flags[s] === SLOT.absent) continue;
+    if (r.values[s] !== sync.values[s]) {
+      bad++;
+      first ??= `slot ${s % plan.slots} of row ${Math.floor(s / plan.slots)}: ${r.values[s]} != ${sync.values[s]}`;
+    }
+  }
+  t.equal(bad, 0, `${what}: every cell with a value as the sync read's${first ? ` (${first})` : ''}`);
+}
+
 for (const tree of ['v1-real', 'v1-blkio-families']) {
   t.test(`recorded tree ${tree}: async reads copy what a sync read writes`, async (t) => {
     const e = new Engine({ root: path.join(TREES, tree) });
@@ -50,18 +67,7 @@ for (const tree of ['v1-real', 'v1-blkio-families']) {
       const r = e.result(plan, n, { bigint: true });
       r.values.fill(0xdeadbeefn);
       await e.read(plan, ids, r, { workers });
-      t.same([...r.fileStatus], [...sync.fileStatus], `${workers} worker(s): file statuses`);
-      t.same([...r.flags], [...sync.flags], `${workers} worker(s): slot flags`);
-      let bad = 0;
-      let first;
-      for (let s = 0; s < r.values.length; s++) {
-        if (sync.flags[s] === SLOT.absent) continue;
-        if (r.values[s] !== sync.values[s]) {
-          bad++;
-          first ??= `slot ${s % plan.slots} of row ${Math.floor(s / plan.slots)}: ${r.values[s]} != ${sync.values[s]}`;
-        }
-      }
-      t.equal(bad, 0, `${workers} worker(s): every written cell as the sync read's${first ? ` (${first})` : ''}`);
+      sameAsSync(t, r, sync, `${workers} worker(s)`);
     }
   });
 
@@ -100,18 +106,7 @@ for (const tree of ['v1-real', 'v1-blkio-families']) {
     t.equal(sync.fileStatus.filter((x) => x === 99).length, kept, 'sync: exactly the files not read kept their status');
     for (const workers of [1, 2, 3]) {
       const r = await e.read(plan, ids, garbage(), { tiers, keepUnread: true, workers });
-      t.same([...r.fileStatus], [...sync.fileStatus], `${workers} worker(s): file statuses`);
-      t.same([...r.flags], [...sync.flags], `${workers} worker(s): slot flags`);
-      let bad = 0;
-      let first;
-      for (let s = 0; s < r.values.length; s++) {
-        if (sync.flags[s] === SLOT.absent) continue;
-        if (r.values[s] !== sync.values[s]) {
-          bad++;
-          first ??= `slot ${s % plan.slots} of row ${Math.floor(s / plan.slots)}: ${r.values[s]} != ${sync.values[s]}`;
-        }
-      }
-      t.equal(bad, 0, `${workers} worker(s): every cell with a value as the sync read's${first ? ` (${first})` : ''}`);
+      sameAsSync(t, r, sync, `${workers} worker(s), keepUnread`);
     }
   });
 }
