@@ -403,9 +403,13 @@ export type { EngineUsage } from './native';
 /** Rows below which an async batch is not split: a worker's start costs about what reading a few rows does. */
 export const ROWS_PER_WORKER = 256;
 
+/** The libuv pool's size and the CPUs this process may use, read at the first async read: libuv sizes its pool once,
+ * when it starts, and looking again cost every read a getenv and a sched_getaffinity. */
+let workerLimit: number | undefined;
+
 function defaultWorkers(rows: number): number {
-  const pool = Number(process.env.UV_THREADPOOL_SIZE) || 4;
-  return Math.max(1, Math.min(Math.ceil(rows / ROWS_PER_WORKER), pool, availableParallelism()));
+  workerLimit ??= Math.min(Number(process.env.UV_THREADPOOL_SIZE) || 4, availableParallelism());
+  return Math.max(1, Math.min(Math.ceil(rows / ROWS_PER_WORKER), workerLimit));
 }
 
 function toIds(ids: Uint32Array | readonly number[]): Uint32Array {
