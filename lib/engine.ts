@@ -200,6 +200,11 @@ export class ReadPlan {
 
 export interface ResultOptions {
   bigint?: boolean;
+  /**
+   * The arrays in SharedArrayBuffers: memory that cannot be detached, so an async read's workers write it in place
+   * (no copy on the JavaScript thread when they finish). Do not read the result while a read into it runs.
+   */
+  shared?: boolean;
 }
 
 /**
@@ -227,14 +232,16 @@ export class BatchResult {
     options: ResultOptions = {},
   ) {
     this.bigint = options.bigint === true;
-    const buffer = new ArrayBuffer(8 * plan.slots * rows);
+    const memory = (bytes: number): ArrayBuffer | SharedArrayBuffer =>
+      options.shared === true ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes);
+    const buffer = memory(8 * plan.slots * rows);
     this.values = this.bigint ? new BigUint64Array(buffer) : new Float64Array(buffer);
     this.floats = new Float64Array(buffer);
-    this.flags = new Uint8Array(plan.slots * rows);
+    this.flags = new Uint8Array(memory(plan.slots * rows));
     // Nothing read yet: every file FILE_STATUS.notRead (a read with keepUnread leaves a file it skips as it was).
-    this.fileStatus = new Int32Array(plan.files.length * rows).fill(FILE_STATUS.notRead);
-    this.itemStatus = new Int32Array(rows);
-    this.sampleMs = new Float64Array(rows);
+    this.fileStatus = new Int32Array(memory(4 * plan.files.length * rows)).fill(FILE_STATUS.notRead);
+    this.itemStatus = new Int32Array(memory(4 * rows));
+    this.sampleMs = new Float64Array(memory(8 * rows));
   }
 
   /** Status of file f (index in the plan) in row r. */

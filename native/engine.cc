@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cmath>
 #include <cstring>
+#include <optional>
 #include <string>
 
 #include "errors.h"
@@ -248,15 +249,34 @@ class RunCopy {
   size_t start_ = 0, end_ = 0;
 };
 
+// Whether the output arrays of a read (arguments 2-5, and 6 when sample times are asked) all live in
+// SharedArrayBuffers: such memory cannot be detached or transferred away, and the references the job keeps hold it,
+// so the workers may write it in place. (A typed array's buffer that is no ArrayBuffer is a SharedArrayBuffer.)
+bool SharedMemory(napi_env env, const Napi::CallbackInfo& info, bool with_sample) {
+  for (size_t i = 2; i <= (with_sample ? 6u : 5u); i++) {
+    napi_typedarray_type type;
+    size_t len = 0, offset = 0;
+    void* data = nullptr;
+    napi_value ab;
+    bool plain = true;
+    if (napi_get_typedarray_info(env, info[i], &type, &len, &data, &ab, &offset) != napi_ok ||
+        napi_is_arraybuffer(env, ab, &plain) != napi_ok || plain)
+      return false;
+  }
+  return true;
+}
+
 const char kDetachedCode[] = "ERR_INVALID_STATE";
 const char kDetachedMessage[] =
     "a result array was detached or transferred while the read ran: do not touch a result until the promise settles";
 
 class ReadJob : public AsyncJob {
  public:
+  // in_place: the caller's arrays are shared memory (SharedMemory()): the workers read into them directly.
   ReadJob(std::shared_ptr<HandleTable> table, std::shared_ptr<const Plan> plan, const uint32_t* ids, size_t count,
-          const BatchOut& shape)
+          const BatchOut& shape, bool in_place)
       : table_(std::move(table)),
+        in_place_(in_place ? std::optional<BatchOut>(shape) : std::nullopt),
         plan_(std::move(plan)),
         ids_(ids, ids + count),
         want_sample_(shape.sample_ms != nullptr),
@@ -276,6 +296,13 @@ class ReadJob : public AsyncJob {
     // the CPU back to the event loop; the read runs when the JS thread sleeps or another CPU takes it.
     sched_yield();
     const size_t count = ids_.size();
+    if (in_place_.has_value()) {
+      out_ = *in_place_;
+      out_.parse_errors = &parse_errors_;
+      out_.row_tier = row_tier_.empty() ? nullptr : row_tier_.data();
+      reader_.ReadBatch(*table_, ids_.data(), count, *plan_, out_);
+      return;
+    }
     const size_t slots = plan_->slots * count, files = plan_->files.size() * count;
     values_.resize(slots);
     flags_.resize(slots);
@@ -295,6 +322,7 @@ class ReadJob : public AsyncJob {
   }
   bool CopyOut(napi_env env, std::string* code, std::string* message) override {
     // References: 0 values, 1 flags, 2 fileStatus, 3 itemStatus, 4 sampleMs (optional).
+    if (in_place_.has_value()) return true;  // written in place
     bool ok = CopyCells(env, Ref(0), Ref(1), Ref(2)) &&
               CopyInto(env, Ref(3), item_status_.data(), item_status_.size() * sizeof(int32_t)) &&
               (sample_ms_.empty() || CopyInto(env, Ref(4), sample_ms_.data(), sample_ms_.size() * sizeof(double)));
@@ -408,6 +436,7 @@ class ReadJob : public AsyncJob {
   }
 
   std::shared_ptr<HandleTable> table_;
+  std::optional<BatchOut> in_place_;  // the caller's shared arrays, when written in place
   std::shared_ptr<const Plan> plan_;
   std::vector<uint32_t> ids_;
   bool want_sample_;
@@ -939,7 +968,7 @@ Napi::Value Engine::ReadAsync(const Napi::CallbackInfo& info) {
   size_t count = 0;
   BatchOut out{};
   if (!ParseReadArgs(info, &plan, &ids, &count, &out)) return info.Env().Undefined();
-  auto* job = new ReadJob(table_, plan, ids, count, out);
+  auto* job = new ReadJob(table_, plan, ids, count, out, SharedMemory(info.Env(), info, out.sample_ms != nullptr));
   job->SetEnv(info.Env());
   for (size_t i = 2; i <= 6; i++) job->Keep(info[i]);
   napi_value promise = AsyncJob::Queue(info.Env(), job, "cgmgr.read");

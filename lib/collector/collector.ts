@@ -163,6 +163,8 @@ interface Entry {
   oomKill: number;
   /** The values of the last read of its spec files; when they were read; when they are due again (NaN: now). */
   spec: SpecCopy | undefined;
+  /** How many times its spec files were read (a row of a read buffer holds the values of one of these reads). */
+  specReads: number;
   specMs: number;
   specDueMs: number;
   /** When the cgroup was created, as cAdvisor estimates it (start-time.ts): read once, at add(). NaN if unknown. */
@@ -217,6 +219,14 @@ interface Fill<S extends Sweep> {
   firstFailed: number;
   /** The pods' net/dev read on the pool (collectAsync), or undefined: read while filling. */
   net?: NetPrefetch | undefined;
+}
+
+/** One of the collector's two read buffers (a result, its 32-bit view, whose spec values each row holds). */
+interface ReadBuffer {
+  result: BatchResult;
+  words: Uint32Array;
+  specHeld: Array<Entry | undefined>;
+  specHeldReads: number[];
 }
 
 /**
@@ -274,9 +284,11 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
   private readonly phase = new SpecPhase();
   /** Per row of the sweep being read, its tier (usage only, or with the spec files). */
   private rowTiers = new Uint8Array(0);
-  /** Per row of this.result, the cgroup whose spec files' cells it holds (read or put back): a row that reads only
-   * its usage files keeps them (keepUnread), so they are put back only when the row held another cgroup's. */
+  /** Per row of this.result, the cgroup whose spec files' cells it holds (read or put back) and which of its spec
+   * reads (Entry.specReads): a row that reads only its usage files keeps them (keepUnread), so they are put back only
+   * when the row held another cgroup's, or an older read of them (the other buffer read them since). */
   private specHeld: Array<Entry | undefined> = [];
+  private specHeldReads: number[] = [];
   private readonly procRoot: string;
   private readonly identityHierarchy: number;
   private readonly byPath = new Map<string, Entry>();
@@ -284,8 +296,11 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
   private list: Entry[] = [];
   private ids = new Uint32Array(0);
   private dirty = false;
+  /** The read buffer the last sweep was filled from (stats(row) reads it); `spare` is the one the next read goes
+   * into (the workers write a shared result in place, so a read never touches what stats(row) may be reading). */
   private result: BatchResult | undefined;
   private words: Uint32Array = new Uint32Array(0);
+  private spare: ReadBuffer | undefined;
   private gen = 0;
   private lastList: Entry[] = [];
   private rowsOf: Entry[] | undefined;
@@ -478,6 +493,7 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
       previousMs: NaN,
       oomKill: NaN,
       spec: undefined,
+      specReads: 0,
       specMs: NaN,
       specDueMs: NaN,
       startMs: cgroupStartTimeMs(this.engine.layout, rel, this.engine.info(id)?.present),
@@ -663,12 +679,12 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
     }
     const rows = this.ids.length;
     const plan = this.compiled.plan;
-    if (plan !== undefined && (this.result === undefined || this.result.rows < rows)) {
-      this.result = this.engine.result(plan, Math.max(rows, 16, Math.ceil((this.result?.rows ?? 0) * 1.5)), {
-        bigint: true,
-      });
-      this.words = new Uint32Array(this.result.values.buffer);
-      this.specHeld = [];
+    if (plan !== undefined && (this.spare === undefined || this.spare.result.rows < rows)) {
+      // The size of the buffer in use when it has room (the second buffer), else half as much again.
+      const have = Math.max(this.spare?.result.rows ?? 0, this.result?.rows ?? 0);
+      const size = have >= rows ? have : Math.max(rows, 16, Math.ceil(have * 1.5));
+      const result = this.engine.result(plan, size, { bigint: true, shared: true });
+      this.spare = { result, words: new Uint32Array(result.values.buffer), specHeld: [], specHeldReads: [] };
     }
     if (this.specSlots !== undefined) {
       // A row reads its spec files when it has none yet (a new registration) or they are due; the others carry them.
@@ -682,6 +698,23 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
       }
     }
     return this.list;
+  }
+
+  /** The buffer the last read went into becomes the one the sweep is filled from (and stats(row) reads). */
+  private useSpare(): void {
+    const b = this.spare!;
+    this.spare =
+      this.result === undefined
+        ? undefined
+        : { result: this.result, words: this.words, specHeld: this.specHeld, specHeldReads: this.specHeldReads };
+    ({ result: this.result, words: this.words, specHeld: this.specHeld, specHeldReads: this.specHeldReads } = b);
+  }
+
+  /** A read into the spare buffer failed part way: what its rows hold is no longer known. */
+  private forgetSpare(): void {
+    if (this.spare === undefined) return;
+    this.spare.specHeld = [];
+    this.spare.specHeldReads = [];
   }
 
   /**
@@ -712,8 +745,15 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
     if (this.inFlight !== undefined)
       throw new CgroupError('a collectAsync() is in progress', { code: 'ERR_COLLECTOR_BUSY' });
     const list = this.prepare();
-    if (this.compiled.plan !== undefined && list.length > 0)
-      this.engine.readSync(this.compiled.plan, this.ids, this.result, this.readOptions());
+    if (this.compiled.plan !== undefined && list.length > 0) {
+      try {
+        this.engine.readSync(this.compiled.plan, this.ids, this.spare!.result, this.readOptions());
+      } catch (err) {
+        this.forgetSpare();
+        throw err;
+      }
+      this.useSpare();
+    }
     const fill = this.beginFill(list, options.into);
     this.fillRows(fill, 0, list.length);
     return this.endFill(fill);
@@ -743,14 +783,21 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
       this.netReader !== undefined && states !== undefined
         ? this.netReader.prefetch(this.engine.nativeEngine, states)
         : undefined;
+    let read = false;
     try {
-      if (this.compiled.plan !== undefined && list.length > 0)
-        await this.engine.read(this.compiled.plan, this.ids, this.result, this.readOptions());
+      if (this.compiled.plan !== undefined && list.length > 0) {
+        await this.engine.read(this.compiled.plan, this.ids, this.spare!.result, this.readOptions());
+        read = true;
+      }
+    } catch (err) {
+      this.forgetSpare();
+      throw err;
     } finally {
       // Settled either way (a read that failed leaves no prefetch unhandled).
       if (net !== undefined) await net.catch(() => undefined);
     }
     this.checkOpen();
+    if (read) this.useSpare();
     const fill = this.beginFill(list, into);
     fill.net = net === undefined ? undefined : await net.catch(() => undefined);
     for (let from = 0; from < list.length; from += FILL_SLICE) {
@@ -952,8 +999,10 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
       }
       e.specDueMs = failed ? NaN : e.specMs + this.specIntervalMs * (first ? this.phase.next() : 1);
       this.specHeld[row] = e;
-    } else if (e.spec !== undefined && this.specHeld[row] !== e) {
+      this.specHeldReads[row] = ++e.specReads;
+    } else if (e.spec !== undefined && (this.specHeld[row] !== e || this.specHeldReads[row] !== e.specReads)) {
       this.specHeld[row] = e;
+      this.specHeldReads[row] = e.specReads;
       const c = e.spec;
       if (this.putSpec !== undefined)
         this.putSpec(r.fileStatus, r.flags, this.words, files * row, r.plan.slots * row, c.status, c.flags, c.words);

@@ -103,3 +103,55 @@ t.test('close() during the fill of an async sweep ends it with ERR_COLLECTOR_CLO
   await t.rejects(c.collectAsync(), { code: 'ERR_COLLECTOR_CLOSED' });
   t.throws(() => c.collect(), { code: 'ERR_COLLECTOR_CLOSED' }, 'closed afterwards');
 });
+
+t.test('stats(row) of the last sweep while the next read runs: that sweep\'s values, not the read in flight', async (t) => {
+  // The workers write the read in place (a shared result): the collector reads into its other buffer, so the last
+  // sweep's raw data stays as it was until the next sweep is filled. A scratch copy of a recorded v2 tree whose
+  // memory.current changes between the sweeps; stats(row) asked on every loop turn while the second read runs.
+  const fs = require('node:fs');
+  const os = require('node:os');
+  const path = require('node:path');
+  const V2 = path.join(__dirname, '..', 'fixtures', 'trees', 'v2-full');
+  const POD = 'kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod123.slice';
+  // 300 pods of ~80 files: in memory where it can (a disk-backed /tmp took 20 s to copy them on a busy machine).
+  const root = fs.mkdtempSync(path.join(fs.existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir(), 'cgmgr-buffers-'));
+  t.teardown(() => fs.rmSync(root, { recursive: true, force: true }));
+  fs.cpSync(V2, root, { recursive: true });
+  const pods = Array.from({ length: 300 }, (_, i) => `kubepods.slice/kubepods-burstable.slice/kubepods-burstable-podx${i}.slice`);
+  // The pod's own files only (not its container's directory).
+  const files = fs.readdirSync(path.join(root, POD), { withFileTypes: true }).filter((d) => d.isFile()).map((d) => d.name);
+  for (const p of pods) {
+    fs.mkdirSync(path.join(root, p));
+    for (const f of files) fs.copyFileSync(path.join(root, POD, f), path.join(root, p, f));
+  }
+  const c = new StatsCollector({ root, version: 2, oomEvents: false });
+  t.teardown(() => c.close());
+  for (const p of pods) c.add(`/${p}`);
+  const setUsage = (v) => { for (const p of pods) fs.writeFileSync(path.join(root, p, 'memory.current'), `${v}\n`); };
+  setUsage(4096);
+  const first = await c.collectAsync();
+  t.equal(first.get(0, 'memory_usage_bytes'), 4096);
+  setUsage(8192);
+  let asked = 0;
+  const seen = new Set();
+  let done = false;
+  const ask = () => {
+    if (done) return;
+    try {
+      seen.add(first.stats([0, 150, 299][asked % 3]).memory.usage);
+      asked++;
+    } catch (err) {
+      if (err.code !== 'ERR_SWEEP_STALE') throw err; // the next sweep has begun filling: stats(row) says so
+      return;
+    }
+    setImmediate(ask);
+  };
+  setImmediate(ask);
+  const second = await c.collectAsync({ into: undefined });
+  done = true;
+  t.ok(asked > 0, `stats(row) asked on ${asked} loop turns during the read`);
+  t.same([...seen], [4096], 'the last sweep\'s raw data, never the read in flight');
+  t.equal(second.get(299, 'memory_usage_bytes'), 8192, 'the new sweep read the new value');
+  t.equal(second.stats(299).memory.usage, 8192);
+  t.throws(() => first.stats(0), { code: 'ERR_SWEEP_STALE' });
+});

@@ -24,6 +24,21 @@ function engineWithPlan(t, root = TREE) {
 
 const detach = (ab) => structuredClone(ab, { transfer: [ab] });
 
+t.test('a shared result (written in place by the workers) cannot be detached while a read runs', async (t) => {
+  const { engine, plan } = engineWithPlan(t);
+  const ids = Array.from({ length: 2000 }, () => engine.open('cgmgr-rec'));
+  const plain = engine.readSync(plan, ids, engine.result(plan, ids.length, { bigint: true }));
+  for (let i = 0; i < 8; i++) {
+    const r = engine.result(plan, ids.length, { bigint: true, shared: true });
+    t.ok(r.values.buffer instanceof SharedArrayBuffer && r.fileStatus.buffer instanceof SharedArrayBuffer);
+    const p = engine.read(plan, ids, r, { workers: 1 + (i % 4) });
+    t.throws(() => detach(i % 2 ? r.values.buffer : r.fileStatus.buffer), undefined, `round ${i}: no transfer`);
+    await p;
+    t.same([...r.fileStatus], [...plain.fileStatus], `round ${i}: read in place, statuses as a sync read's`);
+    t.same([...r.values], [...plain.values], `round ${i}: values as a sync read's`);
+  }
+});
+
 t.test('detaching a result buffer while engine.read() runs is refused, not a use-after-free', async (t) => {
   // Before: the worker wrote into the transferred (freed) backing store: SIGSEGV 3 of 3, a heap-use-after-free
   // under ASan. Now the read fills native memory and the copy back finds the arrays detached: a TypeError.

@@ -62,12 +62,15 @@ for (const tree of ['v1-real', 'v1-blkio-families']) {
       });
     }
     t.ok(lists.partial > 0 && lists.full > 0, `list files below (${lists.partial}) and at (${lists.full}) capacity`);
-    for (const workers of [1, 2, 3]) {
-      // A result whose cells hold garbage first: a cell the read writes must be overwritten, the others are unread.
-      const r = e.result(plan, n, { bigint: true });
-      r.values.fill(0xdeadbeefn);
-      await e.read(plan, ids, r, { workers });
-      sameAsSync(t, r, sync, `${workers} worker(s)`);
+    for (const shared of [false, true]) {
+      for (const workers of [1, 2, 3]) {
+        // A result whose cells hold garbage first: a cell the read writes must be overwritten, the others are unread.
+        // A shared result is written in place by the workers; the other one copied into on completion.
+        const r = e.result(plan, n, { bigint: true, shared });
+        r.values.fill(0xdeadbeefn);
+        await e.read(plan, ids, r, { workers });
+        sameAsSync(t, r, sync, `${workers} worker(s)${shared ? ', shared' : ''}`);
+      }
     }
   });
 
@@ -92,8 +95,8 @@ for (const tree of ['v1-real', 'v1-blkio-families']) {
     const n = ids.length;
     const tiers = Uint8Array.from(ids, (_, row) => (row * 7) % 3);
     // Both results start with the same garbage in every cell: what a row does not read must stay garbage.
-    const garbage = () => {
-      const r = e.result(plan, n, { bigint: true });
+    const garbage = (shared = false) => {
+      const r = e.result(plan, n, { bigint: true, shared });
       r.values.fill(0xdeadbeefn);
       r.flags.fill(SLOT.value);
       r.fileStatus.fill(99);
@@ -104,9 +107,11 @@ for (const tree of ['v1-real', 'v1-blkio-families']) {
     for (let row = 0; row < n; row++) plan.files.forEach((f, i) => { if (f.tier > tiers[row]) kept++; });
     t.ok(kept > 0, `${kept} files kept`);
     t.equal(sync.fileStatus.filter((x) => x === 99).length, kept, 'sync: exactly the files not read kept their status');
-    for (const workers of [1, 2, 3]) {
-      const r = await e.read(plan, ids, garbage(), { tiers, keepUnread: true, workers });
-      sameAsSync(t, r, sync, `${workers} worker(s), keepUnread`);
+    for (const shared of [false, true]) {
+      for (const workers of [1, 2, 3]) {
+        const r = await e.read(plan, ids, garbage(shared), { tiers, keepUnread: true, workers });
+        sameAsSync(t, r, sync, `${workers} worker(s), keepUnread${shared ? ', shared' : ''}`);
+      }
     }
   });
 }
