@@ -221,10 +221,13 @@ interface Fill<S extends Sweep> {
   net?: NetPrefetch | undefined;
 }
 
-/** One of the collector's two read buffers (a result, its 32-bit view, whose spec values each row holds). */
+/** One of the collector's two read buffers: a result and its 32-bit view. */
 interface ReadBuffer {
-  result: BatchResult;
-  words: Uint32Array;
+  readonly result: BatchResult;
+  readonly words: Uint32Array;
+  /** Per row, the cgroup whose spec files' cells it holds (read or put back) and which of its spec reads
+   * (Entry.specReads): a row that reads only its usage files keeps them (keepUnread), so they are put back only when
+   * the row held another cgroup's, or an older read of them (the other buffer read them since). */
   specHeld: Array<Entry | undefined>;
   specHeldReads: number[];
 }
@@ -284,11 +287,6 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
   private readonly phase = new SpecPhase();
   /** Per row of the sweep being read, its tier (usage only, or with the spec files). */
   private rowTiers = new Uint8Array(0);
-  /** Per row of this.result, the cgroup whose spec files' cells it holds (read or put back) and which of its spec
-   * reads (Entry.specReads): a row that reads only its usage files keeps them (keepUnread), so they are put back only
-   * when the row held another cgroup's, or an older read of them (the other buffer read them since). */
-  private specHeld: Array<Entry | undefined> = [];
-  private specHeldReads: number[] = [];
   private readonly procRoot: string;
   private readonly identityHierarchy: number;
   private readonly byPath = new Map<string, Entry>();
@@ -298,8 +296,7 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
   private dirty = false;
   /** The read buffer the last sweep was filled from (stats(row) reads it); `spare` is the one the next read goes
    * into (the workers write a shared result in place, so a read never touches what stats(row) may be reading). */
-  private result: BatchResult | undefined;
-  private words: Uint32Array = new Uint32Array(0);
+  private current: ReadBuffer | undefined;
   private spare: ReadBuffer | undefined;
   private gen = 0;
   private lastList: Entry[] = [];
@@ -681,7 +678,7 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
     const plan = this.compiled.plan;
     if (plan !== undefined && (this.spare === undefined || this.spare.result.rows < rows)) {
       // The size of the buffer in use when it has room (the second buffer), else half as much again.
-      const have = Math.max(this.spare?.result.rows ?? 0, this.result?.rows ?? 0);
+      const have = Math.max(this.spare?.result.rows ?? 0, this.current?.result.rows ?? 0);
       const size = have >= rows ? have : Math.max(rows, 16, Math.ceil(have * 1.5));
       const result = this.engine.result(plan, size, { bigint: true, shared: true });
       this.spare = { result, words: new Uint32Array(result.values.buffer), specHeld: [], specHeldReads: [] };
@@ -702,12 +699,7 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
 
   /** The buffer the last read went into becomes the one the sweep is filled from (and stats(row) reads). */
   private useSpare(): void {
-    const b = this.spare!;
-    this.spare =
-      this.result === undefined
-        ? undefined
-        : { result: this.result, words: this.words, specHeld: this.specHeld, specHeldReads: this.specHeldReads };
-    ({ result: this.result, words: this.words, specHeld: this.specHeld, specHeldReads: this.specHeldReads } = b);
+    [this.current, this.spare] = [this.spare, this.current];
   }
 
   /** A read into the spare buffer failed part way: what its rows hold is no longer known. */
@@ -820,7 +812,7 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
     return this.netStatesCache;
   }
 
-  /** Starts filling a sweep of `list` (and the retired rows) from this.result: the rows are filled by fillRows(). */
+  /** Starts filling a sweep of `list` (and the retired rows) from this.current: the rows are filled by fillRows(). */
   private beginFill<S extends Sweep>(list: Entry[], into: S | undefined): Fill<S> {
     // Cgroups dropped since the last sweep (gone) whose last sample was read: one more row each, after the list's —
     // unless this sweep's list still has them (dropped during an async read): then that row holds the last sample.
@@ -857,10 +849,11 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
     return { sweep, list, retired, inList, gone: [], failedRows: 0, firstFailed: -1, net: undefined };
   }
 
-  /** Fills the sweep's rows [from, to) of the list from this.result (rows in order: the vector stores append). */
+  /** Fills the sweep's rows [from, to) of the list from this.current (rows in order: the vector stores append). */
   private fillRows<S extends Sweep>(fill: Fill<S>, from: number, to: number): void {
     const { sweep, list, inList, gone } = fill;
-    const r = this.result;
+    const buf = this.current;
+    const r = buf?.result;
     // The sweep's arrays, loaded once per slice (not once per row: the calls below could change them, as far as the
     // compiler knows).
     const { identity, previousMs, previous, status, sampleMs } = sweep;
@@ -881,18 +874,18 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
         gone.push(e);
         continue;
       }
-      if (st !== ITEM_STATUS.ok || r === undefined) {
-        this.specHeld[row] = undefined; // the row's spec cells may be another read's now
+      if (st !== ITEM_STATUS.ok || buf === undefined) {
+        if (buf !== undefined) buf.specHeld[row] = undefined; // the row's spec cells may be another read's now
         sweep.specMs[row] = NaN;
         sweep.present.fill(0, o, o + FIELD_COUNT);
         if (this.bigint) (sweep.values as BigUint64Array).fill(0n, o, o + FIELD_COUNT);
         else (sweep.values as Float64Array).fill(NaN, o, o + FIELD_COUNT);
         if (st === ITEM_STATUS.gone) gone.push(e);
-        else if (r === undefined) this.fillLifetime(sweep, o, e.startMs, sweep.sampleMs[row]!); // no files to read
+        else if (buf === undefined) this.fillLifetime(sweep, o, e.startMs, sweep.sampleMs[row]!); // no files to read
         this.fillVectors(sweep, row, e, undefined);
         continue;
       }
-      if (this.specSlots !== undefined) this.carrySpec(e, r, row);
+      if (this.specSlots !== undefined) this.carrySpec(e, buf, row);
       else e.specMs = sweep.sampleMs[row]!;
       sweep.specMs[row] = e.specMs;
       let nums: Float64Array;
@@ -900,8 +893,8 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
       let clean: boolean;
       if (this.bigint) {
         clean = this.program.extractBigint(
-          r,
-          this.words,
+          buf.result,
+          buf.words,
           row,
           sweep.values as BigUint64Array,
           sweep.present,
@@ -912,12 +905,19 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
         nums = this.scratch;
         base = 0;
       } else {
-        clean = this.program.extractNumber(r, this.words, row, sweep.values as Float64Array, sweep.present, row);
+        clean = this.program.extractNumber(
+          buf.result,
+          buf.words,
+          row,
+          sweep.values as Float64Array,
+          sweep.present,
+          row,
+        );
         nums = sweep.values as Float64Array;
         base = o;
       }
       this.fillLifetime(sweep, o, e.startMs, sweep.sampleMs[row]!);
-      if (!clean && failedFile(r, row) >= 0) {
+      if (!clean && failedFile(buf.result, row) >= 0) {
         sweep.status[row] = ROW_STATUS.error;
         if (fill.failedRows++ === 0) fill.firstFailed = row;
       }
@@ -926,7 +926,7 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
       this.noteOomKill(e, nums[base + FIELD.oom_kill]!);
       const processes = nums[base + FIELD.processes]!;
       if (processes > 0) this.empties?.seen?.(e.id, processes);
-      this.fillVectors(sweep, row, e, r, fill.net);
+      this.fillVectors(sweep, row, e, buf, fill.net);
     }
   }
 
@@ -977,13 +977,14 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
    * (keepUnread), or — when the row held another cgroup's since (the list changed, the result grew) — gets its kept
    * values put back, so the columns and stats(row) see them as read.
    */
-  private carrySpec(e: Entry, r: BatchResult, row: number): void {
+  private carrySpec(e: Entry, buf: ReadBuffer, row: number): void {
+    const { result: r, words } = buf;
     const t = this.specSlots!;
     const files = r.plan.files.length;
     if (this.rowTiers[row] === TIER.spec) {
       const first = e.spec === undefined;
       e.spec ??= newSpecCopy(t);
-      copySpec(t, r.fileStatus, r.flags, this.words, files, r.plan.slots, row, e.spec, true);
+      copySpec(t, r.fileStatus, r.flags, words, files, r.plan.slots, row, e.spec, true);
       e.specMs = r.sampleMs[row]!;
       // A spec file that failed (EMFILE, EACCES, malformed: not merely absent) is read again by the next sweep.
       let failed = false;
@@ -998,15 +999,15 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
           failed = true;
       }
       e.specDueMs = failed ? NaN : e.specMs + this.specIntervalMs * (first ? this.phase.next() : 1);
-      this.specHeld[row] = e;
-      this.specHeldReads[row] = ++e.specReads;
-    } else if (e.spec !== undefined && (this.specHeld[row] !== e || this.specHeldReads[row] !== e.specReads)) {
-      this.specHeld[row] = e;
-      this.specHeldReads[row] = e.specReads;
+      buf.specHeld[row] = e;
+      buf.specHeldReads[row] = ++e.specReads;
+    } else if (e.spec !== undefined && (buf.specHeld[row] !== e || buf.specHeldReads[row] !== e.specReads)) {
+      buf.specHeld[row] = e;
+      buf.specHeldReads[row] = e.specReads;
       const c = e.spec;
       if (this.putSpec !== undefined)
-        this.putSpec(r.fileStatus, r.flags, this.words, files * row, r.plan.slots * row, c.status, c.flags, c.words);
-      else copySpec(t, r.fileStatus, r.flags, this.words, files, r.plan.slots, row, c, false);
+        this.putSpec(r.fileStatus, r.flags, words, files * row, r.plan.slots * row, c.status, c.flags, c.words);
+      else copySpec(t, r.fileStatus, r.flags, words, files, r.plan.slots, row, c, false);
     }
   }
 
@@ -1017,7 +1018,7 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
   private statsWithDetail(row: number, e: Entry, bigint: boolean): StatsResult<number | bigint> {
     const t = this.detailSlots!;
     const full = this.full!;
-    const r = this.result!;
+    const { result: r, words } = this.current!;
     const fp = full.plan!;
     const f1 = (this.fullResult ??= this.engine.result(fp, 1, { bigint: true }));
     const w1 = new Uint32Array(f1.values.buffer);
@@ -1030,7 +1031,7 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
       const from = row * r.plan.slots + r.plan.files[i]!.offset;
       const to = fp.files[i]!.offset;
       const n = (i + 1 < files ? fp.files[i + 1]!.offset : fp.slots) - to;
-      copyCells(r.flags, this.words, from, f1.flags, w1, to, n);
+      copyCells(r.flags, words, from, f1.flags, w1, to, n);
     }
     this.detailResult ??= this.engine.result(this.detailPlan!, 1, { bigint: true });
     const d = this.engine.readSync(this.detailPlan!, [e.id], this.detailResult);
@@ -1066,10 +1067,10 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
   }
 
   /** A row's io per device (from the batch result; none for a row not read) and network per interface (pod rows). */
-  private fillVectors(sweep: Sweep, row: number, e: Entry, r: BatchResult | undefined, net?: NetPrefetch): void {
-    if (r !== undefined && this.ioDevices.reads) this.ioDevices.extract(r, this.words, row, sweep.io);
+  private fillVectors(sweep: Sweep, row: number, e: Entry, buf: ReadBuffer | undefined, net?: NetPrefetch): void {
+    if (buf !== undefined && this.ioDevices.reads) this.ioDevices.extract(buf.result, buf.words, row, sweep.io);
     sweep.io.endRow(row);
-    if (r !== undefined && e.net !== undefined && this.netReader !== undefined)
+    if (buf !== undefined && e.net !== undefined && this.netReader !== undefined)
       this.netReader.read(e.rel, e.net, sweep.network, net, row);
     sweep.network.endRow(row);
   }
@@ -1111,22 +1112,23 @@ export class StatsCollector extends EventEmitter<CollectorEvents> {
     generation: () => this.gen,
     statsOf: (row: number, bigint: boolean): StatsResult<number | bigint> => {
       const e = this.lastList[row]!;
-      if (this.result === undefined) {
+      const r = this.current?.result;
+      if (r === undefined) {
         throw new CgroupError('the collector reads no files for its controllers', { code: 'ERR_CGROUP_NOT_MOUNTED' });
       }
       const t = this.detailSlots;
       if (
         t !== undefined &&
         t.files.length > 0 &&
-        this.result.itemStatus[row] === ITEM_STATUS.ok &&
-        this.result.fileStatus[row * this.result.plan.files.length + t.files[0]!] === FILE_STATUS.notRead
+        r.itemStatus[row] === ITEM_STATUS.ok &&
+        r.fileStatus[row * r.plan.files.length + t.files[0]!] === FILE_STATUS.notRead
       ) {
         return this.statsWithDetail(row, e, bigint);
       }
-      return statsOfRow(this.compiled, this.engine, this.result, row, e.id, e.rel, this.procRoot, bigint, e.path);
+      return statsOfRow(this.compiled, this.engine, r, row, e.id, e.rel, this.procRoot, bigint, e.path);
     },
     errorOf: (row: number): CgroupError | undefined => {
-      const r = this.result;
+      const r = this.current?.result;
       const f = r === undefined ? -1 : failedFile(r, row);
       return f < 0 ? undefined : r!.error(row, f);
     },

@@ -59,8 +59,8 @@ for (const tree of trees) {
       c.collect();
       // Internals under test: the compiled program and the last sweep's batch result.
       const program = c.program;
-      const r = c.result;
-      const words = c.words;
+      const r = c.current.result;
+      const words = c.current.words;
       const files = r.plan.files.length;
       let rows = 0;
       let cases = 0;
